@@ -1,0 +1,31 @@
+// Progress reporting for long operations: a line on stderr, rewritten in place, only when
+// stderr is a terminal and the caller did not ask for quiet. Rate-limited to ~10 updates/s.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+namespace medgen {
+
+class Progress {
+ public:
+  // enabled=false makes every call a no-op (e.g. --quiet, or stderr not a terminal).
+  explicit Progress(bool enabled);
+  ~Progress();
+  static bool stderr_is_terminal();
+
+  // Starts a task with `total` steps (0 = unknown).
+  void begin(const std::string& task, size_t total);
+  // Reports `done` steps with an optional detail ("g=0.71 d=-0.12"); prints rate and ETA.
+  void update(size_t done, const std::string& detail = "");
+  void end();
+
+ private:
+  bool enabled_;
+  bool active_ = false;
+  std::string task_;
+  size_t total_ = 0;
+  std::chrono::steady_clock::time_point start_, last_;
+};
+
+}  // namespace medgen

@@ -1,0 +1,3 @@
+// Precompiled header for targets that use LibTorch.
+#pragma once
+#include <torch/torch.h>

@@ -1,0 +1,84 @@
+// End-to-end operations behind the CLI commands, so that every program (CLI, tests, later
+// the server) runs the same code: load a CSV with an inferred or given schema, fit and save
+// a model, sample from a model file, compare real and synthetic columns, run the demo.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "medgen/core/context.h"
+#include "medgen/core/csv.h"
+#include "medgen/core/schema.h"
+#include "medgen/core/table.h"
+#include "medgen/tabular/synthesizer.h"
+
+namespace medgen::tabular {
+
+struct Dataset {
+  std::string path;
+  std::string sha256;  // of the file's bytes
+  Schema schema;       // given or inferred
+  Table table;         // typed by schema
+  std::vector<std::string> warnings;
+};
+
+// Reads a CSV and types it by the schema at schema_path (empty: infer). InvalidInput when
+// the file has no data rows.
+Dataset load_dataset(const std::string& csv_path, const std::string& schema_path, const CsvOptions& csv = {});
+
+struct FitRequest {
+  std::string input;                // CSV path
+  std::string schema_path;          // empty: infer
+  std::string synthesizer = "copula";
+  nlohmann::json params = nlohmann::json::object();  // synthesizer options
+  std::string output;               // model file path
+  bool reproducible = false;        // leave wall-clock time out of the model file
+  CsvOptions csv;
+};
+
+struct FitResult {
+  double seconds = 0;
+  size_t rows = 0, columns = 0;
+  std::vector<std::string> warnings;
+  nlohmann::json summary;
+};
+
+// Loads, fits, saves atomically. The model file is written only when everything succeeded.
+FitResult fit_model(const FitRequest& request, const Context& ctx);
+
+struct SampleRequest {
+  std::string model;                  // model file path
+  size_t rows = 1000;                 // exactly this many rows
+  std::vector<Condition> conditions;  // all rows satisfy all of them
+  std::string balance;                // non-empty: spread rows evenly over this column's levels
+};
+
+// Loads a model and samples. Returns the table and the schema to format it with.
+Table sample_model(const SampleRequest& request, const Context& ctx, Schema* schema);
+
+// A plain-text, one-screen comparison of real and synthetic columns: for numbers mean, sd
+// and missing %; for labels the top level's share and missing %.
+std::string compare_columns(const Table& real, const Schema& schema,
+                            const std::vector<std::pair<std::string, Table>>& synthetic, size_t width = 100);
+
+// Mean absolute difference between the pairwise correlation matrices (Pearson on numbers and
+// on one-hot-free codes of booleans) of real and synthetic tables; a quick dependence check
+// used by the demo and tests.
+double correlation_error(const Table& real, const Table& synthetic, const Schema& schema);
+
+struct DemoOptions {
+  std::string data;            // empty: the embedded data/pbc.csv
+  std::string out_dir = "demo-out";
+  size_t rows = 1000;          // synthetic rows per synthesizer
+};
+
+// Fits every registered synthesizer on the data, writes <out_dir>/<name>.csv and
+// <name>.medgen, and returns the side-by-side summary text.
+std::string run_demo(const DemoOptions& options, const Context& ctx);
+
+// Where the embedded default data set lives (source tree, found at build time).
+std::string default_data_path();
+
+}  // namespace medgen::tabular

@@ -1,0 +1,644 @@
+#include "medgen/tabular/copula.h"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <numeric>
+
+#include <torch/torch.h>
+
+#include "medgen/core/error.h"
+#include "medgen/core/normal.h"
+#include "medgen/core/rng.h"
+
+namespace medgen::tabular {
+
+using json = nlohmann::json;
+
+namespace {
+
+constexpr double kInf = std::numeric_limits<double>::infinity();
+constexpr double kMinMissingForDependence = 20;
+
+// Kolmogorov-Smirnov statistic of sorted data against a CDF.
+template <typename Cdf>
+double ks_statistic(const std::vector<double>& sorted, Cdf cdf) {
+  const double n = static_cast<double>(sorted.size());
+  double d = 0;
+  for (size_t i = 0; i < sorted.size(); ++i) {
+    const double f = cdf(sorted[i]);
+    d = std::max({d, f - i / n, (i + 1) / n - f});
+  }
+  return d;
+}
+
+struct FamilyFit {
+  std::string family;
+  double a = 0, b = 0;  // parameters
+  double ks = kInf;
+};
+
+// Best parametric family by KS statistic.
+FamilyFit fit_parametric(const std::vector<double>& sorted) {
+  const size_t n = sorted.size();
+  double mean = 0, var = 0;
+  for (double v : sorted) mean += v;
+  mean /= n;
+  for (double v : sorted) var += (v - mean) * (v - mean);
+  const double sd = std::sqrt(var / std::max<size_t>(1, n - 1));
+  const double lo = sorted.front(), hi = sorted.back();
+  std::vector<FamilyFit> fits;
+  if (sd > 0) {
+    FamilyFit f{"normal", mean, sd};
+    f.ks = ks_statistic(sorted, [&](double x) { return normal_cdf((x - mean) / sd); });
+    fits.push_back(f);
+  }
+  if (lo > 0) {
+    double lm = 0, lv = 0;
+    for (double v : sorted) lm += std::log(v);
+    lm /= n;
+    for (double v : sorted) lv += (std::log(v) - lm) * (std::log(v) - lm);
+    const double ls = std::sqrt(lv / std::max<size_t>(1, n - 1));
+    if (ls > 0) {
+      FamilyFit f{"lognormal", lm, ls};
+      f.ks = ks_statistic(sorted, [&](double x) { return normal_cdf((std::log(x) - lm) / ls); });
+      fits.push_back(f);
+    }
+  }
+  if (hi > lo) {
+    FamilyFit u{"uniform", lo, hi};
+    u.ks = ks_statistic(sorted, [&](double x) { return (x - lo) / (hi - lo); });
+    fits.push_back(u);
+    // Shifted exponential: location at the minimum, scale = mean excess.
+    const double scale = mean - lo;
+    if (scale > 0) {
+      FamilyFit e{"exponential", lo, scale};
+      e.ks = ks_statistic(sorted, [&](double x) { return 1 - std::exp(-(x - lo) / scale); });
+      fits.push_back(e);
+    }
+  }
+  FamilyFit best;
+  for (const auto& f : fits)
+    if (f.ks < best.ks) best = f;
+  return best;
+}
+
+double family_quantile(const FamilyFit& f, double u) {
+  if (f.family == "normal") return f.a + f.b * normal_quantile(u);
+  if (f.family == "lognormal") return std::exp(f.a + f.b * normal_quantile(u));
+  if (f.family == "uniform") return f.a + u * (f.b - f.a);
+  return f.a - f.b * std::log1p(-u);  // exponential
+}
+
+// Lower-triangular Cholesky factor of a symmetric positive-definite matrix (row-major).
+std::vector<double> cholesky(const std::vector<double>& a, size_t d) {
+  std::vector<double> l(d * d, 0.0);
+  for (size_t i = 0; i < d; ++i) {
+    for (size_t j = 0; j <= i; ++j) {
+      double s = a[i * d + j];
+      for (size_t k = 0; k < j; ++k) s -= l[i * d + k] * l[j * d + k];
+      if (i == j) {
+        l[i * d + i] = std::sqrt(std::max(s, 1e-12));
+      } else {
+        l[i * d + j] = s / l[j * d + j];
+      }
+    }
+  }
+  return l;
+}
+
+// Nearest positive-definite correlation matrix: clip eigenvalues, restore unit diagonal.
+std::vector<double> nearest_correlation(const std::vector<double>& c, size_t d) {
+  if (d == 0) return c;
+  torch::NoGradGuard no_grad;
+  auto m = torch::from_blob(const_cast<double*>(c.data()), {static_cast<int64_t>(d), static_cast<int64_t>(d)},
+                            torch::kFloat64)
+               .clone();
+  auto [evals, evecs] = torch::linalg::eigh(m, "L");
+  evals = evals.clamp_min(1e-6);
+  auto r = evecs.matmul(torch::diag(evals)).matmul(evecs.t());
+  auto s = r.diagonal().rsqrt();
+  r = r * s.unsqueeze(0) * s.unsqueeze(1);
+  r = (r + r.t()) / 2;
+  r.fill_diagonal_(1.0);
+  r = r.contiguous();
+  return std::vector<double>(r.data_ptr<double>(), r.data_ptr<double>() + d * d);
+}
+
+// One draw from N(0,1) truncated to [a, b]; *mass = P(a <= Z <= b).
+double truncated_normal(double a, double b, Rng& rng, double* mass) {
+  const bool flip = a > 0;
+  if (flip) {
+    const double t = a;
+    a = -b;
+    b = -t;
+  }
+  const double pa = normal_cdf(a), pb = normal_cdf(b);
+  *mass = pb - pa;
+  double x;
+  if (*mass <= 0) {
+    x = std::isfinite(a) ? a : b;
+  } else {
+    x = normal_quantile(pa + rng.uniform_open() * (pb - pa));
+    x = std::clamp(x, a, b);
+  }
+  return flip ? -x : x;
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------------------- params
+
+CopulaParams CopulaParams::from_json(const json& j) {
+  CopulaParams p;
+  if (j.is_null()) return p;
+  if (!j.is_object()) throw InvalidInput("copula options must be a JSON object");
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "marginals") {
+      if (!it->is_string()) throw InvalidInput("copula option 'marginals' must be a string");
+      p.marginals = it->get<std::string>();
+      if (p.marginals != "auto" && p.marginals != "empirical" && p.marginals != "parametric")
+        throw InvalidInput("copula option 'marginals' must be auto, empirical or parametric, got '" + p.marginals + "'");
+    } else if (k == "dependence") {
+      if (!it->is_boolean()) throw InvalidInput("copula option 'dependence' must be true or false");
+      p.dependence = it->get<bool>();
+    } else if (k == "max_quantiles") {
+      if (!it->is_number_integer() || it->get<int64_t>() < 16 || it->get<int64_t>() > 1000000)
+        throw InvalidInput("copula option 'max_quantiles' must be an integer in [16, 1000000]");
+      p.max_quantiles = it->get<int>();
+    } else if (k == "discrete_max_levels") {
+      if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 10000)
+        throw InvalidInput("copula option 'discrete_max_levels' must be an integer in [0, 10000]");
+      p.discrete_max_levels = it->get<int>();
+    } else {
+      throw InvalidInput("unknown copula option '" + k +
+                         "' (expected marginals, dependence, max_quantiles, discrete_max_levels)");
+    }
+  }
+  return p;
+}
+
+json CopulaParams::to_json() const {
+  return json{{"marginals", marginals},
+              {"dependence", dependence},
+              {"max_quantiles", max_quantiles},
+              {"discrete_max_levels", discrete_max_levels}};
+}
+
+// ---------------------------------------------------------------------------------- fit
+
+void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Context& /*ctx*/) {
+  schema_ = schema;
+  warnings_.clear();
+  latents_.clear();
+  const size_t n = table.num_rows();
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  const size_t ncols = schema.columns.size();
+  missing_latent_.assign(ncols, -1);
+  value_latent_.assign(ncols, -1);
+
+  // Normal scores per latent, NaN where unknown (a missing numeric value).
+  std::vector<std::vector<double>> scores;
+  // Attenuation of each latent's scores. A discrete latent is scored by its level's
+  // conditional mean m_k = E[Z | level k]; for a bivariate normal, corr(score, other) =
+  // rho * sd(m) exactly against a continuous partner (the polyserial relation) and to first
+  // order against another discrete one, so rho = r / (sd_a * sd_b). Continuous latents: 1.
+  std::vector<double> attenuation;
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+
+  // Scores for a discrete latent: uniform within the level's probability interval.
+  auto discrete_scores = [&](const std::vector<int>& level_of_row, const std::vector<double>& cum) {
+    std::vector<double> m(cum.size(), 0.0);
+    double var_m = 0;
+    for (size_t k = 0; k < cum.size(); ++k) {
+      const double lo = k == 0 ? 0.0 : cum[k - 1], hi = cum[k];
+      if (hi <= lo) continue;
+      const double a = normal_quantile(lo), b = normal_quantile(hi);
+      const double pdf_a = std::isfinite(a) ? std::exp(-a * a / 2) / std::sqrt(2 * M_PI) : 0.0;
+      const double pdf_b = std::isfinite(b) ? std::exp(-b * b / 2) / std::sqrt(2 * M_PI) : 0.0;
+      m[k] = (pdf_a - pdf_b) / (hi - lo);
+      var_m += (hi - lo) * m[k] * m[k];
+    }
+    attenuation.push_back(std::sqrt(var_m));
+    std::vector<double> s(n, nan);
+    for (size_t r = 0; r < n; ++r)
+      if (level_of_row[r] >= 0) s[r] = m[static_cast<size_t>(level_of_row[r])];
+    return s;
+  };
+  // Breaks (z upper bounds of each level but the last) from counts.
+  auto breaks_of = [&](const std::vector<double>& counts, std::vector<double>* cum) {
+    const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
+    std::vector<double> breaks;
+    cum->clear();
+    double c = 0;
+    for (size_t k = 0; k < counts.size(); ++k) {
+      c += counts[k];
+      cum->push_back(k + 1 == counts.size() ? 1.0 : c / total);
+      if (k + 1 < counts.size()) breaks.push_back(normal_quantile(c / total));
+    }
+    return breaks;
+  };
+
+  // Missingness as its own binary latent (present below the break, missing above), so that
+  // whether a value is missing can depend on the other columns.
+  auto add_missing_latent = [&](size_t ci, const Column& col) {
+    Latent m;
+    m.kind = Kind::kMissing;
+    m.column = static_cast<int>(ci);
+    std::vector<int> lvl(n);
+    double missing = 0;
+    for (size_t r = 0; r < n; ++r) {
+      lvl[r] = col.is_missing(r) ? 1 : 0;
+      missing += lvl[r];
+    }
+    std::vector<double> cum;
+    m.breaks = breaks_of({static_cast<double>(n) - missing, missing}, &cum);
+    scores.push_back(discrete_scores(lvl, cum));
+    // Too few missing values to estimate how missingness depends on other columns: keep it
+    // independent (missing completely at random) instead of amplifying noise.
+    if (missing < kMinMissingForDependence) attenuation.back() = 0.0;
+    missing_latent_[ci] = static_cast<int>(latents_.size());
+    latents_.push_back(std::move(m));
+  };
+
+  for (size_t ci = 0; ci < ncols; ++ci) {
+    const ColumnSchema& cs = schema.columns[ci];
+    if (cs.type == ColumnType::kText || cs.type == ColumnType::kIdentifier) continue;
+    const int ti = table.find(cs.name);
+    if (ti < 0) throw InvalidInput("the table lacks column '" + cs.name + "' named in the schema");
+    const Column& col = table.columns[static_cast<size_t>(ti)];
+    if (cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime) {
+      if (col.storage != Storage::kNumber) throw InvalidInput("column '" + cs.name + "' must hold numbers");
+      std::vector<double> vals;
+      vals.reserve(n);
+      for (size_t r = 0; r < n; ++r)
+        if (col.valid[r]) vals.push_back(col.values[r]);
+      const size_t missing = n - vals.size();
+      if (vals.empty()) {
+        warnings_.push_back("column '" + cs.name + "' is entirely missing: synthesized as missing");
+        continue;
+      }
+      if (missing > 0) add_missing_latent(ci, col);
+      std::vector<double> sorted = vals;
+      std::sort(sorted.begin(), sorted.end());
+      std::vector<double> distinct = sorted;
+      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+      Latent v;
+      v.column = static_cast<int>(ci);
+      if (distinct.size() <= static_cast<size_t>(params_.discrete_max_levels) || distinct.size() == 1) {
+        v.kind = Kind::kDiscrete;
+        v.family = "discrete";
+        v.levels = distinct;
+        std::vector<double> counts(distinct.size(), 0.0);
+        for (double x : sorted) counts[std::lower_bound(distinct.begin(), distinct.end(), x) - distinct.begin()] += 1;
+        std::vector<double> cum;
+        v.breaks = breaks_of(counts, &cum);
+        std::vector<int> lvl(n, -1);
+        for (size_t r = 0; r < n; ++r)
+          if (col.valid[r])
+            lvl[r] = static_cast<int>(std::lower_bound(distinct.begin(), distinct.end(), col.values[r]) -
+                                      distinct.begin());
+        scores.push_back(discrete_scores(lvl, cum));
+      } else {
+        v.kind = Kind::kContinuous;
+        FamilyFit fam;
+        if (params_.marginals != "empirical") fam = fit_parametric(sorted);
+        const bool use_param = params_.marginals == "parametric" ||
+                               (params_.marginals == "auto" && fam.ks < 1.36 / std::sqrt(double(sorted.size())));
+        const size_t k = std::min(sorted.size(), static_cast<size_t>(params_.max_quantiles));
+        v.quantiles.resize(k);
+        if (use_param && !fam.family.empty()) {
+          v.family = fam.family;
+          v.family_a = fam.a;
+          v.family_b = fam.b;
+          for (size_t i = 0; i < k; ++i) v.quantiles[i] = family_quantile(fam, (i + 0.5) / k);
+        } else {
+          v.family = "empirical";
+          // Hazen quantiles of the sample at k evenly spaced probabilities.
+          const double m = static_cast<double>(sorted.size());
+          for (size_t i = 0; i < k; ++i) {
+            const double pos = std::clamp((i + 0.5) / k * m - 0.5, 0.0, m - 1);
+            const size_t lo = static_cast<size_t>(pos);
+            const size_t hi = std::min(lo + 1, sorted.size() - 1);
+            v.quantiles[i] = sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+          }
+          // The ends reach the observed extremes so the full range is reproduced.
+          v.quantiles.front() = sorted.front();
+          v.quantiles.back() = sorted.back();
+        }
+        // Pseudo-observations from mid-ranks.
+        std::vector<double> s(n, nan);
+        const double m = static_cast<double>(sorted.size());
+        for (size_t r = 0; r < n; ++r) {
+          if (!col.valid[r]) continue;
+          const double x = col.values[r];
+          const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
+          const auto hi = std::upper_bound(lo, sorted.end(), x);
+          const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;  // 1-based mid-rank
+          s[r] = normal_quantile((rank - 0.5) / m);
+        }
+        attenuation.push_back(1.0);
+        scores.push_back(std::move(s));
+      }
+      value_latent_[ci] = static_cast<int>(latents_.size());
+      latents_.push_back(std::move(v));
+      continue;
+    }
+    // Categorical / boolean: levels in schema order; missing handled by its own latent.
+    if (col.storage != Storage::kString) throw InvalidInput("column '" + cs.name + "' must hold labels");
+    std::vector<int> code_map(col.dictionary.size(), -1);
+    for (size_t k = 0; k < col.dictionary.size(); ++k) {
+      auto it = std::find(cs.values.begin(), cs.values.end(), col.dictionary[k]);
+      if (it == cs.values.end())
+        throw InvalidInput("column '" + cs.name + "': value '" + col.dictionary[k] + "' is not in the schema");
+      code_map[k] = static_cast<int>(it - cs.values.begin());
+    }
+    std::vector<double> counts(cs.values.size(), 0.0);
+    size_t missing = 0;
+    for (size_t r = 0; r < n; ++r) {
+      if (col.codes[r] < 0)
+        ++missing;
+      else
+        counts[static_cast<size_t>(code_map[static_cast<size_t>(col.codes[r])])] += 1;
+    }
+    if (missing == n) {
+      warnings_.push_back("column '" + cs.name + "' is entirely missing: synthesized as missing");
+      continue;
+    }
+    if (missing > 0) add_missing_latent(ci, col);
+    Latent v;
+    v.kind = Kind::kDiscrete;
+    v.column = static_cast<int>(ci);
+    v.family = "categorical";
+    std::vector<double> kept;
+    std::vector<int> level_of_code(counts.size(), -1);
+    for (size_t k = 0; k < counts.size(); ++k) {
+      if (counts[k] == 0) continue;
+      level_of_code[k] = static_cast<int>(v.levels.size());
+      v.levels.push_back(static_cast<double>(k));
+      kept.push_back(counts[k]);
+    }
+    std::vector<double> cum;
+    v.breaks = breaks_of(kept, &cum);
+    std::vector<int> lvl(n, -1);
+    for (size_t r = 0; r < n; ++r)
+      if (col.codes[r] >= 0) lvl[r] = level_of_code[static_cast<size_t>(code_map[static_cast<size_t>(col.codes[r])])];
+    scores.push_back(discrete_scores(lvl, cum));
+    value_latent_[ci] = static_cast<int>(latents_.size());
+    latents_.push_back(std::move(v));
+  }
+
+  // Pairwise-complete correlation of the normal scores.
+  const size_t d = latents_.size();
+  corr_.assign(d * d, 0.0);
+  for (size_t a = 0; a < d; ++a) corr_[a * d + a] = 1.0;
+  if (params_.dependence) {
+    for (size_t a = 0; a < d; ++a) {
+      for (size_t b = a + 1; b < d; ++b) {
+        const double* x = scores[a].data();
+        const double* y = scores[b].data();
+        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+        size_t m = 0;
+        for (size_t r = 0; r < n; ++r) {
+          if (std::isnan(x[r]) || std::isnan(y[r])) continue;
+          sx += x[r];
+          sy += y[r];
+          sxx += x[r] * x[r];
+          syy += y[r] * y[r];
+          sxy += x[r] * y[r];
+          ++m;
+        }
+        double rho = 0;
+        if (m >= 3) {
+          const double cov = sxy - sx * sy / m, vx = sxx - sx * sx / m, vy = syy - sy * sy / m;
+          const double att = attenuation[a] * attenuation[b];
+          if (vx > 0 && vy > 0 && att > 1e-3) rho = std::clamp(cov / std::sqrt(vx * vy) / att, -0.999, 0.999);
+        }
+        corr_[a * d + b] = corr_[b * d + a] = rho;
+      }
+    }
+    corr_ = nearest_correlation(corr_, d);
+  }
+  build_cholesky();
+}
+
+void CopulaSynthesizer::build_cholesky() { chol_ = cholesky(corr_, latents_.size()); }
+
+// ------------------------------------------------------------------------------- sample
+
+Table CopulaSynthesizer::sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const {
+  check_request(n, conditions);
+  const size_t d = latents_.size();
+  Rng rng(ctx.seed);
+
+  // Conditioned latents and their z-intervals.
+  struct Cond {
+    size_t latent;
+    double lo, hi;
+  };
+  std::vector<Cond> conds;
+  for (const Condition& c : conditions) {
+    const int ci = schema_.find(c.column);
+    const ColumnSchema& cs = schema_.columns[static_cast<size_t>(ci)];
+    const int code = static_cast<int>(std::find(cs.values.begin(), cs.values.end(), c.value) - cs.values.begin());
+    const int li = value_latent_[static_cast<size_t>(ci)];
+    const Latent* lat = li >= 0 ? &latents_[static_cast<size_t>(li)] : nullptr;
+    const auto pos = lat ? std::find(lat->levels.begin(), lat->levels.end(), static_cast<double>(code))
+                         : std::vector<double>::const_iterator();
+    if (!lat || pos == lat->levels.end())
+      throw InvalidInput("--condition " + c.column + "=" + c.value + ": the model never saw this value in training");
+    const size_t k = static_cast<size_t>(pos - lat->levels.begin());
+    Cond cd{static_cast<size_t>(li), k == 0 ? -kInf : lat->breaks[k - 1], k < lat->breaks.size() ? lat->breaks[k] : kInf};
+    bool dup = false;
+    for (const Cond& o : conds)
+      if (o.latent == cd.latent) {
+        if (o.lo != cd.lo) throw InvalidInput("--condition: two different values requested for column '" + c.column + "'");
+        dup = true;
+      }
+    if (dup) continue;
+    conds.push_back(cd);
+    // A conditioned value is present: its missingness latent lies below the break.
+    const int mi = missing_latent_[static_cast<size_t>(ci)];
+    if (mi >= 0) conds.push_back(Cond{static_cast<size_t>(mi), -kInf, latents_[static_cast<size_t>(mi)].breaks[0]});
+  }
+
+  // Latent order: conditioned first, then the rest; Cholesky of the permuted correlation.
+  std::vector<size_t> order;
+  for (const Cond& c : conds) order.push_back(c.latent);
+  for (size_t i = 0; i < d; ++i)
+    if (std::none_of(conds.begin(), conds.end(), [&](const Cond& c) { return c.latent == i; })) order.push_back(i);
+  std::vector<double> lmat;
+  if (conds.empty()) {
+    lmat = chol_;
+  } else {
+    std::vector<double> pc(d * d);
+    for (size_t i = 0; i < d; ++i)
+      for (size_t j = 0; j < d; ++j) pc[i * d + j] = corr_[order[i] * d + order[j]];
+    lmat = cholesky(pc, d);
+  }
+  const size_t c = conds.size();
+
+  // GHK draws of the conditioned innovations (with importance resampling when c > 1).
+  std::vector<double> cond_e;  // n x c
+  if (c > 0) {
+    const size_t proposals = c == 1 ? n : 4 * n;
+    std::vector<double> e(proposals * c), logw(proposals, 0.0);
+    for (size_t p = 0; p < proposals; ++p) {
+      double* ep = &e[p * c];
+      for (size_t i = 0; i < c; ++i) {
+        double mu = 0;
+        for (size_t j = 0; j < i; ++j) mu += lmat[i * d + j] * ep[j];
+        const double lii = lmat[i * d + i];
+        double mass;
+        ep[i] = truncated_normal((conds[i].lo - mu) / lii, (conds[i].hi - mu) / lii, rng, &mass);
+        logw[p] += mass > 0 ? std::log(mass) : -kInf;
+      }
+    }
+    if (c == 1) {
+      cond_e = std::move(e);
+    } else {
+      const double mx = *std::max_element(logw.begin(), logw.end());
+      if (!std::isfinite(mx))
+        throw InvalidInput("--condition: this combination of values has zero probability under the model");
+      std::vector<double> cumw(proposals);
+      double tot = 0;
+      for (size_t p = 0; p < proposals; ++p) cumw[p] = tot += std::exp(logw[p] - mx);
+      cond_e.resize(n * c);
+      const double u0 = rng.uniform();
+      size_t p = 0;
+      for (size_t r = 0; r < n; ++r) {
+        const double target = (r + u0) / n * tot;  // systematic resampling
+        while (p + 1 < proposals && cumw[p] < target) ++p;
+        std::copy(&e[p * c], &e[p * c] + c, &cond_e[r * c]);
+      }
+    }
+  }
+
+  // Output columns.
+  Table out;
+  const std::vector<size_t> outcols = output_columns(schema_);
+  std::vector<int> out_index(schema_.columns.size(), -1);
+  for (size_t oc : outcols) {
+    const ColumnSchema& cs = schema_.columns[oc];
+    out_index[oc] = static_cast<int>(out.columns.size());
+    if (cs.type == ColumnType::kIdentifier)
+      out.columns.push_back(synthetic_identifiers(cs, n));
+    else if (cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime)
+      out.columns.push_back(Column::numbers(cs.name, n));
+    else
+      out.columns.push_back(Column::strings(cs.name, n, cs.values));
+  }
+
+  std::vector<double> e(d), zp(d), z(d);
+  for (size_t r = 0; r < n; ++r) {
+    for (size_t i = 0; i < c; ++i) e[i] = cond_e[r * c + i];
+    for (size_t i = c; i < d; ++i) e[i] = rng.normal();
+    for (size_t i = 0; i < d; ++i) {
+      const double* li = &lmat[i * d];
+      double s = 0;
+      for (size_t j = 0; j <= i; ++j) s += li[j] * e[j];
+      zp[i] = s;
+    }
+    for (size_t i = 0; i < d; ++i) z[order[i]] = zp[i];
+    for (size_t li = 0; li < d; ++li) {
+      const Latent& lat = latents_[li];
+      Column& col = out.columns[static_cast<size_t>(out_index[static_cast<size_t>(lat.column)])];
+      const double zi = z[li];
+      if (lat.kind == Kind::kMissing) continue;  // applied below, after the value
+      if (lat.kind == Kind::kContinuous) {
+        const size_t k = lat.quantiles.size();
+        const double pos = std::clamp(normal_cdf(zi) * k - 0.5, 0.0, static_cast<double>(k - 1));
+        const size_t lo = static_cast<size_t>(pos);
+        const size_t hi = std::min(lo + 1, k - 1);
+        col.values[r] = lat.quantiles[lo] + (pos - lo) * (lat.quantiles[hi] - lat.quantiles[lo]);
+        col.valid[r] = 1;
+      } else {
+        const size_t k = static_cast<size_t>(std::upper_bound(lat.breaks.begin(), lat.breaks.end(), zi) - lat.breaks.begin());
+        if (col.storage == Storage::kNumber) {
+          col.values[r] = lat.levels[k];
+          col.valid[r] = 1;
+        } else {
+          col.codes[r] = static_cast<int32_t>(lat.levels[k]);
+        }
+      }
+    }
+    for (size_t li = 0; li < d; ++li) {
+      const Latent& lat = latents_[li];
+      if (lat.kind != Kind::kMissing || z[li] < lat.breaks[0]) continue;
+      Column& col = out.columns[static_cast<size_t>(out_index[static_cast<size_t>(lat.column)])];
+      if (col.storage == Storage::kNumber)
+        col.valid[r] = 0;
+      else
+        col.codes[r] = -1;
+    }
+  }
+  for (size_t oc : outcols)
+    apply_constraints(out.columns[static_cast<size_t>(out_index[oc])], schema_.columns[oc]);
+  return out;
+}
+
+// -------------------------------------------------------------------------------- state
+
+void CopulaSynthesizer::save_state(json* state, std::string* payload) const {
+  json lats = json::array();
+  for (const Latent& l : latents_) {
+    json j{{"kind", l.kind == Kind::kContinuous ? "continuous" : l.kind == Kind::kDiscrete ? "discrete" : "missing"},
+           {"column", l.column},
+           {"family", l.family}};
+    if (!l.quantiles.empty()) j["quantiles"] = l.quantiles;
+    if (!l.breaks.empty()) j["breaks"] = l.breaks;
+    if (!l.levels.empty()) j["levels"] = l.levels;
+    if (l.family != "empirical" && l.kind == Kind::kContinuous) j["family_params"] = {l.family_a, l.family_b};
+    lats.push_back(std::move(j));
+  }
+  *state = json{{"latents", std::move(lats)}, {"correlation", corr_}, {"warnings", warnings_}};
+  payload->clear();
+}
+
+void CopulaSynthesizer::load_state(const json& state, const std::string& /*payload*/) {
+  try {
+    latents_.clear();
+    missing_latent_.assign(schema_.columns.size(), -1);
+    value_latent_.assign(schema_.columns.size(), -1);
+    for (const json& j : state.at("latents")) {
+      Latent l;
+      const std::string kind = j.at("kind").get<std::string>();
+      l.kind = kind == "continuous" ? Kind::kContinuous : kind == "discrete" ? Kind::kDiscrete : Kind::kMissing;
+      if (kind != "continuous" && kind != "discrete" && kind != "missing") throw ModelFormat("unknown latent kind");
+      l.column = j.at("column").get<int>();
+      if (l.column < 0 || static_cast<size_t>(l.column) >= schema_.columns.size()) throw ModelFormat("bad column index");
+      l.family = j.at("family").get<std::string>();
+      if (j.contains("quantiles")) l.quantiles = j["quantiles"].get<std::vector<double>>();
+      if (j.contains("breaks")) l.breaks = j["breaks"].get<std::vector<double>>();
+      if (j.contains("levels")) l.levels = j["levels"].get<std::vector<double>>();
+      if (j.contains("family_params")) {
+        l.family_a = j["family_params"].at(0).get<double>();
+        l.family_b = j["family_params"].at(1).get<double>();
+      }
+      if (l.kind == Kind::kContinuous && l.quantiles.empty()) throw ModelFormat("continuous latent without quantiles");
+      if (l.kind == Kind::kDiscrete && l.levels.size() != l.breaks.size() + 1) throw ModelFormat("levels/breaks mismatch");
+      if (l.kind == Kind::kMissing && l.breaks.size() != 1) throw ModelFormat("missing latent needs one break");
+      (l.kind == Kind::kMissing ? missing_latent_ : value_latent_)[static_cast<size_t>(l.column)] =
+          static_cast<int>(latents_.size());
+      latents_.push_back(std::move(l));
+    }
+    corr_ = state.at("correlation").get<std::vector<double>>();
+    if (corr_.size() != latents_.size() * latents_.size()) throw ModelFormat("correlation matrix has the wrong size");
+    warnings_ = state.value("warnings", std::vector<std::string>{});
+  } catch (const json::exception& e) {
+    throw ModelFormat(std::string("copula state: ") + e.what());
+  }
+  build_cholesky();
+}
+
+json CopulaSynthesizer::summary() const {
+  json cols = json::object();
+  for (const Latent& l : latents_) {
+    if (l.kind == Kind::kMissing) continue;
+    cols[schema_.columns[static_cast<size_t>(l.column)].name] = l.family;
+  }
+  return json{{"marginals", cols}, {"latent_variables", latents_.size()}};
+}
+
+}  // namespace medgen::tabular

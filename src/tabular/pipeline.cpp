@@ -1,0 +1,238 @@
+#include "medgen/tabular/pipeline.h"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <filesystem>
+
+#include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
+#include "medgen/core/version.h"
+
+namespace medgen::tabular {
+
+using json = nlohmann::json;
+
+std::string default_data_path() {
+  const std::string built = std::string(MEDGEN_DATA_DIR) + "/pbc.csv";
+  if (std::filesystem::exists(built)) return built;
+  return "data/pbc.csv";
+}
+
+Dataset load_dataset(const std::string& csv_path, const std::string& schema_path, const CsvOptions& csv) {
+  Dataset d;
+  d.path = csv_path;
+  const std::string bytes = read_file(csv_path);
+  d.sha256 = sha256_hex(bytes);
+  RawTable raw = parse_csv(bytes, csv_path, csv);
+  if (raw.num_rows() == 0) throw InvalidInput(located(csv_path, 1, 0, "the file has a header but no data rows"));
+  d.schema = schema_path.empty() ? infer_schema(raw, csv, {}, &d.warnings) : Schema::read(schema_path);
+  d.table = to_table(raw, d.schema, csv);
+  return d;
+}
+
+FitResult fit_model(const FitRequest& request, const Context& ctx) {
+  ctx.validate();
+  if (request.output.empty()) throw InvalidInput("fit: an output model path (-o) is required");
+  auto synth = create_synthesizer(request.synthesizer, request.params);
+  Dataset data = load_dataset(request.input, request.schema_path, request.csv);
+  const auto t0 = std::chrono::steady_clock::now();
+  synth->fit(data.table, data.schema, ctx);
+  FitResult r;
+  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  r.rows = data.table.num_rows();
+  r.columns = data.table.num_cols();
+  r.warnings = data.warnings;
+  r.warnings.insert(r.warnings.end(), synth->warnings().begin(), synth->warnings().end());
+  r.summary = synth->summary();
+  Provenance p;
+  p.input_name = std::filesystem::path(request.input).filename().string();
+  p.input_sha256 = data.sha256;
+  p.rows = r.rows;
+  p.columns = r.columns;
+  p.train_seconds = request.reproducible ? 0.0 : r.seconds;
+  p.seed = ctx.seed;
+  p.threads = ctx.threads;
+  save_model(*synth, p, request.output);
+  return r;
+}
+
+Table sample_model(const SampleRequest& request, const Context& ctx, Schema* schema) {
+  ctx.validate();
+  if (request.rows == 0) throw InvalidInput("-n must be at least 1");
+  LoadedModel m = load_model(request.model);
+  if (schema) *schema = m.synthesizer->schema();
+  if (!request.balance.empty())
+    return sample_balanced(*m.synthesizer, request.rows, request.balance, request.conditions, ctx);
+  return m.synthesizer->sample(request.rows, request.conditions, ctx);
+}
+
+namespace {
+
+struct Stats {
+  double mean = NAN, sd = NAN, missing = 0;
+  std::string top;
+  double top_share = 0;
+};
+
+Stats column_stats(const Column& c) {
+  Stats s;
+  const size_t n = c.size();
+  if (n == 0) return s;
+  s.missing = static_cast<double>(c.count_missing()) / n;
+  if (c.storage == Storage::kNumber) {
+    double sum = 0, sq = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < n; ++i)
+      if (c.valid[i]) {
+        sum += c.values[i];
+        sq += c.values[i] * c.values[i];
+        ++m;
+      }
+    if (m) {
+      s.mean = sum / m;
+      s.sd = std::sqrt(std::max(0.0, sq / m - s.mean * s.mean));
+    }
+  } else {
+    std::vector<size_t> counts(c.dictionary.size(), 0);
+    for (int32_t code : c.codes)
+      if (code >= 0) ++counts[static_cast<size_t>(code)];
+    size_t best = 0;
+    for (size_t k = 0; k < counts.size(); ++k)
+      if (counts[k] > counts[best]) best = k;
+    if (!counts.empty() && counts[best] > 0) {
+      s.top = c.dictionary[best];
+      s.top_share = static_cast<double>(counts[best]) / n;
+    }
+  }
+  return s;
+}
+
+std::string cell(const Stats& s, bool number) {
+  char buf[64];
+  if (number)
+    std::snprintf(buf, sizeof buf, "%.4g±%.3g %2.0f%%", s.mean, s.sd, 100 * s.missing);
+  else
+    std::snprintf(buf, sizeof buf, "%s:%2.0f%% %2.0f%%", s.top.substr(0, 8).c_str(), 100 * s.top_share, 100 * s.missing);
+  return buf;
+}
+
+}  // namespace
+
+std::string compare_columns(const Table& real, const Schema& schema,
+                            const std::vector<std::pair<std::string, Table>>& synthetic, size_t /*width*/) {
+  std::string out;
+  char line[512];
+  std::snprintf(line, sizeof line, "%-12s %-11s %-22s", "column", "type", "real");
+  out += line;
+  for (const auto& [name, t] : synthetic) {
+    std::snprintf(line, sizeof line, " %-22s", name.c_str());
+    out += line;
+  }
+  out += "\n";
+  for (size_t c = 0; c < real.num_cols(); ++c) {
+    const Column& rc = real.columns[c];
+    const int si = schema.find(rc.name);
+    if (si < 0) continue;
+    const ColumnSchema& cs = schema.columns[static_cast<size_t>(si)];
+    if (cs.type == ColumnType::kText || cs.type == ColumnType::kIdentifier) continue;
+    const bool number = rc.storage == Storage::kNumber;
+    std::snprintf(line, sizeof line, "%-12s %-11s %-22s", rc.name.substr(0, 12).c_str(), to_string(cs.type),
+                  cell(column_stats(rc), number).c_str());
+    out += line;
+    for (const auto& [name, t] : synthetic) {
+      const int k = t.find(rc.name);
+      std::snprintf(line, sizeof line, " %-22s", k < 0 ? "-" : cell(column_stats(t.columns[static_cast<size_t>(k)]), number).c_str());
+      out += line;
+    }
+    out += "\n";
+  }
+  out += "(numbers: mean±sd missing%; labels: most frequent:share missing%)\n";
+  return out;
+}
+
+double correlation_error(const Table& real, const Table& synthetic, const Schema& schema) {
+  // Numeric and boolean/categorical-with-2-levels columns as numbers; Pearson on complete pairs.
+  auto as_numbers = [&](const Table& t, const std::string& name, std::vector<double>* v) {
+    const int k = t.find(name);
+    if (k < 0) return false;
+    const Column& c = t.columns[static_cast<size_t>(k)];
+    v->assign(c.size(), NAN);
+    if (c.storage == Storage::kNumber) {
+      for (size_t i = 0; i < c.size(); ++i)
+        if (c.valid[i]) (*v)[i] = c.values[i];
+      return true;
+    }
+    for (size_t i = 0; i < c.size(); ++i)
+      if (c.codes[i] >= 0) (*v)[i] = c.dictionary[static_cast<size_t>(c.codes[i])] == c.dictionary.back() ? 1.0 : 0.0;
+    return true;
+  };
+  auto pearson = [](const std::vector<double>& x, const std::vector<double>& y) {
+    double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+    size_t m = 0;
+    for (size_t i = 0; i < x.size(); ++i) {
+      if (std::isnan(x[i]) || std::isnan(y[i])) continue;
+      sx += x[i], sy += y[i], sxx += x[i] * x[i], syy += y[i] * y[i], sxy += x[i] * y[i], ++m;
+    }
+    if (m < 3) return 0.0;
+    const double vx = sxx - sx * sx / m, vy = syy - sy * sy / m;
+    if (vx <= 0 || vy <= 0) return 0.0;
+    return (sxy - sx * sy / m) / std::sqrt(vx * vy);
+  };
+  std::vector<std::string> names;
+  for (const ColumnSchema& cs : schema.columns)
+    if (cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime ||
+        ((cs.type == ColumnType::kBoolean || cs.type == ColumnType::kCategorical) && cs.values.size() == 2))
+      names.push_back(cs.name);
+  std::vector<std::vector<double>> rv(names.size()), sv(names.size());
+  for (size_t i = 0; i < names.size(); ++i) {
+    as_numbers(real, names[i], &rv[i]);
+    as_numbers(synthetic, names[i], &sv[i]);
+  }
+  double err = 0;
+  size_t pairs = 0;
+  for (size_t a = 0; a < names.size(); ++a)
+    for (size_t b = a + 1; b < names.size(); ++b) {
+      err += std::fabs(pearson(rv[a], rv[b]) - pearson(sv[a], sv[b]));
+      ++pairs;
+    }
+  return pairs ? err / pairs : 0.0;
+}
+
+std::string run_demo(const DemoOptions& options, const Context& ctx) {
+  const std::string data_path = options.data.empty() ? default_data_path() : options.data;
+  if (options.rows == 0) throw InvalidInput("demo: --rows must be at least 1");
+  Dataset data = load_dataset(data_path, "");
+  std::error_code ec;
+  std::filesystem::create_directories(options.out_dir, ec);
+  if (ec) throw IoError("cannot create '" + options.out_dir + "': " + ec.message());
+  std::string report;
+  char line[256];
+  std::snprintf(line, sizeof line, "medgen demo: %s (%zu rows, %zu columns)\n", data_path.c_str(), data.table.num_rows(),
+                data.table.num_cols());
+  report += line;
+  for (const auto& w : data.warnings) report += "  note: " + w + "\n";
+  std::vector<std::pair<std::string, Table>> synthetic;
+  for (const SynthesizerInfo& info : list_synthesizers()) {
+    FitRequest fr;
+    fr.input = data_path;
+    fr.synthesizer = info.name;
+    fr.output = options.out_dir + "/" + info.name + ".medgen";
+    const FitResult fit = fit_model(fr, ctx);
+    SampleRequest sr;
+    sr.model = fr.output;
+    sr.rows = options.rows;
+    Schema schema;
+    Table t = sample_model(sr, ctx, &schema);
+    write_file_atomic(options.out_dir + "/" + info.name + ".csv", to_csv(t, schema));
+    std::snprintf(line, sizeof line, "  %-12s fit %.3f s -> %s/%s.csv (%zu rows); pairwise correlation error %.3f\n",
+                  info.name.c_str(), fit.seconds, options.out_dir.c_str(), info.name.c_str(), t.num_rows(),
+                  correlation_error(data.table, t, data.schema));
+    report += line;
+    synthetic.emplace_back(info.name, std::move(t));
+  }
+  report += "\n" + compare_columns(data.table, data.schema, synthetic);
+  return report;
+}
+
+}  // namespace medgen::tabular

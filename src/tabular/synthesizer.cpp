@@ -1,0 +1,195 @@
+#include "medgen/tabular/synthesizer.h"
+
+#include <algorithm>
+#include <functional>
+
+#include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
+#include "medgen/core/version.h"
+#include "medgen/tabular/copula.h"
+
+namespace medgen::tabular {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct Entry {
+  const char* name;
+  const char* description;
+  std::function<std::unique_ptr<Synthesizer>(const json&)> make;
+};
+
+// The registry: one line per synthesizer. Kept explicit (rather than self-registering static
+// objects) because static libraries drop unreferenced registration objects at link time.
+const std::vector<Entry>& registry() {
+  static const std::vector<Entry> kEntries = {
+      {"copula", "Gaussian copula over per-column marginals (fast baseline)",
+       [](const json& p) { return std::make_unique<CopulaSynthesizer>(CopulaParams::from_json(p), "copula"); }},
+      {"independent", "independent columns: each marginal on its own (a reference baseline)",
+       [](const json& p) {
+         json q = p.is_null() ? json::object() : p;
+         if (q.contains("dependence")) throw InvalidInput("unknown independent option 'dependence'");
+         auto params = CopulaParams::from_json(q);
+         params.dependence = false;
+         return std::make_unique<CopulaSynthesizer>(params, "independent");
+       }},
+  };
+  return kEntries;
+}
+
+}  // namespace
+
+Condition parse_condition(const std::string& text) {
+  const size_t eq = text.find('=');
+  if (eq == std::string::npos || eq == 0)
+    throw InvalidInput("--condition '" + text + "': expected COLUMN=VALUE");
+  return Condition{text.substr(0, eq), text.substr(eq + 1)};
+}
+
+void Synthesizer::check_request(size_t n, const std::vector<Condition>& conditions) const {
+  if (n == 0) throw InvalidInput("-n must be at least 1");
+  if (n > 1000000000) throw InvalidInput("-n " + std::to_string(n) + " is too large (at most 1e9 rows per call)");
+  for (const Condition& c : conditions) {
+    const int i = schema_.find(c.column);
+    if (i < 0) throw InvalidInput("--condition: unknown column '" + c.column + "'");
+    const ColumnSchema& cs = schema_.columns[static_cast<size_t>(i)];
+    if (cs.type != ColumnType::kCategorical && cs.type != ColumnType::kBoolean)
+      throw InvalidInput("--condition: column '" + c.column + "' is " + to_string(cs.type) +
+                         "; conditions apply to categorical and boolean columns");
+    if (std::find(cs.values.begin(), cs.values.end(), c.value) == cs.values.end())
+      throw InvalidInput("--condition: '" + c.value + "' is not a value of column '" + c.column + "'");
+  }
+}
+
+std::unique_ptr<Synthesizer> create_synthesizer(const std::string& name, const json& params) {
+  for (const Entry& e : registry())
+    if (name == e.name) return e.make(params);
+  std::string names;
+  for (const Entry& e : registry()) names += (names.empty() ? "" : ", ") + std::string(e.name);
+  throw InvalidInput("unknown synthesizer '" + name + "' (available: " + names + ")");
+}
+
+std::vector<SynthesizerInfo> list_synthesizers() {
+  std::vector<SynthesizerInfo> out;
+  for (const Entry& e : registry()) out.push_back({e.name, e.description});
+  return out;
+}
+
+void append_rows(Table* dst, const Table& src) {
+  if (dst->columns.empty()) {
+    *dst = src;
+    return;
+  }
+  MEDGEN_ASSERT(dst->num_cols() == src.num_cols());
+  for (size_t c = 0; c < src.num_cols(); ++c) {
+    Column& d = dst->columns[c];
+    const Column& s = src.columns[c];
+    if (d.storage == Storage::kNumber) {
+      d.values.insert(d.values.end(), s.values.begin(), s.values.end());
+      d.valid.insert(d.valid.end(), s.valid.begin(), s.valid.end());
+    } else if (d.dictionary == s.dictionary) {
+      d.codes.insert(d.codes.end(), s.codes.begin(), s.codes.end());
+    } else {
+      for (int32_t code : s.codes) {
+        if (code < 0) {
+          d.codes.push_back(-1);
+          continue;
+        }
+        const std::string& label = s.dictionary[static_cast<size_t>(code)];
+        auto it = std::find(d.dictionary.begin(), d.dictionary.end(), label);
+        if (it == d.dictionary.end()) {
+          d.dictionary.push_back(label);
+          it = d.dictionary.end() - 1;
+        }
+        d.codes.push_back(static_cast<int32_t>(it - d.dictionary.begin()));
+      }
+    }
+  }
+}
+
+Table sample_balanced(const Synthesizer& synth, size_t n, const std::string& column,
+                      const std::vector<Condition>& conditions, const Context& ctx) {
+  const Schema& schema = synth.schema();
+  const int ci = schema.find(column);
+  if (ci < 0) throw InvalidInput("--balance: unknown column '" + column + "'");
+  const ColumnSchema& cs = schema.columns[static_cast<size_t>(ci)];
+  if (cs.type != ColumnType::kCategorical && cs.type != ColumnType::kBoolean)
+    throw InvalidInput("--balance: column '" + column + "' is " + to_string(cs.type) + ", not categorical or boolean");
+  for (const Condition& c : conditions)
+    if (c.column == column) throw InvalidInput("--balance " + column + " conflicts with --condition on the same column");
+  if (n == 0) throw InvalidInput("-n must be at least 1");
+  // Only levels the model can produce take part.
+  std::vector<std::string> levels;
+  for (const std::string& v : cs.values) {
+    std::vector<Condition> probe = conditions;
+    probe.push_back({column, v});
+    try {
+      synth.sample(1, probe, ctx);
+      levels.push_back(v);
+    } catch (const InvalidInput&) {
+    }
+  }
+  if (levels.empty()) throw InvalidInput("--balance: no value of column '" + column + "' can be sampled");
+  Table out;
+  for (size_t k = 0; k < levels.size(); ++k) {
+    const size_t part = n / levels.size() + (k < n % levels.size() ? 1 : 0);
+    if (part == 0) continue;
+    std::vector<Condition> conds = conditions;
+    conds.push_back({column, levels[k]});
+    Context sub = ctx;
+    sub.seed = ctx.seed * 1000003ULL + k + 1;
+    append_rows(&out, synth.sample(part, conds, sub));
+  }
+  for (size_t c = 0; c < out.num_cols(); ++c) {
+    const int si = schema.find(out.columns[c].name);
+    if (si >= 0 && schema.columns[static_cast<size_t>(si)].type == ColumnType::kIdentifier)
+      out.columns[c] = synthetic_identifiers(schema.columns[static_cast<size_t>(si)], out.num_rows());
+  }
+  return out;
+}
+
+// ---------------------------------------------------------------------------- model files
+
+void save_model(const Synthesizer& synth, const Provenance& p, const std::string& path) {
+  ModelFile m;
+  json state;
+  synth.save_state(&state, &m.payload);
+  m.header = json{{"medgen_version", MEDGEN_VERSION},
+                  {"synthesizer", synth.name()},
+                  {"params", synth.params()},
+                  {"schema", json::parse(synth.schema().to_json().dump())},
+                  {"state", std::move(state)},
+                  {"summary", synth.summary()},
+                  {"provenance",
+                   {{"input", p.input_name},
+                    {"input_sha256", p.input_sha256},
+                    {"rows", p.rows},
+                    {"columns", p.columns},
+                    {"train_seconds", p.train_seconds},
+                    {"seed", p.seed},
+                    {"threads", p.threads}}}};
+  m.save(path);
+}
+
+LoadedModel load_model(const std::string& path) {
+  LoadedModel out;
+  ModelFile m = ModelFile::load(path);
+  try {
+    const std::string name = m.header.at("synthesizer").get<std::string>();
+    out.synthesizer = create_synthesizer(name, m.header.at("params"));
+    Schema schema = Schema::from_json(m.header.at("schema"), path);
+    out.synthesizer->restore(std::move(schema), m.header.at("state"), m.payload);
+  } catch (const json::exception& e) {
+    throw ModelFormat(path + ": corrupted model header: " + e.what());
+  } catch (const InvalidInput& e) {
+    throw ModelFormat(path + ": " + e.what());
+  } catch (const ModelFormat& e) {
+    const std::string what = e.what();
+    throw ModelFormat(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+  }
+  out.header = std::move(m.header);
+  return out;
+}
+
+}  // namespace medgen::tabular

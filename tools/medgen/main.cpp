@@ -1,0 +1,268 @@
+// medgen command-line program: parses flags, calls the library, prints.
+#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "medgen/core/csv.h"
+#include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
+#include "medgen/core/version.h"
+#include "medgen/nn/device.h"
+#include "medgen/tabular/pipeline.h"
+
+using json = nlohmann::json;
+using namespace medgen;
+using namespace medgen::tabular;
+
+namespace {
+
+struct Common {
+  uint64_t seed = 42;
+  int threads = 1;
+  bool quiet = false;
+  bool json_out = false;
+  std::string device = "cpu";
+  std::vector<std::string> missing;
+  char delimiter = ',';
+};
+
+void add_common(CLI::App* app, Common* c, bool random = true) {
+  if (random) {
+    app->add_option("--seed", c->seed, "random seed: same seed and input give byte-identical output")
+        ->capture_default_str();
+    app->add_option("--threads", c->threads, "worker threads (1-256)")->capture_default_str();
+  }
+  app->add_flag("-q,--quiet", c->quiet, "no progress or notes on stderr");
+  app->add_flag("--json", c->json_out, "machine-readable summary on stdout");
+}
+
+void add_csv(CLI::App* app, Common* c) {
+  app->add_option("--missing", c->missing,
+                  "text meaning 'missing' (repeatable; replaces the defaults NA NaN ?; empty always counts)");
+  app->add_option("--delimiter", c->delimiter, "field separator")->capture_default_str();
+}
+
+CsvOptions csv_options(const Common& c) {
+  CsvOptions o;
+  o.delimiter = c.delimiter;
+  if (!c.missing.empty()) {
+    o.missing_tokens = {""};
+    for (const auto& m : c.missing) o.missing_tokens.push_back(m);
+  }
+  return o;
+}
+
+Context context(const Common& c) {
+  Context ctx;
+  ctx.seed = c.seed;
+  ctx.threads = c.threads;
+  ctx.device = nn::parse_device(c.device);
+  ctx.validate();
+  apply_threads(ctx);
+  nn::check_device(ctx);
+  return ctx;
+}
+
+void note(const Common& c, const std::string& s) {
+  if (!c.quiet) std::fprintf(stderr, "medgen: %s\n", s.c_str());
+}
+
+void write_output(const std::string& path, const std::string& text) {
+  if (path.empty() || path == "-") {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    std::fflush(stdout);
+  } else {
+    write_file_atomic(path, text);
+  }
+}
+
+json model_info(const json& header) {
+  json info = header;
+  info.erase("state");
+  return info;
+}
+
+std::string model_info_text(const json& h) {
+  std::string s;
+  s += "synthesizer   " + h.value("synthesizer", "?") + "\n";
+  s += "medgen        " + h.value("medgen_version", "?") + " (model format " + std::to_string(kModelFormatVersion) + ")\n";
+  s += "params        " + h.value("params", json::object()).dump() + "\n";
+  const json p = h.value("provenance", json::object());
+  s += "input         " + p.value("input", "?") + "  sha256 " + p.value("input_sha256", "?") + "\n";
+  s += "trained on    " + std::to_string(p.value("rows", 0)) + " rows x " + std::to_string(p.value("columns", 0)) +
+       " columns in " + std::to_string(p.value("train_seconds", 0.0)) + " s (seed " +
+       std::to_string(p.value("seed", 0ULL)) + ", " + std::to_string(p.value("threads", 1)) + " thread(s))\n";
+  s += "columns:\n";
+  const json summary = h.value("summary", json::object());
+  const json marg = summary.value("marginals", json::object());
+  for (const json& c : h.at("schema").at("columns")) {
+    const std::string name = c.value("name", "?");
+    std::string extra = marg.contains(name) ? marg[name].get<std::string>() : "";
+    if (c.contains("values")) extra += (extra.empty() ? "" : ", ") + std::to_string(c["values"].size()) + " values";
+    char line[256];
+    std::snprintf(line, sizeof line, "  %-20s %-12s %s\n", name.c_str(), c.value("type", "?").c_str(), extra.c_str());
+    s += line;
+  }
+  for (const json& w : h.at("state").value("warnings", json::array())) s += "note: " + w.get<std::string>() + "\n";
+  return s;
+}
+
+int run(int argc, char** argv) {
+  CLI::App app{"medgen " MEDGEN_VERSION ": generative models for healthcare data"};
+  app.set_version_flag("--version", MEDGEN_VERSION);
+  app.require_subcommand(1);
+
+  // schema
+  Common sc;
+  std::string schema_in, schema_out;
+  auto* schema_cmd = app.add_subcommand("schema", "infer a schema (JSON) from a CSV file");
+  schema_cmd->add_option("input", schema_in, "CSV file")->required();
+  schema_cmd->add_option("-o,--output", schema_out, "write the schema here instead of stdout");
+  add_common(schema_cmd, &sc, false);
+  add_csv(schema_cmd, &sc);
+
+  // fit
+  Common fc;
+  FitRequest fr;
+  std::string params_text;
+  auto* fit_cmd = app.add_subcommand("fit", "learn a synthesizer from a CSV file and save the model");
+  fit_cmd->add_option("input", fr.input, "CSV file")->required();
+  fit_cmd->add_option("-o,--output", fr.output, "model file to write")->required();
+  fit_cmd->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent")->capture_default_str();
+  fit_cmd->add_option("--schema", fr.schema_path, "schema JSON (default: inferred)");
+  fit_cmd->add_option("--params", params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
+  fit_cmd->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
+  fit_cmd->add_option("--device", fc.device, "cpu | cuda")->capture_default_str();
+  add_common(fit_cmd, &fc);
+  add_csv(fit_cmd, &fc);
+
+  // sample
+  Common smc;
+  SampleRequest sr;
+  std::string sample_out;
+  std::vector<std::string> conditions;
+  long long rows = 1000;
+  auto* sample_cmd = app.add_subcommand("sample", "generate synthetic rows from a model");
+  sample_cmd->add_option("model", sr.model, "model file")->required();
+  sample_cmd->add_option("-n,--rows", rows, "number of rows")->capture_default_str();
+  sample_cmd->add_option("-o,--output", sample_out, "CSV to write (default: stdout)");
+  sample_cmd->add_option("-c,--condition", conditions, "COLUMN=VALUE on a categorical/boolean column (repeatable)");
+  sample_cmd->add_option("--balance", sr.balance, "spread rows evenly over this column's values");
+  sample_cmd->add_option("--device", smc.device, "cpu | cuda")->capture_default_str();
+  add_common(sample_cmd, &smc);
+
+  // info
+  Common ic;
+  std::string info_model;
+  auto* info_cmd = app.add_subcommand("info", "describe a model file");
+  info_cmd->add_option("model", info_model, "model file")->required();
+  add_common(info_cmd, &ic, false);
+
+  // demo
+  Common dc;
+  DemoOptions demo;
+  auto* demo_cmd = app.add_subcommand("demo", "fit every synthesizer on the embedded PBC data and compare");
+  demo_cmd->add_option("--data", demo.data, "CSV to use instead of the embedded data/pbc.csv");
+  demo_cmd->add_option("--out", demo.out_dir, "output folder")->capture_default_str();
+  demo_cmd->add_option("--rows", demo.rows, "synthetic rows per synthesizer")->capture_default_str();
+  add_common(demo_cmd, &dc);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::fprintf(stderr, "medgen: %s (see --help)\n", e.what());
+    return 2;
+  }
+
+  if (schema_cmd->parsed()) {
+    const CsvOptions csv = csv_options(sc);
+    RawTable raw = read_csv(schema_in, csv);
+    if (raw.num_rows() == 0) throw InvalidInput(located(schema_in, 1, 0, "the file has a header but no data rows"));
+    std::vector<std::string> warnings;
+    Schema s = infer_schema(raw, csv, {}, &warnings);
+    for (const auto& w : warnings) note(sc, w);
+    write_output(schema_out, s.to_json().dump(2) + "\n");
+    return 0;
+  }
+  if (fit_cmd->parsed()) {
+    const Context ctx = context(fc);
+    fr.csv = csv_options(fc);
+    if (!params_text.empty()) {
+      try {
+        fr.params = json::parse(params_text);
+      } catch (const json::exception& e) {
+        throw InvalidInput(std::string("--params: not valid JSON (") + e.what() + ")");
+      }
+    }
+    const FitResult r = fit_model(fr, ctx);
+    for (const auto& w : r.warnings) note(fc, w);
+    if (fc.json_out) {
+      std::printf("%s\n", json{{"model", fr.output}, {"synthesizer", fr.synthesizer}, {"rows", r.rows},
+                               {"columns", r.columns}, {"seconds", r.seconds}, {"warnings", r.warnings},
+                               {"summary", r.summary}}
+                              .dump()
+                              .c_str());
+    } else if (!fc.quiet) {
+      std::fprintf(stderr, "medgen: fitted %s on %zu rows x %zu columns in %.3f s -> %s\n", fr.synthesizer.c_str(),
+                   r.rows, r.columns, r.seconds, fr.output.c_str());
+    }
+    return 0;
+  }
+  if (sample_cmd->parsed()) {
+    if (rows <= 0) throw InvalidInput("-n must be at least 1, got " + std::to_string(rows));
+    sr.rows = static_cast<size_t>(rows);
+    for (const auto& c : conditions) sr.conditions.push_back(parse_condition(c));
+    const Context ctx = context(smc);
+    Schema schema;
+    Table t = sample_model(sr, ctx, &schema);
+    write_output(sample_out, to_csv(t, schema));
+    if (smc.json_out && !sample_out.empty())
+      std::printf("%s\n", json{{"output", sample_out}, {"rows", t.num_rows()}, {"columns", t.num_cols()}}.dump().c_str());
+    return 0;
+  }
+  if (info_cmd->parsed()) {
+    LoadedModel m = load_model(info_model);
+    if (ic.json_out)
+      std::printf("%s\n", model_info(m.header).dump(2).c_str());
+    else
+      std::printf("%s", model_info_text(m.header).c_str());
+    return 0;
+  }
+  if (demo_cmd->parsed()) {
+    const Context ctx = context(dc);
+    std::printf("%s", run_demo(demo, ctx).c_str());
+    return 0;
+  }
+  return 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const InvalidInput& e) {
+    std::fprintf(stderr, "medgen: error: %s\n", e.what());
+  } catch (const IoError& e) {
+    std::fprintf(stderr, "medgen: error: %s\n", e.what());
+  } catch (const ModelFormat& e) {
+    std::fprintf(stderr, "medgen: error: %s\n", e.what());
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "medgen: internal error: out of memory\n");
+    return 1;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "medgen: internal error: %s\n", e.what());
+    return 1;
+  }
+  return 2;
+}

@@ -1,5 +1,5 @@
 // CSV parsing throughput: a generated ~100 MB table (size in MB as argv[1]) and each real
-// data set under shared/datasets. Prints one JSON object per line on stdout.
+// real table in tests/data. Prints one JSON object per line on stdout.
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
@@ -166,7 +166,7 @@ int main(int argc, char** argv) {
     }
     report("csv_write", name, out_bytes, table.num_rows(), best, 1);
 
-    const std::filesystem::path dir = MEDGEN_SOURCE_DIR "/../shared/datasets";
+    const std::filesystem::path dir = MEDGEN_SOURCE_DIR "/tests/data";
     std::vector<std::filesystem::path> files;
     std::error_code ec;
     for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {

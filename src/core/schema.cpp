@@ -127,11 +127,6 @@ std::string format_number(double v, int decimals, bool integer) {
   return s;
 }
 
-double round_to(double v, int decimals) {
-  if (decimals <= 0) return std::nearbyint(v);
-  const double p = std::pow(10.0, std::min(decimals, 15));
-  return std::nearbyint(v * p) / p;
-}
 
 }  // namespace
 
@@ -557,13 +552,14 @@ Column synthetic_identifiers(const ColumnSchema& column, size_t rows) {
 void apply_constraints(Column& column, const ColumnSchema& schema) {
   if (column.storage != Storage::kNumber) return;
   const bool has_range = !std::isnan(schema.min) && !std::isnan(schema.max);
+  const double lo = has_range ? schema.min : -INFINITY, hi = has_range ? schema.max : INFINITY;
+  const bool whole = schema.type == ColumnType::kDatetime || schema.integer || schema.decimals <= 0;
+  const double scale = std::pow(10.0, std::clamp(schema.decimals, 0, 15));
   for (size_t i = 0; i < column.values.size(); ++i) {
     if (!column.valid[i]) continue;
     double v = column.values[i];
-    if (schema.type == ColumnType::kNumerical) v = schema.integer ? std::nearbyint(v) : round_to(v, schema.decimals);
-    if (schema.type == ColumnType::kDatetime) v = std::nearbyint(v);
-    if (has_range) v = std::clamp(v, schema.min, schema.max);
-    column.values[i] = v;
+    v = whole ? std::nearbyint(v) : std::nearbyint(v * scale) / scale;
+    column.values[i] = std::clamp(v, lo, hi);
   }
 }
 

@@ -9,6 +9,7 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/normal.h"
+#include "medgen/core/progress.h"
 #include "medgen/core/rng.h"
 
 namespace medgen::tabular {
@@ -188,7 +189,7 @@ json CopulaParams::to_json() const {
 
 // ---------------------------------------------------------------------------------- fit
 
-void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Context& /*ctx*/) {
+void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
   schema_ = schema;
   warnings_.clear();
   latents_.clear();
@@ -262,7 +263,9 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     latents_.push_back(std::move(m));
   };
 
+  if (ctx.progress) ctx.progress->begin("fitting " + name_ + " marginals", ncols);
   for (size_t ci = 0; ci < ncols; ++ci) {
+    if (ctx.progress) ctx.progress->update(ci);
     const ColumnSchema& cs = schema.columns[ci];
     if (cs.type == ColumnType::kText || cs.type == ColumnType::kIdentifier) continue;
     const int ti = table.find(cs.name);
@@ -389,6 +392,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     latents_.push_back(std::move(v));
   }
 
+  if (ctx.progress) ctx.progress->end();
   // Pairwise-complete correlation of the normal scores.
   const size_t d = latents_.size();
   corr_.assign(d * d, 0.0);
@@ -530,49 +534,75 @@ Table CopulaSynthesizer::sample(size_t n, const std::vector<Condition>& conditio
       out.columns.push_back(Column::strings(cs.name, n, cs.values));
   }
 
-  std::vector<double> e(d), zp(d), z(d);
-  for (size_t r = 0; r < n; ++r) {
-    for (size_t i = 0; i < c; ++i) e[i] = cond_e[r * c + i];
-    for (size_t i = c; i < d; ++i) e[i] = rng.normal();
-    for (size_t i = 0; i < d; ++i) {
-      const double* li = &lmat[i * d];
-      double s = 0;
-      for (size_t j = 0; j <= i; ++j) s += li[j] * e[j];
-      zp[i] = s;
+  // Blocks of rows: draw innovations, correlate them, then decode latent by latent (a tight
+  // loop per column instead of a branch per value).
+  constexpr size_t kBlock = 1024;
+  std::vector<double> e(kBlock * d), z(kBlock * d);  // z is latent-major: z[latent * kBlock + row]
+  Progress* progress = n >= (1u << 18) ? ctx.progress : nullptr;
+  if (progress) progress->begin("sampling", n);
+  for (size_t start = 0; start < n; start += kBlock) {
+    if (progress && start % (64 * kBlock) == 0) progress->update(start, "rows");
+    const size_t rows = std::min(kBlock, n - start);
+    for (size_t r = 0; r < rows; ++r) {
+      double* er = &e[r * d];
+      for (size_t i = 0; i < c; ++i) er[i] = cond_e[(start + r) * c + i];
+      for (size_t i = c; i < d; ++i) er[i] = rng.normal();
+      for (size_t i = 0; i < d; ++i) {
+        const double* li = &lmat[i * d];
+        double s = 0;
+        for (size_t j = 0; j <= i; ++j) s += li[j] * er[j];
+        z[order[i] * kBlock + r] = s;
+      }
     }
-    for (size_t i = 0; i < d; ++i) z[order[i]] = zp[i];
     for (size_t li = 0; li < d; ++li) {
       const Latent& lat = latents_[li];
+      if (lat.kind == Kind::kMissing) continue;  // applied below, after the values
       Column& col = out.columns[static_cast<size_t>(out_index[static_cast<size_t>(lat.column)])];
-      const double zi = z[li];
-      if (lat.kind == Kind::kMissing) continue;  // applied below, after the value
+      const double* zl = &z[li * kBlock];
       if (lat.kind == Kind::kContinuous) {
+        const double* q = lat.quantiles.data();
         const size_t k = lat.quantiles.size();
-        const double pos = std::clamp(normal_cdf(zi) * k - 0.5, 0.0, static_cast<double>(k - 1));
-        const size_t lo = static_cast<size_t>(pos);
-        const size_t hi = std::min(lo + 1, k - 1);
-        col.values[r] = lat.quantiles[lo] + (pos - lo) * (lat.quantiles[hi] - lat.quantiles[lo]);
-        col.valid[r] = 1;
+        const double kmax = static_cast<double>(k - 1);
+        double* values = &col.values[start];
+        uint8_t* valid = &col.valid[start];
+        for (size_t r = 0; r < rows; ++r) {
+          const double pos = std::clamp(normal_cdf(zl[r]) * k - 0.5, 0.0, kmax);
+          const size_t lo = static_cast<size_t>(pos);
+          const size_t hi = lo + 1 < k ? lo + 1 : lo;
+          values[r] = q[lo] + (pos - lo) * (q[hi] - q[lo]);
+          valid[r] = 1;
+        }
       } else {
-        const size_t k = static_cast<size_t>(std::upper_bound(lat.breaks.begin(), lat.breaks.end(), zi) - lat.breaks.begin());
-        if (col.storage == Storage::kNumber) {
-          col.values[r] = lat.levels[k];
-          col.valid[r] = 1;
-        } else {
-          col.codes[r] = static_cast<int32_t>(lat.levels[k]);
+        const double* br = lat.breaks.data();
+        const size_t nb = lat.breaks.size();
+        for (size_t r = 0; r < rows; ++r) {
+          const size_t k = nb < 8 ? static_cast<size_t>(std::count_if(br, br + nb, [&](double b) { return b <= zl[r]; }))
+                                  : static_cast<size_t>(std::upper_bound(br, br + nb, zl[r]) - br);
+          if (col.storage == Storage::kNumber) {
+            col.values[start + r] = lat.levels[k];
+            col.valid[start + r] = 1;
+          } else {
+            col.codes[start + r] = static_cast<int32_t>(lat.levels[k]);
+          }
         }
       }
     }
     for (size_t li = 0; li < d; ++li) {
       const Latent& lat = latents_[li];
-      if (lat.kind != Kind::kMissing || z[li] < lat.breaks[0]) continue;
+      if (lat.kind != Kind::kMissing) continue;
       Column& col = out.columns[static_cast<size_t>(out_index[static_cast<size_t>(lat.column)])];
-      if (col.storage == Storage::kNumber)
-        col.valid[r] = 0;
-      else
-        col.codes[r] = -1;
+      const double* zl = &z[li * kBlock];
+      const double b = lat.breaks[0];
+      for (size_t r = 0; r < rows; ++r) {
+        if (zl[r] < b) continue;
+        if (col.storage == Storage::kNumber)
+          col.valid[start + r] = 0;
+        else
+          col.codes[start + r] = -1;
+      }
     }
   }
+  if (progress) progress->end();
   for (size_t oc : outcols)
     apply_constraints(out.columns[static_cast<size_t>(out_index[oc])], schema_.columns[oc]);
   return out;

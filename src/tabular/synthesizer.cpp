@@ -29,7 +29,10 @@ const std::vector<Entry>& registry() {
       {"independent", "independent columns: each marginal on its own (a reference baseline)",
        [](const json& p) {
          json q = p.is_null() ? json::object() : p;
-         if (q.contains("dependence")) throw InvalidInput("unknown independent option 'dependence'");
+         if (q.contains("dependence")) {
+           if (q["dependence"] != false) throw InvalidInput("independent: option 'dependence' can only be false");
+           q.erase("dependence");
+         }
          auto params = CopulaParams::from_json(q);
          params.dependence = false;
          return std::make_unique<CopulaSynthesizer>(params, "independent");

@@ -149,6 +149,7 @@ void DataTransformer::fit(const Table& table, const Schema& schema, const Transf
   schema_ = schema;
   params_ = params;
   columns_.clear();
+  warnings_.clear();
   for (size_t si : output_columns(schema)) {
     const ColumnSchema& cs = schema.columns[si];
     ColumnState st;
@@ -210,6 +211,11 @@ void DataTransformer::fit(const Table& table, const Schema& schema, const Transf
         }
         const int32_t other_slot = static_cast<int32_t>(st.slot_level.size());
         st.slot_level.push_back(-2);
+        warnings_.push_back("column '" + cs.name + "': " + std::to_string(levels) + " levels; the " +
+                            std::to_string(cap - 1) + " most frequent keep their own one-hot slot, " +
+                            std::to_string(st.other_levels.size()) +
+                            " rarer ones share an 'other' slot and are drawn back by frequency (max_categories=" +
+                            std::to_string(cap) + ")");
         for (int32_t l : st.other_levels) st.level_slot[static_cast<size_t>(l)] = other_slot;
       }
       if (st.has_null || levels == 0) st.slot_level.push_back(-1);
@@ -313,7 +319,9 @@ Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rn
       Column col = Column::strings(cs.name, rows, cs.values);
       const Span& span = spans_[span_i++];
       double other_total = 0.0;
-      for (double w : st.other_weights) other_total += w;
+      std::vector<double> other_cum;
+      other_cum.reserve(st.other_weights.size());
+      for (double w : st.other_weights) other_cum.push_back(other_total += w);
       for (size_t r = 0; r < rows; ++r) {
         const int32_t level = st.slot_level[argmax(data + r * dim + span.start, span.width)];
         if (level != -2) {
@@ -322,16 +330,11 @@ Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rn
         }
         // "other": a folded level in proportion to its frequency (uniformly if none was seen).
         const size_t n_other = st.other_levels.size();
-        size_t pick = n_other - 1;
+        size_t pick;
         if (other_total > 0.0) {
-          double u = col_rng.uniform() * other_total;
-          for (size_t i = 0; i < n_other; ++i) {
-            u -= st.other_weights[i];
-            if (u < 0.0) {
-              pick = i;
-              break;
-            }
-          }
+          const double u = col_rng.uniform() * other_total;
+          pick = static_cast<size_t>(std::upper_bound(other_cum.begin(), other_cum.end(), u) - other_cum.begin());
+          pick = std::min(pick, n_other - 1);
           while (st.other_weights[pick] == 0.0 && pick > 0) --pick;  // rounding past the end
         } else {
           pick = static_cast<size_t>(col_rng.below(n_other));

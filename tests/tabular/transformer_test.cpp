@@ -245,7 +245,10 @@ TEST(DataTransformer, RoundTrip) {
   }
   EXPECT_EQ(back.columns[4].codes, f.table.columns[4].codes);
 
-  // dx: the 99 most frequent levels round-trip exactly; the rest map into the folded set.
+  // dx: the 99 most frequent levels round-trip exactly; the rest map into the folded set,
+  // and fit says so.
+  ASSERT_EQ(tr.warnings().size(), 1u);
+  EXPECT_NE(tr.warnings()[0].find("'dx'"), std::string::npos);
   {
     const Column& a = f.table.columns[5];
     const Column& b = back.columns[5];

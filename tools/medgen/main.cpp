@@ -10,6 +10,7 @@
 #include "medgen/core/csv.h"
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
+#include "medgen/core/progress.h"
 #include "medgen/core/version.h"
 #include "medgen/nn/device.h"
 #include "medgen/tabular/pipeline.h"
@@ -57,7 +58,10 @@ CsvOptions csv_options(const Common& c) {
 }
 
 Context context(const Common& c) {
+  // Progress on stderr only for a person watching a terminal.
+  static Progress progress(!c.quiet && Progress::stderr_is_terminal());
   Context ctx;
+  ctx.progress = &progress;
   ctx.seed = c.seed;
   ctx.threads = c.threads;
   ctx.device = nn::parse_device(c.device);

@@ -61,6 +61,8 @@ class DataTransformer {
   size_t output_dim() const { return output_dim_; }
   const std::vector<Span>& spans() const { return spans_; }
   const Schema& schema() const { return schema_; }
+  // What fit chose to say (e.g. which categorical columns were folded by max_categories).
+  const std::vector<std::string>& warnings() const { return warnings_; }
 
   nlohmann::json to_json() const;
   static DataTransformer from_json(const nlohmann::json& j);
@@ -82,6 +84,7 @@ class DataTransformer {
   std::vector<ColumnState> columns_;
   std::vector<Span> spans_;
   size_t output_dim_ = 0;
+  std::vector<std::string> warnings_;
 };
 
 }  // namespace medgen::tabular

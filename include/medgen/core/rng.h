@@ -19,7 +19,6 @@ class Rng {
       z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
       s_[&s - s_] = z ^ (z >> 31);
     }
-    has_spare_ = false;
   }
 
   uint64_t next() {
@@ -41,32 +40,62 @@ class Rng {
   // Uniform integer in [0, n).
   uint64_t below(uint64_t n) { return static_cast<uint64_t>(uniform() * static_cast<double>(n)) % n; }
 
-  // Standard normal (Marsaglia polar method, spare kept).
+  // Standard normal: the ziggurat method of Marsaglia & Tsang (2000) with 128 layers, using
+  // 53 high bits for the value and the 7 low bits for the layer so the two are independent.
   double normal() {
-    if (has_spare_) {
-      has_spare_ = false;
-      return spare_;
+    const Ziggurat& z = ziggurat();
+    for (;;) {
+      const uint64_t u = next();
+      const size_t i = u & 127;
+      const int64_t h = static_cast<int64_t>(u) >> 11;  // signed, |h| < 2^52
+      const double x = static_cast<double>(h) * z.w[i];
+      if (static_cast<uint64_t>(h < 0 ? -h : h) < z.k[i]) return x;  // inside the layer's rectangle
+      if (i == 0) {                                                  // the tail beyond r
+        double a, b;
+        do {
+          a = -std::log(uniform_open()) / Ziggurat::kR;
+          b = -std::log(uniform_open());
+        } while (b + b < a * a);
+        return h > 0 ? Ziggurat::kR + a : -Ziggurat::kR - a;
+      }
+      if (z.f[i] + uniform() * (z.f[i - 1] - z.f[i]) < std::exp(-0.5 * x * x)) return x;  // wedge
     }
-    double u, v, s;
-    do {
-      u = 2.0 * uniform() - 1.0;
-      v = 2.0 * uniform() - 1.0;
-      s = u * u + v * v;
-    } while (s >= 1.0 || s == 0.0);
-    const double f = std::sqrt(-2.0 * std::log(s) / s);
-    spare_ = v * f;
-    has_spare_ = true;
-    return u * f;
   }
 
   // Derive an independent stream for a sub-task (e.g. one column).
   Rng split(uint64_t salt) { return Rng(next() ^ (salt * 0xD1B54A32D192ED03ULL)); }
 
  private:
+  struct Ziggurat {
+    static constexpr double kR = 3.442619855899;   // start of the tail
+    static constexpr double kV = 9.91256303526217e-3;  // area of each layer
+    uint64_t k[128];
+    double w[128], f[128];
+    Ziggurat() {
+      const double m = 4503599627370496.0;  // 2^52
+      double dn = kR, tn = kR;
+      const double q = kV / std::exp(-0.5 * dn * dn);
+      k[0] = static_cast<uint64_t>((dn / q) * m);
+      k[1] = 0;
+      w[0] = q / m;
+      w[127] = dn / m;
+      f[0] = 1.0;
+      f[127] = std::exp(-0.5 * dn * dn);
+      for (int i = 126; i >= 1; --i) {
+        dn = std::sqrt(-2.0 * std::log(kV / dn + std::exp(-0.5 * dn * dn)));
+        k[i + 1] = static_cast<uint64_t>((dn / tn) * m);
+        tn = dn;
+        f[i] = std::exp(-0.5 * dn * dn);
+        w[i] = dn / m;
+      }
+    }
+  };
+  static const Ziggurat& ziggurat() {
+    static const Ziggurat z;
+    return z;
+  }
   static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
   uint64_t s_[4];
-  bool has_spare_ = false;
-  double spare_ = 0.0;
 };
 
 }  // namespace medgen

@@ -5,9 +5,8 @@
 #include <limits>
 #include <numeric>
 
-#include <torch/torch.h>
-
 #include "medgen/core/error.h"
+#include "medgen/core/linalg.h"
 #include "medgen/core/normal.h"
 #include "medgen/core/progress.h"
 #include "medgen/core/rng.h"
@@ -89,41 +88,6 @@ double family_quantile(const FamilyFit& f, double u) {
   if (f.family == "lognormal") return std::exp(f.a + f.b * normal_quantile(u));
   if (f.family == "uniform") return f.a + u * (f.b - f.a);
   return f.a - f.b * std::log1p(-u);  // exponential
-}
-
-// Lower-triangular Cholesky factor of a symmetric positive-definite matrix (row-major).
-std::vector<double> cholesky(const std::vector<double>& a, size_t d) {
-  std::vector<double> l(d * d, 0.0);
-  for (size_t i = 0; i < d; ++i) {
-    for (size_t j = 0; j <= i; ++j) {
-      double s = a[i * d + j];
-      for (size_t k = 0; k < j; ++k) s -= l[i * d + k] * l[j * d + k];
-      if (i == j) {
-        l[i * d + i] = std::sqrt(std::max(s, 1e-12));
-      } else {
-        l[i * d + j] = s / l[j * d + j];
-      }
-    }
-  }
-  return l;
-}
-
-// Nearest positive-definite correlation matrix: clip eigenvalues, restore unit diagonal.
-std::vector<double> nearest_correlation(const std::vector<double>& c, size_t d) {
-  if (d == 0) return c;
-  torch::NoGradGuard no_grad;
-  auto m = torch::from_blob(const_cast<double*>(c.data()), {static_cast<int64_t>(d), static_cast<int64_t>(d)},
-                            torch::kFloat64)
-               .clone();
-  auto [evals, evecs] = torch::linalg::eigh(m, "L");
-  evals = evals.clamp_min(1e-6);
-  auto r = evecs.matmul(torch::diag(evals)).matmul(evecs.t());
-  auto s = r.diagonal().rsqrt();
-  r = r * s.unsqueeze(0) * s.unsqueeze(1);
-  r = (r + r.t()) / 2;
-  r.fill_diagonal_(1.0);
-  r = r.contiguous();
-  return std::vector<double>(r.data_ptr<double>(), r.data_ptr<double>() + d * d);
 }
 
 // One draw from N(0,1) truncated to [a, b]; *mass = P(a <= Z <= b).

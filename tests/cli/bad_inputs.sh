@@ -95,7 +95,6 @@ expect_error "unknown synthesizer" "unknown synthesizer 'gan9'" "$medgen" fit "$
 expect_error "bad params" "unknown copula option 'colour'" "$medgen" fit "$good" -o "$tmp/out.medgen" --params '{"colour":1}'
 expect_error "params not JSON" "--params: not valid JSON" "$medgen" fit "$good" -o "$tmp/out.medgen" --params '{'
 expect_error "unknown flag" "unknown|extra|not expected" "$medgen" fit "$good" -o "$tmp/out.medgen" --colour
-expect_error "cuda without GPU" "cuda" "$medgen" fit "$good" -o "$tmp/out.medgen" --device cuda
 expect_error "missing input" "cannot read" "$medgen" fit "$tmp/nope.csv" -o "$tmp/out.medgen"
 
 # Unwritable output paths: clear error, nothing written.

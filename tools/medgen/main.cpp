@@ -12,7 +12,6 @@
 #include "medgen/core/model_file.h"
 #include "medgen/core/progress.h"
 #include "medgen/core/version.h"
-#include "medgen/nn/device.h"
 #include "medgen/tabular/pipeline.h"
 
 using json = nlohmann::json;
@@ -26,7 +25,6 @@ struct Common {
   int threads = 1;
   bool quiet = false;
   bool json_out = false;
-  std::string device = "cpu";
   std::vector<std::string> missing;
   char delimiter = ',';
 };
@@ -64,10 +62,8 @@ Context context(const Common& c) {
   ctx.progress = &progress;
   ctx.seed = c.seed;
   ctx.threads = c.threads;
-  ctx.device = nn::parse_device(c.device);
   ctx.validate();
   apply_threads(ctx);
-  nn::check_device(ctx);
   return ctx;
 }
 
@@ -140,7 +136,6 @@ int run(int argc, char** argv) {
   fit_cmd->add_option("--schema", fr.schema_path, "schema JSON (default: inferred)");
   fit_cmd->add_option("--params", params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
   fit_cmd->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
-  fit_cmd->add_option("--device", fc.device, "cpu | cuda")->capture_default_str();
   add_common(fit_cmd, &fc);
   add_csv(fit_cmd, &fc);
 
@@ -156,7 +151,6 @@ int run(int argc, char** argv) {
   sample_cmd->add_option("-o,--output", sample_out, "CSV to write (default: stdout)");
   sample_cmd->add_option("-c,--condition", conditions, "COLUMN=VALUE on a categorical/boolean column (repeatable)");
   sample_cmd->add_option("--balance", sr.balance, "spread rows evenly over this column's values");
-  sample_cmd->add_option("--device", smc.device, "cpu | cuda")->capture_default_str();
   add_common(sample_cmd, &smc);
 
   // info

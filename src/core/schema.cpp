@@ -18,8 +18,11 @@ using json = nlohmann::json;
 namespace {
 
 bool is_missing_token(std::string_view f, const CsvOptions& csv) {
-  for (const auto& t : csv.missing_tokens)
-    if (f == t) return true;
+  // Most fields are not missing: compare size and first byte before calling memcmp.
+  for (const auto& t : csv.missing_tokens) {
+    if (f.size() != t.size()) continue;
+    if (f.empty() || (f[0] == t[0] && std::memcmp(f.data(), t.data(), f.size()) == 0)) return true;
+  }
   return false;
 }
 
@@ -283,10 +286,14 @@ Schema infer_schema(const RawTable& raw, const CsvOptions& csv, const InferOptio
       continue;
     }
 
-    // Numbers?
+    // Numbers? One pass parses, tracks range/decimals and the first three distinct values.
     bool numeric = true, integer = true;
     int decimals = 0;
     double lo = INFINITY, hi = -INFINITY;
+    std::vector<double> nums;
+    nums.reserve(present.size());
+    double distinct[3];
+    size_t n_distinct = 0;
     for (size_t i = 0; i < present.size(); ++i) {
       double v;
       bool finite = true;
@@ -299,34 +306,32 @@ Schema infer_schema(const RawTable& raw, const CsvOptions& csv, const InferOptio
                                    "column '" + col.name + "': '" + std::string(present[i]) +
                                        "' is not a finite number (list it with --missing to treat it as missing)"));
       }
+      if (integer && (v != std::floor(v) || present[i].find_first_of(".eE") != std::string_view::npos)) integer = false;
       const int d = decimals_of(present[i]);
-      if (d > 0 || v != std::floor(v)) integer = false;
-      decimals = std::max(decimals, d);
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
+      if (d > decimals) decimals = d;
+      if (v < lo) lo = v;
+      if (v > hi) hi = v;
+      if (n_distinct < 3 && std::find(distinct, distinct + n_distinct, v) == distinct + n_distinct) distinct[n_distinct++] = v;
+      nums.push_back(v);
     }
     if (numeric) {
-      std::unordered_set<double> distinct(present.size() > 64 ? 64 : present.size());
-      bool all_unique = true;
-      for (std::string_view f : present) {
-        double v;
-        bool fin;
-        parse_number(f, &v, &fin);
-        if (!distinct.insert(v).second) all_unique = false;
+      const bool zero_one = n_distinct == 2 && ((distinct[0] == 0.0 && distinct[1] == 1.0) || (distinct[0] == 1.0 && distinct[1] == 0.0));
+      bool id_like = integer && present.size() == rows && rows >= 10 && looks_like_id_name(col.name);
+      if (id_like) {
+        std::vector<double> sorted = nums;
+        std::sort(sorted.begin(), sorted.end());
+        id_like = std::adjacent_find(sorted.begin(), sorted.end()) == sorted.end();
       }
-      if (integer && distinct.size() == 2 && distinct.count(0.0) && distinct.count(1.0)) {
+      if (integer && zero_one) {
         col.type = ColumnType::kBoolean;
         // Keep the labels as written in the file ("0"/"1").
         std::string zero, one;
-        for (std::string_view f : present) {
-          double v;
-          bool fin;
-          parse_number(f, &v, &fin);
-          if (v == 0.0 && zero.empty()) zero = std::string(f);
-          if (v == 1.0 && one.empty()) one = std::string(f);
+        for (size_t i = 0; i < present.size() && (zero.empty() || one.empty()); ++i) {
+          if (nums[i] == 0.0 && zero.empty()) zero = std::string(present[i]);
+          if (nums[i] == 1.0 && one.empty()) one = std::string(present[i]);
         }
         col.values = {zero, one};
-      } else if (integer && all_unique && present.size() == rows && rows >= 10 && looks_like_id_name(col.name)) {
+      } else if (id_like) {
         col.type = ColumnType::kIdentifier;
       } else {
         col.type = ColumnType::kNumerical;
@@ -374,6 +379,7 @@ Schema infer_schema(const RawTable& raw, const CsvOptions& csv, const InferOptio
 
     // Strings: boolean words, identifier, free text or categorical.
     std::unordered_map<std::string_view, size_t> counts;
+    counts.reserve(256);
     size_t total_len = 0, with_space = 0;
     for (std::string_view f : present) {
       ++counts[f];

@@ -188,6 +188,12 @@ int run(int argc, char** argv) {
     if (raw.num_rows() == 0) throw InvalidInput(located(schema_in, 1, 0, "the file has a header but no data rows"));
     std::vector<std::string> warnings;
     Schema s = infer_schema(raw, csv, {}, &warnings);
+    if (sc.json_out) {
+      // Schema and warnings together, for programs.
+      nlohmann::ordered_json j{{"schema", s.to_json()}, {"warnings", warnings}};
+      write_output(schema_out, j.dump(2) + "\n");
+      return 0;
+    }
     for (const auto& w : warnings) note(sc, w);
     write_output(schema_out, s.to_json().dump(2) + "\n");
     return 0;

@@ -13,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medgen/core/csv.h"
+#include "medgen/core/rng.h"
 #include "medgen/core/error.h"
 #include "medgen/core/schema.h"
 
@@ -22,17 +23,7 @@
 
 namespace {
 
-// splitmix64: deterministic on every platform, unlike the std distributions.
-struct Mix {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t n) { return next() % n; }
-};
+using Mix = medgen::Rng;  // deterministic on every platform, unlike the std distributions
 
 // 30 columns shaped like a clinical export: ids, integers, decimals, categories, free text
 // (some quoted with commas, doubled quotes or newlines), dates and a few missing values.

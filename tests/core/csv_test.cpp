@@ -1,4 +1,5 @@
 #include "medgen/core/csv.h"
+#include "medgen/core/rng.h"
 
 #include <gtest/gtest.h>
 #include <sys/stat.h>
@@ -45,17 +46,7 @@ std::string temp_path(const std::string& name) {
   return ::testing::TempDir() + "medgen_csv_test_" + std::to_string(::getpid()) + "_" + name;
 }
 
-// Deterministic generator for the round trip (splitmix64).
-struct Mix {
-  uint64_t s;
-  uint64_t next() {
-    uint64_t z = (s += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  size_t below(size_t n) { return static_cast<size_t>(next() % n); }
-};
+using Mix = medgen::Rng;  // deterministic on every platform, unlike the std distributions
 
 }  // namespace
 

@@ -358,31 +358,55 @@ void append_csv_field(std::string& out, std::string_view field, char delimiter) 
   out.push_back('"');
 }
 
-void write_file_atomic(const std::string& path, std::string_view contents) {
-  const std::string tmp = path + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd < 0) throw_io("write", path, errno);
-  // From here on the temp file is ours: remove it on every failure so none is left behind.
-  auto fail = [&](int err) {
-    ::unlink(tmp.c_str());
-    throw_io("write", path, err);
-  };
-  const char* p = contents.data();
-  size_t left = contents.size();
+AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
+  if (path_.empty() || path_ == "-") {
+    to_stdout_ = true;
+    fd_ = STDOUT_FILENO;
+    return;
+  }
+  tmp_ = path_ + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
+  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+  if (fd_ < 0) throw_io("write", path_, errno);
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (to_stdout_ || fd_ < 0) return;
+  // Not committed: an error happened on the way. Leave nothing behind.
+  ::close(fd_);
+  ::unlink(tmp_.c_str());
+}
+
+void AtomicFileWriter::write(std::string_view bytes) {
+  const char* p = bytes.data();
+  size_t left = bytes.size();
   while (left > 0) {
-    const ssize_t n = ::write(fd, p, left);
+    const ssize_t n = ::write(fd_, p, left);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int err = errno;
-      ::close(fd);
-      fail(err);
+      throw_io("write", to_stdout_ ? std::string("<stdout>") : path_, errno);
     }
     p += n;
     left -= static_cast<size_t>(n);
   }
+}
+
+void AtomicFileWriter::commit() {
+  if (to_stdout_) return;
+  const int fd = fd_;
+  fd_ = -1;
   // close() reports delayed write errors (NFS, full disks), so its result matters.
-  if (::close(fd) != 0) fail(errno);
-  if (std::rename(tmp.c_str(), path.c_str()) != 0) fail(errno);
+  if (::close(fd) != 0 || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
+    const int err = errno;
+    ::unlink(tmp_.c_str());
+    throw_io("write", path_, err);
+  }
+}
+
+void write_file_atomic(const std::string& path, std::string_view contents) {
+  if (path.empty() || path == "-") throw IoError("cannot write '" + path + "': not a file name");
+  AtomicFileWriter w(path);
+  w.write(contents);
+  w.commit();
 }
 
 std::string read_file(const std::string& path) {

@@ -505,17 +505,18 @@ Table to_table(const RawTable& raw, const Schema& schema, const CsvOptions& csv)
   return table;
 }
 
-std::string to_csv(const Table& table, const Schema& schema) {
+std::string to_csv(const Table& table, const Schema& schema, bool header) {
   std::string out;
   std::vector<const ColumnSchema*> cs(table.num_cols());
   for (size_t c = 0; c < table.num_cols(); ++c) {
     const int i = schema.find(table.columns[c].name);
     if (i < 0) throw InvalidInput("column '" + table.columns[c].name + "' is not in the schema");
     cs[c] = &schema.columns[static_cast<size_t>(i)];
+    if (!header) continue;
     if (c) out += ',';
     append_csv_field(out, table.columns[c].name);
   }
-  out += '\n';
+  if (header) out += '\n';
   const size_t rows = table.num_rows();
   out.reserve(out.size() + rows * table.num_cols() * 8);
   for (size_t r = 0; r < rows; ++r) {
@@ -543,12 +544,12 @@ std::vector<size_t> output_columns(const Schema& schema) {
   return out;
 }
 
-Column synthetic_identifiers(const ColumnSchema& column, size_t rows) {
+Column synthetic_identifiers(const ColumnSchema& column, size_t rows, size_t first) {
   Column col = Column::strings(column.name, rows, {});
   col.dictionary.reserve(rows);
   char buf[32];
   for (size_t r = 0; r < rows; ++r) {
-    std::snprintf(buf, sizeof buf, "%0*zu", column.id_width, r + 1);
+    std::snprintf(buf, sizeof buf, "%0*zu", column.id_width, first + r);
     col.dictionary.push_back(column.id_prefix + buf);
     col.codes[r] = static_cast<int32_t>(r);
   }

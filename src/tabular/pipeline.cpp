@@ -67,6 +67,57 @@ Table sample_model(const SampleRequest& request, const Context& ctx, Schema* sch
   return m.synthesizer->sample(request.rows, request.conditions, ctx);
 }
 
+size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std::string& path, size_t chunk_rows) {
+  ctx.validate();
+  if (request.rows == 0) throw InvalidInput("-n must be at least 1");
+  if (chunk_rows == 0) throw InvalidInput("chunk size must be at least 1");
+  LoadedModel m = load_model(request.model);
+  const Synthesizer& synth = *m.synthesizer;
+  const Schema& schema = synth.schema();
+  // The parts to draw: one, or one per level for --balance (exact equal shares).
+  struct Part {
+    std::vector<Condition> conditions;
+    size_t rows;
+  };
+  std::vector<Part> parts;
+  if (request.balance.empty()) {
+    parts.push_back({request.conditions, request.rows});
+  } else if (request.rows <= chunk_rows) {
+    parts.push_back({request.conditions, request.rows});  // sample_balanced below
+  } else {
+    const std::vector<std::string> levels = balance_levels(synth, request.balance, request.conditions, ctx);
+    for (size_t k = 0; k < levels.size(); ++k) {
+      std::vector<Condition> c = request.conditions;
+      c.push_back({request.balance, levels[k]});
+      parts.push_back({c, request.rows / levels.size() + (k < request.rows % levels.size() ? 1 : 0)});
+    }
+  }
+  AtomicFileWriter out(path);
+  size_t written = 0;
+  size_t chunk_index = 0;
+  for (const Part& part : parts) {
+    for (size_t done = 0; done < part.rows; done += chunk_rows, ++chunk_index) {
+      const size_t rows = std::min(chunk_rows, part.rows - done);
+      Context sub = ctx;
+      // One chunk in all: the caller's seed, so small requests match sample_model exactly.
+      const bool single = parts.size() == 1 && part.rows <= chunk_rows;
+      if (!single) sub.seed = ctx.seed ^ (0x9E3779B97F4A7C15ULL * (chunk_index + 1));
+      Table t = (!request.balance.empty() && single)
+                    ? sample_balanced(synth, rows, request.balance, part.conditions, sub)
+                    : synth.sample(rows, part.conditions, sub);
+      for (Column& c : t.columns) {
+        const int si = schema.find(c.name);
+        if (si >= 0 && schema.columns[static_cast<size_t>(si)].type == ColumnType::kIdentifier)
+          c = synthetic_identifiers(schema.columns[static_cast<size_t>(si)], t.num_rows(), written + 1);
+      }
+      out.write(to_csv(t, schema, written == 0));
+      written += t.num_rows();
+    }
+  }
+  out.commit();
+  return written;
+}
+
 namespace {
 
 struct Stats {
@@ -224,7 +275,7 @@ std::string run_demo(const DemoOptions& options, const Context& ctx) {
     sr.rows = options.rows;
     Schema schema;
     Table t = sample_model(sr, ctx, &schema);
-    write_file_atomic(options.out_dir + "/" + info.name + ".csv", to_csv(t, schema));
+    sample_to_csv(sr, ctx, options.out_dir + "/" + info.name + ".csv");
     std::snprintf(line, sizeof line, "  %-12s fit %.3f s -> %s/%s.csv (%zu rows); pairwise correlation error %.3f\n",
                   info.name.c_str(), fit.seconds, options.out_dir.c_str(), info.name.c_str(), t.num_rows(),
                   correlation_error(data.table, t, data.schema));

@@ -111,8 +111,8 @@ void append_rows(Table* dst, const Table& src) {
   }
 }
 
-Table sample_balanced(const Synthesizer& synth, size_t n, const std::string& column,
-                      const std::vector<Condition>& conditions, const Context& ctx) {
+std::vector<std::string> balance_levels(const Synthesizer& synth, const std::string& column,
+                                        const std::vector<Condition>& conditions, const Context& ctx) {
   const Schema& schema = synth.schema();
   const int ci = schema.find(column);
   if (ci < 0) throw InvalidInput("--balance: unknown column '" + column + "'");
@@ -121,8 +121,6 @@ Table sample_balanced(const Synthesizer& synth, size_t n, const std::string& col
     throw InvalidInput("--balance: column '" + column + "' is " + to_string(cs.type) + ", not categorical or boolean");
   for (const Condition& c : conditions)
     if (c.column == column) throw InvalidInput("--balance " + column + " conflicts with --condition on the same column");
-  if (n == 0) throw InvalidInput("-n must be at least 1");
-  // Only levels the model can produce take part.
   std::vector<std::string> levels;
   for (const std::string& v : cs.values) {
     std::vector<Condition> probe = conditions;
@@ -131,9 +129,18 @@ Table sample_balanced(const Synthesizer& synth, size_t n, const std::string& col
       synth.sample(1, probe, ctx);
       levels.push_back(v);
     } catch (const InvalidInput&) {
+      // never seen in training (or impossible with the other conditions): not balanced over
     }
   }
   if (levels.empty()) throw InvalidInput("--balance: no value of column '" + column + "' can be sampled");
+  return levels;
+}
+
+Table sample_balanced(const Synthesizer& synth, size_t n, const std::string& column,
+                      const std::vector<Condition>& conditions, const Context& ctx) {
+  if (n == 0) throw InvalidInput("-n must be at least 1");
+  const Schema& schema = synth.schema();
+  const std::vector<std::string> levels = balance_levels(synth, column, conditions, ctx);
   Table out;
   for (size_t k = 0; k < levels.size(); ++k) {
     const size_t part = n / levels.size() + (k < n % levels.size() ? 1 : 0);

@@ -227,11 +227,9 @@ int run(int argc, char** argv) {
     sr.rows = static_cast<size_t>(rows);
     for (const auto& c : conditions) sr.conditions.push_back(parse_condition(c));
     const Context ctx = context(smc);
-    Schema schema;
-    Table t = sample_model(sr, ctx, &schema);
-    write_output(sample_out, to_csv(t, schema));
+    const size_t written = sample_to_csv(sr, ctx, sample_out);
     if (smc.json_out && !sample_out.empty())
-      std::printf("%s\n", json{{"output", sample_out}, {"rows", t.num_rows()}, {"columns", t.num_cols()}}.dump().c_str());
+      std::printf("%s\n", json{{"output", sample_out}, {"rows", written}}.dump().c_str());
     return 0;
   }
   if (info_cmd->parsed()) {

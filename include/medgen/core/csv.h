@@ -61,6 +61,24 @@ void append_csv_field(std::string& out, std::string_view field, char delimiter =
 // IoError (naming the path) when the directory is missing or not writable.
 void write_file_atomic(const std::string& path, std::string_view contents);
 
+// Streams a file into place atomically: bytes go to "path.tmp-<pid>"; commit() closes and
+// renames it; destruction without commit() (an exception on the way) removes the temporary.
+// path "" or "-" writes to stdout instead (no atomicity there). IoError naming the path.
+class AtomicFileWriter {
+ public:
+  explicit AtomicFileWriter(std::string path);
+  ~AtomicFileWriter();
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+  void write(std::string_view bytes);
+  void commit();
+
+ private:
+  std::string path_, tmp_;
+  int fd_ = -1;
+  bool to_stdout_ = false;
+};
+
 // Reads a whole file; IoError naming the path when it cannot be read.
 std::string read_file(const std::string& path);
 

@@ -76,14 +76,16 @@ Schema infer_schema(const RawTable& raw, const CsvOptions& csv = {}, const Infer
 Table to_table(const RawTable& raw, const Schema& schema, const CsvOptions& csv = {});
 
 // Formats a typed table as CSV following the schema (rounding to decimals, dates in their
-// format, booleans and categories as labels, missing as empty).
-std::string to_csv(const Table& table, const Schema& schema);
+// format, booleans and categories as labels, missing as empty); header=false leaves out the
+// header line (for appending chunks).
+std::string to_csv(const Table& table, const Schema& schema, bool header = true);
 
 // Indices of the columns a synthesizer outputs: every column except kText, in schema order.
 std::vector<size_t> output_columns(const Schema& schema);
 
-// A column of `rows` synthetic identifiers (numbers 1..rows, or prefix + zero-padded counter).
-Column synthetic_identifiers(const ColumnSchema& column, size_t rows);
+// A column of `rows` synthetic identifiers numbered from `first` (numbers, or prefix +
+// zero-padded counter).
+Column synthetic_identifiers(const ColumnSchema& column, size_t rows, size_t first = 1);
 
 // For kNumerical / kDatetime number columns: clip to [min, max], round integers (and floats
 // to `decimals`). Missing entries are left alone.

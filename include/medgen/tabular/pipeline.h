@@ -55,8 +55,16 @@ struct SampleRequest {
   std::string balance;                // non-empty: spread rows evenly over this column's levels
 };
 
-// Loads a model and samples. Returns the table and the schema to format it with.
+// Loads a model and samples in memory. Returns the table and the schema to format it with.
 Table sample_model(const SampleRequest& request, const Context& ctx, Schema* schema);
+
+// Loads a model, samples and writes CSV to `path` ("" or "-": stdout) in chunks of at most
+// chunk_rows rows, so memory stays bounded for any n. The file appears only when complete
+// (temporary name, then rename). Chunks are seeded from ctx.seed deterministically; a request
+// that fits in one chunk gives the same rows as sample_model. Identifiers run 1..n.
+// Returns the number of rows written (always request.rows).
+size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std::string& path,
+                     size_t chunk_rows = size_t{1} << 20);
 
 // A plain-text, one-screen comparison of real and synthetic columns: for numbers mean, sd
 // and missing %; for labels the top level's share and missing %.

@@ -78,6 +78,12 @@ std::vector<SynthesizerInfo> list_synthesizers();
 Table sample_balanced(const Synthesizer& synth, size_t n, const std::string& column,
                       const std::vector<Condition>& conditions, const Context& ctx);
 
+// The levels of a categorical/boolean column that the model can produce under `conditions`
+// (what --balance spreads rows over). InvalidInput for an unknown or non-categorical column,
+// a column also conditioned on, or when no level can be produced.
+std::vector<std::string> balance_levels(const Synthesizer& synth, const std::string& column,
+                                        const std::vector<Condition>& conditions, const Context& ctx);
+
 // Appends src's rows to dst (same columns, same dictionaries for categoricals).
 void append_rows(Table* dst, const Table& src);
 

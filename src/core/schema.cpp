@@ -114,22 +114,36 @@ bool looks_like_id_name(const std::string& name) {
          n.find("identifier") != std::string::npos;
 }
 
-std::string format_number(double v, int decimals, bool integer) {
-  char buf[64];
-  if (integer) {
-    auto r = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(std::llround(v)));
-    return std::string(buf, r.ptr);
+// Appends v as written in a CSV: whole numbers without a point, others with at most
+// `decimals` digits and no trailing zeros. No allocation: this runs once per output value.
+void append_number(std::string& out, double v, int decimals, bool integer) {
+  char buf[400];  // fixed notation of the largest double needs ~330 characters
+  char* end;
+  if (integer || std::fabs(v) >= 9.2e18) {
+    if (std::fabs(v) < 9.2e18) {
+      end = std::to_chars(buf, buf + sizeof buf, static_cast<long long>(std::llround(v))).ptr;
+    } else {
+      end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, 0).ptr;
+    }
+  } else {
+    end = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, std::clamp(decimals, 0, 15)).ptr;
+    if (std::memchr(buf, '.', static_cast<size_t>(end - buf))) {
+      while (end[-1] == '0') --end;
+      if (end[-1] == '.') --end;
+    }
   }
-  auto r = std::to_chars(buf, buf + sizeof buf, v, std::chars_format::fixed, std::clamp(decimals, 0, 15));
-  std::string s(buf, r.ptr);
-  if (s.find('.') != std::string::npos) {
-    while (s.back() == '0') s.pop_back();
-    if (s.back() == '.') s.pop_back();
+  if (end - buf == 2 && buf[0] == '-' && buf[1] == '0') {
+    out += '0';
+    return;
   }
-  if (s == "-0") s = "0";
-  return s;
+  out.append(buf, static_cast<size_t>(end - buf));
 }
 
+std::string format_number(double v, int decimals, bool integer) {
+  std::string s;
+  append_number(s, v, decimals, integer);
+  return s;
+}
 
 }  // namespace
 
@@ -529,7 +543,7 @@ std::string to_csv(const Table& table, const Schema& schema, bool header) {
       } else if (cs[c]->type == ColumnType::kDatetime) {
         append_csv_field(out, format_datetime(col.values[r], cs[c]->datetime_format));
       } else {
-        out += format_number(col.values[r], cs[c]->decimals, cs[c]->integer);
+        append_number(out, col.values[r], cs[c]->decimals, cs[c]->integer);
       }
     }
     out += '\n';

@@ -13,7 +13,6 @@ namespace medgen::tabular {
 
 namespace {
 
-constexpr double kClip = 0.99;
 constexpr int kFormatVersion = 1;
 constexpr const char* kFormatName = "medgen.data_transformer";
 
@@ -262,7 +261,9 @@ std::vector<float> DataTransformer::transform(const Table& table, Rng& rng) cons
           throw InvalidInput("column '" + cs.name + "': non-finite value in row " + std::to_string(r + 1));
         const size_t k = table_k.draw(x, col_rng);
         const GaussianComponent& g = st.modes[k];
-        const double v = std::clamp((x - g.mean) / (4.0 * g.std), -kClip, kClip);
+        // Not clipped, so that the round trip is exact; the mode is drawn from the posterior,
+        // so |v| > 1 (more than 4 sd from the drawn mode) is rare.
+        const double v = (x - g.mean) / (4.0 * g.std);
         row[value_pos] = static_cast<float>(v);
         row[mode_pos + k] = 1.0f;
         if (st.has_null) row[null_pos] = 1.0f;
@@ -309,7 +310,7 @@ Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rn
         const size_t k = argmax(row + mode.start, mode.width);
         const GaussianComponent& g = st.modes[k];
         double v = static_cast<double>(row[value.start]);
-        v = std::isfinite(v) ? std::clamp(v, -1.0, 1.0) : 0.0;
+        v = std::isfinite(v) ? v : 0.0;  // range limits come from apply_constraints below
         col.values[r] = g.mean + 4.0 * g.std * v;
         col.valid[r] = 1;
       }

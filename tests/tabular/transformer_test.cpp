@@ -178,7 +178,8 @@ TEST(DataTransformer, SpansAreConsistentAndRowsAreOneHot) {
     const float* row = out.data() + r * tr.output_dim();
     for (const Span& s : tr.spans()) {
       if (s.kind == SpanKind::kScalar) {
-        EXPECT_LE(std::fabs(row[s.start]), 0.99f);
+        EXPECT_TRUE(std::isfinite(row[s.start]));
+        EXPECT_LE(std::fabs(row[s.start]), 5.0f);  // 20 sd from the drawn mode: never here
       } else {
         float sum = 0.0f;
         for (size_t i = 0; i < s.width; ++i) {
@@ -212,21 +213,17 @@ TEST(DataTransformer, RoundTrip) {
     const Column& a = f.table.columns[c];
     const Column& b = back.columns[c];
     const size_t vpos = tr.spans()[value_span[c]].start;
-    size_t clipped = 0;
+    size_t beyond = 0;
     for (size_t r = 0; r < kRows; ++r) {
       ASSERT_EQ(a.valid[r], b.valid[r]) << "row " << r;
       if (!a.valid[r]) continue;
-      // A value more than 3.96 std from its drawn mode is clipped by design: not invertible.
-      if (std::fabs(out[r * tr.output_dim() + vpos]) >= 0.99f) {
-        ++clipped;
-        continue;
-      }
+      if (std::fabs(out[r * tr.output_dim() + vpos]) > 1.0f) ++beyond;
       EXPECT_NEAR(b.values[r], a.values[r], 1e-6 * std::max(1.0, std::fabs(a.values[r]))) << "row " << r;
       if (c == 1) {
         EXPECT_EQ(b.values[r], a.values[r]);  // integers exactly
       }
     }
-    EXPECT_LT(clipped, kRows / 100);
+    EXPECT_LT(beyond, kRows / 100);  // values past +-1 exist but are rare
   }
 
   // ward: table dictionary order differs from the schema; output codes are schema levels.

@@ -3,7 +3,7 @@
 //  - numerical and datetime columns: mode-specific normalization. A variational Gaussian
 //    mixture under a Dirichlet-process prior (BayesianGmm1d) is fitted per column; a value x
 //    assigned to mode k (drawn from the posterior) becomes a scalar (x - mu_k) / (4 sigma_k),
-//    clipped to [-0.99, 0.99], plus a one-hot of k. Missing values get an explicit 2-wide
+//    plus a one-hot of k (not clipped: the round trip is exact). Missing values get an explicit 2-wide
 //    null indicator span [present, missing] (only when the column has missing values).
 //  - categorical and boolean columns: one-hot, with an explicit missing category when the
 //    column has missing values. More than max_categories levels: the most frequent

@@ -37,6 +37,13 @@ void Progress::update(size_t done, const std::string& detail) {
   std::fflush(stderr);
 }
 
+void Progress::stage(const std::string& what) {
+  if (!enabled_) return;
+  std::fprintf(stderr, "\r%s ...\x1b[K", what.c_str());
+  std::fflush(stderr);
+  active_ = true;
+}
+
 void Progress::end() {
   if (!enabled_ || !active_) return;
   std::fprintf(stderr, "\r\x1b[K");

@@ -19,15 +19,21 @@ std::string default_data_path() {
   return "data/pbc.csv";
 }
 
-Dataset load_dataset(const std::string& csv_path, const std::string& schema_path, const CsvOptions& csv) {
+Dataset load_dataset(const std::string& csv_path, const std::string& schema_path, const CsvOptions& csv,
+                     Progress* progress) {
   Dataset d;
   d.path = csv_path;
+  if (progress) progress->stage("reading " + csv_path);
   const std::string bytes = read_file(csv_path);
   d.sha256 = sha256_hex(bytes);
+  if (progress) progress->stage("parsing " + csv_path);
   RawTable raw = parse_csv(bytes, csv_path, csv);
   if (raw.num_rows() == 0) throw InvalidInput(located(csv_path, 1, 0, "the file has a header but no data rows"));
+  if (progress) progress->stage(schema_path.empty() ? "inferring the schema" : "reading the schema");
   d.schema = schema_path.empty() ? infer_schema(raw, csv, {}, &d.warnings) : Schema::read(schema_path);
+  if (progress) progress->stage("typing " + std::to_string(raw.num_rows()) + " rows");
   d.table = to_table(raw, d.schema, csv);
+  if (progress) progress->end();
   return d;
 }
 
@@ -35,7 +41,7 @@ FitResult fit_model(const FitRequest& request, const Context& ctx) {
   ctx.validate();
   if (request.output.empty()) throw InvalidInput("fit: an output model path (-o) is required");
   auto synth = create_synthesizer(request.synthesizer, request.params);
-  Dataset data = load_dataset(request.input, request.schema_path, request.csv);
+  Dataset data = load_dataset(request.input, request.schema_path, request.csv, ctx.progress);
   const auto t0 = std::chrono::steady_clock::now();
   synth->fit(data.table, data.schema, ctx);
   FitResult r;
@@ -95,10 +101,13 @@ size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std
   AtomicFileWriter out(path);
   size_t written = 0;
   size_t chunk_index = 0;
+  Progress* progress = request.rows > chunk_rows ? ctx.progress : nullptr;
+  if (progress) progress->begin("sampling", request.rows);
   for (const Part& part : parts) {
     for (size_t done = 0; done < part.rows; done += chunk_rows, ++chunk_index) {
       const size_t rows = std::min(chunk_rows, part.rows - done);
       Context sub = ctx;
+      if (progress) sub.progress = nullptr;  // reported here, per chunk
       // One chunk in all: the caller's seed, so small requests match sample_model exactly.
       const bool single = parts.size() == 1 && part.rows <= chunk_rows;
       if (!single) sub.seed = ctx.seed ^ (0x9E3779B97F4A7C15ULL * (chunk_index + 1));
@@ -112,8 +121,10 @@ size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std
       }
       out.write(to_csv(t, schema, written == 0));
       written += t.num_rows();
+      if (progress) progress->update(written, "rows");
     }
   }
+  if (progress) progress->end();
   out.commit();
   return written;
 }

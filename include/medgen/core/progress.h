@@ -19,6 +19,8 @@ class Progress {
   // Reports `done` steps with an optional detail ("g=0.71 d=-0.12"); prints rate and ETA.
   void update(size_t done, const std::string& detail = "");
   void end();
+  // A named step of unknown length ("reading x.csv"); shown until the next stage or end().
+  void stage(const std::string& what);
 
  private:
   bool enabled_;

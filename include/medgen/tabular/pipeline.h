@@ -10,6 +10,7 @@
 
 #include "medgen/core/context.h"
 #include "medgen/core/csv.h"
+#include "medgen/core/progress.h"
 #include "medgen/core/schema.h"
 #include "medgen/core/table.h"
 #include "medgen/tabular/synthesizer.h"
@@ -26,7 +27,9 @@ struct Dataset {
 
 // Reads a CSV and types it by the schema at schema_path (empty: infer). InvalidInput when
 // the file has no data rows.
-Dataset load_dataset(const std::string& csv_path, const std::string& schema_path, const CsvOptions& csv = {});
+// Progress (optional) shows the stages of large reads on a terminal.
+Dataset load_dataset(const std::string& csv_path, const std::string& schema_path, const CsvOptions& csv = {},
+                     Progress* progress = nullptr);
 
 struct FitRequest {
   std::string input;                // CSV path

@@ -41,6 +41,7 @@ FitResult fit_model(const FitRequest& request, const Context& ctx) {
   ctx.validate();
   if (request.output.empty()) throw InvalidInput("fit: an output model path (-o) is required");
   auto synth = create_synthesizer(request.synthesizer, request.params);
+  synth->set_checkpoint(request.checkpoint.empty() ? request.output + ".ckpt" : request.checkpoint, request.resume);
   Dataset data = load_dataset(request.input, request.schema_path, request.csv, ctx.progress);
   const auto t0 = std::chrono::steady_clock::now();
   synth->fit(data.table, data.schema, ctx);

@@ -7,6 +7,7 @@
 #include "medgen/core/model_file.h"
 #include "medgen/core/version.h"
 #include "medgen/tabular/copula.h"
+#include "medgen/tabular/neural.h"
 
 namespace medgen::tabular {
 
@@ -37,6 +38,8 @@ const std::vector<Entry>& registry() {
          params.dependence = false;
          return std::make_unique<CopulaSynthesizer>(params, "independent");
        }},
+      {"tvae", "variational autoencoder on the mode-normalized table (LibTorch)",
+       [](const json& p) { return create_neural_synthesizer("tvae", p); }},
   };
   return kEntries;
 }

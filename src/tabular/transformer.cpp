@@ -226,6 +226,23 @@ void DataTransformer::fit(const Table& table, const Schema& schema, const Transf
   output_dim_ = build_spans(schema_, columns_, &spans_);
 }
 
+DataTransformer::CategorySlot DataTransformer::category_slot(const std::string& column, const std::string& value) const {
+  const int ci = schema_.find(column);
+  if (ci < 0) throw InvalidInput("unknown column '" + column + "'");
+  const ColumnSchema& cs = schema_.columns[static_cast<size_t>(ci)];
+  const auto it = std::find(cs.values.begin(), cs.values.end(), value);
+  if ((cs.type != ColumnType::kCategorical && cs.type != ColumnType::kBoolean) || it == cs.values.end())
+    throw InvalidInput("'" + value + "' is not a value of categorical column '" + column + "'");
+  const int32_t level = static_cast<int32_t>(it - cs.values.begin());
+  for (size_t s = 0; s < spans_.size(); ++s) {
+    if (spans_[s].column != ci || spans_[s].role != Span::Role::kCategory) continue;
+    for (const ColumnState& st : columns_)
+      if (st.schema_index == ci)
+        return CategorySlot{s, static_cast<size_t>(st.level_slot[static_cast<size_t>(level)]), level};
+  }
+  throw InvalidInput("column '" + column + "' has no category span");
+}
+
 std::vector<float> DataTransformer::transform(const Table& table, Rng& rng) const {
   const size_t rows = table.num_rows();
   const size_t dim = output_dim_;

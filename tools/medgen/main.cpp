@@ -12,6 +12,7 @@
 #include "medgen/core/model_file.h"
 #include "medgen/core/progress.h"
 #include "medgen/core/version.h"
+#include "medgen/tabular/neural.h"
 #include "medgen/tabular/pipeline.h"
 
 using json = nlohmann::json;
@@ -96,8 +97,33 @@ std::string model_info_text(const json& h) {
   s += "trained on    " + std::to_string(p.value("rows", 0)) + " rows x " + std::to_string(p.value("columns", 0)) +
        " columns in " + std::to_string(p.value("train_seconds", 0.0)) + " s (seed " +
        std::to_string(p.value("seed", 0ULL)) + ", " + std::to_string(p.value("threads", 1)) + " thread(s))\n";
-  s += "columns:\n";
   const json summary = h.value("summary", json::object());
+  if (summary.contains("history") && !summary["history"].empty()) {
+    const json& hist = summary["history"];
+    s += "training      " + std::to_string(hist.size()) + " epochs in " +
+         std::to_string(summary.value("train_seconds", 0.0)) + " s\n";
+    s += "loss history  epoch";
+    const json& first = hist.front();
+    for (auto it = first.begin(); it != first.end(); ++it)
+      if (it.key() != "epoch") s += "  " + it.key();
+    s += "\n";
+    // First, last and up to 8 evenly spaced epochs between.
+    const size_t n = hist.size(), step = n > 10 ? n / 9 : 1;
+    for (size_t i = 0; i < n; i += step) {
+      const size_t k = (i + step >= n) ? n - 1 : i;
+      char line[64];
+      std::snprintf(line, sizeof line, "              %5d", hist[k].value("epoch", 0));
+      s += line;
+      for (auto it = hist[k].begin(); it != hist[k].end(); ++it) {
+        if (it.key() == "epoch") continue;
+        std::snprintf(line, sizeof line, "  %.4g", it->get<double>());
+        s += line;
+      }
+      s += "\n";
+      if (k == n - 1) break;
+    }
+  }
+  s += "columns:\n";
   const json marg = summary.value("marginals", json::object());
   for (const json& c : h.at("schema").at("columns")) {
     const std::string name = c.value("name", "?");
@@ -132,10 +158,21 @@ int run(int argc, char** argv) {
   auto* fit_cmd = app.add_subcommand("fit", "learn a synthesizer from a CSV file and save the model");
   fit_cmd->add_option("input", fr.input, "CSV file")->required();
   fit_cmd->add_option("-o,--output", fr.output, "model file to write")->required();
-  fit_cmd->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent")->capture_default_str();
+  fit_cmd->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | tvae")->capture_default_str();
   fit_cmd->add_option("--schema", fr.schema_path, "schema JSON (default: inferred)");
   fit_cmd->add_option("--params", params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
   fit_cmd->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
+  // Training options of the neural synthesizers, merged into --params.
+  int epochs = 0, batch_size = 0, checkpoint_every = -1;
+  double lr = 0;
+  std::string device;
+  fit_cmd->add_option("--epochs", epochs, "neural: passes over the data (default 300)");
+  fit_cmd->add_option("--batch-size", batch_size, "neural: rows per step (default 500)");
+  fit_cmd->add_option("--lr", lr, "neural: learning rate");
+  fit_cmd->add_option("--device", device, "neural: cpu | cuda");
+  fit_cmd->add_option("--checkpoint-every", checkpoint_every, "neural: write a checkpoint every N epochs");
+  fit_cmd->add_option("--checkpoint", fr.checkpoint, "neural: checkpoint file (default: OUTPUT.ckpt)");
+  fit_cmd->add_flag("--resume", fr.resume, "neural: continue training from the checkpoint");
   add_common(fit_cmd, &fc);
   add_csv(fit_cmd, &fc);
 
@@ -208,6 +245,17 @@ int run(int argc, char** argv) {
         throw InvalidInput(std::string("--params: not valid JSON (") + e.what() + ")");
       }
     }
+    auto set = [&](const char* flag, const char* key, const json& v) {
+      if (!fit_cmd->count(flag)) return;
+      if (!fr.params.is_object()) throw InvalidInput("--params must be a JSON object");
+      if (fr.params.contains(key)) throw InvalidInput(std::string(flag) + " and --params both set '" + key + "'");
+      fr.params[key] = v;
+    };
+    set("--epochs", "epochs", epochs);
+    set("--batch-size", "batch_size", batch_size);
+    set("--lr", "lr", lr);
+    set("--device", "device", device);
+    set("--checkpoint-every", "checkpoint_every", checkpoint_every);
     const FitResult r = fit_model(fr, ctx);
     for (const auto& w : r.warnings) note(fc, w);
     if (fc.json_out) {
@@ -259,6 +307,12 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "medgen: error: %s\n", e.what());
   } catch (const ModelFormat& e) {
     std::fprintf(stderr, "medgen: error: %s\n", e.what());
+  } catch (const Interrupted& e) {
+    std::fprintf(stderr, "medgen: %s\n", e.what());
+    return 130;
+  } catch (const Error& e) {
+    std::fprintf(stderr, "medgen: error: %s\n", e.what());
+    return 1;
   } catch (const std::bad_alloc&) {
     std::fprintf(stderr, "medgen: internal error: out of memory\n");
     return 1;

@@ -38,6 +38,8 @@ struct FitRequest {
   nlohmann::json params = nlohmann::json::object();  // synthesizer options
   std::string output;               // model file path
   bool reproducible = false;        // leave wall-clock time out of the model file
+  std::string checkpoint;           // neural synthesizers: checkpoint file (empty: <output>.ckpt)
+  bool resume = false;              // continue training from the checkpoint
   CsvOptions csv;
 };
 

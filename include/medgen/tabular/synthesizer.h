@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medgen/core/context.h"
+#include "medgen/core/error.h"
 #include "medgen/core/schema.h"
 #include "medgen/core/table.h"
 
@@ -47,6 +48,14 @@ class Synthesizer {
   void restore(Schema schema, const nlohmann::json& state, const std::string& payload) {
     schema_ = std::move(schema);
     load_state(state, payload);
+  }
+
+  // Where iterative trainers write checkpoints (every N epochs and on Ctrl-C), and whether
+  // fit continues from that checkpoint. InvalidInput from synthesizers that do not train
+  // iteratively when resume is asked for.
+  virtual void set_checkpoint(const std::string& path, bool resume) {
+    if (resume) throw InvalidInput("--resume: synthesizer '" + name() + "' does not train in epochs");
+    (void)path;
   }
 
   // One-line human description of what was learned (e.g. chosen marginals), for `info`.

@@ -61,6 +61,16 @@ class DataTransformer {
   size_t output_dim() const { return output_dim_; }
   const std::vector<Span>& spans() const { return spans_; }
   const Schema& schema() const { return schema_; }
+  // Where a categorical/boolean value lives in the output: the index into spans() of the
+  // column's category span, and the slot within it (a folded level shares the "other" slot).
+  // InvalidInput for a column that is not categorical/boolean or a value not in the schema.
+  struct CategorySlot {
+    size_t span = 0;
+    size_t slot = 0;
+    int32_t level = 0;  // the value's index in the schema's values
+  };
+  CategorySlot category_slot(const std::string& column, const std::string& value) const;
+
   // What fit chose to say (e.g. which categorical columns were folded by max_categories).
   const std::vector<std::string>& warnings() const { return warnings_; }
 

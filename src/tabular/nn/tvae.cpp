@@ -1,0 +1,448 @@
+// TVAE in LibTorch. See include/medgen/tabular/tvae.h for the model and the sampling scheme.
+#include "medgen/tabular/tvae.h"
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <sstream>
+
+#include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
+#include "medgen/core/progress.h"
+#include "medgen/nn/device.h"
+#include "medgen/tabular/neural.h"
+
+namespace medgen::tabular {
+
+using json = nlohmann::json;
+
+namespace {
+
+// Ctrl-C during training: the handler only sets a flag; the loop checks it between batches,
+// writes a checkpoint and stops cleanly.
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted.store(true); }
+
+struct SigintScope {
+  using Handler = void (*)(int);
+  Handler previous;
+  SigintScope() {
+    g_interrupted.store(false);
+    previous = std::signal(SIGINT, on_sigint);
+  }
+  ~SigintScope() { std::signal(SIGINT, previous); }
+};
+
+torch::nn::Sequential mlp(int64_t in, const std::vector<int>& widths) {
+  torch::nn::Sequential seq;
+  for (int w : widths) {
+    seq->push_back(torch::nn::Linear(in, w));
+    seq->push_back(torch::nn::ReLU());
+    in = w;
+  }
+  return seq;
+}
+
+struct EncoderImpl : torch::nn::Module {
+  torch::nn::Sequential body{nullptr};
+  torch::nn::Linear mu{nullptr}, logvar{nullptr};
+  EncoderImpl(int64_t in, const std::vector<int>& hidden, int64_t latent) {
+    body = register_module("body", mlp(in, hidden));
+    mu = register_module("mu", torch::nn::Linear(hidden.back(), latent));
+    logvar = register_module("logvar", torch::nn::Linear(hidden.back(), latent));
+  }
+  std::pair<torch::Tensor, torch::Tensor> forward(const torch::Tensor& x) {
+    const auto h = body->forward(x);
+    return {mu->forward(h), logvar->forward(h)};
+  }
+};
+TORCH_MODULE(Encoder);
+
+struct DecoderImpl : torch::nn::Module {
+  torch::nn::Sequential body{nullptr};
+  torch::nn::Linear out{nullptr};
+  torch::Tensor sigma;  // per output dimension; only the scalar dimensions use it
+  DecoderImpl(int64_t latent, const std::vector<int>& hidden, int64_t dim) {
+    const std::vector<int> widths(hidden.rbegin(), hidden.rend());
+    body = register_module("body", mlp(latent, widths));
+    out = register_module("out", torch::nn::Linear(widths.back(), dim));
+    sigma = register_parameter("sigma", torch::full({dim}, 0.1));
+  }
+  torch::Tensor forward(const torch::Tensor& z) { return out->forward(body->forward(z)); }
+};
+TORCH_MODULE(Decoder);
+
+std::string to_bytes(torch::serialize::OutputArchive& ar) {
+  std::ostringstream os;
+  ar.save_to(os);
+  return os.str();
+}
+
+class TvaeSynthesizer : public Synthesizer {
+ public:
+  explicit TvaeSynthesizer(TvaeParams p) : p_(std::move(p)) {}
+
+  std::string name() const override { return "tvae"; }
+  json params() const override { return p_.to_json(); }
+  void set_checkpoint(const std::string& path, bool resume) override {
+    checkpoint_ = path;
+    resume_ = resume;
+    if (resume && path.empty()) throw InvalidInput("--resume needs a checkpoint path");
+  }
+
+  void fit(const Table& table, const Schema& schema, const Context& ctx) override;
+  Table sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const override;
+  void save_state(json* state, std::string* payload) const override;
+  void load_state(const json& state, const std::string& payload) override;
+  json summary() const override {
+    return json{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()}, {"history", history_}};
+  }
+
+ private:
+  torch::Device device(const Context& ctx) const {
+    Context c = ctx;
+    c.device = p_.train.device == "cuda" ? Device::kCuda : Device::kCpu;
+    nn::check_device(c);
+    return c.device == Device::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+  }
+  void build(int64_t dim) {
+    encoder_ = Encoder(dim, p_.hidden, p_.latent_dim);
+    decoder_ = Decoder(p_.latent_dim, p_.hidden, dim);
+  }
+  // Reconstruction term (summed over the batch) for decoder output `out` and data `x`.
+  torch::Tensor reconstruction(const torch::Tensor& out, const torch::Tensor& x) const;
+  void write_checkpoint(int epoch, torch::optim::Adam& opt) const;
+  int read_checkpoint(torch::optim::Adam& opt, const torch::Device& dev);
+
+  TvaeParams p_;
+  DataTransformer transformer_;
+  // mutable: LibTorch's forward() and eval() are not const, sampling is.
+  mutable Encoder encoder_{nullptr};
+  mutable Decoder decoder_{nullptr};
+  json history_ = json::array();
+  json seen_levels_ = json::object();  // column -> values present in the training data
+  double train_seconds_ = 0;
+  std::string checkpoint_;
+  bool resume_ = false;
+  // Spans split for the loss: scalar dimensions, and softmax spans as (start, width).
+  torch::Tensor scalar_idx_;
+  std::vector<std::pair<int64_t, int64_t>> softmax_spans_;
+};
+
+void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
+                 std::vector<std::pair<int64_t, int64_t>>* softmax) {
+  for (const Span& s : tr.spans()) {
+    if (s.kind == SpanKind::kScalar)
+      scalars->push_back(static_cast<int64_t>(s.start));
+    else
+      softmax->emplace_back(static_cast<int64_t>(s.start), static_cast<int64_t>(s.width));
+  }
+}
+
+torch::Tensor TvaeSynthesizer::reconstruction(const torch::Tensor& out, const torch::Tensor& x) const {
+  const int64_t batch = x.size(0);
+  torch::Tensor loss = torch::zeros({}, out.options());
+  if (scalar_idx_.numel() > 0) {
+    const auto sig = decoder_->sigma.index_select(0, scalar_idx_);
+    const auto diff = x.index_select(1, scalar_idx_) - torch::tanh(out.index_select(1, scalar_idx_));
+    loss = loss + (diff * diff / (2 * sig * sig)).sum() + batch * torch::log(sig).sum();
+  }
+  for (const auto& [start, width] : softmax_spans_) {
+    const auto target = x.narrow(1, start, width).argmax(1);
+    loss = loss + torch::nn::functional::cross_entropy(
+                      out.narrow(1, start, width), target,
+                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kSum));
+  }
+  return loss;
+}
+
+void TvaeSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& opt) const {
+  if (checkpoint_.empty()) return;
+  torch::serialize::OutputArchive root, enc, dec, optim;
+  encoder_->save(enc);
+  decoder_->save(dec);
+  opt.save(optim);
+  root.write("encoder", enc);
+  root.write("decoder", dec);
+  root.write("optimizer", optim);
+  root.write("rng", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
+  ModelFile m;
+  m.header = json{{"checkpoint_of", "tvae"}, {"epoch", epoch}, {"params", p_.to_json()},
+                  {"transformer", transformer_.to_json()}, {"history", history_},
+                  {"seen_levels", seen_levels_}, {"train_seconds", train_seconds_}};
+  m.payload = to_bytes(root);
+  m.save(checkpoint_);
+}
+
+int TvaeSynthesizer::read_checkpoint(torch::optim::Adam& opt, const torch::Device& dev) {
+  ModelFile m = ModelFile::load(checkpoint_);
+  try {
+    if (m.header.at("checkpoint_of") != "tvae") throw ModelFormat(checkpoint_ + ": not a tvae checkpoint");
+    // Everything but the length of training must match; more epochs extend the run.
+    json saved = m.header.at("params"), now = p_.to_json();
+    for (const char* k : {"epochs", "checkpoint_every"}) {
+      saved.erase(k);
+      now.erase(k);
+    }
+    if (saved != now)
+      throw InvalidInput("--resume: " + checkpoint_ + " was written with other options: " + saved.dump());
+    history_ = m.header.at("history");
+    seen_levels_ = m.header.at("seen_levels");
+    train_seconds_ = m.header.at("train_seconds").get<double>();
+    torch::serialize::InputArchive root, enc, dec, optim;
+    std::istringstream is(m.payload);
+    root.load_from(is, dev);
+    root.read("encoder", enc);
+    root.read("decoder", dec);
+    root.read("optimizer", optim);
+    encoder_->load(enc);
+    decoder_->load(dec);
+    opt.load(optim);
+    torch::Tensor rng;
+    root.read("rng", rng);
+    at::Generator gen = torch::globalContext().defaultGenerator(torch::kCPU);
+    gen.set_state(rng.cpu());
+    return m.header.at("epoch").get<int>();
+  } catch (const json::exception& e) {
+    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what_without_backtrace());
+  }
+}
+
+void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
+  const auto t0 = std::chrono::steady_clock::now();
+  schema_ = schema;
+  warnings_.clear();
+  const size_t rows = table.num_rows();
+  if (rows == 0) throw InvalidInput("the table has no rows to learn from");
+  const torch::Device dev = device(ctx);
+  Context tctx = ctx;
+  tctx.device = dev.is_cuda() ? Device::kCuda : Device::kCpu;
+  nn::init_torch(tctx);
+
+  // The transformer is refitted from the same seed on resume, so the data matrix is the same.
+  Rng rng(ctx.seed);
+  transformer_.fit(table, schema, p_.transformer, rng);
+  warnings_ = transformer_.warnings();
+  const std::vector<float> data = transformer_.transform(table, rng);
+  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
+  seen_levels_ = json::object();
+  for (const ColumnSchema& cs : schema.columns) {
+    if (cs.type != ColumnType::kCategorical && cs.type != ColumnType::kBoolean) continue;
+    const Column& col = table.column(cs.name);
+    std::vector<uint8_t> seen(col.dictionary.size(), 0);
+    for (int32_t c : col.codes)
+      if (c >= 0) seen[static_cast<size_t>(c)] = 1;
+    json vals = json::array();
+    for (size_t k = 0; k < seen.size(); ++k)
+      if (seen[k]) vals.push_back(col.dictionary[k]);
+    seen_levels_[cs.name] = vals;
+  }
+  std::vector<int64_t> scalars;
+  softmax_spans_.clear();
+  index_spans(transformer_, &scalars, &softmax_spans_);
+  scalar_idx_ = torch::tensor(scalars, torch::kLong).to(dev);
+
+  build(dim);
+  encoder_->to(dev);
+  decoder_->to(dev);
+  std::vector<torch::Tensor> params = encoder_->parameters();
+  for (auto& t : decoder_->parameters()) params.push_back(t);
+  torch::optim::Adam opt(params, torch::optim::AdamOptions(p_.train.lr).weight_decay(p_.train.weight_decay));
+
+  int start_epoch = 0;
+  history_ = json::array();
+  train_seconds_ = 0;
+  if (resume_) start_epoch = read_checkpoint(opt, dev);
+
+  const torch::Tensor x_all =
+      torch::from_blob(const_cast<float*>(data.data()), {static_cast<int64_t>(rows), dim}, torch::kFloat32).to(dev).clone();
+  const int64_t batch = std::min<int64_t>(p_.train.batch_size, static_cast<int64_t>(rows));
+  const int64_t n = static_cast<int64_t>(rows);
+  SigintScope sigint;
+  Progress* progress = ctx.progress;
+  if (progress) progress->begin("training tvae", static_cast<size_t>(p_.train.epochs));
+  encoder_->train();
+  decoder_->train();
+  double last_seconds = train_seconds_;
+  for (int epoch = start_epoch; epoch < p_.train.epochs; ++epoch) {
+    const auto e0 = std::chrono::steady_clock::now();
+    const auto perm = torch::randperm(n, torch::kLong).to(dev);
+    torch::Tensor rec_sum = torch::zeros({}, x_all.options()), kl_sum = torch::zeros({}, x_all.options());
+    for (int64_t b = 0; b < n; b += batch) {
+      if (g_interrupted.load()) {
+        write_checkpoint(epoch, opt);
+        throw Interrupted("interrupted at epoch " + std::to_string(epoch + 1) +
+                          (checkpoint_.empty() ? std::string("") : "; checkpoint saved to " + checkpoint_ + " (continue with --resume)"));
+      }
+      const auto idx = perm.narrow(0, b, std::min(batch, n - b));
+      const auto x = x_all.index_select(0, idx);
+      auto [mu, logvar] = encoder_->forward(x);
+      const auto z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);
+      const auto out = decoder_->forward(z);
+      const auto rec = reconstruction(out, x);
+      const auto kl = -0.5 * (1 + logvar - mu * mu - torch::exp(logvar)).sum();
+      const auto loss = (p_.loss_factor * rec + kl) / x.size(0);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      {
+        torch::NoGradGuard guard;
+        decoder_->sigma.clamp_(0.01, 1.0);
+      }
+      rec_sum += rec.detach();
+      kl_sum += kl.detach();
+    }
+    // One host synchronisation per epoch: the epoch's loss terms.
+    const double rec_per_row = rec_sum.item<double>() / n, kl_per_row = kl_sum.item<double>() / n;
+    if (!std::isfinite(rec_per_row) || !std::isfinite(kl_per_row)) {
+      throw Error("training diverged: non-finite loss at epoch " + std::to_string(epoch + 1) +
+                  (checkpoint_.empty() || p_.train.checkpoint_every == 0
+                       ? std::string(" (lower --lr)")
+                       : "; the last good checkpoint is " + checkpoint_ + " (lower --lr, then --resume)"));
+    }
+    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+    train_seconds_ += secs;
+    // No timings in the history: the model file must not depend on the machine's speed.
+    history_.push_back(json{{"epoch", epoch + 1}, {"reconstruction", rec_per_row}, {"kl", kl_per_row},
+                            {"elbo", -(rec_per_row + kl_per_row)}});
+    if (progress) {
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "recon %.3f kl %.3f %.0f rows/s", rec_per_row, kl_per_row,
+                    secs > 0 ? n / secs : 0.0);
+      progress->update(static_cast<size_t>(epoch + 1), detail);
+    }
+    if (p_.train.checkpoint_every > 0 && (epoch + 1) % p_.train.checkpoint_every == 0) write_checkpoint(epoch + 1, opt);
+  }
+  if (progress) progress->end();
+  (void)last_seconds;
+  (void)t0;
+  encoder_->to(torch::kCPU);
+  decoder_->to(torch::kCPU);
+  scalar_idx_ = scalar_idx_.cpu();
+}
+
+Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const {
+  check_request(n, conditions);
+  if (!decoder_) throw InvalidInput("tvae: the model is not trained");
+  torch::NoGradGuard no_grad;
+  decoder_->eval();
+  Context tctx = ctx;
+  tctx.device = Device::kCpu;
+  nn::init_torch(tctx);
+  // Conditions: (span start, width, slot, level, column) each.
+  struct Target {
+    int64_t start, width, slot;
+    int32_t level;
+    std::string column;
+  };
+  std::vector<Target> targets;
+  for (const Condition& c : conditions) {
+    const json& seen = seen_levels_.contains(c.column) ? seen_levels_[c.column] : json::array();
+    if (std::find(seen.begin(), seen.end(), c.value) == seen.end())
+      throw InvalidInput("--condition " + c.column + "=" + c.value + ": the model never saw this value in training");
+    const auto cs = transformer_.category_slot(c.column, c.value);
+    const Span& span = transformer_.spans()[cs.span];
+    targets.push_back({static_cast<int64_t>(span.start), static_cast<int64_t>(span.width),
+                       static_cast<int64_t>(cs.slot), cs.level, c.column});
+  }
+  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
+  const int64_t total = static_cast<int64_t>(n);
+  const int64_t chunk = 8192;
+  std::vector<float> rows_out(static_cast<size_t>(total * dim));
+  for (int64_t done = 0; done < total; done += chunk) {
+    const int64_t m = std::min(chunk, total - done);
+    torch::Tensor out;
+    if (targets.empty()) {
+      out = decoder_->forward(torch::randn({m, p_.latent_dim}));
+    } else {
+      // Importance resampling of z by prod_i p(c_i | z).
+      const int64_t proposals = m * p_.proposals_per_row;
+      const auto z = torch::randn({proposals, p_.latent_dim});
+      const auto o = decoder_->forward(z);
+      auto logw = torch::zeros({proposals});
+      for (const Target& t : targets)
+        logw += torch::log_softmax(o.narrow(1, t.start, t.width), 1).select(1, t.slot);
+      const auto w = torch::exp(logw - logw.max());
+      if (!(w.sum().item<double>() > 0))
+        throw InvalidInput("--condition: the model gives this combination of values (numerically) zero probability");
+      out = o.index_select(0, torch::multinomial(w, m, /*replacement=*/true));
+    }
+    auto x = torch::empty({m, dim});
+    if (scalar_idx_.numel() > 0) {
+      const auto mean = torch::tanh(out.index_select(1, scalar_idx_));
+      const auto sig = decoder_->sigma.index_select(0, scalar_idx_);
+      x.index_copy_(1, scalar_idx_, (mean + torch::randn_like(mean) * sig).clamp(-1.0, 1.0));
+    }
+    for (const auto& [start, width] : softmax_spans_) {
+      const auto probs = torch::softmax(out.narrow(1, start, width), 1);
+      const auto pick = torch::multinomial(probs, 1, true);
+      x.narrow(1, start, width).zero_().scatter_(1, pick, 1.0);
+    }
+    for (const Target& t : targets) {
+      x.narrow(1, t.start, t.width).zero_();
+      x.narrow(1, t.start + t.slot, 1).fill_(1.0);
+    }
+    x = x.contiguous();
+    std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, rows_out.begin() + done * dim);
+  }
+  Rng rng(ctx.seed ^ 0x5DEECE66DULL);
+  Table t = transformer_.inverse_transform(rows_out.data(), n, rng);
+  // A condition on a level folded into "other" names one level: set it exactly.
+  for (const Target& tg : targets) {
+    Column& col = t.columns[static_cast<size_t>(t.find(tg.column))];
+    std::fill(col.codes.begin(), col.codes.end(), tg.level);
+  }
+  return t;
+}
+
+void TvaeSynthesizer::save_state(json* state, std::string* payload) const {
+  torch::serialize::OutputArchive root, enc, dec;
+  encoder_->save(enc);
+  decoder_->save(dec);
+  root.write("encoder", enc);
+  root.write("decoder", dec);
+  *payload = to_bytes(root);
+  *state = json{{"transformer", transformer_.to_json()}, {"history", history_}, {"seen_levels", seen_levels_},
+                {"warnings", warnings_}};
+}
+
+void TvaeSynthesizer::load_state(const json& state, const std::string& payload) {
+  try {
+    transformer_ = DataTransformer::from_json(state.at("transformer"));
+    history_ = state.at("history");
+    seen_levels_ = state.at("seen_levels");
+    warnings_ = state.value("warnings", std::vector<std::string>{});
+    std::vector<int64_t> scalars;
+    softmax_spans_.clear();
+    index_spans(transformer_, &scalars, &softmax_spans_);
+    scalar_idx_ = torch::tensor(scalars, torch::kLong);
+    build(static_cast<int64_t>(transformer_.output_dim()));
+    torch::serialize::InputArchive root, enc, dec;
+    std::istringstream is(payload);
+    root.load_from(is, torch::kCPU);
+    root.read("encoder", enc);
+    root.read("decoder", dec);
+    encoder_->load(enc);
+    decoder_->load(dec);
+  } catch (const json::exception& e) {
+    throw ModelFormat(std::string("tvae state: ") + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(std::string("tvae weights: ") + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+}  // namespace medgen::tabular
+
+// The plugin's entry point (looked up with dlsym by neural_loader.cpp).
+extern "C" medgen::tabular::Synthesizer* medgen_tabular_nn_create(const std::string& name, const nlohmann::json& params) {
+  using namespace medgen::tabular;
+  if (name == "tvae") return new TvaeSynthesizer(TvaeParams::from_json(params));
+  throw medgen::InvalidInput("unknown neural synthesizer '" + name + "'");
+}

@@ -97,6 +97,29 @@ expect_error "params not JSON" "--params: not valid JSON" "$medgen" fit "$good" 
 expect_error "unknown flag" "unknown|extra|not expected" "$medgen" fit "$good" -o "$tmp/out.medgen" --colour
 expect_error "missing input" "cannot read" "$medgen" fit "$tmp/nope.csv" -o "$tmp/out.medgen"
 
+# Neural synthesizer options.
+expect_error "--epochs on the copula" "unknown copula option 'epochs'" "$medgen" fit "$good" -o "$tmp/out.medgen" --epochs 5
+expect_error "--resume on the copula" "does not train in epochs" "$medgen" fit "$good" -o "$tmp/out.medgen" --resume
+expect_error "tvae --epochs 0" "'epochs' must be an integer" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --epochs 0
+expect_error "tvae --device cuda without a GPU" "cuda" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --device cuda --epochs 1
+expect_error "tvae --resume without a checkpoint" "cannot read '$tmp/out.medgen.ckpt'" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --resume --epochs 2
+expect_error "--epochs twice" "both set 'epochs'" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --epochs 2 --params '{"epochs":3}'
+
+# Ctrl-C during training: exit 130, a checkpoint, no model; --resume finishes the run.
+"$medgen" fit "$good" -s tvae -o "$tmp/int.medgen" --epochs 1000000 -q &
+pid=$!
+sleep 3
+kill -INT "$pid"
+wait "$pid"
+rc=$?
+if [ "$rc" -ne 130 ] || [ ! -f "$tmp/int.medgen.ckpt" ] || [ -e "$tmp/int.medgen" ]; then
+  echo "FAIL Ctrl-C: exit $rc, checkpoint $(ls "$tmp"/int.medgen* 2>/dev/null)"; fails=$((fails + 1))
+else
+  echo "ok   Ctrl-C saved a checkpoint and exited 130"
+fi
+expect_ok "--resume after Ctrl-C" "$medgen" fit "$good" -s tvae -o "$tmp/int.medgen" --epochs 1 --resume -q
+[ -f "$tmp/int.medgen" ] || { echo "FAIL no model after --resume"; fails=$((fails + 1)); }
+
 # Unwritable output paths: clear error, nothing written.
 expect_error "unwritable model path" "cannot write '/nonexistent-dir/m.medgen'" "$medgen" fit "$good" -o /nonexistent-dir/m.medgen
 expect_error "unwritable sample path" "cannot write '/nonexistent-dir/s.csv'" "$medgen" sample "$tmp/pbc.medgen" -o /nonexistent-dir/s.csv

@@ -38,6 +38,8 @@ const std::vector<Entry>& registry() {
          params.dependence = false;
          return std::make_unique<CopulaSynthesizer>(params, "independent");
        }},
+      {"ctgan", "conditional Wasserstein GAN with gradient penalty on the mode-normalized table (LibTorch)",
+       [](const json& p) { return create_neural_synthesizer("ctgan", p); }},
       {"tvae", "variational autoencoder on the mode-normalized table (LibTorch)",
        [](const json& p) { return create_neural_synthesizer("tvae", p); }},
   };

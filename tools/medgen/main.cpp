@@ -100,8 +100,7 @@ std::string model_info_text(const json& h) {
   const json summary = h.value("summary", json::object());
   if (summary.contains("history") && !summary["history"].empty()) {
     const json& hist = summary["history"];
-    s += "training      " + std::to_string(hist.size()) + " epochs in " +
-         std::to_string(summary.value("train_seconds", 0.0)) + " s\n";
+    s += "training      " + std::to_string(hist.size()) + " epochs\n";
     s += "loss history  epoch";
     const json& first = hist.front();
     for (auto it = first.begin(); it != first.end(); ++it)
@@ -158,7 +157,7 @@ int run(int argc, char** argv) {
   auto* fit_cmd = app.add_subcommand("fit", "learn a synthesizer from a CSV file and save the model");
   fit_cmd->add_option("input", fr.input, "CSV file")->required();
   fit_cmd->add_option("-o,--output", fr.output, "model file to write")->required();
-  fit_cmd->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | tvae")->capture_default_str();
+  fit_cmd->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | ctgan | tvae")->capture_default_str();
   fit_cmd->add_option("--schema", fr.schema_path, "schema JSON (default: inferred)");
   fit_cmd->add_option("--params", params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
   fit_cmd->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");

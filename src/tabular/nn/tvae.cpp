@@ -14,37 +14,15 @@
 #include "medgen/core/progress.h"
 #include "medgen/nn/device.h"
 #include "medgen/tabular/neural.h"
+#include "common.h"
 
 namespace medgen::tabular {
 
 using json = nlohmann::json;
 
+using namespace nnlib;
+
 namespace {
-
-// Ctrl-C during training: the handler only sets a flag; the loop checks it between batches,
-// writes a checkpoint and stops cleanly.
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
-
-struct SigintScope {
-  using Handler = void (*)(int);
-  Handler previous;
-  SigintScope() {
-    g_interrupted.store(false);
-    previous = std::signal(SIGINT, on_sigint);
-  }
-  ~SigintScope() { std::signal(SIGINT, previous); }
-};
-
-torch::nn::Sequential mlp(int64_t in, const std::vector<int>& widths) {
-  torch::nn::Sequential seq;
-  for (int w : widths) {
-    seq->push_back(torch::nn::Linear(in, w));
-    seq->push_back(torch::nn::ReLU());
-    in = w;
-  }
-  return seq;
-}
 
 struct EncoderImpl : torch::nn::Module {
   torch::nn::Sequential body{nullptr};
@@ -75,12 +53,6 @@ struct DecoderImpl : torch::nn::Module {
 };
 TORCH_MODULE(Decoder);
 
-std::string to_bytes(torch::serialize::OutputArchive& ar) {
-  std::ostringstream os;
-  ar.save_to(os);
-  return os.str();
-}
-
 class TvaeSynthesizer : public Synthesizer {
  public:
   explicit TvaeSynthesizer(TvaeParams p) : p_(std::move(p)) {}
@@ -102,12 +74,6 @@ class TvaeSynthesizer : public Synthesizer {
   }
 
  private:
-  torch::Device device(const Context& ctx) const {
-    Context c = ctx;
-    c.device = p_.train.device == "cuda" ? Device::kCuda : Device::kCpu;
-    nn::check_device(c);
-    return c.device == Device::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
-  }
   void build(int64_t dim) {
     encoder_ = Encoder(dim, p_.hidden, p_.latent_dim);
     decoder_ = Decoder(p_.latent_dim, p_.hidden, dim);
@@ -131,16 +97,6 @@ class TvaeSynthesizer : public Synthesizer {
   torch::Tensor scalar_idx_;
   std::vector<std::pair<int64_t, int64_t>> softmax_spans_;
 };
-
-void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
-                 std::vector<std::pair<int64_t, int64_t>>* softmax) {
-  for (const Span& s : tr.spans()) {
-    if (s.kind == SpanKind::kScalar)
-      scalars->push_back(static_cast<int64_t>(s.start));
-    else
-      softmax->emplace_back(static_cast<int64_t>(s.start), static_cast<int64_t>(s.width));
-  }
-}
 
 torch::Tensor TvaeSynthesizer::reconstruction(const torch::Tensor& out, const torch::Tensor& x) const {
   const int64_t batch = x.size(0);
@@ -168,12 +124,12 @@ void TvaeSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& opt) const
   root.write("encoder", enc);
   root.write("decoder", dec);
   root.write("optimizer", optim);
-  root.write("rng", torch::globalContext().defaultGenerator(torch::kCPU).get_state());
+  root.write("rng", cpu_rng_state());
   ModelFile m;
   m.header = json{{"checkpoint_of", "tvae"}, {"epoch", epoch}, {"params", p_.to_json()},
                   {"transformer", transformer_.to_json()}, {"history", history_},
                   {"seen_levels", seen_levels_}, {"train_seconds", train_seconds_}};
-  m.payload = to_bytes(root);
+  m.payload = archive_bytes(root);
   m.save(checkpoint_);
 }
 
@@ -182,19 +138,13 @@ int TvaeSynthesizer::read_checkpoint(torch::optim::Adam& opt, const torch::Devic
   try {
     if (m.header.at("checkpoint_of") != "tvae") throw ModelFormat(checkpoint_ + ": not a tvae checkpoint");
     // Everything but the length of training must match; more epochs extend the run.
-    json saved = m.header.at("params"), now = p_.to_json();
-    for (const char* k : {"epochs", "checkpoint_every"}) {
-      saved.erase(k);
-      now.erase(k);
-    }
-    if (saved != now)
-      throw InvalidInput("--resume: " + checkpoint_ + " was written with other options: " + saved.dump());
+    if (resumable_options(m.header.at("params")) != resumable_options(p_.to_json()))
+      throw InvalidInput("--resume: " + checkpoint_ + " was written with other options: " + m.header.at("params").dump());
     history_ = m.header.at("history");
     seen_levels_ = m.header.at("seen_levels");
     train_seconds_ = m.header.at("train_seconds").get<double>();
     torch::serialize::InputArchive root, enc, dec, optim;
-    std::istringstream is(m.payload);
-    root.load_from(is, dev);
+    load_archive(root, m.payload, dev);
     root.read("encoder", enc);
     root.read("decoder", dec);
     root.read("optimizer", optim);
@@ -203,8 +153,7 @@ int TvaeSynthesizer::read_checkpoint(torch::optim::Adam& opt, const torch::Devic
     opt.load(optim);
     torch::Tensor rng;
     root.read("rng", rng);
-    at::Generator gen = torch::globalContext().defaultGenerator(torch::kCPU);
-    gen.set_state(rng.cpu());
+    set_cpu_rng_state(rng);
     return m.header.at("epoch").get<int>();
   } catch (const json::exception& e) {
     throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what());
@@ -219,7 +168,7 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   warnings_.clear();
   const size_t rows = table.num_rows();
   if (rows == 0) throw InvalidInput("the table has no rows to learn from");
-  const torch::Device dev = device(ctx);
+  const torch::Device dev = resolve_device(p_.train.device);
   Context tctx = ctx;
   tctx.device = dev.is_cuda() ? Device::kCuda : Device::kCpu;
   nn::init_torch(tctx);
@@ -230,18 +179,7 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   warnings_ = transformer_.warnings();
   const std::vector<float> data = transformer_.transform(table, rng);
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
-  seen_levels_ = json::object();
-  for (const ColumnSchema& cs : schema.columns) {
-    if (cs.type != ColumnType::kCategorical && cs.type != ColumnType::kBoolean) continue;
-    const Column& col = table.column(cs.name);
-    std::vector<uint8_t> seen(col.dictionary.size(), 0);
-    for (int32_t c : col.codes)
-      if (c >= 0) seen[static_cast<size_t>(c)] = 1;
-    json vals = json::array();
-    for (size_t k = 0; k < seen.size(); ++k)
-      if (seen[k]) vals.push_back(col.dictionary[k]);
-    seen_levels_[cs.name] = vals;
-  }
+  seen_levels_ = seen_levels(table, schema);
   std::vector<int64_t> scalars;
   softmax_spans_.clear();
   index_spans(transformer_, &scalars, &softmax_spans_);
@@ -274,7 +212,7 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     const auto perm = torch::randperm(n, torch::kLong).to(dev);
     torch::Tensor rec_sum = torch::zeros({}, x_all.options()), kl_sum = torch::zeros({}, x_all.options());
     for (int64_t b = 0; b < n; b += batch) {
-      if (g_interrupted.load()) {
+      if (interrupted()) {
         write_checkpoint(epoch, opt);
         throw Interrupted("interrupted at epoch " + std::to_string(epoch + 1) +
                           (checkpoint_.empty() ? std::string("") : "; checkpoint saved to " + checkpoint_ + " (continue with --resume)"));
@@ -342,9 +280,7 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
   };
   std::vector<Target> targets;
   for (const Condition& c : conditions) {
-    const json& seen = seen_levels_.contains(c.column) ? seen_levels_[c.column] : json::array();
-    if (std::find(seen.begin(), seen.end(), c.value) == seen.end())
-      throw InvalidInput("--condition " + c.column + "=" + c.value + ": the model never saw this value in training");
+    check_seen(seen_levels_, c.column, c.value);
     const auto cs = transformer_.category_slot(c.column, c.value);
     const Span& span = transformer_.spans()[cs.span];
     targets.push_back({static_cast<int64_t>(span.start), static_cast<int64_t>(span.width),
@@ -406,7 +342,7 @@ void TvaeSynthesizer::save_state(json* state, std::string* payload) const {
   decoder_->save(dec);
   root.write("encoder", enc);
   root.write("decoder", dec);
-  *payload = to_bytes(root);
+  *payload = archive_bytes(root);
   *state = json{{"transformer", transformer_.to_json()}, {"history", history_}, {"seen_levels", seen_levels_},
                 {"warnings", warnings_}};
 }
@@ -423,8 +359,7 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
     scalar_idx_ = torch::tensor(scalars, torch::kLong);
     build(static_cast<int64_t>(transformer_.output_dim()));
     torch::serialize::InputArchive root, enc, dec;
-    std::istringstream is(payload);
-    root.load_from(is, torch::kCPU);
+    load_archive(root, payload, torch::kCPU);
     root.read("encoder", enc);
     root.read("decoder", dec);
     encoder_->load(enc);
@@ -438,11 +373,7 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
 
 }  // namespace
 
+Synthesizer* nnlib::make_tvae(const json& params) { return new TvaeSynthesizer(TvaeParams::from_json(params)); }
+
 }  // namespace medgen::tabular
 
-// The plugin's entry point (looked up with dlsym by neural_loader.cpp).
-extern "C" medgen::tabular::Synthesizer* medgen_tabular_nn_create(const std::string& name, const nlohmann::json& params) {
-  using namespace medgen::tabular;
-  if (name == "tvae") return new TvaeSynthesizer(TvaeParams::from_json(params));
-  throw medgen::InvalidInput("unknown neural synthesizer '" + name + "'");
-}

@@ -1,0 +1,59 @@
+// CTGAN: a conditional GAN for tables (Xu et al. 2019, "Modeling Tabular Data using
+// Conditional GAN"), implemented from the paper on the shared data transformer.
+//  - Conditional vector and training-by-sampling: each row of a batch picks a discrete
+//    (categorical/boolean) column uniformly, a value of it with probability proportional to
+//    log(1 + frequency), and a real row with that value; the cond vector one-hots that value.
+//    The generator's loss adds the cross-entropy between its output on the picked column and
+//    the picked value.
+//  - Generator: noise (embedding_dim) + cond -> residual blocks (Linear, BatchNorm, ReLU, the
+//    block's output concatenated to its input) of widths `generator` -> Linear. Outputs: tanh
+//    on normalized scalars, Gumbel-softmax (tau) on every one-hot span.
+//  - Discriminator (PacGAN): `pac` rows concatenated per decision; Linear, LeakyReLU(0.2),
+//    Dropout(0.5) per width of `discriminator`; then Linear to 1.
+//  - loss "wgan-gp" (default): Wasserstein loss with gradient penalty gp_lambda on random
+//    interpolates; "minimax": the original min_G max_D E[log D(x)] + E[log(1 - D(G(z)))] with
+//    the non-saturating generator loss -E[log D(G(z))].
+//  - Adam(lr 2e-4, betas (0.5, 0.9), weight decay 1e-6) for both, batch 500 (a multiple of pac).
+// Sampling runs the generator in evaluation mode; sample_batchnorm chooses whether BatchNorm
+// then uses its running statistics ("eval", default) or each sampling batch's own ("train",
+// as the Python reference does); docs/benchmarks.md has the measured difference. Unconditional
+// samples draw cond vectors from the training frequencies; `col=value` conditions set them,
+// keep generated rows that honour every condition, regenerate the others (up to 20 rounds) and
+// finally set the conditioned values on rows that still disagree. Exactly n rows.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "medgen/tabular/neural.h"
+#include "medgen/tabular/transformer.h"
+
+namespace medgen::tabular {
+
+struct CtganParams {
+  TrainParams train = default_train();      // epochs 300, batch 500, lr 2e-4, weight decay 1e-6
+  int embedding_dim = 128;                  // noise size
+  std::vector<int> generator = {256, 256};  // residual block widths
+  std::vector<int> discriminator = {256, 256};
+  int pac = 10;                             // rows per discriminator decision (PacGAN)
+  double gp_lambda = 10.0;                  // gradient penalty weight (wgan-gp)
+  std::string loss = "wgan-gp";             // "wgan-gp" or "minimax"
+  int discriminator_steps = 1;              // discriminator updates per generator update
+  double tau = 0.2;                         // Gumbel-softmax temperature
+  std::string sample_batchnorm = "eval";    // "eval" or "train" (see above)
+  TransformerParams transformer;
+
+  static TrainParams default_train() {
+    TrainParams t;
+    t.lr = 2e-4;
+    t.weight_decay = 1e-6;
+    return t;
+  }
+  // InvalidInput on unknown keys or absurd values (batch_size not a multiple of pac, ...).
+  static CtganParams from_json(const nlohmann::json& j);
+  nlohmann::json to_json() const;
+};
+
+}  // namespace medgen::tabular

@@ -1,0 +1,97 @@
+#include "common.h"
+
+#include <csignal>
+#include <sstream>
+
+#include "medgen/core/error.h"
+#include "medgen/nn/device.h"
+
+namespace medgen::tabular::nnlib {
+
+namespace {
+std::atomic<bool> g_interrupted{false};
+extern "C" void on_sigint(int) { g_interrupted.store(true); }
+}  // namespace
+
+SigintScope::SigintScope() {
+  g_interrupted.store(false);
+  previous_ = std::signal(SIGINT, on_sigint);
+}
+
+SigintScope::~SigintScope() { std::signal(SIGINT, previous_); }
+
+bool interrupted() { return g_interrupted.load(); }
+
+torch::Device resolve_device(const std::string& device) {
+  Context c;
+  c.device = nn::parse_device(device);
+  nn::check_device(c);
+  return c.device == Device::kCuda ? torch::Device(torch::kCUDA) : torch::Device(torch::kCPU);
+}
+
+torch::nn::Sequential mlp(int64_t in, const std::vector<int>& widths) {
+  torch::nn::Sequential seq;
+  for (int w : widths) {
+    seq->push_back(torch::nn::Linear(in, w));
+    seq->push_back(torch::nn::ReLU());
+    in = w;
+  }
+  return seq;
+}
+
+std::string archive_bytes(torch::serialize::OutputArchive& ar) {
+  std::ostringstream os;
+  ar.save_to(os);
+  return os.str();
+}
+
+void load_archive(torch::serialize::InputArchive& ar, const std::string& bytes, const torch::Device& device) {
+  std::istringstream is(bytes);
+  ar.load_from(is, device);
+}
+
+torch::Tensor cpu_rng_state() { return torch::globalContext().defaultGenerator(torch::kCPU).get_state(); }
+
+void set_cpu_rng_state(const torch::Tensor& state) {
+  at::Generator gen = torch::globalContext().defaultGenerator(torch::kCPU);
+  gen.set_state(state.cpu());
+}
+
+nlohmann::json seen_levels(const Table& table, const Schema& schema) {
+  nlohmann::json out = nlohmann::json::object();
+  for (const ColumnSchema& cs : schema.columns) {
+    if (cs.type != ColumnType::kCategorical && cs.type != ColumnType::kBoolean) continue;
+    const Column& col = table.column(cs.name);
+    std::vector<uint8_t> seen(col.dictionary.size(), 0);
+    for (int32_t c : col.codes)
+      if (c >= 0) seen[static_cast<size_t>(c)] = 1;
+    nlohmann::json vals = nlohmann::json::array();
+    for (size_t k = 0; k < seen.size(); ++k)
+      if (seen[k]) vals.push_back(col.dictionary[k]);
+    out[cs.name] = vals;
+  }
+  return out;
+}
+
+void check_seen(const nlohmann::json& seen, const std::string& column, const std::string& value) {
+  const nlohmann::json vals = seen.contains(column) ? seen[column] : nlohmann::json::array();
+  if (std::find(vals.begin(), vals.end(), value) == vals.end())
+    throw InvalidInput("--condition " + column + "=" + value + ": the model never saw this value in training");
+}
+
+void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
+                 std::vector<std::pair<int64_t, int64_t>>* softmax) {
+  for (const Span& s : tr.spans()) {
+    if (s.kind == SpanKind::kScalar)
+      scalars->push_back(static_cast<int64_t>(s.start));
+    else
+      softmax->emplace_back(static_cast<int64_t>(s.start), static_cast<int64_t>(s.width));
+  }
+}
+
+nlohmann::json resumable_options(nlohmann::json params) {
+  for (const char* k : {"epochs", "checkpoint_every"}) params.erase(k);
+  return params;
+}
+
+}  // namespace medgen::tabular::nnlib

@@ -1,0 +1,64 @@
+// Pieces shared by the neural synthesizers in this library (internal header).
+#pragma once
+
+#include <torch/torch.h>
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "medgen/core/schema.h"
+#include "medgen/core/table.h"
+#include "medgen/tabular/synthesizer.h"
+#include "medgen/tabular/transformer.h"
+
+namespace medgen::tabular::nnlib {
+
+// Ctrl-C while training: the handler only sets a flag; loops poll interrupted() between
+// batches, write a checkpoint and throw Interrupted. Installed for the scope's lifetime.
+class SigintScope {
+ public:
+  SigintScope();
+  ~SigintScope();
+  SigintScope(const SigintScope&) = delete;
+  SigintScope& operator=(const SigintScope&) = delete;
+
+ private:
+  void (*previous_)(int);
+};
+bool interrupted();
+
+// "cpu"/"cuda" to a torch device; InvalidInput when CUDA is asked for and not usable.
+torch::Device resolve_device(const std::string& device);
+
+// Linear + ReLU layers of the given widths.
+torch::nn::Sequential mlp(int64_t in, const std::vector<int>& widths);
+
+// A whole archive as bytes, and back.
+std::string archive_bytes(torch::serialize::OutputArchive& ar);
+void load_archive(torch::serialize::InputArchive& ar, const std::string& bytes, const torch::Device& device);
+
+// The CPU generator's state (saved in checkpoints so a resumed run continues the same stream).
+torch::Tensor cpu_rng_state();
+void set_cpu_rng_state(const torch::Tensor& state);
+
+// For each categorical/boolean column, the values that occur in the table.
+nlohmann::json seen_levels(const Table& table, const Schema& schema);
+
+// Throws InvalidInput when a condition names a value never seen in training.
+void check_seen(const nlohmann::json& seen, const std::string& column, const std::string& value);
+
+// Scalar output dimensions, and softmax spans as (start, width).
+void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
+                 std::vector<std::pair<int64_t, int64_t>>* softmax);
+
+// Options that must agree between a checkpoint and a resumed run: all but the run's length.
+nlohmann::json resumable_options(nlohmann::json params);
+
+// The synthesizers of this library (plugin.cpp hands them out).
+Synthesizer* make_tvae(const nlohmann::json& params);
+Synthesizer* make_ctgan(const nlohmann::json& params);
+
+}  // namespace medgen::tabular::nnlib

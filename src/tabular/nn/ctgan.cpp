@@ -1,0 +1,491 @@
+// CTGAN in LibTorch. See include/medgen/tabular/ctgan.h for the model.
+#include "medgen/tabular/ctgan.h"
+
+#include <torch/torch.h>
+
+#include <chrono>
+#include <cmath>
+
+#include "common.h"
+#include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
+#include "medgen/core/progress.h"
+#include "medgen/nn/device.h"
+
+namespace medgen::tabular {
+
+using json = nlohmann::json;
+using namespace nnlib;
+namespace F = torch::nn::functional;
+
+namespace {
+
+// Linear -> BatchNorm -> ReLU, output concatenated to the input.
+struct ResidualImpl : torch::nn::Module {
+  torch::nn::Linear fc{nullptr};
+  torch::nn::BatchNorm1d bn{nullptr};
+  ResidualImpl(int64_t in, int64_t out) {
+    fc = register_module("fc", torch::nn::Linear(in, out));
+    bn = register_module("bn", torch::nn::BatchNorm1d(out));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return torch::cat({torch::relu(bn->forward(fc->forward(x))), x}, 1); }
+};
+TORCH_MODULE(Residual);
+
+struct GeneratorImpl : torch::nn::Module {
+  torch::nn::Sequential body{nullptr};
+  torch::nn::Linear out{nullptr};
+  GeneratorImpl(int64_t in, const std::vector<int>& widths, int64_t dim) {
+    body = register_module("body", torch::nn::Sequential());
+    for (int w : widths) {
+      body->push_back(Residual(in, w));
+      in += w;
+    }
+    out = register_module("out", torch::nn::Linear(in, dim));
+  }
+  torch::Tensor forward(const torch::Tensor& x) { return out->forward(body->forward(x)); }
+};
+TORCH_MODULE(Generator);
+
+struct DiscriminatorImpl : torch::nn::Module {
+  torch::nn::Sequential body{nullptr};
+  int64_t pac;
+  DiscriminatorImpl(int64_t in, const std::vector<int>& widths, int64_t pac_) : pac(pac_) {
+    body = register_module("body", torch::nn::Sequential());
+    int64_t d = in * pac;
+    for (int w : widths) {
+      body->push_back(torch::nn::Linear(d, w));
+      body->push_back(torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)));
+      body->push_back(torch::nn::Dropout(0.5));
+      d = w;
+    }
+    body->push_back(torch::nn::Linear(d, 1));
+  }
+  // x: (batch, in) with batch a multiple of pac -> (batch / pac, 1)
+  torch::Tensor forward(const torch::Tensor& x) { return body->forward(x.reshape({-1, x.size(1) * pac})); }
+};
+TORCH_MODULE(Discriminator);
+
+// A discrete (categorical/boolean) column: its one-hot span in the data and in the cond vector.
+struct DiscreteSpan {
+  int64_t start = 0, width = 0, cond_offset = 0;
+};
+
+class CtganSynthesizer : public Synthesizer {
+ public:
+  explicit CtganSynthesizer(CtganParams p) : p_(std::move(p)) {}
+
+  std::string name() const override { return "ctgan"; }
+  json params() const override { return p_.to_json(); }
+  void set_checkpoint(const std::string& path, bool resume) override {
+    if (resume && path.empty()) throw InvalidInput("--resume needs a checkpoint path");
+    checkpoint_ = path;
+    resume_ = resume;
+  }
+  void fit(const Table& table, const Schema& schema, const Context& ctx) override;
+  Table sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const override;
+  void save_state(json* state, std::string* payload) const override;
+  void load_state(const json& state, const std::string& payload) override;
+  json summary() const override {
+    return json{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()},
+                {"cond_dim", cond_dim_}, {"history", history_}};
+  }
+
+ private:
+  void index(const DataTransformer& tr);
+  void build();
+  // tanh on scalars, Gumbel-softmax on one-hot spans.
+  torch::Tensor activate(const torch::Tensor& raw) const;
+  void write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const;
+  int read_checkpoint(torch::optim::Adam& og, torch::optim::Adam& od, const torch::Device& dev);
+
+  CtganParams p_;
+  DataTransformer transformer_;
+  mutable Generator generator_{nullptr};
+  Discriminator discriminator_{nullptr};
+  std::vector<int64_t> scalars_;
+  std::vector<std::pair<int64_t, int64_t>> softmax_;
+  std::vector<DiscreteSpan> discrete_;
+  int64_t cond_dim_ = 0;
+  std::vector<std::vector<double>> frequency_;  // per discrete column: share of each category
+  json history_ = json::array();
+  json seen_levels_ = json::object();
+  std::string checkpoint_;
+  bool resume_ = false;
+};
+
+void CtganSynthesizer::index(const DataTransformer& tr) {
+  scalars_.clear();
+  softmax_.clear();
+  discrete_.clear();
+  index_spans(tr, &scalars_, &softmax_);
+  cond_dim_ = 0;
+  for (const Span& s : tr.spans()) {
+    if (s.role != Span::Role::kCategory) continue;
+    discrete_.push_back({static_cast<int64_t>(s.start), static_cast<int64_t>(s.width), cond_dim_});
+    cond_dim_ += static_cast<int64_t>(s.width);
+  }
+}
+
+void CtganSynthesizer::build() {
+  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
+  generator_ = Generator(p_.embedding_dim + cond_dim_, p_.generator, dim);
+  discriminator_ = Discriminator(dim + cond_dim_, p_.discriminator, p_.pac);
+}
+
+torch::Tensor CtganSynthesizer::activate(const torch::Tensor& raw) const {
+  std::vector<torch::Tensor> parts;
+  for (const Span& s : transformer_.spans()) {
+    const auto x = raw.narrow(1, static_cast<int64_t>(s.start), static_cast<int64_t>(s.width));
+    parts.push_back(s.kind == SpanKind::kScalar ? torch::tanh(x)
+                                                : F::gumbel_softmax(x, F::GumbelSoftmaxFuncOptions().tau(p_.tau).dim(1)));
+  }
+  return torch::cat(parts, 1);
+}
+
+void CtganSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const {
+  if (checkpoint_.empty()) return;
+  torch::serialize::OutputArchive root, g, d, ogar, odar;
+  generator_->save(g);
+  discriminator_->save(d);
+  og.save(ogar);
+  od.save(odar);
+  root.write("generator", g);
+  root.write("discriminator", d);
+  root.write("opt_g", ogar);
+  root.write("opt_d", odar);
+  root.write("rng", cpu_rng_state());
+  ModelFile m;
+  m.header = json{{"checkpoint_of", "ctgan"}, {"epoch", epoch}, {"params", p_.to_json()}, {"history", history_}};
+  m.payload = archive_bytes(root);
+  m.save(checkpoint_);
+}
+
+int CtganSynthesizer::read_checkpoint(torch::optim::Adam& og, torch::optim::Adam& od, const torch::Device& dev) {
+  ModelFile m = ModelFile::load(checkpoint_);
+  try {
+    if (m.header.at("checkpoint_of") != "ctgan") throw ModelFormat(checkpoint_ + ": not a ctgan checkpoint");
+    if (resumable_options(m.header.at("params")) != resumable_options(p_.to_json()))
+      throw InvalidInput("--resume: " + checkpoint_ + " was written with other options: " + m.header.at("params").dump());
+    history_ = m.header.at("history");
+    torch::serialize::InputArchive root, g, d, ogar, odar;
+    load_archive(root, m.payload, dev);
+    root.read("generator", g);
+    root.read("discriminator", d);
+    root.read("opt_g", ogar);
+    root.read("opt_d", odar);
+    generator_->load(g);
+    discriminator_->load(d);
+    og.load(ogar);
+    od.load(odar);
+    torch::Tensor rng;
+    root.read("rng", rng);
+    set_cpu_rng_state(rng);
+    return m.header.at("epoch").get<int>();
+  } catch (const json::exception& e) {
+    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what_without_backtrace());
+  }
+}
+
+void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
+  schema_ = schema;
+  const int64_t n = static_cast<int64_t>(table.num_rows());
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  const torch::Device dev = resolve_device(p_.train.device);
+  Context tctx = ctx;
+  tctx.device = dev.is_cuda() ? Device::kCuda : Device::kCpu;
+  nn::init_torch(tctx);
+
+  Rng rng(ctx.seed);
+  transformer_.fit(table, schema, p_.transformer, rng);
+  warnings_ = transformer_.warnings();
+  const std::vector<float> data = transformer_.transform(table, rng);
+  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
+  seen_levels_ = seen_levels(table, schema);
+  index(transformer_);
+  const torch::Tensor x_all = torch::from_blob(const_cast<float*>(data.data()), {n, dim}, torch::kFloat32).clone();
+
+  // Training-by-sampling tables, built once on the host, then kept on the device:
+  // rows grouped by (discrete column, category); the log-frequency sampling weights.
+  const int64_t n_disc = static_cast<int64_t>(discrete_.size());
+  int64_t max_w = 1;
+  for (const auto& d : discrete_) max_w = std::max(max_w, d.width);
+  std::vector<int64_t> grouped;                                   // row indices, grouped
+  std::vector<int64_t> group_start(n_disc * max_w, 0), group_count(n_disc * max_w, 0);
+  std::vector<float> log_weight(n_disc * max_w, 0.0f);
+  frequency_.assign(discrete_.size(), {});
+  for (int64_t c = 0; c < n_disc; ++c) {
+    const auto cat = x_all.narrow(1, discrete_[c].start, discrete_[c].width).argmax(1);
+    const int64_t* cp = cat.data_ptr<int64_t>();
+    std::vector<std::vector<int64_t>> rows(discrete_[c].width);
+    for (int64_t r = 0; r < n; ++r) rows[cp[r]].push_back(r);
+    frequency_[c].resize(discrete_[c].width);
+    for (int64_t k = 0; k < discrete_[c].width; ++k) {
+      group_start[c * max_w + k] = static_cast<int64_t>(grouped.size());
+      group_count[c * max_w + k] = static_cast<int64_t>(rows[k].size());
+      grouped.insert(grouped.end(), rows[k].begin(), rows[k].end());
+      log_weight[c * max_w + k] = static_cast<float>(std::log1p(static_cast<double>(rows[k].size())));
+      frequency_[c][k] = static_cast<double>(rows[k].size()) / n;
+    }
+  }
+  const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(dev);
+  const auto x_dev = x_all.to(dev);
+  const auto grouped_t = torch::tensor(grouped.empty() ? std::vector<int64_t>{0} : grouped, torch::kLong).to(dev);
+  const auto start_t = torch::tensor(group_start, torch::kLong).to(dev).view({n_disc, max_w});
+  const auto count_t = torch::tensor(group_count, torch::kLong).to(dev).view({n_disc, max_w});
+  const auto logw_t = torch::tensor(log_weight, torch::kFloat32).to(dev).view({n_disc, max_w});
+  std::vector<int64_t> offsets, widths;
+  for (const auto& d : discrete_) {
+    offsets.push_back(d.cond_offset);
+    widths.push_back(d.width);
+  }
+  const auto cond_offset_t = torch::tensor(offsets.empty() ? std::vector<int64_t>{0} : offsets, torch::kLong).to(dev);
+
+  build();
+  generator_->to(dev);
+  discriminator_->to(dev);
+  torch::optim::Adam opt_g(generator_->parameters(), torch::optim::AdamOptions(p_.train.lr).betas({0.5, 0.9}).weight_decay(p_.train.weight_decay));
+  torch::optim::Adam opt_d(discriminator_->parameters(), torch::optim::AdamOptions(p_.train.lr).betas({0.5, 0.9}).weight_decay(p_.train.weight_decay));
+  int start_epoch = 0;
+  history_ = json::array();
+  if (resume_) start_epoch = read_checkpoint(opt_g, opt_d, dev);
+
+  const int64_t batch = p_.train.batch_size;
+  const int64_t steps = std::max<int64_t>(1, n / batch);
+  const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
+
+  // A batch of conditions (all on the device, no host synchronisation): the cond vectors,
+  // the picked column and category per row, and a real row matching each.
+  struct CondBatch {
+    torch::Tensor cond, column, category, real_rows;
+  };
+  auto sample_conditions = [&]() -> CondBatch {
+    CondBatch b;
+    if (n_disc == 0) {
+      b.cond = torch::zeros({batch, 0}, fopts);
+      b.real_rows = torch::randint(0, n, {batch}, long_opts);
+      return b;
+    }
+    b.column = torch::randint(0, n_disc, {batch}, long_opts);
+    b.category = torch::multinomial(torch::softmax(logw_t.index_select(0, b.column).masked_fill(
+                                                       count_t.index_select(0, b.column) == 0, -1e9), 1),
+                                    1)
+                     .squeeze(1);
+    const auto st = start_t.index_select(0, b.column).gather(1, b.category.unsqueeze(1)).squeeze(1);
+    const auto cnt = count_t.index_select(0, b.column).gather(1, b.category.unsqueeze(1)).squeeze(1);
+    const auto pick = (torch::rand({batch}, fopts) * cnt.to(torch::kFloat32)).to(torch::kLong).clamp_max(cnt - 1);
+    b.real_rows = grouped_t.index_select(0, st + pick);
+    b.cond = torch::zeros({batch, cond_dim_}, fopts);
+    b.cond.scatter_(1, (cond_offset_t.index_select(0, b.column) + b.category).unsqueeze(1), 1.0);
+    return b;
+  };
+  // Cross-entropy between the generator's logits on each row's picked column and its category.
+  auto cond_loss = [&](const torch::Tensor& raw, const CondBatch& b) {
+    torch::Tensor loss = torch::zeros({}, fopts);
+    for (int64_t c = 0; c < n_disc; ++c) {
+      const auto mask = (b.column == c).to(torch::kFloat32);
+      const auto ce = F::cross_entropy(raw.narrow(1, discrete_[c].start, discrete_[c].width),
+                                       b.category.clamp_max(discrete_[c].width - 1),
+                                       F::CrossEntropyFuncOptions().reduction(torch::kNone));
+      loss = loss + (ce * mask).sum();
+    }
+    return loss / batch;
+  };
+  const bool wgan = p_.loss == "wgan-gp";
+
+  SigintScope sigint;
+  Progress* progress = ctx.progress;
+  if (progress) progress->begin("training ctgan", static_cast<size_t>(p_.train.epochs));
+  generator_->train();
+  discriminator_->train();
+  for (int epoch = start_epoch; epoch < p_.train.epochs; ++epoch) {
+    const auto e0 = std::chrono::steady_clock::now();
+    torch::Tensor g_sum = torch::zeros({}, fopts), d_sum = torch::zeros({}, fopts), ce_sum = torch::zeros({}, fopts);
+    for (int64_t step = 0; step < steps; ++step) {
+      if (interrupted()) {
+        write_checkpoint(epoch, opt_g, opt_d);
+        throw Interrupted("interrupted at epoch " + std::to_string(epoch + 1) +
+                          (checkpoint_.empty() ? std::string("") : "; checkpoint saved to " + checkpoint_ + " (continue with --resume)"));
+      }
+      torch::Tensor loss_d;
+      for (int k = 0; k < p_.discriminator_steps; ++k) {
+        const CondBatch b = sample_conditions();
+        const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
+        const auto fake = activate(generator_->forward(torch::cat({noise, b.cond}, 1))).detach();
+        const auto real = x_dev.index_select(0, b.real_rows);
+        const auto fake_in = torch::cat({fake, b.cond}, 1), real_in = torch::cat({real, b.cond}, 1);
+        const auto y_fake = discriminator_->forward(fake_in), y_real = discriminator_->forward(real_in);
+        if (wgan) {
+          const auto alpha = torch::rand({batch / p_.pac, 1, 1}, fopts).expand({batch / p_.pac, p_.pac, real_in.size(1)})
+                                 .reshape({batch, real_in.size(1)});
+          const auto interp = (alpha * real_in + (1 - alpha) * fake_in).requires_grad_(true);
+          const auto y = discriminator_->forward(interp);
+          const auto grad = torch::autograd::grad({y}, {interp}, {torch::ones_like(y)}, true, true)[0];
+          const auto gp = (grad.reshape({-1, p_.pac * real_in.size(1)}).norm(2, 1) - 1).pow(2).mean() * p_.gp_lambda;
+          loss_d = -(y_real.mean() - y_fake.mean()) + gp;
+        } else {
+          loss_d = F::softplus(-y_real).mean() + F::softplus(y_fake).mean();
+        }
+        opt_d.zero_grad();
+        loss_d.backward();
+        opt_d.step();
+      }
+      const CondBatch b = sample_conditions();
+      const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
+      const auto raw = generator_->forward(torch::cat({noise, b.cond}, 1));
+      const auto y_fake = discriminator_->forward(torch::cat({activate(raw), b.cond}, 1));
+      const auto ce = n_disc > 0 ? cond_loss(raw, b) : torch::zeros({}, fopts);
+      const auto loss_g = (wgan ? -y_fake.mean() : F::softplus(-y_fake).mean()) + ce;
+      opt_g.zero_grad();
+      loss_g.backward();
+      opt_g.step();
+      g_sum += loss_g.detach();
+      d_sum += loss_d.detach();
+      ce_sum += ce.detach();
+    }
+    // One host synchronisation per epoch.
+    const double g = g_sum.item<double>() / steps, d = d_sum.item<double>() / steps, c = ce_sum.item<double>() / steps;
+    if (!std::isfinite(g) || !std::isfinite(d))
+      throw Error("training diverged: non-finite loss at epoch " + std::to_string(epoch + 1) +
+                  (checkpoint_.empty() || p_.train.checkpoint_every == 0
+                       ? std::string(" (lower --lr)")
+                       : "; the last good checkpoint is " + checkpoint_ + " (lower --lr, then --resume)"));
+    history_.push_back(json{{"epoch", epoch + 1}, {"generator", g}, {"discriminator", d}, {"cond_ce", c}});
+    if (progress) {
+      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
+      char detail[160];
+      std::snprintf(detail, sizeof detail, "G %.3f D %.3f %.0f rows/s", g, d, secs > 0 ? steps * batch / secs : 0.0);
+      progress->update(static_cast<size_t>(epoch + 1), detail);
+    }
+    if (p_.train.checkpoint_every > 0 && (epoch + 1) % p_.train.checkpoint_every == 0)
+      write_checkpoint(epoch + 1, opt_g, opt_d);
+  }
+  if (progress) progress->end();
+  generator_->to(torch::kCPU);
+  discriminator_ = Discriminator{nullptr};  // not needed for sampling
+}
+
+Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const {
+  check_request(n, conditions);
+  if (!generator_) throw InvalidInput("ctgan: the model is not trained");
+  torch::NoGradGuard no_grad;
+  if (p_.sample_batchnorm == "eval")
+    generator_->eval();
+  else
+    generator_->train();
+  Context tctx = ctx;
+  tctx.device = Device::kCpu;
+  nn::init_torch(tctx);
+  struct Target {
+    int64_t start, width, slot, cond;
+    int32_t level;
+    std::string column;
+  };
+  std::vector<Target> targets;
+  for (const Condition& c : conditions) {
+    check_seen(seen_levels_, c.column, c.value);
+    const auto cs = transformer_.category_slot(c.column, c.value);
+    const Span& span = transformer_.spans()[cs.span];
+    int64_t cond = -1;
+    for (const auto& d : discrete_)
+      if (d.start == static_cast<int64_t>(span.start)) cond = d.cond_offset + static_cast<int64_t>(cs.slot);
+    targets.push_back({static_cast<int64_t>(span.start), static_cast<int64_t>(span.width), static_cast<int64_t>(cs.slot),
+                       cond, cs.level, c.column});
+  }
+  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
+  const int64_t total = static_cast<int64_t>(n);
+  // In "train" batch-norm mode the statistics come from each batch: use the training size.
+  const int64_t chunk = p_.sample_batchnorm == "train" ? p_.train.batch_size : 8192;
+  // Unconditional cond vectors follow the training frequencies of a uniformly picked column.
+  auto make_cond = [&](int64_t m) {
+    auto cond = torch::zeros({m, cond_dim_});
+    if (!targets.empty()) {
+      for (const Target& t : targets) cond.select(1, t.cond).fill_(1.0);
+      return cond;
+    }
+    if (discrete_.empty()) return cond;
+    const auto col = torch::randint(0, static_cast<int64_t>(discrete_.size()), {m}, torch::kLong);
+    const int64_t* cp = col.data_ptr<int64_t>();
+    for (int64_t r = 0; r < m; ++r) {
+      const auto& f = frequency_[static_cast<size_t>(cp[r])];
+      const auto k = torch::multinomial(torch::tensor(f, torch::kDouble), 1).item<int64_t>();
+      cond[r][discrete_[static_cast<size_t>(cp[r])].cond_offset + k] = 1.0;
+    }
+    return cond;
+  };
+  auto generate = [&](int64_t m) {
+    const auto cond = make_cond(m);
+    return activate(generator_->forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1)));
+  };
+  auto honours = [&](const torch::Tensor& x) {
+    auto ok = torch::ones({x.size(0)}, torch::kBool);
+    for (const Target& t : targets) ok &= x.narrow(1, t.start, t.width).argmax(1) == t.slot;
+    return ok;
+  };
+  std::vector<float> rows_out(static_cast<size_t>(total * dim));
+  for (int64_t done = 0; done < total; done += chunk) {
+    const int64_t m = std::min(chunk, total - done);
+    torch::Tensor x = generate(std::max<int64_t>(m, p_.sample_batchnorm == "train" ? 2 : 1)).narrow(0, 0, m);
+    if (!targets.empty()) {
+      // Keep rows that honour every condition; regenerate the rest a few times.
+      for (int round = 0; round < 20; ++round) {
+        const auto bad = (~honours(x)).nonzero().squeeze(1);
+        if (bad.numel() == 0) break;
+        const auto redo = generate(std::max<int64_t>(bad.numel(), 2)).narrow(0, 0, bad.numel());
+        x.index_copy_(0, bad, redo);
+      }
+      for (const Target& t : targets) {  // the rows the generator still got wrong
+        x.narrow(1, t.start, t.width).zero_();
+        x.narrow(1, t.start + t.slot, 1).fill_(1.0);
+      }
+    }
+    x = x.contiguous();
+    std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, rows_out.begin() + done * dim);
+  }
+  Rng rng(ctx.seed ^ 0x5DEECE66DULL);
+  Table t = transformer_.inverse_transform(rows_out.data(), n, rng);
+  for (const Target& tg : targets) {
+    Column& col = t.columns[static_cast<size_t>(t.find(tg.column))];
+    std::fill(col.codes.begin(), col.codes.end(), tg.level);
+  }
+  return t;
+}
+
+void CtganSynthesizer::save_state(json* state, std::string* payload) const {
+  torch::serialize::OutputArchive root, g;
+  generator_->save(g);
+  root.write("generator", g);
+  *payload = archive_bytes(root);
+  *state = json{{"transformer", transformer_.to_json()}, {"history", history_}, {"seen_levels", seen_levels_},
+                {"frequency", frequency_}, {"warnings", warnings_}};
+}
+
+void CtganSynthesizer::load_state(const json& state, const std::string& payload) {
+  try {
+    transformer_ = DataTransformer::from_json(state.at("transformer"));
+    history_ = state.at("history");
+    seen_levels_ = state.at("seen_levels");
+    frequency_ = state.at("frequency").get<std::vector<std::vector<double>>>();
+    warnings_ = state.value("warnings", std::vector<std::string>{});
+    index(transformer_);
+    if (frequency_.size() != discrete_.size()) throw ModelFormat("ctgan state: frequency table does not match the spans");
+    build();
+    torch::serialize::InputArchive root, g;
+    load_archive(root, payload, torch::kCPU);
+    root.read("generator", g);
+    generator_->load(g);
+    discriminator_ = Discriminator{nullptr};
+  } catch (const json::exception& e) {
+    throw ModelFormat(std::string("ctgan state: ") + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(std::string("ctgan weights: ") + e.what_without_backtrace());
+  }
+}
+
+}  // namespace
+
+Synthesizer* nnlib::make_ctgan(const json& params) { return new CtganSynthesizer(CtganParams::from_json(params)); }
+
+}  // namespace medgen::tabular

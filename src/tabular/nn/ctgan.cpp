@@ -399,6 +399,16 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   // In "train" batch-norm mode the statistics come from each batch: use the training size.
   const int64_t chunk = p_.sample_batchnorm == "train" ? p_.train.batch_size : 8192;
   // Unconditional cond vectors follow the training frequencies of a uniformly picked column.
+  int64_t max_w = 1;
+  for (const auto& d : discrete_) max_w = std::max(max_w, d.width);
+  auto freq_table = torch::zeros({std::max<int64_t>(1, static_cast<int64_t>(discrete_.size())), max_w}, torch::kDouble);
+  std::vector<int64_t> offset_list;
+  for (size_t c = 0; c < discrete_.size(); ++c) {
+    for (size_t k = 0; k < frequency_[c].size(); ++k) freq_table[static_cast<int64_t>(c)][static_cast<int64_t>(k)] = frequency_[c][k];
+    offset_list.push_back(discrete_[c].cond_offset);
+  }
+  if (offset_list.empty()) offset_list.push_back(0);
+  const auto offsets = torch::tensor(offset_list, torch::kLong);
   auto make_cond = [&](int64_t m) {
     auto cond = torch::zeros({m, cond_dim_});
     if (!targets.empty()) {
@@ -407,12 +417,8 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
     }
     if (discrete_.empty()) return cond;
     const auto col = torch::randint(0, static_cast<int64_t>(discrete_.size()), {m}, torch::kLong);
-    const int64_t* cp = col.data_ptr<int64_t>();
-    for (int64_t r = 0; r < m; ++r) {
-      const auto& f = frequency_[static_cast<size_t>(cp[r])];
-      const auto k = torch::multinomial(torch::tensor(f, torch::kDouble), 1).item<int64_t>();
-      cond[r][discrete_[static_cast<size_t>(cp[r])].cond_offset + k] = 1.0;
-    }
+    const auto cat = torch::multinomial(freq_table.index_select(0, col), 1).squeeze(1);
+    cond.scatter_(1, (offsets.index_select(0, col) + cat).unsqueeze(1), 1.0);
     return cond;
   };
   auto generate = [&](int64_t m) {

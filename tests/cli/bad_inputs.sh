@@ -106,6 +106,15 @@ expect_error "tvae --resume without a checkpoint" "cannot read '$tmp/out.medgen.
 expect_error "ctgan batch not a multiple of pac" "multiple of 'pac'" "$medgen" fit "$good" -s ctgan -o "$tmp/out.medgen" --batch-size 505
 expect_error "--epochs twice" "both set 'epochs'" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --epochs 2 --params '{"epochs":3}'
 
+# Diverging training: exit 1, the epoch named, no model file.
+"$medgen" fit "$src/tests/data/pima2.csv" -s tvae -o "$tmp/div.medgen" --lr 10 --epochs 50 -q 2>"$tmp/stderr"
+rc=$?
+if [ "$rc" -ne 1 ] || ! grep -q "non-finite loss at epoch" "$tmp/stderr" || [ -e "$tmp/div.medgen" ]; then
+  echo "FAIL diverging training: exit $rc: $(cat "$tmp/stderr")"; fails=$((fails + 1))
+else
+  echo "ok   diverging training: $(cat "$tmp/stderr")"
+fi
+
 # Ctrl-C during training: exit 130, a checkpoint, no model; --resume finishes the run.
 "$medgen" fit "$good" -s tvae -o "$tmp/int.medgen" --epochs 1000000 -q &
 pid=$!

@@ -4,6 +4,7 @@
 #include <sstream>
 
 #include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
 #include "medgen/nn/device.h"
 
 namespace medgen::tabular::nnlib {
@@ -92,6 +93,62 @@ void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
 nlohmann::json resumable_options(nlohmann::json params) {
   for (const char* k : {"epochs", "checkpoint_every"}) params.erase(k);
   return params;
+}
+
+void write_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
+                      nlohmann::json header, const NamedModules& modules, const NamedOptimizers& optimizers) {
+  if (path.empty()) return;
+  torch::serialize::OutputArchive root;
+  for (const auto& [name, module] : modules) {
+    torch::serialize::OutputArchive ar;
+    module->save(ar);
+    root.write(name, ar);
+  }
+  for (const auto& [name, opt] : optimizers) {
+    torch::serialize::OutputArchive ar;
+    opt->save(ar);
+    root.write(name, ar);
+  }
+  root.write("rng", cpu_rng_state());
+  header["checkpoint_of"] = kind;
+  header["params"] = params;
+  ModelFile m;
+  m.header = std::move(header);
+  m.payload = archive_bytes(root);
+  m.save(path);
+}
+
+nlohmann::json read_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
+                               const NamedModules& modules, const NamedOptimizers& optimizers,
+                               const torch::Device& device) {
+  ModelFile m = ModelFile::load(path);
+  try {
+    if (m.header.at("checkpoint_of") != kind) throw ModelFormat(path + ": not a " + kind + " checkpoint");
+    // Everything but the length of training must match; more epochs extend the run.
+    if (resumable_options(m.header.at("params")) != resumable_options(params))
+      throw InvalidInput("--resume: " + path + " was written with other options: " + m.header.at("params").dump());
+    m.header.at("epoch").get<int>();
+    torch::serialize::InputArchive root;
+    load_archive(root, m.payload, device);
+    for (const auto& [name, module] : modules) {
+      torch::serialize::InputArchive ar;
+      root.read(name, ar);
+      module->load(ar);
+    }
+    for (const auto& [name, opt] : optimizers) {
+      torch::serialize::InputArchive ar;
+      root.read(name, ar);
+      opt->load(ar);
+    }
+    torch::Tensor rng;
+    root.read("rng", rng);
+    set_cpu_rng_state(rng);
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFormat(path + ": corrupted checkpoint: " + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(path + ": corrupted checkpoint: " + e.what_without_backtrace());
+  }
+  return m.header;
 }
 
 }  // namespace medgen::tabular::nnlib

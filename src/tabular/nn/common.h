@@ -57,6 +57,18 @@ void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
 // Options that must agree between a checkpoint and a resumed run: all but the run's length.
 nlohmann::json resumable_options(nlohmann::json params);
 
+// Training checkpoints: named modules and optimizers, the CPU generator's state, and a JSON
+// header (which must carry "epoch"), in a medgen model-file container.
+using NamedModules = std::vector<std::pair<std::string, torch::nn::Module*>>;
+using NamedOptimizers = std::vector<std::pair<std::string, torch::optim::Optimizer*>>;
+void write_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
+                      nlohmann::json header, const NamedModules& modules, const NamedOptimizers& optimizers);
+// Loads them back into the given objects and returns the header. ModelFormat for a damaged or
+// foreign file; InvalidInput when it was written with other options (resumable_options).
+nlohmann::json read_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
+                               const NamedModules& modules, const NamedOptimizers& optimizers,
+                               const torch::Device& device);
+
 // The synthesizers of this library (plugin.cpp hands them out).
 Synthesizer* make_tvae(const nlohmann::json& params);
 Synthesizer* make_ctgan(const nlohmann::json& params);

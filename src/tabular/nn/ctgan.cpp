@@ -144,49 +144,17 @@ torch::Tensor CtganSynthesizer::activate(const torch::Tensor& raw) const {
 }
 
 void CtganSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const {
-  if (checkpoint_.empty()) return;
-  torch::serialize::OutputArchive root, g, d, ogar, odar;
-  generator_->save(g);
-  discriminator_->save(d);
-  og.save(ogar);
-  od.save(odar);
-  root.write("generator", g);
-  root.write("discriminator", d);
-  root.write("opt_g", ogar);
-  root.write("opt_d", odar);
-  root.write("rng", cpu_rng_state());
-  ModelFile m;
-  m.header = json{{"checkpoint_of", "ctgan"}, {"epoch", epoch}, {"params", p_.to_json()}, {"history", history_}};
-  m.payload = archive_bytes(root);
-  m.save(checkpoint_);
+  nnlib::write_checkpoint(checkpoint_, "ctgan", p_.to_json(), json{{"epoch", epoch}, {"history", history_}},
+                          {{"generator", generator_.ptr().get()}, {"discriminator", discriminator_.ptr().get()}},
+                          {{"opt_g", &og}, {"opt_d", &od}});
 }
 
 int CtganSynthesizer::read_checkpoint(torch::optim::Adam& og, torch::optim::Adam& od, const torch::Device& dev) {
-  ModelFile m = ModelFile::load(checkpoint_);
-  try {
-    if (m.header.at("checkpoint_of") != "ctgan") throw ModelFormat(checkpoint_ + ": not a ctgan checkpoint");
-    if (resumable_options(m.header.at("params")) != resumable_options(p_.to_json()))
-      throw InvalidInput("--resume: " + checkpoint_ + " was written with other options: " + m.header.at("params").dump());
-    history_ = m.header.at("history");
-    torch::serialize::InputArchive root, g, d, ogar, odar;
-    load_archive(root, m.payload, dev);
-    root.read("generator", g);
-    root.read("discriminator", d);
-    root.read("opt_g", ogar);
-    root.read("opt_d", odar);
-    generator_->load(g);
-    discriminator_->load(d);
-    og.load(ogar);
-    od.load(odar);
-    torch::Tensor rng;
-    root.read("rng", rng);
-    set_cpu_rng_state(rng);
-    return m.header.at("epoch").get<int>();
-  } catch (const json::exception& e) {
-    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what());
-  } catch (const c10::Error& e) {
-    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what_without_backtrace());
-  }
+  const json h = nnlib::read_checkpoint(checkpoint_, "ctgan", p_.to_json(),
+                                        {{"generator", generator_.ptr().get()}, {"discriminator", discriminator_.ptr().get()}},
+                                        {{"opt_g", &og}, {"opt_d", &od}}, dev);
+  history_ = h.at("history");
+  return h.at("epoch").get<int>();
 }
 
 void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {

@@ -90,7 +90,6 @@ class TvaeSynthesizer : public Synthesizer {
   mutable Decoder decoder_{nullptr};
   json history_ = json::array();
   json seen_levels_ = json::object();  // column -> values present in the training data
-  double train_seconds_ = 0;
   std::string checkpoint_;
   bool resume_ = false;
   // Spans split for the loss: scalar dimensions, and softmax spans as (start, width).
@@ -116,54 +115,21 @@ torch::Tensor TvaeSynthesizer::reconstruction(const torch::Tensor& out, const to
 }
 
 void TvaeSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& opt) const {
-  if (checkpoint_.empty()) return;
-  torch::serialize::OutputArchive root, enc, dec, optim;
-  encoder_->save(enc);
-  decoder_->save(dec);
-  opt.save(optim);
-  root.write("encoder", enc);
-  root.write("decoder", dec);
-  root.write("optimizer", optim);
-  root.write("rng", cpu_rng_state());
-  ModelFile m;
-  m.header = json{{"checkpoint_of", "tvae"}, {"epoch", epoch}, {"params", p_.to_json()},
-                  {"transformer", transformer_.to_json()}, {"history", history_},
-                  {"seen_levels", seen_levels_}, {"train_seconds", train_seconds_}};
-  m.payload = archive_bytes(root);
-  m.save(checkpoint_);
+  nnlib::write_checkpoint(checkpoint_, "tvae", p_.to_json(),
+                          json{{"epoch", epoch}, {"history", history_}, {"seen_levels", seen_levels_}},
+                          {{"encoder", encoder_.ptr().get()}, {"decoder", decoder_.ptr().get()}}, {{"optimizer", &opt}});
 }
 
 int TvaeSynthesizer::read_checkpoint(torch::optim::Adam& opt, const torch::Device& dev) {
-  ModelFile m = ModelFile::load(checkpoint_);
-  try {
-    if (m.header.at("checkpoint_of") != "tvae") throw ModelFormat(checkpoint_ + ": not a tvae checkpoint");
-    // Everything but the length of training must match; more epochs extend the run.
-    if (resumable_options(m.header.at("params")) != resumable_options(p_.to_json()))
-      throw InvalidInput("--resume: " + checkpoint_ + " was written with other options: " + m.header.at("params").dump());
-    history_ = m.header.at("history");
-    seen_levels_ = m.header.at("seen_levels");
-    train_seconds_ = m.header.at("train_seconds").get<double>();
-    torch::serialize::InputArchive root, enc, dec, optim;
-    load_archive(root, m.payload, dev);
-    root.read("encoder", enc);
-    root.read("decoder", dec);
-    root.read("optimizer", optim);
-    encoder_->load(enc);
-    decoder_->load(dec);
-    opt.load(optim);
-    torch::Tensor rng;
-    root.read("rng", rng);
-    set_cpu_rng_state(rng);
-    return m.header.at("epoch").get<int>();
-  } catch (const json::exception& e) {
-    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what());
-  } catch (const c10::Error& e) {
-    throw ModelFormat(checkpoint_ + ": corrupted checkpoint: " + e.what_without_backtrace());
-  }
+  const json h = nnlib::read_checkpoint(checkpoint_, "tvae", p_.to_json(),
+                                        {{"encoder", encoder_.ptr().get()}, {"decoder", decoder_.ptr().get()}},
+                                        {{"optimizer", &opt}}, dev);
+  history_ = h.at("history");
+  seen_levels_ = h.at("seen_levels");
+  return h.at("epoch").get<int>();
 }
 
 void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
-  const auto t0 = std::chrono::steady_clock::now();
   schema_ = schema;
   warnings_.clear();
   const size_t rows = table.num_rows();
@@ -194,7 +160,6 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
 
   int start_epoch = 0;
   history_ = json::array();
-  train_seconds_ = 0;
   if (resume_) start_epoch = read_checkpoint(opt, dev);
 
   const torch::Tensor x_all =
@@ -206,7 +171,6 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   if (progress) progress->begin("training tvae", static_cast<size_t>(p_.train.epochs));
   encoder_->train();
   decoder_->train();
-  double last_seconds = train_seconds_;
   for (int epoch = start_epoch; epoch < p_.train.epochs; ++epoch) {
     const auto e0 = std::chrono::steady_clock::now();
     const auto perm = torch::randperm(n, torch::kLong).to(dev);
@@ -244,7 +208,6 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
                        : "; the last good checkpoint is " + checkpoint_ + " (lower --lr, then --resume)"));
     }
     const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
-    train_seconds_ += secs;
     // No timings in the history: the model file must not depend on the machine's speed.
     history_.push_back(json{{"epoch", epoch + 1}, {"reconstruction", rec_per_row}, {"kl", kl_per_row},
                             {"elbo", -(rec_per_row + kl_per_row)}});
@@ -257,8 +220,6 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     if (p_.train.checkpoint_every > 0 && (epoch + 1) % p_.train.checkpoint_every == 0) write_checkpoint(epoch + 1, opt);
   }
   if (progress) progress->end();
-  (void)last_seconds;
-  (void)t0;
   encoder_->to(torch::kCPU);
   decoder_->to(torch::kCPU);
   scalar_idx_ = scalar_idx_.cpu();

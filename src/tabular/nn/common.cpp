@@ -95,6 +95,37 @@ nlohmann::json resumable_options(nlohmann::json params) {
   return params;
 }
 
+std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const nlohmann::json& seen,
+                                                const std::vector<Condition>& conditions) {
+  std::vector<ConditionTarget> out;
+  for (const Condition& c : conditions) {
+    check_seen(seen, c.column, c.value);
+    const auto cs = tr.category_slot(c.column, c.value);
+    const Span& span = tr.spans()[cs.span];
+    out.push_back({static_cast<int64_t>(span.start), static_cast<int64_t>(span.width), static_cast<int64_t>(cs.slot),
+                   cs.level, c.column});
+  }
+  return out;
+}
+
+void set_targets(torch::Tensor& x, const std::vector<ConditionTarget>& targets) {
+  for (const ConditionTarget& t : targets) {
+    x.narrow(1, t.start, t.width).zero_();
+    x.narrow(1, t.start + t.slot, 1).fill_(1.0);
+  }
+}
+
+Table finish_rows(const DataTransformer& tr, const std::vector<float>& rows, size_t n,
+                  const std::vector<ConditionTarget>& targets, uint64_t seed) {
+  Rng rng(seed ^ 0x5DEECE66DULL);
+  Table t = tr.inverse_transform(rows.data(), n, rng);
+  for (const ConditionTarget& tg : targets) {
+    Column& col = t.columns[static_cast<size_t>(t.find(tg.column))];
+    std::fill(col.codes.begin(), col.codes.end(), tg.level);
+  }
+  return t;
+}
+
 void write_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
                       nlohmann::json header, const NamedModules& modules, const NamedOptimizers& optimizers) {
   if (path.empty()) return;

@@ -57,6 +57,23 @@ void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
 // Options that must agree between a checkpoint and a resumed run: all but the run's length.
 nlohmann::json resumable_options(nlohmann::json params);
 
+// A condition resolved against the transformer: the one-hot span it fixes, the slot in it,
+// and the schema level (a level folded into "other" shares the other slot, so the level is
+// set on the output afterwards).
+struct ConditionTarget {
+  int64_t start = 0, width = 0, slot = 0;
+  int32_t level = 0;
+  std::string column;
+};
+// InvalidInput for values never seen in training.
+std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const nlohmann::json& seen,
+                                                const std::vector<Condition>& conditions);
+// Sets each target's span of the (rows x dim) float tensor x to the target's one-hot.
+void set_targets(torch::Tensor& x, const std::vector<ConditionTarget>& targets);
+// Inverse-transforms generated rows and sets the conditioned columns' levels exactly.
+Table finish_rows(const DataTransformer& tr, const std::vector<float>& rows, size_t n,
+                  const std::vector<ConditionTarget>& targets, uint64_t seed);
+
 // Training checkpoints: named modules and optimizers, the CPU generator's state, and a JSON
 // header (which must carry "epoch"), in a medgen model-file container.
 using NamedModules = std::vector<std::pair<std::string, torch::nn::Module*>>;

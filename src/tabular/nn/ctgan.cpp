@@ -346,22 +346,11 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   Context tctx = ctx;
   tctx.device = Device::kCpu;
   nn::init_torch(tctx);
-  struct Target {
-    int64_t start, width, slot, cond;
-    int32_t level;
-    std::string column;
-  };
-  std::vector<Target> targets;
-  for (const Condition& c : conditions) {
-    check_seen(seen_levels_, c.column, c.value);
-    const auto cs = transformer_.category_slot(c.column, c.value);
-    const Span& span = transformer_.spans()[cs.span];
-    int64_t cond = -1;
+  const std::vector<ConditionTarget> targets = resolve_conditions(transformer_, seen_levels_, conditions);
+  std::vector<int64_t> target_cond;  // each target's position in the cond vector
+  for (const ConditionTarget& t : targets)
     for (const auto& d : discrete_)
-      if (d.start == static_cast<int64_t>(span.start)) cond = d.cond_offset + static_cast<int64_t>(cs.slot);
-    targets.push_back({static_cast<int64_t>(span.start), static_cast<int64_t>(span.width), static_cast<int64_t>(cs.slot),
-                       cond, cs.level, c.column});
-  }
+      if (d.start == t.start) target_cond.push_back(d.cond_offset + t.slot);
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
   const int64_t total = static_cast<int64_t>(n);
   // In "train" batch-norm mode the statistics come from each batch: use the training size.
@@ -380,7 +369,7 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   auto make_cond = [&](int64_t m) {
     auto cond = torch::zeros({m, cond_dim_});
     if (!targets.empty()) {
-      for (const Target& t : targets) cond.select(1, t.cond).fill_(1.0);
+      for (int64_t c : target_cond) cond.select(1, c).fill_(1.0);
       return cond;
     }
     if (discrete_.empty()) return cond;
@@ -395,7 +384,7 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   };
   auto honours = [&](const torch::Tensor& x) {
     auto ok = torch::ones({x.size(0)}, torch::kBool);
-    for (const Target& t : targets) ok &= x.narrow(1, t.start, t.width).argmax(1) == t.slot;
+    for (const ConditionTarget& t : targets) ok &= x.narrow(1, t.start, t.width).argmax(1) == t.slot;
     return ok;
   };
   std::vector<float> rows_out(static_cast<size_t>(total * dim));
@@ -410,21 +399,12 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
         const auto redo = generate(std::max<int64_t>(bad.numel(), 2)).narrow(0, 0, bad.numel());
         x.index_copy_(0, bad, redo);
       }
-      for (const Target& t : targets) {  // the rows the generator still got wrong
-        x.narrow(1, t.start, t.width).zero_();
-        x.narrow(1, t.start + t.slot, 1).fill_(1.0);
-      }
+      set_targets(x, targets);  // the rows the generator still got wrong
     }
     x = x.contiguous();
     std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, rows_out.begin() + done * dim);
   }
-  Rng rng(ctx.seed ^ 0x5DEECE66DULL);
-  Table t = transformer_.inverse_transform(rows_out.data(), n, rng);
-  for (const Target& tg : targets) {
-    Column& col = t.columns[static_cast<size_t>(t.find(tg.column))];
-    std::fill(col.codes.begin(), col.codes.end(), tg.level);
-  }
-  return t;
+  return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
 }
 
 void CtganSynthesizer::save_state(json* state, std::string* payload) const {

@@ -233,20 +233,7 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
   Context tctx = ctx;
   tctx.device = Device::kCpu;
   nn::init_torch(tctx);
-  // Conditions: (span start, width, slot, level, column) each.
-  struct Target {
-    int64_t start, width, slot;
-    int32_t level;
-    std::string column;
-  };
-  std::vector<Target> targets;
-  for (const Condition& c : conditions) {
-    check_seen(seen_levels_, c.column, c.value);
-    const auto cs = transformer_.category_slot(c.column, c.value);
-    const Span& span = transformer_.spans()[cs.span];
-    targets.push_back({static_cast<int64_t>(span.start), static_cast<int64_t>(span.width),
-                       static_cast<int64_t>(cs.slot), cs.level, c.column});
-  }
+  const std::vector<ConditionTarget> targets = resolve_conditions(transformer_, seen_levels_, conditions);
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
   const int64_t total = static_cast<int64_t>(n);
   const int64_t chunk = 8192;
@@ -262,7 +249,7 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
       const auto z = torch::randn({proposals, p_.latent_dim});
       const auto o = decoder_->forward(z);
       auto logw = torch::zeros({proposals});
-      for (const Target& t : targets)
+      for (const ConditionTarget& t : targets)
         logw += torch::log_softmax(o.narrow(1, t.start, t.width), 1).select(1, t.slot);
       const auto w = torch::exp(logw - logw.max());
       if (!(w.sum().item<double>() > 0))
@@ -280,21 +267,11 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
       const auto pick = torch::multinomial(probs, 1, true);
       x.narrow(1, start, width).zero_().scatter_(1, pick, 1.0);
     }
-    for (const Target& t : targets) {
-      x.narrow(1, t.start, t.width).zero_();
-      x.narrow(1, t.start + t.slot, 1).fill_(1.0);
-    }
+    set_targets(x, targets);
     x = x.contiguous();
     std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, rows_out.begin() + done * dim);
   }
-  Rng rng(ctx.seed ^ 0x5DEECE66DULL);
-  Table t = transformer_.inverse_transform(rows_out.data(), n, rng);
-  // A condition on a level folded into "other" names one level: set it exactly.
-  for (const Target& tg : targets) {
-    Column& col = t.columns[static_cast<size_t>(t.find(tg.column))];
-    std::fill(col.codes.begin(), col.codes.end(), tg.level);
-  }
-  return t;
+  return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
 }
 
 void TvaeSynthesizer::save_state(json* state, std::string* payload) const {

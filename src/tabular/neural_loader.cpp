@@ -17,9 +17,21 @@ using CreateFn = Synthesizer* (*)(const std::string& name, const nlohmann::json&
 
 constexpr const char* kLibrary = "libmedgen_tabular_nn.so";
 
+// OpenBLAS picks its kernels when LibTorch loads it. On virtualised CPUs that hide their model
+// it falls back to generic SSE3 ("Prescott") kernels; measured here, its Haswell (AVX2 + FMA)
+// kernels made CTGAN sampling 1.7x faster. Choose them when the CPU has the instructions and
+// the user has not chosen (OPENBLAS_CORETYPE).
+void choose_blas_kernels() {
+#if defined(__x86_64__)
+  if (!std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+    ::setenv("OPENBLAS_CORETYPE", "Haswell", 0);
+#endif
+}
+
 CreateFn load_create() {
   static CreateFn fn = nullptr;
   if (fn) return fn;
+  choose_blas_kernels();
   std::vector<std::string> candidates;
   if (const char* dir = std::getenv("MEDGEN_PLUGIN_DIR")) candidates.push_back(std::string(dir) + "/" + kLibrary);
   char exe[PATH_MAX];

@@ -354,7 +354,8 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
   const int64_t total = static_cast<int64_t>(n);
   // In "train" batch-norm mode the statistics come from each batch: use the training size.
-  const int64_t chunk = p_.sample_batchnorm == "train" ? p_.train.batch_size : 8192;
+  // Modest chunks keep the buffers in the allocator's arena (large ones page-faulted anew each time).
+  const int64_t chunk = p_.sample_batchnorm == "train" ? p_.train.batch_size : 512;
   // Unconditional cond vectors follow the training frequencies of a uniformly picked column.
   int64_t max_w = 1;
   for (const auto& d : discrete_) max_w = std::max(max_w, d.width);
@@ -378,9 +379,22 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
     cond.scatter_(1, (offsets.index_select(0, col) + cat).unsqueeze(1), 1.0);
     return cond;
   };
+  // Sampling needs one-hot draws, not the relaxed Gumbel-softmax: argmax(logits + Gumbel
+  // noise) draws from the same softmax (the Gumbel-max trick) at a fraction of the cost.
   auto generate = [&](int64_t m) {
     const auto cond = make_cond(m);
-    return activate(generator_->forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1)));
+    const auto raw = generator_->forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1));
+    auto x = torch::empty_like(raw);
+    if (!scalars_.empty()) {
+      const auto idx = torch::tensor(scalars_, torch::kLong);
+      x.index_copy_(1, idx, torch::tanh(raw.index_select(1, idx)));
+    }
+    for (const auto& [start, width] : softmax_) {
+      const auto logits = raw.narrow(1, start, width);
+      const auto gumbel = -torch::log(-torch::log(torch::rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)));
+      x.narrow(1, start, width).zero_().scatter_(1, (logits + gumbel).argmax(1, true), 1.0);
+    }
+    return x;
   };
   auto honours = [&](const torch::Tensor& x) {
     auto ok = torch::ones({x.size(0)}, torch::kBool);

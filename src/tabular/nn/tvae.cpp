@@ -236,7 +236,7 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
   const std::vector<ConditionTarget> targets = resolve_conditions(transformer_, seen_levels_, conditions);
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
   const int64_t total = static_cast<int64_t>(n);
-  const int64_t chunk = 8192;
+  const int64_t chunk = 1024;  // small buffers stay in the allocator's arena
   std::vector<float> rows_out(static_cast<size_t>(total * dim));
   for (int64_t done = 0; done < total; done += chunk) {
     const int64_t m = std::min(chunk, total - done);

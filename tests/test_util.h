@@ -10,7 +10,9 @@
 
 #include "medgen/core/csv.h"
 #include "medgen/core/schema.h"
+#include "medgen/core/model_file.h"
 #include "medgen/core/table.h"
+#include "medgen/tabular/synthesizer.h"
 
 namespace medgen::test {
 
@@ -57,5 +59,13 @@ struct TempDir {
     return c;
   }
 };
+
+// SHA-256 of a synthesizer's model file (a digest, so a failed comparison does not print
+// megabytes of weights).
+inline std::string model_digest(const tabular::Synthesizer& s) {
+  TempDir dir;
+  tabular::save_model(s, tabular::Provenance{}, dir.file("m.medgen"));
+  return sha256_file_hex(dir.file("m.medgen"));
+}
 
 }  // namespace medgen::test

@@ -15,16 +15,6 @@ using namespace medgen;
 using namespace medgen::tabular;
 using json = nlohmann::json;
 
-namespace {
-
-std::string model_digest(const Synthesizer& s) {
-  test::TempDir dir;
-  save_model(s, Provenance{}, dir.file("m.medgen"));
-  return sha256_file_hex(dir.file("m.medgen"));
-}
-
-}  // namespace
-
 TEST(Ctgan, KeepsTypesRangesAndConditionsOnEveryColumn) {
   auto real = test::load(test::data_dir() + "/pbc.csv");
   Context ctx;
@@ -67,7 +57,7 @@ TEST(Ctgan, SameSeedSameModelAndResumeEqualsUninterrupted) {
   auto b = create_synthesizer("ctgan", {{"epochs", 4}, {"batch_size", 200}});
   a->fit(real.table, real.schema, ctx);
   b->fit(real.table, real.schema, ctx);
-  EXPECT_EQ(model_digest(*a), model_digest(*b));
+  EXPECT_EQ(test::model_digest(*a), test::model_digest(*b));
 
   test::TempDir dir;
   auto first = create_synthesizer("ctgan", {{"epochs", 2}, {"batch_size", 200}, {"checkpoint_every", 2}});

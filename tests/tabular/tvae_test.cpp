@@ -15,17 +15,6 @@ using namespace medgen;
 using namespace medgen::tabular;
 using json = nlohmann::json;
 
-namespace {
-
-// SHA-256 of the model file (a digest, so a failure does not print megabytes).
-std::string model_digest(const Synthesizer& s) {
-  test::TempDir dir;
-  save_model(s, Provenance{}, dir.file("m.medgen"));
-  return sha256_file_hex(dir.file("m.medgen"));
-}
-
-}  // namespace
-
 TEST(Tvae, KeepsTypesRangesAndMissingValues) {
   auto real = test::load(test::data_dir() + "/pbc.csv");
   Context ctx;
@@ -60,7 +49,7 @@ TEST(Tvae, SameSeedSameModelAndSamplesAfterSaveLoad) {
   auto b = create_synthesizer("tvae", {{"epochs", 5}});
   a->fit(real.table, real.schema, ctx);
   b->fit(real.table, real.schema, ctx);
-  EXPECT_EQ(model_digest(*a), model_digest(*b));  // byte-identical model files on CPU
+  EXPECT_EQ(test::model_digest(*a), test::model_digest(*b));  // byte-identical model files on CPU
 
   test::TempDir dir;
   save_model(*a, Provenance{}, dir.file("a.medgen"));

@@ -95,6 +95,24 @@ nlohmann::json resumable_options(nlohmann::json params) {
   return params;
 }
 
+TrainingData prepare_training(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
+                              const TransformerParams& params, DataTransformer* tr) {
+  const int64_t n = static_cast<int64_t>(table.num_rows());
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  TrainingData d;
+  d.device = resolve_device(device);
+  Context tctx = ctx;
+  tctx.device = d.device.is_cuda() ? Device::kCuda : Device::kCpu;
+  nn::init_torch(tctx);
+  Rng rng(ctx.seed);
+  tr->fit(table, schema, params, rng);
+  const std::vector<float> data = tr->transform(table, rng);
+  d.x = torch::from_blob(const_cast<float*>(data.data()), {n, static_cast<int64_t>(tr->output_dim())}, torch::kFloat32)
+            .clone();
+  d.seen = seen_levels(table, schema);
+  return d;
+}
+
 std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const nlohmann::json& seen,
                                                 const std::vector<Condition>& conditions) {
   std::vector<ConditionTarget> out;

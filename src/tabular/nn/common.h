@@ -57,6 +57,17 @@ void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
 // Options that must agree between a checkpoint and a resumed run: all but the run's length.
 nlohmann::json resumable_options(nlohmann::json params);
 
+// What every trainer does before its first step: refuses an empty table, resolves and seeds
+// the device, fits the transformer from ctx.seed (so a resumed run rebuilds the same data) and
+// transforms the table. x is the (rows x dim) float matrix on the host.
+struct TrainingData {
+  torch::Device device{torch::kCPU};
+  torch::Tensor x;
+  nlohmann::json seen;  // seen_levels of the table
+};
+TrainingData prepare_training(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
+                              const TransformerParams& params, DataTransformer* tr);
+
 // A condition resolved against the transformer: the one-hot span it fixes, the slot in it,
 // and the schema level (a level folded into "other" shares the other slot, so the level is
 // set on the output afterwards).

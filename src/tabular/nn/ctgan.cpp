@@ -159,21 +159,13 @@ int CtganSynthesizer::read_checkpoint(torch::optim::Adam& og, torch::optim::Adam
 
 void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
   schema_ = schema;
-  const int64_t n = static_cast<int64_t>(table.num_rows());
-  if (n == 0) throw InvalidInput("the table has no rows to learn from");
-  const torch::Device dev = resolve_device(p_.train.device);
-  Context tctx = ctx;
-  tctx.device = dev.is_cuda() ? Device::kCuda : Device::kCpu;
-  nn::init_torch(tctx);
-
-  Rng rng(ctx.seed);
-  transformer_.fit(table, schema, p_.transformer, rng);
+  TrainingData td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
+  const torch::Device dev = td.device;
+  const torch::Tensor x_all = td.x;
+  const int64_t n = x_all.size(0);
   warnings_ = transformer_.warnings();
-  const std::vector<float> data = transformer_.transform(table, rng);
-  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
-  seen_levels_ = seen_levels(table, schema);
+  seen_levels_ = td.seen;
   index(transformer_);
-  const torch::Tensor x_all = torch::from_blob(const_cast<float*>(data.data()), {n, dim}, torch::kFloat32).clone();
 
   // Training-by-sampling tables, built once on the host, then kept on the device:
   // rows grouped by (discrete column, category); the log-frequency sampling weights.

@@ -131,21 +131,11 @@ int TvaeSynthesizer::read_checkpoint(torch::optim::Adam& opt, const torch::Devic
 
 void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
   schema_ = schema;
-  warnings_.clear();
-  const size_t rows = table.num_rows();
-  if (rows == 0) throw InvalidInput("the table has no rows to learn from");
-  const torch::Device dev = resolve_device(p_.train.device);
-  Context tctx = ctx;
-  tctx.device = dev.is_cuda() ? Device::kCuda : Device::kCpu;
-  nn::init_torch(tctx);
-
-  // The transformer is refitted from the same seed on resume, so the data matrix is the same.
-  Rng rng(ctx.seed);
-  transformer_.fit(table, schema, p_.transformer, rng);
+  TrainingData td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
+  const torch::Device dev = td.device;
+  const int64_t n = td.x.size(0), dim = td.x.size(1);
   warnings_ = transformer_.warnings();
-  const std::vector<float> data = transformer_.transform(table, rng);
-  const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
-  seen_levels_ = seen_levels(table, schema);
+  seen_levels_ = td.seen;
   std::vector<int64_t> scalars;
   softmax_spans_.clear();
   index_spans(transformer_, &scalars, &softmax_spans_);
@@ -162,10 +152,8 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   history_ = json::array();
   if (resume_) start_epoch = read_checkpoint(opt, dev);
 
-  const torch::Tensor x_all =
-      torch::from_blob(const_cast<float*>(data.data()), {static_cast<int64_t>(rows), dim}, torch::kFloat32).to(dev).clone();
-  const int64_t batch = std::min<int64_t>(p_.train.batch_size, static_cast<int64_t>(rows));
-  const int64_t n = static_cast<int64_t>(rows);
+  const torch::Tensor x_all = td.x.to(dev);
+  const int64_t batch = std::min<int64_t>(p_.train.batch_size, n);
   SigintScope sigint;
   Progress* progress = ctx.progress;
   if (progress) progress->begin("training tvae", static_cast<size_t>(p_.train.epochs));

@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "medgen/core/rng.h"
+#include "bench_table.h"
 #include "medgen/tabular/pipeline.h"
 
 using namespace medgen;
@@ -47,24 +47,9 @@ int main() {
       std::printf("%s\n", j.dump().c_str());
     }
   }
-  // The two-group table.
-  Rng rng(8);
-  const size_t n = 3000;
   Table t;
-  t.columns.push_back(Column::strings("group", n, {"a", "b"}));
-  t.columns.push_back(Column::numbers("x", n));
-  for (size_t i = 0; i < n; ++i) {
-    const int g = rng.uniform() < 0.85 ? 0 : 1;
-    t.columns[0].codes[i] = g;
-    t.columns[1].values[i] = (g ? 50.0 : 10.0) + 2.0 * rng.normal();
-    t.columns[1].valid[i] = 1;
-  }
   Schema s;
-  s.columns = {{"group", ColumnType::kCategorical}, {"x", ColumnType::kNumerical}};
-  s.columns[0].values = {"a", "b"};
-  s.columns[1].min = -100;
-  s.columns[1].max = 200;
-  s.columns[1].decimals = 2;
+  bench_table::two_groups(&t, &s);
   for (const auto& [label, synth_name, params] : variants()) {
     Context ctx;
     ctx.seed = 11;

@@ -99,4 +99,27 @@ inline void generated(size_t rows, Table* table, Schema* schema) {
   add_categorical(t, s, "drug", rows, rng, 20, 0.05);
 }
 
+// The conditional-sampling check shared by bench_quality and the slow TVAE test: 3,000 rows,
+// 85% in group a with x ~ N(10, 2), 15% in group b with x ~ N(50, 2) (seed 8).
+inline void two_groups(Table* table, Schema* schema) {
+  Rng rng(8);
+  const size_t n = 3000;
+  Table& t = *table;
+  t.columns.clear();
+  t.columns.push_back(Column::strings("group", n, {"a", "b"}));
+  t.columns.push_back(Column::numbers("x", n));
+  for (size_t i = 0; i < n; ++i) {
+    const int g = rng.uniform() < 0.85 ? 0 : 1;
+    t.columns[0].codes[i] = g;
+    t.columns[1].values[i] = (g ? 50.0 : 10.0) + 2.0 * rng.normal();
+    t.columns[1].valid[i] = 1;
+  }
+  Schema& s = *schema;
+  s.columns = {{"group", ColumnType::kCategorical}, {"x", ColumnType::kNumerical}};
+  s.columns[0].values = {"a", "b"};
+  s.columns[1].min = -100;
+  s.columns[1].max = 200;
+  s.columns[1].decimals = 2;
+}
+
 }  // namespace bench_table

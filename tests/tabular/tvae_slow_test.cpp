@@ -2,31 +2,17 @@
 #include <gtest/gtest.h>
 
 #include "medgen/core/error.h"
-#include "medgen/core/rng.h"
+#include "bench_table.h"
 #include "medgen/tabular/synthesizer.h"
 
 using namespace medgen;
 using namespace medgen::tabular;
 
 TEST(Tvae, ConditionalSamplingFollowsTheCondition) {
-  // Two groups far apart in x: conditioning on the rare group must move x there.
-  Rng rng(8);
-  const size_t n = 3000;
+  // Two groups far apart in x (bench_table.h): conditioning on the rare group must move x there.
   Table t;
-  t.columns.push_back(Column::strings("group", n, {"a", "b"}));
-  t.columns.push_back(Column::numbers("x", n));
-  for (size_t i = 0; i < n; ++i) {
-    const int g = rng.uniform() < 0.85 ? 0 : 1;
-    t.columns[0].codes[i] = g;
-    t.columns[1].values[i] = (g ? 50.0 : 10.0) + 2.0 * rng.normal();
-    t.columns[1].valid[i] = 1;
-  }
   Schema s;
-  s.columns = {{"group", ColumnType::kCategorical}, {"x", ColumnType::kNumerical}};
-  s.columns[0].values = {"a", "b"};
-  s.columns[1].min = -100;
-  s.columns[1].max = 200;
-  s.columns[1].decimals = 2;
+  bench_table::two_groups(&t, &s);
   Context ctx;
   auto synth = create_synthesizer("tvae", {{"epochs", 300}});
   synth->fit(t, s, ctx);

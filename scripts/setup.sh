@@ -6,6 +6,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopenblas0-openmp
+  libxgboost-dev libsundials-dev chromium
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
 )
 

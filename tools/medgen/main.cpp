@@ -14,6 +14,7 @@
 #include "medgen/core/version.h"
 #include "medgen/tabular/neural.h"
 #include "medgen/tabular/pipeline.h"
+#include "commands.h"
 
 using json = nlohmann::json;
 using namespace medgen;
@@ -205,6 +206,10 @@ int run(int argc, char** argv) {
   demo_cmd->add_option("--rows", demo.rows, "synthetic rows per synthesizer")->capture_default_str();
   add_common(demo_cmd, &dc);
 
+  // Subcommands of the other modules (tools/medgen/cmd_*.cpp).
+  std::vector<cli::Command> extra;
+  for (cli::CommandAdder add : cli::command_adders()) extra.push_back(add(app));
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -287,6 +292,8 @@ int run(int argc, char** argv) {
       std::printf("%s", model_info_text(m.header).c_str());
     return 0;
   }
+  for (const cli::Command& c : extra)
+    if (c.app->parsed()) return c.run();
   if (demo_cmd->parsed()) {
     const Context ctx = context(dc);
     std::printf("%s", run_demo(demo, ctx).c_str());
@@ -296,6 +303,11 @@ int run(int argc, char** argv) {
 }
 
 }  // namespace
+
+std::vector<medgen::cli::CommandAdder>& medgen::cli::command_adders() {
+  static std::vector<CommandAdder> adders;
+  return adders;
+}
 
 int main(int argc, char** argv) {
   try {

@@ -1,0 +1,30 @@
+// Subcommands that live in their own files (tools/medgen/cmd_<module>.cpp). Each adder
+// declares its subcommand on `app` and returns the function main() runs when it was parsed.
+// Errors are thrown as medgen::InvalidInput / IoError / Error; main() maps them to exit codes.
+#pragma once
+
+#include <functional>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+namespace medgen::cli {
+
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+using CommandAdder = Command (*)(CLI::App& app);
+
+// Registry filled by static initialisers in the cmd_*.cpp files (see MEDGEN_CLI_COMMAND).
+std::vector<CommandAdder>& command_adders();
+
+struct CommandRegistration {
+  explicit CommandRegistration(CommandAdder f) { command_adders().push_back(f); }
+};
+
+}  // namespace medgen::cli
+
+// In a cmd_*.cpp: MEDGEN_CLI_COMMAND(add_evaluate_command) registers that adder.
+#define MEDGEN_CLI_COMMAND(fn) static const ::medgen::cli::CommandRegistration medgen_cli_reg_##fn(fn)

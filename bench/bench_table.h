@@ -99,6 +99,29 @@ inline void generated(size_t rows, Table* table, Schema* schema) {
   add_categorical(t, s, "drug", rows, rng, 20, 0.05);
 }
 
+// The mostly categorical variant: 9 categorical/boolean columns and 6 numeric ones.
+inline void generated_categorical(size_t rows, Table* table, Schema* schema) {
+  Rng rng(20240602);
+  Table& t = *table;
+  Schema& s = *schema;
+  add_numeric(t, s, "age", rows, rng, [](Rng& r) { return r.uniform() < 0.6 ? 35 + 10 * r.normal() : 68 + 8 * r.normal(); },
+              0.0, true);
+  add_numeric(t, s, "bmi", rows, rng, [](Rng& r) { return 26 + 4 * r.normal(); }, 0.10);
+  add_numeric(t, s, "crp", rows, rng, [](Rng& r) { return std::exp(1.0 + r.normal()); });
+  add_numeric(t, s, "dose", rows, rng, [](Rng& r) { return r.uniform() < 0.4 ? 0.0 : std::exp(2.0 + 0.5 * r.normal()); });
+  add_numeric(t, s, "hr", rows, rng, [](Rng& r) { return (r.uniform() < 0.5 ? 70 : 110) + 6 * r.normal(); });
+  add_numeric(t, s, "los", rows, rng, [](Rng& r) { return -3.0 * std::log(r.uniform_open()); });
+  add_categorical(t, s, "sex", rows, rng, 2);
+  add_categorical(t, s, "smoker", rows, rng, 2);
+  add_categorical(t, s, "ward", rows, rng, 3);
+  add_categorical(t, s, "outcome", rows, rng, 3);
+  add_categorical(t, s, "insurance", rows, rng, 4);
+  add_categorical(t, s, "stage", rows, rng, 5);
+  add_categorical(t, s, "dx", rows, rng, 8);
+  add_categorical(t, s, "site", rows, rng, 12);
+  add_categorical(t, s, "drug", rows, rng, 20, 0.05);
+}
+
 // The conditional-sampling check shared by bench_quality and the slow TVAE test: 3,000 rows,
 // 85% in group a with x ~ N(10, 2), 15% in group b with x ~ N(50, 2) (seed 8).
 inline void two_groups(Table* table, Schema* schema) {

@@ -18,12 +18,17 @@ using CreateFn = Synthesizer* (*)(const std::string& name, const nlohmann::json&
 constexpr const char* kLibrary = "libmedgen_tabular_nn.so";
 
 // OpenBLAS picks its kernels when LibTorch loads it. On virtualised CPUs that hide their model
-// it falls back to generic SSE3 ("Prescott") kernels; measured here, its Haswell (AVX2 + FMA)
-// kernels made CTGAN sampling 1.7x faster. Choose them when the CPU has the instructions and
-// the user has not chosen (OPENBLAS_CORETYPE).
+// it falls back to generic SSE3 ("Prescott") kernels. Measured here (docs/benchmarks.md): its
+// Haswell (AVX2 + FMA) kernels made CTGAN sampling 1.7x faster than Prescott, and on a CPU
+// with AVX-512 its SkylakeX kernels cut a CTGAN epoch by a further ~25%. Choose the best the
+// CPU has, unless the user has chosen (OPENBLAS_CORETYPE).
 void choose_blas_kernels() {
 #if defined(__x86_64__)
-  if (!std::getenv("OPENBLAS_CORETYPE") && __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
+  if (std::getenv("OPENBLAS_CORETYPE")) return;
+  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
+      __builtin_cpu_supports("avx512vl"))
+    ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
+  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
     ::setenv("OPENBLAS_CORETYPE", "Haswell", 0);
 #endif
 }

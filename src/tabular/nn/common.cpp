@@ -1,6 +1,7 @@
 #include "common.h"
 
 #include <csignal>
+#include <limits>
 #include <sstream>
 
 #include "medgen/core/error.h"
@@ -88,6 +89,33 @@ void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
     else
       softmax->emplace_back(static_cast<int64_t>(s.start), static_cast<int64_t>(s.width));
   }
+}
+
+SpanBlock::SpanBlock(const std::vector<std::pair<int64_t, int64_t>>& spans, const torch::Device& device) {
+  spans_ = static_cast<int64_t>(spans.size());
+  for (const auto& sp : spans) width_ = std::max(width_, sp.second);
+  std::vector<int64_t> source(spans_ * width_, 0), slot, columns;
+  std::vector<uint8_t> pad(spans_ * width_, 1);
+  for (int64_t i = 0; i < spans_; ++i)
+    for (int64_t k = 0; k < spans[i].second; ++k) {
+      source[i * width_ + k] = spans[i].first + k;
+      pad[i * width_ + k] = 0;
+      slot.push_back(i * width_ + k);
+      columns.push_back(spans[i].first + k);
+    }
+  const auto lopt = torch::TensorOptions().dtype(torch::kLong);
+  source_ = torch::tensor(source, lopt).to(device);
+  pad_ = torch::tensor(std::vector<int64_t>(pad.begin(), pad.end()), lopt).to(torch::kBool).to(device);
+  slot_ = torch::tensor(slot, lopt).to(device);
+  columns_ = torch::tensor(columns, lopt).to(device);
+}
+
+torch::Tensor SpanBlock::gather(const torch::Tensor& x) const {
+  return x.index_select(1, source_).masked_fill(pad_, -std::numeric_limits<float>::infinity()).view({-1, spans_, width_});
+}
+
+torch::Tensor SpanBlock::flatten(const torch::Tensor& block) const {
+  return block.reshape({block.size(0), spans_ * width_}).index_select(1, slot_);
 }
 
 nlohmann::json resumable_options(nlohmann::json params) {

@@ -54,6 +54,29 @@ void check_seen(const nlohmann::json& seen, const std::string& column, const std
 void index_spans(const DataTransformer& tr, std::vector<int64_t>* scalars,
                  std::vector<std::pair<int64_t, int64_t>>* softmax);
 
+// Several one-hot spans of a (rows x dim) matrix laid out as one padded (rows, spans, width)
+// block, so that a softmax, a Gumbel-max draw or a cross-entropy covers every span in one call
+// instead of one small call per span (per-op overhead dominated the training step).
+// Padding slots hold -inf, which softmax maps to 0 with zero gradient.
+class SpanBlock {
+ public:
+  SpanBlock() = default;
+  SpanBlock(const std::vector<std::pair<int64_t, int64_t>>& spans, const torch::Device& device);
+  bool empty() const { return spans_ == 0; }
+  int64_t spans() const { return spans_; }
+  int64_t width() const { return width_; }
+  // (rows, dim) -> (rows, spans, width), padding -inf.
+  torch::Tensor gather(const torch::Tensor& x) const;
+  // (rows, spans, width) -> (rows, total span width): the spans' columns in span order.
+  torch::Tensor flatten(const torch::Tensor& block) const;
+  // The source columns of flatten()'s output, in order.
+  const torch::Tensor& columns() const { return columns_; }
+
+ private:
+  int64_t spans_ = 0, width_ = 0;
+  torch::Tensor source_, pad_, slot_, columns_;
+};
+
 // Options that must agree between a checkpoint and a resumed run: all but the run's length.
 nlohmann::json resumable_options(nlohmann::json params);
 

@@ -11,6 +11,7 @@
 #include "medgen/core/model_file.h"
 #include "medgen/core/progress.h"
 #include "medgen/nn/device.h"
+#include "medgen/nn/gan.h"
 
 namespace medgen::tabular {
 
@@ -71,6 +72,15 @@ struct DiscreteSpan {
   int64_t start = 0, width = 0, cond_offset = 0;
 };
 
+// Where the generator's outputs go, on one device: tanh on the scalar columns, one padded
+// softmax block over every one-hot span, and the block of the discrete columns' spans (in
+// discrete_ order) for the conditional cross-entropy. `inverse` puts [scalars, spans] back in
+// output order.
+struct OutputLayout {
+  torch::Tensor scalars, inverse;
+  SpanBlock soft, cond;
+};
+
 class CtganSynthesizer : public Synthesizer {
  public:
   explicit CtganSynthesizer(CtganParams p) : p_(std::move(p)) {}
@@ -94,8 +104,9 @@ class CtganSynthesizer : public Synthesizer {
  private:
   void index(const DataTransformer& tr);
   void build();
+  OutputLayout layout(const torch::Device& dev) const;
   // tanh on scalars, Gumbel-softmax on one-hot spans.
-  torch::Tensor activate(const torch::Tensor& raw) const;
+  torch::Tensor activate(const torch::Tensor& raw, const OutputLayout& l) const;
   void write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const;
   int read_checkpoint(torch::optim::Adam& og, torch::optim::Adam& od, const torch::Device& dev);
 
@@ -133,14 +144,30 @@ void CtganSynthesizer::build() {
   discriminator_ = Discriminator(dim + cond_dim_, p_.discriminator, p_.pac);
 }
 
-torch::Tensor CtganSynthesizer::activate(const torch::Tensor& raw) const {
+OutputLayout CtganSynthesizer::layout(const torch::Device& dev) const {
+  OutputLayout l;
+  const auto lopt = torch::TensorOptions().dtype(torch::kLong);
+  l.scalars = torch::tensor(scalars_, lopt).to(dev);
+  l.soft = SpanBlock(softmax_, dev);
+  std::vector<std::pair<int64_t, int64_t>> disc;
+  for (const auto& d : discrete_) disc.emplace_back(d.start, d.width);
+  l.cond = SpanBlock(disc, dev);
+  const auto order = torch::cat({l.scalars, l.soft.columns()}).cpu();
+  std::vector<int64_t> inverse(static_cast<size_t>(order.numel()));
+  for (int64_t i = 0; i < order.numel(); ++i) inverse[static_cast<size_t>(order[i].item<int64_t>())] = i;
+  l.inverse = torch::tensor(inverse, lopt).to(dev);
+  return l;
+}
+
+torch::Tensor CtganSynthesizer::activate(const torch::Tensor& raw, const OutputLayout& l) const {
   std::vector<torch::Tensor> parts;
-  for (const Span& s : transformer_.spans()) {
-    const auto x = raw.narrow(1, static_cast<int64_t>(s.start), static_cast<int64_t>(s.width));
-    parts.push_back(s.kind == SpanKind::kScalar ? torch::tanh(x)
-                                                : F::gumbel_softmax(x, F::GumbelSoftmaxFuncOptions().tau(p_.tau).dim(1)));
+  if (l.scalars.numel() > 0) parts.push_back(torch::tanh(raw.index_select(1, l.scalars)));
+  if (!l.soft.empty()) {
+    // Gumbel noise on the unpadded outputs: the padded block can be several times larger.
+    const auto gumbel = -torch::empty_like(raw).exponential_().log();
+    parts.push_back(l.soft.flatten(torch::softmax(l.soft.gather(raw + gumbel) / p_.tau, -1)));
   }
-  return torch::cat(parts, 1);
+  return torch::cat(parts, 1).index_select(1, l.inverse);
 }
 
 void CtganSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const {
@@ -242,16 +269,11 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
     return b;
   };
   // Cross-entropy between the generator's logits on each row's picked column and its category.
+  const OutputLayout lay = layout(dev);
   auto cond_loss = [&](const torch::Tensor& raw, const CondBatch& b) {
-    torch::Tensor loss = torch::zeros({}, fopts);
-    for (int64_t c = 0; c < n_disc; ++c) {
-      const auto mask = (b.column == c).to(torch::kFloat32);
-      const auto ce = F::cross_entropy(raw.narrow(1, discrete_[c].start, discrete_[c].width),
-                                       b.category.clamp_max(discrete_[c].width - 1),
-                                       F::CrossEntropyFuncOptions().reduction(torch::kNone));
-      loss = loss + (ce * mask).sum();
-    }
-    return loss / batch;
+    const int64_t w = lay.cond.width();
+    const auto picked = lay.cond.gather(raw).gather(1, b.column.view({-1, 1, 1}).expand({-1, 1, w})).squeeze(1);
+    return F::cross_entropy(picked, b.category);
   };
   const bool wgan = p_.loss == "wgan-gp";
 
@@ -273,17 +295,16 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
       for (int k = 0; k < p_.discriminator_steps; ++k) {
         const CondBatch b = sample_conditions();
         const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
-        const auto fake = activate(generator_->forward(torch::cat({noise, b.cond}, 1))).detach();
+        const auto fake = activate(generator_->forward(torch::cat({noise, b.cond}, 1)), lay).detach();
         const auto real = x_dev.index_select(0, b.real_rows);
         const auto fake_in = torch::cat({fake, b.cond}, 1), real_in = torch::cat({real, b.cond}, 1);
-        const auto y_fake = discriminator_->forward(fake_in), y_real = discriminator_->forward(real_in);
+        // One pass over real and fake rows together (packs of pac rows never straddle the two).
+        const auto y_both = discriminator_->forward(torch::cat({real_in, fake_in}, 0));
+        const auto y_real = y_both.narrow(0, 0, batch / p_.pac), y_fake = y_both.narrow(0, batch / p_.pac, batch / p_.pac);
         if (wgan) {
-          const auto alpha = torch::rand({batch / p_.pac, 1, 1}, fopts).expand({batch / p_.pac, p_.pac, real_in.size(1)})
-                                 .reshape({batch, real_in.size(1)});
-          const auto interp = (alpha * real_in + (1 - alpha) * fake_in).requires_grad_(true);
-          const auto y = discriminator_->forward(interp);
-          const auto grad = torch::autograd::grad({y}, {interp}, {torch::ones_like(y)}, true, true)[0];
-          const auto gp = (grad.reshape({-1, p_.pac * real_in.size(1)}).norm(2, 1) - 1).pow(2).mean() * p_.gp_lambda;
+          const auto gp = nn::gradient_penalty([&](const torch::Tensor& x) { return discriminator_->forward(x); },
+                                               real_in, fake_in, torch::rand({batch / p_.pac}, fopts), p_.pac,
+                                               p_.gp_lambda);
           loss_d = -(y_real.mean() - y_fake.mean()) + gp;
         } else {
           loss_d = F::softplus(-y_real).mean() + F::softplus(y_fake).mean();
@@ -295,12 +316,16 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
       const CondBatch b = sample_conditions();
       const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
       const auto raw = generator_->forward(torch::cat({noise, b.cond}, 1));
-      const auto y_fake = discriminator_->forward(torch::cat({activate(raw), b.cond}, 1));
+      // The discriminator's weight gradients from this loss would be discarded (its optimizer
+      // zeroes them before its next step): not computing them saves a third of its backward.
+      for (auto& w : discriminator_->parameters()) w.requires_grad_(false);
+      const auto y_fake = discriminator_->forward(torch::cat({activate(raw, lay), b.cond}, 1));
       const auto ce = n_disc > 0 ? cond_loss(raw, b) : torch::zeros({}, fopts);
       const auto loss_g = (wgan ? -y_fake.mean() : F::softplus(-y_fake).mean()) + ce;
       opt_g.zero_grad();
       loss_g.backward();
       opt_g.step();
+      for (auto& w : discriminator_->parameters()) w.requires_grad_(true);
       g_sum += loss_g.detach();
       d_sum += loss_d.detach();
       ce_sum += ce.detach();
@@ -373,20 +398,18 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   };
   // Sampling needs one-hot draws, not the relaxed Gumbel-softmax: argmax(logits + Gumbel
   // noise) draws from the same softmax (the Gumbel-max trick) at a fraction of the cost.
+  const OutputLayout lay = layout(torch::kCPU);
   auto generate = [&](int64_t m) {
     const auto cond = make_cond(m);
     const auto raw = generator_->forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1));
-    auto x = torch::empty_like(raw);
-    if (!scalars_.empty()) {
-      const auto idx = torch::tensor(scalars_, torch::kLong);
-      x.index_copy_(1, idx, torch::tanh(raw.index_select(1, idx)));
+    std::vector<torch::Tensor> parts;
+    if (lay.scalars.numel() > 0) parts.push_back(torch::tanh(raw.index_select(1, lay.scalars)));
+    if (!lay.soft.empty()) {
+      const auto gumbel = -torch::log(-torch::log(torch::rand_like(raw).clamp_(1e-10, 1.0 - 1e-7)));
+      const auto noisy = lay.soft.gather(raw + gumbel);
+      parts.push_back(lay.soft.flatten(torch::zeros_like(noisy).scatter_(2, noisy.argmax(2, true), 1.0)));
     }
-    for (const auto& [start, width] : softmax_) {
-      const auto logits = raw.narrow(1, start, width);
-      const auto gumbel = -torch::log(-torch::log(torch::rand_like(logits).clamp_(1e-10, 1.0 - 1e-7)));
-      x.narrow(1, start, width).zero_().scatter_(1, (logits + gumbel).argmax(1, true), 1.0);
-    }
-    return x;
+    return torch::cat(parts, 1).index_select(1, lay.inverse);
   };
   auto honours = [&](const torch::Tensor& x) {
     auto ok = torch::ones({x.size(0)}, torch::kBool);

@@ -103,6 +103,8 @@ expect_error "--resume on the copula" "does not train in epochs" "$medgen" fit "
 expect_error "tvae --epochs 0" "'epochs' must be an integer" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --epochs 0
 expect_error "tvae --device cuda without a GPU" "cuda" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --device cuda --epochs 1
 expect_error "tvae --resume without a checkpoint" "cannot read '$tmp/out.medgen.ckpt'" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --resume --epochs 2
+expect_error "ctgan --loss hinge" "loss" "$medgen" fit "$good" -s ctgan -o "$tmp/out.medgen" --loss hinge --epochs 1
+expect_error "tvae --loss minimax" "unknown tvae option 'loss'" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --loss minimax --epochs 1
 expect_error "ctgan batch not a multiple of pac" "multiple of 'pac'" "$medgen" fit "$good" -s ctgan -o "$tmp/out.medgen" --batch-size 505
 expect_error "--epochs twice" "both set 'epochs'" "$medgen" fit "$good" -s tvae -o "$tmp/out.medgen" --epochs 2 --params '{"epochs":3}'
 

@@ -165,11 +165,12 @@ int run(int argc, char** argv) {
   // Training options of the neural synthesizers, merged into --params.
   int epochs = 0, batch_size = 0, checkpoint_every = -1;
   double lr = 0;
-  std::string device;
+  std::string device, loss;
   fit_cmd->add_option("--epochs", epochs, "neural: passes over the data (default 300)");
   fit_cmd->add_option("--batch-size", batch_size, "neural: rows per step (default 500)");
   fit_cmd->add_option("--lr", lr, "neural: learning rate");
   fit_cmd->add_option("--device", device, "neural: cpu | cuda");
+  fit_cmd->add_option("--loss", loss, "ctgan: wgan-gp (default) | minimax");
   fit_cmd->add_option("--checkpoint-every", checkpoint_every, "neural: write a checkpoint every N epochs");
   fit_cmd->add_option("--checkpoint", fr.checkpoint, "neural: checkpoint file (default: OUTPUT.ckpt)");
   fit_cmd->add_flag("--resume", fr.resume, "neural: continue training from the checkpoint");
@@ -259,6 +260,7 @@ int run(int argc, char** argv) {
     set("--batch-size", "batch_size", batch_size);
     set("--lr", "lr", lr);
     set("--device", "device", device);
+    set("--loss", "loss", loss);
     set("--checkpoint-every", "checkpoint_every", checkpoint_every);
     const FitResult r = fit_model(fr, ctx);
     for (const auto& w : r.warnings) note(fc, w);

@@ -37,6 +37,8 @@ void beats_independent(const std::string& model, const json& params, const std::
   EXPECT_LT(s.detection, base.detection) << model << " on " << dataset;
 }
 
+}  // namespace
+
 // Small tables give few optimisation steps per epoch at the default batch of 500 (pima2: one,
 // so 300 epochs are 300 steps), and a GAN needs thousands. CTGAN is trained here with batches
 // of 100 and more epochs (5,600 and 18,000 steps), as docs/cli.md advises for small tables;

@@ -111,7 +111,9 @@ SpanBlock::SpanBlock(const std::vector<std::pair<int64_t, int64_t>>& spans, cons
 }
 
 torch::Tensor SpanBlock::gather(const torch::Tensor& x) const {
-  return x.index_select(1, source_).masked_fill(pad_, -std::numeric_limits<float>::infinity()).view({-1, spans_, width_});
+  return x.index_select(1, source_)
+      .masked_fill(pad_, -std::numeric_limits<float>::infinity())
+      .view({-1, spans_, width_});
 }
 
 torch::Tensor SpanBlock::flatten(const torch::Tensor& block) const {

@@ -300,7 +300,8 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
         const auto fake_in = torch::cat({fake, b.cond}, 1), real_in = torch::cat({real, b.cond}, 1);
         // One pass over real and fake rows together (packs of pac rows never straddle the two).
         const auto y_both = discriminator_->forward(torch::cat({real_in, fake_in}, 0));
-        const auto y_real = y_both.narrow(0, 0, batch / p_.pac), y_fake = y_both.narrow(0, batch / p_.pac, batch / p_.pac);
+        const int64_t packs = batch / p_.pac;
+        const auto y_real = y_both.narrow(0, 0, packs), y_fake = y_both.narrow(0, packs, packs);
         if (wgan) {
           const auto gp = nn::gradient_penalty([&](const torch::Tensor& x) { return discriminator_->forward(x); },
                                                real_in, fake_in, torch::rand({batch / p_.pac}, fopts), p_.pac,
@@ -399,9 +400,29 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   // Sampling needs one-hot draws, not the relaxed Gumbel-softmax: argmax(logits + Gumbel
   // noise) draws from the same softmax (the Gumbel-max trick) at a fraction of the cost.
   const OutputLayout lay = layout(torch::kCPU);
+  // With running statistics, BatchNorm is an affine map: fold it into the preceding Linear
+  // (W' = W * g / sqrt(v + eps) row-wise, b' = (b - mu) * g / sqrt(v + eps) + beta), leaving
+  // one addmm and one relu per block.
+  std::vector<std::pair<torch::Tensor, torch::Tensor>> folded;
+  if (p_.sample_batchnorm == "eval") {
+    for (const auto& child : generator_->body->children()) {
+      const auto* block = child->as<ResidualImpl>();
+      MEDGEN_ASSERT(block != nullptr);
+      const auto& bn = block->bn;
+      const auto scale = bn->weight / torch::sqrt(bn->running_var + bn->options.eps());
+      folded.emplace_back((block->fc->weight * scale.unsqueeze(1)).t().contiguous(),
+                          (block->fc->bias - bn->running_mean) * scale + bn->bias);
+    }
+  }
+  auto forward = [&](const torch::Tensor& input) {
+    if (folded.empty()) return generator_->forward(input);
+    torch::Tensor h = input;
+    for (const auto& [w, b] : folded) h = torch::cat({torch::relu(torch::addmm(b, h, w)), h}, 1);
+    return generator_->out->forward(h);
+  };
   auto generate = [&](int64_t m) {
     const auto cond = make_cond(m);
-    const auto raw = generator_->forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1));
+    const auto raw = forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1));
     std::vector<torch::Tensor> parts;
     if (lay.scalars.numel() > 0) parts.push_back(torch::tanh(raw.index_select(1, lay.scalars)));
     if (!lay.soft.empty()) {

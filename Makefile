@@ -19,6 +19,10 @@ build: configure
 
 demo: build
 	@$(BUILD)/medgen demo --out demo-out
+	@echo; echo "== Virtual patient: severe septic shock, managed by the hour-1 bundle script =="
+	@$(BUILD)/medgen sim run --condition septic_shock --severity severe --seed 7 \
+	  --script data/sim/scripts/septic_shock_good.json --html demo-out/sepsis-debrief.html
+	@echo "debrief with vital-sign charts: demo-out/sepsis-debrief.html"
 
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)

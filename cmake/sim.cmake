@@ -1,0 +1,21 @@
+# sim: virtual patients (physiology engine on SUNDIALS CVODE, conditions, drugs, sessions, scoring).
+# Included by the top-level CMakeLists.txt (shared scope): defines medgen_sim, adds it to the CLI,
+# registers its tests and its benchmark. The data it reads at run time lives in data/sim/.
+find_package(SUNDIALS 6 REQUIRED CONFIG)
+
+medgen_module(sim)
+target_link_libraries(medgen_sim PUBLIC medgen_core PRIVATE SUNDIALS::cvode_shared SUNDIALS::nvecserial_shared
+                      SUNDIALS::sunlinsoldense_shared SUNDIALS::sunmatrixdense_shared)
+list(APPEND MEDGEN_CLI_LIBS medgen_sim)
+
+medgen_add_tests(sim medgen_sim)
+if(MEDGEN_BUILD_TESTS)
+  add_test(NAME sim_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/sim/cli_sim.sh $<TARGET_FILE:medgen> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(sim_cli PROPERTIES LABELS fast)
+endif()
+
+if(MEDGEN_BUILD_BENCH)
+  add_executable(bench_sim ${CMAKE_SOURCE_DIR}/bench/sim/bench_sim.cpp)
+  target_link_libraries(bench_sim PRIVATE medgen_sim)
+  target_compile_definitions(bench_sim PRIVATE MEDGEN_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+endif()

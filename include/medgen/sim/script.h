@@ -1,0 +1,29 @@
+// Scripted sessions: a JSON list of timed free-text actions, run without a terminal (batch, tests,
+// `make demo`). Deterministic: the same case and script give the same record, byte for byte.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "medgen/sim/session.h"
+
+namespace medgen::sim {
+
+struct ScriptAction {
+  double at_s = 0;
+  std::string text;
+};
+
+struct Script {
+  double duration_s = 4 * 3600;  // the session runs until here (or death)
+  std::vector<ScriptAction> actions;
+
+  // {"duration_min": 240, "actions": [{"at_min": 0, "do": "order lactate"}, ...]}. Every action must
+  // parse (checked against the catalog and the condition): a typo is a located error with a suggestion.
+  static Script load(const std::string& path, const Catalog& catalog, const ConditionSpec& condition, double weight_kg);
+};
+
+// Runs the script on the session; returns every event in order.
+std::vector<Event> run_script(Session* session, const Script& script);
+
+}  // namespace medgen::sim

@@ -1,0 +1,125 @@
+// A simulated encounter: the patient's physiology under the case's condition, the trainee's actions
+// (free text, parsed forgivingly), pending lab and imaging orders, alarms and clinical events, and the
+// record that the scorer and the debrief read. The same class serves the interactive terminal session
+// and the scripted (batch) one; it never reads a clock: time moves only through advance().
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "medgen/sim/case.h"
+#include "medgen/sim/catalog.h"
+#include "medgen/sim/physiology.h"
+
+namespace medgen::sim {
+
+struct Event {
+  double t_s = 0;    // seconds since presentation
+  std::string kind;  // "action", "answer", "result", "alarm", "event", "warning", "error", "info"
+  std::string text;
+};
+
+struct ActionRecord {
+  double t_s = 0;
+  std::string text;               // as typed
+  std::string summary;            // as understood ("norepinephrine 0.1 mcg/kg/min IV")
+  std::vector<std::string> tags;  // for rubrics and treatments: drug name and classes, order, procedure...
+  double amount_per_kg = 0;       // drug amount (amount unit) or fluid volume (mL) per kg, bolus part
+  bool harmful = false;           // dose or rate above the drug's maximum, or a known allergy
+  Vitals vitals;                  // at the time of the action
+};
+
+struct Sample {
+  double t_s = 0;
+  Vitals v;
+};
+
+// A parsed action. Exposed for tests of the parser.
+struct Action {
+  enum class Kind {
+    kAsk,
+    kOrder,
+    kDrug,
+    kStopDrug,
+    kFluid,
+    kStopFluids,
+    kOxygen,
+    kIntubate,
+    kProcedure,
+    kExamine,
+    kVitals,
+    kWait,
+    kHelp,
+    kEnd,
+    kUnknown
+  };
+  Kind kind = Kind::kUnknown;
+  std::string what;       // topic, order, drug or procedure name
+  std::string route;      // drug route
+  double amount = 0;      // drug bolus in the drug's amount unit
+  double rate_per_s = 0;  // drug infusion in amount unit per second
+  double volume_ml = 0;   // fluids
+  double fluid_rate_ml_s = 0;
+  bool blood = false;
+  double fio2 = 0.21;
+  double seconds = 0;   // wait
+  std::string message;  // kUnknown: what went wrong and a suggestion
+};
+
+// Parses one action ("give epinephrine 0.5 mg im", "fluids 30 ml/kg", "order lactate"...). Never throws
+// on bad text: returns kUnknown with a helpful message (closest known word for typos).
+Action parse_action(const std::string& text, const Catalog& catalog, const ConditionSpec& condition, double weight_kg);
+
+class Session {
+ public:
+  Session(const Catalog& catalog, const Case& c);
+
+  // Applies one line of free text (several actions may be separated by ';'). Returns the replies.
+  std::vector<Event> act(const std::string& text);
+  // Advances the patient; returns events raised on the way (results, alarms, arrest, death).
+  std::vector<Event> advance(double seconds);
+
+  double time_s() const { return t_s_; }
+  Vitals vitals() const { return phys_.vitals(); }
+  bool dead() const { return dead_; }
+  const Case& case_data() const { return case_; }
+  const ConditionSpec& condition() const { return *cond_; }
+  const Catalog& catalog() const { return *cat_; }
+  const std::vector<Event>& log() const { return log_; }
+  const std::vector<ActionRecord>& actions() const { return actions_; }
+  const std::vector<Sample>& samples() const { return samples_; }
+  Physiology& physiology() { return phys_; }
+
+  // One line for the monitor: "t+12:00  HR 118  BP 84/52 (63)  RR 24  SpO2 93% (FiO2 0.21)  T 38.9  GCS 14".
+  std::string monitor_line() const;
+  static std::string clock(double t_s);  // "+1:05:00"
+
+ private:
+  const Catalog* cat_;
+  const ConditionSpec* cond_;
+  Case case_;
+  Physiology phys_;
+  double onset_s_ = 0, t_s_ = 0, next_sample_s_ = 0;
+  bool dead_ = false;
+  double arrest_at_ = -1;
+  std::vector<Event> log_;
+  std::vector<ActionRecord> actions_;
+  std::vector<Sample> samples_;
+  struct Pending {
+    const OrderSpec* order;
+    double due_s;
+    Vitals at_draw;
+  };
+  std::vector<Pending> pending_;
+  std::vector<double> danger_since_;  // per arrest trigger
+  std::vector<int> alarm_on_;
+  bool had_alarm_ = false, stable_reported_ = false;
+  double stable_since_ = -1;
+
+  void emit(std::vector<Event>* out, const std::string& kind, const std::string& text);
+  void apply_treatments(const std::vector<std::string>& tags);
+  void check(std::vector<Event>* out);
+  std::vector<Event> apply(const Action& a, const std::string& text);
+};
+
+}  // namespace medgen::sim

@@ -1,0 +1,679 @@
+#include "medgen/sim/physiology.h"
+
+#include <cvode/cvode.h>
+#include <nvector/nvector_serial.h>
+#include <sunlinsol/sunlinsol_dense.h>
+#include <sunmatrix/sunmatrix_dense.h>
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+#include "medgen/core/error.h"
+
+namespace medgen::sim {
+
+namespace {
+
+// State layout. Drug states follow: per drug depot amount, central amount, effect-site concentration.
+enum : int {
+  kVa,
+  kVv,
+  kVi,
+  kRbc,
+  kSympFast,
+  kSympSlow,
+  kRr,
+  kPaco2,
+  kLac,
+  kKet,
+  kKpool,
+  kGlu,
+  kX,
+  kIns,
+  kTemp,
+  kCreat,
+  kWbc,
+  kTrop,
+  kUrine,
+  kNumCore
+};
+
+constexpr double kLn2 = 0.69314718055994531;
+constexpr double kPvRef = 7.0;               // mean venous (filling) pressure at rest, mmHg
+constexpr double kPk = 5.0;                  // Frank-Starling curvature, mmHg
+constexpr double kGlucoseVolLPerKg = 0.2;    // extracellular distribution of glucose
+constexpr double kPotassiumVolLPerKg = 4.0;  // apparent: ~100 mmol deficit per 0.3 mmol/L (intracellular buffer)
+constexpr double kIb = 10;                   // basal insulin, mU/L
+constexpr double kSg = 0.025, kP2 = 0.025, kP3 = 1.3e-5;  // Bergman minimal model, per min
+
+double clamp(double x, double lo, double hi) { return std::min(hi, std::max(lo, x)); }
+double pos(double x) { return x > 0 ? x : 0; }
+// Smooth ramp from 0 (x <= 0) to 1 (x >= 1).
+double smooth01(double x) {
+  x = clamp(x, 0, 1);
+  return x * x * (3 - 2 * x);
+}
+
+// Severinghaus (1979) oxyhaemoglobin dissociation curve; P in mmHg, saturation 0..1.
+double odc(double p) {
+  if (p <= 0) return 0;
+  return 1.0 / (23400.0 / (p * p * p + 150.0 * p) + 1.0);
+}
+double odc_inverse(double s) {
+  s = clamp(s, 1e-4, 0.99999);
+  double lo = 0, hi = 700;
+  for (int i = 0; i < 60; ++i) {
+    const double mid = 0.5 * (lo + hi);
+    (odc(mid) < s ? lo : hi) = mid;
+  }
+  return 0.5 * (lo + hi);
+}
+
+}  // namespace
+
+double EffectCourse::value(double t) const {
+  if (t < 0) return 0;
+  if (resolve_at_s >= 0 && t >= resolve_at_s) return 0;
+  const double ramp = 1 - std::exp(-t / std::max(ramp_s, 1.0));
+  const double tg = halt_at_s >= 0 ? std::min(t, halt_at_s) : t;
+  double v = base * ramp * std::max(0.0, 1 + growth_per_s * tg);
+  if (decay_from_s >= 0 && t > decay_from_s) v *= std::exp(-kLn2 * (t - decay_from_s) / decay_half_life_s);
+  return clamp(v, -max_abs, max_abs);
+}
+
+void PatientParams::validate() const {
+  auto check = [](double v, double lo, double hi, const char* what) {
+    if (!std::isfinite(v) || v < lo || v > hi)
+      throw InvalidInput(std::string("patient ") + what + " = " + std::to_string(v) + " is outside [" +
+                         std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  };
+  check(weight_kg, 20, 250, "weight_kg");
+  check(age_years, 12, 110, "age_years");
+  check(hr_bpm, 35, 130, "hr_bpm");
+  check(map_mmhg, 55, 140, "map_mmhg");
+  check(rr_per_min, 6, 30, "rr_per_min");
+  check(hb_g_dl, 5, 20, "hb_g_dl");
+  check(temp_c, 34, 39, "temp_c");
+  check(glucose_mmol_l, 2.5, 25, "glucose_mmol_l");
+  check(potassium_mmol_l, 2.5, 6.5, "potassium_mmol_l");
+  check(creatinine_umol_l, 30, 1000, "creatinine_umol_l");
+  check(wbc_e9_l, 1, 30, "wbc_e9_l");
+  check(baroreflex_gain, 0, 2, "baroreflex_gain");
+  check(contractility, 0.2, 1.5, "contractility");
+  check(shunt, 0, 0.4, "shunt");
+  check(va_mismatch_mmhg, 0, 80, "va_mismatch_mmhg");
+  check(insulin_sensitivity, 0.1, 3, "insulin_sensitivity");
+}
+
+bool Vitals::get(const std::string& n, double* out) const {
+  struct Entry {
+    const char* name;
+    double Vitals::*field;
+  };
+  static const Entry kEntries[] = {{"hr", &Vitals::hr_bpm},
+                                   {"sbp", &Vitals::sbp_mmhg},
+                                   {"dbp", &Vitals::dbp_mmhg},
+                                   {"map", &Vitals::map_mmhg},
+                                   {"cvp", &Vitals::cvp_mmhg},
+                                   {"co", &Vitals::co_l_min},
+                                   {"sv", &Vitals::sv_ml},
+                                   {"svr", &Vitals::svr_dyn},
+                                   {"blood_volume", &Vitals::blood_volume_ml},
+                                   {"rr", &Vitals::rr_per_min},
+                                   {"tidal_volume", &Vitals::tidal_ml},
+                                   {"spo2", &Vitals::spo2_pct},
+                                   {"pao2", &Vitals::pao2_mmhg},
+                                   {"paco2", &Vitals::paco2_mmhg},
+                                   {"fio2", &Vitals::fio2},
+                                   {"temp", &Vitals::temp_c},
+                                   {"gcs", &Vitals::gcs},
+                                   {"lactate", &Vitals::lactate_mmol_l},
+                                   {"glucose", &Vitals::glucose_mmol_l},
+                                   {"ph", &Vitals::ph},
+                                   {"hco3", &Vitals::hco3_mmol_l},
+                                   {"potassium", &Vitals::potassium_mmol_l},
+                                   {"creatinine", &Vitals::creatinine_umol_l},
+                                   {"wbc", &Vitals::wbc_e9_l},
+                                   {"hb", &Vitals::hb_g_dl},
+                                   {"troponin", &Vitals::troponin_ng_l},
+                                   {"ketones", &Vitals::ketones_mmol_l},
+                                   {"urine_rate", &Vitals::urine_ml_per_h},
+                                   {"urine_total", &Vitals::urine_total_ml},
+                                   {"do2", &Vitals::do2_ml_min}};
+  for (const Entry& e : kEntries)
+    if (n == e.name) {
+      *out = this->*e.field;
+      return true;
+    }
+  return false;
+}
+
+const std::vector<std::string>& Vitals::names() {
+  static const std::vector<std::string> kNames = {
+      "hr",           "sbp",      "dbp",          "map",        "cvp",         "co",        "sv",         "svr",
+      "blood_volume", "rr",       "tidal_volume", "spo2",       "pao2",        "paco2",     "fio2",       "temp",
+      "gcs",          "lactate",  "glucose",      "ph",         "hco3",        "potassium", "creatinine", "wbc",
+      "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "do2"};
+  return kNames;
+}
+
+struct Physiology::Impl {
+  PatientParams p;
+  const std::vector<DrugSpec>* drugs = nullptr;
+  std::vector<EffectCourse> courses;
+  std::vector<double> infusion;  // per drug, amount per second
+  std::vector<double> ka;        // per drug, absorption rate of the depot (1/s)
+  double fio2 = 0.21;
+  Ventilation vent;
+  bool arrested = false;
+  struct Fluid {
+    FluidKind kind;
+    double remaining_ml, rate_ml_s;
+  };
+  std::vector<Fluid> fluids;
+
+  // Constants derived from the patient.
+  double w = 70, tbv = 4900, ca = 1.6, cv = 100, va_u = 0, vv_u0 = 0, svr0 = 1, hr0 = 72, svmax = 90, co0 = 83;
+  double kf = 0.04, ci = 300, gfr0_l_min = 0.1;
+
+  // CVODE.
+  SUNContext ctx = nullptr;
+  void* mem = nullptr;
+  N_Vector y = nullptr, atol = nullptr;
+  SUNMatrix A = nullptr;
+  SUNLinearSolver LS = nullptr;
+  double t = 0;
+  bool dirty = true;
+  int n = 0;
+  long steps_before = 0;
+
+  struct Derived {
+    Modifiers mods{};
+    double hr, sv, co_ml_s, pa, pv, pth, svr, sbp, dbp, rr, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
+        urine_ml_s, hco3, ph, k_serum, gcs, hb, bleed_ml_s, glucose_in, fio2;
+  };
+
+  Impl() = default;
+  Impl(const Impl&) = delete;
+  Impl& operator=(const Impl&) = delete;
+  ~Impl() { free_cvode(); }  // also when a Physiology is move-assigned over
+  void derive(double tt, const double* s, double* ds, Derived* d) const;
+  void init_cvode();
+  void free_cvode();
+  static int rhs(sunrealtype tt, N_Vector yv, N_Vector ydot, void* user) {
+    auto* self = static_cast<Impl*>(user);
+    Derived d;
+    self->derive(tt, N_VGetArrayPointer(yv), N_VGetArrayPointer(ydot), &d);
+    return 0;
+  }
+};
+
+void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d) const {
+  Modifiers& m = d->mods;
+  m.fill(0);
+  for (const EffectCourse& c : courses) m[static_cast<size_t>(c.target)] += c.value(tt);
+  // Drugs: plasma and effect-site concentrations, competitive antagonism, sigmoid Emax.
+  const size_t nd = drugs->size();
+  auto conc = [&](size_t k) {
+    const DrugSpec& dr = (*drugs)[k];
+    if (!dr.substance.empty()) return 0.0;
+    const double cp = std::max(0.0, s[kNumCore + 3 * k + 1]) / (dr.volume_l_per_kg * w);
+    return dr.ke0_per_min > 0 ? std::max(0.0, s[kNumCore + 3 * k + 2]) : cp;
+  };
+  for (size_t k = 0; k < nd; ++k) {
+    const DrugSpec& dr = (*drugs)[k];
+    if (dr.effects.empty()) continue;
+    const double c = conc(k);
+    if (c <= 0) continue;
+    for (const DrugEffect& e : dr.effects) {
+      double v;
+      if (e.emax != 0) {
+        double ec50 = e.ec50;
+        if (!e.receptor.empty())
+          for (size_t j = 0; j < nd; ++j) {
+            auto it = (*drugs)[j].antagonist_ki.find(e.receptor);
+            if (it != (*drugs)[j].antagonist_ki.end()) ec50 *= 1 + conc(j) / it->second;
+          }
+        const double ch = std::pow(c, e.hill);
+        v = e.emax * ch / (std::pow(ec50, e.hill) + ch);
+      } else {
+        v = e.slope * c;
+      }
+      m[static_cast<size_t>(e.target)] += v;
+    }
+  }
+  auto M = [&](Mod x) { return m[static_cast<size_t>(x)]; };
+
+  // --- acid-base first: it feeds the reflexes and the heart.
+  const double lac = std::max(0.0, s[kLac]), ket = std::max(0.0, s[kKet]);
+  const double paco2 = clamp(s[kPaco2], 5, 200);
+  d->hco3 = clamp(24.0 - 0.9 * (lac - 1.0) - 0.9 * ket, 2, 45);
+  d->ph = 6.1 + std::log10(d->hco3 / (0.0307 * paco2));
+  const double temp = s[kTemp];
+  const double glu = std::max(0.0, s[kGlu]);
+
+  // --- circulation.
+  const double volume = s[kVa] + s[kVv];
+  const double hct = volume > 1 ? clamp(s[kRbc] / volume, 0, 0.9) : 0;
+  d->hb = hct * 34.0;
+  const double symp_f = s[kSympFast], symp_s = s[kSympSlow];
+  d->pth = pos(M(Mod::kIntrathoracicMmhg)) + (vent.intubated ? 0.3 * vent.peep_cmh2o : 0.0);
+  const double vv_u = vv_u0 * (1 - 0.2 * symp_s) * std::max(0.3, 1 + M(Mod::kVenousCapacitance));
+  d->pv = (s[kVv] - vv_u) / cv;
+  d->pa = (s[kVa] - va_u) / ca;
+  const double acid_depression = clamp(1 - 1.2 * pos(7.2 - d->ph), 0.3, 1);
+  const double fever_hr = 1 + 0.07 * (temp - 37.0);
+  // Heart rate saturates towards the age-predicted maximum (Tanaka: 208 - 0.7 x age) above a knee.
+  double hr = hr0 * (1 + 1.0 * p.baroreflex_gain * symp_f) * std::max(0.2, 1 + M(Mod::kHr)) * fever_hr;
+  const double hr_max = 208 - 0.7 * p.age_years, knee = 0.75 * hr_max;
+  if (hr > knee) hr = knee + (hr_max - knee) * std::tanh((hr - knee) / (hr_max - knee));
+  d->hr = clamp(hr, 25, 230);
+  const double contr =
+      std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) * acid_depression);
+  const double preload = pos(d->pv - d->pth);
+  const double fill = 1.0 / (1.0 + std::pow(d->hr / 165.0, 4));
+  d->sv = svmax * contr * (1 - std::exp(-preload / kPk)) * fill;
+  d->co_ml_s = arrested ? 0.0 : d->hr / 60.0 * d->sv;
+  d->svr = svr0 * (1 + 0.45 * symp_s) * std::max(0.15, 1 + M(Mod::kSvr));
+  const double q = (d->pa - d->pv) / d->svr;
+  const double pp = arrested ? 0 : 0.9 * d->sv / ca;
+  d->sbp = d->pa + pp * 2.0 / 3.0;
+  d->dbp = d->pa - pp / 3.0;
+  d->renal = smooth01((d->pa - 50.0) / 25.0);
+  const double size = w / 70.0;  // condition flows are given for a 70 kg adult
+  d->bleed_ml_s = size * pos(M(Mod::kBleedingMlPerMin)) / 60.0 * clamp(d->pa / 90.0, 0, 1.5);
+  const double osmotic_ml_s = 0.003 * size * pos(glu - 10.0) * d->renal;
+  d->urine_ml_s = w / 3600.0 * d->renal * clamp(1 + 0.25 * (d->pv - kPvRef) + s[kVi] / 2000.0, 0.1, 6) + osmotic_ml_s;
+  const double j = kf * ((d->pv - kPvRef) - s[kVi] / ci) + size * pos(M(Mod::kCapillaryLeakMlPerH)) / 3600.0;
+  double fluid_in = 0, rbc_in = 0;
+  for (const Fluid& f : fluids) {
+    fluid_in += f.rate_ml_s;
+    if (f.kind == FluidKind::kBlood) rbc_in += 0.6 * f.rate_ml_s;  // packed red cells, haematocrit ~0.6
+  }
+
+  // --- ventilation and gas exchange.
+  const double bronch = clamp(M(Mod::kBronchospasm) * (1 - clamp(M(Mod::kBronchodilation), 0, 1)), 0, 0.95);
+  d->rr = vent.intubated ? vent.rr_per_min : std::max(0.0, s[kRr]);
+  double vt = vent.intubated ? vent.tidal_ml_per_kg * w : 7.0 * w * (1 - 0.35 * bronch);
+  if (!vent.intubated && d->rr > 30) vt *= std::pow(30.0 / d->rr, 0.3);  // rapid shallow breathing
+  if (arrested && !vent.intubated) d->rr = 0;
+  d->vt_ml = vt;
+  const double vd = 2.2 * w * (1 + 0.8 * bronch);
+  d->va_l_min = d->rr * pos(vt - vd) / 1000.0;
+  const double metab = 1 + 0.1 * (temp - 37.0);
+  const double vco2 = 3.0 * w * metab, vo2 = 3.5 * w * metab;
+  d->paco2_target = std::min(150.0, 0.863 * vco2 / std::max(d->va_l_min, 0.3));
+  d->fio2 = vent.intubated ? std::max(fio2, 0.21) : fio2;
+  const double pao2_alv = d->fio2 * 713.0 - paco2 / 0.8;
+  const double vam = p.va_mismatch_mmhg + M(Mod::kVaMismatchMmhg) + 40.0 * bronch;
+  const double sc = odc(pao2_alv - vam);
+  double qs = p.shunt + pos(M(Mod::kShunt)) + 0.015 * pos(d->pv - 14.0) + 0.004 * pos(M(Mod::kIntrathoracicMmhg)) +
+              0.00003 * pos(s[kVi] - 1500.0);
+  if (vent.intubated) qs *= clamp(1 - 0.025 * vent.peep_cmh2o, 0.5, 1);
+  qs = clamp(qs, 0, 0.8);
+  const double co_l_min = d->co_ml_s * 0.06;
+  const double cap = 13.4 * std::max(d->hb, 1.0);  // mL O2 per L blood per unit saturation
+  double e = co_l_min > 0.05 ? vo2 / (co_l_min * cap) : 1.0;
+  double sa = sc - qs / (1 - qs) * e;
+  if (sa - e < 0.15) {  // supply-limited: extraction cannot take venous saturation below ~15%
+    e = (sc - 0.15) * (1 - qs);
+    sa = sc - qs / (1 - qs) * std::max(e, 0.0);
+  }
+  d->sa = clamp(sa, 0.05, 1.0);
+  d->do2 = co_l_min * cap * d->sa;
+  d->pao2 = 0;  // filled by vitals() only (inverse curve is not needed in the right-hand side)
+
+  // --- potassium, consciousness.
+  const double x = s[kX];
+  d->k_serum =
+      std::max(0.0, s[kKpool]) + clamp(2.5 * (7.4 - d->ph) - 12.0 * x + M(Mod::kPotassiumShiftMmolPerL), -1.8, 4);
+  double gcs = 15;
+  gcs -= 0.25 * pos(60 - d->pa);
+  gcs -= 40.0 * pos(0.85 - d->sa);
+  gcs -= 0.12 * pos(paco2 - 60);
+  gcs -= 5.0 * pos(3.0 - glu);
+  gcs -= pos(M(Mod::kSedationGcs));
+  if (vent.intubated || arrested) gcs = 3;
+  d->gcs = clamp(gcs, 3, 15);
+  d->glucose_in = 0;
+  if (!ds) return;
+
+  // ===== derivatives (per second).
+  // Baroreflex: arterial (MAP error) and cardiopulmonary (preload error) afferents, plus the
+  // chemoreflex (hypoxaemia) and the adrenergic response to hypoglycaemia.
+  // The cardiopulmonary term is clamped below: unloading (blood loss) drives the response, while
+  // volume loading only mildly withdraws sympathetic tone.
+  // The low-pressure receptors act mostly on heart rate, less on vasomotor tone, so that early
+  // blood loss raises heart rate without pushing MAP above its set point.
+  const double cp = clamp((kPvRef - (d->pv - d->pth)) / kPvRef, -0.15, 1.0);
+  const double common = 4.0 * (p.map_mmhg - d->pa) / p.map_mmhg + 3.0 * pos(0.9 - d->sa) + 0.3 * pos(3.5 - glu);
+  auto activity = [](double drive) {
+    return drive >= 0 ? std::tanh(drive) : 0.3 * std::tanh(drive);
+  };  // vagal range smaller
+  ds[kSympFast] = (activity(common + 1.5 * cp) - symp_f) / 3.0;
+  ds[kSympSlow] = (activity(common + 0.8 * cp) - symp_s) / 20.0;
+  ds[kVa] = d->co_ml_s - q;
+  // Maintenance intake equals the resting urine output, so that fluid balance holds over the hours
+  // of a condition's onset; the kidneys then defend volume by cutting urine output.
+  const double intake_ml_s = w / 3600.0;
+  ds[kVv] = q - d->co_ml_s - d->bleed_ml_s - j - d->urine_ml_s - size * pos(M(Mod::kFluidLossMlPerH)) / 3600.0 +
+            fluid_in + intake_ml_s;
+  ds[kVi] = j;
+  ds[kRbc] = -d->bleed_ml_s * hct + rbc_in;
+  ds[kUrine] = d->urine_ml_s;
+
+  const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
+  const double chem = 0.06 * pos(paco2 - 42) + 4.0 * pos(7.36 - d->ph) + 0.04 * pos(90 - 100 * d->sa) +
+                      0.1 * pos(temp - 37) + 0.8 * bronch + 0.3 * pos(1 - d->pa / 65.0);
+  const double rr_target = clamp(p.rr_per_min * std::max(0.0, 1 + M(Mod::kRrDrive) + chem) * (1 - resp_dep), 0, 45);
+  ds[kRr] = (rr_target - s[kRr]) / 20.0;
+  ds[kPaco2] = (d->paco2_target - paco2) / 90.0;
+
+  // Lactate: production from oxygen delivery below critical (8 mL/kg/min), cleared by the liver
+  // with a ~20 min half-life that lengthens with hypoperfusion.
+  const double clear = kLn2 / 1200.0 * clamp(d->co_ml_s / co0, 0.25, 1.2);
+  const double anaerobic = pos(1 - d->do2 / (8.0 * w));
+  ds[kLac] = kLn2 / 1200.0 * 1.0 + 12.0 / 3600.0 * anaerobic + pos(M(Mod::kLactateMmolPerLPerH)) / 3600.0 - clear * lac;
+  const double ins_total = std::max(0.0, s[kIns]) + pos(M(Mod::kInsulinMuPerL));
+  ds[kKet] = pos(M(Mod::kKetonesMmolPerLPerH)) / 3600.0 * (5.0 / (5.0 + ins_total)) - kLn2 / 7200.0 * ket;
+
+  // Glucose and insulin: Bergman's minimal model (per minute, converted).
+  const double sg_eff = std::max(0.005, kSg + x);
+  const double counter = 1.5 * pos(3.8 - glu) / 3.8;
+  double dglu = -sg_eff * glu + kSg * p.glucose_mmol_l * (1 + M(Mod::kGlucoseProduction) + counter) -
+                0.008 * pos(glu - 10.0) * d->renal;
+  ds[kGlu] = dglu / 60.0;
+  // Acidaemia causes insulin resistance (why glucose falls only a few mmol/L per hour in treated DKA).
+  const double si = p.insulin_sensitivity * clamp(1 - 3.0 * pos(7.35 - d->ph), 0.25, 1);
+  ds[kX] = (-kP2 * x + kP3 * si * (ins_total - kIb)) / 60.0;
+  const double secretion =
+      kIb * clamp(1 - M(Mod::kInsulinDeficiency), 0, 1) * std::min(10.0, std::pow(glu / p.glucose_mmol_l, 2));
+  ds[kIns] = (secretion - s[kIns]) / 600.0;
+
+  // Potassium pool: losses (osmotic diuresis at ~40 mmol/L urine K), renal excretion of an excess.
+  const double kvol = kPotassiumVolLPerKg * w;
+  double dk = (-pos(M(Mod::kPotassiumLossMmolPerH)) / 3600.0 - osmotic_ml_s * 0.04) / kvol;
+  if (s[kKpool] > p.potassium_mmol_l) dk -= (s[kKpool] - p.potassium_mmol_l) / (4 * 3600.0) * d->renal;
+  ds[kKpool] = dk;
+
+  ds[kTemp] = (p.temp_c + M(Mod::kFeverC) - temp) / 1800.0;
+  const double gfr = gfr0_l_min * d->renal;
+  ds[kCreat] = (gfr0_l_min * p.creatinine_umol_l - gfr * s[kCreat]) / (0.6 * w * 60.0);
+  ds[kWbc] = (p.wbc_e9_l + M(Mod::kWbcRise) - s[kWbc]) / (6 * 3600.0);
+  ds[kTrop] = (5.0 * kLn2 / 36000.0 + pos(M(Mod::kTroponinNgPerLPerH)) / 3600.0) - s[kTrop] * kLn2 / 36000.0;
+
+  // Drugs: depot -> central (first-order absorption), elimination, effect site.
+  for (size_t k = 0; k < nd; ++k) {
+    const DrugSpec& dr = (*drugs)[k];
+    const int b = kNumCore + 3 * static_cast<int>(k);
+    const double absorbed = ka[k] * s[b];
+    ds[b] = -absorbed;
+    if (!dr.substance.empty()) {
+      const double mmol_s = (absorbed + infusion[k]) * dr.substance_mmol_per_unit;
+      if (dr.substance == "glucose")
+        ds[kGlu] += mmol_s / (kGlucoseVolLPerKg * w);
+      else
+        ds[kKpool] += mmol_s / kvol;
+      ds[b + 1] = 0;
+      ds[b + 2] = 0;
+      continue;
+    }
+    const double kel = kLn2 / (dr.half_life_min * 60.0);
+    ds[b + 1] = absorbed + infusion[k] - kel * s[b + 1];
+    const double cp = s[b + 1] / (dr.volume_l_per_kg * w);
+    ds[b + 2] = dr.ke0_per_min > 0 ? dr.ke0_per_min / 60.0 * (cp - s[b + 2]) : 0.0;
+  }
+}
+
+void Physiology::Impl::free_cvode() {
+  if (mem) CVodeFree(&mem);
+  if (LS) SUNLinSolFree(LS);
+  if (A) SUNMatDestroy(A);
+  if (y) N_VDestroy(y);
+  if (atol) N_VDestroy(atol);
+  if (ctx) SUNContext_Free(&ctx);
+  mem = nullptr;
+  LS = nullptr;
+  A = nullptr;
+  y = atol = nullptr;
+}
+
+void Physiology::Impl::init_cvode() {
+  n = kNumCore + 3 * static_cast<int>(drugs->size());
+  if (SUNContext_Create(nullptr, &ctx) != 0) throw Error("SUNDIALS: cannot create a context");
+  y = N_VNew_Serial(n, ctx);
+  atol = N_VNew_Serial(n, ctx);
+  double* s = N_VGetArrayPointer(y);
+  double* a = N_VGetArrayPointer(atol);
+  std::fill(s, s + n, 0.0);
+  const double va0 = va_u + p.map_mmhg * ca;
+  s[kVa] = va0;
+  s[kVv] = tbv - va0;
+  s[kRbc] = p.hb_g_dl / 34.0 * tbv;
+  s[kRr] = p.rr_per_min;
+  s[kPaco2] = 40;
+  s[kLac] = 1.0;
+  s[kKpool] = p.potassium_mmol_l;
+  s[kGlu] = p.glucose_mmol_l;
+  s[kIns] = kIb;
+  s[kTemp] = p.temp_c;
+  s[kCreat] = p.creatinine_umol_l;
+  s[kWbc] = p.wbc_e9_l;
+  s[kTrop] = 5;
+  const double scale[kNumCore] = {0.05, 0.05, 0.05, 0.01, 1e-5, 1e-5, 1e-3, 1e-3, 1e-4, 1e-4,
+                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01};
+  for (int i = 0; i < n; ++i) a[i] = i < kNumCore ? scale[i] : 1e-9;
+  mem = CVodeCreate(CV_BDF, ctx);
+  if (!mem || CVodeInit(mem, &Impl::rhs, 0.0, y) != 0) throw Error("SUNDIALS: CVodeInit failed");
+  CVodeSVtolerances(mem, 1e-5, atol);
+  CVodeSetUserData(mem, this);
+  A = SUNDenseMatrix(n, n, ctx);
+  LS = SUNLinSol_Dense(y, A, ctx);
+  CVodeSetLinearSolver(mem, LS, A);
+  CVodeSetMaxNumSteps(mem, 200000);
+  CVodeSetMaxStep(mem, 600.0);
+  t = 0;
+  dirty = false;
+}
+
+Physiology::Physiology(const PatientParams& p, const std::vector<DrugSpec>* drugs) : impl_(new Impl) {
+  p.validate();
+  Impl& m = *impl_;
+  m.p = p;
+  m.drugs = drugs;
+  m.infusion.assign(drugs->size(), 0.0);
+  m.ka.assign(drugs->size(), 0.0);
+  m.w = p.weight_kg;
+  m.tbv = (p.female ? 65.0 : 70.0) * m.w;
+  const double size = m.w / 70.0;
+  m.ca = 1.6 * size * clamp(1.0 - 0.006 * pos(p.age_years - 40), 0.6, 1.0);  // stiffer arteries with age
+  m.cv = 100.0 * size;
+  m.ci = 600.0 * size;  // interstitium plus the intracellular water that follows it
+  m.kf = 0.06 * size;
+  m.va_u = 0.12 * m.tbv;
+  const double va0 = m.va_u + p.map_mmhg * m.ca;
+  m.vv_u0 = (m.tbv - va0) - kPvRef * m.cv;
+  m.co0 = 5000.0 / 60.0 * std::pow(size, 0.75);
+  m.hr0 = p.hr_bpm;
+  const double fill = 1.0 / (1.0 + std::pow(m.hr0 / 165.0, 4));
+  m.svmax = m.co0 * 60.0 / m.hr0 / ((1 - std::exp(-kPvRef / kPk)) * fill);
+  m.svr0 = (p.map_mmhg - kPvRef) / m.co0;
+  m.gfr0_l_min = 0.1 * clamp(1 - 0.008 * pos(p.age_years - 40), 0.4, 1) * 80.0 / std::max(p.creatinine_umol_l, 40.0) *
+                 (p.female ? 0.85 : 1.0) * size;
+  m.init_cvode();
+}
+
+Physiology::~Physiology() = default;
+Physiology::Physiology(Physiology&&) noexcept = default;
+Physiology& Physiology::operator=(Physiology&&) noexcept = default;
+
+double Physiology::time_s() const { return impl_->t; }
+long Physiology::steps() const {
+  long s = 0;
+  CVodeGetNumSteps(impl_->mem, &s);
+  return impl_->steps_before + s;
+}
+const PatientParams& Physiology::params() const { return impl_->p; }
+void Physiology::set_courses(std::vector<EffectCourse> c) {
+  impl_->courses = std::move(c);
+  impl_->dirty = true;
+}
+std::vector<EffectCourse>& Physiology::courses() {
+  impl_->dirty = true;
+  return impl_->courses;
+}
+
+void Physiology::advance(double seconds) {
+  if (!(seconds >= 0) || !std::isfinite(seconds)) throw InvalidInput("advance: seconds must be finite and >= 0");
+  Impl& m = *impl_;
+  const double end = m.t + seconds;
+  while (m.t < end - 1e-9) {
+    // Piecewise-constant inputs: stop where a fluid bag runs out.
+    double stop = end;
+    for (const auto& f : m.fluids) stop = std::min(stop, m.t + f.remaining_ml / f.rate_ml_s);
+    stop = std::max(stop, std::min(end, m.t + 1e-6));
+    if (m.dirty) {
+      long s = 0;
+      CVodeGetNumSteps(m.mem, &s);
+      m.steps_before += s;
+      CVodeReInit(m.mem, m.t, m.y);
+      m.dirty = false;
+    }
+    CVodeSetStopTime(m.mem, stop);
+    double tret = m.t;
+    const int flag = CVode(m.mem, stop, m.y, &tret, CV_NORMAL);
+    if (flag < 0)
+      throw Error("physiology integration failed (CVODE flag " + std::to_string(flag) +
+                  ") at t = " + std::to_string(m.t) + " s");
+    const double dt = tret - m.t;
+    m.t = tret;
+    bool changed = false;
+    for (auto& f : m.fluids) {
+      f.remaining_ml -= f.rate_ml_s * dt;
+      if (f.remaining_ml <= 1e-6) changed = true;
+    }
+    if (changed) {
+      m.fluids.erase(
+          std::remove_if(m.fluids.begin(), m.fluids.end(), [](const Impl::Fluid& f) { return f.remaining_ml <= 1e-6; }),
+          m.fluids.end());
+      m.dirty = true;
+    }
+  }
+}
+
+void Physiology::give_drug(int drug, double amount, const std::string& route) {
+  Impl& m = *impl_;
+  MEDGEN_ASSERT(drug >= 0 && static_cast<size_t>(drug) < m.drugs->size());
+  const DrugSpec& d = (*m.drugs)[drug];
+  auto it = d.routes.find(route);
+  if (it == d.routes.end()) throw InvalidInput("drug " + d.name + " cannot be given by route " + route);
+  double* s = N_VGetArrayPointer(m.y);
+  const int b = kNumCore + 3 * drug;
+  const double dose = amount * it->second.bioavailability;
+  if (it->second.absorption_half_life_min > 0) {
+    m.ka[drug] = kLn2 / (it->second.absorption_half_life_min * 60.0);
+    s[b] += dose;
+  } else if (!d.substance.empty()) {
+    const double mmol = dose * d.substance_mmol_per_unit;
+    if (d.substance == "glucose")
+      s[kGlu] += mmol / (kGlucoseVolLPerKg * m.w);
+    else
+      s[kKpool] += mmol / (kPotassiumVolLPerKg * m.w);
+  } else {
+    s[b + 1] += dose;
+  }
+  m.dirty = true;
+}
+
+void Physiology::set_infusion(int drug, double amount_per_s) {
+  MEDGEN_ASSERT(drug >= 0 && static_cast<size_t>(drug) < impl_->drugs->size());
+  impl_->infusion[drug] = std::max(0.0, amount_per_s);
+  impl_->dirty = true;
+}
+double Physiology::infusion(int drug) const { return impl_->infusion[drug]; }
+
+void Physiology::give_fluid(FluidKind kind, double volume_ml, double rate_ml_per_s) {
+  if (volume_ml <= 0 || rate_ml_per_s <= 0) return;
+  impl_->fluids.push_back({kind, volume_ml, rate_ml_per_s});
+  impl_->dirty = true;
+}
+void Physiology::stop_fluids() {
+  impl_->fluids.clear();
+  impl_->dirty = true;
+}
+void Physiology::set_fio2(double f) {
+  impl_->fio2 = clamp(f, 0.21, 1.0);
+  impl_->dirty = true;
+}
+void Physiology::set_ventilation(const Ventilation& v) {
+  impl_->vent = v;
+  impl_->dirty = true;
+}
+const Ventilation& Physiology::ventilation() const { return impl_->vent; }
+void Physiology::set_arrested(bool a) {
+  impl_->arrested = a;
+  impl_->dirty = true;
+}
+
+double Physiology::plasma_concentration(int drug) const {
+  const DrugSpec& d = (*impl_->drugs)[drug];
+  if (!d.substance.empty()) return 0;
+  return N_VGetArrayPointer(impl_->y)[kNumCore + 3 * drug + 1] / (d.volume_l_per_kg * impl_->w);
+}
+double Physiology::effect_concentration(int drug) const {
+  const DrugSpec& d = (*impl_->drugs)[drug];
+  if (d.ke0_per_min <= 0) return plasma_concentration(drug);
+  return N_VGetArrayPointer(impl_->y)[kNumCore + 3 * drug + 2];
+}
+
+Modifiers Physiology::modifiers() const {
+  Impl::Derived d;
+  impl_->derive(impl_->t, N_VGetArrayPointer(impl_->y), nullptr, &d);
+  return d.mods;
+}
+
+Vitals Physiology::vitals() const {
+  const Impl& m = *impl_;
+  const double* s = N_VGetArrayPointer(m.y);
+  Impl::Derived d;
+  m.derive(m.t, s, nullptr, &d);
+  Vitals v;
+  v.time_s = m.t;
+  v.arrested = m.arrested;
+  v.intubated = m.vent.intubated;
+  v.hr_bpm = m.arrested ? 0 : d.hr;
+  v.map_mmhg = d.pa;
+  v.sbp_mmhg = d.sbp;
+  v.dbp_mmhg = d.dbp;
+  v.cvp_mmhg = d.pv;
+  v.co_l_min = d.co_ml_s * 0.06;
+  v.sv_ml = m.arrested ? 0 : d.sv;
+  v.svr_dyn = d.svr * 1333.22;
+  v.blood_volume_ml = s[kVa] + s[kVv];
+  v.rr_per_min = d.rr;
+  v.tidal_ml = d.vt_ml;
+  v.spo2_pct = 100.0 * d.sa;
+  v.pao2_mmhg = odc_inverse(d.sa);
+  v.paco2_mmhg = clamp(s[kPaco2], 5, 200);
+  v.fio2 = d.fio2;
+  v.temp_c = s[kTemp];
+  v.gcs = d.gcs;
+  v.lactate_mmol_l = std::max(0.0, s[kLac]);
+  v.glucose_mmol_l = std::max(0.0, s[kGlu]);
+  v.ph = d.ph;
+  v.hco3_mmol_l = d.hco3;
+  v.potassium_mmol_l = d.k_serum;
+  v.creatinine_umol_l = s[kCreat];
+  v.wbc_e9_l = s[kWbc];
+  v.hb_g_dl = d.hb;
+  v.troponin_ng_l = s[kTrop];
+  v.ketones_mmol_l = std::max(0.0, s[kKet]);
+  v.urine_ml_per_h = d.urine_ml_s * 3600.0;
+  v.urine_total_ml = s[kUrine];
+  v.do2_ml_min = d.do2;
+  v.interstitial_excess_ml = s[kVi];
+  return v;
+}
+
+}  // namespace medgen::sim

@@ -1,0 +1,54 @@
+#include "medgen/sim/script.h"
+
+#include <algorithm>
+
+#include "medgen/sim/json_source.h"
+
+namespace medgen::sim {
+
+Script Script::load(const std::string& path, const Catalog& catalog, const ConditionSpec& condition, double weight_kg) {
+  const JsonSource src = JsonSource::load(path);
+  src.check_keys("", {"duration_min", "actions", "description"}, {"actions"});
+  Script s;
+  s.duration_s = src.number_or("/duration_min", 240, 0, 7 * 24 * 60) * 60.0;
+  const auto& a = src.array("/actions");
+  for (size_t i = 0; i < a.size(); ++i) {
+    const std::string p = "/actions/" + std::to_string(i);
+    src.check_keys(p, {"at_min", "do"}, {"at_min", "do"});
+    ScriptAction x;
+    x.at_s = src.number(p + "/at_min", 0, 7 * 24 * 60) * 60.0;
+    x.text = src.string(p + "/do");
+    // Every ';'-separated part must be understood.
+    size_t start = 0;
+    for (;;) {
+      const size_t semi = x.text.find(';', start);
+      const std::string part = x.text.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+      if (part.find_first_not_of(" \t") != std::string::npos) {
+        const Action act = parse_action(part, catalog, condition, weight_kg);
+        if (act.kind == Action::Kind::kUnknown) src.fail(p + "/do", act.message);
+      }
+      if (semi == std::string::npos) break;
+      start = semi + 1;
+    }
+    s.actions.push_back(x);
+  }
+  std::stable_sort(s.actions.begin(), s.actions.end(),
+                   [](const ScriptAction& l, const ScriptAction& r) { return l.at_s < r.at_s; });
+  return s;
+}
+
+std::vector<Event> run_script(Session* session, const Script& script) {
+  std::vector<Event> out;
+  auto add = [&](const std::vector<Event>& e) { out.insert(out.end(), e.begin(), e.end()); };
+  for (const ScriptAction& a : script.actions) {
+    if (session->dead()) break;
+    if (a.at_s > session->time_s()) add(session->advance(a.at_s - session->time_s()));
+    if (session->dead()) break;
+    add(session->act(a.text));
+  }
+  if (!session->dead() && script.duration_s > session->time_s())
+    add(session->advance(script.duration_s - session->time_s()));
+  return out;
+}
+
+}  // namespace medgen::sim

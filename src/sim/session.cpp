@@ -1,0 +1,419 @@
+#include "medgen/sim/session.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+#include "medgen/core/error.h"
+
+namespace medgen::sim {
+
+namespace {
+
+std::string fmt(const char* f, double x) {
+  char buf[64];
+  std::snprintf(buf, sizeof buf, f, x);
+  return buf;
+}
+
+// Monitor alarms (what a bedside monitor shows), with hysteresis so that a value hovering at a
+// threshold does not flood the log.
+struct Alarm {
+  const char* variable;
+  bool low;
+  double on, off;
+  const char* text;
+};
+const Alarm kAlarms[] = {
+    {"map", true, 65, 68, "ALARM hypotension: MAP below 65 mmHg"},
+    {"map", true, 50, 53, "ALARM severe hypotension: MAP below 50 mmHg"},
+    {"hr", false, 130, 125, "ALARM tachycardia: HR above 130/min"},
+    {"hr", true, 45, 50, "ALARM bradycardia: HR below 45/min"},
+    {"spo2", true, 90, 92, "ALARM desaturation: SpO2 below 90%"},
+    {"spo2", true, 80, 83, "ALARM severe desaturation: SpO2 below 80%"},
+    {"rr", true, 8, 10, "ALARM bradypnoea: RR below 8/min"},
+    {"rr", false, 30, 27, "ALARM tachypnoea: RR above 30/min"},
+    {"gcs", true, 9, 10, "EVENT the patient is unresponsive (GCS 8 or less)"},
+};
+constexpr size_t kNumAlarms = sizeof(kAlarms) / sizeof(kAlarms[0]);
+
+// Sustained derangements that end in cardiac arrest (seconds they must last).
+struct Lethal {
+  const char* variable;
+  bool low;
+  double limit, seconds;
+  const char* cause;
+};
+const Lethal kLethal[] = {
+    {"map", true, 35, 120, "profound hypotension"},
+    {"spo2", true, 55, 180, "hypoxaemia"},
+    {"potassium", false, 7.8, 60, "hyperkalaemia"},
+    {"potassium", true, 2.0, 120, "hypokalaemia"},
+    {"ph", true, 6.8, 300, "acidaemia"},
+    {"glucose", true, 1.0, 900, "hypoglycaemia"},
+};
+constexpr size_t kNumLethal = sizeof(kLethal) / sizeof(kLethal[0]);
+
+const char* kHelp =
+    "actions (free text; several separated by ';'):\n"
+    "  ask about allergies | ask about pain | ask about medications | examine | vitals\n"
+    "  order lactate | order blood cultures | order blood gas | order ecg | order chest x-ray | order fbc\n"
+    "  give epinephrine 0.5 mg im | norepinephrine 0.1 mcg/kg/min | stop norepinephrine\n"
+    "  insulin 0.1 units/kg/h | dextrose 50 ml iv | potassium chloride 10 mmol/h | ceftriaxone 2 g iv\n"
+    "  fluids 30 ml/kg | bolus 500 ml over 15 min | blood 2 units | stop fluids\n"
+    "  oxygen 15 l/min | oxygen 40% | oxygen off | intubate\n"
+    "  needle decompression | chest drain | haemorrhage control | pci\n"
+    "  wait 5 min | end";
+
+}  // namespace
+
+std::string Session::clock(double t) {
+  const long s = std::lround(t);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "+%ld:%02ld:%02ld", s / 3600, (s / 60) % 60, s % 60);
+  return buf;
+}
+
+Session::Session(const Catalog& catalog, const Case& c)
+    : cat_(&catalog), cond_(catalog.find_condition(c.condition)), case_(c), phys_(c.patient, &catalog.drugs) {
+  if (!cond_) throw InvalidInput("unknown condition '" + c.condition + "' (see 'medgen sim list')");
+  const double w = c.patient.weight_kg;
+  std::vector<EffectCourse> courses;
+  for (const EffectSpec& e : cond_->effects) {
+    EffectCourse k;
+    k.target = e.target;
+    k.base = e.by_severity[c.severity];
+    k.ramp_s = e.ramp_hours * 3600.0;
+    k.growth_per_s = e.growth_per_hour / 3600.0;
+    k.max_abs = e.max;
+    courses.push_back(k);
+  }
+  phys_.set_courses(courses);
+  for (const InitialDrug& d : cond_->initial_drugs) {
+    const int k = catalog.drug_index(d.drug);
+    phys_.give_drug(k, d.per_kg[c.severity] * w, d.route);
+  }
+  onset_s_ = c.onset_hours * 3600.0;
+  phys_.advance(onset_s_);
+  danger_since_.assign(kNumLethal, -1);
+  alarm_on_.assign(kNumAlarms, 0);
+  samples_.push_back({0, phys_.vitals()});
+  next_sample_s_ = 60;
+  // Alarms already present on arrival are shown once, at time 0.
+  std::vector<Event> first;
+  check(&first);
+}
+
+void Session::emit(std::vector<Event>* out, const std::string& kind, const std::string& text) {
+  Event e{t_s_, kind, text};
+  log_.push_back(e);
+  if (out) out->push_back(e);
+}
+
+std::string Session::monitor_line() const {
+  const Vitals v = phys_.vitals();
+  char buf[256];
+  if (v.arrested) {
+    std::snprintf(buf, sizeof buf, "%s  CARDIAC ARREST  no pulse  SpO2 --  %s", clock(t_s_).c_str(),
+                  dead_ ? "(dead)" : "");
+    return buf;
+  }
+  std::snprintf(buf, sizeof buf,
+                "%s  HR %3.0f  BP %3.0f/%-3.0f (%3.0f)  RR %2.0f  SpO2 %3.0f%% (FiO2 %.2f)  T %.1f  GCS %s",
+                clock(t_s_).c_str(), v.hr_bpm, v.sbp_mmhg, v.dbp_mmhg, v.map_mmhg, v.rr_per_min, v.spo2_pct, v.fio2,
+                v.temp_c, v.intubated ? "3T" : std::to_string(static_cast<int>(std::lround(v.gcs))).c_str());
+  return buf;
+}
+
+void Session::apply_treatments(const std::vector<std::string>& tags) {
+  auto& courses = phys_.courses();
+  const double now = onset_s_ + t_s_;
+  for (const TreatmentSpec& tr : cond_->treatments) {
+    if (std::find(tags.begin(), tags.end(), tr.by) == tags.end()) continue;
+    for (size_t i = 0; i < courses.size() && i < cond_->effects.size(); ++i) {
+      if (!tr.targets.empty() && std::find(tr.targets.begin(), tr.targets.end(), courses[i].target) == tr.targets.end())
+        continue;
+      EffectCourse& c = courses[i];
+      const double at = now + tr.delay_hours * 3600.0;
+      switch (tr.mode) {
+        case TreatmentMode::kResolve:
+          if (c.resolve_at_s < 0 || at < c.resolve_at_s) c.resolve_at_s = at;
+          break;
+        case TreatmentMode::kDecay:
+          if (c.decay_from_s < 0 || at < c.decay_from_s) {
+            c.decay_from_s = at;
+            c.decay_half_life_s = tr.half_life_hours * 3600.0;
+          }
+          if (c.halt_at_s < 0 || at < c.halt_at_s) c.halt_at_s = at;
+          break;
+        case TreatmentMode::kHalt:
+          if (c.halt_at_s < 0 || at < c.halt_at_s) c.halt_at_s = at;
+          break;
+      }
+    }
+  }
+}
+
+std::vector<Event> Session::act(const std::string& text) {
+  std::vector<Event> out;
+  // Several actions per line, separated by ';'.
+  size_t start = 0;
+  for (;;) {
+    const size_t semi = text.find(';', start);
+    const std::string part = text.substr(start, semi == std::string::npos ? std::string::npos : semi - start);
+    if (part.find_first_not_of(" \t\r\n") != std::string::npos) {
+      const Action a = parse_action(part, *cat_, *cond_, case_.patient.weight_kg);
+      std::vector<Event> r = apply(a, part);
+      out.insert(out.end(), r.begin(), r.end());
+    }
+    if (semi == std::string::npos) break;
+    start = semi + 1;
+  }
+  return out;
+}
+
+std::vector<Event> Session::apply(const Action& a, const std::string& text) {
+  std::vector<Event> out;
+  if (dead_) {
+    emit(&out, "info", "the session has ended: the patient has died");
+    return out;
+  }
+  const double w = case_.patient.weight_kg;
+  ActionRecord rec;
+  rec.t_s = t_s_;
+  rec.text = text;
+  rec.vitals = phys_.vitals();
+  auto record = [&](const std::string& summary) {
+    rec.summary = summary;
+    actions_.push_back(rec);
+    apply_treatments(rec.tags);
+    emit(&out, "action", summary);
+  };
+  switch (a.kind) {
+    case Action::Kind::kUnknown:
+      emit(&out, "error", a.message);
+      return out;
+    case Action::Kind::kHelp:
+      emit(&out, "info", kHelp);
+      return out;
+    case Action::Kind::kEnd:
+      emit(&out, "info", "session ended by the trainee");
+      return out;
+    case Action::Kind::kVitals:
+      emit(&out, "info", monitor_line());
+      return out;
+    case Action::Kind::kWait: {
+      emit(&out, "info", "waiting " + fmt("%.0f", a.seconds / 60.0) + " min");
+      std::vector<Event> r = advance(a.seconds);
+      out.insert(out.end(), r.begin(), r.end());
+      return out;
+    }
+    case Action::Kind::kExamine: {
+      std::string s = "examination:";
+      for (const auto& f : case_.findings) s += "\n  - " + f;
+      const Vitals v = phys_.vitals();
+      if (v.cvp_mmhg > 14 || v.interstitial_excess_ml > 2500)
+        s += "\n  - bibasal crackles, raised JVP (fluid overload)";
+      if (v.gcs < 13 && !v.intubated) s += "\n  - drowsy, GCS " + fmt("%.0f", v.gcs);
+      rec.tags = {"examine"};
+      record("examined the patient");
+      emit(&out, "answer", s);
+      return out;
+    }
+    case Action::Kind::kAsk: {
+      std::string answer;
+      for (const auto& h : cond_->history)
+        if (h.topic == a.what) answer = fill_template(h.answer, case_);
+      if (a.what == "allergies" && answer.empty()) answer = case_.allergies;
+      if (phys_.vitals().gcs < 10 || phys_.ventilation().intubated)
+        answer = "(the patient cannot answer; a relative says:) " + answer;
+      rec.tags = {"ask:" + a.what, "history"};
+      record("asked about " + a.what);
+      emit(&out, "answer", answer);
+      return out;
+    }
+    case Action::Kind::kOrder: {
+      const OrderSpec* o = cat_->find_order(a.what);
+      pending_.push_back({o, t_s_ + o->turnaround_min * 60.0, phys_.vitals()});
+      rec.tags = {"order:" + o->name, o->kind};
+      record("ordered " + o->title + " (result in " + fmt("%.0f", o->turnaround_min) + " min)" +
+             (o->note.empty() ? "" : "; " + o->note));
+      return out;
+    }
+    case Action::Kind::kDrug: {
+      const int k = cat_->drug_index(a.what);
+      const DrugSpec& d = cat_->drugs[k];
+      rec.tags = {d.name};
+      for (const auto& c : d.classes) rec.tags.push_back(c);
+      std::string summary;
+      if (a.rate_per_s > 0) {
+        phys_.set_infusion(k, a.rate_per_s);
+        const double per_kg_h = a.rate_per_s * 3600.0 / w;
+        rec.harmful = d.max_rate_per_kg_per_h > 0 && per_kg_h > d.max_rate_per_kg_per_h * 1.0001;
+        summary = "started " + d.name + " infusion " + fmt("%.3g", per_kg_h) + " " + d.amount_unit + "/kg/h (" +
+                  fmt("%.3g", per_kg_h / 60.0) + " " + d.amount_unit + "/kg/min)";
+        rec.amount_per_kg = 0;
+        rec.tags.push_back("infusion");
+        rec.tags.push_back(d.name + ":infusion");
+      } else {
+        phys_.give_drug(k, a.amount, a.route);
+        rec.amount_per_kg = a.amount / w;
+        rec.harmful = d.max_bolus_per_kg > 0 && rec.amount_per_kg > d.max_bolus_per_kg * 1.0001;
+        rec.tags.push_back(d.name + ":" + a.route);
+        summary = "gave " + d.name + " " + fmt("%.4g", a.amount) + " " + d.amount_unit + " " + a.route;
+      }
+      // A drug of a class the patient is allergic to.
+      for (const auto& c : d.classes)
+        if (case_.allergies.find(c) != std::string::npos) rec.harmful = true;
+      record(summary);
+      if (rec.harmful)
+        emit(&out, "warning",
+             "harm: " + d.name + (a.rate_per_s > 0 ? " rate" : " dose") +
+                 " exceeds the maximum in its drug file, or the patient is allergic to it");
+      return out;
+    }
+    case Action::Kind::kStopDrug: {
+      const int k = cat_->drug_index(a.what);
+      phys_.set_infusion(k, 0);
+      rec.tags = {"stop:" + a.what};
+      record("stopped " + a.what);
+      return out;
+    }
+    case Action::Kind::kFluid: {
+      phys_.give_fluid(a.blood ? FluidKind::kBlood : FluidKind::kCrystalloid, a.volume_ml, a.fluid_rate_ml_s);
+      rec.tags = {a.blood ? "blood" : "crystalloid", "fluids"};
+      rec.amount_per_kg = a.volume_ml / w;
+      record(std::string(a.blood ? "transfusing packed red cells " : "crystalloid ") + fmt("%.0f", a.volume_ml) +
+             " ml (" + fmt("%.1f", a.volume_ml / w) + " ml/kg) over " +
+             fmt("%.0f", a.volume_ml / a.fluid_rate_ml_s / 60.0) + " min");
+      return out;
+    }
+    case Action::Kind::kStopFluids:
+      phys_.stop_fluids();
+      rec.tags = {"stop:fluids"};
+      record("stopped fluids");
+      return out;
+    case Action::Kind::kOxygen:
+      phys_.set_fio2(a.fio2);
+      rec.tags = {a.fio2 > 0.21 ? "oxygen" : "stop:oxygen"};
+      record(a.fio2 > 0.21 ? "oxygen, FiO2 " + fmt("%.2f", a.fio2) : "oxygen off");
+      return out;
+    case Action::Kind::kIntubate: {
+      if (phys_.ventilation().intubated) {
+        emit(&out, "info", "already intubated");
+        return out;
+      }
+      Ventilation v;
+      v.intubated = true;
+      phys_.set_ventilation(v);
+      if (phys_.vitals().fio2 < 0.6) phys_.set_fio2(0.6);
+      rec.tags = {"intubation", "intubate"};
+      record("intubated and ventilated (RR 16, VT 7 ml/kg, PEEP 5, FiO2 >= 0.6)");
+      return out;
+    }
+    case Action::Kind::kProcedure:
+      rec.tags = {a.what};
+      record("procedure: " + a.what);
+      return out;
+  }
+  return out;
+}
+
+void Session::check(std::vector<Event>* out) {
+  const Vitals v = phys_.vitals();
+  if (v.arrested) {
+    if (!dead_ && t_s_ - arrest_at_ >= 600) {
+      dead_ = true;
+      emit(out, "event", "DEATH: no return of spontaneous circulation after 10 minutes of cardiac arrest");
+    }
+    return;
+  }
+  for (size_t i = 0; i < kNumAlarms; ++i) {
+    double x = 0;
+    v.get(kAlarms[i].variable, &x);
+    const bool on = kAlarms[i].low ? x < kAlarms[i].on : x > kAlarms[i].on;
+    const bool off = kAlarms[i].low ? x >= kAlarms[i].off : x <= kAlarms[i].off;
+    if (!alarm_on_[i] && on) {
+      alarm_on_[i] = 1;
+      had_alarm_ = true;
+      emit(out, "alarm", std::string(kAlarms[i].text) + " (" + fmt("%.0f", x) + ")");
+    } else if (alarm_on_[i] && off) {
+      alarm_on_[i] = 0;
+    }
+  }
+  for (size_t i = 0; i < kNumLethal; ++i) {
+    double x = 0;
+    v.get(kLethal[i].variable, &x);
+    const bool bad = kLethal[i].low ? x < kLethal[i].limit : x > kLethal[i].limit;
+    if (!bad) {
+      danger_since_[i] = -1;
+      continue;
+    }
+    if (danger_since_[i] < 0) danger_since_[i] = t_s_;
+    if (t_s_ - danger_since_[i] >= kLethal[i].seconds) {
+      phys_.set_arrested(true);
+      arrest_at_ = t_s_;
+      emit(out, "event", std::string("CARDIAC ARREST (") + kLethal[i].cause + ")");
+      return;
+    }
+  }
+  const bool stable = v.map_mmhg >= 65 && v.spo2_pct >= 92 && v.hr_bpm < 110 && v.rr_per_min >= 10 &&
+                      v.rr_per_min <= 24 && (v.gcs >= 14 || v.intubated) && v.glucose_mmol_l >= 4 && v.ph >= 7.3;
+  if (!stable) {
+    stable_since_ = -1;
+  } else {
+    if (stable_since_ < 0) stable_since_ = t_s_;
+    if (had_alarm_ && !stable_reported_ && t_s_ - stable_since_ >= 1800) {
+      stable_reported_ = true;
+      emit(out, "event", "RECOVERY: vital signs have been stable for 30 minutes");
+    }
+  }
+}
+
+std::vector<Event> Session::advance(double seconds) {
+  std::vector<Event> out;
+  if (!(seconds >= 0)) throw InvalidInput("advance: seconds must be >= 0");
+  const double end = t_s_ + seconds;
+  // 5 s steps: alarms, results and arrests are checked at this resolution.
+  while (t_s_ < end - 1e-9 && !dead_) {
+    const double dt = std::min(5.0, end - t_s_);
+    phys_.advance(dt);
+    t_s_ += dt;
+    for (size_t i = 0; i < pending_.size();) {
+      if (pending_[i].due_s <= t_s_ + 1e-9) {
+        const Pending p = pending_[i];
+        pending_.erase(pending_.begin() + i);
+        std::string s = p.order->title + ":";
+        if (!p.order->results.empty()) {
+          for (const auto& r : p.order->results) {
+            double x = 0;
+            p.at_draw.get(r, &x);
+            const char* f = (r == "ph") ? " %s %.2f" : (x < 10 ? " %s %.1f" : " %s %.0f");
+            char buf[64];
+            std::snprintf(buf, sizeof buf, f, r.c_str(), x);
+            s += buf;
+          }
+        }
+        if (p.order->name == "ecg")
+          s += fmt(p.at_draw.hr_bpm > 100 ? " sinus tachycardia %.0f/min;" : " sinus rhythm %.0f/min;",
+                   p.at_draw.hr_bpm);
+        auto it = cond_->investigations.find(p.order->name);
+        if (it != cond_->investigations.end())
+          s += " " + fill_template(it->second, case_);
+        else if (p.order->results.empty())
+          s += " no acute abnormality";
+        emit(&out, "result", s);
+      } else {
+        ++i;
+      }
+    }
+    check(&out);
+    if (t_s_ >= next_sample_s_ - 1e-9) {
+      samples_.push_back({t_s_, phys_.vitals()});
+      next_sample_s_ += 60;
+    }
+  }
+  return out;
+}
+
+}  // namespace medgen::sim

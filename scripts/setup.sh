@@ -7,6 +7,7 @@ packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopenblas0-openmp
   libxgboost-dev libsundials-dev chromium
+  libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
 )
 

@@ -42,7 +42,8 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "potassium_shift_mmol_per_l",
                                      "troponin_ng_per_l_per_h",
                                      "glucose_production",
-                                     "insulin_mu_per_l"};
+                                     "insulin_mu_per_l",
+                                     "unmeasured_anions_mmol_per_l_per_h"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};
@@ -333,17 +334,17 @@ Rubric load_rubric(const std::string& path) {
     const std::string p = "/items/" + std::to_string(i);
     src.check_keys(p,
                    {"id", "text", "kind", "points", "action", "within_min", "late_points", "before", "min_total_per_kg",
-                    "max_total_per_kg", "when", "when_after_min", "target"},
+                    "max_total_per_kg", "when", "when_after_min", "target", "first_only", "during", "for_min"},
                    {"id", "text", "kind", "points"});
     RubricItem it;
     it.id = src.string(p + "/id");
     if (!ids.insert(it.id).second) src.fail(p + "/id", "duplicate item id '" + it.id + "'");
     it.text = src.string(p + "/text");
     it.kind = src.string(p + "/kind");
-    if (it.kind != "do" && it.kind != "avoid" && it.kind != "target")
-      src.fail(p + "/kind", "kind must be 'do', 'avoid' or 'target'");
+    if (it.kind != "do" && it.kind != "avoid" && it.kind != "target" && it.kind != "avoid_sustained")
+      src.fail(p + "/kind", "kind must be 'do', 'avoid', 'target' or 'avoid_sustained'");
     it.points = src.number(p + "/points", 0, 1000);
-    if (it.kind != "target") it.action = lower(src.string(p + "/action"));
+    if (it.kind == "do" || it.kind == "avoid") it.action = lower(src.string(p + "/action"));
     it.within_min = src.number_or(p + "/within_min", -1, -1, 100000);
     it.late_points = src.number_or(p + "/late_points", 0, 0, it.points);
     it.before = lower(src.string_or(p + "/before", ""));
@@ -354,6 +355,17 @@ Rubric load_rubric(const std::string& path) {
       for (size_t k = 0; k < w.size(); ++k) it.when.push_back(criterion(p + "/when/" + std::to_string(k)));
     }
     it.when_after_min = src.number_or(p + "/when_after_min", 0, 0, 100000);
+    if (src.has(p + "/first_only")) {
+      const json& v = src.root().at(json::json_pointer(p + "/first_only"));
+      if (!v.is_boolean()) src.fail(p + "/first_only", "'first_only' must be true or false");
+      it.first_only = v.get<bool>();
+    }
+    if (it.kind == "avoid_sustained") {
+      if (!src.has(p + "/target")) src.fail(p, "an 'avoid_sustained' item needs 'target' (the state to avoid)");
+      it.target = criterion(p + "/target");
+      it.during = lower(src.string_or(p + "/during", ""));
+      it.for_min = src.number_or(p + "/for_min", 0, 0, 100000);
+    }
     if (it.kind == "target") {
       if (!src.has(p + "/target")) src.fail(p, "a 'target' item needs 'target'");
       it.target = criterion(p + "/target");

@@ -36,6 +36,7 @@ enum : int {
   kWbc,
   kTrop,
   kUrine,
+  kUa,  // unmeasured (non-lactate, non-ketone) strong anions, mmol/L
   kNumCore
 };
 
@@ -71,6 +72,11 @@ double odc_inverse(double s) {
 }
 
 }  // namespace
+
+double paco2_set_point(double hco3_mmol_l) {
+  if (hco3_mmol_l < 24) return clamp(std::min(40.0, 1.5 * hco3_mmol_l + 8.0), 10, 40);
+  return std::min(55.0, 40.0 + 0.7 * (hco3_mmol_l - 24.0));
+}
 
 double EffectCourse::value(double t) const {
   if (t < 0) return 0;
@@ -176,6 +182,7 @@ struct Physiology::Impl {
   // Constants derived from the patient.
   double w = 70, tbv = 4900, ca = 1.6, cv = 100, va_u = 0, vv_u0 = 0, svr0 = 1, hr0 = 72, svmax = 90, co0 = 83;
   double kf = 0.04, ci = 300, gfr0_l_min = 0.1;
+  double vt_rest_ml = 490;  // resting tidal volume: alveolar ventilation gives PaCO2 40 at the patient's resting rate
 
   // CVODE.
   SUNContext ctx = nullptr;
@@ -246,10 +253,13 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   auto M = [&](Mod x) { return m[static_cast<size_t>(x)]; };
 
   // --- acid-base first: it feeds the reflexes and the heart.
-  const double lac = std::max(0.0, s[kLac]), ket = std::max(0.0, s[kKet]);
+  // Metabolic: every strong anion added (lactate above its baseline of 1 mmol/L, ketoacids,
+  // unmeasured anions) consumes bicarbonate 1:1. Respiratory: PaCO2 is a state driven by alveolar
+  // ventilation (below). pH by Henderson-Hasselbalch.
+  const double lac = std::max(0.0, s[kLac]), ket = std::max(0.0, s[kKet]), ua = std::max(0.0, s[kUa]);
   const double paco2 = clamp(s[kPaco2], 5, 200);
-  d->hco3 = clamp(24.0 - 0.9 * (lac - 1.0) - 0.9 * ket, 2, 45);
-  d->ph = 6.1 + std::log10(d->hco3 / (0.0307 * paco2));
+  d->hco3 = clamp(24.0 - (lac - 1.0) - ket - ua, 2, 45);
+  d->ph = 6.1 + std::log10(d->hco3 / (0.03 * paco2));
   const double temp = s[kTemp];
   const double glu = std::max(0.0, s[kGlu]);
 
@@ -295,7 +305,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // --- ventilation and gas exchange.
   const double bronch = clamp(M(Mod::kBronchospasm) * (1 - clamp(M(Mod::kBronchodilation), 0, 1)), 0, 0.95);
   d->rr = vent.intubated ? vent.rr_per_min : std::max(0.0, s[kRr]);
-  double vt = vent.intubated ? vent.tidal_ml_per_kg * w : 7.0 * w * (1 - 0.35 * bronch);
+  double vt = vent.intubated ? vent.tidal_ml_per_kg * w : vt_rest_ml * (1 - 0.35 * bronch);
   if (!vent.intubated && d->rr > 30) vt *= std::pow(30.0 / d->rr, 0.3);  // rapid shallow breathing
   if (arrested && !vent.intubated) d->rr = 0;
   d->vt_ml = vt;
@@ -363,10 +373,23 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   ds[kRbc] = -d->bleed_ml_s * hct + rbc_in;
   ds[kUrine] = d->urine_ml_s;
 
+  // Ventilatory control. The chemoreflex defends a PaCO2 set point: 40 mmHg, lowered in metabolic
+  // acidosis to Winter's expected compensation (1.5 x HCO3 + 8; Albert, Dell & Winters 1967) and
+  // raised in metabolic alkalosis (+0.7 per mmol/L). The feed-forward factor 40/set is the
+  // ventilation that reaches the set point at resting CO2 output and dead space, so compensation is
+  // Winter's (pH never fully normalised); deviations of PaCO2 from the set point add drive with the
+  // dog-leg shape of the awake CO2 response (0.15 per mmHg above, 0.1 below: hypocapnia from other
+  // drives is only partly resisted). Opioids remove a fraction of all drive and flatten the CO2
+  // response slope (by half their depression).
+  // Other drives (condition, hypoxaemia, fever, bronchospasm, hypotension) add to it.
   const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
-  const double chem = 0.06 * pos(paco2 - 42) + 4.0 * pos(7.36 - d->ph) + 0.04 * pos(90 - 100 * d->sa) +
-                      0.1 * pos(temp - 37) + 0.8 * bronch + 0.3 * pos(1 - d->pa / 65.0);
-  const double rr_target = clamp(p.rr_per_min * std::max(0.0, 1 + M(Mod::kRrDrive) + chem) * (1 - resp_dep), 0, 45);
+  const double set = paco2_set_point(d->hco3);
+  const double err = paco2 - set;
+  const double co2_drive = (err > 0 ? 0.15 : 0.1) * err * (1 - 0.5 * resp_dep);
+  const double other = M(Mod::kRrDrive) + 0.06 * pos(90 - 100 * d->sa) + 0.1 * pos(temp - 37) + 0.8 * bronch +
+                       0.3 * pos(1 - d->pa / 65.0);
+  const double rr_target =
+      clamp(p.rr_per_min * (40.0 / set) * std::max(0.0, 1 + other + co2_drive) * (1 - resp_dep), 0, 45);
   ds[kRr] = (rr_target - s[kRr]) / 20.0;
   ds[kPaco2] = (d->paco2_target - paco2) / 90.0;
 
@@ -377,6 +400,9 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   ds[kLac] = kLn2 / 1200.0 * 1.0 + 12.0 / 3600.0 * anaerobic + pos(M(Mod::kLactateMmolPerLPerH)) / 3600.0 - clear * lac;
   const double ins_total = std::max(0.0, s[kIns]) + pos(M(Mod::kInsulinMuPerL));
   ds[kKet] = pos(M(Mod::kKetonesMmolPerLPerH)) / 3600.0 * (5.0 / (5.0 + ins_total)) - kLn2 / 7200.0 * ket;
+  // Unmeasured anions (the strong-ion gap of sepsis, Noritomi 2009): produced by the condition,
+  // excreted by perfused kidneys with a 4-hour half-life.
+  ds[kUa] = pos(M(Mod::kUnmeasuredAnionsMmolPerLPerH)) / 3600.0 - kLn2 / (4 * 3600.0) * d->renal * ua;
 
   // Glucose and insulin: Bergman's minimal model (per minute, converted).
   const double sg_eff = std::max(0.005, kSg + x);
@@ -462,7 +488,7 @@ void Physiology::Impl::init_cvode() {
   s[kWbc] = p.wbc_e9_l;
   s[kTrop] = 5;
   const double scale[kNumCore] = {0.05, 0.05, 0.05, 0.01, 1e-5, 1e-5, 1e-3, 1e-3, 1e-4, 1e-4,
-                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01};
+                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01, 1e-4};
   for (int i = 0; i < n; ++i) a[i] = i < kNumCore ? scale[i] : 1e-9;
   mem = CVodeCreate(CV_BDF, ctx);
   if (!mem || CVodeInit(mem, &Impl::rhs, 0.0, y) != 0) throw Error("SUNDIALS: CVodeInit failed");
@@ -499,6 +525,9 @@ Physiology::Physiology(const PatientParams& p, const std::vector<DrugSpec>* drug
   const double fill = 1.0 / (1.0 + std::pow(m.hr0 / 165.0, 4));
   m.svmax = m.co0 * 60.0 / m.hr0 / ((1 - std::exp(-kPvRef / kPk)) * fill);
   m.svr0 = (p.map_mmhg - kPvRef) / m.co0;
+  // Resting tidal volume such that alveolar ventilation at the resting rate gives PaCO2 40 mmHg
+  // (VCO2 3 mL/kg/min, dead space 2.2 mL/kg), within 5-10 mL/kg.
+  m.vt_rest_ml = m.w * clamp(2.2 + 0.863 * 3.0 / 40.0 * 1000.0 / p.rr_per_min, 5.0, 10.0);
   m.gfr0_l_min = 0.1 * clamp(1 - 0.008 * pos(p.age_years - 40), 0.4, 1) * 80.0 / std::max(p.creatinine_umol_l, 40.0) *
                  (p.female ? 0.85 : 1.0) * size;
   m.init_cvode();
@@ -668,7 +697,9 @@ Vitals Physiology::vitals() const {
   v.wbc_e9_l = s[kWbc];
   v.hb_g_dl = d.hb;
   v.troponin_ng_l = s[kTrop];
-  v.ketones_mmol_l = std::max(0.0, s[kKet]);
+  // The state is the total ketoacid anion concentration (what consumes bicarbonate); a capillary
+  // or laboratory ketone result measures beta-hydroxybutyrate, ~55% of it in DKA (with acetoacetate).
+  v.ketones_mmol_l = 0.55 * std::max(0.0, s[kKet]);
   v.urine_ml_per_h = d.urine_ml_s * 3600.0;
   v.urine_total_ml = s[kUrine];
   v.do2_ml_min = d.do2;

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <set>
 
 namespace medgen::sim {
 
@@ -129,12 +130,48 @@ Score score_session(const Session& s, const Rubric& r) {
           hit = &a;
           break;
         }
+        if (it.first_only) break;
       }
       if (hit) {
         res.status = "penalty";
         res.points = -it.points;
         res.time_s = hit->t_s;
         res.detail = hit->summary + " at " + mmss(hit->t_s);
+      } else {
+        res.status = "avoided";
+      }
+    } else if (it.kind == "avoid_sustained") {
+      // The state (e.g. MAP >= 110) held without a break for `for_min` while a drug with the tag
+      // `during` ran as an infusion (from its first infusion action to "stop DRUG").
+      std::set<std::string> running;
+      size_t ai = 0;
+      double since = -1, hit_t = -1, hit_x = 0;
+      for (const auto& smp : samples) {
+        for (; ai < acts.size() && acts[ai].t_s <= smp.t_s + 1e-9; ++ai) {
+          const ActionRecord& a = acts[ai];
+          if (a.tags.empty()) continue;
+          if (a.tags[0].rfind("stop:", 0) == 0) running.erase(a.tags[0].substr(5));
+          else if (has_tag(a, "infusion") && (it.during.empty() || has_tag(a, it.during))) running.insert(a.tags[0]);
+        }
+        double x = 0;
+        const bool on = it.during.empty() || !running.empty();
+        if (on && smp.v.get(it.target.variable, &x) && it.target.holds(x)) {
+          if (since < 0) since = smp.t_s;
+          if (smp.t_s - since + 1e-9 >= it.for_min * 60) {
+            hit_t = since;
+            hit_x = x;
+            break;
+          }
+        } else {
+          since = -1;
+        }
+      }
+      if (hit_t >= 0) {
+        res.status = "penalty";
+        res.points = -it.points;
+        res.time_s = hit_t;
+        res.detail = it.target.describe() + " for " + fmt("%.0f", it.for_min) + " min from " + mmss(hit_t) +
+                     (it.during.empty() ? "" : " on " + it.during) + " (" + fmt("%.0f", hit_x) + ")";
       } else {
         res.status = "avoided";
       }
@@ -209,15 +246,15 @@ std::string debrief_text(const Session& s, const Score& sc) {
     std::replace(text.begin(), text.end(), '\n', ' ');
     o += "  " + mmss(e.t_s) + "  " + std::string(e.kind == "action" ? "> " : "  ") + text + "\n";
   }
-  o += "\nVital signs\n      time    HR   BP        MAP  RR  SpO2  T     GCS  lactate glucose pH\n";
+  o += "\nVital signs\n      time    HR   BP        MAP  RR  SpO2  T     GCS  lactate glucose pH     PaCO2 HCO3\n";
   for (const auto& smp : s.samples()) {
     if (std::fmod(smp.t_s + 1e-6, 900.0) > 1e-3 && &smp != &s.samples().back()) continue;
     const Vitals& v = smp.v;
     char line[200];
     std::snprintf(line, sizeof line,
-                  "  %9s  %4.0f  %3.0f/%-3.0f  %4.0f  %2.0f  %4.0f  %4.1f  %3.0f  %5.1f  %6.1f  %5.2f\n",
+                  "  %9s  %4.0f  %3.0f/%-3.0f  %4.0f  %2.0f  %4.0f  %4.1f  %3.0f  %5.1f  %6.1f  %5.2f  %4.0f  %4.1f\n",
                   mmss(smp.t_s).c_str(), v.hr_bpm, v.sbp_mmhg, v.dbp_mmhg, v.map_mmhg, v.rr_per_min, v.spo2_pct,
-                  v.temp_c, v.gcs, v.lactate_mmol_l, v.glucose_mmol_l, v.ph);
+                  v.temp_c, v.gcs, v.lactate_mmol_l, v.glucose_mmol_l, v.ph, v.paco2_mmhg, v.hco3_mmol_l);
     o += line;
   }
   o += "\nAssessment: " + sc.title + "\n";
@@ -412,6 +449,8 @@ json session_json(const Session& s, const Score& sc) {
                    {"lactate", r(x.v.lactate_mmol_l, 0.01)},
                    {"glucose", r(x.v.glucose_mmol_l, 0.01)},
                    {"ph", r(x.v.ph, 0.001)},
+                   {"paco2", r(x.v.paco2_mmhg, 0.1)},
+                   {"hco3", r(x.v.hco3_mmol_l, 0.1)},
                    {"potassium", r(x.v.potassium_mmol_l, 0.01)}});
   }
   j["samples"] = smp;

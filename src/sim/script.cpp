@@ -1,6 +1,7 @@
 #include "medgen/sim/script.h"
 
 #include <algorithm>
+#include <cmath>
 
 #include "medgen/sim/json_source.h"
 
@@ -14,8 +15,19 @@ Script Script::load(const std::string& path, const Catalog& catalog, const Condi
   const auto& a = src.array("/actions");
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string p = "/actions/" + std::to_string(i);
-    src.check_keys(p, {"at_min", "do"}, {"at_min", "do"});
+    src.check_keys(p, {"at_min", "do", "if"}, {"at_min", "do"});
     ScriptAction x;
+    if (src.has(p + "/if")) {
+      const std::string q = p + "/if";
+      src.check_keys(q, {"variable", "below", "at_least"}, {"variable"});
+      x.only_if.variable = src.string(q + "/variable");
+      double dummy;
+      if (!Vitals().get(x.only_if.variable, &dummy)) src.fail(q + "/variable", "unknown variable '" + x.only_if.variable + "'");
+      if (src.has(q + "/below")) x.only_if.below = src.number(q + "/below", -1e9, 1e9);
+      if (src.has(q + "/at_least")) x.only_if.at_least = src.number(q + "/at_least", -1e9, 1e9);
+      if (std::isnan(x.only_if.below) == std::isnan(x.only_if.at_least))
+        src.fail(q, "a condition needs exactly one of 'below' or 'at_least'");
+    }
     x.at_s = src.number(p + "/at_min", 0, 7 * 24 * 60) * 60.0;
     x.text = src.string(p + "/do");
     // Every ';'-separated part must be understood.
@@ -44,6 +56,10 @@ std::vector<Event> run_script(Session* session, const Script& script) {
     if (session->dead()) break;
     if (a.at_s > session->time_s()) add(session->advance(a.at_s - session->time_s()));
     if (session->dead()) break;
+    if (!a.only_if.variable.empty()) {
+      double x = 0;
+      if (!session->vitals().get(a.only_if.variable, &x) || !a.only_if.holds(x)) continue;  // condition not met
+    }
     add(session->act(a.text));
   }
   if (!session->dead() && script.duration_s > session->time_s())

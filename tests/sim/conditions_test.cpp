@@ -352,5 +352,127 @@ TEST(ConditionFiles, AnEducatorCanAddAConditionWithoutRecompiling) {
   EXPECT_GT(s.vitals().hr_bpm, hr);
 }
 
+
+// ---- Acid-base, severity tiers and vasopressor stewardship (review fixes).
+
+// Henderson-Hasselbalch and Winter's formula hold in every sample.
+TEST(AcidBase, PhFromHendersonHasselbalchAndWinterCompensation) {
+  const Runs r = both("septic_shock", "severe");
+  for (const auto& s : r.none.samples()) {
+    if (s.v.arrested) break;
+    EXPECT_NEAR(s.v.ph, 6.1 + std::log10(s.v.hco3_mmol_l / (0.03 * s.v.paco2_mmhg)), 1e-9);
+  }
+  EXPECT_DOUBLE_EQ(paco2_set_point(24), 40);
+  EXPECT_DOUBLE_EQ(paco2_set_point(12), 26);
+  // Pure metabolic acidosis (DKA): PaCO2 within Winter's 1.5 x HCO3 + 8 +/- 2 at presentation.
+  const Session d(catalog(), make_case("dka", "moderate"));
+  const Vitals v = d.vitals();
+  EXPECT_NEAR(v.paco2_mmhg, 1.5 * v.hco3_mmol_l + 8, 2.0) << v.hco3_mmol_l;
+  EXPECT_LT(v.ph, 7.40);  // compensation never normalises pH
+}
+
+TEST(AcidBase, SepticShockLacticAcidosisLowersPhAndTreatmentImprovesIt) {
+  const Runs r = both("septic_shock", "severe");
+  const Vitals p = r.none.samples().front().v;
+  EXPECT_GT(p.lactate_mmol_l, 4.0);
+  EXPECT_GE(p.ph, 7.25);
+  EXPECT_LE(p.ph, 7.36);
+  EXPECT_LT(p.hco3_mmol_l, 24 - (p.lactate_mmol_l - 1) + 0.01);  // at least 1:1 with lactate
+  // Untreated: lactate rises above 4 and pH falls below 7.30 as it does.
+  bool acidaemic = false;
+  for (const auto& s : r.none.samples())
+    if (!s.v.arrested && s.v.lactate_mmol_l > 4 && s.v.ph < 7.30) acidaemic = true;
+  EXPECT_TRUE(acidaemic) << r.none.vitals().ph;
+  // pH falls over hours while lactate rises.
+  EXPECT_LT(r.none.vitals().ph, p.ph);
+  EXPECT_GT(r.none.vitals().lactate_mmol_l, p.lactate_mmol_l);
+  // Treated: better pH and lower lactate than untreated at the end.
+  EXPECT_GT(r.good.vitals().ph, r.none.vitals().ph + 0.03);
+  EXPECT_LT(r.good.vitals().lactate_mmol_l, r.none.vitals().lactate_mmol_l);
+}
+
+TEST(AcidBase, OpioidOverdoseIsRespiratoryAcidosis) {
+  const Session s(catalog(), make_case("opioid_overdose", "moderate"));
+  const Vitals v = s.vitals();
+  EXPECT_GT(v.paco2_mmhg, 50);
+  EXPECT_NEAR(v.hco3_mmol_l, 24, 1.5);
+  EXPECT_LT(v.ph, 7.30);
+  // Naloxone brings PaCO2 back down.
+  Session t(catalog(), make_case("opioid_overdose", "moderate"));
+  run(&t, {{1, "naloxone 0.4 mg iv"}}, 20);
+  EXPECT_LT(t.vitals().paco2_mmhg, v.paco2_mmhg - 10);
+}
+
+TEST(AcidBase, DkaPresentsWithLowBicarbonateAndPh) {
+  for (const char* sev : {"moderate", "severe"}) {
+    const Session s(catalog(), make_case("dka", sev));
+    EXPECT_LT(s.vitals().hco3_mmol_l, 15) << sev;
+    EXPECT_LT(s.vitals().ph, 7.25) << sev;
+    EXPECT_LT(s.vitals().paco2_mmhg, 35) << sev;  // Kussmaul compensation
+  }
+}
+
+TEST(AcidBase, AsthmaAlkalosisEarlyAcidosisWhenSevere) {
+  const Session m(catalog(), make_case("acute_asthma", "mild"));
+  EXPECT_GE(m.vitals().ph, 7.40);
+  EXPECT_LE(m.vitals().paco2_mmhg, 40);
+  Session s(catalog(), make_case("acute_asthma", "severe"));
+  run(&s, {}, 120);
+  EXPECT_GT(s.vitals().paco2_mmhg, 45);
+  EXPECT_LT(s.vitals().ph, 7.35);
+}
+
+TEST(AcidBase, HaemorrhagicShockLacticAcidosis) {
+  Session s(catalog(), make_case("haemorrhagic_shock", "severe"));
+  run(&s, {}, 90);
+  if (!s.vitals().arrested) {
+    EXPECT_GT(s.vitals().lactate_mmol_l, 3);
+    EXPECT_LT(s.vitals().hco3_mmol_l, 22);
+  }
+}
+
+// Every drawn severity of septic shock is septic shock: hypotension and lactate > 2 at presentation.
+TEST(Severity, EverySepticShockTierIsHypotensiveAndHypoperfused) {
+  for (const char* sev : {"mild", "moderate", "severe"}) {
+    const Session s(catalog(), make_case("septic_shock", sev));
+    EXPECT_LT(s.vitals().map_mmhg, 66) << sev;
+    EXPECT_GT(s.vitals().lactate_mmol_l, 2) << sev;
+  }
+  // Drawn severity, as in the review (an 85-year-old whose usual MAP is 96): at least 20% below the
+  // patient's usual pressure (relative hypotension) and hypoperfused.
+  const Case c = make_case("septic_shock", "", 7);
+  const Session d(catalog(), c);
+  EXPECT_LT(d.vitals().map_mmhg, 0.8 * c.patient.map_mmhg);
+  EXPECT_GT(d.vitals().lactate_mmol_l, 2);
+}
+
+// A vasopressor with no indication (MAP >= 65) or left running at MAP >= 110 is penalised, and the
+// guideline script (norepinephrine only if MAP < 65 after fluids, titrated) never overshoots.
+TEST(Rubric, VasopressorWithoutIndicationOrOvershootIsPenalised) {
+  const Rubric& rub = catalog().rubrics.at("sepsis_hour1");
+  auto status = [](const Score& sc, const std::string& id) {
+    for (const auto& i : sc.items)
+      if (i.id == id) return i.status;
+    return std::string("absent");
+  };
+  for (const char* sev : {"mild", "moderate", "severe"}) {
+    const Runs r = both("septic_shock", sev);
+    EXPECT_EQ(status(r.good_score, "vasopressor_indication"), "avoided") << sev;
+    EXPECT_EQ(status(r.good_score, "vasopressor_titration"), "avoided") << sev;
+    for (const auto& s : r.good.samples()) EXPECT_LT(s.v.map_mmhg, 110) << sev << " at " << s.t_s;
+  }
+  // The old script: norepinephrine at 75 min regardless of MAP, never titrated.
+  Session s(catalog(), make_case("septic_shock", "mild"));
+  run(&s,
+      {{2, "order lactate; order blood cultures"},
+       {8, "ceftriaxone 2 g iv"},
+       {10, "fluids 30 ml/kg over 60 min"},
+       {150, "norepinephrine 0.3 mcg/kg/min"}},
+      360);
+  const Score sc = score_session(s, rub);
+  EXPECT_EQ(status(sc, "vasopressor_indication"), "penalty");
+  EXPECT_EQ(status(sc, "vasopressor_titration"), "penalty");
+}
+
 }  // namespace
 }  // namespace medgen::sim::test

@@ -79,20 +79,5 @@ TEST(Physiology, AdvanceRejectsNegativeTime) {
   EXPECT_THROW(p.advance(-1), InvalidInput);
 }
 
-TEST(Physiology, Explore) {
-  if (!std::getenv("MEDGEN_SIM_EXPLORE")) GTEST_SKIP();
-  Physiology p(PatientParams{}, &kNoDrugs);
-  p.set_courses({course(Mod::kBleedingMlPerMin, 40)});
-  for (int s = 0; s <= 3600; s += 120) {
-    const Vitals v = p.vitals();
-    std::printf(
-        "t=%5.0f HR %5.1f MAP %5.1f SBP %5.1f CVP %4.1f CO %4.2f BV %5.0f Hb %4.1f RR %4.1f SpO2 %4.1f lac %4.2f pH "
-        "%4.2f\n",
-        v.time_s, v.hr_bpm, v.map_mmhg, v.sbp_mmhg, v.cvp_mmhg, v.co_l_min, v.blood_volume_ml, v.hb_g_dl, v.rr_per_min,
-        v.spo2_pct, v.lactate_mmol_l, v.ph);
-    p.advance(120);
-  }
-}
-
 }  // namespace
 }  // namespace medgen::sim

@@ -41,6 +41,7 @@ enum class Mod {
   kTroponinNgPerLPerH,      // troponin release from myocardial injury
   kGlucoseProduction,       // fractional increase of endogenous glucose production
   kInsulinMuPerL,           // exogenous plasma insulin (mU/L)
+  kUnmeasuredAnionsMmolPerLPerH,  // non-lactate strong anions (sepsis: Noritomi 2009), cleared by the kidneys
   kCount
 };
 constexpr size_t kNumMods = static_cast<size_t>(Mod::kCount);
@@ -156,7 +157,7 @@ struct Criterion {
 };
 
 struct RubricItem {
-  std::string id, text, kind;  // kind: "do", "avoid", "target"
+  std::string id, text, kind;  // kind: "do", "avoid", "target", "avoid_sustained"
   double points = 10;
   std::string action;           // "do"/"avoid": the action tag ("a|b": either)
   double within_min = -1;       // "do": deadline from the start of the session (-1: any time)
@@ -166,7 +167,11 @@ struct RubricItem {
   double max_total_per_kg = 0;  // "avoid": penalised only when the total exceeds this
   std::vector<Criterion> when;  // applies only if any holds (at the action for "avoid", during the session otherwise)
   double when_after_min = 0;    // "do"/"target": `when` is looked for only from this time on
-  Criterion target;             // "target": reached by `within_min` and then held at the end
+  Criterion target;             // "target": reached by `within_min` and then held at the end;
+                                // "avoid_sustained": the state penalised when it lasts `for_min`
+  bool first_only = false;      // "avoid": judge only the first action with the tag (starting, not titrating)
+  std::string during;           // "avoid_sustained": only while a drug with this tag runs as an infusion
+  double for_min = 0;           // "avoid_sustained": minutes the state must last to be penalised
 };
 
 struct Rubric {

@@ -50,6 +50,10 @@ struct PatientParams {
 };
 
 // A condition's effect on one modifier over time (the condition clock starts at onset).
+// Respiratory set point of the chemoreflex (mmHg): 40, lowered in metabolic acidosis to Winter's
+// expected compensation 1.5 x HCO3 + 8, raised 0.7 mmHg per mmol/L of bicarbonate above 24.
+double paco2_set_point(double hco3_mmol_l);
+
 struct EffectCourse {
   Mod target = Mod::kSvr;
   double base = 0, ramp_s = 1800, growth_per_s = 0, max_abs = 1e300;

@@ -12,6 +12,7 @@ namespace medgen::sim {
 struct ScriptAction {
   double at_s = 0;
   std::string text;
+  Criterion only_if;  // optional ("if": {"variable": "map", "below": 65}): done only when it holds then
 };
 
 struct Script {

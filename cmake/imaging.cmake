@@ -1,0 +1,29 @@
+# imaging: medical image I/O (DICOM through GDCM, NIfTI-1/2 through nifticlib, PNG, InVesalius
+# .inv3), geometry in LPS, intensity windows. No LibTorch: the image models will live in a
+# separate torch target. CLI: tools/medgen/cmd_image.cpp. See docs/imaging.md.
+# find_path/find_library rather than the packages' CMake configs: GDCM's config also imports
+# VTK-related paths from Debian's build tree, and NIFTI's maps only the "None" configuration.
+find_path(MEDGEN_GDCM_INCLUDE gdcmImageReader.h PATH_SUFFIXES gdcm-3.0 REQUIRED)
+foreach(_l gdcmMSFF gdcmDSED gdcmCommon gdcmDICT gdcmIOD)
+  find_library(MEDGEN_${_l}_LIB ${_l} REQUIRED)
+  list(APPEND MEDGEN_GDCM_LIBS ${MEDGEN_${_l}_LIB})
+endforeach()
+find_path(MEDGEN_NIFTI_INCLUDE nifti2_io.h PATH_SUFFIXES nifti REQUIRED)
+# libnifti2 reads and writes both NIfTI-1 and NIfTI-2 (nifti_image with 64-bit dimensions).
+find_library(MEDGEN_NIFTI2_LIB nifti2 REQUIRED)
+find_library(MEDGEN_ZNZ_LIB znz REQUIRED)
+find_package(PNG REQUIRED)
+find_package(ZLIB REQUIRED)
+
+medgen_module(imaging)
+target_include_directories(medgen_imaging PRIVATE ${MEDGEN_GDCM_INCLUDE} ${MEDGEN_NIFTI_INCLUDE})
+target_link_libraries(medgen_imaging PUBLIC medgen_core
+                      PRIVATE ${MEDGEN_GDCM_LIBS} ${MEDGEN_NIFTI2_LIB} ${MEDGEN_ZNZ_LIB} PNG::PNG ZLIB::ZLIB m)
+list(APPEND MEDGEN_CLI_LIBS medgen_imaging)
+
+medgen_add_tests(imaging medgen_imaging)
+if(MEDGEN_BUILD_TESTS)
+  add_test(NAME imaging_cli
+           COMMAND ${CMAKE_SOURCE_DIR}/tests/imaging/cli_image.sh $<TARGET_FILE:medgen> ${CMAKE_SOURCE_DIR})
+  set_tests_properties(imaging_cli PROPERTIES LABELS fast)
+endif()

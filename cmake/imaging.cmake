@@ -1,6 +1,6 @@
 # imaging: medical image I/O (DICOM through GDCM, NIfTI-1/2 through nifticlib, PNG, InVesalius
 # .inv3), geometry in LPS, intensity windows. No LibTorch: the image models will live in a
-# separate torch target. CLI: tools/medgen/cmd_image.cpp. See docs/imaging.md.
+# separate torch target. CLI: tools/medgen/cmd_imaging.cpp. See docs/imaging.md.
 # find_path/find_library rather than the packages' CMake configs: GDCM's config also imports
 # VTK-related paths from Debian's build tree, and NIFTI's maps only the "None" configuration.
 find_path(MEDGEN_GDCM_INCLUDE gdcmImageReader.h PATH_SUFFIXES gdcm-3.0 REQUIRED)

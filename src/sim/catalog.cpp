@@ -43,7 +43,8 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "troponin_ng_per_l_per_h",
                                      "glucose_production",
                                      "insulin_mu_per_l",
-                                     "unmeasured_anions_mmol_per_l_per_h"};
+                                     "unmeasured_anions_mmol_per_l_per_h",
+                                     "tachypnoea"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};

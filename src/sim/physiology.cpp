@@ -197,7 +197,7 @@ struct Physiology::Impl {
 
   struct Derived {
     Modifiers mods{};
-    double hr, sv, co_ml_s, pa, pv, pth, svr, sbp, dbp, rr, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
+    double hr, sv, co_ml_s, pa, pv, pth, svr, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
         urine_ml_s, hco3, ph, k_serum, gcs, hb, bleed_ml_s, glucose_in, fio2;
   };
 
@@ -283,7 +283,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
       std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) * acid_depression);
   const double preload = pos(d->pv - d->pth);
   const double fill = 1.0 / (1.0 + std::pow(d->hr / 165.0, 4));
-  d->sv = svmax * contr * (1 - std::exp(-preload / kPk)) * fill;
+  // Raised pleural pressure with mediastinal shift (tension pneumothorax) also compresses the
+  // heart and kinks the venae cavae: ventricular filling falls in proportion to the pressure, so
+  // the obstructive shock is graded rather than only a cliff where it reaches the filling pressure.
+  const double compression = clamp(1 - 0.05 * pos(M(Mod::kIntrathoracicMmhg)), 0.3, 1);
+  d->sv = svmax * contr * (1 - std::exp(-preload / kPk)) * fill * compression;
   d->co_ml_s = arrested ? 0.0 : d->hr / 60.0 * d->sv;
   d->svr = svr0 * (1 + 0.45 * symp_s) * std::max(0.15, 1 + M(Mod::kSvr));
   const double q = (d->pa - d->pv) / d->svr;
@@ -304,13 +308,19 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
 
   // --- ventilation and gas exchange.
   const double bronch = clamp(M(Mod::kBronchospasm) * (1 - clamp(M(Mod::kBronchodilation), 0, 1)), 0, 0.95);
-  d->rr = vent.intubated ? vent.rr_per_min : std::max(0.0, s[kRr]);
+  // The state kRr is the chemoreflex ("ventilatory") rate: with the tidal volume it sets alveolar
+  // ventilation and so PaCO2. Non-CO2 drives (lung stretch and J receptors, hypoxaemia via the
+  // carotid bodies) change the breathing pattern: the rate rises by the factor (1 + pattern) while
+  // the tidal volume above dead space shrinks by the same factor, so alveolar ventilation, and the
+  // PaCO2 set-point loop, are unchanged (rapid shallow breathing that the CO2 loop cannot cancel).
+  // The tidal volume never falls below the dead space, so this cannot collapse ventilation.
+  const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
+  const double rr_chem = vent.intubated ? vent.rr_per_min : arrested ? 0.0 : std::max(0.0, s[kRr]);
   double vt = vent.intubated ? vent.tidal_ml_per_kg * w : vt_rest_ml * (1 - 0.35 * bronch);
-  if (!vent.intubated && d->rr > 30) vt *= std::pow(30.0 / d->rr, 0.3);  // rapid shallow breathing
-  if (arrested && !vent.intubated) d->rr = 0;
-  d->vt_ml = vt;
+  if (!vent.intubated && rr_chem > 30) vt *= std::pow(30.0 / rr_chem, 0.3);  // rapid shallow breathing
   const double vd = 2.2 * w * (1 + 0.8 * bronch);
-  d->va_l_min = d->rr * pos(vt - vd) / 1000.0;
+  d->va_l_min = rr_chem * pos(vt - vd) / 1000.0;
+
   const double metab = 1 + 0.1 * (temp - 37.0);
   const double vco2 = 3.0 * w * metab, vo2 = 3.5 * w * metab;
   d->paco2_target = std::min(150.0, 0.863 * vco2 / std::max(d->va_l_min, 0.3));
@@ -331,6 +341,17 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
     sa = sc - qs / (1 - qs) * std::max(e, 0.0);
   }
   d->sa = clamp(sa, 0.05, 1.0);
+  // Breathing pattern (see above): the condition's `tachypnoea` drive plus the hypoxic drive, hyperbolic
+  // in PaO2 and steep below ~60 mmHg (0.1 at 50, 0.33 at 40, at most 1); both blunted by opioids.
+  d->pattern = 0;
+  if (!vent.intubated) {
+    const double pao2 = d->sa < 0.93 ? odc_inverse(d->sa) : 100.0;
+    const double hypoxic = std::min(1.0, 0.25 * pos(60.0 - pao2) / std::max(pao2 - 25.0, 5.0));
+    d->pattern = clamp((pos(M(Mod::kTachypnoea)) + hypoxic) * (1 - resp_dep), 0, 2.5);
+    vt = vd + pos(vt - vd) / (1 + d->pattern);
+  }
+  d->rr = std::min(60.0, rr_chem * (1 + d->pattern));
+  d->vt_ml = vt;
   d->do2 = co_l_min * cap * d->sa;
   d->pao2 = 0;  // filled by vitals() only (inverse curve is not needed in the right-hand side)
 
@@ -382,7 +403,6 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // drives is only partly resisted). Opioids remove a fraction of all drive and flatten the CO2
   // response slope (by half their depression).
   // Other drives (condition, hypoxaemia, fever, bronchospasm, hypotension) add to it.
-  const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
   const double set = paco2_set_point(d->hco3);
   const double err = paco2 - set;
   const double co2_drive = (err > 0 ? 0.15 : 0.1) * err * (1 - 0.5 * resp_dep);

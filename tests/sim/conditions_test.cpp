@@ -353,6 +353,77 @@ TEST(ConditionFiles, AnEducatorCanAddAConditionWithoutRecompiling) {
 }
 
 
+// ---- Presentation criteria (untreated, at arrival) over several seeds: non-CO2 respiratory drives
+// must not be cancelled by the PaCO2 set point, and tension pneumothorax is obstructive shock.
+const uint64_t kPresentationSeeds[] = {3, 7, 11, 21};
+
+TEST(ConditionPresentation, SeverePneumoniaIsTachypnoeic) {
+  for (uint64_t seed : kPresentationSeeds) {
+    const Vitals v = Session(catalog(), make_case("pneumonia", "severe", seed)).vitals();
+    EXPECT_GE(v.rr_per_min, 28) << "seed " << seed;  // CURB-65: RR >= 30
+    EXPECT_LT(v.spo2_pct, 92) << "seed " << seed;
+    EXPECT_LT(v.paco2_mmhg, 40) << "seed " << seed;  // rapid shallow breathing does not raise PaCO2
+    const Vitals m = Session(catalog(), make_case("pneumonia", "moderate", seed)).vitals();
+    EXPECT_GE(m.rr_per_min, 21) << "seed " << seed;
+    EXPECT_LT(m.rr_per_min, v.rr_per_min) << "seed " << seed;
+  }
+}
+
+TEST(ConditionPresentation, AcuteSevereAsthmaMeetsBtsCriteria) {
+  for (uint64_t seed : kPresentationSeeds) {
+    const Vitals v = Session(catalog(), make_case("acute_asthma", "severe", seed)).vitals();
+    EXPECT_GE(v.hr_bpm, 110) << "seed " << seed;
+    EXPECT_GE(v.rr_per_min, 25) << "seed " << seed;
+    EXPECT_LT(v.spo2_pct, 92) << "seed " << seed;
+    const Vitals m = Session(catalog(), make_case("acute_asthma", "moderate", seed)).vitals();
+    EXPECT_LT(m.hr_bpm, 110) << "seed " << seed;
+    EXPECT_LT(m.hr_bpm, v.hr_bpm) << "seed " << seed;
+  }
+}
+
+TEST(ConditionPresentation, SevereTensionPneumothoraxIsObstructiveShock) {
+  for (uint64_t seed : kPresentationSeeds) {
+    const Case c = make_case("tension_pneumothorax", "severe", seed);
+    const Vitals base = Physiology(c.patient, &catalog().drugs).vitals();
+    const Vitals v = Session(catalog(), c).vitals();
+    EXPECT_GE(v.rr_per_min, 28) << "seed " << seed;
+    EXPECT_LT(v.map_mmhg, 65) << "seed " << seed;
+    EXPECT_GT(v.cvp_mmhg, base.cvp_mmhg + 3) << "seed " << seed;  // distended neck veins
+    EXPECT_GT(v.hr_bpm, 120) << "seed " << seed;
+    EXPECT_LT(v.spo2_pct, 90) << "seed " << seed;
+  }
+}
+
+TEST(ConditionPresentation, RapidShallowBreathingKeepsTidalVolumeAboveDeadSpace) {
+  // The pattern drive raises the rate and lowers the tidal volume; it is bounded, so ventilation
+  // does not collapse: an hour untreated keeps PaCO2 below 45 in severe pneumonia.
+  Session s(catalog(), make_case("pneumonia", "severe", 3));
+  const Vitals p = s.vitals();
+  EXPECT_GT(p.tidal_ml, 2.2 * s.physiology().params().weight_kg);
+  run(&s, {}, 60);
+  EXPECT_LT(s.vitals().paco2_mmhg, 45);
+  EXPECT_GT(s.vitals().tidal_ml, 2.2 * s.physiology().params().weight_kg);
+}
+
+TEST(ConditionPresentation, OpioidOverdoseStillHypoventilates) {
+  for (uint64_t seed : kPresentationSeeds)
+    for (const char* sev : {"moderate", "severe"}) {
+      const Vitals v = Session(catalog(), make_case("opioid_overdose", sev, seed)).vitals();
+      EXPECT_LE(v.rr_per_min, 8) << sev << " seed " << seed;
+      EXPECT_GT(v.paco2_mmhg, 50) << sev << " seed " << seed;
+    }
+}
+
+TEST(ConditionPresentation, NeedleDecompressionRescuesSevereTensionPneumothorax) {
+  for (uint64_t seed : {3, 7}) {
+    Session s(catalog(), make_case("tension_pneumothorax", "severe", seed));
+    run(&s, {{1, "needle decompression"}}, 30);
+    EXPECT_FALSE(s.dead()) << "seed " << seed;
+    EXPECT_GT(s.vitals().map_mmhg, 70) << "seed " << seed;
+    EXPECT_LT(s.vitals().rr_per_min, 28) << "seed " << seed;
+  }
+}
+
 // ---- Acid-base, severity tiers and vasopressor stewardship (review fixes).
 
 // Henderson-Hasselbalch and Winter's formula hold in every sample.

@@ -28,7 +28,7 @@ enum class Mod {
   kBronchospasm,            // 0..1: airway narrowing (dead space up, tidal volume down)
   kBronchodilation,         // 0..1: fraction of bronchospasm relieved
   kRespDepression,          // 0..1: fraction of respiratory drive removed (opioids)
-  kRrDrive,                 // fractional increase of respiratory drive (pain, fever, J receptors)
+  kRrDrive,                 // fractional increase of ventilatory drive (pain, fever, anxiety): lowers PaCO2
   kSedationGcs,             // GCS points removed
   kIntrathoracicMmhg,       // raised intrathoracic pressure impeding venous return (tension pneumothorax)
   kLactateMmolPerLPerH,     // lactate production beyond that from low oxygen delivery
@@ -42,6 +42,8 @@ enum class Mod {
   kGlucoseProduction,       // fractional increase of endogenous glucose production
   kInsulinMuPerL,           // exogenous plasma insulin (mU/L)
   kUnmeasuredAnionsMmolPerLPerH,  // non-lactate strong anions (sepsis: Noritomi 2009), cleared by the kidneys
+  kTachypnoea,  // non-CO2 drive (lung stretch, J receptors): fractional rise of rate with shallower breaths,
+                // alveolar ventilation unchanged, so the PaCO2 set point cannot cancel it
   kCount
 };
 constexpr size_t kNumMods = static_cast<size_t>(Mod::kCount);

@@ -4,48 +4,9 @@
 set -u
 medgen="$1"
 src="$2"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
 
-# expect_error NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN, no $tmp/out.*
-expect_error() {
-  local name="$1" pattern="$2"
-  shift 2
-  rm -f "$tmp"/out.*
-  "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$tmp/stderr")
-  if [ "$rc" -ne 2 ]; then
-    echo "FAIL $name: exit $rc (want 2): $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  elif [ "$lines" -ne 1 ]; then
-    echo "FAIL $name: $lines stderr lines (want 1): $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  elif ! grep -Eq -- "$pattern" "$tmp/stderr"; then
-    echo "FAIL $name: message '$(cat "$tmp/stderr")' lacks /$pattern/"
-    fails=$((fails + 1))
-  elif ls "$tmp"/out.* >/dev/null 2>&1 || ls "$tmp"/out.*.tmp-* >/dev/null 2>&1; then
-    echo "FAIL $name: left an output file: $(ls "$tmp"/out.*)"
-    fails=$((fails + 1))
-  else
-    echo "ok   $name: $(cat "$tmp/stderr")"
-  fi
-}
+. "$(dirname "$0")/lib.sh"
 
-expect_ok() {
-  local name="$1"
-  shift
-  "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-  local rc=$?
-  if [ "$rc" -ne 0 ]; then
-    echo "FAIL $name: exit $rc: $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  else
-    echo "ok   $name"
-  fi
-}
 
 good="$src/data/pbc.csv"
 "$medgen" fit "$good" -o "$tmp/pbc.medgen" -q || { echo "FAIL: cannot fit pbc"; exit 1; }

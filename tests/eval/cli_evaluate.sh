@@ -5,35 +5,8 @@
 set -u
 medgen="$1"
 src="$2"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
 
-# expect_error NAME PATTERN CMD...: exit 2, one stderr line matching PATTERN, no $tmp/out.*
-expect_error() {
-  local name="$1" pattern="$2"
-  shift 2
-  rm -f "$tmp"/out.*
-  "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$tmp/stderr")
-  if [ "$rc" -ne 2 ]; then
-    echo "FAIL $name: exit $rc (want 2): $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  elif [ "$lines" -ne 1 ]; then
-    echo "FAIL $name: $lines stderr lines (want 1): $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  elif ! grep -Eq -- "$pattern" "$tmp/stderr"; then
-    echo "FAIL $name: message '$(cat "$tmp/stderr")' lacks /$pattern/"
-    fails=$((fails + 1))
-  elif ls "$tmp"/out.* >/dev/null 2>&1; then
-    echo "FAIL $name: left an output file: $(ls "$tmp"/out.*)"
-    fails=$((fails + 1))
-  else
-    echo "ok   $name: $(cat "$tmp/stderr")"
-  fi
-}
+. "$(dirname "$0")/../cli/lib.sh"
 
 # expect_rc NAME RC CMD...: exit status RC.
 expect_rc() {

@@ -4,47 +4,12 @@
 # skipped with a note.
 set -u
 medgen="$1"
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-fails=0
 ch2=/usr/share/mricron/templates/ch2.nii.gz
 pyd=/usr/lib/python3/dist-packages/pydicom/data/test_files
 cranium=/usr/share/doc/invesalius-examples/examples/Cranium.inv3
 
-expect_error() {
-  local name="$1" pattern="$2"
-  shift 2
-  "$@" >"$tmp/stdout" 2>"$tmp/stderr"
-  local rc=$?
-  local lines
-  lines=$(wc -l <"$tmp/stderr")
-  if [ "$rc" -ne 2 ]; then
-    echo "FAIL $name: exit $rc (want 2): $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  elif [ "$lines" -ne 1 ]; then
-    echo "FAIL $name: $lines stderr lines (want 1): $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  elif ! grep -Eq -- "$pattern" "$tmp/stderr"; then
-    echo "FAIL $name: message '$(cat "$tmp/stderr")' lacks /$pattern/"
-    fails=$((fails + 1))
-  elif ls -d "$tmp"/out* >/dev/null 2>&1; then
-    echo "FAIL $name: left output: $(ls -d "$tmp"/out*)"
-    fails=$((fails + 1))
-  else
-    echo "ok   $name: $(cat "$tmp/stderr")"
-  fi
-}
+. "$(dirname "$0")/../cli/lib.sh"
 
-expect_ok() {
-  local name="$1"
-  shift
-  if "$@" >"$tmp/stdout" 2>"$tmp/stderr"; then
-    echo "ok   $name"
-  else
-    echo "FAIL $name: exit $?: $(cat "$tmp/stderr")"
-    fails=$((fails + 1))
-  fi
-}
 
 # check NAME PATTERN FILE: FILE matches PATTERN
 check() {

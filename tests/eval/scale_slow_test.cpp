@@ -1,9 +1,7 @@
-// The scale target as a test: every metric on 100,000 rows x 50 columns in under 60 s
-// on one thread (bench/eval/bench_evaluate.cpp measures the same case; 20-31 s on the shared
-// development VM). Labelled slow.
+// Every metric on the scale case, 100,000 rows x 50 columns (bench/eval/bench_evaluate.cpp
+// times the same case: 20-31 s on one thread of the shared development VM). Labelled slow.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <cmath>
 
 #include "medgen/core/rng.h"
@@ -52,7 +50,10 @@ void generate(size_t rows, uint64_t seed, Table* t, Schema* s) {
 
 }  // namespace
 
-TEST(EvaluateScale, HundredThousandRowsFiftyColumnsUnderAMinute) {
+// At the scale (100,000 rows x 50 columns) every metric must come out right for a
+// synthetic table drawn from the true process. Its running time is a benchmark's business
+// (bench/eval/bench_evaluate.cpp, docs/benchmarks.md), not a test's: machines are noisy.
+TEST(EvaluateScale, HundredThousandRowsFiftyColumnsScoreTheTrueProcessAsIdeal) {
   Table real, holdout, synthetic;
   Schema s, s2, s3;
   generate(100000, 1, &real, &s);
@@ -63,10 +64,7 @@ TEST(EvaluateScale, HundredThousandRowsFiftyColumnsUnderAMinute) {
   o.quasi = {"x0", "c35"};
   o.sensitive = {"c37"};
   Context ctx;
-  const auto t0 = std::chrono::steady_clock::now();
   const nlohmann::ordered_json r = evaluate(real, synthetic, &holdout, s, o, ctx);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  EXPECT_LT(seconds, 60.0) << r["timings_seconds"].dump();
   const auto& sm = r["summary"];
   EXPECT_GT(sm["quality"].get<double>(), 0.98);
   EXPECT_NEAR(sm["membership_auc"].get<double>(), 0.5, 0.05);

@@ -12,10 +12,7 @@ target_include_directories(medgen_eval PRIVATE ${MEDGEN_XGBOOST_INCLUDE})
 list(APPEND MEDGEN_CLI_LIBS medgen_eval)
 
 medgen_add_tests(eval medgen_eval medgen_tabular)
-if(MEDGEN_BUILD_TESTS)
-  add_test(NAME eval_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/eval/cli_evaluate.sh $<TARGET_FILE:medgen> ${CMAKE_SOURCE_DIR})
-  set_tests_properties(eval_cli PROPERTIES LABELS fast)
-endif()
+medgen_add_cli_test(eval_cli tests/eval/cli_evaluate.sh)
 
 # The benchmark lives in bench/eval/ (not globbed with bench/*.cpp, which link medgen_tabular
 # only), so that a build that skips this module (MEDGEN_SKIP_MODULES) does not try to link it.

@@ -22,8 +22,4 @@ target_link_libraries(medgen_imaging PUBLIC medgen_core
 list(APPEND MEDGEN_CLI_LIBS medgen_imaging)
 
 medgen_add_tests(imaging medgen_imaging)
-if(MEDGEN_BUILD_TESTS)
-  add_test(NAME imaging_cli
-           COMMAND ${CMAKE_SOURCE_DIR}/tests/imaging/cli_image.sh $<TARGET_FILE:medgen> ${CMAKE_SOURCE_DIR})
-  set_tests_properties(imaging_cli PROPERTIES LABELS fast)
-endif()
+medgen_add_cli_test(imaging_cli tests/imaging/cli_image.sh)

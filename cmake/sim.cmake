@@ -9,10 +9,7 @@ target_link_libraries(medgen_sim PUBLIC medgen_core PRIVATE SUNDIALS::cvode_shar
 list(APPEND MEDGEN_CLI_LIBS medgen_sim)
 
 medgen_add_tests(sim medgen_sim)
-if(MEDGEN_BUILD_TESTS)
-  add_test(NAME sim_cli COMMAND ${CMAKE_SOURCE_DIR}/tests/sim/cli_sim.sh $<TARGET_FILE:medgen> ${CMAKE_SOURCE_DIR})
-  set_tests_properties(sim_cli PROPERTIES LABELS fast)
-endif()
+medgen_add_cli_test(sim_cli tests/sim/cli_sim.sh)
 
 if(MEDGEN_BUILD_BENCH)
   add_executable(bench_sim ${CMAKE_SOURCE_DIR}/bench/sim/bench_sim.cpp)

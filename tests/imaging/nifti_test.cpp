@@ -27,15 +27,6 @@ Volume crop(const Volume& v, size_t x0, size_t y0, size_t z0, size_t nx, size_t 
   return c;
 }
 
-void expect_same_geometry(const Volume& a, const Volume& b, double tol) {
-  EXPECT_EQ(a.dims, b.dims);
-  for (int r = 0; r < 3; ++r) {
-    EXPECT_NEAR(a.spacing[r], b.spacing[r], tol) << "spacing " << r;
-    EXPECT_NEAR(a.origin[r], b.origin[r], tol) << "origin " << r;
-    for (int c = 0; c < 3; ++c) EXPECT_NEAR(a.direction[r][c], b.direction[r][c], tol) << "direction " << r << c;
-  }
-}
-
 }  // namespace
 
 TEST(Nifti, ReadsColin27WithItsGeometry) {

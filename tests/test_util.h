@@ -80,6 +80,18 @@ inline double knn_detection(const Table& real, const Table& synthetic, const Sch
   std::vector<std::vector<double>> points[2];
   const Table* tables[2] = {&real, &synthetic};
   Rng rng(seed);
+  // Standardisation of each numeric column by the real table, computed once.
+  const std::vector<size_t> cols = output_columns(schema);
+  std::vector<double> mean(cols.size(), 0.0), sd(cols.size(), 1.0);
+  for (size_t q = 0; q < cols.size(); ++q) {
+    const Column& rc = real.column(schema.columns[cols[q]].name);
+    if (rc.storage != Storage::kNumber) continue;
+    double sum = 0, sq = 0, n = 0;
+    for (size_t i = 0; i < rc.size(); ++i)
+      if (rc.valid[i]) sum += rc.values[i], sq += rc.values[i] * rc.values[i], ++n;
+    mean[q] = n > 0 ? sum / n : 0;
+    sd[q] = n > 1 ? std::sqrt(std::max(1e-12, sq / n - mean[q] * mean[q])) : 1;
+  }
   for (int side = 0; side < 2; ++side) {
     const Table& t = *tables[side];
     std::vector<size_t> order(t.num_rows());
@@ -88,16 +100,11 @@ inline double knn_detection(const Table& real, const Table& synthetic, const Sch
     order.resize(std::min(rows, order.size()));
     for (size_t r : order) {
       std::vector<double> p;
-      for (size_t oc : output_columns(schema)) {
-        const ColumnSchema& cs = schema.columns[oc];
-        const Column& rc = real.column(cs.name);
+      for (size_t q = 0; q < cols.size(); ++q) {
+        const ColumnSchema& cs = schema.columns[cols[q]];
         const Column& c = t.column(cs.name);
         if (c.storage == Storage::kNumber) {
-          double sum = 0, sq = 0, n = 0;
-          for (size_t i = 0; i < rc.size(); ++i)
-            if (rc.valid[i]) sum += rc.values[i], sq += rc.values[i] * rc.values[i], ++n;
-          const double mean = n > 0 ? sum / n : 0, sd = n > 1 ? std::sqrt(std::max(1e-12, sq / n - mean * mean)) : 1;
-          p.push_back(c.valid[r] ? (c.values[r] - mean) / sd : 0.0);
+          p.push_back(c.valid[r] ? (c.values[r] - mean[q]) / sd[q] : 0.0);
           p.push_back(c.valid[r] ? 0.0 : 1.0);
         } else {
           for (size_t v = 0; v <= cs.values.size(); ++v)  // the last slot: missing

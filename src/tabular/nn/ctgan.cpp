@@ -223,11 +223,8 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   const auto start_t = torch::tensor(group_start, torch::kLong).to(dev).view({n_disc, max_w});
   const auto count_t = torch::tensor(group_count, torch::kLong).to(dev).view({n_disc, max_w});
   const auto logw_t = torch::tensor(log_weight, torch::kFloat32).to(dev).view({n_disc, max_w});
-  std::vector<int64_t> offsets, widths;
-  for (const auto& d : discrete_) {
-    offsets.push_back(d.cond_offset);
-    widths.push_back(d.width);
-  }
+  std::vector<int64_t> offsets;
+  for (const auto& d : discrete_) offsets.push_back(d.cond_offset);
   const auto cond_offset_t = torch::tensor(offsets.empty() ? std::vector<int64_t>{0} : offsets, torch::kLong).to(dev);
 
   build();

@@ -23,3 +23,19 @@ list(APPEND MEDGEN_CLI_LIBS medgen_imaging)
 
 medgen_add_tests(imaging medgen_imaging)
 medgen_add_cli_test(imaging_cli tests/imaging/cli_image.sh)
+
+# imaging/nn: the image models (VAE, GAN, enhancement CNN, feature network), a LibTorch shared
+# library loaded on first use by src/imaging/models.cpp, like the tabular one.
+file(GLOB _imaging_nn_src CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/imaging/nn/*.cpp)
+add_library(medgen_imaging_nn SHARED ${_imaging_nn_src})
+target_link_libraries(medgen_imaging_nn PRIVATE medgen_imaging medgen_nn "${TORCH_LIBRARIES}")
+target_compile_options(medgen_imaging_nn PRIVATE -Wall -Wextra)
+target_precompile_headers(medgen_imaging_nn REUSE_FROM medgen_nn)
+list(APPEND MEDGEN_PLUGINS medgen_imaging_nn)
+
+if(MEDGEN_BUILD_BENCH)
+  add_executable(bench_imaging ${CMAKE_SOURCE_DIR}/bench/imaging/bench_imaging.cpp)
+  target_link_libraries(bench_imaging PRIVATE medgen_imaging)
+  add_dependencies(bench_imaging medgen_imaging_nn)
+endif()
+medgen_add_cli_test(imaging_models_cli tests/imaging/cli_image_models.sh)

@@ -92,6 +92,13 @@ void write_preview(const Volume& v, const std::string& path, Axis axis, long ind
   const Window w = choose_window(v, window);
   Slice s = extract_slice(v, axis, k);
   apply_window(s.pixels, w);
+  orient_for_display(v, axis, s.pixels.data(), s.width, s.height);
+  std::vector<uint16_t> px(s.pixels.size());
+  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint16_t>(std::lround(s.pixels[i] * 255.0f));
+  write_png_gray(path, s.width, s.height, px, 8);
+}
+
+void orient_for_display(const Volume& v, Axis axis, float* px, size_t width, size_t height) {
   // Radiological display: the patient's right on the left of the picture (columns towards L),
   // anterior at the top of axial slices (rows towards P), as DICOM's LPS pixel order already is.
   // A volume stored another way (NIfTI's RAS: i towards R, j towards A) is flipped for display
@@ -100,15 +107,9 @@ void write_preview(const Volume& v, const std::string& path, Axis axis, long ind
   const bool flip_x = axis == Axis::Sagittal ? j_to_anterior : i_to_right;
   const bool flip_y = axis == Axis::Axial && j_to_anterior;
   if (flip_x)
-    for (size_t r = 0; r < s.height; ++r)
-      std::reverse(s.pixels.begin() + r * s.width, s.pixels.begin() + (r + 1) * s.width);
+    for (size_t r = 0; r < height; ++r) std::reverse(px + r * width, px + (r + 1) * width);
   if (flip_y)
-    for (size_t r = 0; r < s.height / 2; ++r)
-      std::swap_ranges(s.pixels.begin() + r * s.width, s.pixels.begin() + (r + 1) * s.width,
-                       s.pixels.begin() + (s.height - 1 - r) * s.width);
-  std::vector<uint16_t> px(s.pixels.size());
-  for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint16_t>(std::lround(s.pixels[i] * 255.0f));
-  write_png_gray(path, s.width, s.height, px, 8);
+    for (size_t r = 0; r < height / 2; ++r) std::swap_ranges(px + r * width, px + (r + 1) * width, px + (height - 1 - r) * width);
 }
 
 }  // namespace medgen::imaging

@@ -139,4 +139,23 @@ void write_png_gray(const std::string& path, size_t width, size_t height, const 
   write_file_atomic(path, out);
 }
 
+void write_png_rgb(const std::string& path, size_t width, size_t height, const std::vector<uint8_t>& rgb) {
+  MEDGEN_ASSERT(rgb.size() == width * height * 3);
+  png_image img;
+  std::memset(&img, 0, sizeof img);
+  img.version = PNG_IMAGE_VERSION;
+  img.width = static_cast<png_uint_32>(width);
+  img.height = static_cast<png_uint_32>(height);
+  img.format = PNG_FORMAT_RGB;
+  png_alloc_size_t size = 0;
+  if (!png_image_write_to_memory(&img, nullptr, &size, 0, rgb.data(), 0, nullptr))
+    throw IoError(located(path, 0, 0, std::string("cannot encode PNG: ") + img.message));
+  std::string out(size, '\0');
+  if (!png_image_write_to_memory(&img, out.data(), &size, 0, rgb.data(), 0, nullptr))
+    throw IoError(located(path, 0, 0, std::string("cannot encode PNG: ") + img.message));
+  out.resize(size);
+  png_image_free(&img);
+  write_file_atomic(path, out);
+}
+
 }  // namespace medgen::imaging

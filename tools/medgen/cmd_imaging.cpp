@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
@@ -14,6 +15,9 @@
 using namespace medgen;
 using namespace medgen::imaging;
 
+// tools/medgen/cmd_imaging_models.cpp
+std::function<int()> add_image_model_commands(CLI::App* image);
+
 namespace {
 
 struct ImageArgs {
@@ -21,6 +25,7 @@ struct ImageArgs {
   long slice = -1;
   bool json = false, anonymize = false;
   CLI::App *info = nullptr, *convert = nullptr, *preview = nullptr;
+  std::function<int()> models;
 };
 
 nlohmann::ordered_json describe(const Volume& v) {
@@ -52,6 +57,7 @@ std::string fmt3(const std::array<double, 3>& a) {
 }
 
 int run_image(ImageArgs& a) {
+  if (const int rc = a.models(); rc >= 0) return rc;
   if (a.info->parsed()) {
     const Volume v = read_image(a.input);
     const auto j = describe(v);
@@ -95,7 +101,9 @@ int run_image(ImageArgs& a) {
 
 medgen::cli::Command add_image_command(CLI::App& app) {
   static ImageArgs a;
-  auto* cmd = app.add_subcommand("image", "medical images: DICOM, NIfTI, PNG (info, convert, preview)");
+  auto* cmd = app.add_subcommand("image",
+                                 "medical images: DICOM, NIfTI, PNG (info, convert, preview) and image models "
+                                 "(train, sample, evaluate, enhance, anomaly, degrade)");
   cmd->require_subcommand(1);
   a.info = cmd->add_subcommand("info", "dimensions, spacing, orientation, modality, intensity range, identifiers");
   a.info->add_option("input", a.input, "DICOM file or series folder, .nii/.nii.gz, .png or .inv3")->required();
@@ -119,6 +127,7 @@ medgen::cli::Command add_image_command(CLI::App& app) {
                    "brain (40/80 HU), bone (400/1800), soft (40/400), lung (-600/1500) or auto "
                    "(soft for CT, 0.5-99.5 percentiles otherwise)")
       ->capture_default_str();
+  a.models = add_image_model_commands(cmd);
   return {cmd, [] { return run_image(a); }};
 }
 

@@ -59,4 +59,8 @@ size_t axis_length(const Volume& v, Axis axis);
 // axes are near the patient's axes.
 void write_preview(const Volume& v, const std::string& path, Axis axis, long index, const std::string& window);
 
+// Flips one extracted slice (width x height, as extract_slice returns it) in place into that
+// radiological display orientation; previews and anomaly overlays use it.
+void orient_for_display(const Volume& v, Axis axis, float* px, size_t width, size_t height);
+
 }  // namespace medgen::imaging

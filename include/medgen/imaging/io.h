@@ -65,5 +65,7 @@ Volume anonymized(const Volume& v);
 // PNG of 8-bit (bits 8) or 16-bit (bits 16) grey pixels, row-major, width fastest.
 void write_png_gray(const std::string& path, size_t width, size_t height, const std::vector<uint16_t>& pixels,
                     int bits);
+// 8-bit RGB PNG, 3 bytes per pixel, row-major.
+void write_png_rgb(const std::string& path, size_t width, size_t height, const std::vector<uint8_t>& rgb);
 
 }  // namespace medgen::imaging

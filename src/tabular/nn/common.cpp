@@ -41,17 +41,6 @@ torch::nn::Sequential mlp(int64_t in, const std::vector<int>& widths) {
   return seq;
 }
 
-std::string archive_bytes(torch::serialize::OutputArchive& ar) {
-  std::ostringstream os;
-  ar.save_to(os);
-  return os.str();
-}
-
-void load_archive(torch::serialize::InputArchive& ar, const std::string& bytes, const torch::Device& device) {
-  std::istringstream is(bytes);
-  ar.load_from(is, device);
-}
-
 torch::Tensor cpu_rng_state() { return torch::globalContext().defaultGenerator(torch::kCPU).get_state(); }
 
 void set_cpu_rng_state(const torch::Tensor& state) {

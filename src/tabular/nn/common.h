@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "medgen/core/schema.h"
+#include "medgen/nn/archive.h"
 #include "medgen/core/table.h"
 #include "medgen/tabular/synthesizer.h"
 #include "medgen/tabular/transformer.h"
@@ -36,9 +37,9 @@ torch::Device resolve_device(const std::string& device);
 // Linear + ReLU layers of the given widths.
 torch::nn::Sequential mlp(int64_t in, const std::vector<int>& widths);
 
-// A whole archive as bytes, and back.
-std::string archive_bytes(torch::serialize::OutputArchive& ar);
-void load_archive(torch::serialize::InputArchive& ar, const std::string& bytes, const torch::Device& device);
+// A whole archive as bytes, and back (medgen_nn).
+using medgen::nn::archive_bytes;
+using medgen::nn::load_archive;
 
 // The CPU generator's state (saved in checkpoints so a resumed run continues the same stream).
 torch::Tensor cpu_rng_state();

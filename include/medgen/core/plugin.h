@@ -1,0 +1,15 @@
+// Loading the LibTorch parts of medgen (shared libraries next to the executable) on first use,
+// so that commands which need no neural network never pay LibTorch's start-up cost.
+#pragma once
+
+#include <string>
+
+namespace medgen {
+
+// dlopen()s `library` (searched in $MEDGEN_PLUGIN_DIR, the executable's folder, then the build
+// folder) and returns the address of `symbol`. Before the first load, picks OpenBLAS's best
+// kernels for this CPU unless OPENBLAS_CORETYPE is set (see docs/benchmarks.md). Throws
+// InvalidInput naming `purpose` when the library cannot be loaded.
+void* load_plugin_symbol(const std::string& library, const std::string& symbol, const std::string& purpose);
+
+}  // namespace medgen

@@ -1,0 +1,65 @@
+// Image quality and detection metrics, classical filters, noise models and synthetic lesions:
+// the measuring stick and the baselines of the image models. Torch-free; all deterministic
+// from an Rng. Definitions and references: docs/imaging.md.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "medgen/core/rng.h"
+#include "medgen/imaging/slices.h"
+
+namespace medgen::imaging {
+
+// Peak signal-to-noise ratio in dB for images with the given data range (1 for model units):
+// 10 log10(range^2 / MSE). Identical images give +infinity.
+double psnr(const float* a, const float* b, size_t n, double data_range = 1.0);
+// Structural similarity (Wang et al. 2004): 11x11 Gaussian window, sigma 1.5, K1 = 0.01,
+// K2 = 0.03, averaged over the positions where the window fits. Images smaller than 11x11:
+// InvalidInput.
+double ssim(const float* a, const float* b, size_t h, size_t w, double data_range = 1.0);
+
+// Fréchet distance between two Gaussians fitted to feature rows (n1 x d and n2 x d, row-major):
+// |mu1 - mu2|^2 + tr(S1 + S2 - 2 (S1 S2)^(1/2)), covariances with n - 1. InvalidInput when a
+// set has fewer than 2 rows.
+double frechet_distance(const std::vector<double>& a, size_t n1, const std::vector<double>& b, size_t n2, size_t d);
+
+// Area under the ROC curve (ties count one half) and average precision (area under the
+// precision-recall curve as sum over positives of precision at their rank, ties grouped).
+// NaN when a class is absent. O(n log n); fine for millions of pixels.
+double roc_auc(const std::vector<float>& score, const std::vector<uint8_t>& label);
+double average_precision(const std::vector<float>& score, const std::vector<uint8_t>& label);
+
+// Classical filters on one h x w image (borders reflected):
+std::vector<float> gaussian_filter(const float* img, size_t h, size_t w, double sigma);
+std::vector<float> median_filter(const float* img, size_t h, size_t w, int radius);  // (2r+1)^2 window
+// Non-local means (Buades, Coll & Morel 2005): patch (2p+1)^2, search window (2s+1)^2,
+// weights exp(-max(d2 - 2 sigma^2, 0) / h^2) with d2 the mean squared patch difference.
+std::vector<float> nlm_filter(const float* img, size_t h, size_t w, double sigma, double hparam, int patch_radius = 2,
+                              int search_radius = 7);
+
+// Noise models on model-unit images (in place):
+//  gaussian: x + N(0, sigma^2);
+//  rician: |(x + N(0, sigma^2)) + i N(0, sigma^2)|, the magnitude-MRI noise;
+//  poisson: Poisson(peak * x) / peak (image-domain quantum noise; peak = counts at x = 1; a
+//  lower peak is a lower dose), approximated by a Gaussian of the same variance above 30 counts.
+enum class NoiseKind { Gaussian, Rician, Poisson };
+NoiseKind noise_kind_from_name(const std::string& s);  // gaussian|rician|poisson, else InvalidInput
+std::string noise_kind_name(NoiseKind k);
+void add_noise(float* img, size_t n, NoiseKind kind, double level, Rng& rng);  // level: sigma or peak
+
+// Synthetic lesions for evaluating anomaly maps: `count` lesions per chosen slice, each a
+// blob (an ellipse with random axes and rotation whose radius is modulated by low-frequency
+// harmonics, so shapes vary) with a soft edge, centred on foreground (> 0.1) pixels, that
+// adds `contrast` (sign random, magnitude uniform in [min_contrast, max_contrast]) times a
+// texture near 1, clipped to [0, 1]. Radii are uniform in [min_radius, max_radius] pixels.
+// The mask marks pixels where the blob's weight is at least 0.5.
+struct LesionOptions {
+  size_t min_lesions = 1, max_lesions = 3;
+  double min_radius = 3, max_radius = 12;
+  double min_contrast = 0.2, max_contrast = 0.5;
+};
+void insert_lesions(float* img, uint8_t* mask, size_t h, size_t w, const LesionOptions& opt, Rng& rng);
+
+}  // namespace medgen::imaging

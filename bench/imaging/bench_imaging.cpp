@@ -92,18 +92,19 @@ int main(int argc, char** argv) {
         r.emit(kind + sz, j);
       }
     }
-    // Anomaly maps on the brain-extracted Colin27 (ch2bet): lesions of radius 2 to 6.4 px at
-    // 64 px (7 to 22 mm), four lesion draws per held-out slice.
+    // Anomaly maps on the brain-extracted Colin27 (ch2bet): lesions of radius size/32 to size/10
+    // px (7 to 22 mm), four lesion draws per held-out slice; the vae at 64 px, the dae at 128.
     for (const char* kind : {"vae", "dae"}) {
       if (!want(std::string("anomaly-") + kind)) continue;
       const SliceData bet = data(kCh2bet, "auto");
       nlohmann::json j;
       ImageTrainOptions o;
       o.kind = image_model_kind_from_name(kind);
-      o.patch = 64;
-      auto m = r.train(o, bet, 64, &j);
+      const size_t S = o.kind == ImageModelKind::Dae ? 128 : 64;  // the CLI's defaults
+      o.patch = S / 2;
+      auto m = r.train(o, bet, S, &j);
       LesionOptions les;
-      les.min_radius = 2, les.max_radius = 6.4;
+      les.min_radius = S / 32.0, les.max_radius = S / 10.0;
       j["anomaly"] = evaluate_anomaly(*m, bet, les, 4, 11);
       r.emit(std::string("anomaly-") + kind, j);
     }

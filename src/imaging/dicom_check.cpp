@@ -6,6 +6,7 @@
 // element that runs past the end of the file. It checks structure only; GDCM still decodes.
 #include "medgen/imaging/dicom_check.h"
 
+#include <cstdint>
 #include <cstring>
 #include <fstream>
 #include <sstream>

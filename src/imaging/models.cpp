@@ -43,7 +43,7 @@ void ImageTrainOptions::validate() const {
   if (channels < 4 || channels > 512) bad("--channels: expected 4..512, got " + std::to_string(channels));
   if (loss != "minimax" && loss != "wgan-gp") bad("--loss: expected minimax or wgan-gp, got '" + loss + "'");
   if (depth < 3 || depth > 64) bad("--depth: expected 3..64, got " + std::to_string(depth));
-  if (width != 0 && (width < 4 || width > 512)) bad("--width: expected 4..512, got " + std::to_string(width));
+  if (width < 4 || width > 512) bad("--width: expected 4..512, got " + std::to_string(width));
   if (patch < 16 || patch > 1024) bad("--patch: expected 16..1024, got " + std::to_string(patch));
   if (scale != 2 && scale != 4) bad("--scale: expected 2 or 4, got " + std::to_string(scale));
   if (patch % scale != 0) bad("--patch must be a multiple of --scale");
@@ -97,9 +97,9 @@ ImageTrainOptions ImageTrainOptions::resolved() const {
   size_t steps0 = 1000, batch0 = 32;
   double lr0 = 1e-3;
   switch (kind) {
-    case ImageModelKind::Vae: steps0 = 3000, batch0 = 32, lr0 = 1e-3; break;
+    case ImageModelKind::Vae: steps0 = 2000, batch0 = 32, lr0 = 1e-3; break;
     case ImageModelKind::Gan:
-      steps0 = 3000, batch0 = 32, lr0 = loss == "wgan-gp" ? 1e-4 : 2e-4;
+      steps0 = 2000, batch0 = 32, lr0 = loss == "wgan-gp" ? 1e-4 : 2e-4;
       break;
     case ImageModelKind::Denoise:
     case ImageModelKind::SuperRes: steps0 = 1500, batch0 = 16, lr0 = 1e-3; break;
@@ -109,7 +109,6 @@ ImageTrainOptions ImageTrainOptions::resolved() const {
   if (o.steps == 0) o.steps = steps0;
   if (o.batch == 0) o.batch = batch0;
   if (o.lr == 0) o.lr = lr0;
-  if (o.width == 0) o.width = kind == ImageModelKind::Dae ? 32 : 48;
   return o;
 }
 

@@ -27,7 +27,7 @@ struct ModelArgs {
   uint64_t seed = 0;
   int threads = 1;
   bool quiet = false, json = false;
-  size_t size = 64, block = 16, test_every = 4, gap = 2, n = 16, repeats = 2;
+  size_t size = 0, block = 16, test_every = 4, gap = 2, n = 16, repeats = 2;
   double min_foreground = 0.15;
   std::string noise = "gaussian";
   double noise_level = 0;
@@ -124,8 +124,10 @@ int run_train(ModelArgs& a) {
   a.opt.validate();
   if (a.output.empty()) throw InvalidInput("--output: the model file to write is required");
   const bool enh = a.opt.kind == ImageModelKind::Denoise || a.opt.kind == ImageModelKind::SuperRes;
-  if (a.opt.kind == ImageModelKind::Dae) a.opt.patch = a.size;
-  if (a.size != 64 && a.size != 128 && a.size != 32 && a.size != 256)
+  if (a.size == 0) a.size = a.opt.kind == ImageModelKind::Dae ? 128 : 64;
+  // The dae trains on crops of half the model's slices (fully convolutional; 4x cheaper steps).
+  if (a.opt.kind == ImageModelKind::Dae && a.train->count("--patch") == 0) a.opt.patch = a.size / 2;
+  if (a.size != 64 && a.size != 128 && a.size != 32 && a.size != 256 && a.size != 0)
     throw InvalidInput("--size: expected 32, 64, 128 or 256, got " + std::to_string(a.size));
   const Context ctx = make_context(a);
   // Enhancement sees the whole intensity range by default (nothing clipped), the generative
@@ -331,16 +333,16 @@ std::function<int()> add_image_model_commands(CLI::App* image) {
   a.train->add_option("--model", kind, "vae, gan, dae (anomaly maps), denoise or sr")->capture_default_str();
   a.train->add_option("--data", a.data, "volume(s) to learn from (DICOM, NIfTI, .inv3, PNG)")->required();
   a.train->add_option("--output", a.output, "model file to write")->required();
-  a.train->add_option("--size", a.size, "vae/gan/dae: slice side (64 or 128)")->capture_default_str();
+  a.train->add_option("--size", a.size, "vae/gan/dae: slice side, 64 or 128 (default 64; dae 128)");
   a.train->add_option("--steps", a.opt.steps, "optimiser steps (0: the model's default)");
   a.train->add_option("--batch", a.opt.batch, "batch size (0: default)");
   a.train->add_option("--lr", a.opt.lr, "learning rate (0: default)");
   a.train->add_option("--latent", a.opt.latent, "vae/gan latent dimension")->capture_default_str();
   a.train->add_option("--channels", a.opt.channels, "vae/gan first-layer channels")->capture_default_str();
   a.train->add_option("--loss", a.opt.loss, "gan: minimax or wgan-gp")->capture_default_str();
-  a.train->add_option("--depth", a.opt.depth, "denoise/sr: convolutions")->capture_default_str();
-  a.train->add_option("--width", a.opt.width, "denoise/sr/dae: channels (default 48; dae 32)");
-  a.train->add_option("--patch", a.opt.patch, "denoise/sr: training crop side")->capture_default_str();
+  a.train->add_option("--depth", a.opt.depth, "denoise/sr/dae: convolutions")->capture_default_str();
+  a.train->add_option("--width", a.opt.width, "denoise/sr/dae: channels")->capture_default_str();
+  a.train->add_option("--patch", a.opt.patch, "denoise/sr: training crop side (dae: default size/2)")->capture_default_str();
   a.train->add_option("--noise", a.noise, "denoise: gaussian, rician (MRI) or poisson (low-dose CT)")
       ->capture_default_str();
   a.train->add_option("--noise-level", a.noise_level, "denoise: sigma in window units (default 0.05) or Poisson peak (2000)");

@@ -35,8 +35,8 @@ struct ImageTrainOptions {
   std::string loss = "minimax";  // GAN: minimax (non-saturating) or wgan-gp
   bool flip = true;      // VAE/GAN/features: random left-right flips as augmentation
   // Denoising and super-resolution (a residual CNN of `depth` 3x3 convolutions, `width` wide)
-  size_t depth = 10, width = 0;  // width 0: 48 (denoise, sr) or 32 (dae)
-  size_t patch = 48;     // side of the training crops (native pixels)
+  size_t depth = 10, width = 32;
+  size_t patch = 48;     // side of the training crops (native pixels; dae: of the model-size slices)
   NoiseKind noise = NoiseKind::Gaussian;
   double noise_level = 0.05;  // sigma (Gaussian, Rician) or peak counts (Poisson)
   // Dae: sigma of the coarse noise (drawn at 1/8 of the side, bilinearly enlarged)

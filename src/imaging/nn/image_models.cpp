@@ -334,10 +334,22 @@ class GanModel : public TorchImageModel {
 // times --noise-level (so one model covers a range of doses); super-resolution pairs are
 // (bicubic(area_down(x)), x), computed once with the same functions as the bicubic baseline.
 
+// The typical size of the enhancement's corrections (ResidualCnn's out_scale): the noise's
+// standard deviation (Poisson: at a signal of 0.25, soft tissue in CT's full window), the
+// coarse noise's for the dae, 0.1 for super-resolution (edges lost to blurring).
+double correction_scale(const ImageTrainOptions& o) {
+  switch (o.kind) {
+    case ImageModelKind::Dae: return o.coarse_noise;
+    case ImageModelKind::SuperRes: return 0.1;
+    default: return o.noise == NoiseKind::Poisson ? std::sqrt(0.25 / o.noise_level) : o.noise_level;
+  }
+}
+
 class EnhanceModel : public TorchImageModel {
  public:
   EnhanceModel(const ImageTrainOptions& opt, size_t size, const Context& ctx)
-      : TorchImageModel(opt, size, ctx), net_(opt.depth, opt.width, opt.kind == ImageModelKind::Dae) {
+      : TorchImageModel(opt, size, ctx),
+        net_(opt.depth, opt.width, opt.kind == ImageModelKind::Dae, correction_scale(opt)) {
     net_->to(dev_);
   }
   void train(const SliceStack& data, const std::vector<int>&) override {

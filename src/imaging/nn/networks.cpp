@@ -97,10 +97,17 @@ CriticImpl::CriticImpl(int64_t size, int64_t channels, bool batchnorm) {
 
 torch::Tensor CriticImpl::forward(const torch::Tensor& x) { return out->forward(net->forward(x).flatten(1)); }
 
-ResidualCnnImpl::ResidualCnnImpl(int64_t depth, int64_t width, bool dilated) {
+ResidualCnnImpl::ResidualCnnImpl(int64_t depth, int64_t width, bool dilated, double scale) : out_scale(scale) {
   tnn::Sequential s;
+  // He initialisation (fan-in, ReLU gain), as in DnCNN: LibTorch's default (a = sqrt(5))
+  // shrinks the activations' variance ~6x per layer, so a 10-layer stack starts with a vanished
+  // signal and never leaves the identity on faint noise.
   auto conv = [](int64_t in, int64_t out, int64_t d = 1) {
-    return tnn::Conv2d(tnn::Conv2dOptions(in, out, 3).padding(d).dilation(d));
+    auto c = tnn::Conv2d(tnn::Conv2dOptions(in, out, 3).padding(d).dilation(d));
+    torch::NoGradGuard no_grad;
+    torch::nn::init::kaiming_normal_(c->weight, 0.0, torch::kFanIn, torch::kReLU);
+    c->bias.zero_();
+    return c;
   };
   s->push_back(conv(1, width));
   s->push_back(tnn::ReLU());
@@ -117,7 +124,7 @@ ResidualCnnImpl::ResidualCnnImpl(int64_t depth, int64_t width, bool dilated) {
   net = register_module("net", s);
 }
 
-torch::Tensor ResidualCnnImpl::forward(const torch::Tensor& x) { return x + net->forward(x); }
+torch::Tensor ResidualCnnImpl::forward(const torch::Tensor& x) { return x + out_scale * net->forward(x); }
 
 FeatureNetImpl::FeatureNetImpl(int64_t classes) {
   tnn::Sequential s;

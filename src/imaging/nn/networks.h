@@ -50,9 +50,13 @@ TORCH_MODULE(Critic);
 struct ResidualCnnImpl : torch::nn::Module {
   // dilated: the inner convolutions' dilations cycle 1, 2, 4, 8, 4, 2 (receptive field ~4x
   // wider at the same cost), for the dae, which must see past a lesion to heal it.
-  ResidualCnnImpl(int64_t depth, int64_t width, bool dilated = false);
+  // out_scale: the size of the corrections, about the noise's standard deviation; f predicts
+  // them in units of it, so that a faint noise (low-dose CT: ~0.01 of the window) is as easy to
+  // learn as a strong one (without it, training on faint noise stalled at the identity).
+  ResidualCnnImpl(int64_t depth, int64_t width, bool dilated = false, double out_scale = 1.0);
   torch::Tensor forward(const torch::Tensor& x);
   torch::nn::Sequential net{nullptr};
+  double out_scale = 1.0;
 };
 TORCH_MODULE(ResidualCnn);
 

@@ -13,6 +13,7 @@ namespace medgen::imaging::test {
 
 inline const std::string kPydicom = "/usr/lib/python3/dist-packages/pydicom/data/test_files/";
 inline const std::string kCh2 = "/usr/share/mricron/templates/ch2.nii.gz";
+inline const std::string kCh2bet = "/usr/share/mricron/templates/ch2bet.nii.gz";  // brain-extracted
 inline const std::string kCranium = "/usr/share/doc/invesalius-examples/examples/Cranium.inv3";
 
 inline bool exists(const std::string& p) { return std::filesystem::exists(p); }

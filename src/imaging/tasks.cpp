@@ -62,8 +62,7 @@ double rmse(const float* a, const float* b, size_t n) {
   return std::sqrt(s / double(n));
 }
 
-// For each slice of `q`, the RMSE to its nearest slice in `ref` (skipping index `skip_same`
-// when q and ref are the same stack).
+// For each slice of `q`, the RMSE to its nearest slice in `ref`.
 std::vector<double> nearest_rmse(const SliceStack& q, const SliceStack& ref) {
   std::vector<double> out(q.n, INFINITY);
   for (size_t i = 0; i < q.n; ++i)
@@ -82,8 +81,6 @@ double quantile(std::vector<double> v, double q) {
 nlohmann::json stats(const std::vector<double>& v) {
   return {{"mean", mean_of(v)}, {"median", quantile(v, 0.5)}, {"min", quantile(v, 0.0)}, {"p05", quantile(v, 0.05)}};
 }
-
-std::vector<double> feature_rows(const ImageModel& f, const SliceStack& s) { return f.features(s); }
 
 }  // namespace
 
@@ -221,7 +218,7 @@ nlohmann::json evaluate_generative(const ImageModel& m, const SliceData& data, s
   auto feat = train_image_model(fo, train, position_labels(data, true, fo.classes), ctx);
   const size_t d = feat->feature_dim();
   const SliceStack gen = m.sample(std::max<size_t>(samples, 2), ctx.seed + 1);
-  const auto f_train = feature_rows(*feat, train), f_test = feature_rows(*feat, test), f_gen = feature_rows(*feat, gen);
+  const auto f_train = feat->features(train), f_test = feat->features(test), f_gen = feat->features(gen);
   out["frechet"] = {
       {"features", "medgen's own CNN (" + std::to_string(d) +
                        " features) trained on this run's training slices to predict slice position; not the ImageNet FID"},
@@ -387,7 +384,7 @@ Volume enhance_volume(const ImageModel& m, const Volume& v, Axis axis) {
   const size_t s = m.kind() == ImageModelKind::SuperRes ? opt.scale : 1;
   if (s > 1 && axis != Axis::Axial) throw InvalidInput("super-resolution works on axial slices (in-plane)");
   std::string wname = "full";
-  const nlohmann::json info = const_cast<ImageModel&>(m).info();
+  const nlohmann::json info = m.header().at("info");
   if (info.contains("data")) wname = info["data"].value("window", wname);
   const Window w = model_window(v, wname);
   const double lo = w.lo(), width = w.width;

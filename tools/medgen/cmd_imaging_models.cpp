@@ -64,7 +64,7 @@ DataSpec data_spec(const ModelArgs& a, const std::string& window) {
 
 // The window a model was trained with, unless --window overrides it.
 DataSpec spec_of_model(const ModelArgs& a, const ImageModel& m) {
-  nlohmann::json info = const_cast<ImageModel&>(m).info();
+  const nlohmann::json info = m.header().at("info");
   DataSpec d = info.contains("data") ? DataSpec::from_json(info["data"]) : DataSpec{};
   d.paths = a.data;
   if (!a.window.empty()) d.window = a.window;
@@ -191,8 +191,6 @@ int run_enhance(ModelArgs& a) {
     nlohmann::json info = m->info();
     const Window w = model_window(ref, info.contains("data") ? info["data"].value("window", "full") : "full");
     const Axis ax = axis_from_name(a.axis);
-    std::vector<size_t> all(axis_length(ref, ax));
-    std::iota(all.begin(), all.end(), 0);
     const auto keep = foreground_slices(ref, ax, w, 0.15);
     auto stack = [&](const Volume& vol) { return slices_from_volume(vol, ax, w, keep, 0); };
     const SliceStack r = stack(ref), o = stack(out);

@@ -57,6 +57,16 @@ torch::Tensor normal_from_seed(size_t n, size_t d, uint64_t seed, const torch::D
   return torch::from_blob(z.data(), {static_cast<int64_t>(n), static_cast<int64_t>(d)}, torch::kFloat32).to(dev, false, true);
 }
 
+// n size x size images decoded from N(0, I) latents drawn from `seed`, 64 at a time.
+template <typename Decode>
+SliceStack decode_prior(size_t n, size_t latent, uint64_t seed, size_t size, const torch::Device& dev, Decode decode) {
+  SliceStack out = SliceStack::zeros(n, size, size);
+  torch::NoGradGuard no_grad;
+  const auto z = normal_from_seed(n, latent, seed, dev);
+  for (size_t b = 0; b < n; b += 64) copy_out(decode(z.narrow(0, b, std::min<size_t>(64, n - b))), &out, b);
+  return out;
+}
+
 // A random left-right flip of each image in the batch.
 torch::Tensor random_flip(const torch::Tensor& x) {
   const auto mask = (torch::rand({x.size(0), 1, 1, 1}, x.options()) < 0.5);
@@ -227,11 +237,7 @@ class VaeModel : public TorchImageModel {
     return map_chunks(x, size_, size_, 64, dev_, [&](const torch::Tensor& b) { return net_->decode(net_->encode(b).first); });
   }
   SliceStack sample(size_t n, uint64_t seed) const override {
-    SliceStack out = SliceStack::zeros(n, size_, size_);
-    torch::NoGradGuard no_grad;
-    const auto z = normal_from_seed(n, opt_.latent, seed, dev_);
-    for (size_t b = 0; b < n; b += 64) copy_out(net_->decode(z.narrow(0, b, std::min<size_t>(64, n - b))), &out, b);
-    return out;
+    return decode_prior(n, opt_.latent, seed, size_, dev_, [&](const torch::Tensor& z) { return net_->decode(z); });
   }
 
  protected:
@@ -312,11 +318,7 @@ class GanModel : public TorchImageModel {
     set_eval();
   }
   SliceStack sample(size_t n, uint64_t seed) const override {
-    SliceStack out = SliceStack::zeros(n, size_, size_);
-    torch::NoGradGuard no_grad;
-    const auto z = normal_from_seed(n, opt_.latent, seed, dev_);
-    for (size_t b = 0; b < n; b += 64) copy_out(g_->forward(z.narrow(0, b, std::min<size_t>(64, n - b))), &out, b);
-    return out;
+    return decode_prior(n, opt_.latent, seed, size_, dev_, [&](const torch::Tensor& z) { return g_->forward(z); });
   }
 
  protected:

@@ -4,12 +4,12 @@
 #include <cmath>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <numeric>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "medgen/core/csv.h"
 #include "medgen/core/error.h"
 #include "medgen/core/progress.h"
 #include "medgen/imaging/io.h"
@@ -71,18 +71,8 @@ DataSpec spec_of_model(const ModelArgs& a, const ImageModel& m) {
   return d;
 }
 
-void write_text_atomic(const std::string& path, const std::string& text) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream f(tmp, std::ios::binary);
-    f << text;
-    if (!f) throw IoError(located(path, 0, 0, "cannot write"));
-  }
-  std::filesystem::rename(tmp, path);
-}
-
 void emit(const ModelArgs& a, const nlohmann::json& j) {
-  if (!a.json_path.empty()) write_text_atomic(a.json_path, j.dump(2) + "\n");
+  if (!a.json_path.empty()) write_file_atomic(a.json_path, j.dump(2) + "\n");
   std::printf("%s\n", j.dump(2).c_str());
 }
 

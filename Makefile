@@ -5,7 +5,7 @@ JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_FLAGS ?=
 CH2 ?= /usr/share/mricron/templates/ch2.nii.gz
 
-.PHONY: all setup configure build demo test bench clean
+.PHONY: all setup configure build demo test test-slow fuzz test-sanitize bench clean
 
 all: build
 
@@ -40,8 +40,23 @@ demo: build
 	@$(BUILD)/medgen image preview $(CH2) demo-out/ch2-clean.png --slice 90
 	@echo "before/after: demo-out/ch2-noisy.png, demo-out/ch2-denoised.png (clean: demo-out/ch2-clean.png)"
 
+# The fast suite (label "fast"): <= 10 minutes on 2 cores after the build.
 test: build
-	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L fast
+
+# The slow suite (label "slow": full training runs, quality against baselines, sweeps),
+# which CI runs after `make test`.
+test-slow: build
+	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
+	@scripts/fuzz.sh
+
+# libFuzzer targets (fuzz/, clang, ASan + UBSan) for FUZZ_SECONDS (default 40) each, in build-fuzz.
+fuzz:
+	@scripts/fuzz.sh
+
+# The fast suite built with ASan + UBSan (MEDGEN_SANITIZE) in build-asan; see docs/architecture.md.
+test-sanitize: setup
+	@scripts/test-sanitize.sh
 
 bench: build
 	@scripts/bench.sh $(BUILD)

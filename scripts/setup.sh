@@ -5,11 +5,20 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ccache pkg-config
-  libtorch-dev libopenblas0-openmp
+  libtorch-dev libopenblas0-openmp liblapack-dev
   libxgboost-dev libsundials-dev chromium
   libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
 )
+# `scripts/setup.sh --fuzz` (make fuzz, make test-slow) adds clang with its sanitizer and
+# libFuzzer runtimes (Debian's clang recommends but does not pull them in).
+fuzz_packages=(clang libclang-rt-14-dev)
+for arg in "$@"; do
+  case "$arg" in
+    --fuzz) packages+=("${fuzz_packages[@]}") ;;
+    *) echo "setup: unknown option '$arg' (known: --fuzz)" >&2; exit 2 ;;
+  esac
+done
 
 missing=()
 for p in "${packages[@]}"; do

@@ -14,6 +14,7 @@
 #include "medgen/core/schema.h"
 #include "medgen/core/model_file.h"
 #include "medgen/core/table.h"
+#include "medgen/tabular/pipeline.h"
 #include "medgen/tabular/synthesizer.h"
 
 namespace medgen::test {
@@ -132,6 +133,47 @@ inline double knn_detection(const Table& real, const Table& synthetic, const Sch
     for (int m = 0; m < k; ++m) same += d[static_cast<size_t>(m)].second == all[i].second;
   }
   return same / (static_cast<double>(k) * all.size());
+}
+
+// knn_detection averaged over `reps` subsamples (seeds 1..reps): the subsampling noise of one
+// call (about 0.01 on the shipped tables) shrinks by sqrt(reps).
+inline double knn_detection_mean(const Table& real, const Table& synthetic, const Schema& schema, int reps = 5,
+                                 size_t rows = 600) {
+  double s = 0;
+  for (int r = 1; r <= reps; ++r) s += knn_detection(real, synthetic, schema, rows, 5, static_cast<uint64_t>(r));
+  return s / reps;
+}
+
+// Quality of `model` fitted with seeds 1..seeds on `real` (as many synthetic rows as real ones):
+// pairwise correlation error and knn_detection_mean, their means and standard deviations over
+// seeds. Used by the quality tests and bench_quality_spread, which sizes their margins.
+struct QualitySpread {
+  double corr_mean = 0, corr_sd = 0, knn_mean = 0, knn_sd = 0;
+  std::vector<double> corr, knn;  // per seed
+};
+
+inline QualitySpread quality_over_seeds(const std::string& model, const nlohmann::json& params, const Loaded& real,
+                                        int seeds) {
+  QualitySpread q;
+  for (int s = 1; s <= seeds; ++s) {
+    Context ctx;
+    ctx.seed = static_cast<uint64_t>(s);
+    auto synth = tabular::create_synthesizer(model, params);
+    synth->fit(real.table, real.schema, ctx);
+    const Table syn = synth->sample(real.table.num_rows(), {}, ctx);
+    q.corr.push_back(tabular::correlation_error(real.table, syn, real.schema));
+    q.knn.push_back(knn_detection_mean(real.table, syn, real.schema));
+  }
+  auto stats = [&](const std::vector<double>& v, double* mean, double* sd) {
+    double sum = 0, sq = 0;
+    for (double x : v) sum += x, sq += x * x;
+    const double n = static_cast<double>(v.size());
+    *mean = sum / n;
+    *sd = v.size() > 1 ? std::sqrt(std::max(0.0, (sq - sum * sum / n) / (n - 1))) : 0.0;
+  };
+  stats(q.corr, &q.corr_mean, &q.corr_sd);
+  stats(q.knn, &q.knn_mean, &q.knn_sd);
+  return q;
 }
 
 }  // namespace medgen::test

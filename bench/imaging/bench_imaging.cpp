@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
         o.kind = image_model_kind_from_name(kind);
         auto m = r.train(o, mr, size, &j);
         auto t = Clock::now();
-        j["eval"] = evaluate_generative(*m, mr, 256, r.ctx);
+        j["eval"] = evaluate_generative(*m, mr, 256, r.ctx).to_json();
         j["eval_seconds"] = since(t);
         r.emit(kind + sz, j);
       }
@@ -105,7 +105,7 @@ int main(int argc, char** argv) {
       auto m = r.train(o, bet, S, &j);
       LesionOptions les;
       les.min_radius = S / 32.0, les.max_radius = S / 10.0;
-      j["anomaly"] = evaluate_anomaly(*m, bet, les, 4, 11);
+      j["anomaly"] = evaluate_anomaly(*m, bet, les, 4, 11).to_json();
       r.emit(std::string("anomaly-") + kind, j);
     }
     if (want("denoise-mr")) {
@@ -117,7 +117,7 @@ int main(int argc, char** argv) {
         o.noise_level = level;
         const SliceData full = data(kCh2, "auto");
         auto m = r.train(o, full, 0, &j);
-        j["eval"] = evaluate_enhancement(*m, full, 0, 12);
+        j["eval"] = evaluate_enhancement(*m, full, 0, 12).to_json();
         r.emit("denoise-mr", j);
       }
     }
@@ -129,7 +129,7 @@ int main(int argc, char** argv) {
         o.kind = ImageModelKind::SuperRes;
         o.scale = s;
         auto m = r.train(o, mr, 0, &j);
-        j["eval"] = evaluate_enhancement(*m, mr, 0, 13);
+        j["eval"] = evaluate_enhancement(*m, mr, 0, 13).to_json();
         r.emit("sr" + std::to_string(s), j);
       }
     }
@@ -141,7 +141,7 @@ int main(int argc, char** argv) {
       o.noise = NoiseKind::Poisson;
       o.noise_level = 2000;
       auto m = r.train(o, ct, 0, &j);
-      j["eval"] = evaluate_enhancement(*m, ct, 0, 14);
+      j["eval"] = evaluate_enhancement(*m, ct, 0, 14).to_json();
       // The whole 256 x 256 x 108 volume, as `medgen image enhance` does it.
       const Volume& v = ct.volumes.front();
       auto t = Clock::now();

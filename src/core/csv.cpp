@@ -1,11 +1,6 @@
 #include "medgen/core/csv.h"
 
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -312,10 +307,6 @@ class Parser {
   const char* line_start_ = nullptr;  // first byte of that line
 };
 
-[[noreturn]] void throw_io(const char* what, const std::string& path, int err) {
-  throw IoError(std::string("cannot ") + what + " '" + path + "': " + std::strerror(err));
-}
-
 }  // namespace
 
 RawTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options) {
@@ -356,89 +347,6 @@ void append_csv_field(std::string& out, std::string_view field, char delimiter) 
     i = q + 1;
   }
   out.push_back('"');
-}
-
-AtomicFileWriter::AtomicFileWriter(std::string path) : path_(std::move(path)) {
-  if (path_.empty() || path_ == "-") {
-    to_stdout_ = true;
-    fd_ = STDOUT_FILENO;
-    return;
-  }
-  tmp_ = path_ + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
-  fd_ = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-  if (fd_ < 0) throw_io("write", path_, errno);
-}
-
-AtomicFileWriter::~AtomicFileWriter() {
-  if (to_stdout_ || fd_ < 0) return;
-  // Not committed: an error happened on the way. Leave nothing behind.
-  ::close(fd_);
-  ::unlink(tmp_.c_str());
-}
-
-void AtomicFileWriter::write(std::string_view bytes) {
-  const char* p = bytes.data();
-  size_t left = bytes.size();
-  while (left > 0) {
-    const ssize_t n = ::write(fd_, p, left);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      throw_io("write", to_stdout_ ? std::string("<stdout>") : path_, errno);
-    }
-    p += n;
-    left -= static_cast<size_t>(n);
-  }
-}
-
-void AtomicFileWriter::commit() {
-  if (to_stdout_) return;
-  const int fd = fd_;
-  fd_ = -1;
-  // close() reports delayed write errors (NFS, full disks), so its result matters.
-  if (::close(fd) != 0 || std::rename(tmp_.c_str(), path_.c_str()) != 0) {
-    const int err = errno;
-    ::unlink(tmp_.c_str());
-    throw_io("write", path_, err);
-  }
-}
-
-void write_file_atomic(const std::string& path, std::string_view contents) {
-  if (path.empty() || path == "-") throw IoError("cannot write '" + path + "': not a file name");
-  AtomicFileWriter w(path);
-  w.write(contents);
-  w.commit();
-}
-
-std::string read_file(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw_io("read", path, errno);
-  auto fail = [&](int err) {
-    ::close(fd);
-    throw_io("read", path, err);
-  };
-  struct stat st;
-  if (::fstat(fd, &st) != 0) fail(errno);
-  // open() succeeds on a directory; read() would fail with EISDIR anyway, but say so first.
-  if (S_ISDIR(st.st_mode)) fail(EISDIR);
-  std::string out;
-  // A regular file's size is known, so one allocation and usually one read; pipes and other
-  // special files report 0 and are read in growing chunks.
-  size_t cap = S_ISREG(st.st_mode) ? static_cast<size_t>(st.st_size) + 1 : 65536;
-  out.resize(cap);
-  size_t len = 0;
-  for (;;) {
-    if (len == out.size()) out.resize(out.size() * 2);
-    const ssize_t n = ::read(fd, &out[len], out.size() - len);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      fail(errno);
-    }
-    if (n == 0) break;
-    len += static_cast<size_t>(n);
-  }
-  ::close(fd);
-  out.resize(len);
-  return out;
 }
 
 }  // namespace medgen

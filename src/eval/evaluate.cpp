@@ -264,4 +264,11 @@ nlohmann::ordered_json evaluate(const EvalData& data, const EvalOptions& options
   return r;
 }
 
+void add_model_disclosure(nlohmann::ordered_json* report, const std::string& model_path,
+                          const nlohmann::json& disclosure) {
+  if (!disclosure.is_object() || !disclosure.contains("summary") || !disclosure["summary"].is_string())
+    throw InvalidInput("model disclosure: expected an object with a \"summary\"");
+  (*report)["model"] = ojson{{"path", model_path}, {"disclosure", disclosure}};
+}
+
 }  // namespace medgen::eval

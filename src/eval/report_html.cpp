@@ -257,6 +257,20 @@ std::string render_html(const ojson& report) {
          c.value + "</div><div class=\"h\">" + c.hint + "</div></div>";
   o += "</div>\n";
 
+  // What the model file reveals (when the report was given one).
+  if (report.contains("model") && report["model"].contains("disclosure")) {
+    const ojson& d = report["model"]["disclosure"];
+    auto val = [&](const char* k) { return d.contains(k) ? esc(d[k].is_string() ? d[k].get<std::string>() : d[k].dump()) : std::string("?"); };
+    o += "<h2>Model file</h2><p class=\"explain\">" + esc(report["model"].value("path", std::string())) + ": " +
+         val("summary") + ". A model file is as sensitive as the data it was trained on unless it was fitted with "
+         "privacy &quot;coarse&quot;; share it under the same rules as the data.</p><table><tr><th>privacy</th><td>" +
+         val("privacy") + "</td></tr><tr><th>values stored as they occur in the data</th><td>" + val("real_values") +
+         "</td></tr><tr><th>quantile-table entries</th><td>" + val("quantile_entries") +
+         "</td></tr><tr><th>columns with stored min/max</th><td>" + val("bounded_columns") + " (" + val("bounds") +
+         ")</td></tr><tr><th>category labels</th><td>" + val("labels") + "</td></tr><tr><th>frequencies</th><td>" +
+         val("counts") + "</td></tr><tr><th>network weights</th><td>" + val("weights") + "</td></tr></table>\n";
+  }
+
   // Fidelity.
   const ojson& fid = report["fidelity"];
   const ojson& ceil = report["fidelity_ceiling"];

@@ -30,9 +30,12 @@
 #include <random>
 #include <sstream>
 
+#include "medgen/core/checked.h"
 #include "medgen/core/error.h"
+#include "medgen/core/file.h"
 #include "medgen/imaging/dicom_check.h"
 #include "medgen/imaging/io.h"
+#include "reader_support.h"
 
 namespace fs = std::filesystem;
 
@@ -110,13 +113,10 @@ extern "C" void on_gdcm_abort(int) {
   if (g_guard_active) siglongjmp(g_abort_jmp, 1);
 }
 
-// Returns false when f aborted or threw.
+// Returns false when f aborted or threw; what GDCM printed goes to *said (one line).
 template <typename F>
-bool guarded(F&& f) {
-  std::fflush(stderr);
-  const int saved = ::dup(2);
-  const int devnull = ::open("/dev/null", O_WRONLY);
-  if (devnull >= 0) ::dup2(devnull, 2), ::close(devnull);
+bool guarded(F&& f, std::string* said = nullptr) {
+  StderrCapture capture;
   struct sigaction sa {
   }, old{};
   sa.sa_handler = on_gdcm_abort;
@@ -133,8 +133,8 @@ bool guarded(F&& f) {
   }
   g_guard_active = 0;
   ::sigaction(SIGABRT, &old, nullptr);
-  std::fflush(stderr);
-  if (saved >= 0) ::dup2(saved, 2), ::close(saved);
+  const std::string text = capture.restore();
+  if (said) *said = text;
   return ok;
 }
 
@@ -169,12 +169,12 @@ struct Decoded {
 
 // `ok` false: GDCM could not read it as an image at all (the caller decides whether that is an
 // error or a file to skip); decoding failures after that are always errors.
-Decoded decode_file(const std::string& path, bool& ok) {
+Decoded decode_file(const std::string& path, bool& ok, const ReadLimits& limits) {
   quiet_gdcm();
   ok = false;
   Decoded d;
-  const std::string bytes = read_file_bytes(path);
-  check_dicom_structure(path, bytes);
+  const std::string bytes = read_file_bytes(path, limits);
+  check_dicom_structure(path, bytes, limits);
   std::istringstream in(bytes);
   auto holder = std::make_unique<gdcm::ImageReader>();
   gdcm::ImageReader& reader = *holder;
@@ -205,17 +205,24 @@ Decoded decode_file(const std::string& path, bool& ok) {
   if (nx == 0 || ny == 0 || nz == 0) throw InvalidInput(located(path, 0, 0, "DICOM image has no pixels"));
   const gdcm::PixelFormat pf = img.GetPixelFormat();
   const int samples = pf.GetSamplesPerPixel();
+  if (samples != 1 && samples != 3)
+    throw InvalidInput(located(path, 0, 0, "SamplesPerPixel " + std::to_string(samples) + " is not supported (1 or 3)"));
+  limits.check(path, checked_mul(checked_mul(nx, ny), nz), img.GetBufferLength());
   std::vector<char> buf(img.GetBufferLength());
   bool decode_aborted = true;
-  const bool decoded = !buf.empty() && guarded([&] {
-    const bool r = img.GetBuffer(buf.data());
-    decode_aborted = false;
-    return r;
-  });
+  std::string said;
+  const bool decoded = !buf.empty() && guarded(
+                                           [&] {
+                                             const bool r = img.GetBuffer(buf.data());
+                                             decode_aborted = false;
+                                             return r;
+                                           },
+                                           &said);
   if (decode_aborted && !buf.empty()) (void)holder.release();
   if (!decoded)
-    throw InvalidInput(located(
-        path, 0, 0, "cannot decode the pixel data (transfer syntax " + ts_name + "; truncated or unsupported)"));
+    throw InvalidInput(located(path, 0, 0,
+                               "cannot decode the pixel data (transfer syntax " + ts_name +
+                                   "; truncated or unsupported)" + (said.empty() ? "" : ": GDCM says: " + said)));
   Volume& v = d.v;
   v = Volume::zeros(nx, ny, nz);
   const size_t npix = v.nvox();
@@ -310,15 +317,19 @@ Decoded decode_file(const std::string& path, bool& ok) {
 
 }  // namespace
 
-Volume read_dicom_file(const std::string& path) {
+Volume read_dicom_file(const std::string& path, const ReadLimits& limits) {
   if (!fs::is_regular_file(path)) throw IoError(located(path, 0, 0, "cannot open: no such file"));
-  bool ok = false;
-  Decoded d = decode_file(path, ok);
-  if (!ok) throw InvalidInput(located(path, 0, 0, "not a readable DICOM image (corrupt, truncated or not DICOM)"));
-  return std::move(d.v);
+  return guard_memory(path, [&] {
+    bool ok = false;
+    Decoded d = decode_file(path, ok, limits);
+    if (!ok) throw InvalidInput(located(path, 0, 0, "not a readable DICOM image (corrupt, truncated or not DICOM)"));
+    return std::move(d.v);
+  });
 }
 
-Volume read_dicom_series(const std::string& dir) {
+namespace {
+
+Volume read_series_checked(const std::string& dir, const ReadLimits& limits) {
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw IoError(located(dir, 0, 0, "not a folder"));
   std::vector<std::string> files;
@@ -332,7 +343,7 @@ Volume read_dicom_series(const std::string& dir) {
     // README or a checksum list beside the slices is skipped rather than fed to GDCM.
     if (!has_dicm_magic(f)) continue;
     bool ok = false;
-    Decoded d = decode_file(f, ok);
+    Decoded d = decode_file(f, ok, limits);
     if (!ok) throw InvalidInput(located(f, 0, 0, "not a readable DICOM image (corrupt or truncated)"));
     if (d.v.dims[2] != 1)
       throw InvalidInput(located(f, 0, 0, "multi-frame file inside a series folder (read it on its own)"));
@@ -362,6 +373,7 @@ Volume read_dicom_series(const std::string& dir) {
   const std::array<double, 3> normal{first.direction[0][2], first.direction[1][2], first.direction[2][2]};
   std::sort(slices.begin(), slices.end(),
             [&](const Decoded& a, const Decoded& b) { return dot(a.v.origin, normal) < dot(b.v.origin, normal); });
+  limits.check(dir, checked_mul(checked_mul(first.dims[0], first.dims[1]), slices.size()), 0);
   Volume out = Volume::zeros(first.dims[0], first.dims[1], slices.size());
   const size_t plane = first.dims[0] * first.dims[1];
   double gap = first.spacing[2];
@@ -401,6 +413,12 @@ Volume read_dicom_series(const std::string& dir) {
   out.source = dir;
   out.format = "DICOM series of " + std::to_string(slices.size()) + " files, " + slices[0].v.format.substr(6);
   return out;
+}
+
+}  // namespace
+
+Volume read_dicom_series(const std::string& dir, const ReadLimits& limits) {
+  return guard_memory(dir, [&] { return read_series_checked(dir, limits); });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -450,6 +468,7 @@ void put(gdcm::Anonymizer& a, uint16_t g, uint16_t e, const std::string& value) 
 // Writes slice k (or the one slice) of v to path with the given pixel scaling.
 void write_slice(const Volume& v, size_t k, const std::string& path, double slope, double inter,
                  const std::string& sop_class, gdcm::UIDGenerator& uid) {
+  quiet_gdcm();
   gdcm::Writer w;
   gdcm::File& file = w.GetFile();
   gdcm::DataSet& ds = file.GetDataSet();
@@ -566,17 +585,34 @@ Volume with_uids(const Volume& in, bool anonymize) {
 
 }  // namespace
 
-void write_dicom_series(const Volume& in, const std::string& dir, const WriteOptions& opt) {
+void write_dicom_series(const Volume& in, const std::string& dir_in, const WriteOptions& opt) {
+  // "out/" and "out" name the same folder (the temporary is made beside it, not inside).
+  std::string dir = dir_in;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
   check_volume(in, in.source.empty() ? dir : in.source);
   if (in.dims[0] > 65535 || in.dims[1] > 65535) throw InvalidInput(located(dir, 0, 0, "slices too large for DICOM"));
   std::error_code ec;
+  // A symlink to a folder: the series goes into the folder it points to.
+  if (fs::is_symlink(fs::symlink_status(dir, ec))) {
+    const auto resolved = fs::canonical(dir, ec);
+    if (!ec) dir = resolved.string();
+    ec.clear();
+  }
   if (fs::exists(dir, ec) && !(fs::is_directory(dir, ec) && fs::is_empty(dir, ec)))
     throw InvalidInput(located(dir, 0, 0, "already exists (give a new or empty folder for the DICOM series)"));
+  // Missing parent folders are created, like the series folder itself (mkdir -p).
+  const fs::path parent = fs::path(dir).parent_path();
+  if (!parent.empty() && !fs::exists(parent, ec)) {
+    fs::create_directories(parent, ec);
+    if (ec) throw IoError(located(parent.string(), 0, 0, "cannot create folder: " + ec.message()));
+  }
   const Volume v = with_uids(in, opt.anonymize);
   const Scaling sc = choose_scaling(v);
   const std::string tmp = dir + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
   fs::remove_all(tmp, ec);
-  if (!fs::create_directory(tmp, ec)) throw IoError(located(dir, 0, 0, "cannot create folder: " + ec.message()));
+  TempPathGuard guard(tmp);  // removed if a signal ends the process while writing
+  if (!fs::create_directory(tmp, ec))
+    throw IoError(located(dir, 0, 0, "cannot create folder: " + (ec ? ec.message() : std::string("already exists"))));
   try {
     gdcm::UIDGenerator uid;
     for (size_t k = 0; k < v.dims[2]; ++k) {
@@ -603,19 +639,10 @@ void write_dicom_file(const Volume& in, const std::string& path, const WriteOpti
                                    " slices is written as a DICOM series: give a folder name, not .dcm"));
   const Volume v = with_uids(in, opt.anonymize);
   const Scaling sc = choose_scaling(v);
-  const std::string tmp = path + ".tmp-" + std::to_string(static_cast<long>(::getpid()));
+  TempOutput out(path, ".dcm");  // follows symlinks, writes through to devices, cleans up on signals
   gdcm::UIDGenerator uid;
-  try {
-    write_slice(v, 0, tmp, sc.slope, sc.inter, sop_class_for(v.modality), uid);
-  } catch (...) {
-    ::unlink(tmp.c_str());
-    throw;
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw IoError(located(path, 0, 0, std::string("cannot rename into place: ") + std::strerror(e)));
-  }
+  write_slice(v, 0, out.temp_path(), sc.slope, sc.inter, sop_class_for(v.modality), uid);
+  out.commit();
 }
 
 }  // namespace medgen::imaging

@@ -16,10 +16,13 @@ Window ct_window(const std::string& name) {
   throw InvalidInput("unknown window '" + name + "' (brain, bone, soft, lung or auto)");
 }
 
-double percentile(const std::vector<float>& values, double q) {
+namespace {
+
+template <typename T>
+double percentile_of(const std::vector<T>& values, double q) {
   if (values.empty()) return 0;
   q = std::clamp(q, 0.0, 1.0);
-  std::vector<float> v(values);
+  std::vector<T> v(values);
   const double pos = q * static_cast<double>(v.size() - 1);
   const size_t k = static_cast<size_t>(std::floor(pos));
   std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(k), v.end());
@@ -29,6 +32,11 @@ double percentile(const std::vector<float>& values, double q) {
   const double b = *std::min_element(v.begin() + static_cast<std::ptrdiff_t>(k) + 1, v.end());
   return a + (pos - static_cast<double>(k)) * (b - a);
 }
+
+}  // namespace
+
+double percentile(const std::vector<float>& values, double q) { return percentile_of(values, q); }
+double percentile(const std::vector<double>& values, double q) { return percentile_of(values, q); }
 
 Window percentile_window(const Volume& v, double lo, double hi) {
   const double a = percentile(v.voxels, lo), b = percentile(v.voxels, hi);
@@ -81,6 +89,49 @@ Slice extract_slice(const Volume& v, Axis axis, size_t index) {
   return s;
 }
 
+std::pair<double, double> slice_spacing(const Volume& v, Axis axis) {
+  if (axis == Axis::Axial) return {v.spacing[0], v.spacing[1]};
+  if (axis == Axis::Coronal) return {v.spacing[0], v.spacing[2]};
+  return {v.spacing[1], v.spacing[2]};
+}
+
+Slice square_pixels(const Slice& s, double dx_mm, double dy_mm) {
+  if (!(dx_mm > 0 && dy_mm > 0 && std::isfinite(dx_mm) && std::isfinite(dy_mm)) || s.width == 0 || s.height == 0)
+    return s;
+  if (std::fabs(dx_mm - dy_mm) <= 1e-3 * std::max(dx_mm, dy_mm)) return s;
+  constexpr double kMaxSide = 8192;
+  const double width_mm = dx_mm * static_cast<double>(s.width), height_mm = dy_mm * static_cast<double>(s.height);
+  double p = std::min(dx_mm, dy_mm);
+  p = std::max({p, width_mm / kMaxSide, height_mm / kMaxSide});
+  Slice out;
+  out.width = std::max<size_t>(1, static_cast<size_t>(std::lround(width_mm / p)));
+  out.height = std::max<size_t>(1, static_cast<size_t>(std::lround(height_mm / p)));
+  out.pixels.resize(out.width * out.height);
+  // Output pixel c covers [c, c + 1) * (extent / n_out); its centre maps back to input index
+  // (c + 0.5) * n_in / n_out - 0.5, clamped to the edge pixels.
+  auto coord = [](size_t c, size_t n_in, size_t n_out, size_t& i0, size_t& i1, double& f) {
+    double x = (static_cast<double>(c) + 0.5) * static_cast<double>(n_in) / static_cast<double>(n_out) - 0.5;
+    x = std::clamp(x, 0.0, static_cast<double>(n_in - 1));
+    i0 = static_cast<size_t>(std::floor(x));
+    i1 = std::min(i0 + 1, n_in - 1);
+    f = x - static_cast<double>(i0);
+  };
+  for (size_t r = 0; r < out.height; ++r) {
+    size_t y0, y1;
+    double fy;
+    coord(r, s.height, out.height, y0, y1, fy);
+    for (size_t c = 0; c < out.width; ++c) {
+      size_t x0, x1;
+      double fx;
+      coord(c, s.width, out.width, x0, x1, fx);
+      const double top = s.pixels[y0 * s.width + x0] * (1 - fx) + s.pixels[y0 * s.width + x1] * fx;
+      const double bottom = s.pixels[y1 * s.width + x0] * (1 - fx) + s.pixels[y1 * s.width + x1] * fx;
+      out.pixels[r * out.width + c] = static_cast<float>(top * (1 - fy) + bottom * fy);
+    }
+  }
+  return out;
+}
+
 void write_preview(const Volume& v, const std::string& path, Axis axis, long index, const std::string& window) {
   check_volume(v, v.source.empty() ? path : v.source);
   const size_t n = axis_length(v, axis);
@@ -93,6 +144,8 @@ void write_preview(const Volume& v, const std::string& path, Axis axis, long ind
   Slice s = extract_slice(v, axis, k);
   apply_window(s.pixels, w);
   orient_for_display(v, axis, s.pixels.data(), s.width, s.height);
+  const auto [dx, dy] = slice_spacing(v, axis);
+  s = square_pixels(s, dx, dy);
   std::vector<uint16_t> px(s.pixels.size());
   for (size_t i = 0; i < px.size(); ++i) px[i] = static_cast<uint16_t>(std::lround(s.pixels[i] * 255.0f));
   write_png_gray(path, s.width, s.height, px, 8);

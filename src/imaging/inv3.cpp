@@ -5,26 +5,35 @@
 // plain files, read in one pass.
 #include <zlib.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <cmath>
 #include <cstring>
-#include <map>
-#include <regex>
+#include <vector>
 
 #include "medgen/core/error.h"
 #include "medgen/imaging/io.h"
+#include "reader_support.h"
 
 namespace medgen::imaging {
 namespace {
 
-// Members of a gzipped tar, by base name (InVesalius puts them in one temporary folder).
-std::map<std::string, std::string> read_tar_gz(const std::string& path) {
+// The member of a gzipped tar whose base name is `want` (InVesalius puts them all in one
+// temporary folder), read in one pass that stops there; other members are skipped without
+// being stored. Every header is checked (checksum, octal size) and the member's declared size
+// must be at most `max_size` and, when `exact` is not npos, exactly `exact` bytes, before
+// anything is read into memory; the body then grows with the data actually present, so a
+// header that lies costs nothing. Returns false when there is no such member.
+bool read_tar_member(const std::string& path, const std::string& want, uint64_t max_size, uint64_t exact,
+                     std::string& body) {
   gzFile gz = gzopen(path.c_str(), "rb");
   if (!gz) throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
-  std::map<std::string, std::string> members;
   auto fail = [&](const std::string& msg) {
     gzclose(gz);
     throw InvalidInput(located(path, 0, 0, "not a valid InVesalius project: " + msg));
   };
   unsigned char hdr[512];
+  std::vector<char> chunk(1 << 20);
   for (;;) {
     const int n = gzread(gz, hdr, 512);
     if (n == 0) break;  // end without the two zero blocks: tolerated
@@ -38,24 +47,40 @@ std::map<std::string, std::string> read_tar_gz(const std::string& path) {
     const unsigned stored =
         static_cast<unsigned>(std::strtoul(std::string(reinterpret_cast<char*>(hdr) + 148, 8).c_str(), nullptr, 8));
     if (sum != stored) fail("bad tar header checksum");
-    std::string name(reinterpret_cast<char*>(hdr), strnlen(reinterpret_cast<char*>(hdr), 100));
+    const std::string name(reinterpret_cast<char*>(hdr), strnlen(reinterpret_cast<char*>(hdr), 100));
     const std::string size_field(reinterpret_cast<char*>(hdr) + 124, 12);
-    const unsigned long long size = std::strtoull(size_field.c_str(), nullptr, 8);
-    if (size > (1ull << 32)) fail("member too large");
-    std::string body(size, '\0');
-    if (size > 0 && gzread(gz, body.data(), static_cast<unsigned>(size)) != static_cast<int>(size))
-      fail("truncated member " + name);
-    const size_t pad = (512 - size % 512) % 512;
-    char skip[512];
-    if (pad && gzread(gz, skip, static_cast<unsigned>(pad)) != static_cast<int>(pad)) fail("truncated");
+    char* end = nullptr;
+    const unsigned long long size = std::strtoull(size_field.c_str(), &end, 8);
+    if (end == size_field.c_str() || size > (1ull << 40)) fail("bad member size in the tar header of " + name);
+    const size_t slash = name.rfind('/');
+    const std::string base = slash == std::string::npos ? name : name.substr(slash + 1);
     const char type = static_cast<char>(hdr[156]);
-    if (type == '0' || type == '\0') {
-      const size_t slash = name.rfind('/');
-      members[slash == std::string::npos ? name : name.substr(slash + 1)] = std::move(body);
+    const bool wanted = (type == '0' || type == '\0') && base == want;
+    if (wanted) {
+      if (size > max_size)
+        fail(want + " declares " + std::to_string(size) + " bytes, more than the limit of " + std::to_string(max_size) +
+             " (MEDGEN_MAX_IMAGE_BYTES)");
+      if (exact != std::string::npos && size != exact)
+        fail(want + " holds " + std::to_string(size) + " bytes, the matrix shape needs " + std::to_string(exact));
+    }
+    // The body and its padding to a 512-byte block, in chunks.
+    const unsigned long long padded = size + (512 - size % 512) % 512;
+    unsigned long long done = 0;
+    body.clear();
+    while (done < padded) {
+      const unsigned step = static_cast<unsigned>(std::min<unsigned long long>(chunk.size(), padded - done));
+      const int got = gzread(gz, chunk.data(), step);
+      if (got != static_cast<int>(step)) fail(got < 0 ? "corrupt compressed data" : "truncated member " + name);
+      if (wanted && done < size) body.append(chunk.data(), static_cast<size_t>(std::min<unsigned long long>(got, size - done)));
+      done += step;
+    }
+    if (wanted) {
+      gzclose(gz);
+      return true;
     }
   }
   gzclose(gz);
-  return members;
+  return false;
 }
 
 // The text of <key>name</key> followed by its value element, from a flat plist.
@@ -73,23 +98,40 @@ std::string plist_value(const std::string& plist, const std::string& key) {
   return plist.substr(close_tag + 1, e - close_tag - 1);
 }
 
+// The numbers of the <integer> and <real> elements in s, in order (a plain scan: std::regex
+// recurses per character and would overflow the stack on a long hostile value).
 std::vector<double> plist_numbers(const std::string& s) {
   std::vector<double> out;
-  static const std::regex num(R"(<(?:integer|real)>([^<]*)</(?:integer|real)>)");
-  for (auto it = std::sregex_iterator(s.begin(), s.end(), num); it != std::sregex_iterator(); ++it)
-    out.push_back(std::strtod((*it)[1].str().c_str(), nullptr));
+  size_t p = 0;
+  while ((p = s.find('<', p)) != std::string::npos) {
+    size_t open_end = std::string::npos;
+    if (s.compare(p, 9, "<integer>") == 0) open_end = p + 9;
+    else if (s.compare(p, 6, "<real>") == 0) open_end = p + 6;
+    if (open_end == std::string::npos) {
+      ++p;
+      continue;
+    }
+    const size_t close = s.find('<', open_end);
+    if (close == std::string::npos) break;
+    const std::string text = s.substr(open_end, std::min<size_t>(close - open_end, 64));
+    out.push_back(std::strtod(text.c_str(), nullptr));
+    if (out.size() > 16) break;  // shape and spacing have 3
+    p = close;
+  }
   return out;
 }
 
 }  // namespace
 
-Volume read_inv3(const std::string& path) {
-  auto members = read_tar_gz(path);
+namespace {
+
+Volume read_inv3_checked(const std::string& path, const ReadLimits& limits) {
   auto bad = [&](const std::string& msg) {
     return InvalidInput(located(path, 0, 0, "not a valid InVesalius project: " + msg));
   };
-  if (!members.count("main.plist")) throw bad("no main.plist");
-  const std::string& plist = members["main.plist"];
+  std::string plist;
+  if (!read_tar_member(path, "main.plist", std::min<uint64_t>(limits.max_bytes, 64u << 20), std::string::npos, plist))
+    throw bad("no main.plist");
   const std::string matrix = plist_value(plist, "matrix");
   const std::string dtype = plist_value(matrix, "dtype");
   const std::string file = plist_value(matrix, "filename");
@@ -97,21 +139,24 @@ Volume read_inv3(const std::string& path) {
   const auto spacing = plist_numbers(plist_value(plist, "spacing"));
   if (dtype != "int16") throw bad("matrix dtype '" + dtype + "' is not supported (int16 only)");
   if (shape.size() != 3 || spacing.size() != 3) throw bad("matrix shape or spacing missing");
-  if (!members.count(file)) throw bad("no " + file);
-  const std::string& raw = members[file];
+  if (file.empty() || file.find('/') != std::string::npos) throw bad("invalid matrix filename '" + file + "'");
   for (double s : shape)
-    if (!(s >= 1 && s < 1e5)) throw bad("invalid matrix shape");
-  // shape is numpy's (slices, rows, columns)
-  Volume v = Volume::zeros(static_cast<size_t>(shape[2]), static_cast<size_t>(shape[1]), static_cast<size_t>(shape[0]));
-  if (raw.size() != v.nvox() * 2)
-    throw bad(file + " holds " + std::to_string(raw.size()) + " bytes, the shape needs " +
-              std::to_string(v.nvox() * 2));
+    if (!(s >= 1 && s < 1e5 && s == std::floor(s))) throw bad("invalid matrix shape");
+  for (int a = 0; a < 3; ++a)
+    if (!(spacing[a] > 0 && std::isfinite(spacing[a]))) throw bad("invalid spacing");
+  // shape is numpy's (slices, rows, columns); each below 1e5, so the products fit in 64 bits.
+  const size_t nx = static_cast<size_t>(shape[2]), ny = static_cast<size_t>(shape[1]), nz = static_cast<size_t>(shape[0]);
+  const uint64_t nvox = uint64_t{nx} * ny * nz;
+  limits.check(path, nvox, nvox * 2);
+  std::string raw;
+  if (!read_tar_member(path, file, limits.max_bytes, nvox * 2, raw)) throw bad("no " + file);
+  if (raw.size() != nvox * 2)
+    throw bad(file + " holds " + std::to_string(raw.size()) + " bytes, the shape needs " + std::to_string(nvox * 2));
+  Volume v = Volume::zeros(nx, ny, nz);
   for (size_t i = 0; i < v.nvox(); ++i) {
     const auto* b = reinterpret_cast<const unsigned char*>(raw.data()) + 2 * i;
     v.voxels[i] = static_cast<int16_t>(static_cast<uint16_t>(b[0] | (b[1] << 8)));
   }
-  for (int a = 0; a < 3; ++a)
-    if (!(spacing[a] > 0)) throw bad("invalid spacing");
   v.spacing = {spacing[0], spacing[1], spacing[2]};
   // The project keeps no patient position or orientation: identity direction, zero origin.
   v.modality = modality_from_name(plist_value(plist, "modality"));
@@ -120,6 +165,12 @@ Volume read_inv3(const std::string& path) {
   v.source = path;
   v.format = "InVesalius project";
   return v;
+}
+
+}  // namespace
+
+Volume read_inv3(const std::string& path, const ReadLimits& limits) {
+  return guard_memory(path, [&] { return read_inv3_checked(path, limits); });
 }
 
 }  // namespace medgen::imaging

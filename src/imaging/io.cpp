@@ -30,18 +30,18 @@ ImageFormat detect_format(const std::string& path) {
   return ImageFormat::Dicom;
 }
 
-Volume read_image(const std::string& path) {
+Volume read_image(const std::string& path, const ReadLimits& limits) {
   switch (detect_format(path)) {
     case ImageFormat::DicomSeries:
-      return read_dicom_series(path);
+      return read_dicom_series(path, limits);
     case ImageFormat::Nifti:
-      return read_nifti(path);
+      return read_nifti(path, limits);
     case ImageFormat::Png:
-      return read_png(path);
+      return read_png(path, limits);
     case ImageFormat::Inv3:
-      return read_inv3(path);
+      return read_inv3(path, limits);
     default:
-      return read_dicom_file(path);
+      return read_dicom_file(path, limits);
   }
 }
 

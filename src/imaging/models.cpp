@@ -2,8 +2,12 @@
 // libmedgen_imaging_nn.so on first use.
 #include "medgen/imaging/models.h"
 
+#include <cmath>
+
 #include "medgen/core/error.h"
 #include "medgen/core/plugin.h"
+#include "medgen/imaging/intensity.h"
+#include "medgen/imaging/tasks.h"
 
 namespace medgen::imaging {
 
@@ -66,24 +70,40 @@ nlohmann::json ImageTrainOptions::to_json() const {
 }
 
 ImageTrainOptions ImageTrainOptions::from_json(const nlohmann::json& j) {
+  // A model file is untrusted input: every field has its type checked before it is read (a
+  // negative or fractional count must not be converted into a huge size_t), and the values
+  // go through validate(), the same ranges the command line accepts.
+  auto count = [&](const char* key) -> size_t {
+    const nlohmann::json& v = j.at(key);
+    if (!v.is_number_unsigned()) throw ModelFormat(std::string("image model options: '") + key + "' must be a non-negative integer");
+    return v.get<size_t>();
+  };
+  auto real = [&](const char* key, double dflt, bool required) -> double {
+    if (!required && !j.contains(key)) return dflt;
+    const nlohmann::json& v = j.at(key);
+    if (!v.is_number()) throw ModelFormat(std::string("image model options: '") + key + "' must be a number");
+    return v.get<double>();
+  };
   try {
+    if (!j.is_object()) throw ModelFormat("image model options: not a JSON object");
     ImageTrainOptions o;
     o.kind = image_model_kind_from_name(j.at("kind").get<std::string>());
-    o.steps = j.at("steps").get<size_t>();
-    o.batch = j.at("batch").get<size_t>();
-    o.lr = j.at("lr").get<double>();
-    o.latent = j.at("latent").get<size_t>();
-    o.channels = j.at("channels").get<size_t>();
+    o.steps = count("steps");
+    o.batch = count("batch");
+    o.lr = real("lr", 0, true);
+    o.latent = count("latent");
+    o.channels = count("channels");
     o.loss = j.at("loss").get<std::string>();
     o.flip = j.at("flip").get<bool>();
-    o.depth = j.at("depth").get<size_t>();
-    o.width = j.at("width").get<size_t>();
-    o.patch = j.at("patch").get<size_t>();
+    o.depth = count("depth");
+    o.width = count("width");
+    o.patch = count("patch");
     o.noise = noise_kind_from_name(j.at("noise").get<std::string>());
-    o.noise_level = j.at("noise_level").get<double>();
-    o.scale = j.at("scale").get<size_t>();
-    o.classes = j.at("classes").get<size_t>();
-    o.coarse_noise = j.value("coarse_noise", 0.2);
+    o.noise_level = real("noise_level", 0, true);
+    o.scale = count("scale");
+    o.classes = count("classes");
+    o.coarse_noise = real("coarse_noise", 0.2, false);
+    o.validate();
     return o;
   } catch (const nlohmann::json::exception& e) {
     throw ModelFormat(std::string("image model options: ") + e.what());
@@ -140,14 +160,54 @@ std::unique_ptr<ImageModel> train_image_model(const ImageTrainOptions& opt, cons
   return std::unique_ptr<ImageModel>(fn(opt.resolved(), train, labels, ctx));
 }
 
+namespace {
+
+// The parts of a model's info() that the commands read back (the data spec, the anomaly
+// calibration), checked for type and range so that a hostile file cannot make them throw
+// anything but ModelFormat later.
+void check_info(const nlohmann::json& info) {
+  if (!info.is_object()) throw ModelFormat("'info' is not a JSON object");
+  if (info.contains("data")) {
+    const auto& d = info["data"];
+    if (!d.is_object()) throw ModelFormat("info.data is not a JSON object");
+    try {
+      const DataSpec spec = DataSpec::from_json(d);
+      if (spec.block < 1 || spec.block > 1000000 || spec.test_every < 1 || spec.test_every > 1000000 ||
+          spec.gap > 1000000 || !(spec.min_foreground >= 0 && spec.min_foreground <= 1))
+        throw ModelFormat("info.data: split or foreground values out of range");
+      if (spec.window != "auto" && spec.window != "range" && spec.window != "full") ct_window(spec.window);
+    } catch (const nlohmann::json::exception& e) {
+      throw ModelFormat(std::string("info.data: ") + e.what());
+    } catch (const InvalidInput& e) {
+      throw ModelFormat(std::string("info.data: ") + e.what());
+    }
+  }
+  if (info.contains("anomaly")) {
+    const auto& a = info["anomaly"];
+    if (!a.is_object()) throw ModelFormat("info.anomaly is not a JSON object");
+    for (const char* k : {"pixel_threshold", "slice_threshold", "smooth"})
+      if (a.contains(k) && !(a[k].is_number() && std::isfinite(a[k].get<double>()) && a[k].get<double>() >= 0))
+        throw ModelFormat(std::string("info.anomaly.") + k + " must be a non-negative number");
+    if (a.contains("smooth") && a["smooth"].get<double>() > 100) throw ModelFormat("info.anomaly.smooth is out of range");
+  }
+}
+
+}  // namespace
+
 std::unique_ptr<ImageModel> load_image_model(const std::string& path, const Context& ctx) {
   const ModelFile mf = ModelFile::load(path);
-  if (mf.header.value("model", "") != "image")
-    throw ModelFormat(path + ": not a medgen image model (model: '" + mf.header.value("model", "") + "')");
+  const auto model = mf.header.is_object() && mf.header.contains("model") && mf.header["model"].is_string()
+                         ? mf.header["model"].get<std::string>()
+                         : std::string();
+  if (model != "image") throw ModelFormat(path + ": not a medgen image model (model: '" + model + "')");
   static const auto fn = plugin_fn<MedgenImagingLoadFn>("medgen_imaging_nn_load");
   try {
-    return std::unique_ptr<ImageModel>(fn(mf, ctx));
+    std::unique_ptr<ImageModel> m(fn(mf, ctx));
+    check_info(m->info());
+    return m;
   } catch (const ModelFormat& e) {
+    throw ModelFormat(path + ": " + e.what());
+  } catch (const nlohmann::json::exception& e) {
     throw ModelFormat(path + ": " + e.what());
   }
 }

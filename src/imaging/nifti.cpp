@@ -11,6 +11,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstdio>
@@ -18,8 +19,11 @@
 #include <limits>
 #include <memory>
 
+#include "medgen/core/checked.h"
 #include "medgen/core/error.h"
+#include "medgen/core/file.h"
 #include "medgen/imaging/io.h"
+#include "reader_support.h"
 
 namespace medgen::imaging {
 namespace {
@@ -29,28 +33,176 @@ struct NimFree {
 };
 using NimPtr = std::unique_ptr<nifti_image, NimFree>;
 
-// nifticlib reports problems on stderr and returns NULL, sometimes after partial reads; check
-// the header ourselves first so that the common failures (not NIfTI, not gzip, empty,
-// truncated) give one clear line.
-// Returns the NIfTI version the header size says (1 for 348, NIfTI-1 or ANALYZE; 2 for 540).
-int precheck(const std::string& path) {
+// nifticlib trusts the header: a NIfTI-2 dim[0] above 7 overruns its stack arrays, and a
+// product of dimensions that overflows gives a short allocation. So medgen reads the raw header
+// and checks everything nifticlib will use before calling it: header size (and so version and
+// byte order), dim[0] in 1..7, every used dim >= 1, a supported datatype with its bitpix,
+// vox_offset, the size of the data (checked products, within the limits) against the length
+// of the (decompressed) data file.
+struct RawHeader {
+  int version = 1;             // 1 (NIfTI-1 or ANALYZE 7.5, 348 bytes) or 2 (540 bytes)
+  uint64_t nvox = 0, nbytes = 0;  // all volumes, as nifticlib reads them
+};
+
+struct TypeInfo {
+  int code, bits;
+};
+const TypeInfo kTypes[] = {{NIFTI_TYPE_UINT8, 8},   {NIFTI_TYPE_INT8, 8},    {NIFTI_TYPE_INT16, 16},
+                           {NIFTI_TYPE_UINT16, 16}, {NIFTI_TYPE_INT32, 32},  {NIFTI_TYPE_UINT32, 32},
+                           {NIFTI_TYPE_INT64, 64},  {NIFTI_TYPE_UINT64, 64}, {NIFTI_TYPE_FLOAT32, 32},
+                           {NIFTI_TYPE_FLOAT64, 64}};
+
+template <typename T>
+T get(const unsigned char* h, size_t off, bool swap) {
+  unsigned char b[sizeof(T)];
+  std::memcpy(b, h + off, sizeof(T));
+  if (swap) std::reverse(b, b + sizeof(T));
+  T x;
+  std::memcpy(&x, b, sizeof(T));
+  return x;
+}
+
+bool ends_with(const std::string& s, const std::string& e) {
+  return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
+}
+
+// Bytes in the file at `path` once decompressed (gzip or plain), counting at most up to
+// `need` (so a decompression bomb costs no memory and stops early).
+uint64_t data_length(const std::string& path, uint64_t need) {
   struct stat st {};
   if (::stat(path.c_str(), &st) != 0)
     throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) throw InvalidInput(located(path, 0, 0, "not a regular file"));
+  unsigned char magic[2] = {0, 0};
+  if (std::FILE* f = std::fopen(path.c_str(), "rb")) {
+    const size_t got = std::fread(magic, 1, 2, f);
+    std::fclose(f);
+    if (got != 2 || magic[0] != 0x1f || magic[1] != 0x8b) return static_cast<uint64_t>(st.st_size);
+  } else {
+    throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
+  }
   gzFile gz = gzopen(path.c_str(), "rb");
   if (!gz) throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
-  unsigned char hdr[4];
-  const int n = gzread(gz, hdr, 4);
+  std::vector<char> buf(1 << 16);
+  uint64_t total = 0;
+  while (total < need) {
+    const int n = gzread(gz, buf.data(), static_cast<unsigned>(buf.size()));
+    if (n < 0) {
+      int err = 0;
+      const std::string msg = gzerror(gz, &err);
+      gzclose(gz);
+      throw InvalidInput(located(path, 0, 0, "corrupt compressed data (" + msg + ")"));
+    }
+    if (n == 0) break;
+    total += static_cast<uint64_t>(n);
+  }
+  gzclose(gz);
+  return total;
+}
+
+RawHeader precheck(const std::string& path, const ReadLimits& limits) {
+  auto bad = [&](const std::string& msg) { return InvalidInput(located(path, 0, 0, msg)); };
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0)
+    throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
+  if (!S_ISREG(st.st_mode)) throw bad("not a regular file");
+  gzFile gz = gzopen(path.c_str(), "rb");
+  if (!gz) throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
+  unsigned char h[540] = {0};
+  const int n = gzread(gz, h, sizeof h);
   int err = 0;
   gzerror(gz, &err);
   gzclose(gz);
-  if (n != 4 || err < 0)
-    throw InvalidInput(located(path, 0, 0, "not a NIfTI file (too short or corrupt compressed data)"));
-  int32_t le = hdr[0] | (hdr[1] << 8) | (hdr[2] << 16) | (hdr[3] << 24);
-  int32_t be = hdr[3] | (hdr[2] << 8) | (hdr[1] << 16) | (hdr[0] << 24);
-  if (le != 348 && le != 540 && be != 348 && be != 540)
-    throw InvalidInput(located(path, 0, 0, "not a NIfTI file (header size is not 348 or 540)"));
-  return le == 540 || be == 540 ? 2 : 1;
+  if (n < 4 || err < 0) throw bad("not a NIfTI file (too short or corrupt compressed data)");
+  RawHeader r;
+  bool swap = false;
+  const int32_t le = get<int32_t>(h, 0, false), be = get<int32_t>(h, 0, true);
+  if (le == 348 || le == 540) {
+    r.version = le == 540 ? 2 : 1;
+  } else if (be == 348 || be == 540) {
+    r.version = be == 540 ? 2 : 1;
+    swap = true;
+  } else {
+    throw bad("not a NIfTI file (header size is not 348 or 540)");
+  }
+  // "Not swapped" means the host's order, as in nifticlib (medgen builds on little-endian hosts).
+  static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE floats expected");
+  const int hsize = r.version == 2 ? 540 : 348;
+  if (n < hsize) throw bad("NIfTI header is truncated (" + std::to_string(n) + " of " + std::to_string(hsize) + " bytes)");
+  int64_t dim[8];
+  int datatype, bitpix;
+  double vox_offset;
+  bool single_file;
+  if (r.version == 1) {
+    for (int i = 0; i < 8; ++i) dim[i] = get<int16_t>(h, 40 + 2 * i, swap);
+    datatype = get<int16_t>(h, 70, swap);
+    bitpix = get<int16_t>(h, 72, swap);
+    vox_offset = get<float>(h, 108, swap);
+    single_file = std::memcmp(h + 344, "n+1", 4) == 0;
+  } else {
+    datatype = get<int16_t>(h, 12, swap);
+    bitpix = get<int16_t>(h, 14, swap);
+    for (int i = 0; i < 8; ++i) dim[i] = get<int64_t>(h, 16 + 8 * i, swap);
+    vox_offset = static_cast<double>(get<int64_t>(h, 168, swap));
+    if (std::memcmp(h + 4, "n+2\0\r\n\032\n", 8) == 0)
+      single_file = true;
+    else if (std::memcmp(h + 4, "ni2\0\r\n\032\n", 8) == 0)
+      single_file = false;
+    else
+      throw bad("not a NIfTI-2 file (bad magic)");
+  }
+  if (dim[0] < 1 || dim[0] > 7) throw bad("NIfTI dim[0] is " + std::to_string(dim[0]) + " (1..7 expected): corrupt header");
+  r.nvox = 1;
+  std::string shape;
+  for (int i = 1; i <= dim[0]; ++i) {
+    if (dim[i] < 1) throw bad("NIfTI dim[" + std::to_string(i) + "] is " + std::to_string(dim[i]) + " (at least 1 expected)");
+    shape += (i > 1 ? " x " : "") + std::to_string(dim[i]);
+    try {
+      r.nvox = checked_mul(r.nvox, static_cast<uint64_t>(dim[i]));
+    } catch (const InvalidInput&) {
+      throw bad("NIfTI dimensions " + shape + "... overflow");
+    }
+  }
+  const TypeInfo* type = nullptr;
+  for (const TypeInfo& t : kTypes)
+    if (t.code == datatype) type = &t;
+  if (!type)
+    throw bad("NIfTI datatype " + std::to_string(datatype) + " is not supported (integer and real scalars only)");
+  if (bitpix != type->bits)
+    throw bad("NIfTI bitpix " + std::to_string(bitpix) + " does not match datatype " + std::to_string(datatype) + " (" +
+              std::to_string(type->bits) + " bits)");
+  try {
+    r.nbytes = checked_mul(r.nvox, static_cast<uint64_t>(type->bits / 8));
+  } catch (const InvalidInput&) {
+    throw bad("NIfTI dimensions " + shape + " overflow");
+  }
+  limits.check(path, r.nvox, r.nbytes);
+  if (!std::isfinite(vox_offset) || vox_offset < 0 || vox_offset > 1e15 || vox_offset != std::floor(vox_offset))
+    throw bad("NIfTI vox_offset is not a valid byte offset");
+  if (single_file && vox_offset < hsize)
+    throw bad("NIfTI vox_offset " + std::to_string(static_cast<uint64_t>(vox_offset)) + " lies inside the header");
+  // The data: after the header in a .nii, else in the .img beside the .hdr.
+  std::string data_file = path;
+  if (!single_file) {
+    std::string stem = path;
+    for (const char* ext : {".hdr.gz", ".hdr", ".nii.gz", ".nii"})
+      if (ends_with(stem, ext)) {
+        stem.resize(stem.size() - std::strlen(ext));
+        break;
+      }
+    data_file = stem + ".img";
+    if (::stat(data_file.c_str(), &st) != 0 && ::stat((stem + ".img.gz").c_str(), &st) == 0) data_file = stem + ".img.gz";
+    if (::stat(data_file.c_str(), &st) != 0)
+      throw bad("the header names a separate image file, and " + data_file + " does not exist");
+  }
+  const uint64_t need = checked_add(static_cast<uint64_t>(vox_offset), r.nbytes);
+  const uint64_t have = data_length(data_file, need);
+  if (have < need)
+    throw InvalidInput(located(data_file, 0, 0,
+                               "NIfTI data is truncated: " + shape + " voxels of " + std::to_string(type->bits) +
+                                   " bits need " + std::to_string(need) + " bytes, the file holds " +
+                                   std::to_string(have)));
+  return r;
 }
 
 template <typename T>
@@ -59,19 +211,29 @@ void convert(const void* data, size_t n, std::vector<float>& out) {
   for (size_t i = 0; i < n; ++i) out[i] = static_cast<float>(p[i]);
 }
 
-bool ends_with(const std::string& s, const std::string& e) {
-  return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
-}
-
 }  // namespace
 
-Volume read_nifti(const std::string& path) {
-  nifti_set_debug_level(0);
-  const int version = precheck(path);
-  NimPtr nim(nifti_image_read(path.c_str(), 1));
+namespace {
+
+Volume read_nifti_checked(const std::string& path, const ReadLimits& limits) {
+  const RawHeader raw = precheck(path, limits);
+  const int version = raw.version;
+  NimPtr nim;
+  std::string said;
+  {
+    StderrCapture capture;
+    nifti_set_debug_level(0);
+    nim.reset(nifti_image_read(path.c_str(), 1));
+    said = capture.restore();
+  }
   if (!nim || !nim->data)
-    throw InvalidInput(located(path, 0, 0, "cannot read NIfTI image (corrupt, truncated or unsupported header)"));
+    throw InvalidInput(located(path, 0, 0,
+                               "cannot read NIfTI image (corrupt, truncated or unsupported header)" +
+                                   (said.empty() ? std::string() : ": nifticlib says: " + said)));
   if (nim->nx < 1 || nim->ny < 1 || nim->nz < 1) throw InvalidInput(located(path, 0, 0, "NIfTI image has no voxels"));
+  if (nim->nvox < 1 || static_cast<uint64_t>(nim->nvox) != raw.nvox ||
+      static_cast<uint64_t>(nim->nx) * static_cast<uint64_t>(nim->ny) * static_cast<uint64_t>(nim->nz) > raw.nvox)
+    throw InvalidInput(located(path, 0, 0, "NIfTI header and nifticlib disagree on the image size (corrupt header)"));
   Volume v = Volume::zeros(static_cast<size_t>(nim->nx), static_cast<size_t>(nim->ny), static_cast<size_t>(nim->nz));
   const size_t n = v.nvox();
   switch (nim->datatype) {
@@ -141,7 +303,15 @@ Volume read_nifti(const std::string& path) {
   v.format = version == 2 ? "NIfTI-2" : nim->nifti_type == NIFTI_FTYPE_ANALYZE ? "ANALYZE 7.5" : "NIfTI-1";
   const int64_t extra = nim->nvox / static_cast<int64_t>(n);
   if (extra > 1) v.format += " (first of " + std::to_string(extra) + " volumes)";
+  for (int a = 0; a < 3; ++a)
+    if (!std::isfinite(v.origin[a])) throw InvalidInput(located(path, 0, 0, "NIfTI affine has a non-finite origin"));
   return v;
+}
+
+}  // namespace
+
+Volume read_nifti(const std::string& path, const ReadLimits& limits) {
+  return guard_memory(path, [&] { return read_nifti_checked(path, limits); });
 }
 
 void write_nifti(const Volume& in, const std::string& path, const WriteOptions& opt) {
@@ -200,26 +370,26 @@ void write_nifti(const Volume& in, const std::string& path, const WriteOptions& 
   // nifticlib picks compression from the file name, so the temporary keeps the extension.
   const std::string ext = ends_with(path, ".nii.gz") ? ".nii.gz" : ".nii";
   if (!ends_with(path, ext)) throw InvalidInput(located(path, 0, 0, "a NIfTI file name must end in .nii or .nii.gz"));
-  const std::string tmp = path + ".tmp-" + std::to_string(static_cast<long>(::getpid())) + ext;
+  TempOutput out(path, ext);  // follows symlinks, writes through to devices, cleans up on signals
+  const std::string& tmp = out.temp_path();
   std::free(nim->fname);
   std::free(nim->iname);
   nim->fname = strdup(tmp.c_str());
   nim->iname = strdup(tmp.c_str());
-  nifti_set_debug_level(0);
-  nifti_image_write(nim.get());
+  std::string said;
+  {
+    StderrCapture capture;
+    nifti_set_debug_level(0);
+    nifti_image_write(nim.get());
+    said = capture.restore();
+  }
   // nifti_image_write returns nothing: check the file's size (uncompressed: header, extension
   // flag and data exactly; compressed: at least a gzip header and trailer).
   struct stat st {};
   const off_t want = ext == ".nii" ? static_cast<off_t>(352 + v.nvox() * (integral ? 2 : 4)) : 20;
-  if (::stat(tmp.c_str(), &st) != 0 || (ext == ".nii" ? st.st_size != want : st.st_size < want)) {
-    ::unlink(tmp.c_str());
-    throw IoError(located(path, 0, 0, "cannot write the NIfTI file"));
-  }
-  if (::rename(tmp.c_str(), path.c_str()) != 0) {
-    const int e = errno;
-    ::unlink(tmp.c_str());
-    throw IoError(located(path, 0, 0, std::string("cannot rename into place: ") + std::strerror(e)));
-  }
+  if (::stat(tmp.c_str(), &st) != 0 || (ext == ".nii" ? st.st_size != want : st.st_size < want))
+    throw IoError(located(path, 0, 0, "cannot write the NIfTI file" + (said.empty() ? "" : ": nifticlib says: " + said)));
+  out.commit();
 }
 
 }  // namespace medgen::imaging

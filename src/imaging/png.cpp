@@ -11,21 +11,20 @@
 
 #include "medgen/core/csv.h"
 #include "medgen/core/error.h"
+#include "medgen/imaging/dicom_check.h"
 #include "medgen/imaging/io.h"
+#include "reader_support.h"
 
 namespace medgen::imaging {
 namespace {
 
-std::string slurp(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f) throw IoError(located(path, 0, 0, std::string("cannot open: ") + std::strerror(errno)));
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
+std::string slurp(const std::string& path, const ReadLimits& limits) {
+  return read_file_bytes(path, limits);  // regular files within the limits only
 }
 
 struct PngReadState {
   const std::string* data = nullptr;
+  const ReadLimits* limits = nullptr;
   size_t pos = 0;
   char error[256] = {0};
   jmp_buf jmp;
@@ -62,6 +61,21 @@ bool decode(PngReadState& st, std::vector<uint8_t>& pixels, png_uint_32& w, png_
   h = png_get_image_height(png, info);
   depth = png_get_bit_depth(png, info);
   const int color = png_get_color_type(png, info);
+  {
+    // Sizes from the header, checked before the image buffer is allocated: the decoded grey
+    // pixels against the limits, the filtered rows (what the compressed data inflates to)
+    // against deflate's maximum ratio of 1032:1 over the whole file. Products in 64 bits:
+    // width and height are below 2^31 (PNG), so none overflows.
+    const uint64_t channels = png_get_channels(png, info);
+    const uint64_t raw_row = 1 + (uint64_t{w} * channels * static_cast<uint64_t>(depth) + 7) / 8;
+    const uint64_t raw = raw_row * h;
+    const uint64_t out_bytes = uint64_t{w} * h * (depth == 16 ? 2 : 1);
+    const uint64_t max_vox = std::min<uint64_t>(st.limits->max_voxels, st.limits->max_bytes / sizeof(float));
+    if (raw > 1100 * static_cast<uint64_t>(st.data->size()) + 65536)
+      png_error(png, "the header declares an image far larger than the compressed data can hold (corrupt)");
+    if (uint64_t{w} * h > max_vox || out_bytes > st.limits->max_bytes)
+      png_error(png, "the image is larger than the limit (MEDGEN_MAX_IMAGE_BYTES)");
+  }
   if (color == PNG_COLOR_TYPE_PALETTE) png_set_palette_to_rgb(png);
   if (color == PNG_COLOR_TYPE_GRAY && depth < 8) png_set_expand_gray_1_2_4_to_8(png);
   if (depth < 8) depth = 8;
@@ -81,15 +95,14 @@ bool decode(PngReadState& st, std::vector<uint8_t>& pixels, png_uint_32& w, png_
   return true;
 }
 
-}  // namespace
-
-Volume read_png(const std::string& path) {
-  const std::string data = slurp(path);
+Volume read_png_checked(const std::string& path, const ReadLimits& limits) {
+  const std::string data = slurp(path, limits);
   static const unsigned char sig[8] = {137, 80, 78, 71, 13, 10, 26, 10};
   if (data.size() < 8 || std::memcmp(data.data(), sig, 8) != 0)
     throw InvalidInput(located(path, 0, 0, "not a PNG file (bad signature)"));
   PngReadState st;
   st.data = &data;
+  st.limits = &limits;
   std::vector<uint8_t> px;
   png_uint_32 w = 0, h = 0;
   int depth = 8;
@@ -108,6 +121,12 @@ Volume read_png(const std::string& path) {
   v.source = path;
   v.format = depth == 16 ? "PNG 16-bit" : "PNG 8-bit";
   return v;
+}
+
+}  // namespace
+
+Volume read_png(const std::string& path, const ReadLimits& limits) {
+  return guard_memory(path, [&] { return read_png_checked(path, limits); });
 }
 
 void write_png_gray(const std::string& path, size_t width, size_t height, const std::vector<uint16_t>& pixels,

@@ -275,4 +275,16 @@ std::vector<float> resize_bilinear(const float* img, size_t h, size_t w, size_t 
   return resample(img, h, w, bilinear_taps(h, nh), bilinear_taps(w, nw));
 }
 
+SrTriple sr_triple(const float* img, size_t h, size_t w, size_t scale) {
+  if (scale < 1) throw InvalidInput("sr_triple: scale must be at least 1");
+  SrTriple t;
+  t.h = h / scale * scale;
+  t.w = w / scale * scale;
+  t.hr.resize(t.h * t.w);
+  for (size_t y = 0; y < t.h; ++y) std::copy_n(img + y * w, t.w, t.hr.data() + y * t.w);
+  t.lr = downsample_area(t.hr.data(), t.h, t.w, scale);
+  t.bicubic = upsample_bicubic(t.lr.data(), t.h / scale, t.w / scale, scale);
+  return t;
+}
+
 }  // namespace medgen::imaging

@@ -7,6 +7,7 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/rng.h"
+#include "medgen/imaging/intensity.h"
 #include "medgen/imaging/io.h"
 
 namespace medgen::imaging {
@@ -70,16 +71,16 @@ std::vector<double> nearest_rmse(const SliceStack& q, const SliceStack& ref) {
   return out;
 }
 
-double quantile(std::vector<double> v, double q) {
-  if (v.empty()) return NAN;
-  std::sort(v.begin(), v.end());
-  const double pos = q * double(v.size() - 1);
-  const size_t i = static_cast<size_t>(pos);
-  return i + 1 < v.size() ? v[i] + (pos - i) * (v[i + 1] - v[i]) : v[i];
+DistanceStats stats(const std::vector<double>& v) {
+  return {mean_of(v), percentile(v, 0.5), percentile(v, 0.0), percentile(v, 0.05)};
 }
 
-nlohmann::json stats(const std::vector<double>& v) {
-  return {{"mean", mean_of(v)}, {"median", quantile(v, 0.5)}, {"min", quantile(v, 0.0)}, {"p05", quantile(v, 0.05)}};
+nlohmann::json split_json(const DataSpec& d) {
+  return {{"block", d.block}, {"test_every", d.test_every}, {"gap", d.gap}};
+}
+
+bool ends_with(const std::string& s, const std::string& e) {
+  return s.size() >= e.size() && s.compare(s.size() - e.size(), e.size(), e) == 0;
 }
 
 }  // namespace
@@ -183,18 +184,45 @@ std::unique_ptr<ImageModel> train_on_data(const ImageTrainOptions& opt, const Sl
     std::vector<double> px;
     for (float v : am.map.data)
       if (v > 0) px.push_back(v);
-    info["anomaly"] = {{"pixel_threshold", quantile(px, 0.999)},
-                       {"slice_threshold", quantile(am.score, 0.95)},
+    info["anomaly"] = {{"pixel_threshold", percentile(px, 0.999)},
+                       {"slice_threshold", percentile(am.score, 0.95)},
                        {"smooth", 1.5}};
   }
   return m;
 }
 
-nlohmann::json evaluate_generative(const ImageModel& m, const SliceData& data, size_t samples, const Context& ctx) {
+nlohmann::json DistanceStats::to_json() const {
+  return {{"mean", mean}, {"median", median}, {"min", min}, {"p05", p05}};
+}
+
+nlohmann::json GenerationScores::to_json() const {
+  nlohmann::json out = {{"model", model}, {"size", size}, {"train_slices", train_slices}, {"test_slices", test_slices}};
+  if (has_reconstruction)
+    out["reconstruction"] = {{"test_psnr_db", test_psnr_db},
+                             {"test_ssim", test_ssim},
+                             {"mean_image_psnr_db", mean_image_psnr_db},
+                             {"mean_image_ssim", mean_image_ssim},
+                             {"train_psnr_db", train_psnr_db}};
+  out["frechet"] = {{"features", frechet_features},
+                    {"samples_vs_test", frechet_samples_vs_test},
+                    {"train_vs_test", frechet_train_vs_test},
+                    {"samples", samples}};
+  out["nearest_training_rmse"] = {{"samples", nearest_samples.to_json()},
+                                  {"test", nearest_test.to_json()},
+                                  {"samples_closer_than_any_test_slice", samples_closer_than_any_test_slice}};
+  out["split"] = split_json(split);
+  return out;
+}
+
+GenerationScores evaluate_generative(const ImageModel& m, const SliceData& data, size_t samples, const Context& ctx) {
   const size_t S = m.image_size();
   const SliceStack train = data.train(S), test = data.test(S);
-  nlohmann::json out = {{"model", image_model_kind_name(m.kind())}, {"size", S},
-                        {"train_slices", train.n}, {"test_slices", test.n}};
+  GenerationScores out;
+  out.model = image_model_kind_name(m.kind());
+  out.size = S;
+  out.train_slices = train.n;
+  out.test_slices = test.n;
+  out.split = data.spec;
   if (m.kind() == ImageModelKind::Vae) {
     const SliceStack rec = m.reconstruct(test), rec_train = m.reconstruct(train);
     std::vector<float> mean(train.plane(), 0.0f);
@@ -208,9 +236,12 @@ nlohmann::json evaluate_generative(const ImageModel& m, const SliceData& data, s
       sm.push_back(ssim(mean.data(), test.slice(i), S, S));
     }
     for (size_t i = 0; i < train.n; ++i) pt.push_back(psnr(rec_train.slice(i), train.slice(i), train.plane()));
-    out["reconstruction"] = {{"test_psnr_db", mean_of(ps)},         {"test_ssim", mean_of(ss)},
-                             {"mean_image_psnr_db", mean_of(pm)},   {"mean_image_ssim", mean_of(sm)},
-                             {"train_psnr_db", mean_of(pt)}};
+    out.has_reconstruction = true;
+    out.test_psnr_db = mean_of(ps);
+    out.test_ssim = mean_of(ss);
+    out.mean_image_psnr_db = mean_of(pm);
+    out.mean_image_ssim = mean_of(sm);
+    out.train_psnr_db = mean_of(pt);
   }
   // The feature network, trained here on the training slices.
   ImageTrainOptions fo;
@@ -219,46 +250,69 @@ nlohmann::json evaluate_generative(const ImageModel& m, const SliceData& data, s
   const size_t d = feat->feature_dim();
   const SliceStack gen = m.sample(std::max<size_t>(samples, 2), ctx.seed + 1);
   const auto f_train = feat->features(train), f_test = feat->features(test), f_gen = feat->features(gen);
-  out["frechet"] = {
-      {"features", "medgen's own CNN (" + std::to_string(d) +
-                       " features) trained on this run's training slices to predict slice position; not the ImageNet FID"},
-      {"samples_vs_test", frechet_distance(f_gen, gen.n, f_test, test.n, d)},
-      {"train_vs_test", frechet_distance(f_train, train.n, f_test, test.n, d)},
-      {"samples", gen.n}};
+  out.frechet_features = "medgen's own CNN (" + std::to_string(d) +
+                         " features) trained on this run's training slices to predict slice position; not the "
+                         "ImageNet FID";
+  out.frechet_samples_vs_test = frechet_distance(f_gen, gen.n, f_test, test.n, d);
+  out.frechet_train_vs_test = frechet_distance(f_train, train.n, f_test, test.n, d);
+  out.samples = gen.n;
   // Memorisation check: a sample much closer to a training slice than held-out real slices
   // ever are would be a copy.
   const auto ng = nearest_rmse(gen, train), nt = nearest_rmse(test, train);
-  const double tmin = quantile(nt, 0.0);
+  const double tmin = percentile(nt, 0.0);
   size_t closer = 0;
   for (double v : ng) closer += v < tmin;
-  out["nearest_training_rmse"] = {{"samples", stats(ng)}, {"test", stats(nt)},
-                                  {"samples_closer_than_any_test_slice", closer}};
+  out.nearest_samples = stats(ng);
+  out.nearest_test = stats(nt);
+  out.samples_closer_than_any_test_slice = closer;
   return out;
 }
 
-nlohmann::json evaluate_enhancement(const ImageModel& m, const SliceData& data, double noise_level, uint64_t seed) {
+nlohmann::json EnhancementScores::to_json() const {
+  nlohmann::json out = {{"model", model}, {"test_slices", test_slices}, {"slice_shape", {slice_width, slice_height}}};
+  if (denoise) {
+    out["noise"] = noise;
+    out["noise_level"] = noise_level;
+    out["best_baseline_psnr_db"] = best_baseline_psnr_db;
+  } else {
+    out["scale"] = scale;
+  }
+  out["gain_db"] = gain_db;
+  nlohmann::json rows = nlohmann::json::array();
+  for (const MethodScore& r : results)
+    rows.push_back({{"method", r.method}, {"param", r.param}, {"psnr_db", r.psnr_db}, {"ssim", r.ssim}});
+  out["results"] = rows;
+  out["split"] = split_json(split);
+  return out;
+}
+
+EnhancementScores evaluate_enhancement(const ImageModel& m, const SliceData& data, double noise_level, uint64_t seed) {
   const SliceStack test = data.test(0);
   const ImageTrainOptions opt = ImageTrainOptions::from_json(m.header().at("options"));
-  nlohmann::json out = {{"model", image_model_kind_name(m.kind())}, {"test_slices", test.n},
-                        {"slice_shape", {test.w, test.h}}};
-  std::vector<nlohmann::json> rows;
+  EnhancementScores out;
+  out.model = image_model_kind_name(m.kind());
+  out.test_slices = test.n;
+  out.slice_width = test.w;
+  out.slice_height = test.h;
+  out.split = data.spec;
+  std::vector<MethodScore>& rows = out.results;
   auto score = [&](const std::string& method, const std::string& param, const SliceStack& pred, const SliceStack& ref) {
     std::vector<double> p, s;
     for (size_t i = 0; i < ref.n; ++i) {
       p.push_back(psnr(pred.slice(i), ref.slice(i), ref.plane()));
       s.push_back(ssim(pred.slice(i), ref.slice(i), ref.h, ref.w));
     }
-    nlohmann::json r = {{"method", method}, {"param", param}, {"psnr_db", mean_of(p)}, {"ssim", mean_of(s)}};
-    rows.push_back(r);
-    return r;
+    rows.push_back(MethodScore{method, param, mean_of(p), mean_of(s)});
+    return rows.back();
   };
   if (m.kind() == ImageModelKind::Denoise) {
     const double level = noise_level > 0 ? noise_level : opt.noise_level;
     SliceStack noisy = test;
     Rng rng(seed);
     add_noise(noisy.data.data(), noisy.data.size(), opt.noise, level, rng);
-    out["noise"] = noise_kind_name(opt.noise);
-    out["noise_level"] = level;
+    out.denoise = true;
+    out.noise = noise_kind_name(opt.noise);
+    out.noise_level = level;
     score("noisy input", "", noisy, test);
     // The filters' sigma: the noise's standard deviation in model units (Poisson: at the mean
     // signal of the slices).
@@ -269,7 +323,8 @@ nlohmann::json evaluate_enhancement(const ImageModel& m, const SliceData& data, 
       sigma = std::sqrt(std::max(1e-12, mean / double(test.data.size())) / level);
     }
     auto best_of = [&](const std::string& name, const std::vector<double>& params, auto filter) {
-      nlohmann::json best;
+      MethodScore best;
+      bool any = false;
       for (double prm : params) {
         SliceStack f = SliceStack::zeros(noisy.n, noisy.h, noisy.w);
         for (size_t i = 0; i < noisy.n; ++i) {
@@ -278,12 +333,13 @@ nlohmann::json evaluate_enhancement(const ImageModel& m, const SliceData& data, 
         }
         char buf[32];
         std::snprintf(buf, sizeof buf, "%g", prm);
-        auto r = score(name, buf, f, test);
+        const MethodScore r = score(name, buf, f, test);
         rows.pop_back();
-        if (best.is_null() || r["psnr_db"].get<double>() > best["psnr_db"].get<double>()) best = r;
+        if (!any || r.psnr_db > best.psnr_db) best = r;
+        any = true;
       }
       rows.push_back(best);
-      return best["psnr_db"].get<double>();
+      return best.psnr_db;
     };
     const size_t H = noisy.h, W = noisy.w;
     double best = -INFINITY;
@@ -293,33 +349,45 @@ nlohmann::json evaluate_enhancement(const ImageModel& m, const SliceData& data, 
                                   [&](const float* x, double r) { return median_filter(x, H, W, int(r)); }));
     best = std::max(best, best_of("non-local means (h / sigma)", {0.6, 0.8, 1.0},
                                   [&](const float* x, double h) { return nlm_filter(x, H, W, sigma, h * sigma); }));
-    const auto r = score("medgen denoise", "", m.enhance(noisy), test);
-    out["best_baseline_psnr_db"] = best;
-    out["gain_db"] = r["psnr_db"].get<double>() - best;
+    const MethodScore r = score("medgen denoise", "", m.enhance(noisy), test);
+    out.best_baseline_psnr_db = best;
+    out.gain_db = r.psnr_db - best;
   } else if (m.kind() == ImageModelKind::SuperRes) {
     const size_t s = opt.scale, h = test.h / s * s, w = test.w / s * s;
     SliceStack hr = SliceStack::zeros(test.n, h, w), lr = SliceStack::zeros(test.n, h / s, w / s),
                bic = SliceStack::zeros(test.n, h, w);
     for (size_t i = 0; i < test.n; ++i) {
-      for (size_t y = 0; y < h; ++y) std::copy_n(test.slice(i) + y * test.w, w, hr.slice(i) + y * w);
-      const auto l = downsample_area(hr.slice(i), h, w, s);
-      std::copy(l.begin(), l.end(), lr.slice(i));
-      const auto b = upsample_bicubic(l.data(), h / s, w / s, s);
-      std::copy(b.begin(), b.end(), bic.slice(i));
+      const SrTriple t = sr_triple(test.slice(i), test.h, test.w, s);
+      std::copy(t.hr.begin(), t.hr.end(), hr.slice(i));
+      std::copy(t.lr.begin(), t.lr.end(), lr.slice(i));
+      std::copy(t.bicubic.begin(), t.bicubic.end(), bic.slice(i));
     }
-    out["scale"] = s;
-    const auto rb = score("bicubic", "", bic, hr);
-    const auto r = score("medgen sr", "", m.enhance(lr), hr);
-    out["gain_db"] = r["psnr_db"].get<double>() - rb["psnr_db"].get<double>();
+    out.scale = s;
+    const MethodScore rb = score("bicubic", "", bic, hr);
+    const MethodScore r = score("medgen sr", "", m.enhance(lr), hr);
+    out.gain_db = r.psnr_db - rb.psnr_db;
   } else {
     throw InvalidInput("enhancement evaluation needs a denoise or sr model");
   }
-  out["results"] = rows;
   return out;
 }
 
-nlohmann::json evaluate_anomaly(const ImageModel& vae, const SliceData& data, const LesionOptions& lesions,
-                                size_t repeats, uint64_t seed, AnomalyExamples* examples) {
+nlohmann::json AnomalyScores::to_json() const {
+  return {{"test_slices", test_slices},
+          {"lesioned_slices", lesioned_slices},
+          {"lesion_pixels", lesion_pixels},
+          {"pixel_auroc", pixel_auroc},
+          {"pixel_auprc", pixel_auprc},
+          {"pixel_auprc_chance", pixel_auprc_chance},
+          {"slice_auroc", slice_auroc},
+          {"lesions",
+           {{"per_slice", {lesions.min_lesions, lesions.max_lesions}},
+            {"radius_px", {lesions.min_radius, lesions.max_radius}},
+            {"contrast", {lesions.min_contrast, lesions.max_contrast}}}}};
+}
+
+AnomalyScores evaluate_anomaly(const ImageModel& vae, const SliceData& data, const LesionOptions& lesions,
+                               size_t repeats, uint64_t seed, AnomalyExamples* examples) {
   if (vae.kind() != ImageModelKind::Vae && vae.kind() != ImageModelKind::Dae)
     throw InvalidInput("anomaly maps need a vae or dae model");
   const size_t S = vae.image_size();
@@ -364,17 +432,16 @@ nlohmann::json evaluate_anomaly(const ImageModel& vae, const SliceData& data, co
   }
   double pos = 0;
   for (uint8_t l : px_label) pos += l;
-  return {{"test_slices", test.n},
-          {"lesioned_slices", les.n},
-          {"lesion_pixels", lesion_px},
-          {"pixel_auroc", roc_auc(px_score, px_label)},
-          {"pixel_auprc", average_precision(px_score, px_label)},
-          {"pixel_auprc_chance", pos / double(px_label.size())},
-          {"slice_auroc", roc_auc(sl_score, sl_label)},
-          {"lesions",
-           {{"per_slice", {lesions.min_lesions, lesions.max_lesions}},
-            {"radius_px", {lesions.min_radius, lesions.max_radius}},
-            {"contrast", {lesions.min_contrast, lesions.max_contrast}}}}};
+  AnomalyScores out;
+  out.test_slices = test.n;
+  out.lesioned_slices = les.n;
+  out.lesion_pixels = lesion_px;
+  out.pixel_auroc = roc_auc(px_score, px_label);
+  out.pixel_auprc = average_precision(px_score, px_label);
+  out.pixel_auprc_chance = pos / double(px_label.size());
+  out.slice_auroc = roc_auc(sl_score, sl_label);
+  out.lesions = lesions;
+  return out;
 }
 
 Volume enhance_volume(const ImageModel& m, const Volume& v, Axis axis) {
@@ -415,29 +482,149 @@ Volume enhance_volume(const ImageModel& m, const Volume& v, Axis axis) {
   return r;
 }
 
-std::vector<uint8_t> overlay_rgb(const float* image, const float* map, const float* mask, size_t width,
-                                 size_t height, double threshold) {
-  std::vector<uint8_t> rgb(width * height * 3);
-  for (size_t y = 0; y < height; ++y)
-    for (size_t x = 0; x < width; ++x) {
-      const size_t p = y * width + x;
-      double g = std::clamp<double>(image[p], 0.0, 1.0) * 255.0, r = g, gg = g, b = g;
-      if (threshold > 0 && map[p] > threshold) {
-        const double t = std::clamp(map[p] / threshold - 1.0, 0.0, 1.0), a = 0.35 + 0.35 * t;
-        r = (1 - a) * r + a * 255.0;
-        gg = (1 - a) * gg + a * 255.0 * t;
-        b = (1 - a) * b;
-      }
-      if (mask && mask[p] > 0.5f) {
-        const bool edge = x == 0 || y == 0 || x + 1 == width || y + 1 == height || mask[p - 1] <= 0.5f ||
-                          mask[p + 1] <= 0.5f || mask[p - width] <= 0.5f || mask[p + width] <= 0.5f;
-        if (edge) r = 0, gg = 255, b = 0;
-      }
-      rgb[3 * p] = uint8_t(std::lround(r));
-      rgb[3 * p + 1] = uint8_t(std::lround(gg));
-      rgb[3 * p + 2] = uint8_t(std::lround(b));
+ReferenceScores score_against_reference(const ImageModel& m, const Volume& input, const Volume& output,
+                                        const Volume& ref, const std::string& reference_name, Axis ax) {
+  if (ref.dims != output.dims) throw InvalidInput(located(reference_name, 0, 0, "reference dims differ from the output"));
+  const nlohmann::json info = m.header().at("info");
+  const Window w = model_window(ref, info.contains("data") ? info["data"].value("window", "full") : "full");
+  const auto keep = foreground_slices(ref, ax, w, 0.15);
+  auto stack = [&](const Volume& vol) { return slices_from_volume(vol, ax, w, keep, 0); };
+  const SliceStack r = stack(ref), o = stack(output);
+  ReferenceScores out;
+  out.reference = reference_name;
+  out.slices_compared = r.n;
+  out.has_input = input.dims == ref.dims;
+  SliceStack i;
+  if (out.has_input) i = stack(input);
+  for (size_t k = 0; k < r.n; ++k) {
+    out.output_psnr_db += psnr(o.slice(k), r.slice(k), r.plane()) / r.n;
+    out.output_ssim += ssim(o.slice(k), r.slice(k), r.h, r.w) / r.n;
+    if (out.has_input) {
+      out.input_psnr_db += psnr(i.slice(k), r.slice(k), r.plane()) / r.n;
+      out.input_ssim += ssim(i.slice(k), r.slice(k), r.h, r.w) / r.n;
     }
-  return rgb;
+  }
+  return out;
+}
+
+void ReferenceScores::add_to(nlohmann::json& j) const {
+  j["reference"] = reference;
+  j["slices_compared"] = slices_compared;
+  j["output_psnr_db"] = output_psnr_db;
+  j["output_ssim"] = output_ssim;
+  if (has_input) j["input_psnr_db"] = input_psnr_db, j["input_ssim"] = input_ssim;
+}
+
+AnomalyCalibration anomaly_calibration(const ImageModel& m) {
+  const nlohmann::json info = m.header().at("info");
+  AnomalyCalibration c;
+  if (info.contains("anomaly")) {
+    c.pixel_threshold = info["anomaly"].value("pixel_threshold", 0.0);
+    c.slice_threshold = info["anomaly"].value("slice_threshold", 0.0);
+    c.smooth = info["anomaly"].value("smooth", 1.5);
+  }
+  return c;
+}
+
+AnomalyResult anomaly_volume(const ImageModel& m, const Volume& v, const DataSpec& spec, const std::string& name) {
+  if (m.kind() != ImageModelKind::Vae && m.kind() != ImageModelKind::Dae)
+    throw InvalidInput("anomaly needs a vae or dae model");
+  const size_t S = m.image_size();
+  AnomalyResult r;
+  r.input = name;
+  r.calibration = anomaly_calibration(m);
+  const Window w = model_window(v, spec.window);
+  const auto keep = foreground_slices(v, spec.axis, w, spec.min_foreground);
+  if (keep.empty()) throw InvalidInput(located(name, 0, 0, "no slice has enough signal for anomaly maps"));
+  const SliceStack x = slices_from_volume(v, spec.axis, w, keep, S);
+  const AnomalyMaps am = anomaly_maps(m, x, r.calibration.smooth);
+  // The map in the source geometry (zero on slices without signal).
+  const Slice first = extract_slice(v, spec.axis, keep.front());
+  r.native = SliceStack::zeros(keep.size(), first.height, first.width);
+  r.native.position = keep;
+  for (size_t k = 0; k < keep.size(); ++k) {
+    const auto back = from_square(am.map.slice(k), S, first.width, first.height);
+    std::copy(back.begin(), back.end(), r.native.slice(k));
+  }
+  r.map = v;
+  std::fill(r.map.voxels.begin(), r.map.voxels.end(), 0.0f);
+  r.map.modality = Modality::Other;
+  r.map = volume_from_slices(r.map, spec.axis, Window{0.5, 1.0}, r.native);
+  r.slices = keep;
+  r.score = am.score;
+  return r;
+}
+
+nlohmann::json AnomalyResult::to_json() const {
+  nlohmann::json s = nlohmann::json::array();
+  const double thr = calibration.slice_threshold;
+  for (size_t k = 0; k < slices.size(); ++k)
+    s.push_back({{"slice", slices[k]}, {"score", score[k]}, {"flagged", thr > 0 && score[k] > thr}});
+  return {{"input", input}, {"output", output}, {"pixel_threshold", calibration.pixel_threshold},
+          {"slice_threshold", thr}, {"slices", s}};
+}
+
+void resolve_train_defaults(ImageTrainOptions* opt, size_t* size, std::string* window, double noise_level,
+                            bool patch_given) {
+  if (noise_level > 0) opt->noise_level = noise_level;
+  else if (opt->noise == NoiseKind::Poisson) opt->noise_level = 2000;
+  opt->validate();
+  const bool enh = opt->kind == ImageModelKind::Denoise || opt->kind == ImageModelKind::SuperRes;
+  if (*size == 0) *size = opt->kind == ImageModelKind::Dae ? 128 : 64;
+  // The dae trains on crops of half the model's slices (fully convolutional; 4x cheaper steps).
+  if (opt->kind == ImageModelKind::Dae && !patch_given) opt->patch = *size / 2;
+  if (*size != 64 && *size != 128 && *size != 32 && *size != 256)
+    throw InvalidInput("--size: expected 32, 64, 128 or 256, got " + std::to_string(*size));
+  // Enhancement sees the whole intensity range by default (nothing clipped), the generative
+  // models the display window.
+  if (window->empty()) *window = enh ? "full" : "auto";
+}
+
+nlohmann::json train_summary(const ImageModel& m, const std::string& output) {
+  const nlohmann::json h = m.header();
+  nlohmann::json summary = {{"model", h["kind"]}, {"output", output}, {"train_seconds", h["train_seconds"]},
+                            {"train_slices", h["info"]["train_slices"]}, {"test_slices", h["info"]["test_slices"]},
+                            {"last", h["history"].empty() ? nlohmann::json() : h["history"].back()}};
+  if (h["info"].contains("anomaly")) summary["anomaly_calibration"] = h["info"]["anomaly"];
+  return summary;
+}
+
+Volume degrade_volume(const Volume& in, NoiseKind kind, double level, const std::string& window, uint64_t seed) {
+  if (!(level > 0)) throw InvalidInput("--noise-level is required (sigma in window units, or Poisson peak)");
+  Volume v = in;
+  const Window w = model_window(v, window.empty() ? "full" : window);
+  std::vector<float> x(v.voxels.size());
+  for (size_t i = 0; i < x.size(); ++i) x[i] = float((v.voxels[i] - w.lo()) / w.width);
+  Rng rng(seed);
+  add_noise(x.data(), x.size(), kind, level, rng);
+  for (size_t i = 0; i < x.size(); ++i) v.voxels[i] = float(w.lo() + x[i] * w.width);
+  return v;
+}
+
+void check_sample_output(const std::string& path) {
+  if (!ends_with(path, ".png") && !ends_with(path, ".nii") && !ends_with(path, ".nii.gz"))
+    throw InvalidInput(located(path, 0, 0, "sample output must be .png (a grid) or .nii/.nii.gz (a stack)"));
+}
+
+void write_samples(const SliceStack& s, const std::string& path) {
+  check_sample_output(path);
+  if (ends_with(path, ".png")) {
+    // A grid of slices as one 8-bit PNG.
+    const size_t cols = static_cast<size_t>(std::ceil(std::sqrt(double(s.n)))), rows = (s.n + cols - 1) / cols;
+    const size_t W = cols * s.w, H = rows * s.h;
+    std::vector<uint16_t> px(W * H, 0);
+    for (size_t i = 0; i < s.n; ++i)
+      for (size_t y = 0; y < s.h; ++y)
+        for (size_t x = 0; x < s.w; ++x)
+          px[((i / cols) * s.h + y) * W + (i % cols) * s.w + x] =
+              uint16_t(std::lround(std::clamp(s.slice(i)[y * s.w + x], 0.0f, 1.0f) * 255));
+    write_png_gray(path, W, H, px, 8);
+    return;
+  }
+  // A stack of slices as a volume (x, y, slice) with unit spacing.
+  Volume v = Volume::zeros(s.w, s.h, s.n);
+  std::copy(s.data.begin(), s.data.end(), v.voxels.begin());
+  write_nifti(v, path);
 }
 
 }  // namespace medgen::imaging

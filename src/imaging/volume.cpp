@@ -2,7 +2,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdlib>
+#include <new>
 
+#include "medgen/core/checked.h"
 #include "medgen/core/error.h"
 
 namespace medgen::imaging {
@@ -39,10 +42,61 @@ std::pair<float, float> Volume::range() const {
 }
 
 Volume Volume::zeros(size_t nx, size_t ny, size_t nz) {
+  const std::string what = "volume of " + std::to_string(nx) + " x " + std::to_string(ny) + " x " + std::to_string(nz);
+  const uint64_t n = checked_mul(checked_mul(nx, ny, what), nz, what);
+  checked_mul(n, sizeof(float), what);
+  if (n > std::vector<float>().max_size()) throw InvalidInput(what + ": too large");
   Volume v;
   v.dims = {nx, ny, nz};
-  v.voxels.assign(nx * ny * nz, 0.f);
+  try {
+    v.voxels.assign(n, 0.f);
+  } catch (const std::bad_alloc&) {
+    throw InvalidInput(what + " voxels: not enough memory (" + std::to_string(n * sizeof(float) >> 20) + " MiB)");
+  }
   return v;
+}
+
+namespace {
+
+std::string mib(uint64_t bytes) { return std::to_string((bytes + (1u << 20) - 1) >> 20) + " MiB"; }
+
+}  // namespace
+
+ReadLimits ReadLimits::from_env() {
+  ReadLimits lim;
+  const char* env = std::getenv("MEDGEN_MAX_IMAGE_BYTES");
+  if (!env || !*env) return lim;
+  const std::string s(env);
+  size_t digits = 0;
+  while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+  const std::string suffix = s.substr(digits);
+  int shift = -1;
+  if (suffix.empty()) shift = 0;
+  else if (suffix == "K" || suffix == "k") shift = 10;
+  else if (suffix == "M" || suffix == "m") shift = 20;
+  else if (suffix == "G" || suffix == "g") shift = 30;
+  else if (suffix == "T" || suffix == "t") shift = 40;
+  if (digits == 0 || digits > 15 || shift < 0)
+    throw InvalidInput("MEDGEN_MAX_IMAGE_BYTES: expected a number of bytes (optionally with K, M, G or T), got '" + s +
+                       "'");
+  const uint64_t value = std::stoull(s.substr(0, digits));
+  if (value == 0 || value > (uint64_t{1} << (62 - shift)))
+    throw InvalidInput("MEDGEN_MAX_IMAGE_BYTES: out of range, got '" + s + "'");
+  lim.max_bytes = value << shift;
+  return lim;
+}
+
+void ReadLimits::check(const std::string& file, uint64_t voxels, uint64_t bytes) const {
+  const uint64_t max_vox = std::min<uint64_t>(max_voxels, max_bytes / sizeof(float));
+  if (voxels > max_vox)
+    throw InvalidInput(located(file, 0, 0,
+                               "the image has " + std::to_string(voxels) + " voxels, more than the limit of " +
+                                   std::to_string(max_vox) + " (MEDGEN_MAX_IMAGE_BYTES=" +
+                                   std::to_string(max_bytes) + ")"));
+  if (bytes > max_bytes)
+    throw InvalidInput(located(file, 0, 0,
+                               "the image needs " + mib(bytes) + ", more than the limit of " + mib(max_bytes) +
+                                   " (MEDGEN_MAX_IMAGE_BYTES)"));
 }
 
 std::string axis_code(const Volume& v) {
@@ -60,7 +114,13 @@ std::string axis_code(const Volume& v) {
 
 void check_volume(const Volume& v, const std::string& what) {
   if (v.dims[0] == 0 || v.dims[1] == 0 || v.dims[2] == 0) throw InvalidInput(located(what, 0, 0, "empty volume"));
-  if (v.voxels.size() != v.nvox()) throw InvalidInput(located(what, 0, 0, "voxel count does not match the dimensions"));
+  uint64_t n = 0;
+  try {
+    n = checked_mul(checked_mul(v.dims[0], v.dims[1]), v.dims[2]);
+  } catch (const InvalidInput&) {
+    throw InvalidInput(located(what, 0, 0, "the dimensions overflow"));
+  }
+  if (v.voxels.size() != n) throw InvalidInput(located(what, 0, 0, "voxel count does not match the dimensions"));
   for (int a = 0; a < 3; ++a) {
     if (!(std::isfinite(v.spacing[a]) && v.spacing[a] > 0))
       throw InvalidInput(located(what, 0, 0, "spacing must be positive and finite"));

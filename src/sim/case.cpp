@@ -66,6 +66,22 @@ std::string fill_template(const std::string& tmpl, const Case& c) {
   return s;
 }
 
+PopulationRow population_row(const Table& table, size_t row) {
+  PopulationRow out;
+  for (const Column& c : table.columns) {
+    if (row >= c.size()) throw InvalidInput("population model: row " + std::to_string(row) + " out of range");
+    if (c.is_missing(row)) continue;
+    if (c.storage == Storage::kNumber) {
+      char buf[64];
+      std::snprintf(buf, sizeof buf, "%.10g", c.values[row]);
+      out[lower(c.name)] = buf;
+    } else {
+      out[lower(c.name)] = c.dictionary[static_cast<size_t>(c.codes[row])];
+    }
+  }
+  return out;
+}
+
 std::vector<std::string> apply_population(const PopulationRow& row, const ConditionSpec& cond, PatientParams* p,
                                           double* height_cm) {
   std::vector<std::string> used;

@@ -517,4 +517,15 @@ const OrderSpec* Catalog::find_order(const std::string& n) const {
   return nullptr;
 }
 
+nlohmann::json Catalog::summary_json() const {
+  nlohmann::json j;
+  for (const auto& c : conditions)
+    j["conditions"].push_back(
+        {{"name", c.name}, {"title", c.title}, {"aliases", c.aliases}, {"rubric", c.rubric}, {"file", c.file}});
+  for (const auto& d : drugs)
+    j["drugs"].push_back({{"name", d.name}, {"aliases", d.aliases}, {"classes", d.classes}, {"unit", d.amount_unit}});
+  for (const auto& r : orders) j["orders"].push_back({{"name", r.name}, {"turnaround_min", r.turnaround_min}});
+  return j;
+}
+
 }  // namespace medgen::sim

@@ -125,6 +125,20 @@ JsonSource JsonSource::parse(const std::string& name, const std::string& text) {
     const size_t p = what.find("syntax error");
     if (p != std::string::npos) what = what.substr(p);
     throw InvalidInput(located(name, line, col, "invalid JSON: " + what));
+  } catch (const json::exception& e) {
+    // A number too large for a double (out_of_range 406) carries no byte offset: locate the
+    // first occurrence of the text nlohmann quotes.
+    std::string what = e.what();
+    const size_t q = what.find("parsing '");
+    size_t line = 0, col = 0;
+    if (q != std::string::npos) {
+      const std::string number = what.substr(q + 9, what.find('\'', q + 9) - q - 9);
+      const size_t at = number.empty() ? std::string::npos : text.find(number);
+      if (at != std::string::npos) src.line_col(at, &line, &col);
+    }
+    const size_t p = what.find("] ");
+    if (p != std::string::npos) what = what.substr(p + 2);
+    throw InvalidInput(located(name, line, col, "invalid JSON: " + what));
   }
   Scanner sc{src.text_, src.offsets_, src.key_offsets_};
   sc.value("");

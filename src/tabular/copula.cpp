@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <numeric>
 
@@ -10,6 +11,9 @@
 #include "medgen/core/normal.h"
 #include "medgen/core/progress.h"
 #include "medgen/core/rng.h"
+#include "medgen/tabular/param_table.h"
+#include "privacy.h"
+#include "state_check.h"
 
 namespace medgen::tabular {
 
@@ -17,8 +21,16 @@ using json = nlohmann::json;
 
 namespace {
 
+using namespace privacy;
+
 constexpr double kInf = std::numeric_limits<double>::infinity();
 constexpr double kMinMissingForDependence = 20;
+
+// privacy "coarse" (see copula.h and docs/formats.md).
+constexpr size_t kCoarseMinCount = 5;     // values seen fewer times are not stored
+constexpr double kShareSteps = 200;       // level shares stored on a grid of 1/200
+constexpr size_t kCoarseKnots = 20;       // empirical marginals: 21 knots at u = 0, 1/20, ..., 1
+constexpr size_t kCoarseTable = 200;      // ... stored as a 200-entry table interpolated between them
 
 // Kolmogorov-Smirnov statistic of sorted data against a CDF.
 template <typename Cdf>
@@ -114,33 +126,15 @@ double truncated_normal(double a, double b, Rng& rng, double* mass) {
 
 // ------------------------------------------------------------------------------- params
 
+// Names, defaults and ranges: the "copula" table in param_table.cpp.
 CopulaParams CopulaParams::from_json(const json& j) {
+  const json r = resolve_params("copula", j);
   CopulaParams p;
-  if (j.is_null()) return p;
-  if (!j.is_object()) throw InvalidInput("copula options must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    if (k == "marginals") {
-      if (!it->is_string()) throw InvalidInput("copula option 'marginals' must be a string");
-      p.marginals = it->get<std::string>();
-      if (p.marginals != "auto" && p.marginals != "empirical" && p.marginals != "parametric")
-        throw InvalidInput("copula option 'marginals' must be auto, empirical or parametric, got '" + p.marginals + "'");
-    } else if (k == "dependence") {
-      if (!it->is_boolean()) throw InvalidInput("copula option 'dependence' must be true or false");
-      p.dependence = it->get<bool>();
-    } else if (k == "max_quantiles") {
-      if (!it->is_number_integer() || it->get<int64_t>() < 16 || it->get<int64_t>() > 1000000)
-        throw InvalidInput("copula option 'max_quantiles' must be an integer in [16, 1000000]");
-      p.max_quantiles = it->get<int>();
-    } else if (k == "discrete_max_levels") {
-      if (!it->is_number_integer() || it->get<int64_t>() < 0 || it->get<int64_t>() > 10000)
-        throw InvalidInput("copula option 'discrete_max_levels' must be an integer in [0, 10000]");
-      p.discrete_max_levels = it->get<int>();
-    } else {
-      throw InvalidInput("unknown copula option '" + k +
-                         "' (expected marginals, dependence, max_quantiles, discrete_max_levels)");
-    }
-  }
+  p.marginals = r["marginals"].get<std::string>();
+  p.dependence = r["dependence"].get<bool>();
+  p.max_quantiles = r["max_quantiles"].get<int>();
+  p.discrete_max_levels = r["discrete_max_levels"].get<int>();
+  p.privacy = r["privacy"].get<std::string>();
   return p;
 }
 
@@ -148,7 +142,8 @@ json CopulaParams::to_json() const {
   return json{{"marginals", marginals},
               {"dependence", dependence},
               {"max_quantiles", max_quantiles},
-              {"discrete_max_levels", discrete_max_levels}};
+              {"discrete_max_levels", discrete_max_levels},
+              {"privacy", privacy}};
 }
 
 // ---------------------------------------------------------------------------------- fit
@@ -157,6 +152,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
   schema_ = schema;
   warnings_.clear();
   latents_.clear();
+  const bool coarse = params_.privacy == "coarse";
   const size_t n = table.num_rows();
   if (n == 0) throw InvalidInput("the table has no rows to learn from");
   const size_t ncols = schema.columns.size();
@@ -192,7 +188,9 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     return s;
   };
   // Breaks (z upper bounds of each level but the last) from counts.
-  auto breaks_of = [&](const std::vector<double>& counts, std::vector<double>* cum) {
+  auto breaks_of = [&](std::vector<double> counts, std::vector<double>* cum) {
+    if (coarse)  // shares on a grid of 1/200 (at least one step): no exact counts in the file
+      for (double& c : counts) c = std::max(1.0, std::round(c / static_cast<double>(n) * kShareSteps));
     const double total = std::accumulate(counts.begin(), counts.end(), 0.0);
     std::vector<double> breaks;
     cum->clear();
@@ -246,27 +244,120 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
         warnings_.push_back("column '" + cs.name + "' is entirely missing: synthesized as missing");
         continue;
       }
-      if (missing > 0) add_missing_latent(ci, col);
+      if (coarse && vals.size() < kCoarseMinCount) {
+        warnings_.push_back("column '" + cs.name + "' has fewer than " + std::to_string(kCoarseMinCount) +
+                            " values: synthesized as missing (privacy coarse)");
+        continue;
+      }
       std::vector<double> sorted = vals;
       std::sort(sorted.begin(), sorted.end());
       std::vector<double> distinct = sorted;
       distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+      std::vector<double> counts(distinct.size(), 0.0);
+      for (double x : sorted) counts[std::lower_bound(distinct.begin(), distinct.end(), x) - distinct.begin()] += 1;
+      const bool few_levels = distinct.size() <= static_cast<size_t>(params_.discrete_max_levels) || distinct.size() == 1;
+      // privacy "coarse": a discrete column keeps only values seen at least kCoarseMinCount
+      // times; rarer ones are drawn as the nearest kept value. Without any, it is continuous.
+      const bool discrete =
+          few_levels && (!coarse || *std::max_element(counts.begin(), counts.end()) >= kCoarseMinCount);
+      if (missing > 0) add_missing_latent(ci, col);
       Latent v;
       v.column = static_cast<int>(ci);
-      if (distinct.size() <= static_cast<size_t>(params_.discrete_max_levels) || distinct.size() == 1) {
+      if (discrete) {
         v.kind = Kind::kDiscrete;
         v.family = "discrete";
-        v.levels = distinct;
-        std::vector<double> counts(distinct.size(), 0.0);
-        for (double x : sorted) counts[std::lower_bound(distinct.begin(), distinct.end(), x) - distinct.begin()] += 1;
+        // level_of[i]: the kept level that distinct value i is drawn as.
+        std::vector<size_t> level_of(distinct.size());
+        std::vector<double> kept_counts;
+        for (size_t i = 0; i < distinct.size(); ++i) {
+          if (coarse && counts[i] < kCoarseMinCount) continue;
+          v.levels.push_back(distinct[i]);
+          kept_counts.push_back(0.0);
+        }
+        for (size_t i = 0; i < distinct.size(); ++i) {
+          const double x = distinct[i];
+          const size_t hi = static_cast<size_t>(std::lower_bound(v.levels.begin(), v.levels.end(), x) - v.levels.begin());
+          size_t k;
+          if (hi == v.levels.size())
+            k = hi - 1;
+          else if (v.levels[hi] == x || hi == 0)
+            k = hi;
+          else
+            k = x - v.levels[hi - 1] <= v.levels[hi] - x ? hi - 1 : hi;
+          level_of[i] = k;
+          kept_counts[k] += counts[i];
+        }
         std::vector<double> cum;
-        v.breaks = breaks_of(counts, &cum);
+        v.breaks = breaks_of(kept_counts, &cum);
         std::vector<int> lvl(n, -1);
         for (size_t r = 0; r < n; ++r)
           if (col.valid[r])
-            lvl[r] = static_cast<int>(std::lower_bound(distinct.begin(), distinct.end(), col.values[r]) -
-                                      distinct.begin());
+            lvl[r] = static_cast<int>(level_of[static_cast<size_t>(
+                std::lower_bound(distinct.begin(), distinct.end(), col.values[r]) - distinct.begin())]);
         scores.push_back(discrete_scores(lvl, cum));
+      } else if (coarse) {
+        v.kind = Kind::kContinuous;
+        const double step = bounds_step(cs, sorted.front(), sorted.back());
+        const double lo = round_down(sorted.front(), step), hi = round_up(sorted.back(), step);
+        FamilyFit fam;
+        if (params_.marginals != "empirical") fam = fit_parametric(sorted);
+        const bool use_param = !fam.family.empty() &&
+                               (params_.marginals == "parametric" ||
+                                (params_.marginals == "auto" && fam.ks < 1.36 / std::sqrt(double(sorted.size()))));
+        if (use_param) {
+          // Two rounded parameters; the table is computed from them, not from the data.
+          if (fam.family == "uniform") {
+            fam.a = lo;
+            fam.b = hi;
+          } else if (fam.family == "exponential") {
+            fam.a = lo;
+            fam.b = round_significant(fam.b);
+          } else {
+            fam.a = round_significant(fam.a);
+            fam.b = round_significant(fam.b);
+          }
+          v.family = fam.family;
+          v.family_a = fam.a;
+          v.family_b = fam.b;
+          const size_t k = std::min(sorted.size(), static_cast<size_t>(params_.max_quantiles));
+          v.quantiles.resize(k);
+          for (size_t i = 0; i < k; ++i) v.quantiles[i] = std::clamp(family_quantile(fam, (i + 0.5) / k), lo, hi);
+        } else {
+          // 21 knots: the rounded bounds and 19 Hazen quantiles rounded to ~1/200 of the range.
+          v.family = "empirical";
+          const double knot_step = nice_step((sorted.back() > sorted.front() ? sorted.back() - sorted.front()
+                                                                             : std::max(std::fabs(sorted.front()), 1.0)) /
+                                             200);
+          std::vector<double> knot(kCoarseKnots + 1);
+          const double m = static_cast<double>(sorted.size());
+          knot.front() = lo;
+          knot.back() = hi;
+          for (size_t j = 1; j < kCoarseKnots; ++j) {
+            const double pos = std::clamp(static_cast<double>(j) / kCoarseKnots * m - 0.5, 0.0, m - 1);
+            const size_t a = static_cast<size_t>(pos);
+            const size_t b = std::min(a + 1, sorted.size() - 1);
+            const double q = sorted[a] + (pos - a) * (sorted[b] - sorted[a]);
+            knot[j] = std::clamp(on_grid(std::round(q / knot_step), knot_step), knot[j - 1], hi);
+          }
+          v.quantiles.resize(kCoarseTable);
+          for (size_t i = 0; i < kCoarseTable; ++i) {
+            const double t = (i + 0.5) / kCoarseTable * kCoarseKnots;
+            const size_t j = std::min(static_cast<size_t>(t), kCoarseKnots - 1);
+            v.quantiles[i] = knot[j] + (t - j) * (knot[j + 1] - knot[j]);
+          }
+        }
+        std::vector<double> s(n, nan);
+        const double m = static_cast<double>(sorted.size());
+        for (size_t r = 0; r < n; ++r) {
+          if (!col.valid[r]) continue;
+          const double x = col.values[r];
+          const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
+          const auto hi = std::upper_bound(lo, sorted.end(), x);
+          const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;
+          s[r] = normal_quantile((rank - 0.5) / m);
+        }
+        attenuation.push_back(1.0);
+        scores.push_back(std::move(s));
       } else {
         v.kind = Kind::kContinuous;
         FamilyFit fam;
@@ -333,6 +424,17 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
       warnings_.push_back("column '" + cs.name + "' is entirely missing: synthesized as missing");
       continue;
     }
+    // privacy "coarse": labels seen fewer than kCoarseMinCount times are neither sampled nor
+    // kept in the model's schema (a boolean keeps its two labels, only the latent drops one).
+    const double min_count = coarse ? static_cast<double>(kCoarseMinCount) : 1.0;
+    const bool relabel = coarse && cs.type == ColumnType::kCategorical;
+    std::vector<std::string> kept_labels;
+    if (counts.empty() || *std::max_element(counts.begin(), counts.end()) < min_count) {
+      warnings_.push_back("column '" + cs.name + "': every value was seen fewer than " +
+                          std::to_string(kCoarseMinCount) + " times: synthesized as missing (privacy coarse)");
+      if (relabel) schema_.columns[ci].values.clear();
+      continue;
+    }
     if (missing > 0) add_missing_latent(ci, col);
     Latent v;
     v.kind = Kind::kDiscrete;
@@ -341,10 +443,18 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     std::vector<double> kept;
     std::vector<int> level_of_code(counts.size(), -1);
     for (size_t k = 0; k < counts.size(); ++k) {
-      if (counts[k] == 0) continue;
+      if (counts[k] < min_count) continue;
       level_of_code[k] = static_cast<int>(v.levels.size());
-      v.levels.push_back(static_cast<double>(k));
+      v.levels.push_back(static_cast<double>(relabel ? kept_labels.size() : k));
+      if (relabel) kept_labels.push_back(cs.values[k]);
       kept.push_back(counts[k]);
+    }
+    if (relabel) {
+      if (kept_labels.size() < cs.values.size())
+        warnings_.push_back("column '" + cs.name + "': " + std::to_string(cs.values.size() - kept_labels.size()) +
+                            " label(s) seen fewer than " + std::to_string(kCoarseMinCount) +
+                            " times are not stored and not sampled (privacy coarse)");
+      schema_.columns[ci].values = kept_labels;
     }
     std::vector<double> cum;
     v.breaks = breaks_of(kept, &cum);
@@ -357,6 +467,11 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
   }
 
   if (ctx.progress) ctx.progress->end();
+  if (coarse) {
+    // The schema's exact minimum and maximum (what synthetic values are clipped to) are real
+    // values too: round them outward.
+    for (ColumnSchema& c : schema_.columns) privacy::round_bounds(c);
+  }
   // Pairwise-complete correlation of the normal scores.
   const size_t d = latents_.size();
   corr_.assign(d * d, 0.0);
@@ -590,39 +705,107 @@ void CopulaSynthesizer::save_state(json* state, std::string* payload) const {
   payload->clear();
 }
 
-void CopulaSynthesizer::load_state(const json& state, const std::string& /*payload*/) {
-  try {
-    latents_.clear();
-    missing_latent_.assign(schema_.columns.size(), -1);
-    value_latent_.assign(schema_.columns.size(), -1);
-    for (const json& j : state.at("latents")) {
-      Latent l;
-      const std::string kind = j.at("kind").get<std::string>();
-      l.kind = kind == "continuous" ? Kind::kContinuous : kind == "discrete" ? Kind::kDiscrete : Kind::kMissing;
-      if (kind != "continuous" && kind != "discrete" && kind != "missing") throw ModelFormat("unknown latent kind");
-      l.column = j.at("column").get<int>();
-      if (l.column < 0 || static_cast<size_t>(l.column) >= schema_.columns.size()) throw ModelFormat("bad column index");
-      l.family = j.at("family").get<std::string>();
-      if (j.contains("quantiles")) l.quantiles = j["quantiles"].get<std::vector<double>>();
-      if (j.contains("breaks")) l.breaks = j["breaks"].get<std::vector<double>>();
-      if (j.contains("levels")) l.levels = j["levels"].get<std::vector<double>>();
-      if (j.contains("family_params")) {
-        l.family_a = j["family_params"].at(0).get<double>();
-        l.family_b = j["family_params"].at(1).get<double>();
-      }
-      if (l.kind == Kind::kContinuous && l.quantiles.empty()) throw ModelFormat("continuous latent without quantiles");
-      if (l.kind == Kind::kDiscrete && l.levels.size() != l.breaks.size() + 1) throw ModelFormat("levels/breaks mismatch");
-      if (l.kind == Kind::kMissing && l.breaks.size() != 1) throw ModelFormat("missing latent needs one break");
-      (l.kind == Kind::kMissing ? missing_latent_ : value_latent_)[static_cast<size_t>(l.column)] =
-          static_cast<int>(latents_.size());
-      latents_.push_back(std::move(l));
+void CopulaSynthesizer::load_state(const json& j_state, const std::string& /*payload*/) {
+  // Every field is checked against the schema (already restored) before sampling can index
+  // with it: a model file from elsewhere is untrusted input.
+  namespace st = state;
+  const size_t ncols = schema_.columns.size();
+  latents_.clear();
+  missing_latent_.assign(ncols, -1);
+  value_latent_.assign(ncols, -1);
+  const json& lats = st::array(st::member(j_state, "latents", "copula state"), "copula state: latents");
+  for (size_t i = 0; i < lats.size(); ++i) {
+    const std::string where = "copula state: latents[" + std::to_string(i) + "]";
+    const json& j = st::object(lats[i], where);
+    for (auto it = j.begin(); it != j.end(); ++it)
+      if (it.key() != "kind" && it.key() != "column" && it.key() != "family" && it.key() != "quantiles" &&
+          it.key() != "breaks" && it.key() != "levels" && it.key() != "family_params")
+        st::fail(where + ": unknown key '" + it.key() + "'");
+    Latent l;
+    const std::string kind = st::string(st::member(j, "kind", where), where + ".kind");
+    if (kind == "continuous")
+      l.kind = Kind::kContinuous;
+    else if (kind == "discrete")
+      l.kind = Kind::kDiscrete;
+    else if (kind == "missing")
+      l.kind = Kind::kMissing;
+    else
+      st::fail(where + ": unknown latent kind '" + kind + "'");
+    l.column = static_cast<int>(st::integer(st::member(j, "column", where), 0, static_cast<int64_t>(ncols) - 1, where + ".column"));
+    const ColumnSchema& cs = schema_.columns[static_cast<size_t>(l.column)];
+    const std::string cw = where + " (column '" + cs.name + "')";
+    l.family = st::string(st::member(j, "family", where), where + ".family");
+    if (j.contains("quantiles")) l.quantiles = st::finite_array(j["quantiles"], where + ".quantiles");
+    if (j.contains("breaks")) l.breaks = st::finite_array(j["breaks"], where + ".breaks");
+    if (j.contains("levels")) l.levels = st::finite_array(j["levels"], where + ".levels");
+    if (j.contains("family_params")) {
+      const std::vector<double> fp = st::finite_array(j["family_params"], where + ".family_params");
+      if (fp.size() != 2) st::fail(where + ".family_params: expected 2 numbers");
+      l.family_a = fp[0];
+      l.family_b = fp[1];
     }
-    corr_ = state.at("correlation").get<std::vector<double>>();
-    if (corr_.size() != latents_.size() * latents_.size()) throw ModelFormat("correlation matrix has the wrong size");
-    warnings_ = state.value("warnings", std::vector<std::string>{});
-  } catch (const json::exception& e) {
-    throw ModelFormat(std::string("copula state: ") + e.what());
+    const bool numeric = cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime;
+    const bool labels = cs.type == ColumnType::kCategorical || cs.type == ColumnType::kBoolean;
+    if (!numeric && !labels) st::fail(cw + ": a " + std::string(to_string(cs.type)) + " column is not learned");
+    if (!std::is_sorted(l.breaks.begin(), l.breaks.end())) st::fail(cw + ": breaks are not in increasing order");
+    switch (l.kind) {
+      case Kind::kContinuous:
+        if (!numeric) st::fail(cw + ": a continuous latent on a " + std::string(to_string(cs.type)) + " column");
+        if (l.family != "empirical" && l.family != "normal" && l.family != "lognormal" && l.family != "uniform" &&
+            l.family != "exponential")
+          st::fail(cw + ": unknown marginal family '" + l.family + "'");
+        if (l.quantiles.empty() || l.quantiles.size() > 1000000) st::fail(cw + ": needs 1 to 1000000 quantiles");
+        if (!std::is_sorted(l.quantiles.begin(), l.quantiles.end())) st::fail(cw + ": quantiles are not sorted");
+        if (!l.breaks.empty() || !l.levels.empty()) st::fail(cw + ": a continuous latent has no breaks or levels");
+        break;
+      case Kind::kDiscrete:
+        if (l.levels.empty() || l.levels.size() > 1000000) st::fail(cw + ": a discrete latent needs 1 to 1000000 levels");
+        if (l.levels.size() != l.breaks.size() + 1) st::fail(cw + ": " + std::to_string(l.levels.size()) + " levels need " +
+                                                             std::to_string(l.levels.size() - 1) + " breaks");
+        if (!l.quantiles.empty()) st::fail(cw + ": a discrete latent has no quantiles");
+        if (labels) {
+          if (l.family != "categorical") st::fail(cw + ": family must be 'categorical'");
+          std::vector<uint8_t> used(cs.values.size(), 0);
+          for (double v : l.levels) {
+            if (v != std::floor(v) || v < 0 || v >= static_cast<double>(cs.values.size()))
+              st::fail(cw + ": level " + json(v).dump() + " is not an index into the column's " +
+                       std::to_string(cs.values.size()) + " values");
+            if (used[static_cast<size_t>(v)]++) st::fail(cw + ": level " + json(v).dump() + " appears twice");
+          }
+        } else {
+          if (l.family != "discrete") st::fail(cw + ": family must be 'discrete'");
+          if (std::adjacent_find(l.levels.begin(), l.levels.end(), std::greater_equal<double>()) != l.levels.end())
+            st::fail(cw + ": levels are not strictly increasing");
+        }
+        break;
+      case Kind::kMissing:
+        if (l.breaks.size() != 1 || !l.levels.empty() || !l.quantiles.empty())
+          st::fail(cw + ": a missingness latent has exactly one break and nothing else");
+        break;
+    }
+    int& slot = (l.kind == Kind::kMissing ? missing_latent_ : value_latent_)[static_cast<size_t>(l.column)];
+    if (slot >= 0) st::fail(cw + ": a second " + (l.kind == Kind::kMissing ? "missingness" : "value") + " latent");
+    slot = static_cast<int>(latents_.size());
+    latents_.push_back(std::move(l));
   }
+  for (size_t c = 0; c < ncols; ++c)
+    if (missing_latent_[c] >= 0 && value_latent_[c] < 0)
+      st::fail("copula state: column '" + schema_.columns[c].name + "' has a missingness latent but no value latent");
+  const size_t d = latents_.size();
+  corr_ = st::finite_array(st::member(j_state, "correlation", "copula state"), "copula state: correlation");
+  if (corr_.size() != d * d)
+    st::fail("copula state: correlation has " + std::to_string(corr_.size()) + " entries; " + std::to_string(d) +
+             " latents need " + std::to_string(d * d));
+  for (size_t a = 0; a < d; ++a) {
+    if (std::fabs(corr_[a * d + a] - 1.0) > 1e-9) st::fail("copula state: correlation diagonal is not 1");
+    for (size_t b = a + 1; b < d; ++b) {
+      if (std::fabs(corr_[a * d + b] - corr_[b * d + a]) > 1e-9) st::fail("copula state: correlation is not symmetric");
+      if (std::fabs(corr_[a * d + b]) > 1.0) st::fail("copula state: a correlation outside [-1, 1]");
+    }
+  }
+  if (d > 1 && min_eigenvalue(corr_, d) < -1e-6) st::fail("copula state: correlation matrix is not positive semi-definite");
+  warnings_.clear();
+  if (j_state.contains("warnings")) warnings_ = st::string_array(j_state["warnings"], "copula state: warnings");
   build_cholesky();
 }
 

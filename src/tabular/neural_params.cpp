@@ -2,6 +2,7 @@
 #include "medgen/tabular/tvae.h"
 
 #include "medgen/core/error.h"
+#include "medgen/tabular/param_table.h"
 
 namespace medgen::tabular {
 
@@ -9,41 +10,19 @@ using json = nlohmann::json;
 
 namespace {
 
-int int_in(const json& v, const std::string& key, int lo, int hi) {
-  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-    throw InvalidInput("option '" + key + "' must be an integer in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v.get<int>();
-}
+std::vector<int> widths(const json& v) { return v.get<std::vector<int>>(); }
 
-double number_in(const json& v, const std::string& key, double lo, double hi) {
-  if (!v.is_number() || !(v.get<double>() >= lo) || !(v.get<double>() <= hi))
-    throw InvalidInput("option '" + key + "' must be a number in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
-  return v.get<double>();
-}
-
-std::vector<int> widths(const json& v, const std::string& key) {
-  if (!v.is_array() || v.empty()) throw InvalidInput("option '" + key + "' must be a non-empty array of widths");
-  std::vector<int> out;
-  for (const json& w : v) out.push_back(int_in(w, key, 1, 65536));
-  return out;
-}
-
-// The options every neural synthesizer shares; false when k is not one of them.
-bool read_common(const std::string& k, const json& v, TrainParams* t, TransformerParams* tr) {
-  if (k == "epochs") t->epochs = int_in(v, k, 1, 1000000);
-  else if (k == "batch_size") t->batch_size = int_in(v, k, 2, 1000000);
-  else if (k == "lr") t->lr = number_in(v, k, 1e-8, 10);
-  else if (k == "weight_decay") t->weight_decay = number_in(v, k, 0, 1);
-  else if (k == "checkpoint_every") t->checkpoint_every = int_in(v, k, 0, 1000000);
-  else if (k == "max_categories") tr->max_categories = int_in(v, k, 2, 100000);
-  else if (k == "max_modes") tr->gmm.max_components = int_in(v, k, 1, 100);
-  else if (k == "device") {
-    if (!v.is_string() || (v != "cpu" && v != "cuda")) throw InvalidInput("option 'device' must be \"cpu\" or \"cuda\"");
-    t->device = v.get<std::string>();
-  } else {
-    return false;
-  }
-  return true;
+// The options every neural synthesizer shares, from resolve_params' complete object.
+void read_common(const json& r, TrainParams* t, TransformerParams* tr) {
+  t->epochs = r["epochs"].get<int>();
+  t->batch_size = r["batch_size"].get<int>();
+  t->lr = r["lr"].get<double>();
+  t->weight_decay = r["weight_decay"].get<double>();
+  t->checkpoint_every = r["checkpoint_every"].get<int>();
+  t->device = r["device"].get<std::string>();
+  t->privacy = r["privacy"].get<std::string>();
+  tr->max_categories = r["max_categories"].get<int>();
+  tr->gmm.max_components = r["max_modes"].get<int>();
 }
 
 json common_json(const TrainParams& t, const TransformerParams& tr) {
@@ -53,30 +32,22 @@ json common_json(const TrainParams& t, const TransformerParams& tr) {
               {"weight_decay", t.weight_decay},
               {"checkpoint_every", t.checkpoint_every},
               {"device", t.device},
+              {"privacy", t.privacy},
               {"max_categories", tr.max_categories},
               {"max_modes", tr.gmm.max_components}};
 }
 
-const char* const kCommonKeys = "epochs, batch_size, lr, weight_decay, checkpoint_every, device, max_categories, max_modes";
-
 }  // namespace
 
+// Names, defaults and ranges: the tables in param_table.cpp.
 TvaeParams TvaeParams::from_json(const json& j) {
+  const json r = resolve_params("tvae", j);
   TvaeParams p;
-  if (j.is_null()) return p;
-  if (!j.is_object()) throw InvalidInput("tvae options must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = *it;
-    if (read_common(k, v, &p.train, &p.transformer)) continue;
-    if (k == "latent_dim") p.latent_dim = int_in(v, k, 1, 4096);
-    else if (k == "loss_factor") p.loss_factor = number_in(v, k, 1e-3, 1e3);
-    else if (k == "proposals_per_row") p.proposals_per_row = int_in(v, k, 1, 10000);
-    else if (k == "hidden") p.hidden = widths(v, k);
-    else
-      throw InvalidInput("unknown tvae option '" + k + "' (expected " + kCommonKeys +
-                         ", latent_dim, hidden, loss_factor, proposals_per_row)");
-  }
+  read_common(r, &p.train, &p.transformer);
+  p.latent_dim = r["latent_dim"].get<int>();
+  p.loss_factor = r["loss_factor"].get<double>();
+  p.proposals_per_row = r["proposals_per_row"].get<int>();
+  p.hidden = widths(r["hidden"]);
   p.transformer.validate();
   return p;
 }
@@ -91,34 +62,18 @@ json TvaeParams::to_json() const {
 }
 
 CtganParams CtganParams::from_json(const json& j) {
+  const json r = resolve_params("ctgan", j);
   CtganParams p;
-  if (j.is_null()) return p;
-  if (!j.is_object()) throw InvalidInput("ctgan options must be a JSON object");
-  for (auto it = j.begin(); it != j.end(); ++it) {
-    const std::string& k = it.key();
-    const json& v = *it;
-    if (read_common(k, v, &p.train, &p.transformer)) continue;
-    if (k == "embedding_dim") p.embedding_dim = int_in(v, k, 1, 4096);
-    else if (k == "generator") p.generator = widths(v, k);
-    else if (k == "discriminator") p.discriminator = widths(v, k);
-    else if (k == "pac") p.pac = int_in(v, k, 1, 1000);
-    else if (k == "gp_lambda") p.gp_lambda = number_in(v, k, 0, 1e4);
-    else if (k == "discriminator_steps") p.discriminator_steps = int_in(v, k, 1, 100);
-    else if (k == "tau") p.tau = number_in(v, k, 1e-3, 100);
-    else if (k == "loss") {
-      if (!v.is_string() || (v != "wgan-gp" && v != "minimax"))
-        throw InvalidInput("option 'loss' must be \"wgan-gp\" or \"minimax\"");
-      p.loss = v.get<std::string>();
-    } else if (k == "sample_batchnorm") {
-      if (!v.is_string() || (v != "eval" && v != "train"))
-        throw InvalidInput("option 'sample_batchnorm' must be \"eval\" or \"train\"");
-      p.sample_batchnorm = v.get<std::string>();
-    } else {
-      throw InvalidInput("unknown ctgan option '" + k + "' (expected " + kCommonKeys +
-                         ", embedding_dim, generator, discriminator, pac, gp_lambda, loss, discriminator_steps, tau, "
-                         "sample_batchnorm)");
-    }
-  }
+  read_common(r, &p.train, &p.transformer);
+  p.embedding_dim = r["embedding_dim"].get<int>();
+  p.generator = widths(r["generator"]);
+  p.discriminator = widths(r["discriminator"]);
+  p.pac = r["pac"].get<int>();
+  p.gp_lambda = r["gp_lambda"].get<double>();
+  p.discriminator_steps = r["discriminator_steps"].get<int>();
+  p.tau = r["tau"].get<double>();
+  p.loss = r["loss"].get<std::string>();
+  p.sample_batchnorm = r["sample_batchnorm"].get<std::string>();
   if (p.train.batch_size % p.pac != 0)
     throw InvalidInput("option 'batch_size' (" + std::to_string(p.train.batch_size) + ") must be a multiple of 'pac' (" +
                        std::to_string(p.pac) + ")");

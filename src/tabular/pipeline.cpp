@@ -6,6 +6,7 @@
 #include <filesystem>
 
 #include "medgen/core/error.h"
+#include "medgen/core/file.h"
 #include "medgen/core/model_file.h"
 #include "medgen/core/version.h"
 

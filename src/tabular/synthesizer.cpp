@@ -3,11 +3,13 @@
 #include <algorithm>
 #include <functional>
 
+#include "medgen/core/csv.h"
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
 #include "medgen/core/version.h"
 #include "medgen/tabular/copula.h"
 #include "medgen/tabular/neural.h"
+#include "state_check.h"
 
 namespace medgen::tabular {
 
@@ -68,6 +70,12 @@ void Synthesizer::check_request(size_t n, const std::vector<Condition>& conditio
     if (std::find(cs.values.begin(), cs.values.end(), c.value) == cs.values.end())
       throw InvalidInput("--condition: '" + c.value + "' is not a value of column '" + c.column + "'");
   }
+  // No row can hold two values in one column: refuse instead of honouring only one of them.
+  for (size_t i = 0; i < conditions.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (conditions[i].column == conditions[j].column && conditions[i].value != conditions[j].value)
+        throw InvalidInput("--condition: contradictory values for column '" + conditions[i].column + "' ('" +
+                           conditions[j].value + "' and '" + conditions[i].value + "'): no row can satisfy both");
 }
 
 std::unique_ptr<Synthesizer> create_synthesizer(const std::string& name, const json& params) {
@@ -187,24 +195,56 @@ void save_model(const Synthesizer& synth, const Provenance& p, const std::string
   m.save(path);
 }
 
-LoadedModel load_model(const std::string& path) {
+namespace {
+
+// The header's own fields (the synthesizer checks its state): types and ranges, so that every
+// reader (`info`, evaluate's disclosure section) can trust them.
+void check_header(const json& h) {
+  namespace st = state;
+  st::string(st::member(h, "synthesizer", "header"), "synthesizer");
+  st::string(st::member(h, "medgen_version", "header"), "medgen_version");
+  st::object(st::member(h, "params", "header"), "params");
+  st::object(st::member(h, "schema", "header"), "schema");
+  st::object(st::member(h, "state", "header"), "state");
+  if (h.contains("summary")) st::object(h["summary"], "summary");
+  const json& p = st::object(st::member(h, "provenance", "header"), "provenance");
+  st::string(st::member(p, "input", "provenance"), "provenance.input");
+  st::string(st::member(p, "input_sha256", "provenance"), "provenance.input_sha256");
+  st::integer(st::member(p, "rows", "provenance"), 0, INT64_MAX, "provenance.rows");
+  st::integer(st::member(p, "columns", "provenance"), 0, INT64_MAX, "provenance.columns");
+  if (!(st::finite(st::member(p, "train_seconds", "provenance"), "provenance.train_seconds") >= 0))
+    st::fail("provenance.train_seconds: negative");
+  const json& seed = st::member(p, "seed", "provenance");
+  if (!seed.is_number_unsigned() && !(seed.is_number_integer() && seed.get<int64_t>() >= 0))
+    st::fail("provenance.seed: expected a non-negative integer");
+  st::integer(st::member(p, "threads", "provenance"), 0, 1 << 20, "provenance.threads");
+}
+
+}  // namespace
+
+LoadedModel load_model_bytes(const std::string& bytes, const std::string& source) {
   LoadedModel out;
-  ModelFile m = ModelFile::load(path);
+  ModelFile m = ModelFile::deserialize(bytes, source);
   try {
+    check_header(m.header);
     const std::string name = m.header.at("synthesizer").get<std::string>();
     out.synthesizer = create_synthesizer(name, m.header.at("params"));
-    Schema schema = Schema::from_json(m.header.at("schema"), path);
+    Schema schema = Schema::from_json(m.header.at("schema"), "schema");
     out.synthesizer->restore(std::move(schema), m.header.at("state"), m.payload);
+    // What `info` shows comes from the restored model, not from the file's own copy.
+    m.header["summary"] = out.synthesizer->summary();
   } catch (const json::exception& e) {
-    throw ModelFormat(path + ": corrupted model header: " + e.what());
+    throw ModelFormat(source + ": corrupted model header: " + e.what());
   } catch (const InvalidInput& e) {
-    throw ModelFormat(path + ": " + e.what());
+    throw ModelFormat(source + ": " + e.what());
   } catch (const ModelFormat& e) {
     const std::string what = e.what();
-    throw ModelFormat(what.rfind(path, 0) == 0 ? what : path + ": " + what);
+    throw ModelFormat(what.rfind(source, 0) == 0 ? what : source + ": " + what);
   }
   out.header = std::move(m.header);
   return out;
 }
+
+LoadedModel load_model(const std::string& path) { return load_model_bytes(read_file(path), path); }
 
 }  // namespace medgen::tabular

@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "medgen/core/error.h"
+#include "privacy.h"
 
 namespace medgen::tabular {
 
@@ -224,6 +225,11 @@ void DataTransformer::fit(const Table& table, const Schema& schema, const Transf
     columns_.push_back(std::move(st));
   }
   output_dim_ = build_spans(schema_, columns_, &spans_);
+  // Zero-width networks fail deep inside LibTorch (its weight initialisation divides by the
+  // fan-in): say what is wrong instead.
+  if (output_dim_ == 0)
+    throw InvalidInput("nothing to learn: every column is text or an identifier (neither is learned); "
+                       "give numerical, categorical, boolean or datetime columns, or change the column types in a schema");
 }
 
 DataTransformer::CategorySlot DataTransformer::category_slot(const std::string& column, const std::string& value) const {
@@ -367,6 +373,20 @@ Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rn
   return table;
 }
 
+void DataTransformer::coarsen() {
+  for (ColumnSchema& c : schema_.columns) privacy::round_bounds(c);
+  for (ColumnState& st : columns_) {
+    for (GaussianComponent& g : st.modes) {
+      g.weight = std::clamp(privacy::round_significant(g.weight), 0.0, 1.0);
+      g.mean = privacy::round_significant(g.mean);
+      g.std = std::max(privacy::round_significant(g.std), std::numeric_limits<double>::min());
+    }
+    double total = 0;
+    for (double w : st.other_weights) total += w;
+    for (double& w : st.other_weights) w = total > 0 ? privacy::round_share(w / total) : 0.0;
+  }
+}
+
 nlohmann::json DataTransformer::to_json() const {
   nlohmann::json cols = nlohmann::json::array();
   for (const ColumnState& st : columns_) {
@@ -487,6 +507,7 @@ DataTransformer DataTransformer::from_json(const nlohmann::json& j) {
     bad_state(e.what());
   }
   t.output_dim_ = build_spans(t.schema_, t.columns_, &t.spans_);
+  if (t.output_dim_ == 0) bad_state("no learned columns");
   return t;
 }
 

@@ -38,13 +38,23 @@ ev=("$medgen" evaluate --real "$tmp/train.csv" --holdout "$tmp/hold.csv")
 # The full report, and a gate with the defaults that the copula passes.
 echo '{}' >"$tmp/gate.json"
 expect_rc "report + json + default gate passes" 0 "${ev[@]}" --synthetic "$tmp/syn.csv" --target status \
-  --sensitive status --quasi age --quasi sex --report "$tmp/r.html" --json "$tmp/r.json" --gate "$tmp/gate.json"
+  --sensitive status --quasi age --quasi sex --report "$tmp/r.html" --json-out "$tmp/r.json" --gate "$tmp/gate.json"
 check "summary on stdout" grep -q "membership AUC" "$tmp/stdout"
 check "gate passed note" grep -q "gate passed" "$tmp/stderr"
 check "json has summary and gate" grep -q '"membership_auc"' "$tmp/r.json"
 check "json gate passed" grep -q '"passed": true' "$tmp/r.json"
 check "html written" test -s "$tmp/r.html"
 check "html requests nothing from the network" bash -c "! grep -Eq '(src|href)=\"(https?:)?//' '$tmp/r.html'"
+
+# --model: the report states what the model file reveals; without it there is no such section.
+check "no model section without --model" bash -c "! grep -q '\"disclosure\"' '$tmp/r.json'"
+expect_rc "--model adds the model disclosure" 0 "${ev[@]}" --synthetic "$tmp/syn.csv" --model "$tmp/pbc.medgen" \
+  --json-out "$tmp/m.json" --report "$tmp/m.html" -q
+check "json has the model disclosure" grep -q '"disclosure"' "$tmp/m.json"
+check "json names the model's privacy level" grep -q '"privacy": "exact"' "$tmp/m.json"
+check "html has the model file section" grep -q "Model file" "$tmp/m.html"
+expect_error "--model not a model file" "train.csv" "${ev[@]}" --synthetic "$tmp/syn.csv" --model "$tmp/train.csv" \
+  --report "$tmp/out.html"
 
 # Copies of the training rows: the gate fails with exit 3, naming each threshold; the
 # reports are still written (a reviewer needs them most then).
@@ -55,14 +65,14 @@ check "failure names max_membership_auc" grep -q "gate failed: membership_auc .*
 check "failure names max_exact_copy_rate" grep -q "gate failed: excess_exact_copy_rate .* > max_exact_copy_rate 0" "$tmp/stderr"
 check "failed gate still writes the report" test -s "$tmp/c.html"
 echo '{"min_quality": 0.99}' >"$tmp/strict.json"
-expect_rc "strict quality threshold fails" 3 "${ev[@]}" --synthetic "$tmp/syn.csv" --json "$tmp/s.json" --gate "$tmp/strict.json" -q
+expect_rc "strict quality threshold fails" 3 "${ev[@]}" --synthetic "$tmp/syn.csv" --json-out "$tmp/s.json" --gate "$tmp/strict.json" -q
 check "failure names min_quality" grep -q "gate failed: quality 0.* < min_quality 0.99" "$tmp/stderr"
 expect_rc "no holdout: the default gate fails (privacy not measured)" 3 "$medgen" evaluate --real "$tmp/train.csv" \
-  --synthetic "$tmp/syn.csv" --json "$tmp/n.json" --gate "$tmp/gate.json" -q
+  --synthetic "$tmp/syn.csv" --json-out "$tmp/n.json" --gate "$tmp/gate.json" -q
 check "names the missing holdout" grep -q "needs --holdout" "$tmp/stderr"
 echo '{"require_holdout": false}' >"$tmp/lax.json"
 expect_rc "no holdout, require_holdout false: passes" 0 "$medgen" evaluate --real "$tmp/train.csv" \
-  --synthetic "$tmp/syn.csv" --json "$tmp/n.json" --gate "$tmp/lax.json" -q
+  --synthetic "$tmp/syn.csv" --json-out "$tmp/n.json" --gate "$tmp/lax.json" -q
 
 # Free text and identifiers are not scored: a synthetic file without them loads. A category
 # label only the synthetic file has is scored (a note), not rejected.
@@ -75,11 +85,11 @@ expect_rc "no holdout, require_holdout false: passes" 0 "$medgen" evaluate --rea
   for i in $(seq 1 60); do echo "$((25 + i % 45)),$([ $((i % 4)) -eq 0 ] && echo x || echo f)"; done
 } >"$tmp/notes-syn.csv"
 expect_rc "text and id columns left out, unseen label scored" 0 "$medgen" evaluate --real "$tmp/notes.csv" \
-  --synthetic "$tmp/notes-syn.csv" --json "$tmp/notes.json"
+  --synthetic "$tmp/notes-syn.csv" --json-out "$tmp/notes.json"
 check "note names the new label's column" grep -q "column 'sex' has 1 label(s) the real file does not" "$tmp/stderr"
 check "two columns scored" test "$(grep -c '"kind"' "$tmp/notes.json")" -ge 2
 expect_error "quasi on a free-text column" "--quasi 'notes': a text column is not scored" "$medgen" evaluate \
-  --real "$tmp/notes.csv" --synthetic "$tmp/notes-syn.csv" --quasi notes --json "$tmp/out.json"
+  --real "$tmp/notes.csv" --synthetic "$tmp/notes-syn.csv" --quasi notes --json-out "$tmp/out.json"
 
 # Bad inputs: exit 2, one line, no output file.
 cut -d, -f1-19 "$tmp/syn.csv" >"$tmp/short.csv"
@@ -101,9 +111,9 @@ expect_error "gate not JSON" "broken.json: not valid JSON" "${ev[@]}" --syntheti
 echo '{"min_quality": "high"}' >"$tmp/str.json"
 expect_error "gate value not a number" "'min_quality' must be a number or null" "${ev[@]}" --synthetic "$tmp/syn.csv" --gate "$tmp/str.json" --report "$tmp/out.html"
 expect_error "gate file missing" "nogate.json" "${ev[@]}" --synthetic "$tmp/syn.csv" --gate "$tmp/nogate.json" --report "$tmp/out.html"
-expect_error "no report asked for" "--report FILE.html and/or --json" "${ev[@]}" --synthetic "$tmp/syn.csv"
+expect_error "no report asked for" "--report FILE.html, --json-out FILE.json and/or --json" "${ev[@]}" --synthetic "$tmp/syn.csv"
 expect_error "report folder missing" "nodir/out.html" "${ev[@]}" --synthetic "$tmp/syn.csv" --report "$tmp/nodir/out.html"
-expect_error "bad detection rows" "detection_rows must be at least 10" "${ev[@]}" --synthetic "$tmp/syn.csv" --detection-rows 3 --report "$tmp/out.html"
+expect_error "bad detection rows" "--detection-rows must be between 10 and 100000000, got 3" "${ev[@]}" --synthetic "$tmp/syn.csv" --detection-rows 3 --report "$tmp/out.html"
 
 # The HTML in a real browser, offline: it loads, the charts are there, the console is quiet.
 if command -v chromium >/dev/null 2>&1; then

@@ -32,6 +32,18 @@ if [ -f "$ch2" ]; then
   expect_ok "preview sagittal" "$medgen" image preview "$ch2" "$tmp/sag.png" --axis sagittal --slice 90
   expect_ok "preview info" "$medgen" image info "$tmp/sag.png"
   check "sagittal preview size" "dims +217 x 181 x 1" "$tmp/stdout"
+  # Issue 25: an output folder with a trailing slash, and missing parents, as the README shows.
+  expect_ok "convert ch2 -> new/ch2-dicom/ (trailing slash, missing parent)" "$medgen" image convert "$ch2" "$tmp/new/ch2-dicom/"
+  [ "$(ls "$tmp/new/ch2-dicom" | wc -l)" -eq 181 ] && [ "$(ls "$tmp/new" | wc -l)" -eq 1 ] &&
+    echo "ok   181 slices, no temporary left" || { echo "FAIL trailing-slash series: $(ls "$tmp/new")"; fails=$((fails + 1)); }
+  # Issue 11: read limits from the environment; a NIfTI dim[0] of 515 refused before nifticlib.
+  expect_error "MEDGEN_MAX_IMAGE_BYTES" "ch2.nii.gz: the image has 7109137 voxels, more than the limit" \
+    env MEDGEN_MAX_IMAGE_BYTES=1M "$medgen" image info "$ch2"
+  expect_error "bad MEDGEN_MAX_IMAGE_BYTES" "MEDGEN_MAX_IMAGE_BYTES: expected a number" \
+    env MEDGEN_MAX_IMAGE_BYTES=lots "$medgen" image info "$ch2"
+  gzip -dc "$ch2" >"$tmp/dim0.nii"
+  printf '\003\002' | dd of="$tmp/dim0.nii" bs=1 seek=40 conv=notrunc 2>/dev/null  # dim[0] = 515
+  expect_error "NIfTI dim[0] 515" "dim0.nii: NIfTI dim\[0\] is 515" "$medgen" image preview "$tmp/dim0.nii" "$tmp/out.png"
   expect_error "slice out of range" "slice 500 is out of range" "$medgen" image preview "$ch2" "$tmp/out.png" --slice 500
   expect_error "existing folder" "already exists" "$medgen" image convert "$ch2" "$tmp/ch2dcm"
 else
@@ -55,6 +67,15 @@ if [ -f "$pyd/CT_small.dcm" ]; then
   expect_error "bad window" "unknown window 'liver'" "$medgen" image preview "$pyd/CT_small.dcm" "$tmp/out.png" --window liver
   expect_error "bad axis" "unknown axis 'oblique'" "$medgen" image preview "$pyd/CT_small.dcm" "$tmp/out.png" --axis oblique
   expect_error "unwritable format" "cannot write this format" "$medgen" image convert "$pyd/CT_small.dcm" "$tmp/out.jpg"
+  # BitsAllocated 1 made GDCM abort(): refused by the pre-check with one line.
+  /usr/bin/python3 - "$pyd/CT_small.dcm" "$tmp/bits1.dcm" <<'PY'
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+i = b.find(b"\x28\x00\x00\x01US\x02\x00")
+b[i + 8:i + 10] = (1).to_bytes(2, "little")
+open(sys.argv[2], "wb").write(b)
+PY
+  expect_error "DICOM BitsAllocated 1" "bits1.dcm: BitsAllocated 1 is not supported" "$medgen" image convert "$tmp/bits1.dcm" "$tmp/out.nii"
   [ -f "$pyd/rtdose_1frame.dcm" ] &&
     expect_error "GDCM assertion is an error" "rtdose_1frame.dcm: " "$medgen" image info "$pyd/rtdose_1frame.dcm"
 else
@@ -64,6 +85,13 @@ fi
 if [ -f "$cranium" ]; then
   expect_ok "preview Cranium bone" "$medgen" image preview "$cranium" "$tmp/cranium.png" --window bone
   expect_ok "convert Cranium -> nii.gz" "$medgen" image convert "$cranium" "$tmp/cranium.nii.gz"
+  # 0.957 x 0.957 x 1.5 mm voxels: coronal and sagittal previews in square millimetre pixels
+  # (108 slices x 1.5 / 0.957 = 169 rows), not squashed to 108.
+  for ax in coronal sagittal; do
+    expect_ok "preview Cranium $ax" "$medgen" image preview "$cranium" "$tmp/cranium-$ax.png" --axis $ax --window bone
+    expect_ok "preview Cranium $ax info" "$medgen" image info "$tmp/cranium-$ax.png"
+    check "Cranium $ax preview in millimetre proportions" "dims +256 x 169 x 1" "$tmp/stdout"
+  done
 else
   echo "skip InVesalius steps: $cranium missing (Debian package invesalius-examples)"
 fi

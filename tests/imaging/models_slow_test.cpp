@@ -63,7 +63,7 @@ TEST_F(VaeOnColin, LossFallsAndReconstructionsBeatTheMeanImage) {
   ASSERT_GE(h.size(), 3u);
   EXPECT_LT(h.back()["loss"].get<double>(), h.front()["loss"].get<double>() - 0.5);
   EXPECT_LT(h.back()["mse"].get<double>(), 0.5 * h.front()["mse"].get<double>());
-  const auto j = evaluate_generative(*vae_, *data_, 64, ctx_seeded(2));
+  const auto j = evaluate_generative(*vae_, *data_, 64, ctx_seeded(2)).to_json();
   const auto& r = j["reconstruction"];
   EXPECT_GT(r["test_psnr_db"].get<double>(), r["mean_image_psnr_db"].get<double>() + 2.0) << r.dump();
   EXPECT_GT(r["test_ssim"].get<double>(), r["mean_image_ssim"].get<double>()) << r.dump();
@@ -93,7 +93,7 @@ TEST_F(VaeOnColin, ReconstructionErrorFindsInsertedLesionsAboveChance) {
   LesionOptions les;
   les.min_radius = 2.5;
   les.max_radius = 6;
-  const auto j = evaluate_anomaly(*vae_, *data_, les, 2, 3);
+  const auto j = evaluate_anomaly(*vae_, *data_, les, 2, 3).to_json();
   // The VAE is the weak baseline (blurry reconstructions of a head with its skull).
   EXPECT_GT(j["pixel_auroc"].get<double>(), 0.65) << j.dump();
   EXPECT_GT(j["pixel_auprc"].get<double>(), 1.5 * j["pixel_auprc_chance"].get<double>()) << j.dump();
@@ -114,7 +114,7 @@ TEST(ImageAnomaly, DenoisingAutoencoderFindsInsertedLesions) {
   LesionOptions les;
   les.min_radius = 4;
   les.max_radius = 12.8;
-  const auto j = evaluate_anomaly(*m, d, les, 4, 3);
+  const auto j = evaluate_anomaly(*m, d, les, 4, 3).to_json();
   EXPECT_GT(j["slice_auroc"].get<double>(), 0.7) << j.dump();
   EXPECT_GT(j["pixel_auroc"].get<double>(), 0.75) << j.dump();
   EXPECT_GT(j["pixel_auprc"].get<double>(), 3 * j["pixel_auprc_chance"].get<double>()) << j.dump();
@@ -132,7 +132,7 @@ TEST(ImageEnhancement, DenoisingBeatsGaussianMedianAndNlm) {
   o.patch = 32;
   o.steps = 300;
   auto m = train_on_data(o, d, 0, ctx_seeded(4));
-  const auto j = evaluate_enhancement(*m, d, 0, 5);
+  const auto j = evaluate_enhancement(*m, d, 0, 5).to_json();
   EXPECT_GT(j["gain_db"].get<double>(), 0.5) << j.dump();
 }
 
@@ -147,7 +147,7 @@ TEST(ImageEnhancement, SuperResolutionBeatsBicubic) {
   o.patch = 32;
   o.steps = 300;
   auto m = train_on_data(o, d, 0, ctx_seeded(6));
-  const auto j = evaluate_enhancement(*m, d, 0, 7);
+  const auto j = evaluate_enhancement(*m, d, 0, 7).to_json();
   EXPECT_GT(j["gain_db"].get<double>(), 0.3) << j.dump();
 }
 

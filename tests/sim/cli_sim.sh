@@ -17,6 +17,11 @@ cmp -s "$tmp/case.json" "$tmp/case2.json" || { echo "FAIL same seed gave differe
 "$medgen" sim case --condition sepsis --seed 8 -q -o "$tmp/case3.json"
 cmp -s "$tmp/case.json" "$tmp/case3.json" && { echo "FAIL another seed gave the same case"; fails=$((fails + 1)); }
 
+expect_ok "case -o --json: a summary on stdout" "$medgen" sim case --condition sepsis --seed 7 -o "$tmp/case4.json" --json -q
+grep -q '"output": ".*case4.json"' "$tmp/stdout" || { echo "FAIL case --json summary: $(cat "$tmp/stdout")"; fails=$((fails + 1)); }
+cmp -s "$tmp/case.json" "$tmp/case4.json" || { echo "FAIL --json changed the case file"; fails=$((fails + 1)); }
+expect_error "case --seed -1" "--seed must be at least 0, got -1" "$medgen" sim case --condition sepsis --seed -1 -o "$tmp/out.json"
+
 expect_error "unknown condition" "unknown condition 'sepsys'.*septic_shock" "$medgen" sim case --condition sepsys -o "$tmp/out.json"
 expect_error "bad severity" "severity must be mild, moderate or severe" "$medgen" sim case -c dka --severity extreme -o "$tmp/out.json"
 expect_error "missing case" "nope.json" "$medgen" sim run --case "$tmp/nope.json" --script "$scripts/septic_shock_good.json" --html "$tmp/out.html"
@@ -52,6 +57,7 @@ expect_error "population model missing" "nope.medgen" "$medgen" sim case -c dka 
 expect_ok "scripted run" "$medgen" sim run --case "$tmp/case.json" --script "$scripts/septic_shock_good.json" --html "$tmp/d.html" --xapi "$tmp/x.json" --json-out "$tmp/s1.json" -q
 "$medgen" sim run --case "$tmp/case.json" --script "$scripts/septic_shock_good.json" --json-out "$tmp/s2.json" -q
 cmp -s "$tmp/s1.json" "$tmp/s2.json" || { echo "FAIL scripted runs differ"; fails=$((fails + 1)); }
+[ -s "$tmp/stdout" ] || { echo "FAIL -q removed the debrief from stdout"; fails=$((fails + 1)); }
 grep -q "<svg" "$tmp/d.html" || { echo "FAIL html has no chart"; fails=$((fails + 1)); }
 grep -q '"verb"' "$tmp/x.json" || { echo "FAIL xapi has no statements"; fails=$((fails + 1)); }
 good=$("$medgen" sim run --case "$tmp/case.json" --script "$scripts/septic_shock_good.json" --json | grep -o '"percent": [0-9.]*' | tail -1 | cut -d' ' -f2)

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.h"
@@ -12,6 +13,9 @@
 #include "medgen/eval/evaluate.h"
 #include "medgen/eval/gate.h"
 #include "medgen/eval/report_html.h"
+#include "medgen/tabular/disclosure.h"
+#include "medgen/tabular/synthesizer.h"
+#include "options.h"
 
 namespace {
 
@@ -21,10 +25,8 @@ using namespace medgen::eval;
 struct EvaluateArgs {
   EvalFiles files;
   EvalOptions options;
-  std::string report, json, gate;
-  uint64_t seed = 42;
-  int threads = 1;
-  bool quiet = false;
+  std::string report, gate, model;
+  cli::CommonOptions common;  // --json-out FILE: the JSON report; --json: the JSON report on stdout
   std::vector<std::string> missing;
   char delimiter = ',';
 };
@@ -58,17 +60,17 @@ std::string summary_text(const nlohmann::ordered_json& r) {
 }
 
 int run_evaluate(const EvaluateArgs& a) {
-  if (a.report.empty() && a.json.empty())
-    throw InvalidInput("evaluate: give --report FILE.html and/or --json FILE.json");
+  const std::string& json_path = a.common.json_out;
+  if (a.report.empty() && json_path.empty() && !a.common.json)
+    throw InvalidInput("evaluate: give --report FILE.html, --json-out FILE.json and/or --json (the report on stdout)");
   a.options.validate();
   // Read the gate before the work, so that a bad gate file fails in a second, not a minute.
   Gate gate;
   if (!a.gate.empty()) gate = Gate::read(a.gate);
-  Context ctx;
-  ctx.seed = a.seed;
-  ctx.threads = a.threads;
-  ctx.validate();
-  apply_threads(ctx);
+  // What the model file reveals, from its header; read (and validated) before the work too.
+  nlohmann::json disclosure;
+  if (!a.model.empty()) disclosure = tabular::model_disclosure_json(tabular::load_model(a.model).header);
+  const Context ctx = cli::make_context(a.common);
   CsvOptions csv;
   csv.delimiter = a.delimiter;
   if (!a.missing.empty()) {
@@ -77,28 +79,29 @@ int run_evaluate(const EvaluateArgs& a) {
   }
   const EvalData data = load_eval_data(a.files, csv);
   nlohmann::ordered_json report = evaluate(data, a.options, ctx);
+  if (!a.model.empty()) add_model_disclosure(&report, a.model, disclosure);
   GateResult verdict;
   if (!a.gate.empty()) {
     verdict = apply_gate(report, gate);
     report["gate"] = verdict.to_json();
     report["gate"]["thresholds"] = gate.to_json();
   }
-  // Both rendered before either is written (a rendering error leaves no file); each write is atomic.
-  const std::string json_text = a.json.empty() ? "" : report.dump(2) + "\n";
-  const std::string html = a.report.empty() ? "" : render_html(report);
-  if (!a.report.empty()) write_file_atomic(a.report, html);
-  if (!a.json.empty()) write_file_atomic(a.json, json_text);
-  if (!a.quiet) {
-    for (const auto& w : data.warnings) std::fprintf(stderr, "medgen: note: %s\n", w.c_str());
-    std::printf("%s", summary_text(report).c_str());
-    std::fflush(stdout);
-  }
+  // Both rendered, then written all or nothing: a failure on either leaves neither.
+  std::vector<std::pair<std::string, std::string>> outputs;
+  if (!a.report.empty()) outputs.emplace_back(a.report, render_html(report));
+  const std::string json_text = json_path.empty() && !a.common.json ? "" : report.dump(2) + "\n";
+  if (!json_path.empty()) outputs.emplace_back(json_path, json_text);
+  write_files_atomic(outputs);
+  for (const auto& w : data.warnings) cli::note(a.common, "note: " + w);
+  // The results on stdout whatever -q says: the JSON report with --json, else the summary.
+  std::printf("%s", a.common.json ? json_text.c_str() : summary_text(report).c_str());
+  std::fflush(stdout);
   if (!a.gate.empty()) {
     if (!verdict.passed) {
       for (const std::string& f : verdict.failures()) std::fprintf(stderr, "medgen: gate failed: %s\n", f.c_str());
       return kGateFailedExitCode;
     }
-    if (!a.quiet) std::fprintf(stderr, "medgen: gate passed (%zu checks)\n", verdict.checks.size());
+    cli::note(a.common, "gate passed (" + std::to_string(verdict.checks.size()) + " checks)");
   }
   return 0;
 }
@@ -113,19 +116,21 @@ medgen::cli::Command add_evaluate_command(CLI::App& app) {
   cmd->add_option("--schema", a.files.schema, "schema JSON for all three files (default: inferred from --real)");
   cmd->add_option("--target", a.options.target, "utility: column to predict (needs --holdout)");
   cmd->add_option("--report", a.report, "HTML report to write (self-contained, opens offline)");
-  cmd->add_option("--json", a.json, "JSON report to write");
+  cmd->add_option("--model", a.model,
+                  "model file the synthetic rows came from: the report states what sharing it would reveal");
   cmd->add_option("--gate", a.gate, "gate JSON: thresholds; exit 3 when one fails (see docs/evaluation.md)");
   cmd->add_option("--sensitive", a.options.sensitive, "attribute inference: sensitive column (repeatable)");
   cmd->add_option("--quasi", a.options.quasi,
                   "quasi-identifier column for attribute inference and k-anonymity (repeatable)");
   cmd->add_flag("--spearman", a.options.spearman, "pair trends of numeric pairs on Spearman's rho (default Pearson)");
-  cmd->add_option("--detection-rows", a.options.detection_rows, "rows per side sampled for detection")
-      ->capture_default_str();
-  cmd->add_option("--privacy-queries", a.options.privacy_queries, "query rows sampled per distance metric")
-      ->capture_default_str();
-  cmd->add_option("--seed", a.seed, "random seed: same seed and inputs give the same report")->capture_default_str();
-  cmd->add_option("--threads", a.threads, "threads for XGBoost (the rest runs on one)")->capture_default_str();
-  cmd->add_flag("-q,--quiet", a.quiet, "no summary on stdout, no notes on stderr");
+  cli::add_integer<size_t>(cmd, "--detection-rows", &a.options.detection_rows, "rows per side sampled for detection",
+                           10, 100000000)
+      ->default_str(std::to_string(a.options.detection_rows));
+  cli::add_integer<size_t>(cmd, "--privacy-queries", &a.options.privacy_queries,
+                           "query rows sampled per distance metric", 10, 100000000)
+      ->default_str(std::to_string(a.options.privacy_queries));
+  cli::add_common(cmd, &a.common, cli::kJsonOut,
+                  "print the JSON report on stdout instead of the summary (threads: XGBoost's; the rest runs on one)");
   cmd->add_option("--missing", a.missing, "text meaning 'missing' (repeatable; replaces the defaults NA NaN ?)");
   cmd->add_option("--delimiter", a.delimiter, "field separator")->capture_default_str();
   return {cmd, [] { return run_evaluate(a); }};

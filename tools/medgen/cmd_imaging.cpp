@@ -11,6 +11,7 @@
 #include "medgen/core/error.h"
 #include "medgen/imaging/intensity.h"
 #include "medgen/imaging/io.h"
+#include "options.h"
 
 using namespace medgen;
 using namespace medgen::imaging;
@@ -23,7 +24,8 @@ namespace {
 struct ImageArgs {
   std::string input, output, axis = "axial", window = "auto";
   long slice = -1;
-  bool json = false, anonymize = false;
+  bool anonymize = false;
+  cli::CommonOptions common;
   CLI::App *info = nullptr, *convert = nullptr, *preview = nullptr;
   std::function<int()> models;
 };
@@ -61,7 +63,7 @@ int run_image(ImageArgs& a) {
   if (a.info->parsed()) {
     const Volume v = read_image(a.input);
     const auto j = describe(v);
-    if (a.json) {
+    if (a.common.json) {
       std::printf("%s\n", j.dump(2).c_str());
       return 0;
     }
@@ -84,8 +86,14 @@ int run_image(ImageArgs& a) {
     WriteOptions opt;
     opt.anonymize = a.anonymize;
     write_image(v, a.output, opt);
-    std::fprintf(stderr, "wrote %s (%zu x %zu x %zu%s)\n", a.output.c_str(), v.dims[0], v.dims[1], v.dims[2],
-                 a.anonymize ? ", anonymized" : "");
+    if (a.common.json)
+      std::printf("%s\n", nlohmann::ordered_json{{"input", a.input}, {"output", a.output}, {"dims", v.dims},
+                                                 {"anonymized", a.anonymize}}
+                              .dump(2)
+                              .c_str());
+    if (!a.common.quiet)
+      std::fprintf(stderr, "wrote %s (%zu x %zu x %zu%s)\n", a.output.c_str(), v.dims[0], v.dims[1], v.dims[2],
+                   a.anonymize ? ", anonymized" : "");
     return 0;
   }
   // preview: check the options before reading, so a typo costs nothing.
@@ -96,6 +104,13 @@ int run_image(ImageArgs& a) {
     throw InvalidInput(located(a.output, 0, 0, "preview output must be a .png file"));
   const Volume v = read_image(a.input);
   write_preview(v, a.output, axis, a.slice, a.window);
+  if (a.common.json)
+    std::printf("%s\n", nlohmann::ordered_json{{"input", a.input}, {"output", a.output}, {"axis", a.axis},
+                                               {"slice",
+                                                a.slice < 0 ? nlohmann::ordered_json() : nlohmann::ordered_json(a.slice)},
+                                               {"window", a.window}}
+                            .dump(2)
+                            .c_str());
   return 0;
 }
 
@@ -107,7 +122,7 @@ medgen::cli::Command add_image_command(CLI::App& app) {
   cmd->require_subcommand(1);
   a.info = cmd->add_subcommand("info", "dimensions, spacing, orientation, modality, intensity range, identifiers");
   a.info->add_option("input", a.input, "DICOM file or series folder, .nii/.nii.gz, .png or .inv3")->required();
-  a.info->add_flag("--json", a.json, "print JSON");
+  cli::add_common(a.info, &a.common, cli::kNone, "print the description as JSON");
   a.convert = cmd->add_subcommand("convert", "convert between formats, keeping geometry and identifiers");
   a.convert->add_option("input", a.input, "DICOM file or series folder, .nii/.nii.gz, .png or .inv3")->required();
   a.convert
@@ -116,10 +131,11 @@ medgen::cli::Command add_image_command(CLI::App& app) {
       ->required();
   a.convert->add_flag("--anonymize", a.anonymize,
                       "new patient ID and UIDs, names, dates and descriptions removed (DICOM PS3.15 basic profile)");
+  cli::add_common(a.convert, &a.common, cli::kNone, "print {input, output, dims} as JSON");
   a.preview = cmd->add_subcommand("preview", "PNG of one slice through a display window");
   a.preview->add_option("input", a.input, "DICOM file or series folder, .nii/.nii.gz, .png or .inv3")->required();
   a.preview->add_option("output", a.output, "PNG to write")->required();
-  a.preview->add_option("--slice", a.slice, "slice index (default: the middle one)");
+  cli::add_integer<long>(a.preview, "--slice", &a.slice, "slice index (default: the middle one)", 0);
   a.preview->add_option("--axis", a.axis, "axial, coronal or sagittal (the volume's own index axes)")
       ->capture_default_str();
   a.preview
@@ -127,6 +143,7 @@ medgen::cli::Command add_image_command(CLI::App& app) {
                    "brain (40/80 HU), bone (400/1800), soft (40/400), lung (-600/1500) or auto "
                    "(soft for CT, 0.5-99.5 percentiles otherwise)")
       ->capture_default_str();
+  cli::add_common(a.preview, &a.common, cli::kNone, "print {input, output, axis, slice, window} as JSON");
   a.models = add_image_model_commands(cmd);
   return {cmd, [] { return run_image(a); }};
 }

@@ -11,6 +11,8 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "commands.h"
 #include "medgen/core/context.h"
@@ -22,6 +24,7 @@
 #include "medgen/sim/script.h"
 #include "medgen/sim/session.h"
 #include "medgen/tabular/pipeline.h"
+#include "options.h"
 
 using json = nlohmann::json;
 using namespace medgen;
@@ -33,12 +36,11 @@ struct SimOptions {
   std::string data_dir, conditions;
   // case
   std::string condition, severity, out, population;
-  uint64_t seed = 42;
   bool text = false;
   // run
   std::string case_path, script, report, html, xapi, json_out, trainee = "trainee";
   double speed = 1, duration_min = 240;
-  bool quiet = false, json_stdout = false;
+  cli::CommonOptions common;  // --seed (case, run --condition), -q, --json, --threads (unused)
 };
 
 std::atomic<bool> g_stop{false};
@@ -48,14 +50,7 @@ Catalog load_catalog(const SimOptions& o) {
   return Catalog::load(o.data_dir.empty() ? Catalog::default_dir() : o.data_dir, o.conditions);
 }
 
-void write_out(const std::string& path, const std::string& text) {
-  if (path.empty() || path == "-") {
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-  } else {
-    write_file_atomic(path, text);
-  }
-}
+using cli::write_output;
 
 void print_events(const std::vector<Event>& ev) {
   for (const auto& e : ev) {
@@ -90,28 +85,16 @@ PopulationRow draw_population(const std::string& model, uint64_t seed) {
   Context ctx;
   ctx.seed = seed;
   Schema schema;
-  const Table t = tabular::sample_model(r, ctx, &schema);
-  PopulationRow row;
-  for (const Column& c : t.columns) {
-    if (c.is_missing(0)) continue;
-    if (c.storage == Storage::kNumber) {
-      char buf[64];
-      std::snprintf(buf, sizeof buf, "%.10g", c.values[0]);
-      row[lower(c.name)] = buf;
-    } else {
-      row[lower(c.name)] = c.dictionary[c.codes[0]];
-    }
-  }
-  return row;
+  return population_row(tabular::sample_model(r, ctx, &schema), 0);
 }
 
 CaseOptions case_options(const SimOptions& o) {
   CaseOptions co;
   co.condition = o.condition;
-  co.seed = o.seed;
+  co.seed = o.common.seed;
   co.severity = o.severity;
   if (!o.population.empty()) {
-    co.population = draw_population(o.population, o.seed);
+    co.population = draw_population(o.population, o.common.seed);
     co.population_source = o.population;
   }
   return co;
@@ -119,15 +102,8 @@ CaseOptions case_options(const SimOptions& o) {
 
 int run_list(const SimOptions& o) {
   const Catalog cat = load_catalog(o);
-  if (o.json_stdout) {
-    json j;
-    for (const auto& c : cat.conditions)
-      j["conditions"].push_back(
-          {{"name", c.name}, {"title", c.title}, {"aliases", c.aliases}, {"rubric", c.rubric}, {"file", c.file}});
-    for (const auto& d : cat.drugs)
-      j["drugs"].push_back({{"name", d.name}, {"aliases", d.aliases}, {"classes", d.classes}, {"unit", d.amount_unit}});
-    for (const auto& r : cat.orders) j["orders"].push_back({{"name", r.name}, {"turnaround_min", r.turnaround_min}});
-    write_out("", j.dump(2) + "\n");
+  if (o.common.json) {
+    write_output("", cat.summary_json().dump(2) + "\n");
     return 0;
   }
   std::printf("data: %s\n\nconditions (medgen sim case --condition NAME):\n", cat.dir.c_str());
@@ -146,22 +122,32 @@ int run_list(const SimOptions& o) {
 }
 
 int run_case(const SimOptions& o) {
+  const bool to_file = !o.out.empty() && o.out != "-";
+  if (o.text && o.common.json) throw InvalidInput("sim case: --text and --json both ask for stdout; give one");
   const Catalog cat = load_catalog(o);
   const Case c = generate_case(cat, case_options(o));
   if (o.text) {
-    write_out(o.out, c.vignette + "\n");
-  } else {
-    write_out(o.out, c.to_json().dump(2) + "\n");
-    if (!o.quiet && !o.out.empty() && o.out != "-") std::fprintf(stderr, "%s\n", c.vignette.c_str());
+    write_output(o.out, c.vignette + "\n");
+    return 0;
   }
+  write_output(o.out, c.to_json().dump(2) + "\n");
+  if (to_file && o.common.json)
+    write_output("", json{{"output", o.out}, {"condition", c.condition}, {"seed", c.seed}, {"vignette", c.vignette}}
+                         .dump(2) + "\n");
+  else if (to_file && !o.common.quiet)
+    std::fprintf(stderr, "%s\n", c.vignette.c_str());
   return 0;
 }
 
-void write_reports(const SimOptions& o, const Session& s, const Score& sc) {
-  if (!o.html.empty()) write_file_atomic(o.html, debrief_html(s, sc));
+// --html, --xapi, --json-out and (with_report) the --report file: all or nothing.
+void write_reports(const SimOptions& o, const Session& s, const Score& sc, bool with_report) {
+  std::vector<std::pair<std::string, std::string>> files;
+  if (with_report && !o.report.empty() && o.report != "-") files.emplace_back(o.report, debrief_text(s, sc));
+  if (!o.html.empty()) files.emplace_back(o.html, debrief_html(s, sc));
   if (!o.xapi.empty())
-    write_file_atomic(o.xapi, xapi_statements(s, sc, o.trainee, o.script.empty() ? now_iso() : "").dump(2) + "\n");
-  if (!o.json_out.empty()) write_file_atomic(o.json_out, session_json(s, sc).dump(2) + "\n");
+    files.emplace_back(o.xapi, xapi_statements(s, sc, o.trainee, o.script.empty() ? now_iso() : "").dump(2) + "\n");
+  if (!o.json_out.empty()) files.emplace_back(o.json_out, session_json(s, sc).dump(2) + "\n");
+  write_files_atomic(files);
 }
 
 int run_session(const SimOptions& o) {
@@ -186,19 +172,22 @@ int run_session(const SimOptions& o) {
     Script sc = Script::load(o.script, cat, cond, c.patient.weight_kg);
     const std::vector<Event> ev = run_script(&s, sc);
     const Score score = score_session(s, rubric);
-    write_reports(o, s, score);
-    if (o.json_stdout)
-      write_out("", session_json(s, score).dump(2) + "\n");
-    else if (!o.quiet)
-      write_out(o.report, debrief_text(s, score));
-    else if (!o.report.empty())
-      write_out(o.report, debrief_text(s, score));
+    const bool report_file = !o.report.empty() && o.report != "-";
+    write_reports(o, s, score, report_file);
+    // The debrief (or with --json the record) on stdout whatever -q says, unless --report took it.
+    if (o.common.json)
+      write_output("", session_json(s, score).dump(2) + "\n");
+    else if (!report_file)
+      write_output(o.report, debrief_text(s, score));
     return 0;
   }
 
   // Interactive: the clock runs in real time times --speed; lines typed are actions.
   const bool tty = isatty(0);
-  std::signal(SIGINT, on_sigint);
+  // Ctrl-C, SIGTERM and SIGHUP end the session like 'end': debrief and reports follow.
+  const int stop_signals[] = {SIGINT, SIGTERM, SIGHUP};
+  void (*previous[3])(int);
+  for (int i = 0; i < 3; ++i) previous[i] = std::signal(stop_signals[i], on_sigint);
   std::printf(
       "medgen virtual patient: %s\n\n%s\n\nType actions (e.g. 'ask about allergies', 'order lactate', "
       "'fluids 30 ml/kg'); 'help' lists more, 'end' finishes. Clock: %gx real time.\n\n",
@@ -257,12 +246,11 @@ int run_session(const SimOptions& o) {
       }
     }
   }
-  std::signal(SIGINT, SIG_DFL);
+  for (int i = 0; i < 3; ++i) std::signal(stop_signals[i], previous[i]);
   const Score score = score_session(s, rubric);
   std::printf("\n%s\n", s.monitor_line().c_str());
   std::printf("\n%s", debrief_text(s, score).c_str());
-  if (!o.report.empty()) write_file_atomic(o.report, debrief_text(s, score));
-  write_reports(o, s, score);
+  write_reports(o, s, score, true);
   return 0;
 }
 
@@ -277,36 +265,37 @@ cli::Command add_sim_command(CLI::App& app) {
   };
   CLI::App* list = sim->add_subcommand("list", "conditions, drugs and orders available");
   data_opts(list);
-  list->add_flag("--json", o.json_stdout, "machine-readable");
+  cli::add_common(list, &o.common, cli::kNone, "print conditions, drugs and orders as JSON");
 
   CLI::App* cs = sim->add_subcommand("case", "generate a virtual-patient case (JSON) for a condition");
   data_opts(cs);
   cs->add_option("--condition,-c", o.condition, "condition name or alias (see 'medgen sim list')")->required();
-  cs->add_option("--seed", o.seed, "random seed: the same seed gives the same patient")->capture_default_str();
   cs->add_option("--severity", o.severity, "mild, moderate or severe (default: drawn)");
   cs->add_option("-o,--output", o.out, "case file (default: stdout)");
   cs->add_flag("--text", o.text, "print the vignette instead of the JSON");
   cs->add_option("--population", o.population, "draw age, sex, body size and baseline values from a trained model");
-  cs->add_flag("-q,--quiet", o.quiet, "no vignette on stderr");
+  cli::add_common(cs, &o.common, cli::kNone,
+                  "print {output, condition, seed, vignette} on stdout (with -o; without it the case is JSON)");
 
   CLI::App* run = sim->add_subcommand("run", "run a session: interactive in a terminal, or scripted with --script");
   data_opts(run);
   run->add_option("--case", o.case_path, "case file from 'medgen sim case'");
   run->add_option("--condition,-c", o.condition, "generate the case on the fly instead of --case");
-  run->add_option("--seed", o.seed, "seed for --condition")->capture_default_str();
   run->add_option("--severity", o.severity, "severity for --condition");
   run->add_option("--population", o.population, "population model for --condition (see 'sim case')");
   run->add_option("--script", o.script, "JSON actions to run without a terminal (batch, deterministic)");
-  run->add_option("--speed", o.speed, "interactive clock: simulated seconds per real second")->capture_default_str();
-  run->add_option("--duration", o.duration_min, "interactive session length in simulated minutes")
-      ->capture_default_str();
+  cli::add_real(run, "--speed", &o.speed, "interactive clock: simulated seconds per real second", 0, 100000, true)
+      ->default_str("1");
+  cli::add_real(run, "--duration", &o.duration_min, "interactive session length in simulated minutes", 0, 7 * 24 * 60,
+                true)
+      ->default_str("240");
   run->add_option("--report", o.report, "debrief text file");
   run->add_option("--html", o.html, "debrief as a self-contained HTML page with vital-sign charts");
   run->add_option("--xapi", o.xapi, "xAPI statements (JSON) for a learning-management system");
   run->add_option("--json-out", o.json_out, "session record and score as JSON");
   run->add_option("--trainee", o.trainee, "name in the xAPI statements")->capture_default_str();
-  run->add_flag("--json", o.json_stdout, "print the session record and score as JSON instead of the debrief");
-  run->add_flag("-q,--quiet", o.quiet, "scripted: no debrief on stdout");
+  cli::add_common(run, &o.common, cli::kNone,
+                  "print the session record and score as JSON instead of the debrief (--seed: for --condition)");
 
   cli::Command c;
   c.app = sim;

@@ -1,5 +1,6 @@
 // Subcommands that live in their own files (tools/medgen/cmd_<module>.cpp). Each adder
-// declares its subcommand on `app` and returns the function main() runs when it was parsed.
+// declares its subcommand on `app`, with the common options of options.h, and returns the
+// function main() runs when it was parsed.
 // Errors are thrown as medgen::InvalidInput / IoError / Error; main() maps them to exit codes.
 #pragma once
 
@@ -16,6 +17,10 @@ struct Command {
 };
 
 using CommandAdder = Command (*)(CLI::App& app);
+
+// The tabular commands (schema, fit, sample, info, demo; cmd_tabular.cpp), added first so that
+// --help lists them first.
+std::vector<Command> add_tabular_commands(CLI::App& app);
 
 // Registry filled by static initialisers in the cmd_*.cpp files (see MEDGEN_CLI_COMMAND).
 std::vector<CommandAdder>& command_adders();

@@ -1,4 +1,8 @@
 // Execution context passed down explicitly: device, seed, threads, progress reporting.
+// Thread safety: Context is a plain value, read-only once built; share it freely. apply_threads
+// changes process-wide state (the OMP_NUM_THREADS, OPENBLAS_NUM_THREADS and OMP_WAIT_POLICY
+// environment variables, OpenMP's thread count): call it once, from the main thread, before
+// any work starts (setenv is not safe while other threads read the environment).
 #pragma once
 
 #include <cstdint>

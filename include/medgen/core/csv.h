@@ -3,12 +3,16 @@
 // Reading produces a RawTable: the header names and every field as text, plus the source
 // line of each record for error messages. Typing (numbers, categories, dates) happens later,
 // against a Schema (see schema.h), so that one parse serves both inference and conversion.
+// Thread safety: pure functions (read_csv reads only its file); safe to call concurrently.
+// A RawTable owns its text (names, fields), independent of the input buffer.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "medgen/core/file.h"  // read_file and the writers, which lived here before
 
 namespace medgen {
 
@@ -50,36 +54,11 @@ class RawTable {
 // inside an unquoted field, bytes that are not valid UTF-8, duplicate or empty header names.
 RawTable parse_csv(std::string_view text, const std::string& source, const CsvOptions& options = {});
 
-// Reads and parses a file; IoError if it cannot be read.
+// Reads (read_file, with its size bound) and parses a file; IoError if it cannot be read.
 RawTable read_csv(const std::string& path, const CsvOptions& options = {});
 
 // Quotes a field for output when it contains the delimiter, a quote, CR or LF, or leading/
 // trailing spaces; doubles embedded quotes.
 void append_csv_field(std::string& out, std::string_view field, char delimiter = ',');
-
-// Writes `contents` to `path` atomically: to "path.tmp-<pid>" first, then rename.
-// IoError (naming the path) when the directory is missing or not writable.
-void write_file_atomic(const std::string& path, std::string_view contents);
-
-// Streams a file into place atomically: bytes go to "path.tmp-<pid>"; commit() closes and
-// renames it; destruction without commit() (an exception on the way) removes the temporary.
-// path "" or "-" writes to stdout instead (no atomicity there). IoError naming the path.
-class AtomicFileWriter {
- public:
-  explicit AtomicFileWriter(std::string path);
-  ~AtomicFileWriter();
-  AtomicFileWriter(const AtomicFileWriter&) = delete;
-  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
-  void write(std::string_view bytes);
-  void commit();
-
- private:
-  std::string path_, tmp_;
-  int fd_ = -1;
-  bool to_stdout_ = false;
-};
-
-// Reads a whole file; IoError naming the path when it cannot be read.
-std::string read_file(const std::string& path);
 
 }  // namespace medgen

@@ -5,6 +5,7 @@
 //  - ModelFormat: a model file is not a medgen model, is truncated or corrupted (exit 2).
 //  - anything else escaping the library is an internal error (exit 1).
 // Internal invariants use MEDGEN_ASSERT, never on user input.
+// Thread safety: the exceptions are values; MEDGEN_ASSERT has no state.
 #pragma once
 
 #include <stdexcept>

@@ -1,5 +1,6 @@
-// Small dense linear algebra on row-major double matrices (d up to a few hundred), kept in
-// core so that models which need only this do not pull LibTorch into the process.
+// Dense linear algebra on row-major double matrices, kept in core so that models which need
+// only this do not pull LibTorch into the process. The eigen-decomposition is LAPACK's
+// (dsyevd: O(d^3) once, d in the thousands takes seconds); thread-safe, no global state.
 #pragma once
 
 #include <cstddef>
@@ -7,15 +8,19 @@
 
 namespace medgen {
 
-// Eigen-decomposition of a symmetric d x d matrix by cyclic Jacobi rotations.
+// Eigen-decomposition of a symmetric d x d matrix (LAPACK dsyevd, divide and conquer).
 // values: d eigenvalues (ascending); vectors: row-major d x d, column j is the eigenvector of
-// values[j]. Deterministic and accurate to ~1e-12 relative.
+// values[j] (its sign is LAPACK's). Accurate to ~1e-12 relative; InvalidInput for
+// non-finite entries.
 void symmetric_eigen(const std::vector<double>& a, size_t d, std::vector<double>* values,
                      std::vector<double>* vectors);
 
 // Lower-triangular L with L L^T = a for a symmetric positive-definite a; pivots below
 // `floor` are raised to it (a numerically semi-definite matrix still factors).
 std::vector<double> cholesky(const std::vector<double>& a, size_t d, double floor = 1e-12);
+
+// The smallest eigenvalue of a symmetric matrix (0 for d == 0).
+double min_eigenvalue(const std::vector<double>& a, size_t d);
 
 // The nearest correlation matrix in the sense used by the copula: eigenvalues clipped to at
 // least min_eigenvalue, then rescaled to a unit diagonal.

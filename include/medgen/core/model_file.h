@@ -8,6 +8,9 @@
 //   u64       payload length P, then P bytes (binary state such as a LibTorch archive; may be 0)
 //   32 bytes  SHA-256 of everything before it
 // A file whose magic, version, lengths or checksum do not match is rejected with ModelFormat.
+// Thread safety: ModelFile is a value; save, load and the sha256 functions share no state and may
+// run concurrently (on different paths for save). save writes through core/file.h, so an
+// interrupted save leaves no file behind (see file.h for the signal handlers it installs).
 #pragma once
 
 #include <cstdint>

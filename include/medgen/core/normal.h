@@ -1,4 +1,5 @@
 // Standard normal distribution helpers.
+// Pure functions; thread-safe.
 #pragma once
 
 #include <cmath>

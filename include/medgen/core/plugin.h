@@ -1,5 +1,9 @@
 // Loading the LibTorch parts of medgen (shared libraries next to the executable) on first use,
 // so that commands which need no neural network never pay LibTorch's start-up cost.
+// Global state: loading a plugin is process-wide (dlopen; the library stays loaded) and, the
+// first time, may set OPENBLAS_CORETYPE in the environment. Call it from the main thread, or
+// before other threads read the environment. The returned address belongs to the library and
+// stays valid for the life of the process.
 #pragma once
 
 #include <string>

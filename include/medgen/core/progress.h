@@ -1,5 +1,7 @@
 // Progress reporting for long operations: a line on stderr, rewritten in place, only when
 // stderr is a terminal and the caller did not ask for quiet. Rate-limited to ~10 updates/s.
+// Thread safety: a Progress is used by one thread at a time (it keeps the current task and
+// writes to stderr); Context holds a non-owning pointer to it, owned by the caller.
 #pragma once
 
 #include <chrono>

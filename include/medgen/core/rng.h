@@ -1,5 +1,8 @@
 // Deterministic random numbers: xoshiro256** seeded by splitmix64, with our own
 // distributions so that the same seed gives the same stream on every platform and libstdc++.
+// Thread safety: an Rng is a value used by one thread at a time; give each thread or task its
+// own stream (split, or an Rng seeded from a derived seed). The shared ziggurat table is built
+// once, thread-safely, on first use. No global state.
 #pragma once
 
 #include <cmath>

@@ -1,5 +1,8 @@
 // Column types and constraints: inferred from a RawTable, written as JSON, edited by the
 // user, read back (strictly: unknown keys or types are errors naming the key).
+// Thread safety: every function here is pure (no global state) and safe to call concurrently;
+// Schema is a value. Implementation: schema.cpp (types, JSON), schema_infer.cpp (inference),
+// table_convert.cpp (to_table, to_csv, constraints), datetime.cpp (dates).
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,7 @@
 // Columnar in-memory table: numbers (double) with a validity mask, or dictionary-encoded
 // strings (categories, booleans, identifiers, free text) with code -1 for missing.
+// Ownership and thread safety: Table and Column are values that own their data; concurrent
+// reads are safe, a write must not overlap any other access to the same table.
 #pragma once
 
 #include <cstdint>

@@ -69,4 +69,12 @@ nlohmann::ordered_json evaluate(const Table& real, const Table& synthetic, const
 // evaluate() on loaded files, with their names and the loading warnings in the report.
 nlohmann::ordered_json evaluate(const EvalData& data, const EvalOptions& options, const Context& ctx);
 
+// Adds report["model"]: what the model file that produced the synthetic table stores about
+// the real data, so the report says what sharing that file would reveal. `disclosure` is
+// tabular::model_disclosure_json(header) (kept as JSON so that eval does not link the
+// synthesizers). The HTML report renders it as a "Model file" section. InvalidInput when
+// disclosure is not an object with a "summary" string.
+void add_model_disclosure(nlohmann::ordered_json* report, const std::string& model_path,
+                          const nlohmann::json& disclosure);
+
 }  // namespace medgen::eval

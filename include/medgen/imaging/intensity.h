@@ -1,6 +1,8 @@
 // Intensity handling per modality: CT windows in Hounsfield units, MRI percentile
-// normalisation, and slices for previews. The same functions feed the PNG previews today and
-// the image models' inputs later, so training sees what a reader of the previews sees.
+// normalisation, and slices for previews. The same functions feed the PNG previews and the
+// image models' inputs (slices.h), so training sees what a reader of the previews sees.
+// Thread safety: pure functions (no global state); safe to call concurrently. Results are
+// returned by value and owned by the caller.
 #pragma once
 
 #include <cstdint>
@@ -24,8 +26,10 @@ struct Window {
 Window ct_window(const std::string& name);
 
 // The value at quantile q (0..1) of the volume's voxels (linear interpolation between order
-// statistics; exact, O(n) with nth_element).
+// statistics; exact, O(n) with nth_element); 0 for no values. The double overload serves
+// scores and distances (anomaly calibration, nearest-slice statistics).
 double percentile(const std::vector<float>& values, double q);
+double percentile(const std::vector<double>& values, double q);
 
 // MRI percentile normalisation: the window spanning the lo..hi quantiles (default 0.5 % to
 // 99.5 %), so a few bright vessels or fat voxels do not compress the brain into a few grey
@@ -53,10 +57,20 @@ struct Slice {
 Slice extract_slice(const Volume& v, Axis axis, size_t index);
 size_t axis_length(const Volume& v, Axis axis);
 
-// Writes an 8-bit PNG preview of slice `index` (-1: the middle one) through window `name`, one
-// pixel per voxel, in radiological orientation (patient's right on the left; anterior at the
-// top of axial slices, the head at the top of coronal and sagittal ones) for volumes whose
-// axes are near the patient's axes.
+// The slice's pixel size in millimetres (width direction, height direction): the volume's
+// spacing along the two axes extract_slice puts in the picture.
+std::pair<double, double> slice_spacing(const Volume& v, Axis axis);
+
+// The slice resampled (bilinear, pixel centres aligned) to square pixels of the smaller of
+// dx_mm and dy_mm, so that the picture has the anatomy's true proportions; unchanged when the
+// pixels are square within 0.1 %. Neither side grows beyond 8192 pixels (the pixel size grows
+// instead).
+Slice square_pixels(const Slice& s, double dx_mm, double dy_mm);
+
+// Writes an 8-bit PNG preview of slice `index` (-1: the middle one) through window `name`,
+// resampled to square pixels in millimetres (square_pixels), in radiological orientation
+// (patient's right on the left; anterior at the top of axial slices, the head at the top of
+// coronal and sagittal ones) for volumes whose axes are near the patient's axes.
 void write_preview(const Volume& v, const std::string& path, Axis axis, long index, const std::string& window);
 
 // Flips one extracted slice (width x height, as extract_slice returns it) in place into that

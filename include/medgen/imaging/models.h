@@ -2,6 +2,14 @@
 // for denoising and super-resolution, and a small CNN whose features feed the Fréchet
 // distance. They live in libmedgen_imaging_nn.so (LibTorch), loaded on first use; this header
 // is torch-free. Architectures, losses and defaults: docs/imaging.md.
+// Ownership, thread safety and global state: train_image_model and load_image_model return a
+// model owned by the caller (unique_ptr; the plugin's C entry points hand over a raw pointer that
+// the caller must wrap). Both seed LibTorch's global generator from ctx.seed and set its process-
+// wide intra-op thread count (nn::init_torch); training handles SIGINT, SIGTERM and SIGHUP while
+// it runs (a stop ends it with nothing written). A model's const members run forward passes in
+// eval mode without touching global generators (sample draws its latents from medgen's Rng), but
+// share the model's modules: call them from one thread at a time per model. The first use loads
+// the plugin (core/plugin.h).
 #pragma once
 
 #include <memory>

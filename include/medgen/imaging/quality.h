@@ -1,6 +1,8 @@
 // Image quality and detection metrics, classical filters, noise models and synthetic lesions:
 // the measuring stick and the baselines of the image models. Torch-free; all deterministic
 // from an Rng. Definitions and references: docs/imaging.md.
+// Thread safety: pure functions; randomness only from the Rng the caller passes (one per
+// thread). Safe to call concurrently.
 #pragma once
 
 #include <cstddef>

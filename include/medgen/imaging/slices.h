@@ -1,6 +1,8 @@
 // 2D slices for the image models: extraction from a volume through a window, the split by
 // slice position, square padding and resizing. Torch-free, so the CLI, the tests and the
 // model plugin share one definition of what a model sees. Conventions: docs/imaging.md.
+// Thread safety: pure functions (no global state); safe to call concurrently. SliceStack is a
+// value owning its pixels; functions taking `const float*` only read from the caller's buffer.
 #pragma once
 
 #include <cstddef>
@@ -66,5 +68,15 @@ Volume volume_from_slices(const Volume& like, Axis axis, const Window& w, const 
 std::vector<float> downsample_area(const float* img, size_t h, size_t w, size_t factor);
 std::vector<float> upsample_bicubic(const float* img, size_t h, size_t w, size_t factor);
 std::vector<float> resize_bilinear(const float* img, size_t h, size_t w, size_t nh, size_t nw);
+
+// The super-resolution triple of one h x w image, as SR training and evaluation both make it:
+// `hr` is the image cropped to multiples of `scale` (top-left kept; h x w become the cropped
+// sizes), `lr` its area downsampling by `scale`, `bicubic` lr upsampled back (the baseline,
+// and the SR network's input).
+struct SrTriple {
+  size_t h = 0, w = 0;
+  std::vector<float> hr, lr, bicubic;
+};
+SrTriple sr_triple(const float* img, size_t h, size_t w, size_t scale);
 
 }  // namespace medgen::imaging

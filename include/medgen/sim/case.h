@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "medgen/core/table.h"
 #include "medgen/sim/catalog.h"
 #include "medgen/sim/physiology.h"
 
@@ -53,6 +54,10 @@ struct CaseOptions {
 // the condition's age range or the physiology's valid ranges are clamped.
 std::vector<std::string> apply_population(const PopulationRow& row, const ConditionSpec& condition, PatientParams* p,
                                           double* height_cm);
+
+// Row `row` of a table (e.g. one row sampled from a population model) as a PopulationRow:
+// lower-cased column names, numbers as %.10g text, missing values left out.
+PopulationRow population_row(const Table& table, size_t row);
 
 // Draws a case (demographics, baseline, comorbidities, severity, onset), then simulates the condition
 // from onset to presentation to fill `presentation`, `findings` and `vignette`.

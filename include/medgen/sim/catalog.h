@@ -7,6 +7,7 @@
 #include <array>
 #include <limits>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -201,6 +202,10 @@ struct Catalog {
   int drug_index(const std::string& name) const;                      // -1 when absent
   const ConditionSpec* find_condition(const std::string& name_or_alias) const;
   const OrderSpec* find_order(const std::string& name_or_alias) const;
+
+  // What `medgen sim list --json` prints: {conditions: [{name, title, aliases, rubric, file}],
+  // drugs: [{name, aliases, classes, unit}], orders: [{name, turnaround_min}]}.
+  nlohmann::json summary_json() const;
 };
 
 // Parses one condition / drug / rubric file (exposed for tests and for `medgen sim check`).

@@ -15,6 +15,8 @@
 //    the whole fit, merge trials included, makes at most 3 * max_iter passes: iterations());
 //  - components are returned sorted by mean; std = sqrt(1 / E[precision]), floored at 1e-4 of
 //    the data std; a constant input gives one component with std 1e-6 * max(1, |value|).
+// Thread safety: fit mutates the object and draws from the caller's Rng; const members of a
+// fitted mixture may run concurrently. No global state.
 #pragma once
 
 #include <cstdint>

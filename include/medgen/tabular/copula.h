@@ -17,6 +17,20 @@
 // truncated normal given the previous ones (GHK, in Cholesky order) and the rest from the
 // exact conditional Gaussian; with several conditions the GHK proposals are importance-
 // resampled. No rejection: exactly n rows, all matching.
+//
+// Model files are as sensitive as the training data. With privacy "exact" (default) they hold
+// real values: empirical quantile tables are order statistics (every value of a column with up
+// to max_quantiles rows), discrete levels and the schema's min/max are exact, and level shares
+// give exact counts. privacy "coarse" stores instead: empirical marginals as 21 knots (bounds
+// and 19 quantiles rounded to ~1/200 of the range) interpolated into a 200-entry table;
+// parametric marginals as two parameters rounded to 3 significant digits; bounds rounded
+// outward to ~1/20 of the range (whole numbers for integers, whole days for dates); level
+// shares on a 1/200 grid; numeric levels and category labels seen fewer than 5 times neither
+// stored nor sampled (a rare numeric level is drawn as the nearest kept one; a column with
+// fewer than 5 values is synthesized as missing). The latent correlation matrix is kept as is.
+//
+// Thread safety: fit mutates; a fitted model's sample is const and safe to call from several
+// threads at once (it uses only its own Rng, seeded from ctx.seed).
 #pragma once
 
 #include <string>
@@ -31,6 +45,7 @@ struct CopulaParams {
   bool dependence = true;          // false: independent columns (a baseline)
   int max_quantiles = 10000;       // empirical quantile table size cap (>= 16)
   int discrete_max_levels = 32;    // numeric columns with at most this many distinct values are discrete
+  std::string privacy = "exact";   // "exact" or "coarse": what real values the model file keeps (below)
   static CopulaParams from_json(const nlohmann::json& j);  // InvalidInput on unknown keys or bad values
   nlohmann::json to_json() const;
 };

@@ -20,6 +20,11 @@
 // samples draw cond vectors from the training frequencies; `col=value` conditions set them,
 // keep generated rows that honour every condition, regenerate the others (up to 20 rounds) and
 // finally set the conditioned values on rows that still disagree. Exactly n rows.
+// Thread safety and global state: see Synthesizer in synthesizer.h. fit and sample seed
+// LibTorch's global generator from ctx.seed and set its process-wide intra-op thread count
+// (nn::init_torch); fit handles SIGINT, SIGTERM and SIGHUP while it trains (to write a
+// checkpoint) and restores the previous handlers when it returns. With sample_batchnorm
+// "train", sample also updates the generator's BatchNorm running statistics.
 #pragma once
 
 #include <string>

@@ -3,6 +3,9 @@
 // sample a neural model, not by every medgen process. The registry creates them through
 // create_neural_synthesizer; the library is looked up in $MEDGEN_PLUGIN_DIR, then next to the
 // running executable, then in the build's library folder.
+// Global state: the first call loads the library (process-wide, never unloaded; see
+// core/plugin.h) and, with it, LibTorch. The synthesizers it returns are owned by the caller's
+// unique_ptr; their thread safety is that of Synthesizer (synthesizer.h).
 #pragma once
 
 #include <memory>
@@ -10,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "medgen/core/interrupted.h"
 #include "medgen/tabular/synthesizer.h"
 
 namespace medgen::tabular {
@@ -24,15 +28,17 @@ struct TrainParams {
   int checkpoint_every = 0;      // save a checkpoint every N epochs (0: only on Ctrl-C)
   std::string checkpoint;        // checkpoint path (set by the pipeline: <model>.ckpt)
   bool resume = false;           // continue from `checkpoint`
+  // "exact" or "coarse": with "coarse" the model file stores the schema's bounds rounded
+  // outward, the transformer's modes to 3 significant digits and category shares on a grid of
+  // 1/200 (see docs/formats.md). The network weights are what they are: trained on the data.
+  std::string privacy = "exact";
 };
 
 // InvalidInput (naming the library) when the neural library cannot be loaded.
 std::unique_ptr<Synthesizer> create_neural_synthesizer(const std::string& name, const nlohmann::json& params);
 
-// Thrown by fit when Ctrl-C (SIGINT) stopped training after a checkpoint was written.
-class Interrupted : public Error {
- public:
-  using Error::Error;
-};
+// Thrown by fit when SIGINT (Ctrl-C), SIGTERM or SIGHUP stopped training after a checkpoint
+// was written (see nn/trainer.h); the CLI exits with 128 + signo().
+using medgen::Interrupted;
 
 }  // namespace medgen::tabular

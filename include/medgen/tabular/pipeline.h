@@ -1,6 +1,10 @@
 // End-to-end operations behind the CLI commands, so that every program (CLI, tests, later
 // the server) runs the same code: load a CSV with an inferred or given schema, fit and save
 // a model, sample from a model file, compare real and synthetic columns, run the demo.
+// Thread safety: these functions run whole commands through the synthesizers' fit and sample, so
+// they share the neural synthesizers' process-wide state (LibTorch's generator and thread count,
+// signal handlers while training; see ctgan.h): one command at a time per process. Output files
+// are written atomically through core/file.h.
 #pragma once
 
 #include <string>

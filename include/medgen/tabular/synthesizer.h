@@ -23,6 +23,9 @@ struct Condition {
 // Parses "col=value" (the first '=' splits). InvalidInput when there is no '='.
 Condition parse_condition(const std::string& text);
 
+// Ownership: a Synthesizer owns its learned state (and, for the neural ones, its LibTorch
+// modules); create_synthesizer and load_model hand out unique_ptrs. fit and load_state
+// replace the state and must not overlap any other call.
 class Synthesizer {
  public:
   virtual ~Synthesizer() = default;
@@ -38,7 +41,15 @@ class Synthesizer {
   // Exactly n rows with the schema's non-text columns (output_columns), in schema order.
   // Every row satisfies every condition; rows are drawn from the learned conditional
   // distribution. InvalidInput for n == 0, an unknown column, a column that is not
-  // categorical/boolean, or a value the model never saw.
+  // categorical/boolean, a value the model never saw, or two different values for one column.
+  // Thread safety: `const` means the learned distribution does not change, not that calls may
+  // overlap. The copula's sample uses only its own Rng and may run on several threads at once;
+  // ctgan's and tvae's reseed LibTorch's global CPU generator from ctx.seed, set its
+  // process-wide intra-op thread count (nn::init_torch) and run forward passes on shared
+  // modules, and ctgan with sample_batchnorm "train" puts its generator in training mode, where
+  // BatchNorm updates its running statistics: call those from one thread at a time, and not
+  // while another LibTorch model in the process is seeded (a server holds one model per
+  // worker process).
   virtual Table sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const = 0;
 
   // State for the model file: JSON-able parts and an opaque binary payload.
@@ -114,7 +125,12 @@ struct LoadedModel {
   std::unique_ptr<Synthesizer> synthesizer;
   nlohmann::json header;  // everything in the file's JSON header
 };
-// ModelFormat on anything wrong with the file.
+// ModelFormat on anything wrong with the file. Model files are untrusted input (a checksum
+// proves integrity, not origin): the header, the schema and the synthesizer's state are
+// validated field by field before anything is sampled. IoError when the file is unreadable.
 LoadedModel load_model(const std::string& path);
+// The same from the file's bytes, without touching the file system (fuzzing, servers);
+// `source` names the bytes in messages.
+LoadedModel load_model_bytes(const std::string& bytes, const std::string& source);
 
 }  // namespace medgen::tabular

@@ -17,6 +17,8 @@
 //  - text columns: excluded.
 // inverse_transform takes argmax over each softmax span, rounds integers, clips to the
 // observed range, and reproduces missing values where the null slot wins.
+// Thread safety: fit mutates; a fitted transformer's const members may run concurrently (the
+// randomness comes from the Rng the caller passes in, one per thread).
 #pragma once
 
 #include <cstdint>
@@ -73,6 +75,11 @@ class DataTransformer {
 
   // What fit chose to say (e.g. which categorical columns were folded by max_categories).
   const std::vector<std::string>& warnings() const { return warnings_; }
+
+  // privacy "coarse": rounds what the state holds from the data (the schema's bounds outward,
+  // mode weights, means and spreads to 3 significant digits, folded-level frequencies to a
+  // 1/200 grid of shares). Call after training: encoding no longer matches the fit exactly.
+  void coarsen();
 
   nlohmann::json to_json() const;
   static DataTransformer from_json(const nlohmann::json& j);

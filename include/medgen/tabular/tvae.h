@@ -12,6 +12,10 @@
 // other columns are drawn from p(x | z). Exactly n rows; no rejection.
 //
 // Implemented in the LibTorch shared library (see neural.h); this header carries the options.
+// Thread safety and global state: see Synthesizer in synthesizer.h. fit and sample seed
+// LibTorch's global generator from ctx.seed and set its process-wide intra-op thread count
+// (nn::init_torch); fit handles SIGINT, SIGTERM and SIGHUP while it trains (to write a
+// checkpoint) and restores the previous handlers when it returns.
 #pragma once
 
 #include <vector>

@@ -1,6 +1,8 @@
 #include "common.h"
+#include "load_check.h"
+#include "../state_check.h"
 
-#include <csignal>
+#include <algorithm>
 #include <limits>
 #include <sstream>
 
@@ -9,20 +11,6 @@
 #include "medgen/nn/device.h"
 
 namespace medgen::tabular::nnlib {
-
-namespace {
-std::atomic<bool> g_interrupted{false};
-extern "C" void on_sigint(int) { g_interrupted.store(true); }
-}  // namespace
-
-SigintScope::SigintScope() {
-  g_interrupted.store(false);
-  previous_ = std::signal(SIGINT, on_sigint);
-}
-
-SigintScope::~SigintScope() { std::signal(SIGINT, previous_); }
-
-bool interrupted() { return g_interrupted.load(); }
 
 torch::Device resolve_device(const std::string& device) {
   Context c;
@@ -111,6 +99,7 @@ torch::Tensor SpanBlock::flatten(const torch::Tensor& block) const {
 
 nlohmann::json resumable_options(nlohmann::json params) {
   for (const char* k : {"epochs", "checkpoint_every"}) params.erase(k);
+  if (params.value("privacy", "exact") == "exact") params.erase("privacy");  // checkpoints from before the option
   return params;
 }
 
@@ -195,7 +184,18 @@ nlohmann::json read_checkpoint(const std::string& path, const std::string& kind,
     // Everything but the length of training must match; more epochs extend the run.
     if (resumable_options(m.header.at("params")) != resumable_options(params))
       throw InvalidInput("--resume: " + path + " was written with other options: " + m.header.at("params").dump());
-    m.header.at("epoch").get<int>();
+    const int64_t done = tabular::state::integer(m.header.at("epoch"), 0, 1000000, path + ": epoch");
+    try {
+      checked_history(m.header.at("history"));  // the trainer appends to it
+    } catch (const ModelFormat& e) {
+      throw ModelFormat(path + ": " + e.what());
+    }
+    const int64_t want = params.at("epochs").get<int64_t>();
+    // Resuming cannot shorten a run: the result would be the checkpoint's longer-trained model.
+    if (done > want)
+      throw InvalidInput("--resume: " + path + " has already trained " + std::to_string(done) + " epochs, more than --epochs " +
+                         std::to_string(want) + "; ask for more than " + std::to_string(done) +
+                         " epochs to continue training, or fit again without --resume");
     torch::serialize::InputArchive root;
     load_archive(root, m.payload, device);
     for (const auto& [name, module] : modules) {

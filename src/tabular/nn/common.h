@@ -3,7 +3,6 @@
 
 #include <torch/torch.h>
 
-#include <atomic>
 #include <string>
 #include <vector>
 
@@ -16,20 +15,6 @@
 #include "medgen/tabular/transformer.h"
 
 namespace medgen::tabular::nnlib {
-
-// Ctrl-C while training: the handler only sets a flag; loops poll interrupted() between
-// batches, write a checkpoint and throw Interrupted. Installed for the scope's lifetime.
-class SigintScope {
- public:
-  SigintScope();
-  ~SigintScope();
-  SigintScope(const SigintScope&) = delete;
-  SigintScope& operator=(const SigintScope&) = delete;
-
- private:
-  void (*previous_)(int);
-};
-bool interrupted();
 
 // "cpu"/"cuda" to a torch device; InvalidInput when CUDA is asked for and not usable.
 torch::Device resolve_device(const std::string& device);

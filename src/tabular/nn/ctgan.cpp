@@ -3,15 +3,18 @@
 
 #include <torch/torch.h>
 
-#include <chrono>
 #include <cmath>
+#include <numeric>
 
 #include "common.h"
+#include "load_check.h"
+#include "../privacy.h"
+#include "../state_check.h"
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
-#include "medgen/core/progress.h"
 #include "medgen/nn/device.h"
 #include "medgen/nn/gan.h"
+#include "medgen/nn/trainer.h"
 
 namespace medgen::tabular {
 
@@ -107,7 +110,7 @@ class CtganSynthesizer : public Synthesizer {
   OutputLayout layout(const torch::Device& dev) const;
   // tanh on scalars, Gumbel-softmax on one-hot spans.
   torch::Tensor activate(const torch::Tensor& raw, const OutputLayout& l) const;
-  void write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const;
+  void write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& og, torch::optim::Adam& od) const;
   int read_checkpoint(torch::optim::Adam& og, torch::optim::Adam& od, const torch::Device& dev);
 
   CtganParams p_;
@@ -170,8 +173,9 @@ torch::Tensor CtganSynthesizer::activate(const torch::Tensor& raw, const OutputL
   return torch::cat(parts, 1).index_select(1, l.inverse);
 }
 
-void CtganSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& og, torch::optim::Adam& od) const {
-  nnlib::write_checkpoint(checkpoint_, "ctgan", p_.to_json(), json{{"epoch", epoch}, {"history", history_}},
+void CtganSynthesizer::write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& og,
+                                        torch::optim::Adam& od) const {
+  nnlib::write_checkpoint(checkpoint_, "ctgan", p_.to_json(), json{{"epoch", epoch}, {"history", history}},
                           {{"generator", generator_.ptr().get()}, {"discriminator", discriminator_.ptr().get()}},
                           {{"opt_g", &og}, {"opt_d", &od}});
 }
@@ -274,20 +278,29 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   };
   const bool wgan = p_.loss == "wgan-gp";
 
-  SigintScope sigint;
-  Progress* progress = ctx.progress;
-  if (progress) progress->begin("training ctgan", static_cast<size_t>(p_.train.epochs));
+  nn::TrainLoop loop;
+  loop.task = "training ctgan";
+  loop.first = start_epoch;
+  loop.total = p_.train.epochs;
+  loop.history = history_;
+  loop.progress = ctx.progress;
+  loop.detail = [&](const nn::Losses& l, double secs) {
+    char detail[160];
+    std::snprintf(detail, sizeof detail, "G %.3f D %.3f %.0f rows/s", l[0].second, l[1].second,
+                  secs > 0 ? steps * batch / secs : 0.0);
+    return std::string(detail);
+  };
+  if (!checkpoint_.empty())
+    loop.checkpoint = [&](int64_t done, const json& history) { write_checkpoint(done, history, opt_g, opt_d); };
+  loop.checkpoint_every = p_.train.checkpoint_every;
+  loop.checkpoint_path = checkpoint_;
+  nn::Trainer trainer(std::move(loop));
   generator_->train();
   discriminator_->train();
-  for (int epoch = start_epoch; epoch < p_.train.epochs; ++epoch) {
-    const auto e0 = std::chrono::steady_clock::now();
+  trainer.run([&](int64_t epoch, bool) -> nn::Losses {
     torch::Tensor g_sum = torch::zeros({}, fopts), d_sum = torch::zeros({}, fopts), ce_sum = torch::zeros({}, fopts);
     for (int64_t step = 0; step < steps; ++step) {
-      if (interrupted()) {
-        write_checkpoint(epoch, opt_g, opt_d);
-        throw Interrupted("interrupted at epoch " + std::to_string(epoch + 1) +
-                          (checkpoint_.empty() ? std::string("") : "; checkpoint saved to " + checkpoint_ + " (continue with --resume)"));
-      }
+      trainer.stop_point(epoch);
       torch::Tensor loss_d;
       for (int k = 0; k < p_.discriminator_steps; ++k) {
         const CondBatch b = sample_conditions();
@@ -330,24 +343,17 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
     }
     // One host synchronisation per epoch.
     const double g = g_sum.item<double>() / steps, d = d_sum.item<double>() / steps, c = ce_sum.item<double>() / steps;
-    if (!std::isfinite(g) || !std::isfinite(d))
-      throw Error("training diverged: non-finite loss at epoch " + std::to_string(epoch + 1) +
-                  (checkpoint_.empty() || p_.train.checkpoint_every == 0
-                       ? std::string(" (lower --lr)")
-                       : "; the last good checkpoint is " + checkpoint_ + " (lower --lr, then --resume)"));
-    history_.push_back(json{{"epoch", epoch + 1}, {"generator", g}, {"discriminator", d}, {"cond_ce", c}});
-    if (progress) {
-      const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
-      char detail[160];
-      std::snprintf(detail, sizeof detail, "G %.3f D %.3f %.0f rows/s", g, d, secs > 0 ? steps * batch / secs : 0.0);
-      progress->update(static_cast<size_t>(epoch + 1), detail);
-    }
-    if (p_.train.checkpoint_every > 0 && (epoch + 1) % p_.train.checkpoint_every == 0)
-      write_checkpoint(epoch + 1, opt_g, opt_d);
-  }
-  if (progress) progress->end();
+    return {{"generator", g}, {"discriminator", d}, {"cond_ce", c}};
+  });
+  history_ = trainer.history();
   generator_->to(torch::kCPU);
   discriminator_ = Discriminator{nullptr};  // not needed for sampling
+  if (p_.train.privacy == "coarse") {
+    transformer_.coarsen();
+    schema_ = transformer_.schema();
+    for (auto& f : frequency_)
+      for (double& x : f) x = x > 0 ? std::max(privacy::round_share(x), 0.005) : 0.0;
+  }
 }
 
 Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const {
@@ -466,17 +472,31 @@ void CtganSynthesizer::save_state(json* state, std::string* payload) const {
 void CtganSynthesizer::load_state(const json& state, const std::string& payload) {
   try {
     transformer_ = DataTransformer::from_json(state.at("transformer"));
-    history_ = state.at("history");
-    seen_levels_ = state.at("seen_levels");
-    frequency_ = state.at("frequency").get<std::vector<std::vector<double>>>();
-    warnings_ = state.value("warnings", std::vector<std::string>{});
+    check_same_schema(transformer_, schema_);
+    history_ = checked_history(state.at("history"));
+    seen_levels_ = checked_seen_levels(state.at("seen_levels"), schema_);
+    warnings_ = state.contains("warnings") ? tabular::state::string_array(state["warnings"], "ctgan state: warnings")
+                                           : std::vector<std::string>{};
     index(transformer_);
-    if (frequency_.size() != discrete_.size()) throw ModelFormat("ctgan state: frequency table does not match the spans");
+    const json& freq = tabular::state::array(state.at("frequency"), "ctgan state: frequency");
+    if (freq.size() != discrete_.size()) throw ModelFormat("ctgan state: frequency table does not match the spans");
+    frequency_.clear();
+    for (size_t c = 0; c < discrete_.size(); ++c) {
+      // One share per slot of the column's span, none negative, some positive (the
+      // unconditional cond vector is drawn from them).
+      const std::string where = "ctgan state: frequency[" + std::to_string(c) + "]";
+      frequency_.push_back(tabular::state::finite_array(freq[c], where));
+      const auto& f = frequency_.back();
+      if (static_cast<int64_t>(f.size()) != discrete_[c].width) throw ModelFormat(where + ": wrong length");
+      if (std::any_of(f.begin(), f.end(), [](double x) { return x < 0; }) ||
+          !(std::accumulate(f.begin(), f.end(), 0.0) > 0))
+        throw ModelFormat(where + ": shares must be non-negative with a positive sum");
+    }
     build();
     torch::serialize::InputArchive root, g;
     load_archive(root, payload, torch::kCPU);
     root.read("generator", g);
-    generator_->load(g);
+    load_checked(*generator_, g, "ctgan generator");
     discriminator_ = Discriminator{nullptr};
   } catch (const json::exception& e) {
     throw ModelFormat(std::string("ctgan state: ") + e.what());

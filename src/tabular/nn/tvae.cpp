@@ -3,18 +3,17 @@
 
 #include <torch/torch.h>
 
-#include <atomic>
-#include <chrono>
 #include <cmath>
-#include <csignal>
 #include <sstream>
 
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
-#include "medgen/core/progress.h"
 #include "medgen/nn/device.h"
+#include "medgen/nn/trainer.h"
 #include "medgen/tabular/neural.h"
 #include "common.h"
+#include "load_check.h"
+#include "../state_check.h"
 
 namespace medgen::tabular {
 
@@ -80,7 +79,7 @@ class TvaeSynthesizer : public Synthesizer {
   }
   // Reconstruction term (summed over the batch) for decoder output `out` and data `x`.
   torch::Tensor reconstruction(const torch::Tensor& out, const torch::Tensor& x) const;
-  void write_checkpoint(int epoch, torch::optim::Adam& opt) const;
+  void write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& opt) const;
   int read_checkpoint(torch::optim::Adam& opt, const torch::Device& dev);
 
   TvaeParams p_;
@@ -114,9 +113,9 @@ torch::Tensor TvaeSynthesizer::reconstruction(const torch::Tensor& out, const to
   return loss;
 }
 
-void TvaeSynthesizer::write_checkpoint(int epoch, torch::optim::Adam& opt) const {
+void TvaeSynthesizer::write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& opt) const {
   nnlib::write_checkpoint(checkpoint_, "tvae", p_.to_json(),
-                          json{{"epoch", epoch}, {"history", history_}, {"seen_levels", seen_levels_}},
+                          json{{"epoch", epoch}, {"history", history}, {"seen_levels", seen_levels_}},
                           {{"encoder", encoder_.ptr().get()}, {"decoder", decoder_.ptr().get()}}, {{"optimizer", &opt}});
 }
 
@@ -154,21 +153,30 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
 
   const torch::Tensor x_all = td.x.to(dev);
   const int64_t batch = std::min<int64_t>(p_.train.batch_size, n);
-  SigintScope sigint;
-  Progress* progress = ctx.progress;
-  if (progress) progress->begin("training tvae", static_cast<size_t>(p_.train.epochs));
+  nn::TrainLoop loop;
+  loop.task = "training tvae";
+  loop.first = start_epoch;
+  loop.total = p_.train.epochs;
+  loop.history = history_;
+  loop.progress = ctx.progress;
+  loop.detail = [&](const nn::Losses& l, double secs) {
+    char detail[160];
+    std::snprintf(detail, sizeof detail, "recon %.3f kl %.3f %.0f rows/s", l[0].second, l[1].second,
+                  secs > 0 ? n / secs : 0.0);
+    return std::string(detail);
+  };
+  if (!checkpoint_.empty())
+    loop.checkpoint = [&](int64_t done, const json& history) { write_checkpoint(done, history, opt); };
+  loop.checkpoint_every = p_.train.checkpoint_every;
+  loop.checkpoint_path = checkpoint_;
+  nn::Trainer trainer(std::move(loop));
   encoder_->train();
   decoder_->train();
-  for (int epoch = start_epoch; epoch < p_.train.epochs; ++epoch) {
-    const auto e0 = std::chrono::steady_clock::now();
+  trainer.run([&](int64_t epoch, bool) -> nn::Losses {
     const auto perm = torch::randperm(n, torch::kLong).to(dev);
     torch::Tensor rec_sum = torch::zeros({}, x_all.options()), kl_sum = torch::zeros({}, x_all.options());
     for (int64_t b = 0; b < n; b += batch) {
-      if (interrupted()) {
-        write_checkpoint(epoch, opt);
-        throw Interrupted("interrupted at epoch " + std::to_string(epoch + 1) +
-                          (checkpoint_.empty() ? std::string("") : "; checkpoint saved to " + checkpoint_ + " (continue with --resume)"));
-      }
+      trainer.stop_point(epoch);
       const auto idx = perm.narrow(0, b, std::min(batch, n - b));
       const auto x = x_all.index_select(0, idx);
       auto [mu, logvar] = encoder_->forward(x);
@@ -189,28 +197,17 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     }
     // One host synchronisation per epoch: the epoch's loss terms.
     const double rec_per_row = rec_sum.item<double>() / n, kl_per_row = kl_sum.item<double>() / n;
-    if (!std::isfinite(rec_per_row) || !std::isfinite(kl_per_row)) {
-      throw Error("training diverged: non-finite loss at epoch " + std::to_string(epoch + 1) +
-                  (checkpoint_.empty() || p_.train.checkpoint_every == 0
-                       ? std::string(" (lower --lr)")
-                       : "; the last good checkpoint is " + checkpoint_ + " (lower --lr, then --resume)"));
-    }
-    const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - e0).count();
     // No timings in the history: the model file must not depend on the machine's speed.
-    history_.push_back(json{{"epoch", epoch + 1}, {"reconstruction", rec_per_row}, {"kl", kl_per_row},
-                            {"elbo", -(rec_per_row + kl_per_row)}});
-    if (progress) {
-      char detail[160];
-      std::snprintf(detail, sizeof detail, "recon %.3f kl %.3f %.0f rows/s", rec_per_row, kl_per_row,
-                    secs > 0 ? n / secs : 0.0);
-      progress->update(static_cast<size_t>(epoch + 1), detail);
-    }
-    if (p_.train.checkpoint_every > 0 && (epoch + 1) % p_.train.checkpoint_every == 0) write_checkpoint(epoch + 1, opt);
-  }
-  if (progress) progress->end();
+    return {{"reconstruction", rec_per_row}, {"kl", kl_per_row}, {"elbo", -(rec_per_row + kl_per_row)}};
+  });
+  history_ = trainer.history();
   encoder_->to(torch::kCPU);
   decoder_->to(torch::kCPU);
   scalar_idx_ = scalar_idx_.cpu();
+  if (p_.train.privacy == "coarse") {
+    transformer_.coarsen();
+    schema_ = transformer_.schema();
+  }
 }
 
 Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const {
@@ -276,9 +273,11 @@ void TvaeSynthesizer::save_state(json* state, std::string* payload) const {
 void TvaeSynthesizer::load_state(const json& state, const std::string& payload) {
   try {
     transformer_ = DataTransformer::from_json(state.at("transformer"));
-    history_ = state.at("history");
-    seen_levels_ = state.at("seen_levels");
-    warnings_ = state.value("warnings", std::vector<std::string>{});
+    check_same_schema(transformer_, schema_);
+    history_ = checked_history(state.at("history"));
+    seen_levels_ = checked_seen_levels(state.at("seen_levels"), schema_);
+    warnings_ = state.contains("warnings") ? tabular::state::string_array(state["warnings"], "tvae state: warnings")
+                                           : std::vector<std::string>{};
     std::vector<int64_t> scalars;
     softmax_spans_.clear();
     index_spans(transformer_, &scalars, &softmax_spans_);
@@ -288,8 +287,8 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
     load_archive(root, payload, torch::kCPU);
     root.read("encoder", enc);
     root.read("decoder", dec);
-    encoder_->load(enc);
-    decoder_->load(dec);
+    load_checked(*encoder_, enc, "tvae encoder");
+    load_checked(*decoder_, dec, "tvae decoder");
   } catch (const json::exception& e) {
     throw ModelFormat(std::string("tvae state: ") + e.what());
   } catch (const c10::Error& e) {

@@ -1,0 +1,317 @@
+// medgen schema | fit | sample | info | demo: the tabular commands. Thin: parses flags (common
+// options from options.h), calls medgen/tabular, prints.
+#include <CLI/CLI.hpp>
+#include <cstdio>
+#include <map>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "commands.h"
+#include "medgen/core/csv.h"
+#include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
+#include "medgen/tabular/model_info.h"
+#include "medgen/tabular/param_table.h"
+#include "medgen/tabular/pipeline.h"
+#include "medgen/tabular/synthesizer.h"
+#include "options.h"
+
+using json = nlohmann::json;
+using namespace medgen;
+using namespace medgen::tabular;
+
+namespace medgen::cli {
+
+namespace {
+
+// Default of `sample --max-rows`: a guard against a typo streaming until the disk is full.
+constexpr uint64_t kDefaultMaxRows = 100000000;
+
+struct CsvArgs {
+  std::vector<std::string> missing;
+  char delimiter = ',';
+};
+
+void add_csv(CLI::App* app, CsvArgs* c) {
+  app->add_option("--missing", c->missing,
+                  "text meaning 'missing' (repeatable; replaces the defaults NA NaN ?; empty always counts)");
+  app->add_option_function<std::string>(
+         "--delimiter",
+         [c](const std::string& s) {
+           if (s.size() != 1 || s[0] == '"' || s[0] == '\n' || s[0] == '\r')
+             throw InvalidInput("--delimiter must be one character other than a quote or a line break, got '" + s +
+                                "'");
+           c->delimiter = s[0];
+         },
+         "field separator (one character)")
+      ->default_str(",");
+}
+
+CsvOptions csv_options(const CsvArgs& c) {
+  CsvOptions o;
+  o.delimiter = c.delimiter;
+  if (!c.missing.empty()) {
+    o.missing_tokens = {""};
+    for (const auto& m : c.missing) o.missing_tokens.push_back(m);
+  }
+  return o;
+}
+
+struct SchemaArgs {
+  CommonOptions common;
+  CsvArgs csv;
+  std::string input, output;
+};
+
+int run_schema(const SchemaArgs& a) {
+  const CsvOptions csv = csv_options(a.csv);
+  RawTable raw = read_csv(a.input, csv);
+  if (raw.num_rows() == 0) throw InvalidInput(located(a.input, 1, 0, "the file has a header but no data rows"));
+  std::vector<std::string> warnings;
+  const Schema s = infer_schema(raw, csv, {}, &warnings);
+  if (a.common.json) {
+    // Schema and warnings together on stdout; with -o the file holds the schema alone.
+    nlohmann::ordered_json j{{"schema", s.to_json()}, {"warnings", warnings}};
+    if (!a.output.empty() && a.output != "-") {
+      write_output(a.output, s.to_json().dump(2) + "\n");
+      j["output"] = a.output;
+    }
+    write_output("", j.dump(2) + "\n");
+    return 0;
+  }
+  for (const auto& w : warnings) note(a.common, w);
+  write_output(a.output, s.to_json().dump(2) + "\n");
+  return 0;
+}
+
+struct FitArgs {
+  CommonOptions common;
+  CsvArgs csv;
+  FitRequest request;
+  std::string params_text, loss, privacy;
+  int epochs = 0, batch_size = 0, checkpoint_every = 0;
+  double lr = 0;
+  CLI::App* app = nullptr;
+};
+
+int run_fit(FitArgs& a) {
+  FitRequest& fr = a.request;
+  CommonOptions common = a.common;
+  common.device = "cpu";  // the device is a synthesizer option (merged into the params below)
+  const Context ctx = make_context(common);
+  fr.csv = csv_options(a.csv);
+  if (!a.params_text.empty()) {
+    try {
+      fr.params = json::parse(a.params_text);
+    } catch (const json::exception& e) {
+      throw InvalidInput(std::string("--params: not valid JSON (") + e.what() + ")");
+    }
+  }
+  // Flags that are synthesizer options, merged into --params (an error when both set one).
+  auto set = [&](const char* flag, const char* key, const json& v) {
+    if (!a.app->count(flag)) return;
+    if (!fr.params.is_object()) throw InvalidInput("--params must be a JSON object");
+    if (fr.params.contains(key)) throw InvalidInput(std::string(flag) + " and --params both set '" + key + "'");
+    fr.params[key] = v;
+  };
+  set("--epochs", "epochs", a.epochs);
+  set("--batch-size", "batch_size", a.batch_size);
+  set("--lr", "lr", a.lr);
+  set("--device", "device", a.common.device);
+  set("--loss", "loss", a.loss);
+  set("--checkpoint-every", "checkpoint_every", a.checkpoint_every);
+  set("--privacy", "privacy", a.privacy);
+  const FitResult r = fit_model(fr, ctx);
+  for (const auto& w : r.warnings) note(a.common, w);
+  if (a.common.json) {
+    std::printf("%s\n", json{{"model", fr.output}, {"synthesizer", fr.synthesizer}, {"rows", r.rows},
+                             {"columns", r.columns}, {"seconds", r.seconds}, {"warnings", r.warnings},
+                             {"summary", r.summary}}
+                            .dump()
+                            .c_str());
+  } else if (!a.common.quiet) {
+    std::fprintf(stderr, "medgen: fitted %s on %zu rows x %zu columns in %.3f s -> %s\n", fr.synthesizer.c_str(),
+                 r.rows, r.columns, r.seconds, fr.output.c_str());
+  }
+  return 0;
+}
+
+struct SampleArgs {
+  CommonOptions common;
+  SampleRequest request;
+  std::string output;
+  std::vector<std::string> conditions;
+  uint64_t rows = 1000, max_rows = kDefaultMaxRows;
+};
+
+int run_sample(SampleArgs& a) {
+  if (a.rows > a.max_rows)
+    throw InvalidInput("-n " + std::to_string(a.rows) + " is more than --max-rows " + std::to_string(a.max_rows) +
+                       " (raise --max-rows to sample that many)");
+  if (a.common.json && (a.output.empty() || a.output == "-"))
+    throw InvalidInput("--json needs -o FILE: without it the rows go to stdout");
+  SampleRequest& sr = a.request;
+  sr.rows = static_cast<size_t>(a.rows);
+  // One value per column: the same column twice with two values can match no row.
+  std::map<std::string, std::string> seen;
+  for (const auto& text : a.conditions) {
+    const Condition c = parse_condition(text);
+    const auto [it, fresh] = seen.emplace(c.column, c.value);
+    if (!fresh) {
+      if (it->second != c.value)
+        throw InvalidInput("-c: column '" + c.column + "' is given two values ('" + it->second + "' and '" + c.value +
+                           "'); no row can match both");
+      continue;  // the same condition twice
+    }
+    sr.conditions.push_back(c);
+  }
+  const Context ctx = make_context(a.common);
+  const size_t written = sample_to_csv(sr, ctx, a.output);
+  if (a.common.json) std::printf("%s\n", json{{"output", a.output}, {"rows", written}}.dump().c_str());
+  return 0;
+}
+
+struct InfoArgs {
+  CommonOptions common;
+  std::string model;
+};
+
+int run_info(const InfoArgs& a) {
+  const LoadedModel m = load_model(a.model);
+  if (a.common.json)
+    std::printf("%s\n", model_info_json(m.header).dump(2).c_str());
+  else
+    std::printf("%s", model_info_text(m.header).c_str());
+  return 0;
+}
+
+struct DemoArgs {
+  CommonOptions common;
+  DemoOptions demo;
+};
+
+int run_demo_command(const DemoArgs& a) {
+  const Context ctx = make_context(a.common);
+  const std::string text = run_demo(a.demo, ctx);
+  if (!a.common.json) {
+    std::printf("%s", text.c_str());
+    return 0;
+  }
+  json models = json::array();
+  for (const SynthesizerInfo& s : list_synthesizers())
+    models.push_back({{"synthesizer", s.name},
+                      {"model", a.demo.out_dir + "/" + s.name + ".medgen"},
+                      {"csv", a.demo.out_dir + "/" + s.name + ".csv"}});
+  std::printf("%s\n", json{{"data", a.demo.data.empty() ? default_data_path() : a.demo.data},
+                           {"out", a.demo.out_dir},
+                           {"rows", a.demo.rows},
+                           {"models", models},
+                           {"report", text}}
+                          .dump(2)
+                          .c_str());
+  return 0;
+}
+
+struct ParamsArgs {
+  CommonOptions common;
+  bool markdown = false;
+};
+
+int run_params(const ParamsArgs& a) {
+  if (a.markdown) {
+    std::printf("%s", param_tables_markdown().c_str());
+  } else if (a.common.json) {
+    json j = json::object();
+    for (const SynthesizerInfo& s : list_synthesizers()) {
+      json rows = json::array();
+      for (const ParamSpec& p : param_table(s.name)) {
+        json row{{"name", p.name}, {"default", p.default_value}, {"allowed", param_range_text(p)}, {"help", p.help}};
+        rows.push_back(row);
+      }
+      j[s.name] = rows;
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+  } else {
+    std::printf("%s", param_tables_text().c_str());
+  }
+  return 0;
+}
+
+}  // namespace
+
+std::vector<Command> add_tabular_commands(CLI::App& app) {
+  std::vector<Command> commands;
+
+  static SchemaArgs sc;
+  auto* schema = app.add_subcommand("schema", "infer a schema (JSON) from a CSV file");
+  schema->add_option("input", sc.input, "CSV file")->required();
+  schema->add_option("-o,--output", sc.output, "write the schema here instead of stdout");
+  add_common(schema, &sc.common, kNone, "print {\"schema\": ..., \"warnings\": [...]} on stdout");
+  add_csv(schema, &sc.csv);
+  commands.push_back({schema, [] { return run_schema(sc); }});
+
+  static FitArgs fa;
+  auto* fit = fa.app = app.add_subcommand("fit", "learn a synthesizer from a CSV file and save the model");
+  FitRequest& fr = fa.request;
+  fit->add_option("input", fr.input, "CSV file")->required();
+  fit->add_option("-o,--output", fr.output, "model file to write")->required();
+  fit->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | ctgan | tvae")->capture_default_str();
+  fit->add_option("--schema", fr.schema_path, "schema JSON (default: inferred)");
+  fit->add_option("--params", fa.params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
+  fit->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
+  fit->add_option("--privacy", fa.privacy,
+                  "what the model file keeps of the real values: exact (default) or coarse (coarsened quantiles, "
+                  "rounded bounds)")
+      ->check(CLI::IsMember({"exact", "coarse"}));
+  // Training options of the neural synthesizers, merged into --params; the synthesizer checks
+  // them against its parameter table (param_table.h), listed in the help's footer.
+  add_integer<int>(fit, "--epochs", &fa.epochs, "neural: passes over the data (option epochs, below)");
+  add_integer<int>(fit, "--batch-size", &fa.batch_size, "neural: rows per step (option batch_size, below)");
+  add_real(fit, "--lr", &fa.lr, "neural: learning rate (option lr, below)", 0, 1e6, true);
+  fit->add_option("--loss", fa.loss, "ctgan: wgan-gp (default) | minimax (option loss, below)");
+  add_integer<int>(fit, "--checkpoint-every", &fa.checkpoint_every, "neural: write a checkpoint every N epochs", 0);
+  fit->add_option("--checkpoint", fr.checkpoint, "neural: checkpoint file (default: OUTPUT.ckpt)");
+  fit->add_flag("--resume", fr.resume, "neural: continue training from the checkpoint");
+  add_common(fit, &fa.common, kDevice, "print a JSON summary of the fit on stdout");
+  add_csv(fit, &fa.csv);
+  fit->footer("\n" + param_tables_text());
+  commands.push_back({fit, [] { return run_fit(fa); }});
+
+  static ParamsArgs pa;
+  auto* params = app.add_subcommand("params", "list every synthesizer's options (fit --params): defaults, ranges");
+  params->add_flag("--markdown", pa.markdown, "as Markdown tables (the section of docs/cli.md)");
+  add_common(params, &pa.common, kNone, "the tables as JSON");
+  commands.push_back({params, [] { return run_params(pa); }});
+
+  static SampleArgs sa;
+  auto* sample = app.add_subcommand("sample", "generate synthetic rows from a model");
+  sample->add_option("model", sa.request.model, "model file")->required();
+  add_integer<uint64_t>(sample, "-n,--rows", &sa.rows, "number of rows", 1)->default_str("1000");
+  add_integer<uint64_t>(sample, "--max-rows", &sa.max_rows, "refuse -n above this (a guard against typos)", 1)
+      ->default_str(std::to_string(kDefaultMaxRows));
+  sample->add_option("-o,--output", sa.output, "CSV to write (default: stdout)");
+  sample->add_option("-c,--condition", sa.conditions, "COLUMN=VALUE on a categorical/boolean column (repeatable)");
+  sample->add_option("--balance", sa.request.balance, "spread rows evenly over this column's values");
+  add_common(sample, &sa.common, kNone, "print {\"output\": ..., \"rows\": ...} on stdout (needs -o)");
+  commands.push_back({sample, [] { return run_sample(sa); }});
+
+  static InfoArgs ia;
+  auto* info = app.add_subcommand("info", "describe a model file");
+  info->add_option("model", ia.model, "model file")->required();
+  add_common(info, &ia.common, kNone, "print the model's header (without the fitted state) as JSON");
+  commands.push_back({info, [] { return run_info(ia); }});
+
+  static DemoArgs da;
+  auto* demo = app.add_subcommand("demo", "fit every synthesizer on the embedded PBC data and compare");
+  demo->add_option("--data", da.demo.data, "CSV to use instead of the embedded data/pbc.csv");
+  demo->add_option("-o,--output,--out", da.demo.out_dir, "output folder")->capture_default_str();
+  add_integer<size_t>(demo, "--rows", &da.demo.rows, "synthetic rows per synthesizer", 1, kDefaultMaxRows)
+      ->default_str(std::to_string(da.demo.rows));
+  add_common(demo, &da.common, kNone, "print the files written and the summary as JSON");
+  commands.push_back({demo, [] { return run_demo_command(da); }});
+
+  return commands;
+}
+
+}  // namespace medgen::cli

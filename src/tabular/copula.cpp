@@ -148,6 +148,22 @@ json CopulaParams::to_json() const {
 
 // ---------------------------------------------------------------------------------- fit
 
+// Normal scores of a column's valid values from their mid-ranks among `sorted` (its valid
+// values, sorted): the copula's pseudo-observations. NaN where the value is missing.
+static std::vector<double> mid_rank_scores(const Column& col, const std::vector<double>& sorted) {
+  std::vector<double> s(col.size(), std::numeric_limits<double>::quiet_NaN());
+  const double m = static_cast<double>(sorted.size());
+  for (size_t r = 0; r < col.size(); ++r) {
+    if (!col.valid[r]) continue;
+    const double x = col.values[r];
+    const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
+    const auto hi = std::upper_bound(lo, sorted.end(), x);
+    const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;  // 1-based mid-rank
+    s[r] = normal_quantile((rank - 0.5) / m);
+  }
+  return s;
+}
+
 void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
   schema_ = schema;
   warnings_.clear();
@@ -346,16 +362,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
             v.quantiles[i] = knot[j] + (t - j) * (knot[j + 1] - knot[j]);
           }
         }
-        std::vector<double> s(n, nan);
-        const double m = static_cast<double>(sorted.size());
-        for (size_t r = 0; r < n; ++r) {
-          if (!col.valid[r]) continue;
-          const double x = col.values[r];
-          const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
-          const auto hi = std::upper_bound(lo, sorted.end(), x);
-          const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;
-          s[r] = normal_quantile((rank - 0.5) / m);
-        }
+        std::vector<double> s = mid_rank_scores(col, sorted);
         attenuation.push_back(1.0);
         scores.push_back(std::move(s));
       } else {
@@ -386,16 +393,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
           v.quantiles.back() = sorted.back();
         }
         // Pseudo-observations from mid-ranks.
-        std::vector<double> s(n, nan);
-        const double m = static_cast<double>(sorted.size());
-        for (size_t r = 0; r < n; ++r) {
-          if (!col.valid[r]) continue;
-          const double x = col.values[r];
-          const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
-          const auto hi = std::upper_bound(lo, sorted.end(), x);
-          const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;  // 1-based mid-rank
-          s[r] = normal_quantile((rank - 0.5) / m);
-        }
+        std::vector<double> s = mid_rank_scores(col, sorted);
         attenuation.push_back(1.0);
         scores.push_back(std::move(s));
       }

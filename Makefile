@@ -44,11 +44,12 @@ demo: build
 test: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L fast
 
-# The slow suite (label "slow": full training runs, quality against baselines, sweeps),
-# which CI runs after `make test`.
+# The slow suite (label "slow": full training runs, quality against baselines, sweeps), then
+# the bounded fuzzing run (FUZZ=0 leaves it out; CI does so until a seeded run is verified).
+FUZZ ?= 1
 test-slow: build
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS) -L slow
-	@scripts/fuzz.sh
+	@if [ "$(FUZZ)" != 0 ]; then scripts/fuzz.sh; fi
 
 # libFuzzer targets (fuzz/, clang, ASan + UBSan) for FUZZ_SECONDS (default 40) each, in build-fuzz.
 fuzz:

@@ -53,12 +53,19 @@ void expect_clean(const char* what, F&& f) {
 }
 
 // A per-process scratch file with a fixed extension (the readers dispatch on it), rewritten
-// for every input and removed at exit. In $TMPDIR (default /tmp).
+// for every input and removed at exit: $MEDGEN_FUZZ_SCRATCH/input<suffix> when that folder is
+// set (scripts/fuzz.sh gives each target its own, so that the path, which reaches libFuzzer's
+// table of compared values, is the same on every run and the seeded run repeats), else
+// $TMPDIR/medgen-fuzz-<pid><suffix> (TMPDIR default /tmp).
 class ScratchFile {
  public:
   explicit ScratchFile(const std::string& suffix) {
+    const char* own = std::getenv("MEDGEN_FUZZ_SCRATCH");
     const char* dir = std::getenv("TMPDIR");
-    path_ = std::string(dir && *dir ? dir : "/tmp") + "/medgen-fuzz-" + std::to_string(::getpid()) + suffix;
+    if (own && *own)
+      path_ = std::string(own) + "/input" + suffix;
+    else
+      path_ = std::string(dir && *dir ? dir : "/tmp") + "/medgen-fuzz-" + std::to_string(::getpid()) + suffix;
   }
   ~ScratchFile() { std::remove(path_.c_str()); }
   const std::string& write(const uint8_t* data, size_t size) {

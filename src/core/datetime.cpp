@@ -8,8 +8,6 @@
 
 namespace medgen {
 
-namespace {
-
 // Civil date <-> days since 1970-01-01 (Howard Hinnant's algorithms, proleptic Gregorian).
 int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
   y -= m <= 2;
@@ -31,6 +29,8 @@ void civil_from_days(int64_t z, int64_t* y, unsigned* m, unsigned* d) {
   *m = mp < 10 ? mp + 3 : mp - 9;
   *y = static_cast<int64_t>(yoe) + era * 400 + (*m <= 2);
 }
+
+namespace {
 
 unsigned days_in_month(int64_t y, unsigned m) {
   static const unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

@@ -253,13 +253,32 @@ DicomPixelInfo check_dicom_structure(const std::string& path, const std::string&
     has_meta = true;  // meta group without preamble
   }
   if (has_meta) {
-    // File meta information: explicit VR little endian, group 0002 only.
+    // File meta information: explicit VR little endian, group 0002 only. GDCM reads the group
+    // as implicit VR when its first element has no VR it knows (non-conformant files) and
+    // asserts when an element then runs past the end (the fuzzers' "U" 04 "L" 00 and "LU" for
+    // "UL" made it read MBs); in explicit VR it asserts on a sequence. So: the first element
+    // decides, as in GDCM, and every later one must have a known VR.
+    auto is_vr = [&](size_t at) {
+      static const char* kVrs[] = {"AE", "AS", "AT", "CS", "DA", "DS", "DT", "FD", "FL", "IS", "LO",
+                                   "LT", "OB", "OD", "OF", "OL", "OW", "PN", "SH", "SL", "SQ", "SS",
+                                   "ST", "TM", "UC", "UI", "UL", "UN", "UR", "US", "UT"};
+      for (const char* k : kVrs)
+        if (data[at] == k[0] && data[at + 1] == k[1]) return true;
+      return false;
+    };
+    const bool implicit_meta = p + 8 <= data.size() && !is_vr(p + 4);
     while (p + 8 <= data.size() && w.u16(p, false) == 0x0002) {
       const uint16_t e = w.u16(p + 2, false);
       const char* vr = data.data() + p + 4;
       uint32_t len;
       size_t v;
-      if (Walker::long_vr(vr)) {
+      if (implicit_meta) {
+        len = w.u32(p + 4, false), v = p + 8;
+      } else if (!is_vr(p + 4)) {
+        w.fail(p, "meta element (0002," + Walker::hex(e) + ") has no valid VR");
+      } else if (vr[0] == 'S' && vr[1] == 'Q') {
+        w.fail(p, "meta element (0002," + Walker::hex(e) + ") is a sequence");
+      } else if (Walker::long_vr(vr)) {
         if (p + 12 > data.size()) w.fail(p, "meta element cut");
         len = w.u32(p + 8, false), v = p + 12;
       } else {

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <utility>
 
 #include "imaging_util.h"
 #include "medgen/core/checked.h"
@@ -287,6 +288,47 @@ TEST(CorruptDicom, HeaderSizesAreCheckedAgainstThePixelData) {
   EXPECT_THROW(check_dicom_structure("x", dicom_image(8, 8, 16, 128), small), InvalidInput);
 }
 
+TEST(CorruptDicom, MetaElementWithoutAValidVrIsRefusedBeforeGdcm) {
+  Scratch tmp;
+  // Found by fuzz_dicom (fuzz/corpus/dicom/found_meta_vr_*_gdcm_asserts.dcm): the group
+  // length's VR and length swapped bytes ("UL" 04 00 became "U" 04 "L" 00). GDCM then reads the
+  // meta group as implicit VR, takes those four bytes for a 4.9 MB length and asserts when the
+  // value runs past the end.
+  std::string bad = dicom_image(4, 6, 16, 48);
+  ASSERT_EQ(bad.substr(132, 8), std::string("\x02\x00\x00\x00UL\x04\x00", 8));
+  std::swap(bad[137], bad[138]);
+  write_bytes(tmp.file("meta_vr.dcm"), bad);
+  const auto [msg, err] = error_and_stderr([&] { read_image(tmp.file("meta_vr.dcm")); });
+  EXPECT_NE(msg.find("meta_vr.dcm: not a valid DICOM file: meta element runs past the end at byte 132"),
+            std::string::npos)
+      << msg;
+  EXPECT_EQ(err, "");
+  EXPECT_THROW(check_dicom_structure("buffer", bad), InvalidInput);
+  // The second one (found_meta_vr_unknown_gdcm_asserts.dcm): "LU", capitals but no VR.
+  std::string lu = dicom_image(4, 6, 16, 48);
+  std::swap(lu[136], lu[137]);
+  write_bytes(tmp.file("meta_lu.dcm"), lu);
+  const auto [msg_lu, err_lu] = error_and_stderr([&] { read_image(tmp.file("meta_lu.dcm")); });
+  EXPECT_NE(msg_lu.find("meta_lu.dcm: not a valid DICOM file: meta element runs past the end"), std::string::npos)
+      << msg_lu;
+  EXPECT_EQ(err_lu, "");
+  // In an explicit meta group, a later element without a VR, or a sequence, is refused too.
+  const std::string ts = std::string("\x02\x00\x10\x00UI", 6);
+  std::string no_vr = dicom_image(4, 6, 16, 48);
+  const size_t at = no_vr.find(ts);
+  ASSERT_NE(at, std::string::npos);
+  no_vr[at + 4] = '\x01';
+  try {
+    check_dicom_structure("buffer", no_vr);
+    ADD_FAILURE() << "accepted";
+  } catch (const InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("meta element (0002,0010) has no valid VR"), std::string::npos) << e.what();
+  }
+  std::string sq = dicom_image(4, 6, 16, 48);
+  sq.replace(at + 4, 2, "SQ");
+  EXPECT_THROW(check_dicom_structure("buffer", sq), InvalidInput);
+}
+
 // ---------------------------------------------------------------------------------------------
 // InVesalius: a gzipped tar of main.plist and matrix.dat.
 
@@ -325,7 +367,7 @@ std::string inv3_plist(int slices, int rows, int columns) {
 TEST(CorruptInv3, HeaderShapeIsCheckedAgainstTheMatrixBeforeAllocating) {
   Scratch tmp;
   std::string matrix(2 * 3 * 4 * 5, '\0');
-  for (size_t i = 0; i < matrix.size() / 2; ++i) put(matrix, 2 * i, static_cast<int16_t>(i) - 20);
+  for (size_t i = 0; i < matrix.size() / 2; ++i) put(matrix, 2 * i, static_cast<int16_t>(static_cast<int>(i) - 20));
   write_gz(tmp.file("ok.inv3"),
            tar_member("p/main.plist", inv3_plist(3, 4, 5), inv3_plist(3, 4, 5).size()) +
                tar_member("p/matrix.dat", matrix, matrix.size()) + std::string(1024, '\0'));

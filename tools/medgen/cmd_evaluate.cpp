@@ -27,6 +27,7 @@ struct EvaluateArgs {
   EvalOptions options;
   std::string report, gate, model;
   cli::CommonOptions common;  // --json-out FILE: the JSON report; --json: the JSON report on stdout
+  CLI::App* app = nullptr;
   std::vector<std::string> missing;
   char delimiter = ',';
 };
@@ -63,6 +64,12 @@ int run_evaluate(const EvaluateArgs& a) {
   const std::string& json_path = a.common.json_out;
   if (a.report.empty() && json_path.empty() && !a.common.json)
     throw InvalidInput("evaluate: give --report FILE.html, --json-out FILE.json and/or --json (the report on stdout)");
+  if (cli::is_folder(a.files.real)) {
+    // Datasets of several tables: the records module's evaluation (docs/records.md).
+    if (!cli::dataset_hooks().evaluate)
+      throw InvalidInput("evaluate: datasets of several tables need the records module (left out of this build)");
+    return cli::dataset_hooks().evaluate(*a.app, a.common);
+  }
   a.options.validate();
   // Read the gate before the work, so that a bad gate file fails in a second, not a minute.
   Gate gate;
@@ -108,8 +115,8 @@ int run_evaluate(const EvaluateArgs& a) {
 
 medgen::cli::Command add_evaluate_command(CLI::App& app) {
   static EvaluateArgs a;
-  auto* cmd = app.add_subcommand("evaluate", "score a synthetic CSV against the real one: fidelity, utility, privacy");
-  cmd->add_option("--real", a.files.real, "real (training) CSV the synthesizer learned from")->required();
+  auto* cmd = a.app = app.add_subcommand("evaluate", "score a synthetic CSV (or dataset folder) against the real one: fidelity, utility, privacy");
+  cmd->add_option("--real", a.files.real, "real (training) CSV the synthesizer learned from, or a dataset folder")->required();
   cmd->add_option("--synthetic", a.files.synthetic, "synthetic CSV to evaluate")->required();
   cmd->add_option("--holdout", a.files.holdout,
                   "real CSV the synthesizer never saw (ceiling scores, utility, privacy)");
@@ -133,6 +140,11 @@ medgen::cli::Command add_evaluate_command(CLI::App& app) {
                   "print the JSON report on stdout instead of the summary (threads: XGBoost's; the rest runs on one)");
   cmd->add_option("--missing", a.missing, "text meaning 'missing' (repeatable; replaces the defaults NA NaN ?)");
   cmd->add_option("--delimiter", a.delimiter, "field separator")->capture_default_str();
+  // Datasets of several tables only (docs/records.md): the utility window and left-out columns.
+  static std::string window;
+  static std::vector<std::string> exclude;
+  cmd->add_option("--window", window, "datasets: --target is predicted from the first WINDOW time units (default 365)");
+  cmd->add_option("--exclude", exclude, "datasets: top-level column never used to predict --target (repeatable)");
   return {cmd, [] { return run_evaluate(a); }};
 }
 

@@ -2,6 +2,7 @@
 // options from options.h), calls medgen/tabular, prints.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -62,9 +63,21 @@ struct SchemaArgs {
   CommonOptions common;
   CsvArgs csv;
   std::string input, output;
+  CLI::App* app = nullptr;
 };
 
+// The records module's handler for a dataset (a folder, or a records model file).
+int hand_over(const std::function<int(CLI::App&, const CommonOptions&)>& hook, CLI::App* app, const CommonOptions& c) {
+  if (!hook) throw InvalidInput(app->get_name() + ": datasets of several tables need the records module (left out of this build)");
+  return hook(*app, c);
+}
+
+bool records_model(const std::string& path) {
+  return dataset_hooks().is_records_model && dataset_hooks().is_records_model(path);
+}
+
 int run_schema(const SchemaArgs& a) {
+  if (is_folder(a.input)) return hand_over(dataset_hooks().schema, a.app, a.common);
   const CsvOptions csv = csv_options(a.csv);
   RawTable raw = read_csv(a.input, csv);
   if (raw.num_rows() == 0) throw InvalidInput(located(a.input, 1, 0, "the file has a header but no data rows"));
@@ -97,6 +110,7 @@ struct FitArgs {
 
 int run_fit(FitArgs& a) {
   FitRequest& fr = a.request;
+  if (is_folder(fr.input)) return hand_over(dataset_hooks().fit, a.app, a.common);
   CommonOptions common = a.common;
   common.device = "cpu";  // the device is a synthesizer option (merged into the params below)
   const Context ctx = make_context(common);
@@ -143,12 +157,14 @@ struct SampleArgs {
   std::string output;
   std::vector<std::string> conditions;
   uint64_t rows = 1000, max_rows = kDefaultMaxRows;
+  CLI::App* app = nullptr;
 };
 
 int run_sample(SampleArgs& a) {
   if (a.rows > a.max_rows)
     throw InvalidInput("-n " + std::to_string(a.rows) + " is more than --max-rows " + std::to_string(a.max_rows) +
                        " (raise --max-rows to sample that many)");
+  if (records_model(a.request.model)) return hand_over(dataset_hooks().sample, a.app, a.common);
   if (a.common.json && (a.output.empty() || a.output == "-"))
     throw InvalidInput("--json needs -o FILE: without it the rows go to stdout");
   SampleRequest& sr = a.request;
@@ -175,9 +191,11 @@ int run_sample(SampleArgs& a) {
 struct InfoArgs {
   CommonOptions common;
   std::string model;
+  CLI::App* app = nullptr;
 };
 
 int run_info(const InfoArgs& a) {
+  if (records_model(a.model)) return hand_over(dataset_hooks().info, a.app, a.common);
   const LoadedModel m = load_model(a.model);
   if (a.common.json)
     std::printf("%s\n", model_info_json(m.header).dump(2).c_str());
@@ -244,20 +262,24 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   std::vector<Command> commands;
 
   static SchemaArgs sc;
-  auto* schema = app.add_subcommand("schema", "infer a schema (JSON) from a CSV file");
-  schema->add_option("input", sc.input, "CSV file")->required();
+  auto* schema = sc.app = app.add_subcommand("schema", "infer a schema (JSON) from a CSV file or a dataset folder");
+  schema->add_option("input", sc.input, "CSV file, or a folder of CSV files (a dataset of several tables)")->required();
   schema->add_option("-o,--output", sc.output, "write the schema here instead of stdout");
   add_common(schema, &sc.common, kNone, "print {\"schema\": ..., \"warnings\": [...]} on stdout");
   add_csv(schema, &sc.csv);
   commands.push_back({schema, [] { return run_schema(sc); }});
 
   static FitArgs fa;
-  auto* fit = fa.app = app.add_subcommand("fit", "learn a synthesizer from a CSV file and save the model");
+  auto* fit = fa.app = app.add_subcommand("fit", "learn a synthesizer from a CSV file or a dataset folder and save the model");
   FitRequest& fr = fa.request;
-  fit->add_option("input", fr.input, "CSV file")->required();
+  fit->add_option("input", fr.input, "CSV file, or a dataset folder (docs/records.md)")->required();
   fit->add_option("-o,--output", fr.output, "model file to write")->required();
   fit->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | ctgan | tvae")->capture_default_str();
-  fit->add_option("--schema", fr.schema_path, "schema JSON (default: inferred)");
+  fit->add_option("--schema", fr.schema_path, "schema JSON (default: inferred); for a folder, a dataset schema");
+  static std::string sequence_model = "gru", sequence_params;
+  fit->add_option("--sequence-model", sequence_model, "datasets: gru | independent, for the tables of events")
+      ->capture_default_str();
+  fit->add_option("--sequence-params", sequence_params, "datasets: the sequence model's options as a JSON object");
   fit->add_option("--params", fa.params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
   fit->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
   fit->add_option("--privacy", fa.privacy,
@@ -285,19 +307,27 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   commands.push_back({params, [] { return run_params(pa); }});
 
   static SampleArgs sa;
-  auto* sample = app.add_subcommand("sample", "generate synthetic rows from a model");
+  auto* sample = sa.app = app.add_subcommand("sample", "generate synthetic rows (or records) from a model");
   sample->add_option("model", sa.request.model, "model file")->required();
-  add_integer<uint64_t>(sample, "-n,--rows", &sa.rows, "number of rows", 1)->default_str("1000");
+  add_integer<uint64_t>(sample, "-n,--rows", &sa.rows, "number of rows (records models: top-level entities)", 1)
+      ->default_str("1000");
   add_integer<uint64_t>(sample, "--max-rows", &sa.max_rows, "refuse -n above this (a guard against typos)", 1)
       ->default_str(std::to_string(kDefaultMaxRows));
-  sample->add_option("-o,--output", sa.output, "CSV to write (default: stdout)");
+  sample->add_option("-o,--output", sa.output, "CSV to write (default: stdout); records models: a folder");
+  static std::string sample_format = "csv";
+  sample->add_option("--format", sample_format, "records models: csv | fhir-bundle | fhir-ndjson")
+      ->check(CLI::IsMember({"csv", "fhir-bundle", "fhir-ndjson"}))
+      ->capture_default_str();
+  static std::string fhir_mapping;
+  sample->add_option("--fhir-mapping", fhir_mapping,
+                     "records models: FHIR mapping JSON (default: the dataset schema's \"fhir\" object, else generic)");
   sample->add_option("-c,--condition", sa.conditions, "COLUMN=VALUE on a categorical/boolean column (repeatable)");
   sample->add_option("--balance", sa.request.balance, "spread rows evenly over this column's values");
   add_common(sample, &sa.common, kNone, "print {\"output\": ..., \"rows\": ...} on stdout (needs -o)");
   commands.push_back({sample, [] { return run_sample(sa); }});
 
   static InfoArgs ia;
-  auto* info = app.add_subcommand("info", "describe a model file");
+  auto* info = ia.app = app.add_subcommand("info", "describe a model file");
   info->add_option("model", ia.model, "model file")->required();
   add_common(info, &ia.common, kNone, "print the model's header (without the fitted state) as JSON");
   commands.push_back({info, [] { return run_info(ia); }});

@@ -5,9 +5,12 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
+
+#include "options.h"
 
 namespace medgen::cli {
 
@@ -24,6 +27,20 @@ std::vector<Command> add_tabular_commands(CLI::App& app);
 
 // Registry filled by static initialisers in the cmd_*.cpp files (see MEDGEN_CLI_COMMAND).
 std::vector<CommandAdder>& command_adders();
+
+// Datasets of several tables (the records module, cmd_records.cpp): when `schema` or `fit` is
+// given a folder, `sample` or `info` a records model, or `evaluate` folders, the tabular
+// commands hand over to these. Each gets the parsed subcommand (its options read by name) and
+// the common options. Empty when the records module is left out of the build.
+struct DatasetHooks {
+  std::function<int(CLI::App& cmd, const CommonOptions& common)> schema, fit, sample, info, evaluate;
+  // True when the model file at `path` holds a records model.
+  std::function<bool(const std::string& path)> is_records_model;
+};
+DatasetHooks& dataset_hooks();
+
+// True when `path` names an existing folder.
+bool is_folder(const std::string& path);
 
 struct CommandRegistration {
   explicit CommandRegistration(CommandAdder f) { command_adders().push_back(f); }

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include <CLI/CLI.hpp>
+#include <filesystem>
 
 #include "medgen/core/error.h"
 #include "medgen/core/version.h"
@@ -48,6 +49,16 @@ int run(int argc, char** argv) {
 }
 
 }  // namespace
+
+medgen::cli::DatasetHooks& medgen::cli::dataset_hooks() {
+  static DatasetHooks hooks;
+  return hooks;
+}
+
+bool medgen::cli::is_folder(const std::string& path) {
+  std::error_code ec;
+  return !path.empty() && std::filesystem::is_directory(path, ec);
+}
 
 std::vector<medgen::cli::CommandAdder>& medgen::cli::command_adders() {
   static std::vector<CommandAdder> adders;

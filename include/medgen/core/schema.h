@@ -96,6 +96,9 @@ void apply_constraints(Column& column, const ColumnSchema& schema);
 
 // Datetime helpers (exposed for tests). parse returns false when text does not match.
 bool parse_datetime(std::string_view text, const std::string& format, double* seconds);
+// Days since 1970-01-01 of a proleptic Gregorian date (month 1-12, day 1-31), and back.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d);
+void civil_from_days(int64_t z, int64_t* y, unsigned* m, unsigned* d);
 std::string format_datetime(double seconds, const std::string& format);
 
 }  // namespace medgen

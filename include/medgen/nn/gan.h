@@ -1,4 +1,4 @@
-// Loss pieces shared by the GANs (tabular ctgan today, image GANs next). Includes torch.
+// Loss pieces shared by the GANs (tabular ctgan and the image GAN). Includes torch.
 #pragma once
 
 #include <torch/torch.h>

@@ -1,0 +1,855 @@
+// An autoregressive GRU over an entity's events. Per step it reads the previous event (its
+// encoded values and missing flags, its gap, how many events and how much time remain) and
+// predicts the next event: the gap as a zero/positive switch plus a log-normal mixture
+// truncated to the time left (the intensity-free temporal point process of Shchur et al.,
+// 2020), then each value given the state and that gap: numerical values as Gaussian mixtures
+// on a standardised (log for skewed positive columns) scale with a missing logit, categorical
+// values as a softmax with a missing class. The initial state is an MLP of the entity's static
+// attributes. Teacher forcing for training; sampling steps all entities of a chunk together.
+#include "sequence_gru.h"
+
+#include <torch/torch.h>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+#include <numeric>
+
+#include "../../tabular/state_check.h"
+#include "medgen/core/error.h"
+#include "medgen/nn/archive.h"
+#include "medgen/nn/device.h"
+#include "medgen/nn/trainer.h"
+
+namespace medgen::records::nnlib {
+
+using json = nlohmann::json;
+namespace st = tabular::state;
+
+namespace {
+
+constexpr int kFormat = 1;
+constexpr int kStepFeatures = 7;  // first, prev gap, index, events left, time left, has end, elapsed
+constexpr double kLog2Pi = 1.8378770664093453;
+constexpr size_t kMaxDiscrete = 12;  // numerical columns with at most this many values are classes
+
+bool numeric_type(ColumnType t) { return t == ColumnType::kNumerical || t == ColumnType::kDatetime; }
+bool level_type(ColumnType t) { return t == ColumnType::kCategorical || t == ColumnType::kBoolean; }
+
+// One context column's encoding: numeric standardised with a missing flag, or one-hot levels.
+struct CtxFeature {
+  std::string name;
+  bool numeric = true;
+  double mean = 0, sd = 1;
+  std::vector<std::string> levels;
+  int64_t width() const { return numeric ? 2 : static_cast<int64_t>(levels.size()); }
+};
+
+// One event value column: numeric (optionally log) standardised, or levels plus "missing".
+struct ValueFeature {
+  std::string name;
+  bool numeric = true;
+  bool log = false;
+  double mean = 0, sd = 1;  // of the (log) values
+  double lo = 0, hi = 0;    // standardised range seen in training (samples are clipped to it)
+  std::vector<std::string> levels;
+  // A numerical column with few distinct values (0/1 flags, stages): numeric is false and
+  // the values seen are classes of a softmax, like categories.
+  std::vector<double> points;
+  int64_t classes() const { return static_cast<int64_t>(points.empty() ? levels.size() : points.size()); }
+  int64_t in_width() const { return numeric ? 2 : classes() + 1; }
+};
+
+struct Encoding {
+  std::vector<CtxFeature> ctx;
+  std::vector<ValueFeature> values;
+  double gap_mean = 0, gap_sd = 1;  // of log positive gaps
+  double time_scale = 1;            // median positive gap: the unit of time features
+
+  int64_t ctx_dim() const {
+    int64_t d = 1;
+    for (const auto& f : ctx) d += f.width();
+    return d;
+  }
+  int64_t value_in_dim() const {
+    int64_t d = 0;
+    for (const auto& f : values) d += f.in_width();
+    return d;
+  }
+  int64_t numeric_count() const {
+    return std::count_if(values.begin(), values.end(), [](const ValueFeature& f) { return f.numeric; });
+  }
+  int64_t level_out_dim() const {
+    int64_t d = 0;
+    for (const auto& f : values)
+      if (!f.numeric) d += f.classes() + 1;
+    return d;
+  }
+};
+
+// dictionary code -> index in `levels` (-1 when the label is not a level).
+std::vector<int32_t> remap(const Column& col, const std::vector<std::string>& levels) {
+  std::vector<int32_t> out(col.dictionary.size(), -1);
+  for (size_t i = 0; i < col.dictionary.size(); ++i) {
+    const auto it = std::find(levels.begin(), levels.end(), col.dictionary[i]);
+    if (it != levels.end()) out[i] = static_cast<int32_t>(it - levels.begin());
+  }
+  return out;
+}
+
+void mean_sd(const std::vector<double>& v, double* mean, double* sd) {
+  *mean = 0;
+  *sd = 1;
+  if (v.empty()) return;
+  *mean = std::accumulate(v.begin(), v.end(), 0.0) / v.size();
+  double var = 0;
+  for (double x : v) var += (x - *mean) * (x - *mean);
+  var /= std::max<size_t>(1, v.size() - 1);
+  *sd = var > 1e-24 ? std::sqrt(var) : 1.0;
+}
+
+// Context rows as a (rows, ctx_dim) matrix; the last feature is a constant 1.
+torch::Tensor encode_context(const Encoding& enc, const Table& context, size_t rows) {
+  const int64_t dim = enc.ctx_dim();
+  std::vector<float> x(rows * dim, 0.f);
+  int64_t off = 0;
+  for (const CtxFeature& f : enc.ctx) {
+    const int ci = context.find(f.name);
+    if (ci < 0) throw InvalidInput("sequence sample: the context lacks column '" + f.name + "' that the model was fitted with");
+    const Column& col = context.columns[static_cast<size_t>(ci)];
+    if (col.size() != rows) throw InvalidInput("sequence sample: context column '" + f.name + "' has the wrong length");
+    if (f.numeric) {
+      if (col.storage != Storage::kNumber) throw InvalidInput("sequence sample: context column '" + f.name + "' is not numeric");
+      for (size_t r = 0; r < rows; ++r) {
+        if (col.valid[r] && std::isfinite(col.values[r]))
+          x[r * dim + off] = static_cast<float>(std::clamp((col.values[r] - f.mean) / f.sd, -10.0, 10.0));
+        else
+          x[r * dim + off + 1] = 1.f;
+      }
+    } else {
+      if (col.storage != Storage::kString) throw InvalidInput("sequence sample: context column '" + f.name + "' is not categorical");
+      const std::vector<int32_t> map = remap(col, f.levels);
+      for (size_t r = 0; r < rows; ++r)
+        if (col.codes[r] >= 0 && map[static_cast<size_t>(col.codes[r])] >= 0)
+          x[r * dim + off + map[static_cast<size_t>(col.codes[r])]] = 1.f;
+    }
+    off += f.width();
+  }
+  for (size_t r = 0; r < rows; ++r) x[r * dim + off] = 1.f;
+  return torch::from_blob(x.data(), {static_cast<int64_t>(rows), dim}, torch::kFloat32).clone();
+}
+
+struct NetImpl : torch::nn::Module {
+  NetImpl(const Encoding& enc, const GruParams& p) {
+    const int64_t h = p.hidden;
+    const int64_t nnum = enc.numeric_count(), kv = p.value_components;
+    init = register_module("init", torch::nn::Sequential(torch::nn::Linear(enc.ctx_dim(), h), torch::nn::ReLU(),
+                                                         torch::nn::Linear(h, h), torch::nn::Tanh()));
+    gru = register_module(
+        "gru", torch::nn::GRU(torch::nn::GRUOptions(enc.value_in_dim() + kStepFeatures, h).batch_first(true)));
+    gap = register_module("gap", torch::nn::Linear(h, 1 + 3 * p.gap_components));
+    value = register_module("value", torch::nn::Sequential(torch::nn::Linear(h + 3, h), torch::nn::ReLU(),
+                                                           torch::nn::Linear(h, nnum * (1 + 3 * kv) + enc.level_out_dim())));
+  }
+  torch::nn::Sequential init{nullptr};
+  torch::nn::GRU gru{nullptr};
+  torch::nn::Linear gap{nullptr};
+  torch::nn::Sequential value{nullptr};
+};
+TORCH_MODULE(Net);
+
+// Features of a gap for the value head: log1p(gap / scale), standardised log gap (0 for a
+// zero gap), zero flag.
+torch::Tensor gap_features(const torch::Tensor& gap, const Encoding& enc) {
+  const auto zero = gap <= 0;
+  const auto lg = ((gap.clamp_min(1e-30).log() - enc.gap_mean) / enc.gap_sd).masked_fill(zero, 0.0);
+  return torch::stack({torch::log1p(gap / enc.time_scale), lg, zero.to(torch::kFloat32)}, -1);
+}
+
+// log Phi(x), stable far into the left tail.
+torch::Tensor log_ndtr(const torch::Tensor& x) { return torch::log((0.5 * torch::erfc(-x / std::sqrt(2.0))).clamp_min(1e-37)); }
+
+class GruModel : public SequenceModel {
+ public:
+  explicit GruModel(GruParams p) : p_(p) {}
+  std::string name() const override { return "gru"; }
+  json params() const override { return p_.to_json(); }
+  void fit(const SequenceData& data, const Context& ctx) override;
+  SequenceData sample(const Table& context, const std::vector<size_t>& lengths, const std::vector<double>& end,
+                      const Context& ctx) const override;
+  void save_state(json* state, std::string* payload) const override;
+  void load_state(const json& state, const std::string& payload) override;
+
+ private:
+  // Mean negative log-likelihood per event of a padded batch (entities x steps).
+  torch::Tensor loss(const torch::Tensor& ctx, const torch::Tensor& in, const torch::Tensor& step_mask,
+                     const torch::Tensor& gap, const torch::Tensor& gap_trunc, const torch::Tensor& lrem,
+                     const torch::Tensor& num_y, const torch::Tensor& num_miss, const torch::Tensor& lvl) const;
+
+  GruParams p_;
+  Encoding enc_;
+  Schema context_schema_, event_schema_;
+  json history_ = json::array();
+  mutable Net net_{nullptr};
+};
+
+void encode_events(const Encoding& enc, const SequenceData& d, std::vector<float>* vin, std::vector<float>* num_y,
+                   std::vector<float>* num_miss, std::vector<int64_t>* lvl) {
+  const size_t rows = d.time.size();
+  const int64_t vdim = enc.value_in_dim(), nnum = enc.numeric_count();
+  const int64_t nlvl = static_cast<int64_t>(enc.values.size()) - nnum;
+  vin->assign(rows * vdim, 0.f);
+  num_y->assign(rows * nnum, 0.f);
+  num_miss->assign(rows * nnum, 0.f);
+  lvl->assign(rows * nlvl, 0);
+  int64_t off = 0, ni = 0, li = 0;
+  for (const ValueFeature& f : enc.values) {
+    const Column& col = d.events.column(f.name);
+    if (f.numeric) {
+      for (size_t r = 0; r < rows; ++r) {
+        const bool ok = col.valid[r] && std::isfinite(col.values[r]) && (!f.log || col.values[r] > 0);
+        if (ok) {
+          const double y = std::clamp(((f.log ? std::log(col.values[r]) : col.values[r]) - f.mean) / f.sd, f.lo, f.hi);
+          (*vin)[r * vdim + off] = static_cast<float>(y);
+          (*num_y)[r * nnum + ni] = static_cast<float>(y);
+        } else {
+          (*vin)[r * vdim + off + 1] = 1.f;
+          (*num_miss)[r * nnum + ni] = 1.f;
+        }
+      }
+      ++ni;
+    } else {
+      const std::vector<int32_t> map = f.points.empty() ? remap(col, f.levels) : std::vector<int32_t>{};
+      const int64_t k = f.classes();
+      for (size_t r = 0; r < rows; ++r) {
+        int32_t c = -1;
+        if (!f.points.empty()) {
+          const auto it = std::lower_bound(f.points.begin(), f.points.end(), col.values[r]);
+          if (col.valid[r] && it != f.points.end() && *it == col.values[r]) c = static_cast<int32_t>(it - f.points.begin());
+        } else if (col.codes[r] >= 0) {
+          c = map[static_cast<size_t>(col.codes[r])];
+        }
+        (*vin)[r * vdim + off + (c >= 0 ? c : k)] = 1.f;
+        (*lvl)[r * nlvl + li] = c >= 0 ? c : k;
+      }
+      ++li;
+    }
+    off += f.in_width();
+  }
+}
+
+// The step features at event i of an entity with n events: prev_time is the previous event's
+// time (0 before the first), prev_gap its gap.
+void step_features(float* out, const Encoding& enc, size_t i, size_t n, double prev_time, double prev_gap, double end) {
+  const double s = enc.time_scale;
+  out[0] = i == 0 ? 1.f : 0.f;
+  out[1] = static_cast<float>(std::log1p(prev_gap / s));
+  out[2] = static_cast<float>(std::log1p(static_cast<double>(i)));
+  out[3] = static_cast<float>(std::log1p(static_cast<double>(n - i)));
+  const bool has_end = !std::isnan(end);
+  out[4] = has_end ? static_cast<float>(std::log1p(std::max(0.0, end - prev_time) / s)) : 0.f;
+  out[5] = has_end ? 1.f : 0.f;
+  out[6] = static_cast<float>(std::log1p(prev_time / s));
+}
+
+torch::Tensor GruModel::loss(const torch::Tensor& ctx, const torch::Tensor& in, const torch::Tensor& step_mask,
+                             const torch::Tensor& gap, const torch::Tensor& gap_trunc, const torch::Tensor& lrem,
+                             const torch::Tensor& num_y, const torch::Tensor& num_miss, const torch::Tensor& lvl) const {
+  namespace F = torch::nn::functional;
+  const int64_t kg = p_.gap_components, kv = p_.value_components, nnum = enc_.numeric_count();
+  const auto h0 = net_->init->forward(ctx).unsqueeze(0);
+  const auto h = std::get<0>(net_->gru->forward(in, h0));  // (B, T, H)
+  const auto g = net_->gap->forward(h);
+  const auto zero = gap <= 0;
+  const auto pos = (~zero).to(torch::kFloat32);
+  // Gap: zero vs positive, then the truncated log-normal mixture on the standardised log gap.
+  auto lp = -F::binary_cross_entropy_with_logits(g.select(-1, 0), zero.to(torch::kFloat32),
+                                                 F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone));
+  const auto w = torch::log_softmax(g.narrow(-1, 1, kg), -1);
+  const auto m = g.narrow(-1, 1 + kg, kg);
+  const auto ls = g.narrow(-1, 1 + 2 * kg, kg).clamp(-5.0, 3.0);
+  const auto lg = ((gap.clamp_min(1e-30).log() - enc_.gap_mean) / enc_.gap_sd).unsqueeze(-1);
+  const auto zc = (lg - m) / ls.exp();
+  const auto dens = torch::logsumexp(w - 0.5 * zc * zc - ls - 0.5 * kLog2Pi, -1);
+  const auto trunc = torch::logsumexp(w + log_ndtr((lrem.unsqueeze(-1) - m) / ls.exp()), -1);
+  lp = lp + pos * (dens - gap_trunc * trunc);
+  // Values, given the state and the event's own gap.
+  const auto v = net_->value->forward(torch::cat({h, gap_features(gap, enc_)}, -1));
+  int64_t off = 0;
+  if (nnum > 0) {
+    const auto miss_logit = v.narrow(-1, 0, nnum);
+    lp = lp - F::binary_cross_entropy_with_logits(miss_logit, num_miss,
+                                                  F::BinaryCrossEntropyWithLogitsFuncOptions().reduction(torch::kNone))
+                  .sum(-1);
+    const auto sizes = std::vector<int64_t>{v.size(0), v.size(1), nnum, kv};
+    const auto vw = torch::log_softmax(v.narrow(-1, nnum, nnum * kv).reshape(sizes), -1);
+    const auto vm = v.narrow(-1, nnum * (1 + kv), nnum * kv).reshape(sizes);
+    const auto vls = v.narrow(-1, nnum * (1 + 2 * kv), nnum * kv).reshape(sizes).clamp(-6.0, 3.0);
+    const auto vz = (num_y.unsqueeze(-1) - vm) / vls.exp();
+    const auto vd = torch::logsumexp(vw - 0.5 * vz * vz - vls - 0.5 * kLog2Pi, -1);
+    lp = lp + ((1 - num_miss) * vd).sum(-1);
+    off = nnum * (1 + 3 * kv);
+  }
+  int64_t li = 0;
+  for (const ValueFeature& f : enc_.values) {
+    if (f.numeric) continue;
+    const int64_t k = f.classes() + 1;
+    const auto logits = v.narrow(-1, off, k);
+    lp = lp + torch::log_softmax(logits, -1).gather(-1, lvl.select(-1, li).unsqueeze(-1)).squeeze(-1);
+    off += k;
+    ++li;
+  }
+  return -(lp * step_mask).sum() / step_mask.sum().clamp_min(1.0);
+}
+
+void GruModel::fit(const SequenceData& data, const Context& ctx) {
+  data.check();
+  const size_t entities = data.num_entities();
+  if (entities == 0 || data.time.empty()) throw InvalidInput("sequence model 'gru': there are no events to learn from");
+  Context c = ctx;
+  c.device = Device::kCpu;  // small recurrent steps: the CPU is faster than a launch per step
+  nn::init_torch(c);
+
+  // ---- encodings
+  Encoding enc;
+  for (const ColumnSchema& cs : data.context_schema.columns) {
+    if (!numeric_type(cs.type) && !level_type(cs.type)) continue;
+    CtxFeature f;
+    f.name = cs.name;
+    f.numeric = numeric_type(cs.type);
+    const Column& col = data.context.column(cs.name);
+    if (f.numeric) {
+      std::vector<double> v;
+      for (size_t r = 0; r < col.size(); ++r)
+        if (col.valid[r] && std::isfinite(col.values[r])) v.push_back(col.values[r]);
+      mean_sd(v, &f.mean, &f.sd);
+    } else {
+      f.levels = cs.values;
+    }
+    enc.ctx.push_back(std::move(f));
+  }
+  for (const ColumnSchema& cs : data.event_schema.columns) {
+    if (!numeric_type(cs.type) && !level_type(cs.type)) continue;
+    ValueFeature f;
+    f.name = cs.name;
+    f.numeric = numeric_type(cs.type);
+    const Column& col = data.events.column(cs.name);
+    if (f.numeric) {
+      std::vector<double> v;
+      for (size_t r = 0; r < col.size(); ++r)
+        if (col.valid[r] && std::isfinite(col.values[r])) v.push_back(col.values[r]);
+      std::vector<double> distinct = v;
+      std::sort(distinct.begin(), distinct.end());
+      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
+      if (!distinct.empty() && distinct.size() <= kMaxDiscrete) {
+        f.numeric = false;
+        f.points = distinct;
+        enc.values.push_back(std::move(f));
+        continue;
+      }
+      double mean, sd;
+      mean_sd(v, &mean, &sd);
+      double skew = 0;
+      for (double x : v) skew += std::pow((x - mean) / sd, 3);
+      skew /= std::max<size_t>(1, v.size());
+      const bool positive = !v.empty() && *std::min_element(v.begin(), v.end()) > 0;
+      f.log = positive && skew > 1.0 && cs.type == ColumnType::kNumerical;
+      if (f.log)
+        for (double& x : v) x = std::log(x);
+      mean_sd(v, &f.mean, &f.sd);
+      f.lo = f.hi = 0;
+      if (!v.empty()) {
+        f.lo = (*std::min_element(v.begin(), v.end()) - f.mean) / f.sd;
+        f.hi = (*std::max_element(v.begin(), v.end()) - f.mean) / f.sd;
+      }
+    } else {
+      f.levels = cs.values;
+    }
+    enc.values.push_back(std::move(f));
+  }
+  std::vector<double> lgaps;
+  for (size_t e = 0; e < entities; ++e)
+    for (size_t i = data.offsets[e]; i < data.offsets[e + 1]; ++i) {
+      const double gp = data.time[i] - (i == data.offsets[e] ? 0.0 : data.time[i - 1]);
+      if (gp > 0) lgaps.push_back(gp);
+    }
+  if (!lgaps.empty()) {
+    std::vector<double> sorted = lgaps;
+    std::nth_element(sorted.begin(), sorted.begin() + sorted.size() / 2, sorted.end());
+    enc.time_scale = sorted[sorted.size() / 2];
+    for (double& x : lgaps) x = std::log(x);
+    mean_sd(lgaps, &enc.gap_mean, &enc.gap_sd);
+  }
+  enc_ = enc;
+  context_schema_ = data.context_schema;
+  event_schema_ = data.event_schema;
+
+  // ---- padded tensors (entities, longest, ...)
+  size_t longest = 0;
+  for (size_t e = 0; e < entities; ++e) longest = std::max(longest, data.offsets[e + 1] - data.offsets[e]);
+  const int64_t E = static_cast<int64_t>(entities), T = static_cast<int64_t>(longest);
+  const int64_t vdim = enc.value_in_dim(), idim = vdim + kStepFeatures, nnum = enc.numeric_count();
+  const int64_t nlvl = static_cast<int64_t>(enc.values.size()) - nnum;
+  std::vector<float> vin, ny, nm;
+  std::vector<int64_t> lv;
+  encode_events(enc, data, &vin, &ny, &nm, &lv);
+  std::vector<float> in(E * T * idim, 0.f), mask(E * T, 0.f), gap(E * T, 0.f), trunc(E * T, 0.f), lrem(E * T, 0.f);
+  std::vector<float> pny(E * T * nnum, 0.f), pnm(E * T * nnum, 0.f);
+  std::vector<int64_t> plv(E * T * nlvl, 0);
+  for (size_t e = 0; e < entities; ++e) {
+    const size_t n = data.offsets[e + 1] - data.offsets[e];
+    const double stop = data.end.empty() ? NAN : data.end[e];
+    double prev_time = 0, prev_gap = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const size_t r = data.offsets[e] + i, s = e * T + i;
+      float* x = &in[s * idim];
+      if (i > 0) std::copy(&vin[(r - 1) * vdim], &vin[r * vdim], x);
+      step_features(x + vdim, enc, i, n, prev_time, prev_gap, stop);
+      mask[s] = 1.f;
+      const double gp = data.time[r] - prev_time;
+      gap[s] = static_cast<float>(gp);
+      if (!std::isnan(stop) && stop - prev_time > 0) {
+        trunc[s] = 1.f;
+        lrem[s] = static_cast<float>((std::log(stop - prev_time) - enc.gap_mean) / enc.gap_sd);
+      }
+      std::copy(&ny[r * nnum], &ny[(r + 1) * nnum], &pny[s * nnum]);
+      std::copy(&nm[r * nnum], &nm[(r + 1) * nnum], &pnm[s * nnum]);
+      std::copy(&lv[r * nlvl], &lv[(r + 1) * nlvl], &plv[s * nlvl]);
+      prev_gap = gp;
+      prev_time = data.time[r];
+    }
+  }
+  auto f32 = [](std::vector<float>& v, std::vector<int64_t> shape) {
+    return torch::from_blob(v.data(), shape, torch::kFloat32).clone();
+  };
+  const auto t_ctx = encode_context(enc, data.context, entities);
+  const auto t_in = f32(in, {E, T, idim}), t_mask = f32(mask, {E, T}), t_gap = f32(gap, {E, T});
+  const auto t_trunc = f32(trunc, {E, T}), t_lrem = f32(lrem, {E, T});
+  const auto t_ny = f32(pny, {E, T, nnum}), t_nm = f32(pnm, {E, T, nnum});
+  const auto t_lv = torch::from_blob(plv.data(), {E, T, nlvl}, torch::kLong).clone();
+  std::vector<int64_t> lengths(entities);
+  for (size_t e = 0; e < entities; ++e) lengths[e] = static_cast<int64_t>(data.offsets[e + 1] - data.offsets[e]);
+
+  // ---- training
+  net_ = Net(enc_, p_);
+  torch::optim::Adam opt(net_->parameters(), torch::optim::AdamOptions(p_.learning_rate));
+  nn::TrainLoop loop;
+  loop.task = "training gru sequence model";
+  // Epochs, capped by the step budget: 312 pbcseq patients take 120 epochs of 10 steps; 17,000
+  // patients take 3 epochs of 532 steps (each step sees batch_size entities either way).
+  const int64_t batches_per_epoch = (E + std::min<int64_t>(p_.batch_size, E) - 1) / std::min<int64_t>(p_.batch_size, E);
+  int epochs = p_.epochs;
+  if (p_.max_steps > 0)
+    epochs = static_cast<int>(std::clamp<int64_t>((p_.max_steps + batches_per_epoch - 1) / batches_per_epoch, 1, p_.epochs));
+  loop.total = epochs;
+  loop.record_every = std::max(1, epochs / 20);
+  loop.progress = ctx.progress;
+  loop.detail = [](const nn::Losses& l, double) { return "nll=" + std::to_string(l[0].second); };
+  nn::Trainer trainer(loop);
+  const int64_t bs = std::min<int64_t>(p_.batch_size, E);
+  net_->train();
+  trainer.run([&](int64_t unit, bool) -> nn::Losses {
+    const auto perm = torch::randperm(E, torch::kLong);
+    double total = 0;
+    int64_t batches = 0;
+    for (int64_t b = 0; b < E; b += bs) {
+      trainer.stop_point(unit);
+      const auto idx = perm.narrow(0, b, std::min(bs, E - b));
+      int64_t tb = 1;
+      const auto* ip = idx.data_ptr<int64_t>();
+      for (int64_t j = 0; j < idx.size(0); ++j) tb = std::max(tb, lengths[static_cast<size_t>(ip[j])]);
+      auto pick = [&](const torch::Tensor& t) { return t.index_select(0, idx).narrow(1, 0, tb); };
+      const auto l = loss(t_ctx.index_select(0, idx), pick(t_in), pick(t_mask), pick(t_gap), pick(t_trunc), pick(t_lrem),
+                          pick(t_ny), pick(t_nm), pick(t_lv));
+      opt.zero_grad();
+      l.backward();
+      torch::nn::utils::clip_grad_norm_(net_->parameters(), 5.0);
+      opt.step();
+      total += l.item<double>();
+      ++batches;
+    }
+    return {{"nll", total / std::max<int64_t>(1, batches)}};
+  });
+  history_ = trainer.history();
+  net_->eval();
+}
+
+SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& lengths, const std::vector<double>& end,
+                              const Context& ctx) const {
+  if (!net_) throw InvalidInput("sequence model 'gru': sample before fit");
+  const size_t entities = lengths.size();
+  if (context.num_cols() > 0 && context.num_rows() != entities)
+    throw InvalidInput("sequence sample: " + std::to_string(context.num_rows()) + " context rows for " +
+                       std::to_string(entities) + " lengths");
+  if (!end.empty() && end.size() != entities)
+    throw InvalidInput("sequence sample: " + std::to_string(end.size()) + " ends for " + std::to_string(entities) + " lengths");
+  Context c = ctx;
+  c.device = Device::kCpu;
+  nn::init_torch(c);
+  torch::NoGradGuard no_grad;
+  net_->eval();
+
+  SequenceData out;
+  out.context = context;
+  out.context_schema = context_schema_;
+  out.event_schema = event_schema_;
+  out.end = end;
+  out.offsets.assign(1, 0);
+  for (size_t n : lengths) out.offsets.push_back(out.offsets.back() + n);
+  const size_t rows = out.offsets.back();
+  out.time.assign(rows, 0.0);
+  std::vector<Column> cols;
+  for (const ColumnSchema& cs : event_schema_.columns) {
+    if (cs.type == ColumnType::kIdentifier)
+      cols.push_back(synthetic_identifiers(cs, rows));
+    else if (numeric_type(cs.type))
+      cols.push_back(Column::numbers(cs.name, rows));
+    else
+      cols.push_back(Column::strings(cs.name, rows, cs.values));
+  }
+  const torch::Tensor all_ctx = encode_context(enc_, context, entities);
+
+  const int64_t kg = p_.gap_components, kv = p_.value_components, nnum = enc_.numeric_count();
+  const int64_t vdim = enc_.value_in_dim();
+  std::vector<float> lo, hi;
+  for (const ValueFeature& f : enc_.values)
+    if (f.numeric) {
+      lo.push_back(static_cast<float>(f.lo));
+      hi.push_back(static_cast<float>(f.hi));
+    }
+  const auto t_lo = torch::tensor(lo, torch::kFloat32), t_hi = torch::tensor(hi, torch::kFloat32);
+  auto gumbel_argmax = [](const torch::Tensor& logits) {
+    return (logits - torch::log(-torch::log(torch::rand_like(logits).clamp(1e-10, 1.0 - 1e-7)))).argmax(-1);
+  };
+
+  for (size_t first = 0; first < entities; first += static_cast<size_t>(p_.chunk)) {
+    const size_t nb = std::min(entities - first, static_cast<size_t>(p_.chunk));
+    // Longest first, so that the entities still active at a step are a prefix and finished
+    // ones leave the batch (a chunk costs its total events, not entities x longest).
+    std::vector<size_t> order(nb);
+    std::iota(order.begin(), order.end(), first);
+    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
+    const size_t longest = lengths[order.front()];
+    if (longest == 0) continue;
+    std::vector<float> endv(nb), hasend(nb), nev(nb);
+    std::vector<int64_t> rows_of(nb);
+    for (size_t j = 0; j < nb; ++j) {
+      const double stop = end.empty() ? NAN : end[order[j]];
+      hasend[j] = std::isnan(stop) ? 0.f : 1.f;
+      endv[j] = std::isnan(stop) ? 0.f : static_cast<float>(std::max(0.0, stop));
+      nev[j] = static_cast<float>(lengths[order[j]]);
+      rows_of[j] = static_cast<int64_t>(order[j]);
+    }
+    int64_t B = static_cast<int64_t>(nb);
+    auto t_end = torch::tensor(endv), t_has = torch::tensor(hasend) > 0.5, t_n = torch::tensor(nev);
+    auto h = net_->init->forward(all_ctx.index_select(0, torch::tensor(rows_of, torch::kLong))).unsqueeze(0);
+    auto prev_vals = torch::zeros({B, vdim});
+    auto prev_time = torch::zeros({B}), prev_gap = torch::zeros({B});
+    std::vector<torch::Tensor> gaps, ys, misses, lvls;
+    for (size_t i = 0; i < longest; ++i) {
+      const double fi = static_cast<double>(i);
+      int64_t active = B;
+      while (active > 0 && lengths[order[static_cast<size_t>(active - 1)]] <= i) --active;
+      if (active < B) {
+        B = active;
+        h = h.narrow(1, 0, B);
+        for (torch::Tensor* t : {&prev_vals, &prev_time, &prev_gap, &t_end, &t_has, &t_n}) *t = t->narrow(0, 0, B);
+      }
+      const auto rem = (t_end - prev_time).clamp_min(0.0);
+      const auto step = torch::stack({torch::full({B}, i == 0 ? 1.f : 0.f), torch::log1p(prev_gap / enc_.time_scale),
+                                      torch::full({B}, static_cast<float>(std::log1p(fi))),
+                                      torch::log1p((t_n - fi).clamp_min(0.0)),
+                                      torch::where(t_has, torch::log1p(rem / enc_.time_scale), torch::zeros({B})),
+                                      t_has.to(torch::kFloat32), torch::log1p(prev_time / enc_.time_scale)},
+                                     -1);
+      auto res = net_->gru->forward(torch::cat({prev_vals, step}, -1).unsqueeze(1), h);
+      h = std::get<1>(res);
+      const auto hs = std::get<0>(res).squeeze(1);  // (B, H)
+      // ---- gap
+      const auto g = net_->gap->forward(hs);
+      const auto w = torch::log_softmax(g.narrow(-1, 1, kg), -1);
+      const auto m = g.narrow(-1, 1 + kg, kg);
+      const auto s = g.narrow(-1, 1 + 2 * kg, kg).clamp(-5.0, 3.0).exp();
+      const auto lrem = ((rem.clamp_min(1e-30).log() - enc_.gap_mean) / enc_.gap_sd).unsqueeze(-1);
+      const auto logF = torch::where(t_has.unsqueeze(-1), log_ndtr((lrem - m) / s), torch::zeros_like(m));
+      const auto comp = gumbel_argmax(w + logF).unsqueeze(-1);
+      const auto Fk = logF.gather(-1, comp).squeeze(-1).exp();
+      const auto u = (torch::rand({B}) * Fk).clamp(1e-12, 1.0 - 1e-7);
+      const auto z = std::sqrt(2.0) * torch::erfinv(2 * u - 1);
+      const auto lg = m.gather(-1, comp).squeeze(-1) + s.gather(-1, comp).squeeze(-1) * z;
+      auto gp = torch::exp(lg * enc_.gap_sd + enc_.gap_mean);
+      const auto no_mass = t_has & (torch::logsumexp(w + logF, -1) < std::log(1e-6));
+      gp = torch::where(no_mass, rem * torch::rand({B}), gp);
+      const auto zero = (torch::rand({B}) < torch::sigmoid(g.select(-1, 0))) | (t_has & (rem <= 0));
+      gp = torch::where(zero, torch::zeros({B}), gp);
+      gp = torch::where(t_has, torch::minimum(gp, rem), gp);
+      // ---- values given the gap
+      const auto v = net_->value->forward(torch::cat({hs, gap_features(gp, enc_)}, -1));
+      std::vector<torch::Tensor> enc_parts;
+      int64_t off = 0;
+      torch::Tensor y, miss;
+      if (nnum > 0) {
+        miss = torch::rand({B, nnum}) < torch::sigmoid(v.narrow(-1, 0, nnum));
+        const auto vw = v.narrow(-1, nnum, nnum * kv).reshape({B, nnum, kv});
+        const auto vm = v.narrow(-1, nnum * (1 + kv), nnum * kv).reshape({B, nnum, kv});
+        const auto vs = v.narrow(-1, nnum * (1 + 2 * kv), nnum * kv).reshape({B, nnum, kv}).clamp(-6.0, 3.0).exp();
+        const auto vc = gumbel_argmax(vw).unsqueeze(-1);
+        y = vm.gather(-1, vc).squeeze(-1) + vs.gather(-1, vc).squeeze(-1) * torch::randn({B, nnum});
+        y = torch::max(torch::min(y, t_hi), t_lo).masked_fill(miss, 0.0);
+        ys.push_back(y);
+        misses.push_back(miss);
+        off = nnum * (1 + 3 * kv);
+      }
+      std::vector<torch::Tensor> lv;
+      for (const ValueFeature& f : enc_.values) {
+        if (f.numeric) continue;
+        const int64_t k = f.classes() + 1;
+        lv.push_back(gumbel_argmax(v.narrow(-1, off, k)));
+        off += k;
+      }
+      // The event's encoding, as the next step reads it (the layout of encode_events).
+      int64_t ni = 0, li = 0;
+      for (const ValueFeature& f : enc_.values) {
+        if (f.numeric) {
+          enc_parts.push_back(y.narrow(-1, ni, 1));
+          enc_parts.push_back(miss.narrow(-1, ni, 1).to(torch::kFloat32));
+          ++ni;
+        } else {
+          enc_parts.push_back(torch::one_hot(lv[static_cast<size_t>(li)], f.classes() + 1)
+                                  .to(torch::kFloat32));
+          ++li;
+        }
+      }
+      if (!lv.empty()) lvls.push_back(torch::stack(lv, -1));
+      prev_vals = enc_parts.empty() ? torch::zeros({B, 0}) : torch::cat(enc_parts, -1);
+      gaps.push_back(gp);
+      prev_time = prev_time + gp;
+      prev_gap = gp;
+    }
+    // ---- write the chunk's events out: step i holds the first entities of `order` still active
+    std::vector<double> t(nb, 0.0);
+    for (size_t i = 0; i < longest; ++i) {
+      const auto G = gaps[i].to(torch::kFloat64).contiguous();
+      const auto ga = G.accessor<double, 1>();
+      torch::Tensor Y = torch::zeros({1, 1}, torch::kFloat64), M = torch::ones({1, 1}, torch::kUInt8);
+      torch::Tensor L = torch::zeros({1, 1}, torch::kLong);
+      if (!ys.empty()) {
+        Y = ys[i].to(torch::kFloat64).contiguous();
+        M = misses[i].to(torch::kUInt8).contiguous();
+      }
+      if (!lvls.empty()) L = lvls[i].contiguous();
+      const auto ya = Y.accessor<double, 2>();
+      const auto ma = M.accessor<uint8_t, 2>();
+      const auto la = L.accessor<int64_t, 2>();
+      for (int64_t j = 0; j < G.size(0); ++j) {
+        const size_t e = order[static_cast<size_t>(j)];
+        const double stop = end.empty() || std::isnan(end[e]) ? INFINITY : std::max(0.0, end[e]);
+        const size_t r = out.offsets[e] + i;
+        t[static_cast<size_t>(j)] = std::min(stop, t[static_cast<size_t>(j)] + std::max(0.0, ga[j]));
+        out.time[r] = t[static_cast<size_t>(j)];
+        int64_t ni = 0, li = 0;
+        size_t vi = 0;
+        for (size_t ci = 0; ci < event_schema_.columns.size(); ++ci) {
+          const ColumnSchema& cs = event_schema_.columns[ci];
+          if (!numeric_type(cs.type) && !level_type(cs.type)) continue;
+          const ValueFeature& f = enc_.values[vi++];
+          Column& col = cols[ci];
+          if (f.numeric) {
+            if (!ma[j][ni]) {
+              const double yv = ya[j][ni] * f.sd + f.mean;
+              col.values[r] = f.log ? std::exp(yv) : yv;
+              col.valid[r] = 1;
+            }
+            ++ni;
+          } else {
+            const int64_t k = la[j][li];
+            if (f.points.empty()) {
+              col.codes[r] = k < f.classes() ? static_cast<int32_t>(k) : -1;
+            } else if (k < f.classes()) {
+              col.values[r] = f.points[static_cast<size_t>(k)];
+              col.valid[r] = 1;
+            }
+            ++li;
+          }
+        }
+      }
+    }
+  }
+  for (size_t ci = 0; ci < event_schema_.columns.size(); ++ci)
+    if (numeric_type(event_schema_.columns[ci].type)) apply_constraints(cols[ci], event_schema_.columns[ci]);
+  out.events.columns = std::move(cols);
+  return out;
+}
+
+void GruModel::save_state(json* state, std::string* payload) const {
+  if (!net_) throw InvalidInput("sequence model 'gru': save before fit");
+  json ctx = json::array(), vals = json::array();
+  for (const CtxFeature& f : enc_.ctx)
+    ctx.push_back(json{{"name", f.name}, {"numeric", f.numeric}, {"mean", f.mean}, {"sd", f.sd}, {"levels", f.levels}});
+  for (const ValueFeature& f : enc_.values)
+    vals.push_back(json{{"name", f.name}, {"numeric", f.numeric}, {"log", f.log}, {"mean", f.mean}, {"sd", f.sd},
+                        {"lo", f.lo}, {"hi", f.hi}, {"levels", f.levels}, {"points", f.points}});
+  *state = json{{"format", kFormat},
+                {"params", p_.to_json()},
+                {"context_schema", context_schema_.to_json()},
+                {"event_schema", event_schema_.to_json()},
+                {"context_features", ctx},
+                {"value_features", vals},
+                {"gap_mean", enc_.gap_mean},
+                {"gap_sd", enc_.gap_sd},
+                {"time_scale", enc_.time_scale},
+                {"history", history_}};
+  torch::serialize::OutputArchive ar;
+  net_->save(ar);
+  *payload = nn::archive_bytes(ar);
+}
+
+// Loads the weights, then checks every tensor against the shape the header implies.
+void load_checked(torch::nn::Module& module, torch::serialize::InputArchive& ar) {
+  std::map<std::string, std::vector<int64_t>> expected;
+  for (const auto& p : module.named_parameters(true)) expected[p.key()] = p.value().sizes().vec();
+  module.load(ar);
+  for (const auto& p : module.named_parameters(true)) {
+    if (p.value().sizes().vec() != expected.at(p.key()))
+      st::fail("gru state: tensor '" + p.key() + "' does not have the shape the header implies");
+    if (p.value().scalar_type() != torch::kFloat32) st::fail("gru state: tensor '" + p.key() + "' has the wrong element type");
+    if (!torch::isfinite(p.value()).all().item<bool>()) st::fail("gru state: tensor '" + p.key() + "' holds non-finite values");
+  }
+}
+
+void GruModel::load_state(const json& state, const std::string& payload) {
+  const std::string w = "gru state";
+  try {
+    if (st::integer(st::member(state, "format", w), kFormat, kFormat, w + ": format") != kFormat) st::fail(w + ": format");
+    GruParams p = GruParams::from_json(st::member(state, "params", w));
+    Schema cs = Schema::from_json(st::member(state, "context_schema", w), w + ": context_schema");
+    Schema es = Schema::from_json(st::member(state, "event_schema", w), w + ": event_schema");
+    Encoding enc;
+    const json& cf = st::array(st::member(state, "context_features", w), w + ": context_features");
+    for (size_t i = 0; i < cf.size(); ++i) {
+      const std::string at = w + ": context_features[" + std::to_string(i) + "]";
+      CtxFeature f;
+      f.name = st::string(st::member(cf[i], "name", at), at + ".name");
+      const int ci = cs.find(f.name);
+      if (ci < 0) st::fail(at + ": '" + f.name + "' is not a column of the context schema");
+      const ColumnSchema& col = cs.columns[static_cast<size_t>(ci)];
+      f.numeric = numeric_type(col.type);
+      if (!f.numeric && !level_type(col.type)) st::fail(at + ": column '" + f.name + "' is not learned");
+      f.mean = st::finite(st::member(cf[i], "mean", at), at + ".mean");
+      f.sd = st::finite(st::member(cf[i], "sd", at), at + ".sd");
+      if (!(f.sd > 0)) st::fail(at + ".sd: not positive");
+      f.levels = st::string_array(st::member(cf[i], "levels", at), at + ".levels");
+      if (!f.numeric && f.levels != col.values) st::fail(at + ".levels: not the column's values");
+      enc.ctx.push_back(std::move(f));
+    }
+    const json& vf = st::array(st::member(state, "value_features", w), w + ": value_features");
+    for (size_t i = 0; i < vf.size(); ++i) {
+      const std::string at = w + ": value_features[" + std::to_string(i) + "]";
+      ValueFeature f;
+      f.name = st::string(st::member(vf[i], "name", at), at + ".name");
+      const int ci = es.find(f.name);
+      if (ci < 0) st::fail(at + ": '" + f.name + "' is not a column of the event schema");
+      const ColumnSchema& col = es.columns[static_cast<size_t>(ci)];
+      f.points = st::finite_array(st::member(vf[i], "points", at), at + ".points");
+      f.numeric = numeric_type(col.type) && f.points.empty();
+      if (!numeric_type(col.type) && !level_type(col.type)) st::fail(at + ": column '" + f.name + "' is not learned");
+      if (!f.points.empty() && (!numeric_type(col.type) || f.points.size() > kMaxDiscrete ||
+                                !std::is_sorted(f.points.begin(), f.points.end()) ||
+                                std::adjacent_find(f.points.begin(), f.points.end()) != f.points.end()))
+        st::fail(at + ".points: not a short increasing list for a numerical column");
+      const json& lg = st::member(vf[i], "log", at);
+      if (!lg.is_boolean()) st::fail(at + ".log: expected true or false");
+      f.log = lg.get<bool>();
+      f.mean = st::finite(st::member(vf[i], "mean", at), at + ".mean");
+      f.sd = st::finite(st::member(vf[i], "sd", at), at + ".sd");
+      f.lo = st::finite(st::member(vf[i], "lo", at), at + ".lo");
+      f.hi = st::finite(st::member(vf[i], "hi", at), at + ".hi");
+      if (!(f.sd > 0) || f.lo > f.hi) st::fail(at + ": sd not positive or lo above hi");
+      f.levels = st::string_array(st::member(vf[i], "levels", at), at + ".levels");
+      if (level_type(col.type) && f.levels != col.values) st::fail(at + ".levels: not the column's values");
+      enc.values.push_back(std::move(f));
+    }
+    // Every learned event column in schema order, as fit builds them (sample relies on it).
+    size_t vi = 0;
+    for (const ColumnSchema& col : es.columns)
+      if (numeric_type(col.type) || level_type(col.type))
+        if (vi >= enc.values.size() || enc.values[vi++].name != col.name) st::fail(w + ": value_features do not follow the event schema");
+    if (vi != enc.values.size()) st::fail(w + ": value_features do not follow the event schema");
+    enc.gap_mean = st::finite(st::member(state, "gap_mean", w), w + ": gap_mean");
+    enc.gap_sd = st::finite(st::member(state, "gap_sd", w), w + ": gap_sd");
+    enc.time_scale = st::finite(st::member(state, "time_scale", w), w + ": time_scale");
+    if (!(enc.gap_sd > 0) || !(enc.time_scale > 0)) st::fail(w + ": gap_sd and time_scale must be positive");
+    const json& hist = st::array(st::member(state, "history", w), w + ": history");
+    // The weights the header implies must be in the payload before anything is allocated.
+    const double h = p.hidden, kg = p.gap_components, kv = p.value_components;
+    const double vout = static_cast<double>(enc.numeric_count()) * (1 + 3 * kv) + enc.level_out_dim();
+    const double in = static_cast<double>(enc.value_in_dim() + kStepFeatures);
+    const double weights = enc.ctx_dim() * h + 2 * h + h * h + 3 * h * (in + h + 2) + (h + 1) * (1 + 3 * kg) +
+                           (h + 3) * h + h + (h + 1) * vout;
+    if (4 * weights > static_cast<double>(payload.size()))
+      st::fail(w + ": the payload is too small for the weights the header implies");
+    Net net(enc, p);
+    torch::serialize::InputArchive ar;
+    nn::load_archive(ar, payload, torch::kCPU);
+    load_checked(*net, ar);
+    net->eval();
+    p_ = p;
+    enc_ = std::move(enc);
+    context_schema_ = std::move(cs);
+    event_schema_ = std::move(es);
+    history_ = hist;
+    net_ = net;
+  } catch (const json::exception& e) {
+    throw ModelFormat(w + ": " + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(w + ": weights: " + e.what_without_backtrace());
+  } catch (const InvalidInput& e) {
+    throw ModelFormat(w + ": " + e.what());
+  }
+}
+
+}  // namespace
+
+GruParams GruParams::from_json(const json& j) {
+  if (!j.is_object()) throw InvalidInput("sequence model 'gru': params must be a JSON object");
+  GruParams p;
+  auto whole = [](const json& v, const std::string& key, int lo, int hi) {
+    if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+      throw InvalidInput("sequence model 'gru': " + key + " must be an integer in [" + std::to_string(lo) + ", " +
+                         std::to_string(hi) + "]");
+    return v.get<int>();
+  };
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    const std::string& k = it.key();
+    if (k == "epochs") p.epochs = whole(*it, k, 1, 100000);
+    else if (k == "max_steps") p.max_steps = whole(*it, k, 0, 100000000);
+    else if (k == "hidden") p.hidden = whole(*it, k, 4, 4096);
+    else if (k == "batch_size") p.batch_size = whole(*it, k, 1, 1 << 20);
+    else if (k == "gap_components") p.gap_components = whole(*it, k, 1, 64);
+    else if (k == "value_components") p.value_components = whole(*it, k, 1, 64);
+    else if (k == "chunk") p.chunk = whole(*it, k, 1, 1 << 20);
+    else if (k == "learning_rate") {
+      if (!it->is_number() || !(it->get<double>() > 0) || it->get<double>() > 1)
+        throw InvalidInput("sequence model 'gru': learning_rate must be a number in (0, 1]");
+      p.learning_rate = it->get<double>();
+    } else {
+      throw InvalidInput("sequence model 'gru': unknown param '" + k + "'");
+    }
+  }
+  return p;
+}
+
+json GruParams::to_json() const {
+  return json{{"epochs", epochs},
+              {"max_steps", max_steps},
+              {"hidden", hidden},
+              {"batch_size", batch_size},
+              {"learning_rate", learning_rate},
+              {"gap_components", gap_components},
+              {"value_components", value_components},
+              {"chunk", chunk}};
+}
+
+SequenceModel* make_gru(const json& params) { return new GruModel(GruParams::from_json(params)); }
+
+}  // namespace medgen::records::nnlib

@@ -1,0 +1,198 @@
+#include "medgen/records/sequence.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+#include "medgen/core/error.h"
+#include "medgen/core/rng.h"
+
+namespace medgen::records {
+namespace {
+
+using json = nlohmann::json;
+
+// Entities with an age and a sex; events with a skewed positive lab that drifts upwards along
+// each entity's own level, a sometimes-missing score, and a grade; irregular gaps; an end after
+// the last event for most entities, none for some.
+SequenceData toy(size_t entities, uint64_t seed) {
+  Rng rng(seed);
+  SequenceData d;
+  ColumnSchema age{"age"}, sex{"sex", ColumnType::kCategorical};
+  sex.values = {"f", "m"};
+  d.context_schema.columns = {age, sex};
+  Column a = Column::numbers("age", entities), s = Column::strings("sex", entities, {"f", "m"});
+  ColumnSchema lab{"lab"}, score{"score"}, grade{"grade", ColumnType::kCategorical};
+  lab.min = 0.1, lab.max = 50, lab.decimals = 1;
+  score.integer = true, score.min = 0, score.max = 10;
+  grade.values = {"a", "b", "c"};
+  d.event_schema.columns = {lab, score, grade};
+  Column l = Column::numbers("lab", 0), sc = Column::numbers("score", 0), g = Column::strings("grade", 0, {"a", "b", "c"});
+  d.offsets.push_back(0);
+  for (size_t e = 0; e < entities; ++e) {
+    a.values[e] = 40 + 20 * rng.uniform();
+    a.valid[e] = e % 11 != 3;
+    s.codes[e] = static_cast<int32_t>(rng.below(2));
+    const size_t n = 1 + rng.below(7);
+    const double level = std::exp(rng.normal() * 0.7);
+    double t = 0;
+    for (size_t i = 0; i < n; ++i) {
+      if (i > 0) t += std::round(30 + 300 * rng.uniform());
+      d.time.push_back(t);
+      const double v = std::clamp(std::round(10 * level * std::exp(0.1 * i + 0.2 * rng.normal())) / 10, 0.1, 50.0);
+      l.values.push_back(v);
+      l.valid.push_back(1);
+      sc.values.push_back(std::round(rng.uniform() * 10));
+      sc.valid.push_back(rng.uniform() < 0.8);
+      g.codes.push_back(rng.uniform() < 0.1 ? -1 : static_cast<int32_t>(std::min<size_t>(2, i / 2)));
+    }
+    d.offsets.push_back(d.time.size());
+    d.end.push_back(e % 5 == 0 ? NAN : t + std::round(400 * rng.uniform()));
+  }
+  d.context.columns = {a, s};
+  d.events.columns = {l, sc, g};
+  return d;
+}
+
+void expect_valid(const SequenceData& out, const std::vector<size_t>& lengths, const std::vector<double>& end) {
+  ASSERT_EQ(out.num_entities(), lengths.size());
+  out.check();
+  for (size_t e = 0; e < lengths.size(); ++e) {
+    ASSERT_EQ(out.offsets[e + 1] - out.offsets[e], lengths[e]);
+    for (size_t i = out.offsets[e]; i < out.offsets[e + 1]; ++i) {
+      EXPECT_GE(out.time[i], 0);
+      if (i > out.offsets[e]) EXPECT_GE(out.time[i], out.time[i - 1]);
+      if (!std::isnan(end[e])) EXPECT_LE(out.time[i], end[e]);
+    }
+  }
+  const Column& lab = out.events.column("lab");
+  const Column& score = out.events.column("score");
+  const Column& grade = out.events.column("grade");
+  ASSERT_EQ(lab.size(), out.time.size());
+  size_t present = 0;
+  for (size_t r = 0; r < lab.size(); ++r) {
+    if (lab.valid[r]) {
+      ++present;
+      EXPECT_GE(lab.values[r], 0.1);
+      EXPECT_LE(lab.values[r], 50);
+      EXPECT_DOUBLE_EQ(lab.values[r], std::round(lab.values[r] * 10) / 10);
+    }
+    if (score.valid[r]) {
+      EXPECT_GE(score.values[r], 0);
+      EXPECT_LE(score.values[r], 10);
+      EXPECT_EQ(score.values[r], std::round(score.values[r]));
+    }
+    EXPECT_LT(grade.codes[r], 3);
+  }
+  EXPECT_GT(present, lab.size() / 2);
+}
+
+std::string digest(const SequenceData& d) {
+  std::string s;
+  for (double t : d.time) s += std::to_string(t) + ",";
+  for (const Column& c : d.events.columns)
+    for (size_t r = 0; r < c.size(); ++r)
+      s += c.storage == Storage::kNumber ? (c.valid[r] ? std::to_string(c.values[r]) : "NA") : std::to_string(c.codes[r]);
+  return s;
+}
+
+TEST(SequenceData, CheckCatchesBadParts) {
+  SequenceData d = toy(10, 1);
+  EXPECT_NO_THROW(d.check());
+  SequenceData bad = d;
+  bad.offsets[3] = bad.offsets[2] - 1;
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  bad.offsets.back() += 1;
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  bad.offsets.clear();
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  bad.time[0] = -1;
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  for (size_t e = 0; e < 10; ++e)
+    if (bad.offsets[e + 1] - bad.offsets[e] >= 2) {
+      bad.time[bad.offsets[e] + 1] = bad.time[bad.offsets[e]] - 1;
+      break;
+    }
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  bad.end[1] = bad.time[bad.offsets[2] - 1] - 1;
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  bad.end.pop_back();
+  EXPECT_THROW(bad.check(), InvalidInput);
+  bad = d;
+  bad.events.columns[0].values.pop_back();
+  bad.events.columns[0].valid.pop_back();
+  EXPECT_THROW(bad.check(), InvalidInput);
+}
+
+TEST(SequenceModel, UnknownNamesAndParams) {
+  EXPECT_THROW(create_sequence_model("lstm"), InvalidInput);
+  EXPECT_THROW(create_sequence_model("independent", json{{"nope", 1}}), InvalidInput);
+  EXPECT_THROW(create_sequence_model("gru", json{{"nope", 1}}), InvalidInput);
+  EXPECT_THROW(create_sequence_model("gru", json{{"epochs", 0}}), InvalidInput);
+}
+
+class Models : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(Models, LengthsTimesRangesRoundTripAndSeeds) {
+  const SequenceData data = toy(80, 7);
+  const json params = GetParam() == "gru" ? json{{"epochs", 5}, {"hidden", 16}} : json::object();
+  auto model = create_sequence_model(GetParam(), params);
+  Context ctx;
+  ctx.seed = 3;
+  model->fit(data, ctx);
+  // Ask for other lengths and ends than the data's, some tight, one zero-length entity.
+  std::vector<size_t> lengths;
+  std::vector<double> end;
+  for (size_t e = 0; e < 80; ++e) {
+    lengths.push_back(e == 4 ? 0 : (e * 7) % 12);
+    end.push_back(e % 3 == 0 ? NAN : (e % 3 == 1 ? 5.0 : 2000.0));
+  }
+  const SequenceData a = model->sample(data.context, lengths, end, ctx);
+  expect_valid(a, lengths, end);
+  EXPECT_EQ(digest(a), digest(model->sample(data.context, lengths, end, ctx)));
+  Context other = ctx;
+  other.seed = 4;
+  EXPECT_NE(digest(a), digest(model->sample(data.context, lengths, end, other)));
+
+  json state;
+  std::string payload;
+  model->save_state(&state, &payload);
+  auto loaded = create_sequence_model(GetParam(), params);
+  loaded->load_state(json::parse(state.dump()), payload);
+  EXPECT_EQ(digest(a), digest(loaded->sample(data.context, lengths, end, ctx)));
+
+  // Fitting again from the same seed learns the same model.
+  auto again = create_sequence_model(GetParam(), params);
+  again->fit(data, ctx);
+  EXPECT_EQ(digest(a), digest(again->sample(data.context, lengths, end, ctx)));
+
+  // A damaged state is a ModelFormat error, never a crash.
+  json broken = state;
+  if (GetParam() == "gru") {
+    broken["value_features"][0]["sd"] = -1;
+    EXPECT_THROW(loaded->load_state(broken, payload), ModelFormat);
+    EXPECT_THROW(loaded->load_state(state, payload.substr(0, payload.size() / 2)), ModelFormat);
+    broken = state;
+    broken["params"]["hidden"] = 17;
+    EXPECT_THROW(loaded->load_state(broken, payload), ModelFormat);
+    broken["params"]["hidden"] = 4096;  // refused before allocating gigabytes of weights
+    EXPECT_THROW(loaded->load_state(broken, payload), ModelFormat);
+  } else {
+    broken["gaps"] = json::array({-1.0});
+    EXPECT_THROW(loaded->load_state(broken, payload), ModelFormat);
+  }
+  broken = state;
+  broken.erase("event_schema");
+  EXPECT_THROW(loaded->load_state(broken, payload), ModelFormat);
+}
+
+INSTANTIATE_TEST_SUITE_P(SequenceModels, Models, ::testing::Values("independent", "gru"));
+
+}  // namespace
+}  // namespace medgen::records

@@ -9,25 +9,18 @@
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
 #include "medgen/records/dataset.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace medgen;
 using namespace medgen::records;
 
+using medgen::test::TempDir;
+
 namespace {
 
 const std::string kData = std::string(MEDGEN_SOURCE_DIR) + "/data/";
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& tag) {
-    path = (fs::temp_directory_path() / ("medgen-records-" + tag + "-" + std::to_string(::getpid()))).string();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
 
 void write(const std::string& path, const std::string& text) {
   std::ofstream(path, std::ios::binary) << text;
@@ -52,7 +45,7 @@ std::string error_of(const std::function<void()>& f) {
 }  // namespace
 
 TEST(Dataset, InfersPbcWithVisits) {
-  TempDir dir("infer");
+  TempDir dir;
   std::vector<std::string> notes;
   const DatasetSchema s = infer_dataset(pbc_folder(dir), {}, &notes);
   ASSERT_EQ(s.tables.size(), 2u);
@@ -79,7 +72,7 @@ TEST(Dataset, InfersPbcWithVisits) {
 }
 
 TEST(Dataset, InfersOneFileWithImplicitEntities) {
-  TempDir dir("cgd");
+  TempDir dir;
   fs::copy_file(kData + "cgd.csv", dir.file("cgd.csv"));
   const DatasetSchema s = infer_dataset(dir.path);
   ASSERT_EQ(s.tables.size(), 1u);
@@ -94,7 +87,7 @@ TEST(Dataset, InfersOneFileWithImplicitEntities) {
 }
 
 TEST(Dataset, JsonRoundTripIsExactAndStrict) {
-  TempDir dir("json");
+  TempDir dir;
   const DatasetSchema s = infer_dataset(pbc_folder(dir));
   const auto j = s.to_json();
   const DatasetSchema back = DatasetSchema::from_json(nlohmann::json::parse(j.dump()), "x.json");
@@ -123,7 +116,7 @@ TEST(Dataset, JsonRoundTripIsExactAndStrict) {
 }
 
 TEST(Dataset, DataChecksNameFileAndLine) {
-  TempDir dir("checks");
+  TempDir dir;
   write(dir.file("p.csv"), "pid,age\nP1,40\nP2,50\nP3,60\n");
   write(dir.file("v.csv"), "pid,day,hb,end\nP1,0,12.1,30\nP1,10,12.5,30\nP2,0,11,5\nP2,3,10,5\n");
   const DatasetSchema s = infer_dataset(dir.path);
@@ -151,10 +144,10 @@ TEST(Dataset, DataChecksNameFileAndLine) {
 }
 
 TEST(Dataset, WriteAndReadBackIsExact) {
-  TempDir dir("write");
+  TempDir dir;
   const DatasetSchema s = infer_dataset(pbc_folder(dir));
   const Dataset d = read_dataset(dir.path, s);
-  TempDir out("write-out");
+  TempDir out;
   const std::string folder = out.file("nested/ds");
   write_dataset(d, folder);
   for (const TableSchema& t : s.tables)
@@ -169,10 +162,10 @@ TEST(Dataset, WriteAndReadBackIsExact) {
 }
 
 TEST(Dataset, WriterWithoutCommitLeavesNothing) {
-  TempDir dir("nocommit");
+  TempDir dir;
   const DatasetSchema s = infer_dataset(pbc_folder(dir));
   const Dataset d = read_dataset(dir.path, s);
-  TempDir out("nocommit-out");
+  TempDir out;
   {
     DatasetWriter w(s, out.path);
     w.append(d);

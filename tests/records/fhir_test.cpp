@@ -20,25 +20,18 @@
 #include "medgen/records/clinical.h"
 #include "medgen/records/dataset.h"
 #include "records/clinical_fixture.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace medgen;
 using namespace medgen::records;
 
+using medgen::test::TempDir;
+
 namespace {
 
 const std::string kData = std::string(MEDGEN_SOURCE_DIR) + "/data/";
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& tag) {
-    path = (fs::temp_directory_path() / ("medgen-fhir-" + tag + "-" + std::to_string(::getpid()))).string();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
 
 void write(const std::string& path, const std::string& text) { std::ofstream(path, std::ios::binary) << text; }
 
@@ -151,7 +144,7 @@ TEST(FhirClinical, SchemaHasEveryTableAndFillCategoriesSorts) {
 // ------------------------------------------------------------------ round trips
 
 TEST(FhirRoundTrip, CollectionBundlesGiveTheSameTables) {
-  TempDir dir("rt-collection");
+  TempDir dir;
   const Dataset d = small();
   write_fhir(d, dir.file("out"));
   EXPECT_EQ(files_of(dir.file("out")).size(), 12u);  // one Bundle per patient
@@ -161,7 +154,7 @@ TEST(FhirRoundTrip, CollectionBundlesGiveTheSameTables) {
 }
 
 TEST(FhirRoundTrip, TransactionBundlesGiveTheSameTables) {
-  TempDir dir("rt-transaction");
+  TempDir dir;
   const Dataset d = small();
   FhirWriteOptions o;
   o.bundle_type = "transaction";
@@ -174,7 +167,7 @@ TEST(FhirRoundTrip, TransactionBundlesGiveTheSameTables) {
 }
 
 TEST(FhirRoundTrip, NdjsonGivesTheSameTables) {
-  TempDir dir("rt-ndjson");
+  TempDir dir;
   const Dataset d = small();
   FhirWriteOptions o;
   o.format = FhirFormat::kNdjson;
@@ -244,7 +237,7 @@ TEST(FhirRoundTrip, IdsThatAreNotFhirIdsBecomeStableUuids) {
 TEST(FhirWriter, ChunkedOutputEqualsOneChunk) {
   const Dataset d = small(10);
   for (FhirFormat f : {FhirFormat::kBundle, FhirFormat::kNdjson}) {
-    TempDir dir("chunks");
+    TempDir dir;
     FhirWriteOptions o;
     o.format = f;
     write_fhir(d, dir.file("one"), o);
@@ -257,7 +250,7 @@ TEST(FhirWriter, ChunkedOutputEqualsOneChunk) {
 }
 
 TEST(FhirWriter, AllOrNothing) {
-  TempDir dir("atomic");
+  TempDir dir;
   const Dataset d = small(3);
   {
     FhirWriter w(dir.file("out"));
@@ -278,7 +271,7 @@ TEST(FhirWriter, AllOrNothing) {
   // A row whose patient is not in the chunk.
   Dataset bad = slice(d, 0, 2);
   bad.tables[0] = slice(d, 0, 1).tables[0];
-  TempDir dir2("atomic2");
+  TempDir dir2;
   EXPECT_NE(error_of([&] { write_fhir(bad, dir2.file("out")); }).find("is not in this chunk's patients"),
             std::string::npos);
   EXPECT_TRUE(fs::is_empty(dir2.path));
@@ -287,7 +280,7 @@ TEST(FhirWriter, AllOrNothing) {
 // ------------------------------------------------------------------ reading others' FHIR
 
 TEST(FhirRead, BundleWithUuidReferencesComponentsAndSkippedTypes) {
-  TempDir dir("read");
+  TempDir dir;
   const std::string bundle = R"({"resourceType":"Bundle","type":"transaction","entry":[
     {"fullUrl":"urn:uuid:aaaaaaaa-0000-4000-8000-000000000001","resource":{"resourceType":"Patient",
       "gender":"male","birthDate":"1960","deceasedDateTime":"2020-05-06T12:00:00+02:00",
@@ -337,7 +330,7 @@ TEST(FhirRead, BundleWithUuidReferencesComponentsAndSkippedTypes) {
 }
 
 TEST(FhirRead, BadInputsNameFileLineAndJsonPath) {
-  TempDir dir("bad");
+  TempDir dir;
   auto nd = [&](const std::string& name, const std::string& lines) {
     write(dir.file(name), lines);
     return error_of([&] { read_fhir({dir.file(name)}); });
@@ -394,7 +387,7 @@ TEST(FhirRead, BadInputsNameFileLineAndJsonPath) {
 namespace {
 
 Dataset pbc_dataset() {
-  TempDir dir("pbc");
+  TempDir dir;
   fs::copy_file(kData + "pbc.csv", dir.file("pbc.csv"));
   fs::copy_file(kData + "pbcseq.csv", dir.file("pbcseq.csv"));
   return read_dataset(dir.path, infer_dataset(dir.path));
@@ -446,7 +439,7 @@ TEST(FhirMapping, PbcWithVisitsBecomesClinicalTables) {
   const auto& systems = c.schema.table("observations").schema.column("code_system").values;
   EXPECT_EQ(systems, (std::vector<std::string>{"http://loinc.org", "urn:medgen:column"}));
   // The same tables after FHIR and back.
-  TempDir dir("pbc-rt");
+  TempDir dir;
   FhirWriteOptions nd;
   nd.format = FhirFormat::kNdjson;
   write_fhir(c, dir.file("out"), nd);

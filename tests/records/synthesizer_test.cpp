@@ -11,25 +11,18 @@
 #include "medgen/core/error.h"
 #include "medgen/records/dataset.h"
 #include "medgen/records/synthesizer.h"
+#include "test_util.h"
 
 namespace fs = std::filesystem;
 using namespace medgen;
 using namespace medgen::records;
 
+using medgen::test::TempDir;
+
 namespace {
 
 const std::string kData = std::string(MEDGEN_SOURCE_DIR) + "/data/";
 
-struct TempDir {
-  std::string path;
-  explicit TempDir(const std::string& tag) {
-    path = (fs::temp_directory_path() / ("medgen-rsynth-" + tag + "-" + std::to_string(::getpid()))).string();
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return path + "/" + name; }
-};
 
 Dataset load(const std::string& folder) { return read_dataset(folder, infer_dataset(folder)); }
 
@@ -47,7 +40,7 @@ RecordOptions independent() {
 
 // Written out and read back by the real schema: every data check of read_dataset holds.
 void expect_valid(const Dataset& d) {
-  TempDir dir("valid");
+  TempDir dir;
   write_dataset(d, dir.path);
   EXPECT_NO_THROW(read_dataset(dir.path, d.schema));
 }
@@ -55,7 +48,7 @@ void expect_valid(const Dataset& d) {
 }  // namespace
 
 TEST(RecordSynthesizer, PbcWithVisitsKeepsEveryConstraint) {
-  TempDir dir("pbc");
+  TempDir dir;
   fs::copy_file(kData + "pbc.csv", dir.file("pbc.csv"));
   fs::copy_file(kData + "pbcseq.csv", dir.file("pbcseq.csv"));
   const Dataset real = load(dir.path);
@@ -80,14 +73,14 @@ TEST(RecordSynthesizer, PbcWithVisitsKeepsEveryConstraint) {
 }
 
 TEST(RecordSynthesizer, SaveLoadSamplesTheSame) {
-  TempDir dir("save");
+  TempDir dir;
   fs::copy_file(kData + "pbc.csv", dir.file("pbc.csv"));
   fs::copy_file(kData + "pbcseq.csv", dir.file("pbcseq.csv"));
   const Dataset real = load(dir.path);
   Context ctx;
   RecordSynthesizer rs;
   rs.fit(real, independent(), ctx);
-  TempDir out("save-out");
+  TempDir out;
   rs.save(out.file("m.medgen"), {});
   nlohmann::json header;
   const RecordSynthesizer back = RecordSynthesizer::load(out.file("m.medgen"), &header);
@@ -96,7 +89,7 @@ TEST(RecordSynthesizer, SaveLoadSamplesTheSame) {
 }
 
 TEST(RecordSynthesizer, ImplicitEntitiesOfOneFile) {
-  TempDir dir("cgd");
+  TempDir dir;
   fs::copy_file(kData + "cgd.csv", dir.file("cgd.csv"));
   const Dataset real = load(dir.path);
   Context ctx;
@@ -111,7 +104,7 @@ TEST(RecordSynthesizer, ImplicitEntitiesOfOneFile) {
 
 TEST(RecordSynthesizer, LongFormatMeasurements) {
   // pbcseq's labs as (id, day, test, value) rows.
-  TempDir dir("long");
+  TempDir dir;
   fs::copy_file(kData + "pbc.csv", dir.file("pbc.csv"));
   const RawTable raw = read_csv(kData + "pbcseq.csv");
   std::string out = "id,day,test,value\n";

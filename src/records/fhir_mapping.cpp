@@ -628,7 +628,7 @@ FhirMapping FhirMapping::read(const std::string& path) {
   json j;
   try {
     j = json::parse(text);
-  } catch (const json::parse_error& e) {
+  } catch (const json::exception& e) {  // parse errors, and numbers beyond double ("1e999")
     throw InvalidInput(path + ": not valid JSON: " + e.what());
   }
   return from_json(j, path, "");

@@ -266,6 +266,9 @@ class Reader {
       const size_t colon = at_column == std::string::npos ? what.find(": ") : what.find(": ", at_column);
       if (colon != std::string::npos) what = what.substr(colon + 2);
       throw InvalidInput(located(*w.file, w.line ? w.line : l, c + 1, "not valid JSON: " + what));
+    } catch (const json::exception& e) {
+      // out_of_range: a number beyond double ("1e999").
+      throw InvalidInput(located(*w.file, w.line, 0, std::string("not valid JSON: ") + e.what()));
     }
   }
 

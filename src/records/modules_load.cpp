@@ -733,6 +733,9 @@ std::shared_ptr<const GenericModule> parse_module(const std::string& text, const
       }
     }
     throw InvalidInput(located(source, line, col, "invalid JSON"));
+  } catch (const json::exception& e) {
+    // out_of_range: a number beyond double ("1e999").
+    throw InvalidInput(source + ": invalid JSON (" + e.what() + ")");
   }
   p.keys(j, "", {"name", "remarks", "states", "gmf_version", "specialty"}, {"states"});
   auto m = std::make_shared<GenericModule>();

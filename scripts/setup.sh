@@ -52,6 +52,6 @@ done
 # The test-only FHIR R4 schema validator (npm: ajv and the official R4 JSON schema, pinned):
 # installed where node and npm are present; without it the FHIR schema tests say SKIP.
 if command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1; then
-  "$(dirname "$0")/setup-fhir-validator.sh" >/dev/null 2>&1 ||
+  timeout 300 "$(dirname "$0")/setup-fhir-validator.sh" >/dev/null 2>&1 ||
     echo "setup: the FHIR schema validator could not be installed (npm registry unreachable?); its tests will skip" >&2
 fi

@@ -97,6 +97,19 @@ double mean_of(const std::vector<double>& v) {
   return n ? s / static_cast<double>(n) : NAN;
 }
 
+// Sample standard deviation of the present values; NaN with fewer than two.
+double sd_of(const std::vector<double>& v) {
+  const double m = mean_of(v);
+  double s = 0;
+  size_t n = 0;
+  for (double x : v)
+    if (std::isfinite(x)) {
+      s += (x - m) * (x - m);
+      ++n;
+    }
+  return n > 1 ? std::sqrt(s / static_cast<double>(n - 1)) : NAN;
+}
+
 std::vector<Series> find_series(const Dataset& real, size_t t, size_t max_series) {
   const TableSchema& ts = real.schema.tables[t];
   std::vector<Series> out;

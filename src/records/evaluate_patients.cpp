@@ -205,16 +205,8 @@ struct SequenceCoder {
 };
 
 double sd_or_one(const std::vector<double>& v) {
-  const double m = mean_of(v);
-  double s = 0;
-  size_t n = 0;
-  for (double x : v)
-    if (std::isfinite(x)) {
-      s += (x - m) * (x - m);
-      ++n;
-    }
-  const double sd = n > 1 ? std::sqrt(s / static_cast<double>(n - 1)) : 0;
-  return sd > 0 ? sd : 1.0;
+  const double sd = sd_of(v);
+  return sd > 0 ? sd : 1.0;  // NaN (fewer than two values) and 0 alike
 }
 
 SequenceCoder make_coder(const Prepared& p, size_t length) {

@@ -66,6 +66,7 @@ Dataset subsample(const Dataset& d, size_t root, size_t max, Rng& rng);
 std::vector<double> finite_values(const std::vector<double>& v);
 double quantile_sorted(const std::vector<double>& sorted, double q);
 double mean_of(const std::vector<double>& v);
+double sd_of(const std::vector<double>& v);  // sample sd of the present values; NaN with fewer than 2
 
 // ---- sections (each reports the synthetic side and, when there is one, the holdout side)
 ojson table_section(const Prepared& p, const RecordEvalOptions& o, const Context& ctx);

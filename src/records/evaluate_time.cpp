@@ -27,17 +27,6 @@ ojson both(const Prepared& p, F f) {
   return j;
 }
 
-double sd_of(const std::vector<double>& v) {
-  const double m = mean_of(v);
-  double s = 0;
-  size_t n = 0;
-  for (double x : v)
-    if (std::isfinite(x)) {
-      s += (x - m) * (x - m);
-      ++n;
-    }
-  return n > 1 ? std::sqrt(s / static_cast<double>(n - 1)) : NAN;
-}
 
 // Pearson correlation over the positions where both are finite; NaN with fewer than 3 such
 // positions, 0 when either is constant there.

@@ -108,6 +108,9 @@ struct Node {
   // breaking either are drawn again.
   std::vector<std::string> present_when_events;
   double max_rate = std::numeric_limits<double>::quiet_NaN();
+  // The parent's count of this table holds only whether an entity has events (0 or 1): the
+  // sequence model learns the lengths and every entity with events has an end.
+  bool presence = false;
   // Child nodes: time handling.
   bool has_time = false;
   bool datetime_time = false;
@@ -228,7 +231,9 @@ std::vector<bool> RecordSynthesizer::Impl::supported(const Table& pa, size_t pk)
       if (!ok[r] || !cnt.valid[r] || std::round(cnt.values[r]) <= 0) continue;
       for (const std::string& c : n.present_when_events)
         if (pa.column(c).is_missing(r)) ok[r] = false;
-      if (!ok[r] || std::isnan(n.max_rate) || std::round(cnt.values[r]) < 2) continue;
+      // A sequence model that learns lengths draws the count itself: only its presence counts.
+      if (!ok[r] || std::isnan(n.max_rate) || std::round(cnt.values[r]) < 2 || (n.seq && n.seq->learns_lengths()))
+        continue;
       const Column& ec = pa.column(n.end_col);
       if (!ec.valid[r]) continue;
       double end = ec.values[r];
@@ -279,6 +284,8 @@ std::vector<std::string> RecordSynthesizer::Impl::copied_statics(const Dataset& 
 
 // The augmented schema of every node, from the data (levels of long tables, count maxima).
 void RecordSynthesizer::Impl::build_aug_schemas(const Dataset& d) {
+  // Whether the sequence model decides how many events an entity with an end has.
+  const bool learns_lengths = create_sequence_model(options.sequence_model, options.sequence_params)->learns_lengths();
   for (size_t k = 0; k < nodes.size(); ++k) {
     Node& n = nodes[k];
     const TableSchema& ts = schema.tables[static_cast<size_t>(n.table)];
@@ -347,7 +354,12 @@ void RecordSynthesizer::Impl::build_aug_schemas(const Dataset& d) {
       if (cs.is_long()) {
         // Events are distinct times: bound by rows anyway.
       }
-      n.aug.columns.push_back(count_schema(count_name(cs.name), static_cast<double>(max_count)));
+      child.presence = false;
+      if (learns_lengths && !cs.end_column.empty()) {
+        const std::vector<double> ends = detail::entity_ends(d, static_cast<size_t>(child.table), g);
+        child.presence = std::all_of(ends.begin(), ends.end(), [](double v) { return std::isfinite(v); });
+      }
+      n.aug.columns.push_back(count_schema(count_name(cs.name), child.presence ? 1.0 : static_cast<double>(max_count)));
       for (const std::string& sc : cs.static_columns) {
         ColumnSchema c = cs.schema.column(sc);
         if (!learnable(c) || std::count(child.copied.begin(), child.copied.end(), sc)) continue;
@@ -497,6 +509,7 @@ Table RecordSynthesizer::Impl::aug_rows(const Dataset& d, size_t k, std::vector<
         if (b > a) first[i] = static_cast<int64_t>(cg.order[a]);
       }
       cnt.values[i] = static_cast<double>(c);
+      if (child.presence) cnt.values[i] = std::min(cnt.values[i], 1.0);
       cnt.valid[i] = 1;
     }
     out.columns.push_back(std::move(cnt));
@@ -561,6 +574,7 @@ void RecordSynthesizer::fit(const Dataset& data, const RecordOptions& options, c
       sd.time = std::move(time);
       sd.end = std::move(end);
       sd.offsets = g.offsets;
+      sd.length_column = count_name(ts.name);
       // Ends in the data are honoured by construction; NaN ends stay open.
       sd.check();
       if (sd.time.empty()) {

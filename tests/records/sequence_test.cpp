@@ -54,11 +54,18 @@ SequenceData toy(size_t entities, uint64_t seed) {
   return d;
 }
 
-void expect_valid(const SequenceData& out, const std::vector<size_t>& lengths, const std::vector<double>& end) {
+// learned: the model ends the sequences of entities with an end itself (at least one event
+// where the given length is positive, none where it is 0).
+void expect_valid(const SequenceData& out, const std::vector<size_t>& lengths, const std::vector<double>& end,
+                  bool learned = false) {
   ASSERT_EQ(out.num_entities(), lengths.size());
   out.check();
   for (size_t e = 0; e < lengths.size(); ++e) {
-    ASSERT_EQ(out.offsets[e + 1] - out.offsets[e], lengths[e]);
+    const size_t n = out.offsets[e + 1] - out.offsets[e];
+    if (learned && !std::isnan(end[e]))
+      ASSERT_TRUE(lengths[e] == 0 ? n == 0 : n >= 1) << "entity " << e << ": " << n << " events";
+    else
+      ASSERT_EQ(n, lengths[e]);
     for (size_t i = out.offsets[e]; i < out.offsets[e + 1]; ++i) {
       EXPECT_GE(out.time[i], 0);
       if (i > out.offsets[e]) EXPECT_GE(out.time[i], out.time[i - 1]);
@@ -154,7 +161,8 @@ TEST_P(Models, LengthsTimesRangesRoundTripAndSeeds) {
     end.push_back(e % 3 == 0 ? NAN : (e % 3 == 1 ? 5.0 : 2000.0));
   }
   const SequenceData a = model->sample(data.context, lengths, end, ctx);
-  expect_valid(a, lengths, end);
+  expect_valid(a, lengths, end, model->learns_lengths());
+  EXPECT_EQ(model->learns_lengths(), GetParam() == "gru");
   EXPECT_EQ(digest(a), digest(model->sample(data.context, lengths, end, ctx)));
   Context other = ctx;
   other.seed = 4;
@@ -193,6 +201,60 @@ TEST_P(Models, LengthsTimesRangesRoundTripAndSeeds) {
 }
 
 INSTANTIATE_TEST_SUITE_P(SequenceModels, Models, ::testing::Values("independent", "gru"));
+
+// Visits every 100 days (+-10) from day 0 until an end between 300 and 3,000 days: with learned
+// lengths the gru ends each sequence itself, so a longer follow-up gets proportionally more
+// events (about end / 100 + 1); with given lengths it writes exactly the count asked for.
+TEST(Gru, LearnsHowManyEventsFitBeforeTheEnd) {
+  Rng rng(5);
+  SequenceData d;
+  ColumnSchema age{"age"}, lab{"lab"};
+  d.context_schema.columns = {age};
+  d.event_schema.columns = {lab};
+  const size_t entities = 160;
+  Column a = Column::numbers("age", entities), l = Column::numbers("lab", 0);
+  d.offsets.push_back(0);
+  for (size_t e = 0; e < entities; ++e) {
+    a.values[e] = 50 + 10 * rng.normal();
+    a.valid[e] = 1;
+    const double stop = std::round(300 + 2700 * rng.uniform());
+    for (double t = 0; t <= stop; t += std::round(90 + 20 * rng.uniform())) {
+      d.time.push_back(t);
+      l.values.push_back(1 + rng.uniform());
+      l.valid.push_back(1);
+    }
+    d.offsets.push_back(d.time.size());
+    d.end.push_back(stop);
+  }
+  d.context.columns = {a};
+  d.events.columns = {l};
+  Context ctx;
+  ctx.seed = 9;
+  auto learned = create_sequence_model("gru", json{{"epochs", 40}, {"hidden", 16}});
+  learned->fit(d, ctx);
+  Table context;
+  context.columns = {Column::numbers("age", 100)};
+  for (size_t e = 0; e < 100; ++e) {
+    context.columns[0].values[e] = 50;
+    context.columns[0].valid[e] = 1;
+  }
+  auto mean_count = [&](const SequenceModel& m, double stop, size_t asked) {
+    const SequenceData out = m.sample(context, std::vector<size_t>(100, asked), std::vector<double>(100, stop), ctx);
+    return static_cast<double>(out.time.size()) / 100.0;
+  };
+  const double short_fu = mean_count(*learned, 500, 1), long_fu = mean_count(*learned, 2500, 1);
+  EXPECT_GT(short_fu, 3.5);  // about 6 events in 500 days
+  EXPECT_LT(short_fu, 8.5);
+  EXPECT_GT(long_fu, 18);  // about 26 in 2,500 days
+  EXPECT_LT(long_fu, 34);
+  EXPECT_EQ(mean_count(*learned, 2500, 0), 0.0);  // no events asked: none
+
+  auto given = create_sequence_model("gru", json{{"epochs", 2}, {"hidden", 16}, {"lengths", "given"}});
+  given->fit(d, ctx);
+  EXPECT_FALSE(given->learns_lengths());
+  EXPECT_EQ(mean_count(*given, 2500, 3), 3.0);
+  EXPECT_THROW(create_sequence_model("gru", json{{"lengths", "some"}}), InvalidInput);
+}
 
 }  // namespace
 }  // namespace medgen::records

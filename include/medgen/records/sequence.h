@@ -45,6 +45,9 @@ struct SequenceData {
   std::vector<double> end;
   // Entity e owns events [offsets[e], offsets[e + 1]); offsets.size() == entities + 1.
   std::vector<size_t> offsets;
+  // The context column that holds each entity's number of events, when there is one (the
+  // parent's summary). A model that learns lengths does not condition on it.
+  std::string length_column;
 
   size_t num_entities() const { return offsets.empty() ? 0 : offsets.size() - 1; }
   // Throws InvalidInput when the parts disagree (sizes, offsets, times decreasing or negative,
@@ -57,13 +60,17 @@ class SequenceModel {
   virtual ~SequenceModel() = default;
   virtual std::string name() const = 0;
   virtual nlohmann::json params() const = 0;
+  // Whether sample decides the number of events of entities that have an end (see sample).
+  virtual bool learns_lengths() const { return false; }
 
   // Learns from data (data.check() holds). InvalidInput when there is nothing to learn.
   virtual void fit(const SequenceData& data, const Context& ctx) = 0;
 
-  // For every row e of `context` (the columns given to fit, same schema), exactly lengths[e]
-  // events, with times >= 0, non-decreasing, and <= end[e] when end[e] is not NaN (end may be
-  // empty: no ends). Returns the events with offsets and times filled; context is copied in.
+  // For every row e of `context` (the columns given to fit, same schema), lengths[e] events,
+  // with times >= 0, non-decreasing, and <= end[e] when end[e] is not NaN (end may be empty: no
+  // ends). A model that learns lengths (learns_lengths()) returns, for an entity with an end,
+  // none where lengths[e] is 0 and otherwise at least one, as many as its own gaps fit before
+  // the end. Returns the events with offsets and times filled; context is copied in.
   virtual SequenceData sample(const Table& context, const std::vector<size_t>& lengths,
                               const std::vector<double>& end, const Context& ctx) const = 0;
 

@@ -28,7 +28,7 @@ namespace st = tabular::state;
 
 namespace {
 
-constexpr int kFormat = 1;
+constexpr int kFormat = 2;  // 1: lengths always given (still read)
 constexpr int kStepFeatures = 7;  // first, prev gap, index, events left, time left, has end, elapsed
 constexpr double kLog2Pi = 1.8378770664093453;
 constexpr size_t kMaxDiscrete = 12;  // numerical columns with at most this many values are classes
@@ -65,6 +65,7 @@ struct Encoding {
   std::vector<ValueFeature> values;
   double gap_mean = 0, gap_sd = 1;  // of log positive gaps
   double time_scale = 1;            // median positive gap: the unit of time features
+  size_t max_events = 0;            // the longest training sequence (learned lengths stop at 1.5x)
 
   int64_t ctx_dim() const {
     int64_t d = 1;
@@ -182,9 +183,13 @@ class GruModel : public SequenceModel {
 
  private:
   // Mean negative log-likelihood per event of a padded batch (entities x steps).
+  // term marks the step after an entity's last event where the model ends sequences itself:
+  // its term is the probability that the next gap passes the end (lrem there: the time left).
   torch::Tensor loss(const torch::Tensor& ctx, const torch::Tensor& in, const torch::Tensor& step_mask,
-                     const torch::Tensor& gap, const torch::Tensor& gap_trunc, const torch::Tensor& lrem,
-                     const torch::Tensor& num_y, const torch::Tensor& num_miss, const torch::Tensor& lvl) const;
+                     const torch::Tensor& term, const torch::Tensor& gap, const torch::Tensor& gap_trunc,
+                     const torch::Tensor& lrem, const torch::Tensor& num_y, const torch::Tensor& num_miss,
+                     const torch::Tensor& lvl) const;
+  bool learns_lengths() const override { return p_.lengths == "learned"; }
 
   GruParams p_;
   Encoding enc_;
@@ -238,14 +243,16 @@ void encode_events(const Encoding& enc, const SequenceData& d, std::vector<float
   }
 }
 
-// The step features at event i of an entity with n events: prev_time is the previous event's
-// time (0 before the first), prev_gap its gap.
-void step_features(float* out, const Encoding& enc, size_t i, size_t n, double prev_time, double prev_gap, double end) {
+// The step features at event i: owed is the number of events still to come, this one included
+// (0: not known, the model ends the sequence itself); prev_time is the previous event's time (0
+// before the first), prev_gap its gap.
+void step_features(float* out, const Encoding& enc, size_t i, size_t owed, double prev_time, double prev_gap,
+                   double end) {
   const double s = enc.time_scale;
   out[0] = i == 0 ? 1.f : 0.f;
   out[1] = static_cast<float>(std::log1p(prev_gap / s));
   out[2] = static_cast<float>(std::log1p(static_cast<double>(i)));
-  out[3] = static_cast<float>(std::log1p(static_cast<double>(n - i)));
+  out[3] = static_cast<float>(std::log1p(static_cast<double>(owed)));
   const bool has_end = !std::isnan(end);
   out[4] = has_end ? static_cast<float>(std::log1p(std::max(0.0, end - prev_time) / s)) : 0.f;
   out[5] = has_end ? 1.f : 0.f;
@@ -253,8 +260,9 @@ void step_features(float* out, const Encoding& enc, size_t i, size_t n, double p
 }
 
 torch::Tensor GruModel::loss(const torch::Tensor& ctx, const torch::Tensor& in, const torch::Tensor& step_mask,
-                             const torch::Tensor& gap, const torch::Tensor& gap_trunc, const torch::Tensor& lrem,
-                             const torch::Tensor& num_y, const torch::Tensor& num_miss, const torch::Tensor& lvl) const {
+                             const torch::Tensor& term, const torch::Tensor& gap, const torch::Tensor& gap_trunc,
+                             const torch::Tensor& lrem, const torch::Tensor& num_y, const torch::Tensor& num_miss,
+                             const torch::Tensor& lvl) const {
   namespace F = torch::nn::functional;
   const int64_t kg = p_.gap_components, kv = p_.value_components, nnum = enc_.numeric_count();
   const auto h0 = net_->init->forward(ctx).unsqueeze(0);
@@ -273,7 +281,10 @@ torch::Tensor GruModel::loss(const torch::Tensor& ctx, const torch::Tensor& in, 
   const auto dens = torch::logsumexp(w - 0.5 * zc * zc - ls - 0.5 * kLog2Pi, -1);
   const auto trunc = torch::logsumexp(w + log_ndtr((lrem.unsqueeze(-1) - m) / ls.exp()), -1);
   lp = lp + pos * (dens - gap_trunc * trunc);
-  // Values, given the state and the event's own gap.
+  // The end: no event at gap 0 and the positive gap beyond the time left (all of it when
+  // none is left).
+  const auto beyond = torch::logsumexp(w + log_ndtr((m - lrem.unsqueeze(-1)) / ls.exp()), -1);
+  const auto ended = F::logsigmoid(-g.select(-1, 0)) + gap_trunc * beyond;  // Values, given the state and the event's own gap.
   const auto v = net_->value->forward(torch::cat({h, gap_features(gap, enc_)}, -1));
   int64_t off = 0;
   if (nnum > 0) {
@@ -299,6 +310,7 @@ torch::Tensor GruModel::loss(const torch::Tensor& ctx, const torch::Tensor& in, 
     off += k;
     ++li;
   }
+  lp = (1 - term) * lp + term * ended;
   return -(lp * step_mask).sum() / step_mask.sum().clamp_min(1.0);
 }
 
@@ -312,8 +324,10 @@ void GruModel::fit(const SequenceData& data, const Context& ctx) {
 
   // ---- encodings
   Encoding enc;
+  const bool learned = learns_lengths();
   for (const ColumnSchema& cs : data.context_schema.columns) {
     if (!numeric_type(cs.type) && !level_type(cs.type)) continue;
+    if (learned && cs.name == data.length_column) continue;  // the lengths are the model's own
     CtxFeature f;
     f.name = cs.name;
     f.numeric = numeric_type(cs.type);
@@ -384,34 +398,47 @@ void GruModel::fit(const SequenceData& data, const Context& ctx) {
   context_schema_ = data.context_schema;
   event_schema_ = data.event_schema;
 
-  // ---- padded tensors (entities, longest, ...)
+  // ---- padded tensors (entities, longest + 1 for the end step, ...)
   size_t longest = 0;
   for (size_t e = 0; e < entities; ++e) longest = std::max(longest, data.offsets[e + 1] - data.offsets[e]);
-  const int64_t E = static_cast<int64_t>(entities), T = static_cast<int64_t>(longest);
+  enc_.max_events = longest;
+  // Entities whose sequence the model ends itself: learned lengths, an end, and events.
+  auto ends_itself = [&](size_t e) {
+    return learned && !data.end.empty() && !std::isnan(data.end[e]) && data.offsets[e + 1] > data.offsets[e];
+  };
+  const int64_t E = static_cast<int64_t>(entities), T = static_cast<int64_t>(longest) + (learned ? 1 : 0);
   const int64_t vdim = enc.value_in_dim(), idim = vdim + kStepFeatures, nnum = enc.numeric_count();
   const int64_t nlvl = static_cast<int64_t>(enc.values.size()) - nnum;
   std::vector<float> vin, ny, nm;
   std::vector<int64_t> lv;
   encode_events(enc, data, &vin, &ny, &nm, &lv);
-  std::vector<float> in(E * T * idim, 0.f), mask(E * T, 0.f), gap(E * T, 0.f), trunc(E * T, 0.f), lrem(E * T, 0.f);
+  std::vector<float> in(E * T * idim, 0.f), mask(E * T, 0.f), term(E * T, 0.f), gap(E * T, 0.f), trunc(E * T, 0.f),
+      lrem(E * T, 0.f);
   std::vector<float> pny(E * T * nnum, 0.f), pnm(E * T * nnum, 0.f);
   std::vector<int64_t> plv(E * T * nlvl, 0);
   for (size_t e = 0; e < entities; ++e) {
     const size_t n = data.offsets[e + 1] - data.offsets[e];
     const double stop = data.end.empty() ? NAN : data.end[e];
+    const bool own = ends_itself(e);
     double prev_time = 0, prev_gap = 0;
-    for (size_t i = 0; i < n; ++i) {
+    for (size_t i = 0; i < n + (own ? 1 : 0); ++i) {
       const size_t r = data.offsets[e] + i, s = e * T + i;
       float* x = &in[s * idim];
       if (i > 0) std::copy(&vin[(r - 1) * vdim], &vin[r * vdim], x);
-      step_features(x + vdim, enc, i, n, prev_time, prev_gap, stop);
+      step_features(x + vdim, enc, i, own ? 0 : n - i, prev_time, prev_gap, stop);
       mask[s] = 1.f;
-      const double gp = data.time[r] - prev_time;
-      gap[s] = static_cast<float>(gp);
-      if (!std::isnan(stop) && stop - prev_time > 0) {
+      // Truncated to the time left: every gap of a given length, the first of an own one (it
+      // has at least one event); its end step's term is the mass beyond the time left.
+      if (!std::isnan(stop) && stop - prev_time > 0 && (!own || i == 0 || i == n)) {
         trunc[s] = 1.f;
         lrem[s] = static_cast<float>((std::log(stop - prev_time) - enc.gap_mean) / enc.gap_sd);
       }
+      if (i == n) {
+        term[s] = 1.f;
+        break;
+      }
+      const double gp = data.time[r] - prev_time;
+      gap[s] = static_cast<float>(gp);
       std::copy(&ny[r * nnum], &ny[(r + 1) * nnum], &pny[s * nnum]);
       std::copy(&nm[r * nnum], &nm[(r + 1) * nnum], &pnm[s * nnum]);
       std::copy(&lv[r * nlvl], &lv[(r + 1) * nlvl], &plv[s * nlvl]);
@@ -423,12 +450,14 @@ void GruModel::fit(const SequenceData& data, const Context& ctx) {
     return torch::from_blob(v.data(), shape, torch::kFloat32).clone();
   };
   const auto t_ctx = encode_context(enc, data.context, entities);
-  const auto t_in = f32(in, {E, T, idim}), t_mask = f32(mask, {E, T}), t_gap = f32(gap, {E, T});
+  const auto t_in = f32(in, {E, T, idim}), t_mask = f32(mask, {E, T}), t_term = f32(term, {E, T});
+  const auto t_gap = f32(gap, {E, T});
   const auto t_trunc = f32(trunc, {E, T}), t_lrem = f32(lrem, {E, T});
   const auto t_ny = f32(pny, {E, T, nnum}), t_nm = f32(pnm, {E, T, nnum});
   const auto t_lv = torch::from_blob(plv.data(), {E, T, nlvl}, torch::kLong).clone();
   std::vector<int64_t> lengths(entities);
-  for (size_t e = 0; e < entities; ++e) lengths[e] = static_cast<int64_t>(data.offsets[e + 1] - data.offsets[e]);
+  for (size_t e = 0; e < entities; ++e)
+    lengths[e] = static_cast<int64_t>(data.offsets[e + 1] - data.offsets[e]) + (ends_itself(e) ? 1 : 0);
 
   // ---- training
   net_ = Net(enc_, p_);
@@ -459,8 +488,8 @@ void GruModel::fit(const SequenceData& data, const Context& ctx) {
       const auto* ip = idx.data_ptr<int64_t>();
       for (int64_t j = 0; j < idx.size(0); ++j) tb = std::max(tb, lengths[static_cast<size_t>(ip[j])]);
       auto pick = [&](const torch::Tensor& t) { return t.index_select(0, idx).narrow(1, 0, tb); };
-      const auto l = loss(t_ctx.index_select(0, idx), pick(t_in), pick(t_mask), pick(t_gap), pick(t_trunc), pick(t_lrem),
-                          pick(t_ny), pick(t_nm), pick(t_lv));
+      const auto l = loss(t_ctx.index_select(0, idx), pick(t_in), pick(t_mask), pick(t_term), pick(t_gap), pick(t_trunc),
+                          pick(t_lrem), pick(t_ny), pick(t_nm), pick(t_lv));
       opt.zero_grad();
       l.backward();
       torch::nn::utils::clip_grad_norm_(net_->parameters(), 5.0);
@@ -489,26 +518,7 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
   torch::NoGradGuard no_grad;
   net_->eval();
 
-  SequenceData out;
-  out.context = context;
-  out.context_schema = context_schema_;
-  out.event_schema = event_schema_;
-  out.end = end;
-  out.offsets.assign(1, 0);
-  for (size_t n : lengths) out.offsets.push_back(out.offsets.back() + n);
-  const size_t rows = out.offsets.back();
-  out.time.assign(rows, 0.0);
-  std::vector<Column> cols;
-  for (const ColumnSchema& cs : event_schema_.columns) {
-    if (cs.type == ColumnType::kIdentifier)
-      cols.push_back(synthetic_identifiers(cs, rows));
-    else if (numeric_type(cs.type))
-      cols.push_back(Column::numbers(cs.name, rows));
-    else
-      cols.push_back(Column::strings(cs.name, rows, cs.values));
-  }
   const torch::Tensor all_ctx = encode_context(enc_, context, entities);
-
   const int64_t kg = p_.gap_components, kv = p_.value_components, nnum = enc_.numeric_count();
   const int64_t vdim = enc_.value_in_dim();
   std::vector<float> lo, hi;
@@ -521,68 +531,87 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
   auto gumbel_argmax = [](const torch::Tensor& logits) {
     return (logits - torch::log(-torch::log(torch::rand_like(logits).clamp(1e-10, 1.0 - 1e-7)))).argmax(-1);
   };
+  const bool learned = learns_lengths();
+  // An entity ends its own sequence when the model learns lengths and it has an end; it then
+  // has at most 1.5 times the longest training sequence.
+  const size_t cap = std::max<size_t>(1, (enc_.max_events * 3 + 1) / 2);
+  auto has_end = [&](size_t e) { return !end.empty() && !std::isnan(end[e]); };
+  auto own = [&](size_t e) { return learned && has_end(e); };
+  std::vector<size_t> count(entities, 0);  // events drawn per entity
 
+  // Per chunk and step: the entities (positions in the chunk) that have an event at the step,
+  // with the event's gap, values, missing flags and levels.
+  struct Steps {
+    size_t first = 0;
+    std::vector<torch::Tensor> who, gaps, ys, misses, lvls;
+  };
+  std::vector<Steps> chunks;
   for (size_t first = 0; first < entities; first += static_cast<size_t>(p_.chunk)) {
     const size_t nb = std::min(entities - first, static_cast<size_t>(p_.chunk));
-    // Longest first, so that the entities still active at a step are a prefix and finished
-    // ones leave the batch (a chunk costs its total events, not entities x longest).
-    std::vector<size_t> order(nb);
-    std::iota(order.begin(), order.end(), first);
-    std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return lengths[a] > lengths[b]; });
-    const size_t longest = lengths[order.front()];
-    if (longest == 0) continue;
-    std::vector<float> endv(nb), hasend(nb), nev(nb);
-    std::vector<int64_t> rows_of(nb);
+    Steps st;
+    st.first = first;
+    std::vector<float> endv(nb), hasend(nb), nev(nb), ownv(nb), limit(nb);
+    size_t longest = 0;
     for (size_t j = 0; j < nb; ++j) {
-      const double stop = end.empty() ? NAN : end[order[j]];
-      hasend[j] = std::isnan(stop) ? 0.f : 1.f;
-      endv[j] = std::isnan(stop) ? 0.f : static_cast<float>(std::max(0.0, stop));
-      nev[j] = static_cast<float>(lengths[order[j]]);
-      rows_of[j] = static_cast<int64_t>(order[j]);
+      const size_t e = first + j;
+      hasend[j] = has_end(e) ? 1.f : 0.f;
+      endv[j] = has_end(e) ? static_cast<float>(std::max(0.0, end[e])) : 0.f;
+      nev[j] = static_cast<float>(lengths[e]);
+      ownv[j] = own(e) ? 1.f : 0.f;
+      const size_t lim = own(e) ? (lengths[e] > 0 ? cap : 0) : lengths[e];
+      limit[j] = static_cast<float>(lim);
+      longest = std::max(longest, lim);
     }
-    int64_t B = static_cast<int64_t>(nb);
     auto t_end = torch::tensor(endv), t_has = torch::tensor(hasend) > 0.5, t_n = torch::tensor(nev);
-    auto h = net_->init->forward(all_ctx.index_select(0, torch::tensor(rows_of, torch::kLong))).unsqueeze(0);
-    auto prev_vals = torch::zeros({B, vdim});
-    auto prev_time = torch::zeros({B}), prev_gap = torch::zeros({B});
-    std::vector<torch::Tensor> gaps, ys, misses, lvls;
-    for (size_t i = 0; i < longest; ++i) {
+    auto t_own = torch::tensor(ownv) > 0.5, t_limit = torch::tensor(limit);
+    auto pos = torch::arange(static_cast<int64_t>(nb), torch::kLong);
+    auto h = net_->init->forward(all_ctx.narrow(0, static_cast<int64_t>(first), static_cast<int64_t>(nb))).unsqueeze(0);
+    auto prev_vals = torch::zeros({static_cast<int64_t>(nb), vdim});
+    auto prev_time = torch::zeros({static_cast<int64_t>(nb)}), prev_gap = torch::zeros({static_cast<int64_t>(nb)});
+    // Keeps the rows `idx` of every per-entity tensor of the step loop.
+    auto keep_rows = [&](const torch::Tensor& idx) {
+      h = h.index_select(1, idx);
+      for (torch::Tensor* t : {&prev_vals, &prev_time, &prev_gap, &t_end, &t_has, &t_n, &t_own, &t_limit, &pos})
+        *t = t->index_select(0, idx);
+    };
+    for (size_t i = 0; i < longest && pos.size(0) > 0; ++i) {
       const double fi = static_cast<double>(i);
-      int64_t active = B;
-      while (active > 0 && lengths[order[static_cast<size_t>(active - 1)]] <= i) --active;
-      if (active < B) {
-        B = active;
-        h = h.narrow(1, 0, B);
-        for (torch::Tensor* t : {&prev_vals, &prev_time, &prev_gap, &t_end, &t_has, &t_n}) *t = t->narrow(0, 0, B);
-      }
+      const auto due = t_limit > static_cast<float>(fi);
+      if (!due.all().item<bool>()) keep_rows(due.nonzero().squeeze(-1));
+      const int64_t B = pos.size(0);
+      if (B == 0) break;
       const auto rem = (t_end - prev_time).clamp_min(0.0);
+      const auto owed = torch::where(t_own, torch::zeros({B}), (t_n - fi).clamp_min(0.0));
       const auto step = torch::stack({torch::full({B}, i == 0 ? 1.f : 0.f), torch::log1p(prev_gap / enc_.time_scale),
-                                      torch::full({B}, static_cast<float>(std::log1p(fi))),
-                                      torch::log1p((t_n - fi).clamp_min(0.0)),
+                                      torch::full({B}, static_cast<float>(std::log1p(fi))), torch::log1p(owed),
                                       torch::where(t_has, torch::log1p(rem / enc_.time_scale), torch::zeros({B})),
                                       t_has.to(torch::kFloat32), torch::log1p(prev_time / enc_.time_scale)},
                                      -1);
       auto res = net_->gru->forward(torch::cat({prev_vals, step}, -1).unsqueeze(1), h);
       h = std::get<1>(res);
       const auto hs = std::get<0>(res).squeeze(1);  // (B, H)
-      // ---- gap
+      // ---- gap: truncated to the time left where the entity must have this event (a given
+      // length, or the first event of an own one); an own entity's later gap that passes its
+      // end ends it.
+      const auto trunc = t_has & (i == 0 ? torch::ones_like(t_own) : ~t_own);
       const auto g = net_->gap->forward(hs);
       const auto w = torch::log_softmax(g.narrow(-1, 1, kg), -1);
       const auto m = g.narrow(-1, 1 + kg, kg);
       const auto s = g.narrow(-1, 1 + 2 * kg, kg).clamp(-5.0, 3.0).exp();
       const auto lrem = ((rem.clamp_min(1e-30).log() - enc_.gap_mean) / enc_.gap_sd).unsqueeze(-1);
-      const auto logF = torch::where(t_has.unsqueeze(-1), log_ndtr((lrem - m) / s), torch::zeros_like(m));
+      const auto logF = torch::where(trunc.unsqueeze(-1), log_ndtr((lrem - m) / s), torch::zeros_like(m));
       const auto comp = gumbel_argmax(w + logF).unsqueeze(-1);
       const auto Fk = logF.gather(-1, comp).squeeze(-1).exp();
       const auto u = (torch::rand({B}) * Fk).clamp(1e-12, 1.0 - 1e-7);
       const auto z = std::sqrt(2.0) * torch::erfinv(2 * u - 1);
       const auto lg = m.gather(-1, comp).squeeze(-1) + s.gather(-1, comp).squeeze(-1) * z;
       auto gp = torch::exp(lg * enc_.gap_sd + enc_.gap_mean);
-      const auto no_mass = t_has & (torch::logsumexp(w + logF, -1) < std::log(1e-6));
+      const auto no_mass = trunc & (torch::logsumexp(w + logF, -1) < std::log(1e-6));
       gp = torch::where(no_mass, rem * torch::rand({B}), gp);
-      const auto zero = (torch::rand({B}) < torch::sigmoid(g.select(-1, 0))) | (t_has & (rem <= 0));
+      const auto zero = (torch::rand({B}) < torch::sigmoid(g.select(-1, 0))) | (trunc & (rem <= 0));
       gp = torch::where(zero, torch::zeros({B}), gp);
-      gp = torch::where(t_has, torch::minimum(gp, rem), gp);
+      gp = torch::where(trunc, torch::minimum(gp, rem), gp);
+      const auto ended = t_own & ~trunc & (gp > rem);
       // ---- values given the gap
       const auto v = net_->value->forward(torch::cat({hs, gap_features(gp, enc_)}, -1));
       std::vector<torch::Tensor> enc_parts;
@@ -596,8 +625,6 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
         const auto vc = gumbel_argmax(vw).unsqueeze(-1);
         y = vm.gather(-1, vc).squeeze(-1) + vs.gather(-1, vc).squeeze(-1) * torch::randn({B, nnum});
         y = torch::max(torch::min(y, t_hi), t_lo).masked_fill(miss, 0.0);
-        ys.push_back(y);
-        misses.push_back(miss);
         off = nnum * (1 + 3 * kv);
       }
       std::vector<torch::Tensor> lv;
@@ -615,38 +642,77 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
           enc_parts.push_back(miss.narrow(-1, ni, 1).to(torch::kFloat32));
           ++ni;
         } else {
-          enc_parts.push_back(torch::one_hot(lv[static_cast<size_t>(li)], f.classes() + 1)
-                                  .to(torch::kFloat32));
+          enc_parts.push_back(torch::one_hot(lv[static_cast<size_t>(li)], f.classes() + 1).to(torch::kFloat32));
           ++li;
         }
       }
-      if (!lv.empty()) lvls.push_back(torch::stack(lv, -1));
       prev_vals = enc_parts.empty() ? torch::zeros({B, 0}) : torch::cat(enc_parts, -1);
-      gaps.push_back(gp);
+      torch::Tensor lvl = lv.empty() ? torch::Tensor() : torch::stack(lv, -1);
+      if (ended.any().item<bool>()) {
+        const auto idx = (~ended).nonzero().squeeze(-1);
+        keep_rows(idx);
+        gp = gp.index_select(0, idx);
+        if (nnum > 0) {
+          y = y.index_select(0, idx);
+          miss = miss.index_select(0, idx);
+        }
+        if (lvl.defined()) lvl = lvl.index_select(0, idx);
+      }
+      st.who.push_back(pos);
+      st.gaps.push_back(gp);
+      if (nnum > 0) {
+        st.ys.push_back(y);
+        st.misses.push_back(miss);
+      }
+      if (lvl.defined()) st.lvls.push_back(lvl);
+      const auto pa = pos.accessor<int64_t, 1>();
+      for (int64_t j = 0; j < pos.size(0); ++j) ++count[first + static_cast<size_t>(pa[j])];
       prev_time = prev_time + gp;
       prev_gap = gp;
     }
-    // ---- write the chunk's events out: step i holds the first entities of `order` still active
-    std::vector<double> t(nb, 0.0);
-    for (size_t i = 0; i < longest; ++i) {
-      const auto G = gaps[i].to(torch::kFloat64).contiguous();
+    chunks.push_back(std::move(st));
+  }
+
+  // ---- the events: entity e's event i was drawn at step i
+  SequenceData out;
+  out.context = context;
+  out.context_schema = context_schema_;
+  out.event_schema = event_schema_;
+  out.end = end;
+  out.offsets.assign(1, 0);
+  for (size_t n : count) out.offsets.push_back(out.offsets.back() + n);
+  const size_t rows = out.offsets.back();
+  out.time.assign(rows, 0.0);
+  std::vector<Column> cols;
+  for (const ColumnSchema& cs : event_schema_.columns) {
+    if (cs.type == ColumnType::kIdentifier)
+      cols.push_back(synthetic_identifiers(cs, rows));
+    else if (numeric_type(cs.type))
+      cols.push_back(Column::numbers(cs.name, rows));
+    else
+      cols.push_back(Column::strings(cs.name, rows, cs.values));
+  }
+  for (const Steps& st : chunks) {
+    for (size_t i = 0; i < st.gaps.size(); ++i) {
+      const auto W = st.who[i].contiguous();
+      const auto wa = W.accessor<int64_t, 1>();
+      const auto G = st.gaps[i].to(torch::kFloat64).contiguous();
       const auto ga = G.accessor<double, 1>();
       torch::Tensor Y = torch::zeros({1, 1}, torch::kFloat64), M = torch::ones({1, 1}, torch::kUInt8);
       torch::Tensor L = torch::zeros({1, 1}, torch::kLong);
-      if (!ys.empty()) {
-        Y = ys[i].to(torch::kFloat64).contiguous();
-        M = misses[i].to(torch::kUInt8).contiguous();
+      if (!st.ys.empty()) {
+        Y = st.ys[i].to(torch::kFloat64).contiguous();
+        M = st.misses[i].to(torch::kUInt8).contiguous();
       }
-      if (!lvls.empty()) L = lvls[i].contiguous();
+      if (!st.lvls.empty()) L = st.lvls[i].contiguous();
       const auto ya = Y.accessor<double, 2>();
       const auto ma = M.accessor<uint8_t, 2>();
       const auto la = L.accessor<int64_t, 2>();
       for (int64_t j = 0; j < G.size(0); ++j) {
-        const size_t e = order[static_cast<size_t>(j)];
-        const double stop = end.empty() || std::isnan(end[e]) ? INFINITY : std::max(0.0, end[e]);
+        const size_t e = st.first + static_cast<size_t>(wa[j]);
+        const double stop = has_end(e) ? std::max(0.0, end[e]) : INFINITY;
         const size_t r = out.offsets[e] + i;
-        t[static_cast<size_t>(j)] = std::min(stop, t[static_cast<size_t>(j)] + std::max(0.0, ga[j]));
-        out.time[r] = t[static_cast<size_t>(j)];
+        out.time[r] = std::min(stop, (i == 0 ? 0.0 : out.time[r - 1]) + std::max(0.0, ga[j]));
         int64_t ni = 0, li = 0;
         size_t vi = 0;
         for (size_t ci = 0; ci < event_schema_.columns.size(); ++ci) {
@@ -698,6 +764,7 @@ void GruModel::save_state(json* state, std::string* payload) const {
                 {"gap_mean", enc_.gap_mean},
                 {"gap_sd", enc_.gap_sd},
                 {"time_scale", enc_.time_scale},
+                {"max_events", enc_.max_events},
                 {"history", history_}};
   torch::serialize::OutputArchive ar;
   net_->save(ar);
@@ -720,8 +787,9 @@ void load_checked(torch::nn::Module& module, torch::serialize::InputArchive& ar)
 void GruModel::load_state(const json& state, const std::string& payload) {
   const std::string w = "gru state";
   try {
-    if (st::integer(st::member(state, "format", w), kFormat, kFormat, w + ": format") != kFormat) st::fail(w + ": format");
+    const int64_t format = st::integer(st::member(state, "format", w), 1, kFormat, w + ": format");
     GruParams p = GruParams::from_json(st::member(state, "params", w));
+    if (format == 1) p.lengths = "given";  // format 1 had no other
     Schema cs = Schema::from_json(st::member(state, "context_schema", w), w + ": context_schema");
     Schema es = Schema::from_json(st::member(state, "event_schema", w), w + ": event_schema");
     Encoding enc;
@@ -779,6 +847,8 @@ void GruModel::load_state(const json& state, const std::string& payload) {
     enc.gap_sd = st::finite(st::member(state, "gap_sd", w), w + ": gap_sd");
     enc.time_scale = st::finite(st::member(state, "time_scale", w), w + ": time_scale");
     if (!(enc.gap_sd > 0) || !(enc.time_scale > 0)) st::fail(w + ": gap_sd and time_scale must be positive");
+    if (format >= 2)
+      enc.max_events = static_cast<size_t>(st::integer(st::member(state, "max_events", w), 1, 100000000, w + ": max_events"));
     const json& hist = st::array(st::member(state, "history", w), w + ": history");
     // The weights the header implies must be in the payload before anything is allocated.
     const double h = p.hidden, kg = p.gap_components, kv = p.value_components;
@@ -828,6 +898,11 @@ GruParams GruParams::from_json(const json& j) {
     else if (k == "gap_components") p.gap_components = whole(*it, k, 1, 64);
     else if (k == "value_components") p.value_components = whole(*it, k, 1, 64);
     else if (k == "chunk") p.chunk = whole(*it, k, 1, 1 << 20);
+    else if (k == "lengths") {
+      if (!it->is_string() || (it->get<std::string>() != "learned" && it->get<std::string>() != "given"))
+        throw InvalidInput("sequence model 'gru': lengths must be \"learned\" or \"given\"");
+      p.lengths = it->get<std::string>();
+    }
     else if (k == "learning_rate") {
       if (!it->is_number() || !(it->get<double>() > 0) || it->get<double>() > 1)
         throw InvalidInput("sequence model 'gru': learning_rate must be a number in (0, 1]");
@@ -847,7 +922,8 @@ json GruParams::to_json() const {
               {"learning_rate", learning_rate},
               {"gap_components", gap_components},
               {"value_components", value_components},
-              {"chunk", chunk}};
+              {"chunk", chunk},
+              {"lengths", lengths}};
 }
 
 SequenceModel* make_gru(const json& params) { return new GruModel(GruParams::from_json(params)); }

@@ -15,9 +15,13 @@ struct GruParams {
   int hidden = 64;               // GRU state and head widths
   int batch_size = 32;           // entities per optimiser step
   double learning_rate = 3e-3;   // Adam
-  int gap_components = 5;        // log-normal mixture components of the time gap
+  int gap_components = 8;        // log-normal mixture components of the time gap
   int value_components = 3;      // Gaussian mixture components of each numerical value
   int chunk = 4096;              // entities sampled together (bounds memory)
+  // "learned": where an entity has an end, the model ends its sequence itself (the next gap
+  // would pass the end: a temporal point process with censoring at the end); the given length
+  // only says whether there are any events. "given": exactly the given number of events.
+  std::string lengths = "learned";
   static GruParams from_json(const nlohmann::json& j);  // InvalidInput on unknown keys or bad values
   nlohmann::json to_json() const;
 };

@@ -10,6 +10,7 @@
 #include <unordered_map>
 
 #include "links.h"
+#include "ratio_filter.h"
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
 #include "medgen/core/rng.h"
@@ -120,6 +121,8 @@ struct Node {
   bool end_datetime = false;
   std::unique_ptr<tabular::Synthesizer> synth;
   std::unique_ptr<SequenceModel> seq;
+  // Top-level nodes: the density-ratio filter on generated rows (empty: none).
+  detail::RatioFilter filter;
 };
 
 struct RecordSynthesizer::Impl {
@@ -565,6 +568,14 @@ void RecordSynthesizer::fit(const Dataset& data, const RecordOptions& options, c
       for (const std::string& w : n.synth->warnings()) impl->warnings.push_back(label + ": " + w);
       impl->summary[label] = json{{"model", options.synthesizer}, {"rows", aug[k].num_rows()},
                                   {"columns", n.aug.columns.size()}, {"learned", n.synth->summary()}};
+      if (options.parent_filter == "detector") {
+        // Rows of the fitted synthesizer against the real ones: what it over-generates.
+        Context draw = sub;
+        draw.seed = mix_seed(sub.seed, 0xF117E5);
+        const size_t m = std::clamp<size_t>(2 * aug[k].num_rows(), 1000, 20000);
+        n.filter.fit(aug[k], n.synth->sample(m, {}, draw), draw.seed);
+        if (!n.filter.empty()) impl->summary[label]["filter"] = json{{"kind", "detector"}, {"acceptance", n.filter.acceptance()}};
+      }
     } else {
       SequenceData sd;
       sd.context = aug[static_cast<size_t>(n.parent)];
@@ -597,6 +608,44 @@ void RecordSynthesizer::fit(const Dataset& data, const RecordOptions& options, c
 
 // ------------------------------------------------------------------------------------ sampling
 
+// `count` rows of a top-level node's synthesizer; with a filter, candidates are drawn in rounds
+// and each kept with its filter probability (rows still missing after 50 rounds are drawn
+// unfiltered, which only a degenerate filter would need).
+namespace {
+
+Table draw_rows(const Node& n, size_t count, const Context& ctx) {
+  if (n.filter.empty()) return n.synth->sample(count, {}, ctx);
+  Rng rng(mix_seed(ctx.seed, 0xACCE97));
+  Table out;
+  size_t have = 0;
+  for (int round = 0; round < 50 && have < count; ++round) {
+    Context c = ctx;
+    c.seed = mix_seed(ctx.seed, static_cast<uint64_t>(round));
+    const size_t want = count - have;
+    const size_t m = std::max<size_t>(16, static_cast<size_t>(std::ceil(1.25 * static_cast<double>(want) / n.filter.acceptance())));
+    const Table cand = n.synth->sample(m, {}, c);
+    const std::vector<double> keep = n.filter.keep_probability(cand);
+    std::vector<int64_t> rows;
+    for (size_t r = 0; r < m && rows.size() < want; ++r)
+      if (rng.uniform() < keep[r]) rows.push_back(static_cast<int64_t>(r));
+    Table part;
+    for (const Column& col : cand.columns) part.columns.push_back(take(col, rows));
+    if (have == 0) out = std::move(part);
+    else tabular::append_rows(&out, part);
+    have += rows.size();
+  }
+  if (have < count) {
+    Context c = ctx;
+    c.seed = mix_seed(ctx.seed, 51);
+    const Table rest = n.synth->sample(count - have, {}, c);
+    if (have == 0) return rest;
+    tabular::append_rows(&out, rest);
+  }
+  return out;
+}
+
+}  // namespace
+
 void RecordSynthesizer::Impl::sample_chunk(size_t n_entities, uint64_t chunk_seed, const Context& ctx,
                                            std::vector<size_t>* counters, Dataset* out) const {
   out->schema = schema;
@@ -618,7 +667,7 @@ void RecordSynthesizer::Impl::sample_chunk(size_t n_entities, uint64_t chunk_see
     if (n.parent < 0) {
       // Rows the children's support forbids (events without their static columns, more events
       // than the densest real timeline allows) are drawn again: up to 20 rounds, then kept.
-      aug[k] = n.synth->sample(n_entities, {}, sub);
+      aug[k] = draw_rows(n, n_entities, sub);
       for (int round = 1; round <= 20; ++round) {
         const std::vector<bool> ok = supported(aug[k], k);
         std::vector<size_t> bad;
@@ -628,7 +677,7 @@ void RecordSynthesizer::Impl::sample_chunk(size_t n_entities, uint64_t chunk_see
         Context again = sub;
         again.seed = mix_seed(sub.seed, static_cast<uint64_t>(round));
         const size_t draw = std::max<size_t>(bad.size() * 2, 16);
-        const Table extra = n.synth->sample(draw, {}, again);
+        const Table extra = draw_rows(n, draw, again);
         const std::vector<bool> extra_ok = supported(extra, k);
         size_t j = 0;
         for (size_t r = 0; r < extra.num_rows() && j < bad.size(); ++r) {
@@ -912,6 +961,7 @@ void RecordSynthesizer::save(const std::string& path, const RecordProvenance& p)
               {"copied", n.copied},
               {"present_when_events", n.present_when_events},
               {"max_rate", std::isnan(n.max_rate) ? json(nullptr) : json(n.max_rate)}};
+    if (!n.filter.empty()) part["filter"] = n.filter.to_json();
     if (n.synth) {
       n.synth->save_state(&state, &payload);
       part["synthesizer"] = n.synth->name();
@@ -938,7 +988,8 @@ void RecordSynthesizer::save(const std::string& path, const RecordProvenance& p)
                    {{"synthesizer", impl_->options.synthesizer},
                     {"synthesizer_params", impl_->options.synthesizer_params},
                     {"sequence_model", impl_->options.sequence_model},
-                    {"sequence_params", impl_->options.sequence_params}}},
+                    {"sequence_params", impl_->options.sequence_params},
+                    {"parent_filter", impl_->options.parent_filter}}},
                   {"parts", std::move(parts)},
                   {"summary", impl_->summary},
                   {"provenance",
@@ -970,6 +1021,10 @@ RecordSynthesizer RecordSynthesizer::load_bytes(const std::string& bytes, const 
     impl.options.synthesizer_params = o.at("synthesizer_params");
     impl.options.sequence_model = o.at("sequence_model").get<std::string>();
     impl.options.sequence_params = o.at("sequence_params");
+    // Files written before the filter existed have none.
+    impl.options.parent_filter = o.contains("parent_filter") ? o.at("parent_filter").get<std::string>() : "none";
+    if (impl.options.parent_filter != "detector" && impl.options.parent_filter != "none")
+      throw fail("options.parent_filter: expected \"detector\" or \"none\"");
     if (h.contains("summary")) impl.summary = h["summary"];
     impl.plan();
     const json& parts = h.at("parts");
@@ -990,6 +1045,14 @@ RecordSynthesizer RecordSynthesizer::load_bytes(const std::string& bytes, const 
       n.present_when_events = part.at("present_when_events").get<std::vector<std::string>>();
       n.max_rate = part.at("max_rate").is_null() ? kNaN : part.at("max_rate").get<double>();
       if (!std::isnan(n.max_rate) && !(n.max_rate >= 0 && std::isfinite(n.max_rate))) throw fail(at + ": max_rate out of range");
+      if (part.contains("filter")) {
+        if (n.parent >= 0) throw fail(at + ": a filter on a table that is not top-level");
+        try {
+          n.filter = detail::RatioFilter::from_json(part.at("filter"), at + ".filter");
+        } catch (const InvalidInput& e) {
+          throw fail(e.what());
+        }
+      }
       const uint64_t off = part.at("payload_offset").get<uint64_t>(), size = part.at("payload_size").get<uint64_t>();
       if (off > m.payload.size() || size > m.payload.size() - off) throw fail(at + ": payload range outside the file");
       const std::string payload = m.payload.substr(off, size);

@@ -100,6 +100,7 @@ int records_fit(CLI::App& cmd, const cli::CommonOptions& common) {
   o.synthesizer_params = parse_json_option("--params", option_text(cmd, "--params"));
   o.sequence_model = option_text(cmd, "--sequence-model");
   o.sequence_params = parse_json_option("--sequence-params", option_text(cmd, "--sequence-params"));
+  o.parent_filter = option_text(cmd, "--parent-filter");
   // The training flags go to the sequence model (the part that trains in epochs).
   for (const auto& [flag, key] : {std::pair<const char*, const char*>{"--epochs", "epochs"},
                                   {"--batch-size", "batch_size"}, {"--lr", "lr"}}) {
@@ -195,6 +196,12 @@ int records_info(CLI::App& cmd, const cli::CommonOptions& common) {
     t += "  " + it.key() + ": " + s.value("model", std::string("?"));
     if (s.contains("rows")) t += ", " + std::to_string(s["rows"].get<size_t>()) + " rows";
     if (s.contains("events")) t += ", " + std::to_string(s["events"].get<size_t>()) + " events";
+    if (s.contains("filter") && s["filter"].is_object() && s["filter"].value("acceptance", 0.0) > 0) {
+      char keep[64];
+      std::snprintf(keep, sizeof keep, ", detector filter (keeps %.0f%% of generated rows)",
+                    100 * s["filter"].value("acceptance", 0.0));
+      t += keep;
+    }
     t += "\n";
   }
   const json& p = header["provenance"];

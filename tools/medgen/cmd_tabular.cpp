@@ -280,6 +280,11 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   fit->add_option("--sequence-model", sequence_model, "datasets: gru | independent, for the tables of events")
       ->capture_default_str();
   fit->add_option("--sequence-params", sequence_params, "datasets: the sequence model's options as a JSON object");
+  static std::string parent_filter = "none";
+  fit->add_option("--parent-filter", parent_filter,
+                  "datasets: none | detector (generated patients pass a filter learned to tell them from real ones)")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"none", "detector"}));
   fit->add_option("--params", fa.params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
   fit->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
   fit->add_option("--privacy", fa.privacy,

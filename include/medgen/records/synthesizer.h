@@ -28,6 +28,10 @@ struct RecordOptions {
   nlohmann::json synthesizer_params = nlohmann::json::object();
   std::string sequence_model = "gru";  // "gru" | "independent" for child tables
   nlohmann::json sequence_params = nlohmann::json::object();
+  // "detector": generated top-level rows pass a density-ratio filter learned at fit (boosted
+  // trees telling real rows from generated ones; a row is kept with probability
+  // min(1, r / cap), r the estimated real/generated density ratio). "none": as generated.
+  std::string parent_filter = "none";
 };
 
 struct RecordProvenance {

@@ -197,6 +197,33 @@ nlohmann::ordered_json evaluate(const Table& real, const Table& synthetic, const
   const ojson& f = report["fidelity"];
   const ojson& p = report["privacy"];
   ojson s;
+  // First: can a boosted-tree classifier tell the synthetic rows from real ones, and how much
+  // better than it tells fresh real rows (the holdout) from the training rows?
+  auto boost_auc = [](const ojson& sec) -> ojson {
+    if (!sec.is_object() || !sec.contains("detection") || !sec["detection"].contains("models")) return nullptr;
+    for (const ojson& m : sec["detection"]["models"])
+      if (m["model"] == "xgboost") return m["auc"];
+    return nullptr;
+  };
+  s["detection_auc"] = boost_auc(f);
+  s["detection_auc_holdout"] = holdout ? boost_auc(report["fidelity_ceiling"]) : ojson(nullptr);
+  // Measured from max(holdout's AUC, 0.5): cross-validated AUCs fall below chance when nothing
+  // separates the rows (and far below it when a patient's rows straddle the train/holdout
+  // split), and a detector worse than chance is no better a baseline than chance.
+  s["detection_auc_margin"] =
+      s["detection_auc"].is_number() && s["detection_auc_holdout"].is_number()
+          ? ojson(s["detection_auc"].get<double>() - std::max(0.5, s["detection_auc_holdout"].get<double>()))
+          : ojson(nullptr);
+  // The hints rank noise when the detector does no better than on fresh real rows: say whether
+  // its AUC is more than two standard errors above the holdout's (or chance, without one).
+  if (f.contains("detection") && f["detection"].contains("hints") && s["detection_auc"].is_number()) {
+    double se = 0;
+    for (const ojson& m : f["detection"]["models"])
+      if (m["model"] == "xgboost" && m["auc_standard_error"].is_number()) se = m["auc_standard_error"].get<double>();
+    const ojson& h = s["detection_auc_holdout"];
+    const double base = std::max(0.5, h.is_number() ? h.get<double>() : 0.5);
+    report["fidelity"]["detection"]["hints"]["telling"] = s["detection_auc"].get<double>() > base + 2 * se;
+  }
   s["quality"] = f["quality"];
   s["column_shapes"] = f["column_shapes"]["score"];
   s["pair_trends"] = f["pair_trends"]["score"];

@@ -7,8 +7,10 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <unordered_map>
 
+#include "medgen/core/error.h"
 #include "medgen/eval/metrics.h"
 #include "medgen/eval/models.h"
 #include "sections.h"
@@ -154,8 +156,9 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
 }
 
 // Stratified k-fold detection: real rows labelled 0, other rows 1, equal numbers of each.
+// stats: the splits of XGBoost's fold models (for the hints), summed over the folds.
 ojson detection(const Table& real, const Table& other, const std::vector<EvalColumn>& cols, const EvalOptions& options,
-                const Context& ctx, Rng& rng) {
+                const Context& ctx, Rng& rng, SplitStats* stats) {
   ojson j;
   const size_t per_side = std::min({options.detection_rows, real.num_rows(), other.num_rows()});
   const size_t folds = static_cast<size_t>(options.folds);
@@ -218,7 +221,7 @@ ojson detection(const Table& real, const Table& other, const std::vector<EvalCol
       bp.threads = ctx.threads;
       bp.seed = ctx.seed + f;
       const std::vector<double> p =
-          m == 0 ? logistic_fit_predict(xtr, ytr, 2, xte) : boost_classify(xtr, ytr, 2, xte, bp);
+          m == 0 ? logistic_fit_predict(xtr, ytr, 2, xte) : boost_classify(xtr, ytr, 2, xte, bp, stats);
       std::vector<double> score(te.size());
       for (size_t i = 0; i < te.size(); ++i) score[i] = p[2 * i + 1];
       aucs.push_back(roc_auc(score, yte));
@@ -235,7 +238,129 @@ ojson detection(const Table& real, const Table& other, const std::vector<EvalCol
   }
   j["models"] = models;
   j["score"] = worst_score;
+  j["auc"] = models[1]["auc"];  // the boosted trees': the headline detection AUC
   return j;
+}
+
+// The column that owns each model feature. feature_matrix lays the features out column by
+// column; each column's width is what leaving it out removes.
+std::vector<size_t> feature_owner(const Table& t, const std::vector<EvalColumn>& cols) {
+  const size_t all = feature_matrix(t, cols, {}).cols;
+  std::vector<size_t> owner;
+  owner.reserve(all);
+  for (size_t i = 0; i < cols.size(); ++i)
+    owner.insert(owner.end(), all - feature_matrix(t, cols, {}, static_cast<int>(i)).cols, i);
+  MEDGEN_ASSERT(owner.size() == all);
+  return owner;
+}
+
+// Label of a contingency bin (bin_codes; cols.bins for "missing").
+std::string bin_label(const EvalColumn& c, size_t b) {
+  if (b >= c.bins) return "(missing)";
+  if (c.kind == Kind::kCategorical) return b < c.bin_labels.size() ? c.bin_labels[b] : "?";
+  auto v = [&](double x) { return c.datetime ? format_datetime(x, "%Y-%m-%d") : fmt(x); };
+  if (c.cuts.empty()) return "any value";
+  if (b == 0) return "< " + v(c.cuts[0]);
+  if (b == c.cuts.size()) return ">= " + v(c.cuts.back());
+  return "[" + v(c.cuts[b - 1]) + ", " + v(c.cuts[b]) + ")";
+}
+
+// Shares of the bins 0..bins−1 and "missing" (the last slot) over all rows.
+std::vector<double> bin_shares(const std::vector<int32_t>& codes, size_t bins) {
+  std::vector<double> h(bins + 1, 0.0);
+  for (int32_t b : codes) h[b < 0 ? bins : static_cast<size_t>(b)] += 1;
+  for (double& x : h) x /= std::max<double>(1.0, static_cast<double>(codes.size()));
+  return h;
+}
+
+// The cell whose share differs most (first of the largest), as {real_share, synthetic_share, ratio}.
+ojson region(const std::vector<double>& p, const std::vector<double>& q, size_t* cell) {
+  size_t best = 0;
+  for (size_t k = 1; k < p.size(); ++k)
+    if (std::fabs(q[k] - p[k]) > std::fabs(q[best] - p[best])) best = k;
+  *cell = best;
+  return {{"real_share", p[best]},
+          {"synthetic_share", q[best]},
+          {"ratio", p[best] > 0 ? ojson(q[best] / p[best]) : ojson(nullptr)}};
+}
+
+// What gives the compared rows away: the detector's gain per column and per nested pair of
+// columns, and for each the region (bin, or cell of the pair's contingency table, missing
+// values a bin of their own) where the two tables' shares differ most.
+ojson detection_hints(const Table& real, const std::vector<EvalColumn>& cols, const SplitStats& stats,
+                      const std::vector<std::vector<int32_t>>& bins_a, const std::vector<std::vector<int32_t>>& bins_b,
+                      const std::vector<double>& shape_scores, const std::vector<double>& pair_matrix) {
+  constexpr size_t kPairs = 5;
+  const size_t m = cols.size();
+  const std::vector<size_t> owner = feature_owner(real, cols);
+  if (stats.gain.size() != owner.size()) return ojson();
+  std::vector<double> gain(m, 0.0), splits(m, 0.0);
+  double total = 0;
+  for (size_t f = 0; f < owner.size(); ++f) {
+    gain[owner[f]] += stats.gain[f];
+    splits[owner[f]] += stats.splits[f];
+    total += stats.gain[f];
+  }
+  std::map<std::pair<size_t, size_t>, double> pair_gain;
+  for (const SplitStats::Nested& n : stats.nested) {
+    size_t a = owner[static_cast<size_t>(n.parent)], b = owner[static_cast<size_t>(n.child)];
+    if (a == b) continue;  // two features of one column (its levels, its missing indicator)
+    if (a > b) std::swap(a, b);
+    pair_gain[{a, b}] += n.gain;
+  }
+  const double denom = total > 0 ? total : 1.0;
+  std::vector<size_t> order = all_rows(m);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return gain[a] > gain[b]; });
+  std::vector<std::vector<double>> pa(m), pb(m);
+  for (size_t i = 0; i < m; ++i) {
+    pa[i] = bin_shares(bins_a[i], cols[i].bins);
+    pb[i] = bin_shares(bins_b[i], cols[i].bins);
+  }
+  ojson cj = ojson::array();
+  for (size_t i : order) {
+    size_t cell = 0;
+    const ojson shares = region(pa[i], pb[i], &cell);
+    ojson r{{"bin", bin_label(cols[i], cell)}};
+    r.update(shares);
+    cj.push_back({{"name", cols[i].name},
+                  {"importance", gain[i] / denom},
+                  {"gain", gain[i]},
+                  {"splits", splits[i]},
+                  {"shape_score", num(shape_scores[i])},
+                  {"region", r}});
+  }
+  std::vector<std::pair<double, std::pair<size_t, size_t>>> pairs;
+  for (const auto& [k, g] : pair_gain) pairs.push_back({g, k});
+  std::stable_sort(pairs.begin(), pairs.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+  ojson pj = ojson::array();
+  for (size_t t = 0; t < pairs.size() && t < kPairs; ++t) {
+    const auto [a, b] = pairs[t].second;
+    const size_t na = cols[a].bins + 1, nb = cols[b].bins + 1;
+    std::vector<double> ta(na * nb, 0.0), tb(na * nb, 0.0);
+    auto fill = [&](const std::vector<int32_t>& x, const std::vector<int32_t>& y, std::vector<double>& tab) {
+      for (size_t r = 0; r < x.size(); ++r)
+        tab[(x[r] < 0 ? cols[a].bins : static_cast<size_t>(x[r])) * nb +
+            (y[r] < 0 ? cols[b].bins : static_cast<size_t>(y[r]))] += 1;
+      for (double& v : tab) v /= std::max<double>(1.0, static_cast<double>(x.size()));
+    };
+    fill(bins_a[a], bins_a[b], ta);
+    fill(bins_b[a], bins_b[b], tb);
+    size_t cell = 0;
+    const ojson shares = region(ta, tb, &cell);
+    ojson r{{"a", bin_label(cols[a], cell / nb)}, {"b", bin_label(cols[b], cell % nb)}};
+    r.update(shares);
+    pj.push_back({{"a", cols[a].name},
+                  {"b", cols[b].name},
+                  {"importance", pairs[t].first / denom},
+                  {"pair_score", pair_matrix[a * m + b]},
+                  {"region", r}});
+  }
+  return {{"method",
+           "importance: share of the XGBoost detector's total split gain (summed over its cross-validation fits) "
+           "on the column's features; pairs: gain of splits on one column directly below a split on the other; "
+           "region: the bin (real deciles, category levels, missing) or pair cell whose share differs most"},
+          {"columns", cj},
+          {"pairs", pj}};
 }
 
 }  // namespace
@@ -321,7 +446,14 @@ ojson fidelity_section(const Table& real, const Table& other, const std::vector<
   out["quality"] = num(std::isnan(trends) ? shapes : 0.5 * (shapes + trends));
   out["shapes_trends_seconds"] = seconds_since(t0);
 
-  if (options.detection) out["detection"] = detection(real, other, cols, options, ctx, rng);
+  if (options.detection) {
+    SplitStats stats;
+    out["detection"] = detection(real, other, cols, options, ctx, rng, charts ? &stats : nullptr);
+    if (charts && out["detection"].contains("models")) {
+      ojson hints = detection_hints(real, cols, stats, bins_a, bins_b, shape_scores, matrix);
+      if (!hints.is_null()) out["detection"]["hints"] = std::move(hints);
+    }
+  }
   if (charts) {
     ojson cj = ojson::array();
     for (size_t i = 0; i < cols.size() && i < options.chart_columns; ++i)

@@ -20,6 +20,7 @@ struct Spec {
 };
 
 const Spec kSpecs[] = {
+    {"max_detection_auc_margin", &Gate::max_detection_auc_margin, "detection_auc_margin", false, Spec::kNeedsHoldout},
     {"min_quality", &Gate::min_quality, "quality", true, Spec::kFail},
     {"min_detection_score", &Gate::min_detection_score, "detection_score", true, Spec::kFail},
     {"max_membership_auc", &Gate::max_membership_auc, "membership_auc", false, Spec::kNeedsHoldout},
@@ -102,6 +103,15 @@ GateResult apply_gate(const nlohmann::ordered_json& report, const Gate& gate) {
       c.passed = s.is_min ? *c.value >= *t : *c.value <= *t;
       c.message = std::string(s.summary) + " " + g(*c.value) +
                   (c.passed ? (s.is_min ? " >= " : " <= ") : (s.is_min ? " < " : " > ")) + s.key + " " + g(*t);
+      // The margin with the AUCs it comes from: "detection_auc 0.8 - holdout 0.54 = ...", or
+      // "- 0.5 (holdout 0.42) = ..." when the holdout's AUC is below chance.
+      const auto a = summary.find("detection_auc"), h = summary.find("detection_auc_holdout");
+      if (c.key == "max_detection_auc_margin" && a != summary.end() && a->is_number() && h != summary.end() &&
+          h->is_number()) {
+        const double hv = h->get<double>();
+        c.message = "detection_auc " + g(a->get<double>()) +
+                    (hv >= 0.5 ? " - holdout " + g(hv) : " - 0.5 (holdout " + g(hv) + ")") + " = " + c.message;
+      }
     } else if (s.missing == Spec::kNeedsHoldout && !has_holdout) {
       c.passed = !gate.require_holdout;
       c.message =

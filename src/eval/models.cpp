@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "medgen/core/error.h"
@@ -220,8 +221,30 @@ struct Boost {
   }
 };
 
+// Adds the splits of one tree of XGBoost's JSON dump (with statistics) to stats. parent: the
+// feature of the split above (−1 at the root). Features are named "f<index>" (no feature map).
+void add_splits(const nlohmann::json& node, int parent, size_t features, SplitStats* stats, int depth = 0) {
+  if (!node.is_object() || !node.contains("split") || depth > 64) return;  // a leaf (or nothing to read)
+  // "f12" (or "12", depending on the XGBoost version).
+  std::string name = node["split"].is_string() ? node["split"].get<std::string>()
+                     : node["split"].is_number_integer() ? std::to_string(node["split"].get<long long>())
+                                                         : "";
+  if (!name.empty() && name[0] == 'f') name.erase(0, 1);
+  if (name.empty() || name.size() > 9 || name.find_first_not_of("0123456789") != std::string::npos) return;
+  const size_t f = std::stoul(name);
+  if (f >= features) return;
+  const double gain = node.contains("gain") && node["gain"].is_number() ? node["gain"].get<double>() : 0.0;
+  stats->gain[f] += gain;
+  stats->splits[f] += 1;
+  const int fi = static_cast<int>(f);
+  if (parent >= 0 && parent != fi) stats->nested.push_back({parent, fi, gain});
+  if (node.contains("children") && node["children"].is_array())
+    for (const nlohmann::json& c : node["children"]) add_splits(c, fi, features, stats, depth + 1);
+}
+
 std::vector<float> boost_run(const Matrix& train, const std::vector<float>& labels, const Matrix& test,
-                             const BoostParams& params, const std::string& objective, int num_class) {
+                             const BoostParams& params, const std::string& objective, int num_class,
+                             SplitStats* stats = nullptr) {
   Boost b;
   const float kMissing = std::nanf("");
   xgb_check(XGDMatrixCreateFromMat(train.data.data(), train.rows, train.cols, kMissing, &b.train));
@@ -238,6 +261,15 @@ std::vector<float> boost_run(const Matrix& train, const std::vector<float>& labe
   set("seed", std::to_string(params.seed % 2147483647));
   set("verbosity", "0");
   for (int i = 0; i < params.rounds; ++i) xgb_check(XGBoosterUpdateOneIter(b.booster, i, b.train));
+  if (stats) {
+    stats->gain.resize(train.cols, 0.0);
+    stats->splits.resize(train.cols, 0.0);
+    bst_ulong trees = 0;
+    const char** dump = nullptr;
+    xgb_check(XGBoosterDumpModelEx(b.booster, "", 1, "json", &trees, &dump));
+    for (bst_ulong t = 0; t < trees; ++t)
+      add_splits(nlohmann::json::parse(dump[t], nullptr, false), -1, train.cols, stats);
+  }
   bst_ulong len = 0;
   const float* out = nullptr;
   xgb_check(XGBoosterPredict(b.booster, b.test, 0, 0, 0, &len, &out));
@@ -247,11 +279,11 @@ std::vector<float> boost_run(const Matrix& train, const std::vector<float>& labe
 }  // namespace
 
 std::vector<double> boost_classify(const Matrix& train, const std::vector<int>& y, int classes, const Matrix& test,
-                                   const BoostParams& params) {
+                                   const BoostParams& params, SplitStats* stats) {
   MEDGEN_ASSERT(classes >= 2 && y.size() == train.rows && train.cols == test.cols);
   const std::vector<float> labels(y.begin(), y.end());
   const std::vector<float> pred =
-      boost_run(train, labels, test, params, classes == 2 ? "binary:logistic" : "multi:softprob", classes);
+      boost_run(train, labels, test, params, classes == 2 ? "binary:logistic" : "multi:softprob", classes, stats);
   std::vector<double> out(test.rows * static_cast<size_t>(classes));
   if (classes == 2) {
     MEDGEN_ASSERT(pred.size() == test.rows);

@@ -53,6 +53,12 @@ std::string jn(const ojson& j, int digits = 3) {
   return f(j.get<double>(), digits);
 }
 
+// A share as a percentage, or an em dash.
+std::string pct(const ojson& j) { return j.is_number() ? f(100 * j.get<double>(), 1) + "%" : "&mdash;"; }
+
+// A JSON string escaped, or "" for anything else.
+std::string str(const ojson& j) { return j.is_string() ? esc(j.get<std::string>()) : ""; }
+
 const ojson& at(const ojson& j, std::initializer_list<const char*> path) {
   static const ojson null_value;
   const ojson* p = &j;
@@ -236,7 +242,13 @@ std::string render_html(const ojson& report) {
   }
 
   // Headline cards.
+  std::string det_hint = "0.5 = cannot tell synthetic from real";
+  if (s.contains("detection_auc_holdout") && s["detection_auc_holdout"].is_number())
+    det_hint = "holdout " + jn(s["detection_auc_holdout"]) + ", margin " +
+               (s["detection_auc_margin"].is_number() && s["detection_auc_margin"].get<double>() >= 0 ? "+" : "") +
+               jn(s["detection_auc_margin"]);
   std::vector<Card> cards = {
+      {"Detection AUC (XGBoost)", jn(at(s, {"detection_auc"})), det_hint, "max_detection_auc_margin"},
       {"Overall quality", jn(s["quality"]),
        holdout ? "holdout reaches " + jn(s["quality_ceiling"]) : "1 = identical statistics", "min_quality"},
       {"Column shapes", jn(s["column_shapes"]), "1 &minus; KS / TVD, mean", ""},
@@ -294,14 +306,17 @@ std::string render_html(const ojson& report) {
   row("overall quality", fid["quality"], at(ceil, {"quality"}));
   row("column shapes", at(fid, {"column_shapes", "score"}), at(ceil, {"column_shapes", "score"}));
   row("pair trends", at(fid, {"pair_trends", "score"}), at(ceil, {"pair_trends", "score"}));
+  row("detection AUC (XGBoost; 0.5 best)", at(fid, {"detection", "auc"}), at(ceil, {"detection", "auc"}));
   row("detection score", at(fid, {"detection", "score"}), at(ceil, {"detection", "score"}));
   o += "</table>";
 
   // Detection.
   const ojson& det = at(fid, {"detection"});
   o += "<h3>Detection</h3><p class=\"explain\">A classifier tries to tell real rows (label 0) from synthetic rows "
-       "(label 1) under stratified cross-validation. ROC AUC 0.5 means it cannot; 1 means it always can. The score "
-       "is 1 &minus; (2&middot;max(AUC, 0.5) &minus; 1); the summary shows the stronger of the two models.</p>";
+       "(label 1) under stratified cross-validation. ROC AUC 0.5 means it cannot; 1 means it always can. The "
+       "headline is the boosted trees' (XGBoost) AUC beside the AUC the same detector reaches on fresh real rows "
+       "(the holdout); the gate's <code>max_detection_auc_margin</code> bounds their difference. The score is 1 "
+       "&minus; (2&middot;max(AUC, 0.5) &minus; 1) of the stronger of the two models.</p>";
   if (det.contains("models")) {
     o += "<table><tr><th class=\"l\">model</th><th>AUC</th><th>&plusmn; s.e.</th><th>score</th>" +
          std::string(holdout ? "<th>holdout AUC</th>" : "") + "</tr>";
@@ -318,6 +333,41 @@ std::string render_html(const ojson& report) {
     o += "</table><p class=\"explain\">" + std::to_string(det.value("rows_per_side", 0)) + " rows per side, " +
          std::to_string(det.value("folds", 0)) + " folds, " + std::to_string(det.value("features", 0)) +
          " features (standardised numbers, one-hot categories).</p>";
+    const ojson& hints = at(det, {"hints"});
+    if (hints.is_object() && hints.contains("columns") && !hints["columns"].empty()) {
+      o += "<h4>What gives the synthetic rows away</h4><p class=\"explain\">The columns the boosted trees split on "
+           "to tell the rows apart (share of the detector's total split gain), the pairs of columns its trees use "
+           "one below the other, and for each the region (a decile bin of the real values, a category, or "
+           "missing) whose share differs most between the real and the synthetic rows." +
+           std::string(at(hints, {"telling"}).is_boolean() && !at(hints, {"telling"}).get<bool>()
+                           ? " <b>The detector does no better than on fresh real rows (its AUC is within two "
+                             "standard errors of the holdout's, or of 0.5): these rankings are noise.</b>"
+                           : "") +
+           "</p>"
+           "<table class=\"hints\"><tr><th class=\"l\">column</th><th>importance</th><th>shape score</th>"
+           "<th class=\"l\">worst region</th><th>real share</th><th>synthetic share</th></tr>";
+      const ojson& hc = hints["columns"];
+      for (size_t i = 0; i < hc.size() && i < 8; ++i) {
+        const ojson& c = hc[i];
+        o += "<tr><td class=\"l\">" + str(at(c, {"name"})) + "</td><td>" + pct(at(c, {"importance"})) + "</td><td>" +
+             jn(at(c, {"shape_score"})) + "</td><td class=\"l\">" + str(at(c, {"region", "bin"})) + "</td><td>" +
+             pct(at(c, {"region", "real_share"})) + "</td><td>" + pct(at(c, {"region", "synthetic_share"})) +
+             "</td></tr>";
+      }
+      o += "</table>";
+      const ojson& hp = at(hints, {"pairs"});
+      if (hp.is_array() && !hp.empty()) {
+        o += "<table class=\"hints\"><tr><th class=\"l\">pair</th><th>importance</th><th>pair score</th>"
+             "<th class=\"l\">worst cell</th><th>real share</th><th>synthetic share</th></tr>";
+        for (const ojson& p : hp)
+          o += "<tr><td class=\"l\">" + str(at(p, {"a"})) + " &times; " + str(at(p, {"b"})) + "</td><td>" +
+               pct(at(p, {"importance"})) + "</td><td>" + jn(at(p, {"pair_score"})) + "</td><td class=\"l\">" +
+               str(at(p, {"region", "a"})) + " &amp; " + str(at(p, {"region", "b"})) + "</td><td>" +
+               pct(at(p, {"region", "real_share"})) + "</td><td>" + pct(at(p, {"region", "synthetic_share"})) +
+               "</td></tr>";
+        o += "</table>";
+      }
+    }
   } else if (det.contains("skipped")) {
     o += "<p>Skipped: " + esc(det["skipped"].get<std::string>()) + "</p>";
   }

@@ -40,6 +40,12 @@ echo '{}' >"$tmp/gate.json"
 expect_rc "report + json + default gate passes" 0 "${ev[@]}" --synthetic "$tmp/syn.csv" --target status \
   --sensitive status --quasi age --quasi sex --report "$tmp/r.html" --json-out "$tmp/r.json" --gate "$tmp/gate.json"
 check "summary on stdout" grep -q "membership AUC" "$tmp/stdout"
+check "summary's first line is the detection AUC beside the holdout's" \
+  bash -c "head -1 '$tmp/stdout' | grep -Eq '^detection AUC +[0-9.]+ +\(holdout [0-9.]+, margin [-+][0-9.]+\)'"
+check "json summary starts with detection_auc" \
+  bash -c "grep -m1 -A1 '\"summary\"' '$tmp/r.json' | grep -q '\"detection_auc\"'"
+check "json has the detector's hints" grep -q '"hints"' "$tmp/r.json"
+check "html headline card is the detection AUC" grep -q "Detection AUC (XGBoost)" "$tmp/r.html"
 check "gate passed note" grep -q "gate passed" "$tmp/stderr"
 check "json has summary and gate" grep -q '"membership_auc"' "$tmp/r.json"
 check "json gate passed" grep -q '"passed": true' "$tmp/r.json"
@@ -64,6 +70,17 @@ expect_rc "copied rows fail the gate with exit 3" 3 "${ev[@]}" --synthetic "$tmp
 check "failure names max_membership_auc" grep -q "gate failed: membership_auc .* > max_membership_auc 0.6" "$tmp/stderr"
 check "failure names max_exact_copy_rate" grep -q "gate failed: excess_exact_copy_rate .* > max_exact_copy_rate 0" "$tmp/stderr"
 check "failed gate still writes the report" test -s "$tmp/c.html"
+# Bilirubin three times too high: the opt-in detection margin fails (exit 3), and the summary
+# names bilirubin as what gives the rows away; the default gate has no detection margin.
+awk -F, 'BEGIN{OFS=","} NR > 1 {$11 = $11 * 3} {print}' "$tmp/syn.csv" >"$tmp/bili.csv"
+echo '{"max_detection_auc_margin": 0.1}' >"$tmp/margin.json"
+expect_rc "detection margin fails for a broken column" 3 "${ev[@]}" --synthetic "$tmp/bili.csv" \
+  --json-out "$tmp/b.json" --gate "$tmp/margin.json"
+check "failure names the two AUCs and the margin" \
+  grep -Eq "gate failed: detection_auc [0-9.]+ - (holdout [0-9.]+|0.5 \(holdout [0-9.]+\)) = detection_auc_margin [0-9.]+ > max_detection_auc_margin 0.1" "$tmp/stderr"
+check "summary names bili first" grep -Eq "^  given away by +bili [0-9]+%" "$tmp/stdout"
+expect_rc "detection margin passes for the holdout itself" 0 "${ev[@]}" --synthetic "$tmp/hold.csv" \
+  --json-out "$tmp/h.json" --gate "$tmp/margin.json" -q
 echo '{"min_quality": 0.99}' >"$tmp/strict.json"
 expect_rc "strict quality threshold fails" 3 "${ev[@]}" --synthetic "$tmp/syn.csv" --json-out "$tmp/s.json" --gate "$tmp/strict.json" -q
 check "failure names min_quality" grep -q "gate failed: quality 0.* < min_quality 0.99" "$tmp/stderr"

@@ -322,3 +322,96 @@ TEST(Evaluate, BadOptionsAreInvalidInput) {
   EXPECT_THROW(evaluate(train, swapped, nullptr, s, EvalOptions{}, ctx_seed(1)), InvalidInput);
   EXPECT_THROW(evaluate(train, shorter, nullptr, s, EvalOptions{}, ctx_seed(1)), InvalidInput);
 }
+
+TEST(Evaluate, DetectionAucFirstInTheSummaryBesideTheHoldouts) {
+  Table train, hold, syn;
+  Schema s, hs, ss;
+  generated(1500, 61, &train, &s);
+  generated(1500, 62, &hold, &hs);
+  generated(1500, 63, &syn, &ss);
+  EvalOptions o;
+  o.detection_rows = 1000;
+  const json r = evaluate(train, syn, &hold, s, o, ctx_seed(7));
+  const json& sm = r["summary"];
+  EXPECT_EQ(sm.begin().key(), "detection_auc");
+  // The boosted trees' AUC, beside the same detector's on the holdout, and their difference.
+  EXPECT_DOUBLE_EQ(num(sm["detection_auc"]), num(r["fidelity"]["detection"]["models"][1]["auc"]));
+  EXPECT_EQ(r["fidelity"]["detection"]["models"][1]["model"], "xgboost");
+  EXPECT_DOUBLE_EQ(num(sm["detection_auc_holdout"]), num(r["fidelity_ceiling"]["detection"]["auc"]));
+  EXPECT_NEAR(num(sm["detection_auc_margin"]),
+              num(sm["detection_auc"]) - std::max(0.5, num(sm["detection_auc_holdout"])), 1e-12);
+  // A fresh sample of the true process is as hard to spot as the holdout: the opt-in margin passes.
+  EXPECT_LT(num(sm["detection_auc"]), 0.6);
+  Gate g;
+  g.max_detection_auc_margin = 0.05;
+  EXPECT_TRUE(apply_gate(r, g).passed) << apply_gate(r, g).to_json().dump(1);
+  // Without a holdout there is no margin: the check needs one (like the privacy checks).
+  const json n = evaluate(train, syn, nullptr, s, o, ctx_seed(7));
+  EXPECT_TRUE(n["summary"]["detection_auc"].is_number());
+  EXPECT_TRUE(n["summary"]["detection_auc_margin"].is_null());
+  g.require_holdout = false;
+  g.max_membership_auc = g.max_share_closer_to_train = std::nullopt;
+  EXPECT_TRUE(apply_gate(n, g).passed);
+}
+
+TEST(Evaluate, DetectionHintsRankTheBrokenColumnFirstAndTheMarginFails) {
+  Table train, hold, syn;
+  Schema s, hs, ss;
+  generated(1500, 71, &train, &s);
+  generated(1500, 72, &hold, &hs);
+  generated(1500, 73, &syn, &ss);
+  // Break one column: c loses its tails (squeezed towards its median); everything else is a
+  // fresh sample of the true process.
+  Column& c = syn.columns[2];
+  for (size_t r = 0; r < c.size(); ++r) c.values[r] = 50 + 0.4 * (c.values[r] - 50);
+  EvalOptions o;
+  o.detection_rows = 1000;
+  const json r = evaluate(train, syn, &hold, s, o, ctx_seed(8));
+  const json& sm = r["summary"];
+  EXPECT_GT(num(sm["detection_auc_margin"]), 0.15) << sm.dump();
+  const json& hints = r["fidelity"]["detection"]["hints"];
+  ASSERT_TRUE(hints.is_object()) << r["fidelity"]["detection"].dump();
+  ASSERT_EQ(hints["columns"].size(), 5u);
+  EXPECT_EQ(hints["columns"][0]["name"], "c") << hints.dump(1);
+  EXPECT_GT(num(hints["columns"][0]["importance"]), 0.5) << hints.dump(1);
+  EXPECT_TRUE(hints["telling"].get<bool>());  // far more than two standard errors above the holdout's AUC
+  double total = 0;
+  for (const json& col : hints["columns"]) total += num(col["importance"]);
+  EXPECT_NEAR(total, 1.0, 1e-9);
+  // The worst region of c is a tail the squeezed column no longer reaches (or its crowded middle).
+  const json& reg = hints["columns"][0]["region"];
+  EXPECT_GT(std::fabs(num(reg["synthetic_share"]) - num(reg["real_share"])), 0.05) << reg.dump();
+  // The opt-in margin fails, naming both AUCs; the holdout would have passed it.
+  Gate g;
+  g.max_detection_auc_margin = 0.1;
+  const GateResult gr = apply_gate(r, g);
+  ASSERT_FALSE(gr.passed);
+  EXPECT_EQ(gr.failures()[0].rfind("detection_auc ", 0), 0u) << gr.failures()[0];
+  EXPECT_NE(gr.failures()[0].find("> max_detection_auc_margin 0.1"), std::string::npos) << gr.failures()[0];
+  const json hr = evaluate(train, hold, &hold, s, o, ctx_seed(8));  // the holdout judged as if synthetic
+  EXPECT_LT(num(hr["summary"]["detection_auc"]), num(sm["detection_auc"]) - 0.15);
+}
+
+TEST(Evaluate, DetectionHintsNameThePairWhoseRelationIsBroken) {
+  Table train, hold;
+  Schema s, hs;
+  generated(1500, 81, &train, &s);
+  generated(1500, 82, &hold, &hs);
+  // a and b keep their own distributions but lose their relation (b permuted on its own).
+  Table syn = hold;
+  Rng rng(83);
+  Column& b = syn.columns[1];
+  for (size_t i = b.size(); i-- > 1;) std::swap(b.values[i], b.values[rng.below(i + 1)]);
+  Table fresh;
+  Schema fs;
+  generated(1500, 84, &fresh, &fs);
+  EvalOptions o;
+  o.detection_rows = 1000;
+  const json r = evaluate(train, syn, &fresh, s, o, ctx_seed(9));
+  const json& pairs = r["fidelity"]["detection"]["hints"]["pairs"];
+  ASSERT_FALSE(pairs.empty());
+  const json& top = pairs[0];
+  EXPECT_TRUE(top["a"] == "b" || top["b"] == "b") << pairs.dump(1);
+  EXPECT_TRUE(top["pair_score"].is_number());
+  EXPECT_TRUE(top["region"]["a"].is_string() && top["region"]["b"].is_string());
+}

@@ -62,3 +62,37 @@ TEST(Gate, PrivacyChecksNeedAHoldoutUnlessToldOtherwise) {
   // With a holdout, a privacy number that could not be measured fails rather than passes.
   EXPECT_FALSE(apply_gate(report(0.9, nullptr, true), Gate{}).passed);
 }
+
+TEST(Gate, DetectionMarginIsOptInAndBoundsTheAucAboveTheHoldouts) {
+  json r = report(0.9, 0.52, true);
+  r["summary"]["detection_auc"] = 0.83;
+  r["summary"]["detection_auc_holdout"] = 0.52;
+  r["summary"]["detection_auc_margin"] = 0.83 - 0.52;
+  // Off by default (issue notes: opt-in until a synthesizer meets it on the shared data).
+  EXPECT_FALSE(Gate{}.max_detection_auc_margin.has_value());
+  EXPECT_TRUE(apply_gate(r, Gate{}).passed);
+  EXPECT_TRUE(Gate{}.to_json()["max_detection_auc_margin"].is_null());
+  const Gate g = Gate::from_json(json::parse(R"({"max_detection_auc_margin": 0.1})"));
+  const GateResult res = apply_gate(r, g);
+  ASSERT_FALSE(res.passed);
+  ASSERT_EQ(res.failures().size(), 1u);
+  EXPECT_EQ(res.failures()[0],
+            "detection_auc 0.83 - holdout 0.52 = detection_auc_margin 0.31 > max_detection_auc_margin 0.1");
+  r["summary"]["detection_auc"] = 0.58;
+  r["summary"]["detection_auc_margin"] = 0.58 - 0.52;
+  EXPECT_TRUE(apply_gate(r, g).passed);
+  // A holdout AUC below chance (cross-validation's bias) is named, and 0.5 is the baseline.
+  r["summary"]["detection_auc"] = 0.65;
+  r["summary"]["detection_auc_holdout"] = 0.37;
+  r["summary"]["detection_auc_margin"] = 0.65 - 0.5;
+  EXPECT_EQ(apply_gate(r, g).failures()[0],
+            "detection_auc 0.65 - 0.5 (holdout 0.37) = detection_auc_margin 0.15 > max_detection_auc_margin 0.1");
+  // No holdout: the margin cannot be measured, which fails unless require_holdout is false.
+  json n = report(0.9, nullptr, false);
+  n["summary"]["detection_auc_margin"] = nullptr;
+  Gate only = g;
+  only.max_membership_auc = only.max_share_closer_to_train = std::nullopt;
+  EXPECT_FALSE(apply_gate(n, only).passed);
+  only.require_holdout = false;
+  EXPECT_TRUE(apply_gate(n, only).passed);
+}

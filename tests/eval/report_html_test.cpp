@@ -60,4 +60,10 @@ TEST(ReportHtml, ChartsEscapedNamesNoScriptsNoNetwork) {
   EXPECT_NE(html.find("Release gate: FAILED"), std::string::npos);  // no holdout: privacy not measured
   EXPECT_NE(html.find("needs --holdout"), std::string::npos);
   EXPECT_NE(html.find(">2020-09-13<"), std::string::npos) << "dates label the date histogram";
+  // The detection AUC is the first headline card; the hints of the detector follow its table.
+  const size_t det = html.find("Detection AUC (XGBoost)"), qual = html.find("Overall quality");
+  ASSERT_NE(det, std::string::npos);
+  EXPECT_LT(det, qual);
+  EXPECT_NE(html.find("What gives the synthetic rows away"), std::string::npos);
+  EXPECT_GE(count(html, "<table class=\"hints\">"), 1u);  // columns (pairs only where the trees nest splits)
 }

@@ -39,10 +39,45 @@ std::string number(const nlohmann::ordered_json& j, int digits = 3) {
   return b;
 }
 
+std::string signed_number(const nlohmann::ordered_json& j) {
+  if (!j.is_number()) return "-";
+  char b[32];
+  std::snprintf(b, sizeof b, "%+.3f", j.get<double>());
+  return b;
+}
+
 std::string summary_text(const nlohmann::ordered_json& r) {
   const auto& s = r["summary"];
   const bool ceiling = s["quality_ceiling"].is_number();
   std::string t;
+  // First the boosted-tree detection AUC beside the holdout's, and what gives the rows away.
+  t += "detection AUC      " + number(s["detection_auc"]) +
+       (s["detection_auc_holdout"].is_number() ? "   (holdout " + number(s["detection_auc_holdout"]) + ", margin " +
+                                                     signed_number(s["detection_auc_margin"]) + ")"
+                                               : "") +
+       "   XGBoost; 0.5 = cannot tell\n";
+  const nlohmann::ordered_json* hints = nullptr;
+  if (r.contains("fidelity") && r["fidelity"].contains("detection") && r["fidelity"]["detection"].contains("hints"))
+    hints = &r["fidelity"]["detection"]["hints"];
+  if (hints && hints->contains("telling") && !(*hints)["telling"].get<bool>()) {
+    t += "  given away by    nothing clearly (AUC within 2 s.e. of " +
+         std::string(s["detection_auc_holdout"].is_number() ? "the holdout's or of 0.5" : "0.5") + ")\n";
+  } else if (hints && hints->contains("columns") && (*hints)["columns"].is_array() && !(*hints)["columns"].empty() &&
+             (*hints)["columns"][0]["importance"].is_number() &&
+             (*hints)["columns"][0]["importance"].get<double>() > 0) {
+    std::string top;
+    for (size_t i = 0; i < (*hints)["columns"].size() && i < 3; ++i) {
+      const auto& c = (*hints)["columns"][i];
+      top += (i ? ", " : "") + c["name"].get<std::string>() + " " +
+             number(c["importance"].get<double>() * 100, 0) + "%";
+    }
+    t += "  given away by    " + top + "\n";
+    const auto& c = (*hints)["columns"][0];
+    if (c.contains("region") && c["region"].contains("bin"))
+      t += "  worst region     " + c["name"].get<std::string>() + " " + c["region"]["bin"].get<std::string>() +
+           ": real " + number(c["region"]["real_share"].get<double>() * 100, 1) + "%, synthetic " +
+           number(c["region"]["synthetic_share"].get<double>() * 100, 1) + "%\n";
+  }
   t += "quality            " + number(s["quality"]) +
        (ceiling ? "   (holdout " + number(s["quality_ceiling"]) + ")" : "") + "\n";
   t += "  column shapes    " + number(s["column_shapes"]) + "\n";

@@ -15,6 +15,10 @@ namespace medgen::eval {
 constexpr int kGateFailedExitCode = 3;
 
 struct Gate {
+  // summary.detection_auc_margin: XGBoost's detection AUC on the synthetic rows minus its AUC
+  // on the holdout (or 0.5 when that is lower), so "detection_auc <= holdout's + margin" (off
+  // by default; needs a holdout).
+  std::optional<double> max_detection_auc_margin;
   std::optional<double> min_quality = 0.8;                // summary.quality (fidelity, 0..1)
   std::optional<double> min_detection_score;              // summary.detection_score (off by default)
   std::optional<double> max_membership_auc = 0.6;         // summary.membership_auc (0.5 is ideal)

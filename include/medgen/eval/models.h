@@ -47,10 +47,24 @@ struct BoostParams {
   uint64_t seed = 0;  // XGBoost's seed (row subsampling is off; kept for determinism)
 };
 
+// What a fitted booster split on, read from XGBoost's model dump with statistics. Filled by
+// adding to it, so one SplitStats can collect several fits (the folds of a cross-validation).
+struct SplitStats {
+  std::vector<double> gain;    // per feature: the summed loss reduction ("total gain") of its splits
+  std::vector<double> splits;  // per feature: how many splits use it
+  // A split directly below a split on another feature: the pair a tree uses together.
+  struct Nested {
+    int parent = 0, child = 0;  // feature indices
+    double gain = 0;            // the child split's loss reduction
+  };
+  std::vector<Nested> nested;
+};
+
 // XGBoost classifier (binary:logistic or multi:softprob, histogram trees). Returns
 // test.rows x classes probabilities, row-major. medgen::Error when XGBoost reports one.
+// stats (optional): the fitted trees' splits are added to it.
 std::vector<double> boost_classify(const Matrix& train, const std::vector<int>& y, int classes, const Matrix& test,
-                                   const BoostParams& params = {});
+                                   const BoostParams& params = {}, SplitStats* stats = nullptr);
 
 // XGBoost regressor (reg:squarederror); returns predictions for test.
 std::vector<double> boost_regress(const Matrix& train, const std::vector<double>& y, const Matrix& test,

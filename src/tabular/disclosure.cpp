@@ -21,7 +21,7 @@ json model_disclosure_json(const json& header) {
   const std::string privacy = priv.is_string() ? priv.get<std::string>() : "exact";
   const bool coarse = privacy == "coarse";
   const std::string synth = field(header, "synthesizer").is_string() ? field(header, "synthesizer").get<std::string>() : "";
-  const bool neural = synth == "ctgan" || synth == "tvae";
+  const bool neural = synth == "ctgan" || synth == "tvae" || synth == "diffusion" || synth == "autoregressive";
 
   size_t bounded = 0, labels = 0;
   const json& columns = field(field(header, "schema"), "columns");
@@ -43,6 +43,18 @@ json model_disclosure_json(const json& header) {
       }
       if (field(l, "family") == "discrete" && levels.is_array()) real += levels.size();
     }
+  // The autoregressive synthesizer's tokens: atoms (values kept exactly) and bin edges (order
+  // statistics of the training values), real values under exact privacy.
+  const json& tokens = field(field(field(header, "state"), "encoding"), "columns");
+  if (tokens.is_array())
+    for (const json& c : tokens)
+      for (const char* key : {"atoms", "edges"}) {
+        const json& v = field(c, key);
+        if (v.is_array()) {
+          quantiles += v.size();
+          if (!coarse) real += v.size();
+        }
+      }
 
   json out{{"privacy", privacy},
            {"real_values", real},
@@ -55,7 +67,7 @@ json model_disclosure_json(const json& header) {
   std::string line;
   if (!coarse) {
     line = "privacy exact: holds real values from the training data (";
-    if (!neural) line += std::to_string(real) + " values as they occur in the data, ";
+    if (!neural || real > 0) line += std::to_string(real) + " values as they occur in the data, ";
     line += "exact min/max of " + std::to_string(bounded) + " columns, " + std::to_string(labels) +
             " category labels, exact frequencies" + std::string(neural ? ", network weights trained on the rows" : "") +
             "): protect it like the data";

@@ -44,6 +44,10 @@ const std::vector<Entry>& registry() {
        [](const json& p) { return create_neural_synthesizer("ctgan", p); }},
       {"tvae", "variational autoencoder on the mode-normalized table (LibTorch)",
        [](const json& p) { return create_neural_synthesizer("tvae", p); }},
+      {"diffusion", "denoising diffusion: Gaussian on numbers, multinomial on categories (TabDDPM-style, LibTorch)",
+       [](const json& p) { return create_neural_synthesizer("diffusion", p); }},
+      {"autoregressive", "column by column, each conditional discretised, in a random order when training (LibTorch)",
+       [](const json& p) { return create_neural_synthesizer("autoregressive", p); }},
   };
   return kEntries;
 }

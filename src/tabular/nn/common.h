@@ -109,5 +109,7 @@ nlohmann::json read_checkpoint(const std::string& path, const std::string& kind,
 // The synthesizers of this library (plugin.cpp hands them out).
 Synthesizer* make_tvae(const nlohmann::json& params);
 Synthesizer* make_ctgan(const nlohmann::json& params);
+Synthesizer* make_diffusion(const nlohmann::json& params);       // diffusion.cpp
+Synthesizer* make_autoregressive(const nlohmann::json& params);  // autoregressive.cpp
 
 }  // namespace medgen::tabular::nnlib

@@ -7,5 +7,7 @@ extern "C" medgen::tabular::Synthesizer* medgen_tabular_nn_create(const std::str
   using namespace medgen::tabular;
   if (name == "tvae") return nnlib::make_tvae(params);
   if (name == "ctgan") return nnlib::make_ctgan(params);
+  if (name == "diffusion") return nnlib::make_diffusion(params);
+  if (name == "autoregressive") return nnlib::make_autoregressive(params);
   throw medgen::InvalidInput("unknown neural synthesizer '" + name + "'");
 }

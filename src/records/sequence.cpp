@@ -14,6 +14,19 @@ namespace medgen::records {
 
 using json = nlohmann::json;
 
+SequenceData SequenceData::frame(const Table& context, const Schema& context_schema, const Schema& event_schema,
+                                 const std::vector<double>& end, const std::vector<size_t>& counts) {
+  SequenceData out;
+  out.context = context;
+  out.context_schema = context_schema;
+  out.event_schema = event_schema;
+  out.end = end;
+  out.offsets.assign(1, 0);
+  for (size_t n : counts) out.offsets.push_back(out.offsets.back() + n);
+  out.time.assign(out.offsets.back(), 0.0);
+  return out;
+}
+
 void SequenceData::check() const {
   if (offsets.empty()) throw InvalidInput("sequence data: offsets is empty (it needs entities + 1 entries)");
   const size_t entities = offsets.size() - 1;
@@ -123,18 +136,11 @@ class IndependentModel : public SequenceModel {
                          std::to_string(entities) + " lengths");
     if (!end.empty() && end.size() != entities)
       throw InvalidInput("sequence sample: " + std::to_string(end.size()) + " ends for " + std::to_string(entities) + " lengths");
-    SequenceData out;
-    out.context = context;
-    out.context_schema = context_schema_;
-    out.event_schema = event_schema_;
-    out.end = end;
-    out.offsets.assign(1, 0);
-    for (size_t n : lengths) out.offsets.push_back(out.offsets.back() + n);
-    const size_t rows = out.offsets.back();
+    SequenceData out = SequenceData::frame(context, context_schema_, event_schema_, end, lengths);
+    const size_t rows = out.time.size();
 
     // Times: first-event time and gaps drawn from their pooled empirical distributions.
     Rng rng(ctx.seed ^ 0x6A09E667F3BCC908ULL);
-    out.time.resize(rows);
     for (size_t e = 0; e < entities; ++e) {
       const double stop = end.empty() || std::isnan(end[e]) ? INFINITY : std::max(0.0, end[e]);
       double t = 0;

@@ -50,6 +50,10 @@ struct SequenceData {
   std::string length_column;
 
   size_t num_entities() const { return offsets.empty() ? 0 : offsets.size() - 1; }
+  // What a model's sample fills in: context, schemas and ends copied in, offsets from the
+  // number of events per entity, every time 0, no event columns yet.
+  static SequenceData frame(const Table& context, const Schema& context_schema, const Schema& event_schema,
+                            const std::vector<double>& end, const std::vector<size_t>& counts);
   // Throws InvalidInput when the parts disagree (sizes, offsets, times decreasing or negative,
   // times after end).
   void check() const;

@@ -674,15 +674,8 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
   }
 
   // ---- the events: entity e's event i was drawn at step i
-  SequenceData out;
-  out.context = context;
-  out.context_schema = context_schema_;
-  out.event_schema = event_schema_;
-  out.end = end;
-  out.offsets.assign(1, 0);
-  for (size_t n : count) out.offsets.push_back(out.offsets.back() + n);
-  const size_t rows = out.offsets.back();
-  out.time.assign(rows, 0.0);
+  SequenceData out = SequenceData::frame(context, context_schema_, event_schema_, end, count);
+  const size_t rows = out.time.size();
   std::vector<Column> cols;
   for (const ColumnSchema& cs : event_schema_.columns) {
     if (cs.type == ColumnType::kIdentifier)

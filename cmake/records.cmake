@@ -3,8 +3,7 @@
 # medgen_records holds everything but the LibTorch sequence model, which lives in the plugin
 # medgen_records_nn (loaded on first use, like medgen_tabular_nn).
 medgen_module(records)
-target_link_libraries(medgen_records PUBLIC medgen_tabular medgen_eval medgen_core PRIVATE ${MEDGEN_XGBOOST_LIB})
-target_include_directories(medgen_records PRIVATE ${MEDGEN_XGBOOST_INCLUDE})  # the parent filter's trees
+target_link_libraries(medgen_records PUBLIC medgen_tabular medgen_eval medgen_core)
 list(APPEND MEDGEN_CLI_LIBS medgen_records)
 
 file(GLOB _records_nn_src CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/records/nn/*.cpp)

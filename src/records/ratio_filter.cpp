@@ -1,12 +1,7 @@
 #include "ratio_filter.h"
 
-#include <xgboost/c_api.h>
-
 #include <algorithm>
 #include <cmath>
-#include <functional>
-#include <map>
-#include <memory>
 
 #include "medgen/core/error.h"
 
@@ -20,49 +15,6 @@ constexpr size_t kMinRows = 20;
 constexpr int kRounds = 60;
 constexpr size_t kMaxNodes = 1 << 12;  // per tree, at load (depth 3 trees have at most 15)
 constexpr size_t kMaxTrees = 10000;
-
-void check_xgb(int rc, const char* what) {
-  if (rc != 0) throw Error(std::string("parent filter: XGBoost ") + what + ": " + XGBGetLastError());
-}
-
-// One tree of XGBoost's JSON dump, flattened in preorder.
-void flatten(const json& node, RatioTree* t, const std::string& where) {
-  const size_t me = t->feature.size();
-  t->feature.push_back(-1);
-  t->yes.push_back(0);
-  t->no.push_back(0);
-  t->missing.push_back(0);
-  t->threshold.push_back(0);
-  t->value.push_back(0);
-  if (node.contains("leaf")) {
-    t->value[me] = node.at("leaf").get<double>();
-    return;
-  }
-  std::string split = node.at("split").is_string() ? node.at("split").get<std::string>()
-                                                   : std::to_string(node.at("split").get<int>());
-  if (!split.empty() && split[0] == 'f') split = split.substr(1);
-  t->feature[me] = std::stoi(split);
-  t->threshold[me] = node.at("split_condition").get<float>();
-  const int yes = node.at("yes").get<int>(), no = node.at("no").get<int>(), missing = node.at("missing").get<int>();
-  std::map<int, int32_t> index;
-  for (const json& child : node.at("children")) {
-    index[child.at("nodeid").get<int>()] = static_cast<int32_t>(t->feature.size());
-    flatten(child, t, where);
-  }
-  if (!index.count(yes) || !index.count(no) || !index.count(missing)) throw Error(where + ": a split's child is missing");
-  t->yes[me] = index[yes];
-  t->no[me] = index[no];
-  t->missing[me] = index[missing];
-}
-
-double walk(const RatioTree& t, const float* x) {
-  size_t i = 0;
-  while (t.feature[i] >= 0) {
-    const float v = x[t.feature[i]];
-    i = static_cast<size_t>(std::isnan(v) ? t.missing[i] : (v < t.threshold[i] ? t.yes[i] : t.no[i]));
-  }
-  return t.value[i];
-}
 
 }  // namespace
 
@@ -113,29 +65,13 @@ void RatioFilter::fit(const Table& real, const Table& synthetic, uint64_t seed) 
   std::vector<float> y(nr + ns, 0.f);
   std::fill(y.begin(), y.begin() + static_cast<std::ptrdiff_t>(nr), 1.f);
 
-  DMatrixHandle dm = nullptr;
-  check_xgb(XGDMatrixCreateFromMat(x.data(), nr + ns, d, NAN, &dm), "matrix");
-  std::unique_ptr<void, std::function<void(void*)>> dm_guard(dm, [](void* h) { XGDMatrixFree(h); });
-  check_xgb(XGDMatrixSetFloatInfo(dm, "label", y.data(), nr + ns), "labels");
-  BoosterHandle b = nullptr;
-  check_xgb(XGBoosterCreate(&dm, 1, &b), "booster");
-  std::unique_ptr<void, std::function<void(void*)>> b_guard(b, [](void* h) { XGBoosterFree(h); });
   // Shallow, slow, regularised trees: the filter should see combinations of values that
   // real rows rarely show, not single patients (a leaf needs ~15 rows' worth of weight).
-  const std::vector<std::pair<const char*, std::string>> params = {
+  const std::vector<std::pair<std::string, std::string>> params = {
       {"objective", "binary:logistic"}, {"base_score", "0.5"}, {"max_depth", "3"}, {"eta", "0.1"},
       {"min_child_weight", "3"},        {"lambda", "1"},       {"tree_method", "hist"}, {"nthread", "1"},
       {"seed", std::to_string(seed % 2147483647)}};
-  for (const auto& [k, v] : params) check_xgb(XGBoosterSetParam(b, k, v.c_str()), "parameters");
-  for (int i = 0; i < kRounds; ++i) check_xgb(XGBoosterUpdateOneIter(b, i, dm), "training");
-  bst_ulong count = 0;
-  const char** dump = nullptr;
-  check_xgb(XGBoosterDumpModelEx(b, "", 0, "json", &count, &dump), "dump");
-  for (bst_ulong i = 0; i < count; ++i) {
-    RatioTree t;
-    flatten(json::parse(dump[i]), &t, "parent filter");
-    trees_.push_back(std::move(t));
-  }
+  trees_ = tabular::grow_trees(x, nr + ns, d, y, params, kRounds, "parent filter");
   log_prior_ = std::log(static_cast<double>(ns) / static_cast<double>(nr));
   // Cap: the 95th percentile of the generated rows' ratios (those above are always kept).
   std::vector<double> r = ratio(synthetic);
@@ -153,7 +89,7 @@ std::vector<double> RatioFilter::ratio(const Table& rows) const {
   const std::vector<float> x = features(rows, columns_, levels_);
   for (size_t r = 0; r < n; ++r) {
     double margin = 0;
-    for (const RatioTree& t : trees_) margin += walk(t, &x[r * d]);
+    for (const tabular::Tree& t : trees_) margin += t.value[t.leaf(&x[r * d])];
     out[r] = std::exp(std::clamp(margin + log_prior_, -30.0, 30.0));
   }
   return out;
@@ -168,9 +104,7 @@ std::vector<double> RatioFilter::keep_probability(const Table& rows) const {
 
 json RatioFilter::to_json() const {
   json trees = json::array();
-  for (const RatioTree& t : trees_)
-    trees.push_back(json{{"feature", t.feature}, {"threshold", t.threshold}, {"yes", t.yes}, {"no", t.no},
-                         {"missing", t.missing}, {"value", t.value}});
+  for (const tabular::Tree& t : trees_) trees.push_back(t.to_json());
   return json{{"columns", columns_}, {"levels", levels_}, {"trees", trees}, {"log_prior", log_prior_},
               {"cap", cap_}, {"acceptance", acceptance_}};
 }
@@ -187,28 +121,8 @@ RatioFilter RatioFilter::from_json(const json& j, const std::string& where) {
     f.acceptance_ = j.at("acceptance").get<double>();
     const json& trees = j.at("trees");
     if (!trees.is_array() || trees.size() > kMaxTrees) throw fail("trees: not an array of at most 10000");
-    for (size_t k = 0; k < trees.size(); ++k) {
-      RatioTree t;
-      t.feature = trees[k].at("feature").get<std::vector<int32_t>>();
-      t.threshold = trees[k].at("threshold").get<std::vector<float>>();
-      t.yes = trees[k].at("yes").get<std::vector<int32_t>>();
-      t.no = trees[k].at("no").get<std::vector<int32_t>>();
-      t.missing = trees[k].at("missing").get<std::vector<int32_t>>();
-      t.value = trees[k].at("value").get<std::vector<double>>();
-      const size_t n = t.feature.size();
-      const std::string at = "trees[" + std::to_string(k) + "]";
-      if (n == 0 || n > kMaxNodes || t.threshold.size() != n || t.yes.size() != n || t.no.size() != n ||
-          t.missing.size() != n || t.value.size() != n)
-        throw fail(at + ": node arrays empty, too long or of different lengths");
-      for (size_t i = 0; i < n; ++i) {
-        if (!std::isfinite(t.value[i])) throw fail(at + ": a leaf value is not finite");
-        if (t.feature[i] < 0) continue;
-        if (static_cast<size_t>(t.feature[i]) >= f.columns_.size()) throw fail(at + ": a split on an unknown feature");
-        for (int32_t c : {t.yes[i], t.no[i], t.missing[i]})
-          if (c <= static_cast<int32_t>(i) || static_cast<size_t>(c) >= n) throw fail(at + ": a child does not follow its parent");
-      }
-      f.trees_.push_back(std::move(t));
-    }
+    for (size_t k = 0; k < trees.size(); ++k)
+      f.trees_.push_back(tabular::Tree::from_json(trees[k], f.columns_.size(), kMaxNodes, where + ": trees[" + std::to_string(k) + "]"));
   } catch (const json::exception& e) {
     throw fail(e.what());
   }

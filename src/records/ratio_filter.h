@@ -5,8 +5,8 @@
 // min(1, r(x) / cap), which moves the generated distribution towards the real one where the
 // synthesizer puts too much mass (combinations of values that real rows rarely show).
 //
-// The trees are trained by XGBoost, then read from its JSON dump into plain arrays that this
-// file evaluates itself: a model file holds them as JSON, validated like any untrusted input,
+// The trees are trained by XGBoost, then read from its JSON dump into plain arrays that medgen
+// evaluates itself (medgen/tabular/trees.h): a model file holds them as JSON, validated like any untrusted input,
 // and sampling needs no XGBoost. Internal to the records module.
 #pragma once
 
@@ -17,16 +17,9 @@
 #include <nlohmann/json.hpp>
 
 #include "medgen/core/table.h"
+#include "medgen/tabular/trees.h"
 
 namespace medgen::records::detail {
-
-struct RatioTree {
-  // Node i: a leaf when feature[i] < 0 (value[i] its output), else x[feature] < threshold goes
-  // to yes[i], otherwise no[i], a missing value to missing[i]. Children follow their parent.
-  std::vector<int32_t> feature, yes, no, missing;
-  std::vector<float> threshold;
-  std::vector<double> value;
-};
 
 class RatioFilter {
  public:
@@ -49,7 +42,7 @@ class RatioFilter {
  private:
   std::vector<std::string> columns_;
   std::vector<std::vector<std::string>> levels_;  // per column: a category's labels, sorted (its feature)
-  std::vector<RatioTree> trees_;
+  std::vector<tabular::Tree> trees_;
   double log_prior_ = 0;  // log(synthetic rows / real rows) at fit: turns odds into a ratio
   double cap_ = 1;
   double acceptance_ = 1;

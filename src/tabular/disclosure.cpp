@@ -56,6 +56,14 @@ json model_disclosure_json(const json& header) {
         }
       }
 
+  // The cart synthesizer's donors: training values (rounded under coarse privacy).
+  const json& cart = field(field(header, "state"), "columns");
+  if (cart.is_array())
+    for (const json& c : cart) {
+      const json& d = field(field(c, "value"), "donors");
+      if (d.is_array() && !coarse) real += d.size();
+    }
+
   json out{{"privacy", privacy},
            {"real_values", real},
            {"quantile_entries", quantiles},

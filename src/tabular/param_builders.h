@@ -47,5 +47,6 @@ inline std::vector<ParamSpec> neural_common(double lr, double weight_decay) {
 // The tables of the synthesizers defined in their own files.
 std::vector<ParamSpec> diffusion_param_table();
 std::vector<ParamSpec> autoregressive_param_table();
+std::vector<ParamSpec> cart_param_table();
 
 }  // namespace medgen::tabular

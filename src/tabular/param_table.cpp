@@ -61,6 +61,7 @@ const std::map<std::string, std::vector<ParamSpec>>& tables() {
       {"ctgan", ctgan_table()},
       {"diffusion", diffusion_param_table()},
       {"autoregressive", autoregressive_param_table()},
+      {"cart", cart_param_table()},
   };
   return kTables;
 }

@@ -7,6 +7,7 @@
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
 #include "medgen/core/version.h"
+#include "medgen/tabular/cart.h"
 #include "medgen/tabular/copula.h"
 #include "medgen/tabular/neural.h"
 #include "state_check.h"
@@ -48,6 +49,8 @@ const std::vector<Entry>& registry() {
        [](const json& p) { return create_neural_synthesizer("diffusion", p); }},
       {"autoregressive", "column by column, each conditional discretised, in a random order when training (LibTorch)",
        [](const json& p) { return create_neural_synthesizer("autoregressive", p); }},
+      {"cart", "column by column, each value drawn from the training rows in its leaf of a tree on the columns before it (synthpop-style CART, trees by XGBoost)",
+       [](const json& p) { return std::make_unique<CartSynthesizer>(CartParams::from_json(p)); }},
   };
   return kEntries;
 }

@@ -6,23 +6,29 @@
 # patients with the holdout as the ceiling. Prints one JSON line per run and a summary table
 # (mean and standard error over the seeds).
 #
-#   bench/records/compare_pbc.sh [-n N] [-f FIT_OPTIONS] [SEEDS...]   (default seeds: 42 7 13 21 1 2 3 4)
+#   bench/records/compare_pbc.sh [-n N] [-f FIT_OPTIONS] [-g GRU_PARAMS] [SEEDS...]   (default seeds: 42 7 13 21 1 2 3 4)
+#
+# FIT_OPTIONS go to both fits (e.g. "-s copula" for the patients' synthesizer); GRU_PARAMS is
+# the gru's --sequence-params (e.g. '{"lengths":"given"}').
 #
 # Environment: MEDGEN (default build/medgen), WORK (a scratch folder; default a fresh mktemp).
 set -euo pipefail
 B=${MEDGEN:-build/medgen}
 N=""
 FIT=""
-while getopts "n:f:" o; do
+GRU="{}"
+while getopts "n:f:g:" o; do
   case $o in
     n) N=$OPTARG ;;
     f) FIT=$OPTARG ;;
+    g) GRU=$OPTARG ;;
     *) exit 2 ;;
   esac
 done
 shift $((OPTIND - 1))
 SEEDS=${*:-42 7 13 21 1 2 3 4}
 WORK=${WORK:-$(mktemp -d)}
+mkdir -p "$WORK"
 DATA=$(cd "$(dirname "$0")/../.." && pwd)/data/records/pbc
 for s in $SEEDS; do
   d=$WORK/split$s
@@ -32,8 +38,10 @@ for s in $SEEDS; do
     o=$WORK/$m-$s
     rm -rf "$o"
     mkdir -p "$o"
+    seq=()
+    [ "$m" = gru ] && seq=(--sequence-params "$GRU")
     # shellcheck disable=SC2086
-    $B fit "$d/train" --sequence-model $m -o "$o/m.medgen" -q --seed "$s" $FIT
+    $B fit "$d/train" --sequence-model $m "${seq[@]}" -o "$o/m.medgen" -q --seed "$s" $FIT
     $B sample "$o/m.medgen" -n "$n" -o "$o/syn" --seed "$s" -q
     $B evaluate --real "$d/train" --synthetic "$o/syn" --holdout "$d/holdout" --target status --json-out "$o/ev.json" -q > /dev/null
     /usr/bin/python3 - "$o/ev.json" "$m" "$s" <<'EOF'

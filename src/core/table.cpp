@@ -30,6 +30,32 @@ Column Column::strings(std::string name, size_t rows, std::vector<std::string> d
   return c;
 }
 
+Column Column::take(const std::vector<size_t>& rows) const {
+  Column out;
+  out.name = name;
+  out.storage = storage;
+  out.dictionary = dictionary;
+  if (storage == Storage::kNumber) {
+    out.values.reserve(rows.size());
+    out.valid.reserve(rows.size());
+    for (size_t r : rows) {
+      out.values.push_back(values[r]);
+      out.valid.push_back(valid[r]);
+    }
+  } else {
+    out.codes.reserve(rows.size());
+    for (size_t r : rows) out.codes.push_back(codes[r]);
+  }
+  return out;
+}
+
+Table Table::take(const std::vector<size_t>& rows) const {
+  Table out;
+  out.columns.reserve(columns.size());
+  for (const Column& c : columns) out.columns.push_back(c.take(rows));
+  return out;
+}
+
 int Table::find(const std::string& name) const {
   for (size_t i = 0; i < columns.size(); ++i)
     if (columns[i].name == name) return static_cast<int>(i);

@@ -10,29 +10,6 @@
 
 namespace medgen::records {
 
-namespace {
-
-Column take_rows(const Column& src, const std::vector<size_t>& rows) {
-  Column out;
-  out.name = src.name;
-  out.storage = src.storage;
-  out.dictionary = src.dictionary;
-  if (src.storage == Storage::kNumber) {
-    out.values.reserve(rows.size());
-    out.valid.reserve(rows.size());
-    for (size_t r : rows) {
-      out.values.push_back(src.values[r]);
-      out.valid.push_back(src.valid[r]);
-    }
-  } else {
-    out.codes.reserve(rows.size());
-    for (size_t r : rows) out.codes.push_back(src.codes[r]);
-  }
-  return out;
-}
-
-}  // namespace
-
 Dataset select_entities(const Dataset& d, const std::vector<bool>& keep) {
   if (keep.size() != d.num_entities())
     throw InvalidInput("select_entities: " + std::to_string(keep.size()) + " flags for " +
@@ -68,7 +45,7 @@ Dataset select_entities(const Dataset& d, const std::vector<bool>& keep) {
     for (size_t i = 0; i < kept[t].size(); ++i)
       if (kept[t][i]) rows.push_back(i);
     Table table;
-    for (const Column& c : d.tables[t].columns) table.columns.push_back(take_rows(c, rows));
+    for (const Column& c : d.tables[t].columns) table.columns.push_back(c.take(rows));
     out.tables.push_back(std::move(table));
   }
   return out;

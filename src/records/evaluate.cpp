@@ -44,29 +44,6 @@ namespace {
 
 bool value_type(ColumnType t) { return t == ColumnType::kNumerical || t == ColumnType::kBoolean; }
 
-Table take_rows(const Table& t, const std::vector<size_t>& rows) {
-  Table out;
-  for (const Column& c : t.columns) {
-    Column o;
-    o.name = c.name;
-    o.storage = c.storage;
-    if (c.storage == Storage::kNumber) {
-      o.values.reserve(rows.size());
-      o.valid.reserve(rows.size());
-      for (size_t r : rows) {
-        o.values.push_back(c.values[r]);
-        o.valid.push_back(c.valid[r]);
-      }
-    } else {
-      o.dictionary = c.dictionary;
-      o.codes.reserve(rows.size());
-      for (size_t r : rows) o.codes.push_back(c.codes[r]);
-    }
-    out.columns.push_back(std::move(o));
-  }
-  return out;
-}
-
 }  // namespace
 
 std::vector<double> finite_values(const std::vector<double>& v) {
@@ -222,7 +199,7 @@ Dataset subsample(const Dataset& d, size_t root, size_t max, Rng& rng) {
     std::vector<size_t> rows;
     for (size_t r = 0; r < s.root[t].size(); ++r)
       if (s.root[t][r] >= 0 && keep[static_cast<size_t>(s.root[t][r])]) rows.push_back(r);
-    out.tables.push_back(take_rows(d.tables[t], rows));
+    out.tables.push_back(d.tables[t].take(rows));
   }
   return out;
 }

@@ -20,7 +20,8 @@ constexpr size_t kMaxChain = 32;          // binary trees per categorical column
 constexpr size_t kMaxNodes = 1u << 22;    // per tree, at load
 constexpr double kShareSteps = 200;       // privacy coarse: shares and donors on a 1/200 grid
 constexpr int kCoarseMinLeaf = 5;
-constexpr long kSmoothMinLevels = 32;     // numeric columns with more distinct values are smoothed
+constexpr long kSmoothMinLevels = 32;     // numeric columns with more distinct values are smoothed,
+constexpr double kSmoothMinUnique = 0.5;  // when at least this share of their values is distinct
 constexpr double kMinAcceptance = 1e-4;   // conditional sampling: matching share at least
 constexpr double kMaxDraws = 5e7;         // conditional sampling: rows drawn at most
 const double kNan = std::numeric_limits<double>::quiet_NaN();
@@ -250,9 +251,12 @@ void CartSynthesizer::fit(const Table& table, const Schema& schema, const Contex
       cm.value = fit_step(features, d, c, present, target, false, ctx);
       std::vector<double> distinct = target;
       std::sort(distinct.begin(), distinct.end());
-      cm.smooth = params_.smoothing == "density" &&
-                  std::unique(distinct.begin(), distinct.end()) - distinct.begin() > kSmoothMinLevels;
-      if (cm.smooth) cm.value.bandwidth = leaf_bandwidths(cm.value.offsets, cm.value.donors);
+      // Smoothed only where values are mostly unique: spreading a value that many rows share
+      // (a lab reported on a 0.1 grid) would be plain to see.
+      const long levels = std::unique(distinct.begin(), distinct.end()) - distinct.begin();
+      cm.smooth = params_.smoothing != "none" && levels > kSmoothMinLevels &&
+                  static_cast<double>(levels) >= kSmoothMinUnique * static_cast<double>(target.size());
+      if (cm.smooth) prepare_smoothing(&cm);
       continue;
     }
     // Categorical: classes (-1 = missing) by frequency, most frequent first.
@@ -315,7 +319,19 @@ void CartSynthesizer::draw(size_t m, Rng& rng, std::vector<std::vector<double>>*
         const size_t k = static_cast<size_t>(s.tree.value[s.tree.leaf(x.data())]);
         const uint32_t a = s.offsets[k], b = s.offsets[k + 1];
         value = s.donors[a + rng.below(b - a)];
-        if (cm.smooth) value += s.bandwidth[k] * rng.normal();
+        if (cm.smooth) {
+          if (params_.smoothing == "density") {
+            value += s.bandwidth[k] * rng.normal();
+          } else {  // jitter: uniform between the midpoints to the neighbouring training values
+            const auto& g = cm.grid;
+            const size_t j = static_cast<size_t>(std::lower_bound(g.begin(), g.end(), value) - g.begin());
+            if (j < g.size() && g[j] == value) {
+              const double lo = j > 0 ? 0.5 * (g[j - 1] + g[j]) : g[j];
+              const double hi = j + 1 < g.size() ? 0.5 * (g[j] + g[j + 1]) : g[j];
+              value = lo + (hi - lo) * rng.uniform();
+            }
+          }
+        }
         x[c] = static_cast<float>((value - cm.center) / cm.scale);
       } else {
         int cls = -2;
@@ -336,6 +352,16 @@ void CartSynthesizer::draw(size_t m, Rng& rng, std::vector<std::vector<double>>*
       (*out)[c][r] = value;
     }
   }
+}
+
+void CartSynthesizer::prepare_smoothing(ColumnModel* cm) const {
+  if (params_.smoothing == "density") {
+    cm->value.bandwidth = leaf_bandwidths(cm->value.offsets, cm->value.donors);
+    return;
+  }
+  cm->grid = cm->value.donors;
+  std::sort(cm->grid.begin(), cm->grid.end());
+  cm->grid.erase(std::unique(cm->grid.begin(), cm->grid.end()), cm->grid.end());
 }
 
 Table CartSynthesizer::sample(size_t n, const std::vector<Condition>& conditions, const Context& ctx) const {
@@ -534,7 +560,7 @@ void CartSynthesizer::load_state(const json& j_state, const std::string& /*paylo
       cm.has_missing = j.contains("missing");
       if (cm.has_missing) cm.missing = read_step(j.at("missing"), where + ".missing", true);
       if (!cm.always_missing) cm.value = read_step(st::member(j, "value", where), where + ".value", false);
-      if (cm.smooth && !cm.always_missing) cm.value.bandwidth = leaf_bandwidths(cm.value.offsets, cm.value.donors);
+      if (cm.smooth && !cm.always_missing) prepare_smoothing(&cm);
     } else {
       const int64_t levels = static_cast<int64_t>(cs.values.size());
       const json& cc = st::array(st::member(j, "chain_class", where), where + ".chain_class");

@@ -7,8 +7,9 @@ std::vector<ParamSpec> cart_param_table() {
   return {
       int_param("min_leaf", 5, 1, 1000000, "training rows per leaf at least (each synthetic value is drawn from its leaf's rows)"),
       int_param("max_depth", 20, 1, 60, "tree depth at most"),
-      choice_param("smoothing", {"density", "none"},
-                   "density: a donor plus Gaussian noise of its leaf's kernel bandwidth (columns with more than 32 values); none: donors as they are"),
+      choice_param("smoothing", {"jitter", "density", "none"},
+                   "columns with more than 32 values: jitter (uniform between the midpoints to the neighbouring training values), "
+                   "density (Gaussian noise of the leaf's kernel bandwidth) or none (donors as they are)"),
       choice_param("privacy", {"exact", "coarse"},
                    "what the model file keeps of the real values (coarse: donors rounded to 1/200 of the range, "
                    "leaf shares to 1/200, leaves of 5 rows at least)"),

@@ -2,7 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "medgen/core/error.h"
 #include "medgen/core/rng.h"
@@ -254,6 +256,88 @@ TEST(Gru, LearnsHowManyEventsFitBeforeTheEnd) {
   EXPECT_FALSE(given->learns_lengths());
   EXPECT_EQ(mean_count(*given, 2500, 3), 3.0);
   EXPECT_THROW(create_sequence_model("gru", json{{"lengths", "some"}}), InvalidInput);
+}
+
+// Two-sample Kolmogorov-Smirnov distance of the present values of a numeric event column.
+double ks(const SequenceData& a, const SequenceData& b, const std::string& column) {
+  auto values = [&](const SequenceData& d) {
+    std::vector<double> v;
+    const Column& c = d.events.column(column);
+    for (size_t r = 0; r < c.size(); ++r)
+      if (c.valid[r]) v.push_back(c.values[r]);
+    std::sort(v.begin(), v.end());
+    return v;
+  };
+  const std::vector<double> x = values(a), y = values(b);
+  double d = 0;
+  size_t i = 0, j = 0;
+  while (i < x.size() && j < y.size()) {
+    const double t = std::min(x[i], y[j]);
+    while (i < x.size() && x[i] <= t) ++i;
+    while (j < y.size() && y[j] <= t) ++j;
+    d = std::max(d, std::fabs(static_cast<double>(i) / x.size() - static_cast<double>(j) / y.size()));
+  }
+  return d;
+}
+
+// An undertrained gru (3 epochs) draws the lab's values and the grade's shares off the data;
+// its calibration (quantile maps and shifts fitted after training) brings its records for the
+// training entities back near them. The calibration travels with the model state and a
+// damaged one is refused.
+TEST(Gru, CalibrationBringsAnUndertrainedModelOntoTheData) {
+  const SequenceData data = toy(300, 21);
+  Context ctx;
+  ctx.seed = 4;
+  auto raw = create_sequence_model("gru", json{{"epochs", 3}, {"hidden", 8}, {"calibration", "none"}});
+  auto cal = create_sequence_model("gru", json{{"epochs", 3}, {"hidden", 8}});
+  raw->fit(data, ctx);
+  cal->fit(data, ctx);
+  std::vector<size_t> lengths;
+  for (size_t e = 0; e < data.num_entities(); ++e) lengths.push_back(data.offsets[e + 1] - data.offsets[e]);
+  ctx.seed = 5;
+  const SequenceData a = raw->sample(data.context, lengths, data.end, ctx);
+  const SequenceData b = cal->sample(data.context, lengths, data.end, ctx);
+  const double ks_raw = ks(a, data, "lab"), ks_cal = ks(b, data, "lab");
+  EXPECT_LT(ks_cal, 0.08);
+  EXPECT_LT(ks_cal, ks_raw);
+  auto grade_tv = [&](const SequenceData& d) {
+    std::vector<double> p(4, 0.0), q(4, 0.0);
+    const Column &x = d.events.column("grade"), &y = data.events.column("grade");
+    for (int32_t c : x.codes) p[static_cast<size_t>(c + 1)] += 1.0 / static_cast<double>(x.size());
+    for (int32_t c : y.codes) q[static_cast<size_t>(c + 1)] += 1.0 / static_cast<double>(y.size());
+    double tv = 0;
+    for (size_t k = 0; k < 4; ++k) tv += std::fabs(p[k] - q[k]) / 2;
+    return tv;
+  };
+  EXPECT_LT(grade_tv(b), 0.06);
+  EXPECT_LT(grade_tv(b), grade_tv(a) + 0.01);
+
+  json state;
+  std::string payload;
+  cal->save_state(&state, &payload);
+  ASSERT_TRUE(state.contains("calibration"));
+  auto loaded = create_sequence_model("gru");
+  loaded->load_state(json::parse(state.dump()), payload);
+  EXPECT_EQ(digest(b), digest(loaded->sample(data.context, lengths, data.end, ctx)));
+  const std::vector<std::function<void(json&)>> damage = {
+      [](json& c) { c["cuts"] = {5.0, 1.0}; },
+      [](json& c) { c["values"].erase(0); },
+      [](json& c) { c["shift"][2][0] = json::array({1.0}); },
+      [](json& c) { c["shift"][2][0][0] = 99.0; },
+      [](json& c) { c["gaps"][1] = json{{"from", {2.0, 1.0}}, {"to", {1.0, 2.0}}}; },
+      [](json& c) { c["end_adjust"] = {0.0, 1.5}; },
+      [](json& c) { c.erase("end_adjust"); },
+  };
+  for (size_t k = 0; k < damage.size(); ++k) {
+    json broken = state;
+    damage[k](broken["calibration"]);
+    EXPECT_THROW(loaded->load_state(broken, payload), ModelFormat) << "damage " << k;
+  }
+  // A state without calibration (a model file from before it, or "none") samples raw.
+  json plain = state;
+  plain.erase("calibration");
+  loaded->load_state(plain, payload);
+  EXPECT_NE(digest(b), digest(loaded->sample(data.context, lengths, data.end, ctx)));
 }
 
 }  // namespace

@@ -274,7 +274,7 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   FitRequest& fr = fa.request;
   fit->add_option("input", fr.input, "CSV file, or a dataset folder (docs/records.md)")->required();
   fit->add_option("-o,--output", fr.output, "model file to write")->required();
-  fit->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | ctgan | tvae | diffusion | autoregressive")->capture_default_str();
+  fit->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | cart | ctgan | tvae | diffusion | autoregressive (a dataset folder: cart unless given)")->capture_default_str();
   fit->add_option("--schema", fr.schema_path, "schema JSON (default: inferred); for a folder, a dataset schema");
   static std::string sequence_model = "gru", sequence_params;
   fit->add_option("--sequence-model", sequence_model, "datasets: gru | independent, for the tables of events")

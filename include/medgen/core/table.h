@@ -28,6 +28,8 @@ struct Column {
   size_t count_missing() const;
 
   static Column numbers(std::string name, size_t rows);  // all missing
+  // The rows `rows` (any order, repeats allowed; each < size()) with the same dictionary.
+  Column take(const std::vector<size_t>& rows) const;
   static Column strings(std::string name, size_t rows, std::vector<std::string> dictionary);
 };
 
@@ -40,6 +42,8 @@ class Table {
   // Index of a column by name, or -1.
   int find(const std::string& name) const;
   const Column& column(const std::string& name) const;  // InvalidInput if absent
+  // Every column's rows `rows` (Column::take).
+  Table take(const std::vector<size_t>& rows) const;
 };
 
 }  // namespace medgen

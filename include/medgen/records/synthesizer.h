@@ -24,7 +24,7 @@
 namespace medgen::records {
 
 struct RecordOptions {
-  std::string synthesizer = "copula";  // tabular synthesizer for the top-level tables
+  std::string synthesizer = "cart";  // tabular synthesizer for the top-level tables
   nlohmann::json synthesizer_params = nlohmann::json::object();
   std::string sequence_model = "gru";  // "gru" | "independent" for child tables
   nlohmann::json sequence_params = nlohmann::json::object();

@@ -9,10 +9,13 @@
 //    far and takes the value of a random training row ("donor") of its leaf. A column with
 //    missing values first draws whether the value is missing from a tree on the same
 //    predictors (the share of missing rows in its leaf).
-//    With smoothing "density" (default; synthpop's option of that name) a column with more
-//    than 32 distinct values adds Gaussian noise to the donor, its standard deviation the
-//    leaf's kernel bandwidth (Silverman's rule on the leaf's donors), so that values are not
-//    replayed exactly; the result is kept within the column's bounds and precision.
+//    Smoothing applies to columns whose values are mostly distinct (more than 32 values, at
+//    least half of them distinct: spreading a value that many rows share, like a lab reported
+//    on a 0.1 grid, would be plain to a detector). "jitter" (default) moves the donor's value
+//    uniformly within the midpoints to its neighbouring training values (the marginal keeps
+//    its shape, values are not replayed exactly); "density" (synthpop's option of that name)
+//    adds Gaussian noise of the leaf's kernel bandwidth (Silverman's rule on its donors);
+//    "none" keeps donors as they are. Results stay within the column's bounds and precision.
 //  - A categorical or boolean column (missing as one more class): classes by frequency, a
 //    chain of binary trees, P(class k | not an earlier class) the share in the leaf; for a
 //    binary column one tree. Classes after the 32nd, or once fewer than 2 * min_leaf rows
@@ -43,7 +46,7 @@ namespace medgen::tabular {
 struct CartParams {
   int min_leaf = 5;               // training rows per leaf at least
   int max_depth = 20;             // tree depth at most
-  std::string smoothing = "density";  // "density": a donor plus Gaussian noise of its leaf's bandwidth; "none"
+  std::string smoothing = "jitter";  // "jitter", "density" or "none" (see above)
   std::string privacy = "exact";  // "exact" or "coarse"
   static CartParams from_json(const nlohmann::json& j);  // InvalidInput on unknown keys or bad values
   nlohmann::json to_json() const;
@@ -76,7 +79,8 @@ class CartSynthesizer : public Synthesizer {
     double center = 0, scale = 1;  // numeric feature = (value - center) / scale
     bool always_missing = false;
     bool has_missing = false;      // numeric: `missing` draws missingness first
-    bool smooth = false;           // numeric with more than 32 distinct values and smoothing "density"
+    bool smooth = false;           // numeric with more than 32 distinct values and smoothing not "none"
+    std::vector<double> grid;      // smoothing "jitter": the distinct donors, sorted (derived, not saved)
     Step missing, value;           // numeric
     std::vector<int> chain_class;  // categorical: class of each chain step (-1: missing)
     std::vector<Step> chain;
@@ -85,6 +89,8 @@ class CartSynthesizer : public Synthesizer {
   };
   Step fit_step(const std::vector<float>& features, size_t d, size_t p, const std::vector<size_t>& rows,
                 const std::vector<double>& target, bool binary, const Context& ctx) const;
+  // The derived parts of a smoothed column's state (bandwidths or grid).
+  void prepare_smoothing(ColumnModel* cm) const;
   // Fills `out` (columns × m, NaN = missing, categories as codes) with m unconditioned draws.
   void draw(size_t m, Rng& rng, std::vector<std::vector<double>>* out) const;
 

@@ -6,6 +6,9 @@
 // on a standardised (log for skewed positive columns) scale with a missing logit, categorical
 // values as a softmax with a missing class. The initial state is an MLP of the entity's static
 // attributes. Teacher forcing for training; sampling steps all entities of a chunk together.
+// With calibration "quantile" (default) the sampled values and gaps pass through quantile maps
+// fitted after training from the model's own samples of the training entities onto the data
+// (see Calibration).
 #include "sequence_gru.h"
 
 #include <torch/torch.h>
@@ -16,6 +19,7 @@
 #include <numeric>
 
 #include "../../tabular/state_check.h"
+#include "../calibration.h"
 #include "medgen/core/error.h"
 #include "medgen/nn/archive.h"
 #include "medgen/nn/device.h"
@@ -32,6 +36,13 @@ constexpr int kFormat = 2;  // 1: lengths always given (still read)
 constexpr int kStepFeatures = 7;  // first, prev gap, index, events left, time left, has end, elapsed
 constexpr double kLog2Pi = 1.8378770664093453;
 constexpr size_t kMaxDiscrete = 12;  // numerical columns with at most this many values are classes
+
+// Calibration: windows of time since the start (each with this many training events at
+// least), knots per quantile map, values per map at least, gap classes (step 0, 1, 2, later),
+// logit shifts at most.
+constexpr size_t kCalWindows = 6, kCalMinPerWindow = 200, kCalKnots = 50, kCalMinValues = 40, kCalGapClasses = 4;
+constexpr double kCalShiftLimit = 3.0;
+constexpr size_t kCalSimEvents = 20000, kCalMaxReps = 10;  // simulated events aimed at, repeats of the data at most
 
 bool numeric_type(ColumnType t) { return t == ColumnType::kNumerical || t == ColumnType::kDatetime; }
 bool level_type(ColumnType t) { return t == ColumnType::kCategorical || t == ColumnType::kBoolean; }
@@ -86,6 +97,25 @@ struct Encoding {
       if (!f.numeric) d += f.classes() + 1;
     return d;
   }
+};
+
+// Maps from the network's outputs onto the training data, fitted after training (empty when
+// calibration is "none" or the model file predates it).
+struct Calibration {
+  std::vector<double> cuts;  // upper bounds of the time windows but the last (time since the start)
+  std::vector<std::vector<detail::QuantileMap>> values;  // [value feature][window]; numeric features only
+  // [value feature][window]: logit shifts, one per class (missing last) of a level feature, one
+  // for the missing logit of a numeric feature.
+  std::vector<std::vector<std::vector<double>>> shift;
+  std::vector<detail::QuantileMap> gaps;  // [min(step, kCalGapClasses - 1)], positive gaps
+  // [step i >= 1] of an entity that ends its own sequence, after the maps above: q > 0 ends
+  // one that would go on with probability q, q < 0 lets one that would end go on (a gap drawn
+  // within the time left) with probability -q, so that the share ending after i events
+  // matches the data's.
+  std::vector<double> end_adjust;
+  bool active() const { return !values.empty(); }
+  size_t windows() const { return cuts.size() + 1; }
+  size_t window(double t) const { return static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(), t) - cuts.begin()); }
 };
 
 // dictionary code -> index in `levels` (-1 when the label is not a level).
@@ -190,9 +220,17 @@ class GruModel : public SequenceModel {
                      const torch::Tensor& lrem, const torch::Tensor& num_y, const torch::Tensor& num_miss,
                      const torch::Tensor& lvl) const;
   bool learns_lengths() const override { return p_.lengths == "learned"; }
+  // The calibration maps from samples of the training entities (calib_ empty meanwhile), then
+  // the end adjustments from samples with those maps applied (calib_ holding them).
+  Calibration calibrate(const SequenceData& data, const Context& ctx) const;
+  std::vector<double> calibrate_ends(const SequenceData& data, const Context& ctx) const;
+  // The training entities' contexts, lengths and ends, repeated to about kCalSimEvents events,
+  // sampled with calib_ as it is.
+  SequenceData simulate(const SequenceData& data, const Context& ctx, uint64_t salt) const;
 
   GruParams p_;
   Encoding enc_;
+  Calibration calib_;
   Schema context_schema_, event_schema_;
   json history_ = json::array();
   mutable Net net_{nullptr};
@@ -501,6 +539,136 @@ void GruModel::fit(const SequenceData& data, const Context& ctx) {
   });
   history_ = trainer.history();
   net_->eval();
+  calib_ = Calibration{};
+  if (p_.calibration == "quantile") {
+    calib_ = calibrate(data, ctx);
+    if (calib_.active() && learned) calib_.end_adjust = calibrate_ends(data, ctx);
+  }
+}
+
+SequenceData GruModel::simulate(const SequenceData& data, const Context& ctx, uint64_t salt) const {
+  const size_t entities = data.num_entities(), events = data.time.size();
+  const size_t reps = std::clamp<size_t>((kCalSimEvents + events - 1) / std::max<size_t>(1, events), 1, kCalMaxReps);
+  std::vector<size_t> rows, lengths;
+  std::vector<double> ends;
+  for (size_t k = 0; k < reps; ++k)
+    for (size_t e = 0; e < entities; ++e) {
+      rows.push_back(e);
+      lengths.push_back(data.offsets[e + 1] - data.offsets[e]);
+      if (!data.end.empty()) ends.push_back(data.end[e]);
+    }
+  Context c = ctx;
+  c.seed = ctx.seed ^ salt;
+  c.progress = nullptr;
+  return sample(data.context.take(rows), lengths, ends, c);
+}
+
+std::vector<double> GruModel::calibrate_ends(const SequenceData& data, const Context& ctx) const {
+  // Per step i: entities (that end their own sequences) with at least i events, and with exactly i.
+  auto hazards = [](const SequenceData& d, std::vector<double>* at_risk, std::vector<double>* ending) {
+    for (size_t e = 0; e < d.num_entities(); ++e) {
+      if (d.end.empty() || std::isnan(d.end[e])) continue;
+      const size_t n = d.offsets[e + 1] - d.offsets[e];
+      if (n == 0) continue;
+      if (at_risk->size() <= n) {
+        at_risk->resize(n + 1, 0.0);
+        ending->resize(n + 1, 0.0);
+      }
+      for (size_t i = 1; i <= n; ++i) (*at_risk)[i] += 1;
+      (*ending)[n] += 1;
+    }
+  };
+  std::vector<double> dr, de, mr, me;
+  hazards(data, &dr, &de);
+  hazards(simulate(data, ctx, 0xE4D5ULL), &mr, &me);
+  std::vector<double> q(dr.size(), 0.0);
+  for (size_t i = 1; i < dr.size(); ++i) {
+    if (dr[i] < kCalMinValues / 2 || i >= mr.size() || mr[i] < kCalMinValues / 2) continue;
+    const double hd = de[i] / dr[i], hm = me[i] / mr[i];
+    q[i] = hd > hm ? (hd - hm) / std::max(1e-9, 1 - hm) : -(hm - hd) / std::max(1e-9, hm);
+    q[i] = std::clamp(q[i], -0.9, 0.9);
+  }
+  return q;
+}
+
+// Samples the training entities' records (reps times, to about kCalSimEvents events) and
+// compares them with the data, window by window: a quantile map per numeric series, logit
+// shifts for class shares and missing rates, and a quantile map per gap class.
+Calibration GruModel::calibrate(const SequenceData& data, const Context& ctx) const {
+  Calibration cal;
+  const size_t events = data.time.size();
+  // Windows: quantiles of the training events' times.
+  const size_t windows = std::clamp<size_t>(events / kCalMinPerWindow, 1, kCalWindows);
+  std::vector<double> times = data.time;
+  std::sort(times.begin(), times.end());
+  for (size_t w = 1; w < windows; ++w) {
+    const double c = times[w * (times.size() - 1) / windows];
+    if (cal.cuts.empty() || c > cal.cuts.back()) cal.cuts.push_back(c);
+  }
+  const SequenceData sim = simulate(data, ctx, 0xC411B4A7E5ULL);
+
+  struct Side {
+    std::vector<float> vin, ny, nm;
+    std::vector<int64_t> lv;
+  } real, model;
+  encode_events(enc_, data, &real.vin, &real.ny, &real.nm, &real.lv);
+  encode_events(enc_, sim, &model.vin, &model.ny, &model.nm, &model.lv);
+  const int64_t nnum = enc_.numeric_count(), nlvl = static_cast<int64_t>(enc_.values.size()) - nnum;
+  const size_t W = cal.windows();
+  std::vector<size_t> wr(data.time.size()), wm(sim.time.size());
+  for (size_t r = 0; r < wr.size(); ++r) wr[r] = cal.window(data.time[r]);
+  for (size_t r = 0; r < wm.size(); ++r) wm[r] = cal.window(sim.time[r]);
+
+  int64_t ni = 0, li = 0;
+  for (const ValueFeature& f : enc_.values) {
+    std::vector<detail::QuantileMap> maps(W);
+    std::vector<std::vector<double>> shifts(W);
+    if (f.numeric) {
+      const Column &dc = data.events.column(f.name), &mc = sim.events.column(f.name);
+      std::vector<std::vector<double>> dv(W), mv(W);
+      std::vector<std::vector<double>> dmiss(W, std::vector<double>(2, 0.0)), mmiss(W, std::vector<double>(2, 0.0));
+      for (size_t r = 0; r < wr.size(); ++r) {
+        if (dc.valid[r] && std::isfinite(dc.values[r])) dv[wr[r]].push_back(dc.values[r]);
+        dmiss[wr[r]][real.nm[r * nnum + ni] > 0.5 ? 1 : 0] += 1;
+      }
+      for (size_t r = 0; r < wm.size(); ++r) {
+        if (mc.valid[r] && std::isfinite(mc.values[r])) mv[wm[r]].push_back(mc.values[r]);
+        mmiss[wm[r]][model.nm[r * nnum + ni] > 0.5 ? 1 : 0] += 1;
+      }
+      for (size_t w = 0; w < W; ++w) {
+        maps[w] = detail::QuantileMap::fit(mv[w], dv[w], kCalKnots, kCalMinValues);
+        const std::vector<double> sh = detail::share_shift(dmiss[w], mmiss[w], kCalShiftLimit);
+        const bool enough = dmiss[w][0] + dmiss[w][1] >= kCalMinValues;
+        shifts[w] = {enough ? std::clamp(sh[1] - sh[0], -kCalShiftLimit, kCalShiftLimit) : 0.0};
+      }
+      ++ni;
+    } else {
+      const size_t k = static_cast<size_t>(f.classes()) + 1;
+      std::vector<std::vector<double>> dcount(W, std::vector<double>(k, 0.0)), mcount(W, std::vector<double>(k, 0.0));
+      for (size_t r = 0; r < wr.size(); ++r) dcount[wr[r]][static_cast<size_t>(real.lv[r * nlvl + li])] += 1;
+      for (size_t r = 0; r < wm.size(); ++r) mcount[wm[r]][static_cast<size_t>(model.lv[r * nlvl + li])] += 1;
+      for (size_t w = 0; w < W; ++w) {
+        const double n = std::accumulate(dcount[w].begin(), dcount[w].end(), 0.0);
+        shifts[w] = n >= kCalMinValues ? detail::share_shift(dcount[w], mcount[w], kCalShiftLimit) : std::vector<double>(k, 0.0);
+      }
+      ++li;
+    }
+    cal.values.push_back(std::move(maps));
+    cal.shift.push_back(std::move(shifts));
+  }
+  // Gaps by step: positive gaps of the data and of the model.
+  auto gaps_of = [](const SequenceData& d) {
+    std::vector<std::vector<double>> g(kCalGapClasses);
+    for (size_t e = 0; e < d.num_entities(); ++e)
+      for (size_t r = d.offsets[e]; r < d.offsets[e + 1]; ++r) {
+        const double gp = d.time[r] - (r == d.offsets[e] ? 0.0 : d.time[r - 1]);
+        if (gp > 0) g[std::min(r - d.offsets[e], kCalGapClasses - 1)].push_back(gp);
+      }
+    return g;
+  };
+  const auto dg = gaps_of(data), mg = gaps_of(sim);
+  for (size_t k = 0; k < kCalGapClasses; ++k) cal.gaps.push_back(detail::QuantileMap::fit(mg[k], dg[k], kCalKnots, kCalMinValues));
+  return cal;
 }
 
 SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& lengths, const std::vector<double>& end,
@@ -528,6 +696,31 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
       hi.push_back(static_cast<float>(f.hi));
     }
   const auto t_lo = torch::tensor(lo, torch::kFloat32), t_hi = torch::tensor(hi, torch::kFloat32);
+  // Calibration shifts per window: the numeric features' missing logits (W, nnum) and each level
+  // feature's classes (W, classes + 1).
+  const bool cal = calib_.active();
+  torch::Tensor miss_shift;
+  std::vector<torch::Tensor> level_shift;
+  if (cal) {
+    const int64_t W = static_cast<int64_t>(calib_.windows());
+    std::vector<float> ms(static_cast<size_t>(W * nnum), 0.f);
+    int64_t ni = 0;
+    for (size_t vi = 0; vi < enc_.values.size(); ++vi) {
+      const ValueFeature& f = enc_.values[vi];
+      if (f.numeric) {
+        for (int64_t w = 0; w < W; ++w) ms[static_cast<size_t>(w * nnum + ni)] = static_cast<float>(calib_.shift[vi][static_cast<size_t>(w)][0]);
+        ++ni;
+        continue;
+      }
+      const int64_t k = f.classes() + 1;
+      std::vector<float> ls(static_cast<size_t>(W * k));
+      for (int64_t w = 0; w < W; ++w)
+        for (int64_t j = 0; j < k; ++j)
+          ls[static_cast<size_t>(w * k + j)] = static_cast<float>(calib_.shift[vi][static_cast<size_t>(w)][static_cast<size_t>(j)]);
+      level_shift.push_back(torch::tensor(ls, torch::kFloat32).reshape({W, k}));
+    }
+    miss_shift = torch::tensor(ms, torch::kFloat32).reshape({W, nnum});
+  }
   auto gumbel_argmax = [](const torch::Tensor& logits) {
     return (logits - torch::log(-torch::log(torch::rand_like(logits).clamp(1e-10, 1.0 - 1e-7)))).argmax(-1);
   };
@@ -606,19 +799,63 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
       const auto z = std::sqrt(2.0) * torch::erfinv(2 * u - 1);
       const auto lg = m.gather(-1, comp).squeeze(-1) + s.gather(-1, comp).squeeze(-1) * z;
       auto gp = torch::exp(lg * enc_.gap_sd + enc_.gap_mean);
+      if (cal && !calib_.gaps[std::min<size_t>(i, kCalGapClasses - 1)].identity()) {
+        // The calibrated gap, unless it would pass the time left of an entity that must have
+        // this event (there the drawn one stays).
+        const detail::QuantileMap& qm = calib_.gaps[std::min<size_t>(i, kCalGapClasses - 1)];
+        gp = gp.contiguous();
+        const auto tr = trunc.contiguous();
+        const auto rm = rem.contiguous();
+        auto ga = gp.accessor<float, 1>();
+        const auto ta = tr.accessor<bool, 1>();
+        const auto ra = rm.accessor<float, 1>();
+        for (int64_t j = 0; j < B; ++j) {
+          const double mapped = qm(ga[j]);
+          if (mapped > 0 && !(ta[j] && mapped > ra[j])) ga[j] = static_cast<float>(mapped);
+        }
+      }
       const auto no_mass = trunc & (torch::logsumexp(w + logF, -1) < std::log(1e-6));
       gp = torch::where(no_mass, rem * torch::rand({B}), gp);
       const auto zero = (torch::rand({B}) < torch::sigmoid(g.select(-1, 0))) | (trunc & (rem <= 0));
       gp = torch::where(zero, torch::zeros({B}), gp);
       gp = torch::where(trunc, torch::minimum(gp, rem), gp);
-      const auto ended = t_own & ~trunc & (gp > rem);
+      auto ended = t_own & ~trunc & (gp > rem);
+      if (cal && i < calib_.end_adjust.size() && calib_.end_adjust[i] != 0) {
+        const double q = calib_.end_adjust[i];
+        if (q > 0) {
+          ended = ended | (t_own & ~trunc & (torch::rand({B}) < q));
+        } else {
+          // Go on after all: a gap within the time left, from the mixture truncated there.
+          const auto go_on = ended & (torch::rand({B}) < -q) & (rem > 0);
+          if (go_on.any().item<bool>()) {
+            const auto lF = log_ndtr((lrem - m) / s);
+            const auto c2 = gumbel_argmax(w + lF).unsqueeze(-1);
+            const auto u2 = (torch::rand({B}) * lF.gather(-1, c2).squeeze(-1).exp()).clamp(1e-12, 1.0 - 1e-7);
+            const auto z2 = std::sqrt(2.0) * torch::erfinv(2 * u2 - 1);
+            const auto g2 = torch::exp((m.gather(-1, c2).squeeze(-1) + s.gather(-1, c2).squeeze(-1) * z2) * enc_.gap_sd + enc_.gap_mean);
+            gp = torch::where(go_on, torch::minimum(g2, rem), gp);
+            ended = ended & ~go_on;
+          }
+        }
+      }
+      // The window of each event's time (calibration).
+      torch::Tensor win;
+      if (cal) {
+        const auto te = (prev_time + gp).contiguous();
+        const auto tea = te.accessor<float, 1>();
+        std::vector<int64_t> wv(static_cast<size_t>(B));
+        for (int64_t j = 0; j < B; ++j) wv[static_cast<size_t>(j)] = static_cast<int64_t>(calib_.window(tea[j]));
+        win = torch::tensor(wv, torch::kLong);
+      }
       // ---- values given the gap
       const auto v = net_->value->forward(torch::cat({hs, gap_features(gp, enc_)}, -1));
       std::vector<torch::Tensor> enc_parts;
       int64_t off = 0;
       torch::Tensor y, miss;
       if (nnum > 0) {
-        miss = torch::rand({B, nnum}) < torch::sigmoid(v.narrow(-1, 0, nnum));
+        auto miss_logit = v.narrow(-1, 0, nnum);
+        if (cal) miss_logit = miss_logit + miss_shift.index_select(0, win);
+        miss = torch::rand({B, nnum}) < torch::sigmoid(miss_logit);
         const auto vw = v.narrow(-1, nnum, nnum * kv).reshape({B, nnum, kv});
         const auto vm = v.narrow(-1, nnum * (1 + kv), nnum * kv).reshape({B, nnum, kv});
         const auto vs = v.narrow(-1, nnum * (1 + 2 * kv), nnum * kv).reshape({B, nnum, kv}).clamp(-6.0, 3.0).exp();
@@ -631,7 +868,9 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
       for (const ValueFeature& f : enc_.values) {
         if (f.numeric) continue;
         const int64_t k = f.classes() + 1;
-        lv.push_back(gumbel_argmax(v.narrow(-1, off, k)));
+        auto logits = v.narrow(-1, off, k);
+        if (cal) logits = logits + level_shift[lv.size()].index_select(0, win);
+        lv.push_back(gumbel_argmax(logits));
         off += k;
       }
       // The event's encoding, as the next step reads it (the layout of encode_events).
@@ -716,7 +955,8 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
           if (f.numeric) {
             if (!ma[j][ni]) {
               const double yv = ya[j][ni] * f.sd + f.mean;
-              col.values[r] = f.log ? std::exp(yv) : yv;
+              const double x = f.log ? std::exp(yv) : yv;
+              col.values[r] = cal ? calib_.values[vi - 1][calib_.window(out.time[r])](x) : x;
               col.valid[r] = 1;
             }
             ++ni;
@@ -759,6 +999,17 @@ void GruModel::save_state(json* state, std::string* payload) const {
                 {"time_scale", enc_.time_scale},
                 {"max_events", enc_.max_events},
                 {"history", history_}};
+  if (calib_.active()) {
+    json values = json::array(), gaps = json::array();
+    for (const auto& per : calib_.values) {
+      json w = json::array();
+      for (const detail::QuantileMap& m : per) w.push_back(m.to_json());
+      values.push_back(std::move(w));
+    }
+    for (const detail::QuantileMap& m : calib_.gaps) gaps.push_back(m.to_json());
+    (*state)["calibration"] = json{{"cuts", calib_.cuts}, {"values", values}, {"shift", calib_.shift}, {"gaps", gaps},
+                                   {"end_adjust", calib_.end_adjust}};
+  }
   torch::serialize::OutputArchive ar;
   net_->save(ar);
   *payload = nn::archive_bytes(ar);
@@ -843,6 +1094,48 @@ void GruModel::load_state(const json& state, const std::string& payload) {
     if (format >= 2)
       enc.max_events = static_cast<size_t>(st::integer(st::member(state, "max_events", w), 1, 100000000, w + ": max_events"));
     const json& hist = st::array(st::member(state, "history", w), w + ": history");
+    Calibration cal;
+    if (state.contains("calibration")) {
+      const std::string at = w + ": calibration";
+      const json& cj = st::object(state.at("calibration"), at);
+      cal.cuts = st::finite_array(st::member(cj, "cuts", at), at + ".cuts");
+      if (cal.cuts.size() >= 64 || !std::is_sorted(cal.cuts.begin(), cal.cuts.end()) ||
+          std::adjacent_find(cal.cuts.begin(), cal.cuts.end()) != cal.cuts.end())
+        st::fail(at + ".cuts: not an increasing list of at most 63 times");
+      const size_t W = cal.windows();
+      const json& vj = st::array(st::member(cj, "values", at), at + ".values");
+      const json& sj = st::array(st::member(cj, "shift", at), at + ".shift");
+      const json& gj = st::array(st::member(cj, "gaps", at), at + ".gaps");
+      if (vj.size() != enc.values.size() || sj.size() != enc.values.size() || gj.size() != kCalGapClasses)
+        st::fail(at + ": one entry per value feature (values, shift) and " + std::to_string(kCalGapClasses) + " gap maps expected");
+      for (size_t i = 0; i < enc.values.size(); ++i) {
+        const ValueFeature& f = enc.values[i];
+        const std::string vi = at + ".values[" + std::to_string(i) + "]", si = at + ".shift[" + std::to_string(i) + "]";
+        if (!vj[i].is_array() || vj[i].size() != W || !sj[i].is_array() || sj[i].size() != W)
+          st::fail(vi + ": one entry per window expected");
+        std::vector<detail::QuantileMap> maps;
+        std::vector<std::vector<double>> shifts;
+        const size_t k = f.numeric ? 1 : static_cast<size_t>(f.classes()) + 1;
+        for (size_t win = 0; win < W; ++win) {
+          maps.push_back(detail::QuantileMap::from_json(vj[i][win], kCalKnots, vi + "[" + std::to_string(win) + "]"));
+          if (!f.numeric && !maps.back().identity()) st::fail(vi + ": a level feature has no quantile maps");
+          std::vector<double> sh = st::finite_array(sj[i][win], si + "[" + std::to_string(win) + "]");
+          if (sh.size() != k) st::fail(si + ": " + std::to_string(k) + " shifts per window expected");
+          for (double x : sh)
+            if (std::fabs(x) > kCalShiftLimit) st::fail(si + ": a shift beyond the limit");
+          shifts.push_back(std::move(sh));
+        }
+        cal.values.push_back(std::move(maps));
+        cal.shift.push_back(std::move(shifts));
+      }
+      for (size_t k = 0; k < kCalGapClasses; ++k)
+        cal.gaps.push_back(detail::QuantileMap::from_json(gj[k], kCalKnots, at + ".gaps[" + std::to_string(k) + "]"));
+      if (cal.values.empty()) st::fail(at + ": no value features to calibrate");
+      cal.end_adjust = st::finite_array(st::member(cj, "end_adjust", at), at + ".end_adjust");
+      if (cal.end_adjust.size() > 100000000) st::fail(at + ".end_adjust: too long");
+      for (double q : cal.end_adjust)
+        if (std::fabs(q) > 0.9) st::fail(at + ".end_adjust: an adjustment outside [-0.9, 0.9]");
+    }
     // The weights the header implies must be in the payload before anything is allocated.
     const double h = p.hidden, kg = p.gap_components, kv = p.value_components;
     const double vout = static_cast<double>(enc.numeric_count()) * (1 + 3 * kv) + enc.level_out_dim();
@@ -861,6 +1154,7 @@ void GruModel::load_state(const json& state, const std::string& payload) {
     context_schema_ = std::move(cs);
     event_schema_ = std::move(es);
     history_ = hist;
+    calib_ = std::move(cal);
     net_ = net;
   } catch (const json::exception& e) {
     throw ModelFormat(w + ": " + e.what());
@@ -896,6 +1190,11 @@ GruParams GruParams::from_json(const json& j) {
         throw InvalidInput("sequence model 'gru': lengths must be \"learned\" or \"given\"");
       p.lengths = it->get<std::string>();
     }
+    else if (k == "calibration") {
+      if (!it->is_string() || (it->get<std::string>() != "quantile" && it->get<std::string>() != "none"))
+        throw InvalidInput("sequence model 'gru': calibration must be \"quantile\" or \"none\"");
+      p.calibration = it->get<std::string>();
+    }
     else if (k == "learning_rate") {
       if (!it->is_number() || !(it->get<double>() > 0) || it->get<double>() > 1)
         throw InvalidInput("sequence model 'gru': learning_rate must be a number in (0, 1]");
@@ -916,7 +1215,8 @@ json GruParams::to_json() const {
               {"gap_components", gap_components},
               {"value_components", value_components},
               {"chunk", chunk},
-              {"lengths", lengths}};
+              {"lengths", lengths},
+              {"calibration", calibration}};
 }
 
 SequenceModel* make_gru(const json& params) { return new GruModel(GruParams::from_json(params)); }

@@ -22,6 +22,11 @@ struct GruParams {
   // would pass the end: a temporal point process with censoring at the end); the given length
   // only says whether there are any events. "given": exactly the given number of events.
   std::string lengths = "learned";
+  // "quantile": after training, the model samples the training entities' records and fits, per
+  // series and window of time since the start, a quantile map from its values onto the data's
+  // (class shares and missing rates by logit shifts), and per gap index (first, second, third,
+  // later) one for the gaps; sampling applies them. "none": the network's outputs as drawn.
+  std::string calibration = "quantile";
   static GruParams from_json(const nlohmann::json& j);  // InvalidInput on unknown keys or bad values
   nlohmann::json to_json() const;
 };

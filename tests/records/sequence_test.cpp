@@ -309,8 +309,8 @@ TEST(Gru, CalibrationBringsAnUndertrainedModelOntoTheData) {
     for (size_t k = 0; k < 4; ++k) tv += std::fabs(p[k] - q[k]) / 2;
     return tv;
   };
-  EXPECT_LT(grade_tv(b), 0.06);
-  EXPECT_LT(grade_tv(b), grade_tv(a) + 0.01);
+  EXPECT_LT(grade_tv(b), 0.08) << "raw " << grade_tv(a);  // raw: about 0.2
+  EXPECT_LT(grade_tv(b), 0.5 * grade_tv(a));
 
   json state;
   std::string payload;
@@ -325,7 +325,9 @@ TEST(Gru, CalibrationBringsAnUndertrainedModelOntoTheData) {
       [](json& c) { c["shift"][2][0] = json::array({1.0}); },
       [](json& c) { c["shift"][2][0][0] = 99.0; },
       [](json& c) { c["gaps"][1] = json{{"from", {2.0, 1.0}}, {"to", {1.0, 2.0}}}; },
-      [](json& c) { c["end_adjust"] = {0.0, 1.5}; },
+      [](json& c) { c["end_adjust"][0] = {0.0, 1.5}; },
+      [](json& c) { c["end_adjust"].push_back(json::array()); },
+      [](json& c) { c["end_cuts"] = {3.0, 2.0}; },
       [](json& c) { c.erase("end_adjust"); },
   };
   for (size_t k = 0; k < damage.size(); ++k) {

@@ -116,14 +116,17 @@ TEST(RecordSynthesizer, DetectorFilterPullsPatientsTowardsTheRealJoint) {
     for (size_t r = 0; r < t.num_rows(); ++r) s += std::fabs(y.values[r] - std::sin(6.283185307179586 * x.values[r]));
     return s / static_cast<double>(t.num_rows());
   };
-  RecordOptions plain = independent(), filtered = independent();
+  RecordOptions plain = independent(), filtered = independent(), trees = independent();
+  plain.synthesizer = filtered.synthesizer = "copula";
   filtered.parent_filter = "detector";
-  RecordSynthesizer a, b;
+  RecordSynthesizer a, b, c;
   a.fit(real, plain, ctx);
   b.fit(real, filtered, ctx);
+  c.fit(real, trees, ctx);  // the default patients' synthesizer, cart, without a filter
   const double before = off_curve(a.sample(2000, ctx)), after = off_curve(b.sample(2000, ctx));
   EXPECT_GT(before, 0.5);  // the copula's y barely depends on x (real rows: about 0.12)
   EXPECT_LT(after, 0.8 * before) << "before " << before << ", after " << after;
+  EXPECT_LT(off_curve(c.sample(2000, ctx)), 0.2);  // the trees follow the curve themselves
 
   TempDir out;
   b.save(out.file("m.medgen"), {});

@@ -42,6 +42,7 @@ constexpr size_t kMaxDiscrete = 12;  // numerical columns with at most this many
 // logit shifts at most.
 constexpr size_t kCalWindows = 6, kCalMinPerWindow = 200, kCalKnots = 50, kCalMinValues = 40, kCalGapClasses = 4;
 constexpr double kCalShiftLimit = 3.0;
+constexpr size_t kCalEndBands = 4;  // bands of the end (follow-up) for the end adjustment
 constexpr size_t kCalSimEvents = 20000, kCalMaxReps = 10;  // simulated events aimed at, repeats of the data at most
 
 bool numeric_type(ColumnType t) { return t == ColumnType::kNumerical || t == ColumnType::kDatetime; }
@@ -108,11 +109,16 @@ struct Calibration {
   // for the missing logit of a numeric feature.
   std::vector<std::vector<std::vector<double>>> shift;
   std::vector<detail::QuantileMap> gaps;  // [min(step, kCalGapClasses - 1)], positive gaps
-  // [step i >= 1] of an entity that ends its own sequence, after the maps above: q > 0 ends
-  // one that would go on with probability q, q < 0 lets one that would end go on (a gap drawn
-  // within the time left) with probability -q, so that the share ending after i events
-  // matches the data's.
-  std::vector<double> end_adjust;
+  // [band of the end][step i >= 1] of an entity that ends its own sequence, after the maps
+  // above: q > 0 ends one that would go on with probability q, q < 0 lets one that would end
+  // go on (a gap drawn within the time left) with probability -q, so that the share ending
+  // after i events matches the data's among entities whose end falls in the same band
+  // (end_cuts: upper bounds of the bands but the last, quantiles of the training ends).
+  std::vector<double> end_cuts;
+  std::vector<std::vector<double>> end_adjust;
+  size_t end_band(double end) const {
+    return static_cast<size_t>(std::upper_bound(end_cuts.begin(), end_cuts.end(), end) - end_cuts.begin());
+  }
   bool active() const { return !values.empty(); }
   size_t windows() const { return cuts.size() + 1; }
   size_t window(double t) const { return static_cast<size_t>(std::upper_bound(cuts.begin(), cuts.end(), t) - cuts.begin()); }
@@ -223,7 +229,7 @@ class GruModel : public SequenceModel {
   // The calibration maps from samples of the training entities (calib_ empty meanwhile), then
   // the end adjustments from samples with those maps applied (calib_ holding them).
   Calibration calibrate(const SequenceData& data, const Context& ctx) const;
-  std::vector<double> calibrate_ends(const SequenceData& data, const Context& ctx) const;
+  void calibrate_ends(const SequenceData& data, const Context& ctx, Calibration* cal) const;
   // The training entities' contexts, lengths and ends, repeated to about kCalSimEvents events,
   // sampled with calib_ as it is.
   SequenceData simulate(const SequenceData& data, const Context& ctx, uint64_t salt) const;
@@ -542,7 +548,11 @@ void GruModel::fit(const SequenceData& data, const Context& ctx) {
   calib_ = Calibration{};
   if (p_.calibration == "quantile") {
     calib_ = calibrate(data, ctx);
-    if (calib_.active() && learned) calib_.end_adjust = calibrate_ends(data, ctx);
+    if (calib_.active() && learned) {
+      Calibration with_ends = calib_;
+      calibrate_ends(data, ctx, &with_ends);
+      calib_ = std::move(with_ends);
+    }
   }
 }
 
@@ -563,32 +573,52 @@ SequenceData GruModel::simulate(const SequenceData& data, const Context& ctx, ui
   return sample(data.context.take(rows), lengths, ends, c);
 }
 
-std::vector<double> GruModel::calibrate_ends(const SequenceData& data, const Context& ctx) const {
-  // Per step i: entities (that end their own sequences) with at least i events, and with exactly i.
-  auto hazards = [](const SequenceData& d, std::vector<double>* at_risk, std::vector<double>* ending) {
+void GruModel::calibrate_ends(const SequenceData& data, const Context& ctx, Calibration* cal) const {
+  // Bands: quantiles of the ends of the entities that end their own sequences.
+  std::vector<double> ends;
+  for (size_t e = 0; e < data.num_entities(); ++e)
+    if (!data.end.empty() && !std::isnan(data.end[e]) && data.offsets[e + 1] > data.offsets[e]) ends.push_back(data.end[e]);
+  if (ends.empty()) return;
+  std::sort(ends.begin(), ends.end());
+  std::vector<double> cuts;
+  for (size_t b = 1; b < kCalEndBands; ++b) {
+    const double c = ends[b * (ends.size() - 1) / kCalEndBands];
+    if (cuts.empty() || c > cuts.back()) cuts.push_back(c);
+  }
+  Calibration bands;
+  bands.end_cuts = cuts;
+  const size_t nb = cuts.size() + 1;
+  // Per band and step i: entities with at least i events, and with exactly i.
+  auto hazards = [&](const SequenceData& d, std::vector<std::vector<double>>* at_risk, std::vector<std::vector<double>>* ending) {
+    at_risk->assign(nb, {});
+    ending->assign(nb, {});
     for (size_t e = 0; e < d.num_entities(); ++e) {
       if (d.end.empty() || std::isnan(d.end[e])) continue;
       const size_t n = d.offsets[e + 1] - d.offsets[e];
       if (n == 0) continue;
-      if (at_risk->size() <= n) {
-        at_risk->resize(n + 1, 0.0);
-        ending->resize(n + 1, 0.0);
+      const size_t b = bands.end_band(d.end[e]);
+      if ((*at_risk)[b].size() <= n) {
+        (*at_risk)[b].resize(n + 1, 0.0);
+        (*ending)[b].resize(n + 1, 0.0);
       }
-      for (size_t i = 1; i <= n; ++i) (*at_risk)[i] += 1;
-      (*ending)[n] += 1;
+      for (size_t i = 1; i <= n; ++i) (*at_risk)[b][i] += 1;
+      (*ending)[b][n] += 1;
     }
   };
-  std::vector<double> dr, de, mr, me;
+  std::vector<std::vector<double>> dr, de, mr, me;
   hazards(data, &dr, &de);
   hazards(simulate(data, ctx, 0xE4D5ULL), &mr, &me);
-  std::vector<double> q(dr.size(), 0.0);
-  for (size_t i = 1; i < dr.size(); ++i) {
-    if (dr[i] < kCalMinValues / 2 || i >= mr.size() || mr[i] < kCalMinValues / 2) continue;
-    const double hd = de[i] / dr[i], hm = me[i] / mr[i];
-    q[i] = hd > hm ? (hd - hm) / std::max(1e-9, 1 - hm) : -(hm - hd) / std::max(1e-9, hm);
-    q[i] = std::clamp(q[i], -0.9, 0.9);
+  std::vector<std::vector<double>> q(nb);
+  for (size_t b = 0; b < nb; ++b) {
+    q[b].assign(dr[b].size(), 0.0);
+    for (size_t i = 1; i < dr[b].size(); ++i) {
+      if (dr[b][i] < kCalMinValues / 2 || i >= mr[b].size() || mr[b][i] < kCalMinValues / 2) continue;
+      const double hd = de[b][i] / dr[b][i], hm = me[b][i] / mr[b][i];
+      q[b][i] = std::clamp(hd > hm ? (hd - hm) / std::max(1e-9, 1 - hm) : -(hm - hd) / std::max(1e-9, hm), -0.9, 0.9);
+    }
   }
-  return q;
+  cal->end_cuts = std::move(cuts);
+  cal->end_adjust = std::move(q);
 }
 
 // Samples the training entities' records (reps times, to about kCalSimEvents events) and
@@ -820,13 +850,21 @@ SequenceData GruModel::sample(const Table& context, const std::vector<size_t>& l
       gp = torch::where(zero, torch::zeros({B}), gp);
       gp = torch::where(trunc, torch::minimum(gp, rem), gp);
       auto ended = t_own & ~trunc & (gp > rem);
-      if (cal && i < calib_.end_adjust.size() && calib_.end_adjust[i] != 0) {
-        const double q = calib_.end_adjust[i];
-        if (q > 0) {
-          ended = ended | (t_own & ~trunc & (torch::rand({B}) < q));
-        } else {
+      if (cal && !calib_.end_adjust.empty()) {
+        // The adjustment of each entity's band at this step.
+        const auto te = t_end.contiguous();
+        const auto tea = te.accessor<float, 1>();
+        std::vector<float> qv(static_cast<size_t>(B), 0.f);
+        for (int64_t j = 0; j < B; ++j) {
+          const std::vector<double>& qb = calib_.end_adjust[calib_.end_band(tea[j])];
+          if (i < qb.size()) qv[static_cast<size_t>(j)] = static_cast<float>(qb[i]);
+        }
+        const auto q = torch::tensor(qv, torch::kFloat32);
+        const auto u = torch::rand({B});
+        ended = ended | (t_own & ~trunc & (u < q));
+        {
           // Go on after all: a gap within the time left, from the mixture truncated there.
-          const auto go_on = ended & (torch::rand({B}) < -q) & (rem > 0);
+          const auto go_on = ended & (u < -q) & (rem > 0);
           if (go_on.any().item<bool>()) {
             const auto lF = log_ndtr((lrem - m) / s);
             const auto c2 = gumbel_argmax(w + lF).unsqueeze(-1);
@@ -1008,7 +1046,7 @@ void GruModel::save_state(json* state, std::string* payload) const {
     }
     for (const detail::QuantileMap& m : calib_.gaps) gaps.push_back(m.to_json());
     (*state)["calibration"] = json{{"cuts", calib_.cuts}, {"values", values}, {"shift", calib_.shift}, {"gaps", gaps},
-                                   {"end_adjust", calib_.end_adjust}};
+                                   {"end_cuts", calib_.end_cuts}, {"end_adjust", calib_.end_adjust}};
   }
   torch::serialize::OutputArchive ar;
   net_->save(ar);
@@ -1131,10 +1169,18 @@ void GruModel::load_state(const json& state, const std::string& payload) {
       for (size_t k = 0; k < kCalGapClasses; ++k)
         cal.gaps.push_back(detail::QuantileMap::from_json(gj[k], kCalKnots, at + ".gaps[" + std::to_string(k) + "]"));
       if (cal.values.empty()) st::fail(at + ": no value features to calibrate");
-      cal.end_adjust = st::finite_array(st::member(cj, "end_adjust", at), at + ".end_adjust");
-      if (cal.end_adjust.size() > 100000000) st::fail(at + ".end_adjust: too long");
-      for (double q : cal.end_adjust)
-        if (std::fabs(q) > 0.9) st::fail(at + ".end_adjust: an adjustment outside [-0.9, 0.9]");
+      cal.end_cuts = st::finite_array(st::member(cj, "end_cuts", at), at + ".end_cuts");
+      if (cal.end_cuts.size() >= 64 || !std::is_sorted(cal.end_cuts.begin(), cal.end_cuts.end()) ||
+          std::adjacent_find(cal.end_cuts.begin(), cal.end_cuts.end()) != cal.end_cuts.end())
+        st::fail(at + ".end_cuts: not an increasing list of at most 63 ends");
+      const json& ea = st::array(st::member(cj, "end_adjust", at), at + ".end_adjust");
+      if (!ea.empty() && ea.size() != cal.end_cuts.size() + 1) st::fail(at + ".end_adjust: one list per band of the end expected");
+      for (size_t b = 0; b < ea.size(); ++b) {
+        cal.end_adjust.push_back(st::finite_array(ea[b], at + ".end_adjust[" + std::to_string(b) + "]"));
+        if (cal.end_adjust.back().size() > 100000000) st::fail(at + ".end_adjust: too long");
+        for (double q : cal.end_adjust.back())
+          if (std::fabs(q) > 0.9) st::fail(at + ".end_adjust: an adjustment outside [-0.9, 0.9]");
+      }
     }
     // The weights the header implies must be in the payload before anything is allocated.
     const double h = p.hidden, kg = p.gap_components, kv = p.value_components;

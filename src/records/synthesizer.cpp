@@ -563,7 +563,9 @@ void RecordSynthesizer::fit(const Dataset& data, const RecordOptions& options, c
     if (n.parent >= 0) impl->learn_support(aug[static_cast<size_t>(n.parent)], k);
     if (n.parent < 0) {
       if (aug[k].num_rows() == 0) throw InvalidInput("table '" + ts.name + "': no rows to learn from");
-      n.synth = tabular::create_synthesizer(options.synthesizer, options.synthesizer_params);
+      json params = options.synthesizer_params.is_object() ? options.synthesizer_params : json::object();
+      if (options.synthesizer == "cart" && !params.contains("min_leaf")) params["min_leaf"] = kRecordsCartMinLeaf;
+      n.synth = tabular::create_synthesizer(options.synthesizer, params);
       n.synth->fit(aug[k], n.aug, sub);
       for (const std::string& w : n.synth->warnings()) impl->warnings.push_back(label + ": " + w);
       impl->summary[label] = json{{"model", options.synthesizer}, {"rows", aug[k].num_rows()},

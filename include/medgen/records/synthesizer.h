@@ -23,8 +23,13 @@
 
 namespace medgen::records {
 
+inline constexpr int kRecordsCartMinLeaf = 20;
+
 struct RecordOptions {
   std::string synthesizer = "cart";  // tabular synthesizer for the top-level tables
+  // Its options. For cart, min_leaf defaults to kRecordsCartMinLeaf here (20, not the table
+  // default 5): patients drawn from larger leaves sit as far from the training patients as
+  // fresh real ones do (docs/records.md).
   nlohmann::json synthesizer_params = nlohmann::json::object();
   std::string sequence_model = "gru";  // "gru" | "independent" for child tables
   nlohmann::json sequence_params = nlohmann::json::object();

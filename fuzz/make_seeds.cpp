@@ -94,7 +94,7 @@ void tabular_seeds(const fs::path& tmp) {
       break;
     }
 
-  for (const char* name : {"copula", "independent"}) {
+  for (const char* name : {"copula", "independent", "cart"}) {
     auto synth = tabular::create_synthesizer(name);
     Context ctx;
     ctx.seed = 1;

@@ -1,7 +1,7 @@
 // A model file's JSON header, wrapped into a well-formed file with a correct checksum (as an
 // attacker would), -> load_model -> sample (src/tabular/synthesizer.cpp, copula.cpp,
 // src/core/schema.cpp). A checksum proves integrity, not origin: every field is untrusted.
-// Only the copula and independent synthesizers are exercised; ctgan/tvae need LibTorch
+// The copula, independent and cart synthesizers are exercised; the neural ones need LibTorch
 // (their state is a LibTorch archive) and are left out of the fuzz build.
 #include <string>
 
@@ -20,7 +20,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   m.header = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (m.header.is_discarded() || !m.header.is_object()) return 0;
   const auto name = m.header.find("synthesizer");
-  if (name != m.header.end() && name->is_string() && *name != "copula" && *name != "independent") return 0;
+  if (name != m.header.end() && name->is_string() && *name != "copula" && *name != "independent" &&
+      *name != "cart")
+    return 0;
   scratch.write(m.serialize());
   Context ctx;
   ctx.seed = 1;

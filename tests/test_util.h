@@ -71,6 +71,16 @@ inline std::string model_digest(const tabular::Synthesizer& s) {
   return sha256_file_hex(dir.file("m.medgen"));
 }
 
+// The bytes of a synthesizer's model file (for editing its header in validation tests).
+inline std::string model_bytes(const tabular::Synthesizer& s) {
+  TempDir dir;
+  tabular::Provenance p;
+  p.input_name = "x.csv";
+  p.rows = 10;
+  tabular::save_model(s, p, dir.file("m.medgen"));
+  return read_file(dir.file("m.medgen"));
+}
+
 // A k-nearest-neighbour two-sample test (Schilling 1986): pool up to `rows` rows of each table,
 // encode them (numbers standardised by the real column, with a missing indicator; categories
 // one-hot scaled so two different values are 1 apart), and return the share of each point's k

@@ -68,15 +68,6 @@ Fixture interactions(size_t n, uint64_t seed) {
   return f;
 }
 
-std::string model_bytes(const Synthesizer& s) {
-  test::TempDir dir;
-  Provenance p;
-  p.input_name = "x.csv";
-  p.rows = 10;
-  save_model(s, p, dir.file("m.medgen"));
-  return read_file(dir.file("m.medgen"));
-}
-
 // Shares of synthetic rows that keep each of the fixture's rules.
 struct Rules {
   double flag = 0, sign = 0, missing = 0;
@@ -153,7 +144,7 @@ TEST(Cart, SameSeedSameRowsAndTheModelFileRoundTrips) {
   cart->fit(f.table, f.schema, ctx);
   const Table a = cart->sample(500, {}, ctx);
   const Table b = cart->sample(500, {}, ctx);
-  LoadedModel m = load_model_bytes(model_bytes(*cart), "model");
+  LoadedModel m = load_model_bytes(test::model_bytes(*cart), "model");
   const Table c = m.synthesizer->sample(500, {}, ctx);
   for (const char* col : {"x", "y", "m"}) {
     EXPECT_EQ(a.column(col).values, b.column(col).values);
@@ -206,7 +197,7 @@ TEST(Cart, CoarsePrivacyKeepsNoExactValues) {
   Context ctx;
   auto cart = create_synthesizer("cart", json{{"privacy", "coarse"}, {"min_leaf", 2}});
   cart->fit(f.table, f.schema, ctx);
-  const json h = ModelFile::deserialize(model_bytes(*cart), "m").header;
+  const json h = ModelFile::deserialize(test::model_bytes(*cart), "m").header;
   std::set<double> donors;
   for (const json& c : h["state"]["columns"])
     if (c["numeric"] == true && c["column"] == 2)
@@ -226,7 +217,7 @@ TEST(Cart, FitsEveryDatasetKeepingRangesAndMissingRates) {
     ctx.seed = 1;
     auto cart = create_synthesizer("cart");
     cart->fit(real.table, real.schema, ctx);
-    const Table syn = load_model_bytes(model_bytes(*cart), "m").synthesizer->sample(2000, {}, ctx);
+    const Table syn = load_model_bytes(test::model_bytes(*cart), "m").synthesizer->sample(2000, {}, ctx);
     for (size_t oc : output_columns(real.schema)) {
       const ColumnSchema& cs = real.schema.columns[oc];
       if (cs.type == ColumnType::kIdentifier) continue;
@@ -249,7 +240,7 @@ TEST(Cart, StateIsCheckedFieldByField) {
   Fixture f = interactions(800, 9);
   auto cart = create_synthesizer("cart");
   cart->fit(f.table, f.schema, Context{});
-  const std::string bytes = model_bytes(*cart);
+  const std::string bytes = test::model_bytes(*cart);
   auto first_split = [](json& tree) -> size_t {
     for (size_t i = 0; i < tree["feature"].size(); ++i)
       if (tree["feature"][i].get<int>() >= 0) return i;

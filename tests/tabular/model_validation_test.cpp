@@ -16,15 +16,6 @@ using json = nlohmann::json;
 
 namespace {
 
-std::string model_bytes(const Synthesizer& s) {
-  test::TempDir dir;
-  Provenance p;
-  p.input_name = "x.csv";
-  p.rows = 10;
-  save_model(s, p, dir.file("m.medgen"));
-  return read_file(dir.file("m.medgen"));
-}
-
 // The model with its header edited and the checksum recomputed.
 std::string reseal(const std::string& bytes, const std::function<void(json&)>& edit) {
   ModelFile m = ModelFile::deserialize(bytes, "model");
@@ -38,7 +29,7 @@ const std::string& pbc_copula() {
     auto real = test::load(test::data_dir() + "/pbc.csv");
     auto synth = create_synthesizer("copula");
     synth->fit(real.table, real.schema, Context{});
-    return model_bytes(*synth);
+    return test::model_bytes(*synth);
   }();
   return bytes;
 }
@@ -90,7 +81,7 @@ TEST(ModelValidation, ValidModelsOfEveryDatasetLoadAndSample) {
     for (const char* name : {"copula", "independent"}) {
       auto synth = create_synthesizer(name);
       synth->fit(real.table, real.schema, Context{});
-      LoadedModel m = load_model_bytes(model_bytes(*synth), "model");
+      LoadedModel m = load_model_bytes(test::model_bytes(*synth), "model");
       EXPECT_EQ(m.synthesizer->sample(20, {}, Context{}).num_rows(), 20u);
     }
   }

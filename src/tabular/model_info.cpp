@@ -57,6 +57,11 @@ std::string info_text(const json& h) {
       if (k == n - 1) break;
     }
   }
+  if (summary.contains("trees") && summary["trees"].is_number() && summary.value("leaves", json()).is_number() &&
+      summary.value("donors", json()).is_number())  // cart
+    s += "learned       " + std::to_string(summary["trees"].get<int64_t>()) + " trees, " +
+         std::to_string(summary["leaves"].get<int64_t>()) + " leaves, " +
+         std::to_string(summary["donors"].get<int64_t>()) + " donor values\n";
   s += "columns:\n";
   const json marg = summary.value("marginals", json::object());
   for (const json& c : h.at("schema").at("columns")) {

@@ -9,14 +9,14 @@
 # fit seconds and sampling rows/s (wall clock, one thread, 20,000 rows written as CSV, process
 # start included).
 #
-#   bench/compare_synthesizers.sh [-s "copula tvae ..."] [-t "table:target ..."] [-p 'JSON params per synth, e.g. tvae={"epochs":100}'] [-r SEED]
+#   bench/compare_synthesizers.sh [-s "copula cart tvae ..."] [-t "table:target ..."] [-p 'JSON params per synth, e.g. tvae={"epochs":100}'] [-r SEED]
 #
 # Environment: MEDGEN (default build/medgen), DATASETS (default ../shared/datasets: the CSVs),
 # WORK (scratch folder; default a fresh mktemp).
 set -euo pipefail
 B=${MEDGEN:-build/medgen}
 DATASETS=${DATASETS:-../shared/datasets}
-SYNTHS="copula tvae ctgan diffusion autoregressive"
+SYNTHS="copula cart tvae ctgan diffusion autoregressive"
 TABLES="nwtco:rel aids2:status colon:status mgus2:death pima2:diabetes gbsg2:cens pbc:status"
 SEED=1
 declare -A PARAMS=()

@@ -24,7 +24,10 @@ double QuantileMap::operator()(double x) const {
   if (from.empty() || std::isnan(x)) return x;
   // Beyond the knots: shifted with the end knot (a gap far beyond every observed one stays
   // beyond them: that is how a sequence ends).
-  if (x < from.front()) return to.front() + (x - from.front());
+  // Below the first knot a positive quantity (a gap, a lab value) scales with the first knots'
+  // ratio instead, so that it stays positive and small values stay small on a log scale.
+  if (x < from.front())
+    return from.front() > 0 && to.front() > 0 && x > 0 ? to.front() * (x / from.front()) : to.front() + (x - from.front());
   if (x > from.back()) return to.back() + (x - from.back());
   const size_t lo = static_cast<size_t>(std::lower_bound(from.begin(), from.end(), x) - from.begin());
   const size_t hi = static_cast<size_t>(std::upper_bound(from.begin(), from.end(), x) - from.begin());

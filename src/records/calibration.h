@@ -18,8 +18,9 @@ struct QuantileMap {
   std::vector<double> from, to;
 
   bool identity() const { return from.empty(); }
-  // Piecewise-linear between knots; below the first or above the last knot, shifted by the end
-  // knots' difference.
+  // Piecewise-linear between knots; above the last knot shifted by the end knots' difference,
+  // below the first likewise, or scaled by the first knots' ratio where x and both first knots
+  // are positive.
   double operator()(double x) const;
 
   // Knots at `knots` + 1 evenly spaced levels of the two samples (any order, finite). The

@@ -47,6 +47,16 @@ TEST(QuantileMap, CarriesOneDistributionOntoAnother) {
   // Beyond the knots: shifted with the end knot, so the order holds there too.
   EXPECT_NEAR(m(m.from.back() + 3) - m.to.back(), 3, 1e-9);
   EXPECT_NEAR(m(m.from.front() - 3) - m.to.front(), -3, 1e-9);
+  // Positive quantities below the knots scale instead: a gap a tenth of the model's shortest
+  // maps to a tenth of the data's shortest.
+  std::vector<double> model, data;
+  for (int i = 1; i <= 200; ++i) {
+    model.push_back(100.0 + i);
+    data.push_back(30.0 + i);
+  }
+  const QuantileMap g = QuantileMap::fit(model, data, 50, 40);
+  EXPECT_NEAR(g(10.1), 3.1, 1e-9);
+  EXPECT_GT(g(0.5), 0.0);
 }
 
 TEST(QuantileMap, IdentityWhereThereIsTooLittleToMap) {

@@ -328,6 +328,8 @@ TEST(Gru, CalibrationBringsAnUndertrainedModelOntoTheData) {
       [](json& c) { c["end_adjust"][0] = {0.0, 1.5}; },
       [](json& c) { c["end_adjust"].push_back(json::array()); },
       [](json& c) { c["end_cuts"] = {3.0, 2.0}; },
+      [](json& c) { c["zero_shift"] = {0.0}; },
+      [](json& c) { c["zero_shift"][0] = 50.0; },
       [](json& c) { c.erase("end_adjust"); },
   };
   for (size_t k = 0; k < damage.size(); ++k) {

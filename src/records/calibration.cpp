@@ -82,4 +82,9 @@ std::vector<double> share_shift(const std::vector<double>& data_counts, const st
   return s;
 }
 
+double odds_shift(const std::vector<double>& data_counts, const std::vector<double>& model_counts, double limit) {
+  const std::vector<double> s = share_shift(data_counts, model_counts, limit);
+  return std::clamp(s[1] - s[0], -limit, limit);
+}
+
 }  // namespace medgen::records::detail

@@ -37,5 +37,7 @@ struct QuantileMap {
 // share) per class, both from counts with half a count added, clamped to [-limit, limit].
 std::vector<double> share_shift(const std::vector<double>& data_counts, const std::vector<double>& model_counts,
                                 double limit);
+// The same for a binary outcome as one logit shift: counts {no, yes}; the log odds ratio.
+double odds_shift(const std::vector<double>& data_counts, const std::vector<double>& model_counts, double limit);
 
 }  // namespace medgen::records::detail

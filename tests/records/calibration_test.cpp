@@ -109,6 +109,10 @@ TEST(ShareShift, MovesModelSharesOntoTheData) {
   for (size_t i = 0; i < 3; ++i) z += p[i] = model[i] / 1000 * std::exp(s[i]);
   for (size_t i = 0; i < 3; ++i) EXPECT_NEAR(p[i] / z, data[i] / 1000, 2e-3);
   for (double x : share_shift({1000, 0}, {0, 1000}, 3.0)) EXPECT_LE(std::fabs(x), 3.0);
+  // Odds: the model's 10% "yes" shifted by the log odds ratio gives the data's 30%.
+  const double o = odds_shift({700, 300}, {900, 100}, 5.0);
+  EXPECT_NEAR(1.0 / (1.0 + std::exp(-(std::log(0.1 / 0.9) + o))), 0.3, 2e-3);
+  EXPECT_LE(std::fabs(odds_shift({0, 1000}, {1000, 0}, 3.0)), 3.0);
 }
 
 }  // namespace

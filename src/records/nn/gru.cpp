@@ -671,9 +671,8 @@ Calibration GruModel::calibrate(const SequenceData& data, const Context& ctx) co
       }
       for (size_t w = 0; w < W; ++w) {
         maps[w] = detail::QuantileMap::fit(mv[w], dv[w], kCalKnots, kCalMinValues);
-        const std::vector<double> sh = detail::share_shift(dmiss[w], mmiss[w], kCalShiftLimit);
         const bool enough = dmiss[w][0] + dmiss[w][1] >= kCalMinValues;
-        shifts[w] = {enough ? std::clamp(sh[1] - sh[0], -kCalShiftLimit, kCalShiftLimit) : 0.0};
+        shifts[w] = {enough ? detail::odds_shift(dmiss[w], mmiss[w], kCalShiftLimit) : 0.0};
       }
       ++ni;
     } else {
@@ -710,9 +709,8 @@ Calibration GruModel::calibrate(const SequenceData& data, const Context& ctx) co
     cal.gaps.push_back(detail::QuantileMap::fit(mg[k], dg[k], kCalGapKnots, kCalMinValues));
     // Same-day events: a logit shift on the zero-gap switch (a model that leaks a few zero
     // gaps where the data has none stops doing so).
-    const std::vector<double> sh = detail::share_shift(dz[k], mz[k], kCalShiftLimit);
     const bool enough = dz[k][0] + dz[k][1] >= kCalMinValues;
-    cal.zero_shift.push_back(enough ? std::clamp(sh[1] - sh[0], -kCalShiftLimit, kCalShiftLimit) : 0.0);
+    cal.zero_shift.push_back(enough ? detail::odds_shift(dz[k], mz[k], kCalShiftLimit) : 0.0);
   }
   return cal;
 }

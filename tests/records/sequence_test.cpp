@@ -280,9 +280,9 @@ double ks(const SequenceData& a, const SequenceData& b, const std::string& colum
   return d;
 }
 
-// An undertrained gru (3 epochs) draws the lab's values and the grade's shares off the data;
-// its calibration (quantile maps and shifts fitted after training) brings its records for the
-// training entities back near them. The calibration travels with the model state and a
+// An undertrained gru (3 epochs) draws the grade's shares far off the data (total variation
+// about 0.2); its calibration (quantile maps and shifts fitted after training) brings its
+// records for the training entities back near them (about 0.02) and keeps the lab's values near. The calibration travels with the model state and a
 // damaged one is refused.
 TEST(Gru, CalibrationBringsAnUndertrainedModelOntoTheData) {
   const SequenceData data = toy(300, 21);
@@ -298,8 +298,10 @@ TEST(Gru, CalibrationBringsAnUndertrainedModelOntoTheData) {
   const SequenceData a = raw->sample(data.context, lengths, data.end, ctx);
   const SequenceData b = cal->sample(data.context, lengths, data.end, ctx);
   const double ks_raw = ks(a, data, "lab"), ks_cal = ks(b, data, "lab");
-  EXPECT_LT(ks_cal, 0.08);
-  EXPECT_LT(ks_cal, ks_raw);
+  // The lab is learned fairly well even raw (KS 0.03 here): calibrated, it must stay near the
+  // data and not get worse; the grade's shares below are where raw is far off.
+  EXPECT_LT(ks_cal, 0.06);
+  EXPECT_LT(ks_cal, ks_raw + 0.01);
   auto grade_tv = [&](const SequenceData& d) {
     std::vector<double> p(4, 0.0), q(4, 0.0);
     const Column &x = d.events.column("grade"), &y = data.events.column("grade");

@@ -535,7 +535,7 @@ void ArSynthesizer::save_state(json* state, std::string* payload) const {
 }
 
 void ArSynthesizer::load_state(const json& state, const std::string& payload) {
-  try {
+  load_model_state("autoregressive", [&] {
     namespace st = tabular::state;
     enc_ = ar::Encoding::from_json(st::member(state, "encoding", "autoregressive state"), schema_, p_.bins,
                                    p_.max_categories);
@@ -560,11 +560,7 @@ void ArSynthesizer::load_state(const json& state, const std::string& payload) {
     root.read("net", net);
     load_checked(*net_, net, "autoregressive network");
     net_->eval();
-  } catch (const json::exception& e) {
-    throw ModelFormat(std::string("autoregressive state: ") + e.what());
-  } catch (const c10::Error& e) {
-    throw ModelFormat(std::string("autoregressive weights: ") + e.what_without_backtrace());
-  }
+  });
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "medgen/core/error.h"
 #include "medgen/core/schema.h"
 #include "medgen/nn/archive.h"
 #include "medgen/core/table.h"
@@ -105,6 +106,20 @@ void write_checkpoint(const std::string& path, const std::string& kind, const nl
 nlohmann::json read_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
                                const NamedModules& modules, const NamedOptimizers& optimizers,
                                const torch::Device& device);
+
+// Runs a synthesizer's load_state body: a model file is untrusted input, so a JSON error
+// becomes ModelFormat("<name> state: ...") and a LibTorch error while reading the weights
+// ModelFormat("<name> weights: ...").
+template <class Body>
+void load_model_state(const std::string& name, Body&& body) {
+  try {
+    body();
+  } catch (const nlohmann::json::exception& e) {
+    throw ModelFormat(name + " state: " + e.what());
+  } catch (const c10::Error& e) {
+    throw ModelFormat(name + " weights: " + e.what_without_backtrace());
+  }
+}
 
 // The synthesizers of this library (plugin.cpp hands them out).
 Synthesizer* make_tvae(const nlohmann::json& params);

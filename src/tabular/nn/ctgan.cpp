@@ -470,7 +470,7 @@ void CtganSynthesizer::save_state(json* state, std::string* payload) const {
 }
 
 void CtganSynthesizer::load_state(const json& state, const std::string& payload) {
-  try {
+  load_model_state("ctgan", [&] {
     transformer_ = DataTransformer::from_json(state.at("transformer"));
     check_same_schema(transformer_, schema_);
     history_ = checked_history(state.at("history"));
@@ -498,11 +498,7 @@ void CtganSynthesizer::load_state(const json& state, const std::string& payload)
     root.read("generator", g);
     load_checked(*generator_, g, "ctgan generator");
     discriminator_ = Discriminator{nullptr};
-  } catch (const json::exception& e) {
-    throw ModelFormat(std::string("ctgan state: ") + e.what());
-  } catch (const c10::Error& e) {
-    throw ModelFormat(std::string("ctgan weights: ") + e.what_without_backtrace());
-  }
+  });
 }
 
 }  // namespace

@@ -548,7 +548,7 @@ void DiffusionSynthesizer::save_state(json* state, std::string* payload) const {
 }
 
 void DiffusionSynthesizer::load_state(const json& state, const std::string& payload) {
-  try {
+  load_model_state("diffusion", [&] {
     transformer_ = DataTransformer::from_json(tabular::state::member(state, "transformer", "diffusion state"));
     check_same_schema(transformer_, schema_);
     history_ = checked_history(tabular::state::member(state, "history", "diffusion state"));
@@ -577,11 +577,7 @@ void DiffusionSynthesizer::load_state(const json& state, const std::string& payl
     load_archive(root, payload, torch::kCPU);
     root.read("denoiser", den);
     load_checked(*denoiser_, den, "diffusion denoiser");
-  } catch (const json::exception& e) {
-    throw ModelFormat(std::string("diffusion state: ") + e.what());
-  } catch (const c10::Error& e) {
-    throw ModelFormat(std::string("diffusion weights: ") + e.what_without_backtrace());
-  }
+  });
 }
 
 }  // namespace

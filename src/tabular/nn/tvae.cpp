@@ -271,7 +271,7 @@ void TvaeSynthesizer::save_state(json* state, std::string* payload) const {
 }
 
 void TvaeSynthesizer::load_state(const json& state, const std::string& payload) {
-  try {
+  load_model_state("tvae", [&] {
     transformer_ = DataTransformer::from_json(state.at("transformer"));
     check_same_schema(transformer_, schema_);
     history_ = checked_history(state.at("history"));
@@ -289,11 +289,7 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
     root.read("decoder", dec);
     load_checked(*encoder_, enc, "tvae encoder");
     load_checked(*decoder_, dec, "tvae decoder");
-  } catch (const json::exception& e) {
-    throw ModelFormat(std::string("tvae state: ") + e.what());
-  } catch (const c10::Error& e) {
-    throw ModelFormat(std::string("tvae weights: ") + e.what_without_backtrace());
-  }
+  });
 }
 
 }  // namespace

@@ -297,12 +297,8 @@ void ArSynthesizer::fit(const Table& table, const Schema& schema, const Context&
     }
     return sum.item<double>() / static_cast<double>(v);
   };
-  nn::TrainLoop loop;
-  loop.task = "training autoregressive";
-  loop.first = start_epoch;
-  loop.total = p_.train.epochs;
-  loop.history = history_;
-  loop.progress = ctx.progress;
+  nn::TrainLoop loop = neural_train_loop("training autoregressive", p_.train, start_epoch, history_, ctx, checkpoint_,
+                                         [&](int64_t done, const json& history) { write_checkpoint(done, history, opt, best, best_nll); });
   loop.detail = [&](const nn::Losses& l, double secs) {
     char detail[160];
     if (l.size() > 1)
@@ -313,10 +309,6 @@ void ArSynthesizer::fit(const Table& table, const Schema& schema, const Context&
                     secs > 0 ? static_cast<double>(n_train) / secs : 0.0);
     return std::string(detail);
   };
-  if (!checkpoint_.empty())
-    loop.checkpoint = [&](int64_t done, const json& history) { write_checkpoint(done, history, opt, best, best_nll); };
-  loop.checkpoint_every = p_.train.checkpoint_every;
-  loop.checkpoint_path = checkpoint_;
   nn::Trainer trainer(std::move(loop));
   net_->train();
   auto step = [&](int64_t epoch, bool) -> nn::Losses {

@@ -219,4 +219,19 @@ nlohmann::json read_checkpoint(const std::string& path, const std::string& kind,
   return m.header;
 }
 
+nn::TrainLoop neural_train_loop(const std::string& task, const TrainParams& p, int64_t first,
+                                const nlohmann::json& history, const Context& ctx, const std::string& path,
+                                std::function<void(int64_t done, const nlohmann::json& history)> write) {
+  nn::TrainLoop loop;
+  loop.task = task;
+  loop.first = first;
+  loop.total = p.epochs;
+  loop.history = history;
+  loop.progress = ctx.progress;
+  if (!path.empty()) loop.checkpoint = std::move(write);
+  loop.checkpoint_every = p.checkpoint_every;
+  loop.checkpoint_path = path;
+  return loop;
+}
+
 }  // namespace medgen::tabular::nnlib

@@ -11,7 +11,9 @@
 #include "medgen/core/error.h"
 #include "medgen/core/schema.h"
 #include "medgen/nn/archive.h"
+#include "medgen/nn/trainer.h"
 #include "medgen/core/table.h"
+#include "medgen/tabular/neural.h"
 #include "medgen/tabular/synthesizer.h"
 #include "medgen/tabular/transformer.h"
 
@@ -106,6 +108,13 @@ void write_checkpoint(const std::string& path, const std::string& kind, const nl
 nlohmann::json read_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,
                                const NamedModules& modules, const NamedOptimizers& optimizers,
                                const torch::Device& device);
+
+// The training loop of a neural synthesizer: epochs [first, p.epochs) after `history`, progress
+// to ctx.progress, and, when `path` is set, checkpoints there by `write` every
+// p.checkpoint_every epochs and on a stop signal. The caller adds its progress detail.
+nn::TrainLoop neural_train_loop(const std::string& task, const TrainParams& p, int64_t first,
+                                const nlohmann::json& history, const Context& ctx, const std::string& path,
+                                std::function<void(int64_t done, const nlohmann::json& history)> write);
 
 // Runs a synthesizer's load_state body: a model file is untrusted input, so a JSON error
 // becomes ModelFormat("<name> state: ...") and a LibTorch error while reading the weights

@@ -278,22 +278,14 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   };
   const bool wgan = p_.loss == "wgan-gp";
 
-  nn::TrainLoop loop;
-  loop.task = "training ctgan";
-  loop.first = start_epoch;
-  loop.total = p_.train.epochs;
-  loop.history = history_;
-  loop.progress = ctx.progress;
+  nn::TrainLoop loop = neural_train_loop("training ctgan", p_.train, start_epoch, history_, ctx, checkpoint_,
+                                         [&](int64_t done, const json& history) { write_checkpoint(done, history, opt_g, opt_d); });
   loop.detail = [&](const nn::Losses& l, double secs) {
     char detail[160];
     std::snprintf(detail, sizeof detail, "G %.3f D %.3f %.0f rows/s", l[0].second, l[1].second,
                   secs > 0 ? steps * batch / secs : 0.0);
     return std::string(detail);
   };
-  if (!checkpoint_.empty())
-    loop.checkpoint = [&](int64_t done, const json& history) { write_checkpoint(done, history, opt_g, opt_d); };
-  loop.checkpoint_every = p_.train.checkpoint_every;
-  loop.checkpoint_path = checkpoint_;
   nn::Trainer trainer(std::move(loop));
   generator_->train();
   discriminator_->train();

@@ -292,26 +292,18 @@ void DiffusionSynthesizer::fit(const Table& table, const Schema& schema, const C
   const int64_t rows_per_epoch = passes * n;
   const int64_t batch = std::min<int64_t>(p_.train.batch_size, rows_per_epoch);
 
-  nn::TrainLoop loop;
-  loop.task = "training diffusion";
-  loop.first = start_epoch;
-  loop.total = p_.train.epochs;
-  loop.history = history_;
-  loop.progress = ctx.progress;
+  nn::TrainLoop loop = neural_train_loop(
+      "training diffusion", p_.train, start_epoch, history_, ctx, checkpoint_, [&](int64_t done, const json& history) {
+        nnlib::write_checkpoint(checkpoint_, "diffusion", p_.resolved,
+                                json{{"epoch", done}, {"history", history}, {"seen_levels", seen_levels_}},
+                                {{"denoiser", denoiser_.ptr().get()}}, {{"optimizer", &opt}});
+      });
   loop.detail = [&](const nn::Losses& l, double secs) {
     char detail[160];
     std::snprintf(detail, sizeof detail, "mse %.3f kl %.3f %.0f rows/s", l[0].second, l[1].second,
                   secs > 0 ? rows_per_epoch / secs : 0.0);
     return std::string(detail);
   };
-  if (!checkpoint_.empty())
-    loop.checkpoint = [&](int64_t done, const json& history) {
-      nnlib::write_checkpoint(checkpoint_, "diffusion", p_.resolved,
-                              json{{"epoch", done}, {"history", history}, {"seen_levels", seen_levels_}},
-                              {{"denoiser", denoiser_.ptr().get()}}, {{"optimizer", &opt}});
-    };
-  loop.checkpoint_every = p_.train.checkpoint_every;
-  loop.checkpoint_path = checkpoint_;
   nn::Trainer trainer(std::move(loop));
   denoiser_->train();
   trainer.run([&](int64_t epoch, bool) -> nn::Losses {

@@ -153,22 +153,14 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
 
   const torch::Tensor x_all = td.x.to(dev);
   const int64_t batch = std::min<int64_t>(p_.train.batch_size, n);
-  nn::TrainLoop loop;
-  loop.task = "training tvae";
-  loop.first = start_epoch;
-  loop.total = p_.train.epochs;
-  loop.history = history_;
-  loop.progress = ctx.progress;
+  nn::TrainLoop loop = neural_train_loop("training tvae", p_.train, start_epoch, history_, ctx, checkpoint_,
+                                         [&](int64_t done, const json& history) { write_checkpoint(done, history, opt); });
   loop.detail = [&](const nn::Losses& l, double secs) {
     char detail[160];
     std::snprintf(detail, sizeof detail, "recon %.3f kl %.3f %.0f rows/s", l[0].second, l[1].second,
                   secs > 0 ? n / secs : 0.0);
     return std::string(detail);
   };
-  if (!checkpoint_.empty())
-    loop.checkpoint = [&](int64_t done, const json& history) { write_checkpoint(done, history, opt); };
-  loop.checkpoint_every = p_.train.checkpoint_every;
-  loop.checkpoint_path = checkpoint_;
   nn::Trainer trainer(std::move(loop));
   encoder_->train();
   decoder_->train();

@@ -4,7 +4,8 @@
 //   {"bench":"tvae_epoch","table":"mixed","rows":30000,"cols":15,"epochs":3,"seconds_per_epoch":...}
 //   {"bench":"tvae_sample","table":"mixed","rows":100000,"seconds":...,"rows_per_s":...}   (and ctgan_*)
 // cpu_* fields count this process's CPU time, which a busy machine inflates less than wall time.
-// Usage: bench_neural [epochs] [models: tvae,ctgan] [tables: mixed,categorical] [device: cpu|cuda]
+// Usage: bench_neural [epochs] [models: tvae,ctgan] [tables: mixed,categorical] [device: cpu|cuda] [params JSON]
+// (params are merged into every model's options and echoed in the output, e.g. '{"cuda_graph":"off"}').
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -33,6 +34,13 @@ static int run(int argc, char** argv) {
   const std::string models = argc > 2 ? argv[2] : "tvae,ctgan";
   const std::string tables = argc > 3 ? argv[3] : "mixed,categorical";
   const std::string device = argc > 4 ? argv[4] : "cpu";
+  const nlohmann::json extra = argc > 5 ? nlohmann::json::parse(argv[5]) : nlohmann::json::object();
+  auto options = [&](int n_epochs) {
+    nlohmann::json o = extra;
+    o["epochs"] = n_epochs;
+    o["device"] = device;
+    return o;
+  };
   Context ctx;
   for (const std::string kind : {"mixed", "categorical"}) {
     if (tables.find(kind) == std::string::npos) continue;
@@ -46,18 +54,21 @@ static int run(int argc, char** argv) {
       if (models.find(name) == std::string::npos) continue;
       // The first fit includes loading LibTorch and fitting the transformer; a one-epoch fit
       // is subtracted to leave the cost of the other epochs.
-      auto synth = create_synthesizer(name, {{"epochs", epochs}, {"device", device}});
+      nlohmann::json these = options(epochs);
+      if (name != "ctgan") these.erase("cuda_graph");  // a ctgan option
+      auto synth = create_synthesizer(name, these);
       double t0 = wall_now(), c0 = cpu_now();
       synth->fit(table, schema, ctx);
       const double total = wall_now() - t0, total_cpu = cpu_now() - c0;
-      auto one = create_synthesizer(name, {{"epochs", 1}, {"device", device}});
+      these["epochs"] = 1;
+      auto one = create_synthesizer(name, these);
       t0 = wall_now();
       c0 = cpu_now();
       one->fit(table, schema, ctx);
       const double one_wall = wall_now() - t0, one_cpu = cpu_now() - c0;
       const double per_epoch = epochs > 1 ? (total - one_wall) / (epochs - 1) : total;
       const double per_epoch_cpu = epochs > 1 ? (total_cpu - one_cpu) / (epochs - 1) : total_cpu;
-      std::printf("%s\n", nlohmann::json{{"bench", name + "_epoch"}, {"table", kind}, {"device", device}, {"rows", table.num_rows()},
+      std::printf("%s\n", nlohmann::json{{"bench", name + "_epoch"}, {"table", kind}, {"device", device}, {"params", extra}, {"rows", table.num_rows()},
                                          {"cols", table.num_cols()}, {"epochs", epochs}, {"fit_seconds", total},
                                          {"seconds_per_epoch", per_epoch}, {"cpu_seconds_per_epoch", per_epoch_cpu},
                                          {"rows_per_s", table.num_rows() / per_epoch}}

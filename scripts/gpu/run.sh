@@ -217,10 +217,11 @@ phase "build done" | tee -a "$OUT/facts.txt"
 # Debian 12's and must not replace this machine's for python3, cmake and the like).
 medgen_run() { LD_LIBRARY_PATH="$SR_LIB${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}" "$@"; }
 export MEDGEN_SYSROOT_LIB="$SR_LIB" MEDGEN_BUILD_DIR="$B" OUT
-if [ -f scripts/gpu/jobs.sh ]; then
-  phase "jobs (scripts/gpu/jobs.sh)" | tee -a "$OUT/facts.txt"
+JOBS_FILE="${MEDGEN_GPU_JOBS:-scripts/gpu/jobs.sh}"
+if [ -f "$JOBS_FILE" ]; then
+  phase "jobs ($JOBS_FILE)" | tee -a "$OUT/facts.txt"
   # shellcheck source=/dev/null
-  source scripts/gpu/jobs.sh
+  source "$JOBS_FILE"
   rc=$?
   phase "jobs done (rc $rc)" | tee -a "$OUT/facts.txt"
   exit "$rc"

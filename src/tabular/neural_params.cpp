@@ -74,6 +74,7 @@ CtganParams CtganParams::from_json(const json& j) {
   p.tau = r["tau"].get<double>();
   p.loss = r["loss"].get<std::string>();
   p.sample_batchnorm = r["sample_batchnorm"].get<std::string>();
+  p.cuda_graph = r["cuda_graph"].get<std::string>();
   if (p.train.batch_size % p.pac != 0)
     throw InvalidInput("option 'batch_size' (" + std::to_string(p.train.batch_size) + ") must be a multiple of 'pac' (" +
                        std::to_string(p.pac) + ")");
@@ -92,6 +93,7 @@ json CtganParams::to_json() const {
   j["discriminator_steps"] = discriminator_steps;
   j["tau"] = tau;
   j["sample_batchnorm"] = sample_batchnorm;
+  j["cuda_graph"] = cuda_graph;
   return j;
 }
 

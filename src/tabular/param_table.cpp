@@ -50,6 +50,8 @@ std::vector<ParamSpec> ctgan_table() {
   t.push_back(real_param("tau", 0.2, 1e-3, 100, "Gumbel-softmax temperature"));
   t.push_back(choice_param("sample_batchnorm", {"eval", "train"},
                            "BatchNorm when sampling: running statistics (eval) or the batch's (train)"));
+  t.push_back(choice_param("cuda_graph", {"auto", "off"},
+                           "on CUDA, capture the training step as a CUDA graph (auto) or launch each kernel (off)"));
   return t;
 }
 

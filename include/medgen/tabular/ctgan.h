@@ -20,6 +20,10 @@
 // samples draw cond vectors from the training frequencies; `col=value` conditions set them,
 // keep generated rows that honour every condition, regenerate the others (up to 20 rounds) and
 // finally set the conditioned values on rows that still disagree. Exactly n rows.
+// On CUDA (cuda_graph "auto") one training step (the discriminator's and the generator's
+// updates, conditions and noise drawn on the device) is captured once as a CUDA graph after a
+// few eager steps and replayed, with Adam's step counts on the device (nn::DeviceAdam): the same
+// mathematics without hundreds of kernel launches per step; "off" launches each kernel.
 // Thread safety and global state: see Synthesizer in synthesizer.h. fit and sample seed
 // LibTorch's global generator from ctx.seed and set its process-wide intra-op thread count
 // (nn::init_torch); fit handles SIGINT, SIGTERM and SIGHUP while it trains (to write a
@@ -48,6 +52,7 @@ struct CtganParams {
   int discriminator_steps = 1;              // discriminator updates per generator update
   double tau = 0.2;                         // Gumbel-softmax temperature
   std::string sample_batchnorm = "eval";    // "eval" or "train" (see above)
+  std::string cuda_graph = "auto";          // "auto" or "off" (see below)
   TransformerParams transformer;
 
   static TrainParams default_train() {

@@ -98,7 +98,8 @@ torch::Tensor SpanBlock::flatten(const torch::Tensor& block) const {
 }
 
 nlohmann::json resumable_options(nlohmann::json params) {
-  for (const char* k : {"epochs", "checkpoint_every"}) params.erase(k);
+  // The run's length, and how the same step is launched.
+  for (const char* k : {"epochs", "checkpoint_every", "cuda_graph"}) params.erase(k);
   if (params.value("privacy", "exact") == "exact") params.erase("privacy");  // checkpoints from before the option
   return params;
 }

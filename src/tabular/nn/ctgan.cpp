@@ -12,7 +12,9 @@
 #include "../state_check.h"
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
+#include "medgen/nn/cuda_graph.h"
 #include "medgen/nn/device.h"
+#include "medgen/nn/device_adam.h"
 #include "medgen/nn/gan.h"
 #include "medgen/nn/trainer.h"
 
@@ -23,6 +25,9 @@ using namespace nnlib;
 namespace F = torch::nn::functional;
 
 namespace {
+
+// Eager training steps before a CUDA graph is captured.
+constexpr int64_t kGraphWarmupSteps = 3;
 
 // Linear -> BatchNorm -> ReLU, output concatenated to the input.
 struct ResidualImpl : torch::nn::Module {
@@ -257,10 +262,11 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
       return b;
     }
     b.column = torch::randint(0, n_disc, {batch}, long_opts);
-    b.category = torch::multinomial(torch::softmax(logw_t.index_select(0, b.column).masked_fill(
-                                                       count_t.index_select(0, b.column) == 0, -1e9), 1),
-                                    1)
-                     .squeeze(1);
+    // A category per row with probability proportional to its weight: the exponential race
+    // argmax(w / E), E ~ Exp(1), which is multinomial's own one-draw method without its host-side
+    // check of the weights (a synchronisation, which a CUDA graph cannot hold).
+    const auto w = torch::softmax(logw_t.index_select(0, b.column).masked_fill(count_t.index_select(0, b.column) == 0, -1e9), 1);
+    b.category = (w / torch::empty_like(w).exponential_().clamp_min_(1e-30)).argmax(1);
     const auto st = start_t.index_select(0, b.column).gather(1, b.category.unsqueeze(1)).squeeze(1);
     const auto cnt = count_t.index_select(0, b.column).gather(1, b.category.unsqueeze(1)).squeeze(1);
     const auto pick = (torch::rand({batch}, fopts) * cnt.to(torch::kFloat32)).to(torch::kLong).clamp_max(cnt - 1);
@@ -278,8 +284,19 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   };
   const bool wgan = p_.loss == "wgan-gp";
 
+  // On CUDA the step is captured once as a graph and replayed (cuda_graph "auto").
+  const bool use_graph = dev.is_cuda() && p_.cuda_graph == "auto" && nn::CudaStepGraph::supported();
+  std::unique_ptr<nn::CudaStepGraph> graph;
+  std::unique_ptr<nn::DeviceAdam> dadam_g, dadam_d;  // the optimizers' updates inside the graph
+
   nn::TrainLoop loop = neural_train_loop("training ctgan", p_.train, start_epoch, history_, ctx, checkpoint_,
-                                         [&](int64_t done, const json& history) { write_checkpoint(done, history, opt_g, opt_d); });
+                                         [&](int64_t done, const json& history) {
+                                           if (dadam_g) {
+                                             dadam_g->sync_back();
+                                             dadam_d->sync_back();
+                                           }
+                                           write_checkpoint(done, history, opt_g, opt_d);
+                                         });
   loop.detail = [&](const nn::Losses& l, double secs) {
     char detail[160];
     std::snprintf(detail, sizeof detail, "G %.3f D %.3f %.0f rows/s", l[0].second, l[1].second,
@@ -289,54 +306,86 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   nn::Trainer trainer(std::move(loop));
   generator_->train();
   discriminator_->train();
-  trainer.run([&](int64_t epoch, bool) -> nn::Losses {
-    torch::Tensor g_sum = torch::zeros({}, fopts), d_sum = torch::zeros({}, fopts), ce_sum = torch::zeros({}, fopts);
-    for (int64_t step = 0; step < steps; ++step) {
-      trainer.stop_point(epoch);
-      torch::Tensor loss_d;
-      for (int k = 0; k < p_.discriminator_steps; ++k) {
-        const CondBatch b = sample_conditions();
-        const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
-        const auto fake = activate(generator_->forward(torch::cat({noise, b.cond}, 1)), lay).detach();
-        const auto real = x_dev.index_select(0, b.real_rows);
-        const auto fake_in = torch::cat({fake, b.cond}, 1), real_in = torch::cat({real, b.cond}, 1);
-        // One pass over real and fake rows together (packs of pac rows never straddle the two).
-        const auto y_both = discriminator_->forward(torch::cat({real_in, fake_in}, 0));
-        const int64_t packs = batch / p_.pac;
-        const auto y_real = y_both.narrow(0, 0, packs), y_fake = y_both.narrow(0, packs, packs);
-        if (wgan) {
-          const auto gp = nn::gradient_penalty([&](const torch::Tensor& x) { return discriminator_->forward(x); },
-                                               real_in, fake_in, torch::rand({batch / p_.pac}, fopts), p_.pac,
-                                               p_.gp_lambda);
-          loss_d = -(y_real.mean() - y_fake.mean()) + gp;
-        } else {
-          loss_d = F::softplus(-y_real).mean() + F::softplus(y_fake).mean();
-        }
-        opt_d.zero_grad();
-        loss_d.backward();
-        opt_d.step();
-      }
+  if (use_graph) graph = std::make_unique<nn::CudaStepGraph>(dev);  // its stream is current from here
+  // Per-epoch loss sums, on the device; read once per epoch.
+  torch::Tensor g_sum = torch::zeros({}, fopts), d_sum = torch::zeros({}, fopts), ce_sum = torch::zeros({}, fopts);
+  // One training step: discriminator_steps updates of D, then one of G. Device work only (no
+  // host synchronisation), so that it can be captured.
+  auto train_step = [&]() {
+    torch::Tensor loss_d;
+    for (int k = 0; k < p_.discriminator_steps; ++k) {
       const CondBatch b = sample_conditions();
       const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
-      const auto raw = generator_->forward(torch::cat({noise, b.cond}, 1));
-      // The discriminator's weight gradients from this loss would be discarded (its optimizer
-      // zeroes them before its next step): not computing them saves a third of its backward.
-      for (auto& w : discriminator_->parameters()) w.requires_grad_(false);
-      const auto y_fake = discriminator_->forward(torch::cat({activate(raw, lay), b.cond}, 1));
-      const auto ce = n_disc > 0 ? cond_loss(raw, b) : torch::zeros({}, fopts);
-      const auto loss_g = (wgan ? -y_fake.mean() : F::softplus(-y_fake).mean()) + ce;
-      opt_g.zero_grad();
-      loss_g.backward();
-      opt_g.step();
-      for (auto& w : discriminator_->parameters()) w.requires_grad_(true);
-      g_sum += loss_g.detach();
-      d_sum += loss_d.detach();
-      ce_sum += ce.detach();
+      const auto fake = activate(generator_->forward(torch::cat({noise, b.cond}, 1)), lay).detach();
+      const auto real = x_dev.index_select(0, b.real_rows);
+      const auto fake_in = torch::cat({fake, b.cond}, 1), real_in = torch::cat({real, b.cond}, 1);
+      // One pass over real and fake rows together (packs of pac rows never straddle the two).
+      const auto y_both = discriminator_->forward(torch::cat({real_in, fake_in}, 0));
+      const int64_t packs = batch / p_.pac;
+      const auto y_real = y_both.narrow(0, 0, packs), y_fake = y_both.narrow(0, packs, packs);
+      if (wgan) {
+        const auto gp = nn::gradient_penalty([&](const torch::Tensor& x) { return discriminator_->forward(x); },
+                                             real_in, fake_in, torch::rand({batch / p_.pac}, fopts), p_.pac,
+                                             p_.gp_lambda);
+        loss_d = -(y_real.mean() - y_fake.mean()) + gp;
+      } else {
+        loss_d = F::softplus(-y_real).mean() + F::softplus(y_fake).mean();
+      }
+      opt_d.zero_grad();
+      loss_d.backward();
+      if (dadam_d)
+        dadam_d->step();
+      else
+        opt_d.step();
     }
-    // One host synchronisation per epoch.
+    const CondBatch b = sample_conditions();
+    const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
+    const auto raw = generator_->forward(torch::cat({noise, b.cond}, 1));
+    // The discriminator's weight gradients from this loss would be discarded (its optimizer
+    // zeroes them before its next step): not computing them saves a third of its backward.
+    for (auto& w : discriminator_->parameters()) w.requires_grad_(false);
+    const auto y_fake = discriminator_->forward(torch::cat({activate(raw, lay), b.cond}, 1));
+    const auto ce = n_disc > 0 ? cond_loss(raw, b) : torch::zeros({}, fopts);
+    const auto loss_g = (wgan ? -y_fake.mean() : F::softplus(-y_fake).mean()) + ce;
+    opt_g.zero_grad();
+    loss_g.backward();
+    if (dadam_g)
+      dadam_g->step();
+    else
+      opt_g.step();
+    for (auto& w : discriminator_->parameters()) w.requires_grad_(true);
+    g_sum += loss_g.detach();
+    d_sum += loss_d.detach();
+    ce_sum += ce.detach();
+  };
+  trainer.run([&](int64_t epoch, bool) -> nn::Losses {
+    int64_t step = 0;
+    if (use_graph && !dadam_g) {
+      // A few eager steps on the graph's stream (they create the optimizers' state, the
+      // gradients and the libraries' workspaces), then the capture, which runs nothing.
+      for (; step < std::min<int64_t>(kGraphWarmupSteps, steps); ++step) {
+        trainer.stop_point(epoch);
+        train_step();
+      }
+      dadam_g = std::make_unique<nn::DeviceAdam>(opt_g);
+      dadam_d = std::make_unique<nn::DeviceAdam>(opt_d);
+      graph->capture(train_step);
+    }
+    for (; step < steps; ++step) {
+      trainer.stop_point(epoch);
+      if (graph)
+        graph->replay();
+      else
+        train_step();
+    }
+    // One host synchronisation per epoch (on the graph's stream when there is one).
     const double g = g_sum.item<double>() / steps, d = d_sum.item<double>() / steps, c = ce_sum.item<double>() / steps;
+    g_sum.zero_();
+    d_sum.zero_();
+    ce_sum.zero_();
     return {{"generator", g}, {"discriminator", d}, {"cond_ce", c}};
   });
+  graph.reset();
   history_ = trainer.history();
   generator_->to(torch::kCPU);
   discriminator_ = Discriminator{nullptr};  // not needed for sampling

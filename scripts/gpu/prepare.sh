@@ -12,8 +12,8 @@
 # Portable form: the sysroot holds no symbolic links (a copy that dereferences or drops links would
 # break them). Every link is listed in .gpu/sysroot/links.txt as "<path> <target>" (both relative to
 # the sysroot) and run.sh recreates them with `restore_links` before configuring.
-# Not included: SUNDIALS (module sim) and XGBoost (module eval): run.sh leaves those modules out
-# (MEDGEN_SKIP_MODULES="sim;eval"); GTest (tests are off there); OpenBLAS (nothing of ours links it:
+# Not included: SUNDIALS (module sim): run.sh leaves that module out (MEDGEN_SKIP_MODULES="sim");
+# GTest (tests are off there); OpenBLAS (nothing of ours links it:
 # LibTorch brings its own BLAS).
 set -euo pipefail
 
@@ -27,9 +27,9 @@ CHECK=0
 
 # Packages whose headers (and, for nlohmann_json and CLI11, CMake configs) the build needs.
 DEV_PKGS=(nlohmann-json3-dev libcli11-dev libssl-dev zlib1g-dev libpng-dev
-          libnifti2-dev libniftiio-dev libznz-dev libgdcm-dev)
+          libnifti2-dev libniftiio-dev libznz-dev libgdcm-dev libxgboost-dev)
 # Packages whose shared libraries are linked or loaded; their ldd closure is added below.
-RT_PKGS=(libssl3 zlib1g libpng16-16 libnifti2-2 libniftiio2 libznz3 libgdcm3.0)
+RT_PKGS=(libssl3 zlib1g libpng16-16 libnifti2-2 libniftiio2 libznz3 libgdcm3.0 libxgboost0)
 # CMake package configs to keep (the project uses find_path/find_library for GDCM and NIfTI).
 CMAKE_CFG_PKGS=" nlohmann-json3-dev libcli11-dev "
 # Never copied: the C runtime and the compiler's libraries, which the target machine has (newer).
@@ -179,7 +179,7 @@ rm -rf "$B"
 trap 'rm -rf "$B"; remove_links "$SR"' EXIT
 sysroot_cmake_args "$SR"
 cmake -S "$ROOT" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMEDGEN_BUILD_TESTS=OFF \
-  -DMEDGEN_SKIP_MODULES="sim;eval" "${SYSROOT_ARGS[@]}"
+  -DMEDGEN_SKIP_MODULES="sim" "${SYSROOT_ARGS[@]}"
 echo "--- resolved packages (CMakeCache.txt):"
 grep -iE '^[a-z0-9_]*(nlohmann|CLI11|GDCM|NIFTI|ZNZ|PNG|OPENSSL|ZLIB)[a-z0-9_]*:[A-Z]+=' "$B/CMakeCache.txt" |
   grep -vE 'NOTFOUND|^pkgcfg|^FIND_PACKAGE|^_|:INTERNAL=' | tee "$B/resolved.txt"

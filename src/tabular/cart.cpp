@@ -83,7 +83,7 @@ CartSynthesizer::Step CartSynthesizer::fit_step(const std::vector<float>& featur
                                                 const std::vector<size_t>& rows, const std::vector<double>& target,
                                                 bool binary, const Context& ctx) const {
   const bool coarse = params_.privacy == "coarse";
-  const int min_leaf = coarse ? std::max(params_.min_leaf, kCoarseMinLeaf) : params_.min_leaf;
+  const int min_leaf = coarse ? std::max(leaf_, kCoarseMinLeaf) : leaf_;
   const size_t m = rows.size();
   Step s;
   const auto [lo, hi] = std::minmax_element(target.begin(), target.end());
@@ -160,14 +160,10 @@ CartSynthesizer::Step CartSynthesizer::fit_step(const std::vector<float>& featur
   return s;
 }
 
-void CartSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
-  schema_ = schema;
-  warnings_.clear();
-  cols_.clear();
+std::vector<std::vector<double>> CartSynthesizer::learned_values(const Table& table, const Schema& schema,
+                                                                 std::vector<ColumnModel>* models) {
   const size_t n = table.num_rows();
-  if (n == 0) throw InvalidInput("the table has no rows to learn from");
-  if (n > std::numeric_limits<uint32_t>::max() / 2) throw InvalidInput("cart: more than 2^31 rows");
-
+  models->clear();
   // Learned columns in schema order, their values (NaN = missing, categories as schema codes).
   std::vector<std::vector<double>> values;
   for (size_t ci = 0; ci < schema.columns.size(); ++ci) {
@@ -197,8 +193,26 @@ void CartSynthesizer::fit(const Table& table, const Schema& schema, const Contex
         if (col.codes[r] >= 0) v[r] = code_map[static_cast<size_t>(col.codes[r])];
     }
     values.push_back(std::move(v));
-    cols_.push_back(std::move(cm));
+    models->push_back(std::move(cm));
   }
+  return values;
+}
+
+void CartSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
+  const size_t n = table.num_rows();
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  if (n > std::numeric_limits<uint32_t>::max() / 2) throw InvalidInput("cart: more than 2^31 rows");
+  leaf_ = params_.min_leaf;
+  leaf_choice_ = nullptr;
+  if (params_.min_leaf == 0) leaf_ = choose_min_leaf(table, schema, ctx);
+  fit_trees(table, schema, ctx);
+}
+
+void CartSynthesizer::fit_trees(const Table& table, const Schema& schema, const Context& ctx) {
+  schema_ = schema;
+  warnings_.clear();
+  const size_t n = table.num_rows();
+  std::vector<std::vector<double>> values = learned_values(table, schema, &cols_);
   const size_t d = cols_.size();
   if (d == 0) throw InvalidInput("the table has no columns to learn (only identifiers and text)");
 
@@ -271,7 +285,7 @@ void CartSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     auto class_of = [&](size_t r) { return std::isnan(v[r]) ? -1 : static_cast<int>(v[r]); };
     std::vector<size_t> rows = all;
     size_t k = 0;
-    const int min_leaf = std::max(params_.min_leaf, params_.privacy == "coarse" ? kCoarseMinLeaf : 1);
+    const int min_leaf = std::max(leaf_, params_.privacy == "coarse" ? kCoarseMinLeaf : 1);
     for (; k + 1 < freq.size() && k < kMaxChain && rows.size() >= 2 * static_cast<size_t>(min_leaf); ++k) {
       const int cls = freq[k].second;
       std::vector<double> y(rows.size());
@@ -491,7 +505,8 @@ void CartSynthesizer::save_state(json* state, std::string* payload) const {
     }
     cols.push_back(std::move(j));
   }
-  *state = json{{"columns", std::move(cols)}, {"warnings", warnings_}};
+  *state = json{{"columns", std::move(cols)}, {"warnings", warnings_}, {"min_leaf_used", leaf_}};
+  if (!leaf_choice_.is_null()) (*state)["leaf_choice"] = leaf_choice_;
   payload->clear();
 }
 
@@ -589,6 +604,11 @@ void CartSynthesizer::load_state(const json& j_state, const std::string& /*paylo
       st::fail("cart state: no model for column '" + schema_.columns[ci].name + "'");
   warnings_ = j_state.contains("warnings") ? st::string_array(j_state.at("warnings"), "cart state: warnings")
                                            : std::vector<std::string>{};
+  // What the trees were grown with (for `medgen info`; files from before it say min_leaf).
+  leaf_ = j_state.contains("min_leaf_used")
+              ? static_cast<int>(st::integer(j_state.at("min_leaf_used"), 1, 1000000, "cart state: min_leaf_used"))
+              : params_.min_leaf;
+  leaf_choice_ = j_state.contains("leaf_choice") && j_state.at("leaf_choice").is_object() ? j_state.at("leaf_choice") : json();
 }
 
 json CartSynthesizer::summary() const {
@@ -603,7 +623,9 @@ json CartSynthesizer::summary() const {
     if (cm.numeric && !cm.always_missing) add(cm.value);
     for (const Step& s : cm.chain) add(s);
   }
-  return json{{"columns", cols_.size()}, {"trees", trees}, {"leaves", leaves}, {"donors", donors}};
+  json j{{"columns", cols_.size()}, {"trees", trees}, {"leaves", leaves}, {"donors", donors}, {"min_leaf", leaf_}};
+  if (!leaf_choice_.is_null()) j["leaf_choice"] = leaf_choice_;
+  return j;
 }
 
 }  // namespace medgen::tabular

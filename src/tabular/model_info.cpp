@@ -60,7 +60,12 @@ std::string info_text(const json& h) {
   if (summary.contains("trees") && summary["trees"].is_number() && summary.value("leaves", json()).is_number() &&
       summary.value("donors", json()).is_number())  // cart
     s += "learned       " + std::to_string(summary["trees"].get<int64_t>()) + " trees, " +
-         std::to_string(summary["leaves"].get<int64_t>()) + " leaves, " +
+         std::to_string(summary["leaves"].get<int64_t>()) + " leaves" +
+         (summary.value("min_leaf", json()).is_number()
+              ? " (min_leaf " + std::to_string(summary["min_leaf"].get<int64_t>()) +
+                    (summary.contains("leaf_choice") ? ", chosen by the internal check" : "") + ")"
+              : std::string()) +
+         ", " +
          std::to_string(summary["donors"].get<int64_t>()) + " donor values\n";
   s += "columns:\n";
   const json marg = summary.value("marginals", json::object());

@@ -5,7 +5,9 @@ namespace medgen::tabular {
 
 std::vector<ParamSpec> cart_param_table() {
   return {
-      int_param("min_leaf", 5, 1, 1000000, "training rows per leaf at least (each synthetic value is drawn from its leaf's rows)"),
+      int_param("min_leaf", 0, 0, 1000000,
+                "training rows per leaf at least (each synthetic value is drawn from its leaf's rows); 0: the smallest "
+                "of 5-200 that passes a membership and distance check on an internal 80/20 split"),
       int_param("max_depth", 20, 1, 60, "tree depth at most"),
       choice_param("smoothing", {"jitter", "density", "none"},
                    "columns with more than 32 values: jitter (uniform between the midpoints to the neighbouring training values), "

@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <functional>
+#include <numeric>
 #include <set>
 
 #include "medgen/core/error.h"
@@ -288,8 +289,93 @@ TEST(Cart, StateIsCheckedFieldByField) {
   }
 }
 
+// Median over `rows` of the record distance (as medgen evaluate's: |a - b| / range per number,
+// 0/1 per label, capped at 1, summed) from each row of `q` to its closest row of `ref`.
+double median_closest(const Table& q, const Table& ref, const Schema& schema) {
+  std::vector<double> lo, range;
+  for (const ColumnSchema& cs : schema.columns) {
+    const Column& c = ref.columns[static_cast<size_t>(ref.find(cs.name))];
+    double a = INFINITY, b = -INFINITY;
+    if (c.storage == Storage::kNumber)
+      for (size_t r = 0; r < c.size(); ++r)
+        if (c.valid[r]) a = std::min(a, c.values[r]), b = std::max(b, c.values[r]);
+    lo.push_back(a);
+    range.push_back(b > a ? b - a : 1.0);
+  }
+  auto cell = [&](const Table& t, size_t k, size_t r, std::string* label) {
+    const Column& c = t.columns[static_cast<size_t>(t.find(schema.columns[k].name))];
+    if (c.storage == Storage::kNumber) return c.valid[r] ? (c.values[r] - lo[k]) / range[k] : NAN;
+    *label = c.codes[r] >= 0 ? c.dictionary[static_cast<size_t>(c.codes[r])] : "";
+    return 0.0;
+  };
+  std::vector<double> best;
+  for (size_t i = 0; i < q.num_rows(); ++i) {
+    double m = INFINITY;
+    for (size_t j = 0; j < ref.num_rows(); ++j) {
+      double s = 0;
+      for (size_t k = 0; k < schema.columns.size(); ++k) {
+        if (schema.columns[k].type == ColumnType::kIdentifier) continue;
+        std::string la, lb;
+        const double a = cell(q, k, i, &la), b = cell(ref, k, j, &lb);
+        if (!la.empty() || !lb.empty())
+          s += la == lb ? 0.0 : 1.0;
+        else if (std::isnan(a) || std::isnan(b))
+          s += std::isnan(a) && std::isnan(b) ? 0.0 : 1.0;
+        else
+          s += std::min(std::fabs(a - b), 1.0);
+      }
+      m = std::min(m, s);
+    }
+    best.push_back(m);
+  }
+  std::nth_element(best.begin(), best.begin() + static_cast<long>(best.size() / 2), best.end());
+  return best[best.size() / 2];
+}
+
+// min_leaf 0 (the default) chooses the leaf size on an internal split of the training rows. On a
+// real table the chosen size is larger than the smallest candidate, and it keeps the synthetic
+// rows as far from the training rows as rows the model never saw are, which the smallest does not.
+TEST(Cart, ChosenLeafSizeKeepsSyntheticRowsAsFarAsUnseenRows) {
+  const test::Loaded d = test::load(test::data_dir() + "/gbsg2.csv");
+  Rng rng(5);
+  std::vector<size_t> perm(d.table.num_rows());
+  std::iota(perm.begin(), perm.end(), 0);
+  for (size_t i = perm.size() - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
+  const size_t held = perm.size() / 5;
+  std::vector<size_t> hold_rows(perm.begin(), perm.begin() + static_cast<long>(held));
+  std::vector<size_t> train_rows(perm.begin() + static_cast<long>(held), perm.end());
+  std::sort(train_rows.begin(), train_rows.end());
+  const Table train = d.table.take(train_rows), holdout = d.table.take(hold_rows);
+  Context ctx;
+  ctx.seed = 9;
+  auto chosen = create_synthesizer("cart", json::object());
+  chosen->fit(train, d.schema, ctx);
+  auto smallest = create_synthesizer("cart", json{{"min_leaf", 5}});
+  smallest->fit(train, d.schema, ctx);
+  const json summary = chosen->summary();
+  ASSERT_TRUE(summary.contains("leaf_choice")) << summary.dump();
+  const json& cands = summary["leaf_choice"]["candidates"];
+  ASSERT_FALSE(cands.empty());
+  EXPECT_EQ(summary["min_leaf"], cands.back()["min_leaf"]);
+  EXPECT_GT(summary["min_leaf"].get<int>(), 5);
+  for (size_t i = 0; i + 1 < cands.size(); ++i) EXPECT_FALSE(cands[i]["pass"].get<bool>()) << cands.dump();
+  EXPECT_EQ(smallest->summary()["min_leaf"], 5);
+
+  const double unseen = median_closest(holdout, train, d.schema);
+  const double by_chosen = median_closest(chosen->sample(held, {}, ctx), train, d.schema);
+  const double by_smallest = median_closest(smallest->sample(held, {}, ctx), train, d.schema);
+  EXPECT_GT(by_chosen, by_smallest);
+  EXPECT_GE(by_chosen, 0.95 * unseen) << "smallest " << by_smallest;
+  EXPECT_LT(by_smallest, unseen);
+
+  // The choice is part of the model: a reloaded model reports it, and the same seed chooses alike.
+  auto again = create_synthesizer("cart", json::object());
+  again->fit(train, d.schema, ctx);
+  EXPECT_EQ(test::model_digest(*chosen), test::model_digest(*again));
+}
+
 TEST(Cart, BadOptionsAreRefused) {
-  EXPECT_THROW(create_synthesizer("cart", json{{"min_leaf", 0}}), InvalidInput);
+  EXPECT_THROW(create_synthesizer("cart", json{{"min_leaf", -1}}), InvalidInput);
   EXPECT_THROW(create_synthesizer("cart", json{{"smoothing", "kernel"}}), InvalidInput);
   EXPECT_THROW(create_synthesizer("cart", json{{"depth", 3}}), InvalidInput);
 }

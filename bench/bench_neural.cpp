@@ -4,7 +4,7 @@
 //   {"bench":"tvae_epoch","table":"mixed","rows":30000,"cols":15,"epochs":3,"seconds_per_epoch":...}
 //   {"bench":"tvae_sample","table":"mixed","rows":100000,"seconds":...,"rows_per_s":...}   (and ctgan_*)
 // cpu_* fields count this process's CPU time, which a busy machine inflates less than wall time.
-// Usage: bench_neural [epochs] [models: tvae,ctgan] [tables: mixed,categorical] [device: cpu|cuda] [params JSON]
+// Usage: bench_neural [epochs] [models: tvae,ctgan,diffusion,autoregressive] [tables: mixed,categorical] [device: cpu|cuda] [params JSON]
 // (params are merged into every model's options and echoed in the output, e.g. '{"cuda_graph":"off"}').
 #include <chrono>
 #include <cstdio>
@@ -50,7 +50,7 @@ static int run(int argc, char** argv) {
       bench_table::generated(30000, &table, &schema);
     else
       bench_table::generated_categorical(30000, &table, &schema);
-    for (const std::string name : {"tvae", "ctgan"}) {
+    for (const std::string name : {"tvae", "ctgan", "diffusion", "autoregressive"}) {
       if (models.find(name) == std::string::npos) continue;
       // The first fit includes loading LibTorch and fitting the transformer; a one-epoch fit
       // is subtracted to leave the cost of the other epochs.

@@ -44,6 +44,7 @@ namespace {
 constexpr double kScalarScale = 4.0;  // the transformer's scalars are (x - mu) / (4 sigma)
 constexpr double kClip = 8.0;         // |predicted clean scalar| at most, in sigmas of its mode
 constexpr int64_t kTimeDim = 128;     // width of the sinusoidal time embedding
+constexpr int64_t kSampleChunk = 256;  // rows per sampling pass
 
 struct DiffusionParams {
   TrainParams train;
@@ -434,49 +435,92 @@ void DiffusionSynthesizer::generate(int64_t total, const std::vector<int64_t>& c
   const int64_t spans = lay.block.spans();
   const std::vector<int64_t> steps = sampling_steps();
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
-  const int64_t chunk = 4096;  // rows per pass: efficient matrix products, buffers that stay in cache
+  // Rows per pass. Every buffer below is allocated once and reused: with 4,096-row passes the
+  // per-operation temporaries (2 MB each) went back to the OS and were page-faulted in again at
+  // every step, which cost more than the arithmetic (docs/benchmarks.md).
+  const int64_t chunk = std::min<int64_t>(kSampleChunk, std::max<int64_t>(total, 1));
+  const int64_t knum = lay.knum;
   std::vector<int32_t> cat(static_cast<size_t>(chunk * spans));
   const std::vector<int64_t> scalar_cols(lay.scalar_cols.data_ptr<int64_t>(),
-                                         lay.scalar_cols.data_ptr<int64_t>() + lay.knum);
+                                         lay.scalar_cols.data_ptr<int64_t>() + knum);
+  // The denoiser as transposed weights for addmm_out: proj, the body's Linear layers, out.
+  struct Dense {
+    torch::Tensor wt, b, h;  // weight^T, bias, output buffer (chunk x width)
+  };
+  std::vector<Dense> body;
+  for (const auto& child : denoiser_->body->children())
+    if (const auto* lin = child->as<torch::nn::LinearImpl>())
+      body.push_back({lin->weight.t().contiguous(), lin->bias, torch::empty({chunk, lin->weight.size(0)})});
+  const torch::Tensor proj_wt = denoiser_->proj->weight.t().contiguous();
+  const torch::Tensor out_wt = denoiser_->out->weight.t().contiguous();
+  torch::Tensor h0 = torch::empty({chunk, proj_wt.size(1)}), o_buf = torch::empty({chunk, lay.dim});
+  torch::Tensor input = torch::zeros({chunk, lay.dim}), z = torch::empty({chunk, knum}), noise = torch::empty({chunk, knum});
+  // Per step: the time embedding folded into the first layer's bias.
+  std::vector<torch::Tensor> first_bias(steps.size());
+  for (size_t i = 0; i < steps.size(); ++i)
+    first_bias[i] = (denoiser_->proj->bias +
+                     denoiser_->time->forward(time_features(torch::full({1}, steps[i], torch::kLong))).squeeze(0))
+                        .contiguous();
+
   std::fill(out, out + total * dim, 0.0f);
   for (int64_t done = 0; done < total; done += chunk) {
     const int64_t m = std::min(chunk, total - done);
-    torch::Tensor input = torch::zeros({m, lay.dim});
-    torch::Tensor z = torch::randn({m, lay.knum});
+    torch::Tensor in_m = input.narrow(0, 0, m), z_m = z.narrow(0, 0, m), noise_m = noise.narrow(0, 0, m);
+    in_m.zero_();
+    z_m.normal_();
     const uint64_t chunk_key = mix64(seed ^ static_cast<uint64_t>(done));
     // x_T: uniform categories (the chain's stationary law).
     if (spans > 0)
-      categorical_step(lay, nullptr, cat.data(), input.data_ptr<float>(), m, cond_slot, 0.0, abar_.back(),
+      categorical_step(lay, nullptr, cat.data(), in_m.data_ptr<float>(), m, cond_slot, 0.0, abar_.back(),
                        mix64(chunk_key), done);
+    float* zp = z_m.data_ptr<float>();
+    float* inp = in_m.data_ptr<float>();
+    for (int64_t r = 0; r < m; ++r)
+      for (int64_t q = 0; q < knum; ++q) inp[r * lay.dim + q] = zp[r * knum + q];
     for (size_t i = steps.size(); i-- > 0;) {
       const int64_t t = steps[i];
       const double ab_t = abar_[static_cast<size_t>(t)];
       const double ab_s = i > 0 ? abar_[static_cast<size_t>(steps[i - 1])] : 1.0;
       const double a_ts = ab_t / ab_s;
-      if (lay.knum > 0) input.narrow(1, 0, lay.knum).copy_(z);
-      const auto o = denoiser_->forward(input, torch::full({1}, t, torch::kLong)).contiguous();
-      if (lay.knum > 0) {
-        const auto eps = o.narrow(1, 0, lay.knum);
-        const auto x0 = ((z - std::sqrt(1 - ab_t) * eps) / std::sqrt(ab_t)).clamp_(-kClip, kClip);
-        if (i == 0) {
-          z = x0;
-        } else {
-          const double c0 = std::sqrt(ab_s) * (1 - a_ts) / (1 - ab_t);
-          const double ct = std::sqrt(a_ts) * (1 - ab_s) / (1 - ab_t);
-          const double var = (1 - a_ts) * (1 - ab_s) / (1 - ab_t);
-          z = c0 * x0 + ct * z + std::sqrt(var) * torch::randn_like(z);
-        }
+      // The denoiser: relu(x W1^T + b1 + time(t)), the body's Linear + ReLU layers, out.
+      torch::Tensor h = h0.narrow(0, 0, m);
+      torch::addmm_out(h, first_bias[i], in_m, proj_wt).relu_();
+      for (Dense& l : body) {
+        torch::Tensor hn = l.h.narrow(0, 0, m);
+        torch::addmm_out(hn, l.b, h, l.wt).relu_();
+        h = hn;
+      }
+      torch::Tensor o = o_buf.narrow(0, 0, m);
+      torch::addmm_out(o, denoiser_->out->bias, h, out_wt);
+      const float* op = o.data_ptr<float>();
+      if (knum > 0) {
+        // Gaussian step, fused: x0 = clip((z - sqrt(1 - ab_t) eps) / sqrt(ab_t)), then the
+        // posterior mean c0 x0 + ct z plus its noise (the last step keeps x0); the new z also
+        // goes into the next input.
+        const float se = static_cast<float>(std::sqrt(1 - ab_t)), sa = static_cast<float>(1 / std::sqrt(ab_t));
+        const bool last = i == 0;
+        const float c0 = last ? 1.f : static_cast<float>(std::sqrt(ab_s) * (1 - a_ts) / (1 - ab_t));
+        const float ct = last ? 0.f : static_cast<float>(std::sqrt(a_ts) * (1 - ab_s) / (1 - ab_t));
+        const float sd = last ? 0.f : static_cast<float>(std::sqrt((1 - a_ts) * (1 - ab_s) / (1 - ab_t)));
+        if (!last) noise_m.normal_();
+        const float* np = noise_m.data_ptr<float>();
+        const float clip = static_cast<float>(kClip);
+        for (int64_t r = 0; r < m; ++r)
+          for (int64_t q = 0; q < knum; ++q) {
+            float& zz = zp[r * knum + q];
+            const float x0 = std::clamp((zz - se * op[r * lay.dim + q]) * sa, -clip, clip);
+            zz = c0 * x0 + ct * zz + (last ? 0.f : sd * np[r * knum + q]);
+            inp[r * lay.dim + q] = zz;
+          }
       }
       if (spans > 0)
-        categorical_step(lay, o.data_ptr<float>(), cat.data(), input.data_ptr<float>(), m, cond_slot, a_ts, ab_s,
-                         mix64(chunk_key + 1 + i), done);
+        categorical_step(lay, op, cat.data(), inp, m, cond_slot, a_ts, ab_s, mix64(chunk_key + 1 + i), done);
     }
     // Back to the transformer's layout.
-    const auto zs = (z / kScalarScale).contiguous();
-    const float* zp = zs.data_ptr<float>();
+    const float inv = static_cast<float>(1 / kScalarScale);
     for (int64_t r = 0; r < m; ++r) {
       float* row = out + (done + r) * dim;
-      for (int64_t q = 0; q < lay.knum; ++q) row[scalar_cols[q]] = zp[r * lay.knum + q];
+      for (int64_t q = 0; q < knum; ++q) row[scalar_cols[q]] = zp[r * knum + q] * inv;
       for (int64_t j = 0; j < spans; ++j) row[lay.span_source[j] + cat[r * spans + j]] = 1.0f;
     }
   }

@@ -164,6 +164,7 @@ nlohmann::ordered_json evaluate(const Table& real, const Table& synthetic, const
   report["options"] = {{"seed", ctx.seed},
                        {"threads", ctx.threads},
                        {"pair_trends_numeric", options.spearman ? "spearman" : "pearson"},
+                       {"quality_definition", options.sdmetrics ? "sdmetrics" : "medgen"},
                        {"detection_rows", options.detection_rows},
                        {"folds", options.folds},
                        {"utility_rows", options.utility_rows},
@@ -225,8 +226,10 @@ nlohmann::ordered_json evaluate(const Table& real, const Table& synthetic, const
     report["fidelity"]["detection"]["hints"]["telling"] = s["detection_auc"].get<double>() > base + 2 * se;
   }
   s["quality"] = f["quality"];
+  s["quality_definition"] = f["quality_definition"];
+  s["quality_alternative"] = f["quality_alternative"];
   s["column_shapes"] = f["column_shapes"]["score"];
-  s["pair_trends"] = f["pair_trends"]["score"];
+  s["pair_trends"] = options.sdmetrics ? f["sdmetrics"]["pair_trends"]["score"] : f["pair_trends"]["score"];
   s["max_missing_difference"] = f["column_shapes"]["max_missing_difference"];
   s["detection_score"] =
       f.contains("detection") && f["detection"].contains("score") ? f["detection"]["score"] : ojson(nullptr);

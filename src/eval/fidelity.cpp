@@ -442,8 +442,19 @@ ojson fidelity_section(const Table& real, const Table& other, const std::vector<
   const double trends = pair_scores.empty() ? NAN : mean_of(pair_scores);
   out["pair_trends"] = {
       {"score", num(trends)}, {"numeric_pairs", options.spearman ? "spearman" : "pearson"}, {"pairs", pairs}};
-  // Quality: the mean of the two property scores (one column: shapes alone).
-  out["quality"] = num(std::isnan(trends) ? shapes : 0.5 * (shapes + trends));
+  // Quality: the mean of the two property scores (one column: shapes alone). Both definitions
+  // are computed; options.sdmetrics makes SDMetrics' the headline (docs/evaluation.md).
+  const double quality_medgen = std::isnan(trends) ? shapes : 0.5 * (shapes + trends);
+  ojson sdm = sdmetrics_pair_trends(real, other, cols, options.spearman);
+  const double sdm_trends = sdm["score"].is_number() ? sdm["score"].get<double>() : NAN;
+  const double quality_sdm = std::isnan(sdm_trends) ? shapes : 0.5 * (shapes + sdm_trends);
+  out["sdmetrics"] = {{"definition", "SDMetrics 0.29 QualityReport"},
+                      {"column_shapes", num(shapes)},
+                      {"pair_trends", std::move(sdm)},
+                      {"quality", num(quality_sdm)}};
+  out["quality_definition"] = options.sdmetrics ? "sdmetrics" : "medgen";
+  out["quality"] = num(options.sdmetrics ? quality_sdm : quality_medgen);
+  out["quality_alternative"] = num(options.sdmetrics ? quality_medgen : quality_sdm);
   out["shapes_trends_seconds"] = seconds_since(t0);
 
   if (options.detection) {

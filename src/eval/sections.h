@@ -27,6 +27,10 @@ std::vector<size_t> sample_indices(size_t n, size_t k, Rng& rng);
 ojson fidelity_section(const Table& real, const Table& other, const std::vector<EvalColumn>& cols,
                        const EvalOptions& options, const Context& ctx, Rng rng, bool charts);
 
+// SDMetrics 0.29's Column Pair Trends (sdmetrics.cpp): {"score", "pairs_scored",
+// "pairs_without_score", "pairs"}.
+ojson sdmetrics_pair_trends(const Table& real, const Table& other, const std::vector<EvalColumn>& cols, bool spearman);
+
 // TSTR against TRTR on the holdout for options.target (an index into cols).
 ojson utility_section(const Table& real, const Table& synthetic, const Table& holdout,
                       const std::vector<EvalColumn>& cols, size_t target, const EvalOptions& options,

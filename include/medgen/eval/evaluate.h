@@ -22,6 +22,7 @@ struct EvalOptions {
   std::vector<std::string> sensitive;  // attribute inference: columns an attacker wants to learn
   std::vector<std::string> quasi;      // ... from these quasi-identifiers (also k-anonymity)
   bool spearman = false;               // pair trends of numeric pairs on Spearman's rho instead of Pearson's r
+  bool sdmetrics = false;              // headline quality by SDMetrics 0.29's definitions (both are reported)
   bool detection = true;               // run the detection classifiers (the slowest fidelity metric)
   size_t detection_rows = 10000;       // rows per side (real, synthetic) sampled for detection
   int folds = 3;                       // stratified cross-validation folds for detection

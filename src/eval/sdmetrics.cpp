@@ -13,6 +13,8 @@
 // reproduced: SDMetrics subsamples contingency pairs of tables above 50,000 rows at random.
 #include "sections.h"
 
+#include "medgen/eval/metrics.h"
+
 #include <algorithm>
 #include <cmath>
 #include <map>
@@ -43,8 +45,8 @@ std::vector<int32_t> equal_width_bins(const Column& col) {
   return out;
 }
 
-// Present values of a numeric column, NaN where missing; Spearman: average ranks among the
-// rows where both columns of the pair are present (as scipy.stats.spearmanr on the dropped rows).
+// Present values of a numeric column, NaN where missing (Spearman ranks them among the rows
+// where both columns of the pair are present, as scipy.stats.spearmanr on the dropped rows).
 std::vector<double> numeric_or_nan(const Column& col) {
   std::vector<double> v(col.values.size(), NAN);
   for (size_t r = 0; r < v.size(); ++r)
@@ -59,20 +61,6 @@ size_t distinct_present(const std::vector<double>& v) {
   return s.size();
 }
 
-std::vector<double> average_ranks(const std::vector<double>& x) {
-  std::vector<size_t> order(x.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return x[a] < x[b]; });
-  std::vector<double> rank(x.size());
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && x[order[j]] == x[order[i]]) ++j;
-    for (size_t k = i; k < j; ++k) rank[order[k]] = 0.5 * static_cast<double>(i + j + 1);
-    i = j;
-  }
-  return rank;
-}
-
 // Pearson's r of the rows where both are present (Spearman: of their average ranks); NaN with
 // fewer than 2 such rows or no variance.
 double correlation(const std::vector<double>& a, const std::vector<double>& b, bool spearman) {
@@ -81,8 +69,8 @@ double correlation(const std::vector<double>& a, const std::vector<double>& b, b
     if (!std::isnan(a[r]) && !std::isnan(b[r])) x.push_back(a[r]), y.push_back(b[r]);
   if (x.size() < 2) return NAN;
   if (spearman) {
-    x = average_ranks(x);
-    y = average_ranks(y);
+    x = mid_ranks(x);
+    y = mid_ranks(y);
   }
   const double n = static_cast<double>(x.size());
   const double mx = std::accumulate(x.begin(), x.end(), 0.0) / n, my = std::accumulate(y.begin(), y.end(), 0.0) / n;

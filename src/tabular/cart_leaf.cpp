@@ -7,6 +7,7 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/progress.h"
+#include "medgen/core/ranks.h"
 #include "medgen/tabular/cart.h"
 
 namespace medgen::tabular {
@@ -68,25 +69,6 @@ std::vector<float> nearest(const Coded& q, const Coded& ref, size_t k) {
     }
   }
   return out;
-}
-
-// ROC AUC of `score` for label 1 against label 0 (ties count one half).
-double roc_auc(const std::vector<double>& score, const std::vector<int>& label) {
-  std::vector<size_t> order(score.size());
-  std::iota(order.begin(), order.end(), 0);
-  std::sort(order.begin(), order.end(), [&](size_t a, size_t b) { return score[a] < score[b]; });
-  double rank_sum = 0, pos = 0;
-  for (size_t i = 0; i < order.size();) {
-    size_t j = i;
-    while (j < order.size() && score[order[j]] == score[order[i]]) ++j;
-    const double mid = 0.5 * static_cast<double>(i + j + 1);  // 1-based mean rank of the tie group
-    for (size_t t = i; t < j; ++t)
-      if (label[order[t]]) rank_sum += mid, pos += 1;
-    i = j;
-  }
-  const double neg = static_cast<double>(score.size()) - pos;
-  if (pos == 0 || neg == 0) return 0.5;
-  return (rank_sum - pos * (pos + 1) / 2) / (pos * neg);
 }
 
 double median(std::vector<float> v) {

@@ -7,6 +7,8 @@
 #include <cstdint>
 #include <vector>
 
+#include "medgen/core/ranks.h"
+
 namespace medgen::eval {
 
 // Two-sample Kolmogorov–Smirnov statistic sup_x |F_a(x) − F_b(x)| of two samples (taken by
@@ -20,12 +22,9 @@ double total_variation(const std::vector<double>& a_counts, const std::vector<do
 // Pearson correlation of two equally long samples; 0 when either is constant.
 double pearson(const std::vector<double>& x, const std::vector<double>& y);
 
-// Mid-ranks (ties share the average rank, 1-based), for Spearman's correlation.
-std::vector<double> mid_ranks(const std::vector<double>& x);
-
-// ROC AUC: the probability that a random positive (label != 0) scores above a random
-// negative, ties counting one half (the Mann–Whitney statistic). 0.5 when a class is empty.
-double roc_auc(const std::vector<double>& score, const std::vector<int>& label);
+// Mid-ranks and ROC AUC live in core (medgen/core/ranks.h), shared with cart's leaf-size check.
+using medgen::mid_ranks;
+using medgen::roc_auc;
 
 // Standard error of an AUC estimate (Hanley & McNeil 1982) for n_pos positives and n_neg
 // negatives.

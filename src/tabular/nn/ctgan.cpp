@@ -309,6 +309,15 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   if (use_graph) graph = std::make_unique<nn::CudaStepGraph>(dev);  // its stream is current from here
   // Per-epoch loss sums, on the device; read once per epoch.
   torch::Tensor g_sum = torch::zeros({}, fopts), d_sum = torch::zeros({}, fopts), ce_sum = torch::zeros({}, fopts);
+  // One update: gradients of `loss`, then the optimizer's step (on the device inside a graph).
+  auto optimise = [](torch::optim::Adam& opt, nn::DeviceAdam* on_device, const torch::Tensor& loss) {
+    opt.zero_grad();
+    loss.backward();
+    if (on_device)
+      on_device->step();
+    else
+      opt.step();
+  };
   // One training step: discriminator_steps updates of D, then one of G. Device work only (no
   // host synchronisation), so that it can be captured.
   auto train_step = [&]() {
@@ -331,12 +340,7 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
       } else {
         loss_d = F::softplus(-y_real).mean() + F::softplus(y_fake).mean();
       }
-      opt_d.zero_grad();
-      loss_d.backward();
-      if (dadam_d)
-        dadam_d->step();
-      else
-        opt_d.step();
+      optimise(opt_d, dadam_d.get(), loss_d);
     }
     const CondBatch b = sample_conditions();
     const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
@@ -347,12 +351,7 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
     const auto y_fake = discriminator_->forward(torch::cat({activate(raw, lay), b.cond}, 1));
     const auto ce = n_disc > 0 ? cond_loss(raw, b) : torch::zeros({}, fopts);
     const auto loss_g = (wgan ? -y_fake.mean() : F::softplus(-y_fake).mean()) + ce;
-    opt_g.zero_grad();
-    loss_g.backward();
-    if (dadam_g)
-      dadam_g->step();
-    else
-      opt_g.step();
+    optimise(opt_g, dadam_g.get(), loss_g);
     for (auto& w : discriminator_->parameters()) w.requires_grad_(true);
     g_sum += loss_g.detach();
     d_sum += loss_d.detach();

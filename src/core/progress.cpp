@@ -1,17 +1,52 @@
 #include "medgen/core/progress.h"
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <string>
 
+#include <fcntl.h>
 #include <unistd.h>
+
+#include <nlohmann/json.hpp>
 
 namespace medgen {
 
-Progress::Progress(bool enabled) : enabled_(enabled) {}
+Progress::Progress(bool enabled) : enabled_(enabled) {
+  if (const char* fd = std::getenv("MEDGEN_PROGRESS_FD")) {
+    char* end = nullptr;
+    const long n = std::strtol(fd, &end, 10);
+    if (end != fd && *end == '\0' && n > 2 && n < 1024 && fcntl(static_cast<int>(n), F_GETFD) != -1)
+      json_fd_ = static_cast<int>(n);
+  }
+}
+
+// One write per line, so a reader of a pipe sees whole lines; a reader that went away
+// (EPIPE, with SIGPIPE ignored by the job runner's child setup) just stops the lines.
+void Progress::json_line(const std::string& line) {
+  const std::string out = line + "\n";
+  size_t off = 0;
+  while (off < out.size()) {
+    const ssize_t w = ::write(json_fd_, out.data() + off, out.size() - off);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) {
+      json_fd_ = -1;
+      return;
+    }
+    off += static_cast<size_t>(w);
+  }
+}
 Progress::~Progress() { end(); }
 
 bool Progress::stderr_is_terminal() { return isatty(STDERR_FILENO) == 1; }
 
 void Progress::begin(const std::string& task, size_t total) {
+  if (json_fd_ >= 0) {
+    json_line(nlohmann::json{{"task", task}, {"done", 0}, {"total", total}}.dump());
+    json_last_ = std::chrono::steady_clock::now();
+    task_ = task;
+    total_ = total;
+  }
   if (!enabled_) return;
   end();
   task_ = task;
@@ -21,8 +56,14 @@ void Progress::begin(const std::string& task, size_t total) {
 }
 
 void Progress::update(size_t done, const std::string& detail) {
-  if (!enabled_ || !active_) return;
   const auto now = std::chrono::steady_clock::now();
+  if (json_fd_ >= 0 && (now - json_last_ >= std::chrono::milliseconds(250) || done >= total_)) {
+    json_last_ = now;
+    nlohmann::json line{{"task", task_}, {"done", done}, {"total", total_}};
+    if (!detail.empty()) line["detail"] = detail;
+    json_line(line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  if (!enabled_ || !active_) return;
   if (now - last_ < std::chrono::milliseconds(100) && done < total_) return;
   last_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
@@ -38,6 +79,7 @@ void Progress::update(size_t done, const std::string& detail) {
 }
 
 void Progress::stage(const std::string& what) {
+  if (json_fd_ >= 0) json_line(nlohmann::json{{"stage", what}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!enabled_) return;
   std::fprintf(stderr, "\r%s ...\x1b[K", what.c_str());
   std::fflush(stderr);

@@ -1,5 +1,9 @@
 // Progress reporting for long operations: a line on stderr, rewritten in place, only when
 // stderr is a terminal and the caller did not ask for quiet. Rate-limited to ~10 updates/s.
+// A process started with MEDGEN_PROGRESS_FD=N (an open descriptor, e.g. a pipe from medgen
+// serve's job runner) also gets one JSON line per update on descriptor N, whether or not the
+// terminal line is enabled: {"task":"training ctgan","done":12,"total":300} (total 0: unknown),
+// {"stage":"reading x.csv"}, at most ~4 per second and always the last step of a task.
 // Thread safety: a Progress is used by one thread at a time (it keeps the current task and
 // writes to stderr); Context holds a non-owning pointer to it, owned by the caller.
 #pragma once
@@ -25,7 +29,10 @@ class Progress {
   void stage(const std::string& what);
 
  private:
+  void json_line(const std::string& line);
   bool enabled_;
+  int json_fd_ = -1;  // MEDGEN_PROGRESS_FD, -1 for none
+  std::chrono::steady_clock::time_point json_last_;
   bool active_ = false;
   std::string task_;
   size_t total_ = 0;

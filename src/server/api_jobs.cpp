@@ -1,0 +1,432 @@
+// Fit, sample and evaluate jobs: the routes that submit and follow them, and the work each does
+// as a child process of the medgen program on plaintext kept in the job's scratch folder (in
+// memory where the machine has /dev/shm), which is removed when the job ends.
+#include <algorithm>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "api_impl.h"
+#include "medgen/core/csv.h"
+#include "medgen/core/error.h"
+#include "medgen/core/file.h"
+#include "medgen/eval/gate.h"
+#include "medgen/tabular/synthesizer.h"
+
+namespace fs = std::filesystem;
+
+namespace medgen::server {
+
+namespace {
+
+const char* const kNeural[] = {"ctgan", "tvae", "diffusion", "autoregressive"};
+
+bool is_neural(const std::string& s) {
+  return std::find(std::begin(kNeural), std::end(kNeural), s) != std::end(kNeural);
+}
+
+int64_t int_field(const nlohmann::json& b, const char* key, int64_t def, int64_t lo, int64_t hi, bool required = false) {
+  if (!b.contains(key)) {
+    if (required) throw ApiError{400, "bad_request", std::string(key) + ": required"};
+    return def;
+  }
+  const nlohmann::json& v = b[key];
+  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
+    throw ApiError{400, "bad_request", std::string(key) + ": an integer from " + std::to_string(lo) + " to " +
+                                           std::to_string(hi)};
+  return v.get<int64_t>();
+}
+
+// The job's scratch folder, private to the server's user; removed with everything in it.
+class Scratch {
+ public:
+  Scratch(const std::string& root, int64_t job) : dir_(root + "/job-" + std::to_string(job)) {
+    std::error_code ec;
+    fs::create_directories(dir_, ec);
+    if (ec) throw IoError("cannot create a job's scratch folder (" + ec.message() + ")");
+    fs::permissions(dir_, fs::perms::owner_all, ec);
+  }
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+  std::string operator()(const std::string& name) const { return dir_ + "/" + name; }
+  const std::string& dir() const { return dir_; }
+
+ private:
+  std::string dir_;
+};
+
+// The child's last "medgen: error: ..." line, with scratch paths replaced by what they hold.
+std::string child_error(const ChildResult& r, const Scratch& s, const std::map<std::string, std::string>& names) {
+  std::string tail = r.err_tail;
+  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
+  const size_t nl = tail.rfind('\n');
+  std::string line = nl == std::string::npos ? tail : tail.substr(nl + 1);
+  for (const auto& [file, name] : names) {
+    const std::string p = s(file);
+    for (size_t at; (at = line.find(p)) != std::string::npos;) line.replace(at, p.size(), name);
+  }
+  if (line.rfind("medgen: error: ", 0) == 0) line = line.substr(15);
+  if (line.empty()) line = "the job's process ended with status " + std::to_string(r.exit_code);
+  return line;
+}
+
+// Rows of a CSV split into (train, holdout) text by a seeded shuffle; the header goes to both.
+std::pair<std::string, std::string> split_rows(const std::string& csv, const std::string& name, double holdout,
+                                               uint64_t seed) {
+  const RawTable raw = parse_csv(csv, name);
+  std::vector<size_t> order(raw.num_rows());
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(seed);
+  std::shuffle(order.begin(), order.end(), rng);
+  const size_t n_hold = static_cast<size_t>(holdout * raw.num_rows() + 0.5);
+  std::vector<bool> in_hold(raw.num_rows(), false);
+  for (size_t i = 0; i < n_hold; ++i) in_hold[order[i]] = true;
+  std::string header, train, hold;
+  for (size_t c = 0; c < raw.num_cols(); ++c) {
+    if (c) header += ',';
+    append_csv_field(header, raw.names[c]);
+  }
+  header += '\n';
+  train = hold = header;
+  for (size_t r = 0; r < raw.num_rows(); ++r) {
+    std::string& out = in_hold[r] ? hold : train;
+    for (size_t c = 0; c < raw.num_cols(); ++c) {
+      if (c) out += ',';
+      append_csv_field(out, raw.field(r, c));
+    }
+    out += '\n';
+  }
+  return {std::move(train), std::move(hold)};
+}
+
+}  // namespace
+
+nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
+  const nlohmann::json p = nlohmann::json::parse(job.params_json);
+  Scratch s(work_root, job.id);
+  const uint64_t seed = p.value("seed", uint64_t{1});
+  auto on_progress = [&](const nlohmann::json& line) {
+    if (line.contains("total") && line["total"].is_number() && line["total"].get<double>() > 0)
+      control.progress(std::min(1.0, line.value("done", 0.0) / line["total"].get<double>()), line.value("task", ""));
+    else if (line.contains("stage"))
+      control.progress(-1, line["stage"].is_string() ? line["stage"].get<std::string>() : "");
+  };
+  std::vector<std::string> argv{exe};
+  std::map<std::string, std::string> names;
+
+  if (job.kind == "fit") {
+    const Dataset d = *store->dataset(p.at("dataset").get<int64_t>());
+    const std::string synth = p.at("synthesizer").get<std::string>();
+    const double holdout = p.value("holdout", 0.2);
+    std::string train = read_encrypted(d.file), hold;
+    if (holdout > 0) std::tie(train, hold) = split_rows(train, d.name, holdout, seed);
+    write_file_atomic(s("train.csv"), train);
+    write_file_atomic(s("schema.json"), d.schema_json);
+    names = {{"train.csv", d.name}, {"schema.json", d.name + " (schema)"}};
+    argv.insert(argv.end(), {"fit", s("train.csv"), "-o", s("model.medgen"), "-s", synth, "--schema", s("schema.json"),
+                             "--seed", std::to_string(seed), "--quiet"});
+    if (p.contains("params")) argv.insert(argv.end(), {"--params", p["params"].dump()});
+    const std::string ckpt_enc = "checkpoints/job-" + std::to_string(job.id) + ".ckpt.enc";
+    if (is_neural(synth)) {
+      // A checkpoint from an earlier attempt: the encrypted one, or the plaintext a child wrote
+      // when a server died under it (the scratch folder outlives the server in memory).
+      if (!fs::exists(s("model.ckpt")) && fs::exists(path(ckpt_enc)))
+        write_file_atomic(s("model.ckpt"), read_encrypted(ckpt_enc));
+      argv.insert(argv.end(), {"--checkpoint", s("model.ckpt"), "--checkpoint-every", "5"});
+      if (fs::exists(s("model.ckpt"))) argv.push_back("--resume");
+    }
+    const ChildResult r = run_child(argv, {}, control, on_progress);
+    if (control.shutdown && fs::exists(s("model.ckpt"))) {
+      write_encrypted(ckpt_enc, read_file(s("model.ckpt")));
+      store->set_job_checkpoint(job.id, ckpt_enc);
+    }
+    if (control.shutdown && r.exit_code != 0) throw JobPostponed{};
+    if (control.cancel) return nlohmann::json::object();
+    if (r.exit_code != 0) throw InvalidInput(child_error(r, s, names));
+    Model m;
+    m.project_id = job.project_id;
+    m.dataset_id = d.id;
+    m.synthesizer = synth;
+    m.job_id = job.id;
+    m.created_by = job.created_by;
+    // The file first, named by the job: a crash between the two leaves a stray file, never a
+    // model row without its file.
+    m.file = "models/job-" + std::to_string(job.id) + ".medgen.enc";
+    m.encrypted = true;
+    write_encrypted(m.file, read_file(s("model.medgen")));
+    m.id = store->create_model(m);
+    nlohmann::json result{{"model", m.id}, {"holdout", nullptr}};
+    if (!hold.empty() && holdout > 0) {
+      Dataset h;
+      h.project_id = job.project_id;
+      h.name = d.name + " (holdout of job " + std::to_string(job.id) + ")";
+      h.kind = "real";
+      h.rows = static_cast<int64_t>(parse_csv(hold, h.name).num_rows());
+      h.columns = d.columns;
+      h.schema_json = d.schema_json;
+      h.created_by = job.created_by;
+      h.id = store->create_dataset(h);
+      const std::string file = "datasets/" + std::to_string(h.id) + ".csv.enc";
+      write_encrypted(file, hold);
+      store->set_dataset_file(h.id, file, true);
+      result["holdout"] = h.id;
+    }
+    std::error_code ec;
+    fs::remove(path(ckpt_enc), ec);
+    return result;
+  }
+
+  if (job.kind == "sample") {
+    const Model m = *store->model(p.at("model").get<int64_t>());
+    write_file_atomic(s("model.medgen"), read_encrypted(m.file));
+    names = {{"model.medgen", "model " + std::to_string(m.id)}};
+    argv.insert(argv.end(), {"sample", s("model.medgen"), "-n", std::to_string(p.at("rows").get<int64_t>()), "-o",
+                             s("out.csv"), "--seed", std::to_string(seed), "--quiet"});
+    for (const auto& c : p.value("conditions", nlohmann::json::array())) argv.insert(argv.end(), {"-c", c.get<std::string>()});
+    if (p.contains("balance")) argv.insert(argv.end(), {"--balance", p["balance"].get<std::string>()});
+    const ChildResult r = run_child(argv, {}, control, on_progress);
+    if (control.shutdown && r.exit_code != 0) throw JobPostponed{};
+    if (control.cancel) return nlohmann::json::object();
+    if (r.exit_code != 0) throw InvalidInput(child_error(r, s, names));
+    const std::string csv = read_file(s("out.csv"));
+    const RawTable raw = parse_csv(csv, "synthetic rows");
+    Dataset d;
+    d.project_id = job.project_id;
+    d.name = p.value("name", "sample of model " + std::to_string(m.id) + " (job " + std::to_string(job.id) + ")");
+    d.kind = "synthetic";
+    d.rows = static_cast<int64_t>(raw.num_rows());
+    d.columns = static_cast<int64_t>(raw.num_cols());
+    d.schema_json = infer_schema(raw).to_json().dump();
+    d.source_model_id = m.id;
+    d.created_by = job.created_by;
+    d.id = store->create_dataset(d);
+    const std::string file = "datasets/" + std::to_string(d.id) + ".csv.enc";
+    write_encrypted(file, csv);
+    store->set_dataset_file(d.id, file, true);
+    return {{"dataset", d.id}, {"rows", d.rows}};
+  }
+
+  if (job.kind == "evaluate") {
+    const Dataset real = *store->dataset(p.at("real").get<int64_t>());
+    const Dataset syn = *store->dataset(p.at("synthetic").get<int64_t>());
+    write_file_atomic(s("real.csv"), read_encrypted(real.file));
+    write_file_atomic(s("synthetic.csv"), read_encrypted(syn.file));
+    write_file_atomic(s("schema.json"), real.schema_json);
+    write_file_atomic(s("gate.json"), p.value("gate", nlohmann::json::object()).dump());
+    names = {{"real.csv", real.name}, {"synthetic.csv", syn.name}, {"gate.json", "gate"}, {"schema.json", "schema"}};
+    argv.insert(argv.end(), {"evaluate", "--real", s("real.csv"), "--synthetic", s("synthetic.csv"), "--schema",
+                             s("schema.json"), "--gate", s("gate.json"), "--report", s("report.html"), "--json-out",
+                             s("report.json"), "--seed", std::to_string(seed), "--quiet"});
+    if (p.contains("holdout")) {
+      const Dataset h = *store->dataset(p["holdout"].get<int64_t>());
+      write_file_atomic(s("holdout.csv"), read_encrypted(h.file));
+      names["holdout.csv"] = h.name;
+      argv.insert(argv.end(), {"--holdout", s("holdout.csv")});
+    }
+    if (p.contains("target")) argv.insert(argv.end(), {"--target", p["target"].get<std::string>()});
+    const ChildResult r = run_child(argv, {}, control, on_progress);
+    if (control.shutdown && r.exit_code != 0 && r.exit_code != 3) throw JobPostponed{};
+    if (control.cancel) return nlohmann::json::object();
+    if (r.exit_code != 0 && r.exit_code != 3) throw InvalidInput(child_error(r, s, names));
+    const nlohmann::json report = nlohmann::json::parse(read_file(s("report.json")));
+    write_encrypted("evaluations/" + std::to_string(job.id) + ".html.enc", read_file(s("report.html")));
+    const nlohmann::json gate = report.value("gate", nlohmann::json::object());
+    return {{"summary", report.value("summary", nlohmann::json::object())},
+            {"gate_passed", gate.value("passed", false)},
+            {"gate", gate}};
+  }
+  throw Error("unknown job kind '" + job.kind + "'");
+}
+
+// ---------------------------------------------------------------------------- routes
+
+namespace {
+
+// Streams a job's progress events over a WebSocket until the job ends.
+class JobEvents : public WsHandler {
+ public:
+  JobEvents(JobRunner& runner, Store& store, int64_t job) : runner_(runner), store_(store), job_(job) {}
+  ~JobEvents() override { closed(); }
+  void opened(WsPeer& peer) override {
+    const std::optional<Job> j = store_.job(job_);
+    if (!j) return peer.close();
+    peer.send(nlohmann::json{{"job", job_}, {"state", j->state}, {"progress", j->progress}, {"message", j->message}}.dump());
+    if (j->state != "queued" && j->state != "running") return peer.close();
+    WsPeer* p = &peer;
+    sub_ = runner_.subscribe(job_, [p](const nlohmann::json& e) {
+      p->send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+      const std::string st = e.value("state", "");
+      if (st != "queued" && st != "running") p->close();
+    });
+  }
+  void message(WsPeer&, const std::string&) override {}
+  void closed() override {
+    if (sub_) runner_.unsubscribe(sub_);
+    sub_ = 0;
+  }
+
+ private:
+  JobRunner& runner_;
+  Store& store_;
+  int64_t job_;
+  int sub_ = 0;
+};
+
+}  // namespace
+
+void Api::Impl::add_job_routes() {
+  auto submit = [this](Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object) {
+    Job j;
+    j.project_id = ctx.project;
+    j.kind = kind;
+    j.params_json = params.dump();
+    j.created_by = ctx.caller->user.id;
+    j.id = store->create_job(j);
+    if (!jobs->submit(j.id)) {
+      store->set_job_state(j.id, "failed", "the job queue was full");
+      audit(ctx, "job." + kind, object, "failed", {{"job", j.id}, {"reason", "queue full"}});
+      throw ApiError{429, "busy", "the job queue is full; retry later"};
+    }
+    audit(ctx, "job." + kind, object, "ok", {{"job", j.id}});
+    return ok(to_json(*store->job(j.id)), 202);
+  };
+
+  add("POST", "/api/v1/projects/{project}/jobs/fit", "jobs",
+      "fit a synthesizer on a real dataset: {dataset, synthesizer, params?, seed?, holdout? (share kept out, 0.2)}",
+      "steward, analyst", "json", [this, submit](Ctx& ctx) {
+        require(ctx, Perm::kWork, "job.fit");
+        const nlohmann::json b = json_body(ctx.req);
+        const Dataset d = dataset_in(ctx, int_field(b, "dataset", 0, 1, INT64_MAX, true), "job.fit");
+        if (d.kind != "real") throw ApiError{400, "bad_request", "dataset: fit learns from a real dataset"};
+        const std::string synth = b.value("synthesizer", nlohmann::json("copula")).is_string()
+                                      ? b.value("synthesizer", std::string("copula"))
+                                      : "";
+        const auto all = tabular::list_synthesizers();
+        if (std::none_of(all.begin(), all.end(), [&](const tabular::SynthesizerInfo& i) { return i.name == synth; }))
+          throw ApiError{400, "bad_request", "synthesizer: unknown; GET /openapi.json lists the API, medgen params the options"};
+        nlohmann::json params{{"dataset", d.id}, {"synthesizer", synth},
+                              {"seed", int_field(b, "seed", 1, 0, INT64_MAX)}};
+        if (b.contains("params")) {
+          if (!b["params"].is_object()) throw ApiError{400, "bad_request", "params: a JSON object"};
+          tabular::create_synthesizer(synth, b["params"]);  // InvalidInput for unknown or bad options
+          params["params"] = b["params"];
+        }
+        if (b.contains("holdout")) {
+          if (!b["holdout"].is_number() || b["holdout"].get<double>() < 0 || b["holdout"].get<double>() > 0.5)
+            throw ApiError{400, "bad_request", "holdout: a share from 0 to 0.5"};
+          params["holdout"] = b["holdout"];
+        }
+        return submit(ctx, "fit", params, "dataset:" + std::to_string(d.id));
+      });
+
+  add("POST", "/api/v1/projects/{project}/jobs/sample", "jobs",
+      "sample synthetic rows from a model: {model, rows, conditions?: [\"col=value\"], balance?, seed?, name?}",
+      "steward, analyst", "json", [this, submit](Ctx& ctx) {
+        require(ctx, Perm::kWork, "job.sample");
+        const nlohmann::json b = json_body(ctx.req);
+        const Model m = model_in(ctx, int_field(b, "model", 0, 1, INT64_MAX, true), "job.sample");
+        nlohmann::json params{{"model", m.id}, {"rows", int_field(b, "rows", 0, 1, 10'000'000, true)},
+                              {"seed", int_field(b, "seed", 1, 0, INT64_MAX)}};
+        if (b.contains("conditions")) {
+          if (!b["conditions"].is_array() || b["conditions"].size() > 64)
+            throw ApiError{400, "bad_request", "conditions: a list of \"column=value\" strings"};
+          for (const auto& c : b["conditions"]) {
+            if (!c.is_string()) throw ApiError{400, "bad_request", "conditions: a list of \"column=value\" strings"};
+            tabular::parse_condition(c.get<std::string>());
+          }
+          params["conditions"] = b["conditions"];
+        }
+        if (b.contains("balance")) params["balance"] = display_name(b["balance"], "balance");
+        if (b.contains("name")) params["name"] = display_name(b["name"], "name");
+        return submit(ctx, "sample", params, "model:" + std::to_string(m.id));
+      });
+
+  add("POST", "/api/v1/projects/{project}/jobs/evaluate", "jobs",
+      "evaluate a synthetic dataset against real data and apply the release gate: {real, synthetic, holdout?, "
+      "target?, gate?, seed?}",
+      "steward, analyst", "json", [this, submit](Ctx& ctx) {
+        require(ctx, Perm::kWork, "job.evaluate");
+        const nlohmann::json b = json_body(ctx.req);
+        const Dataset real = dataset_in(ctx, int_field(b, "real", 0, 1, INT64_MAX, true), "job.evaluate");
+        const Dataset syn = dataset_in(ctx, int_field(b, "synthetic", 0, 1, INT64_MAX, true), "job.evaluate");
+        if (real.kind != "real" || syn.kind != "synthetic")
+          throw ApiError{400, "bad_request", "real and synthetic: a real and a synthetic dataset"};
+        nlohmann::json params{{"real", real.id}, {"synthetic", syn.id}, {"seed", int_field(b, "seed", 1, 0, INT64_MAX)}};
+        if (b.contains("holdout")) {
+          const Dataset h = dataset_in(ctx, int_field(b, "holdout", 0, 1, INT64_MAX), "job.evaluate");
+          if (h.kind != "real") throw ApiError{400, "bad_request", "holdout: a real dataset"};
+          params["holdout"] = h.id;
+        }
+        if (b.contains("target")) params["target"] = display_name(b["target"], "target");
+        if (b.contains("gate")) {
+          if (!b["gate"].is_object()) throw ApiError{400, "bad_request", "gate: a JSON object"};
+          eval::Gate::from_json(b["gate"], "gate");  // InvalidInput for unknown keys or bad values
+          params["gate"] = b["gate"];
+        }
+        return submit(ctx, "evaluate", params, "dataset:" + std::to_string(real.id));
+      });
+
+  add("GET", "/api/v1/projects/{project}/jobs", "jobs", "the project's jobs", "steward, analyst", "", [this](Ctx& ctx) {
+    require(ctx, Perm::kView, "job.list");
+    nlohmann::json out = nlohmann::json::array();
+    for (const Job& j : store->jobs(ctx.project)) out.push_back(to_json(j));
+    return ok(out);
+  });
+
+  add("GET", "/api/v1/projects/{project}/jobs/{job}", "jobs", "one job: state, progress, result", "steward, analyst", "",
+      [this](Ctx& ctx) {
+        require(ctx, Perm::kView, "job.read");
+        return ok(to_json(job_in(ctx, id_param(ctx.req, "job"), "job.read")));
+      });
+
+  add("POST", "/api/v1/projects/{project}/jobs/{job}/cancel", "jobs", "cancel a queued or running job",
+      "steward, analyst", "", [this](Ctx& ctx) {
+        require(ctx, Perm::kWork, "job.cancel");
+        const Job j = job_in(ctx, id_param(ctx.req, "job"), "job.cancel");
+        if (!jobs->cancel(j.id)) throw ApiError{409, "conflict", "the job has already ended (" + j.state + ")"};
+        audit(ctx, "job.cancel", "job:" + std::to_string(j.id), "ok");
+        return ok({{"job", j.id}, {"cancelling", true}}, 202);
+      });
+
+  add("GET", "/api/v1/projects/{project}/jobs/{job}/events", "jobs",
+      "progress events of a job, live (WebSocket; the token may be given as ?token=)", "steward, analyst", "",
+      [this](Ctx& ctx) {
+        require(ctx, Perm::kView, "job.events");
+        const Job j = job_in(ctx, id_param(ctx.req, "job"), "job.events");
+        return Reply{HttpResponse{}, std::make_shared<JobEvents>(*jobs, *store, j.id)};
+      },
+      true, true);
+
+  add("GET", "/api/v1/projects/{project}/jobs/{job}/report", "jobs", "an evaluate job's HTML report",
+      "steward, analyst", "", [this](Ctx& ctx) {
+        require(ctx, Perm::kView, "job.report");
+        const Job j = job_in(ctx, id_param(ctx.req, "job"), "job.report");
+        if (j.kind != "evaluate" || j.state != "succeeded")
+          throw ApiError{409, "conflict", "only a finished evaluate job has a report"};
+        Reply r = ok(nlohmann::json::object());
+        r.response.content_type = "text/html; charset=utf-8";
+        // The report's own inline styles and SVG charts; still no scripts, frames or fetches.
+        r.response.headers.push_back(
+            {"Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"});
+        r.response.body = read_encrypted("evaluations/" + std::to_string(j.id) + ".html.enc");
+        audit(ctx, "job.report", "job:" + std::to_string(j.id), "ok");
+        return r;
+      });
+
+  add("GET", "/api/v1/projects/{project}/models", "models", "the project's models", "steward, analyst", "",
+      [this](Ctx& ctx) {
+        require(ctx, Perm::kView, "model.list");
+        nlohmann::json out = nlohmann::json::array();
+        for (const Model& m : store->models(ctx.project)) out.push_back(to_json(m));
+        return ok(out);
+      });
+
+  add("GET", "/api/v1/projects/{project}/models/{model}", "models", "one model", "steward, analyst", "", [this](Ctx& ctx) {
+    require(ctx, Perm::kView, "model.read");
+    return ok(to_json(model_in(ctx, id_param(ctx.req, "model"), "model.read")));
+  });
+}
+
+}  // namespace medgen::server

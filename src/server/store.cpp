@@ -1,0 +1,1084 @@
+#include "medgen/server/store.h"
+
+#include <sodium.h>
+#include <sqlite3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <initializer_list>
+#include <nlohmann/json.hpp>
+#include <string_view>
+#include <type_traits>
+
+#include "medgen/core/error.h"
+#include "medgen/core/file.h"
+
+namespace medgen::server {
+
+namespace {
+
+// ---- schema --------------------------------------------------------------------------------
+// Migration k (1-based) is kMigrations[k - 1]. Never edit one that has shipped: append another.
+//
+// Ids that may be absent (created_by, source_model_id, ...) are NULL in the database and 0 in
+// the structs, so that the foreign keys can hold. Users and projects are never deleted (users
+// are disabled); a deleted dataset takes its release requests with it, while models fitted on
+// it keep existing without it (deleting the real data after fitting is the point).
+// The audit table has no foreign keys: an entry must be recordable whatever it names.
+const char* const kMigrations[] = {
+    R"sql(
+CREATE TABLE projects (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+  created_at TEXT NOT NULL
+);
+CREATE TABLE users (
+  id INTEGER PRIMARY KEY,
+  name TEXT NOT NULL UNIQUE CHECK (length(name) > 0),
+  password_hash TEXT NOT NULL DEFAULT '',
+  admin INTEGER NOT NULL DEFAULT 0 CHECK (admin IN (0, 1)),
+  disabled INTEGER NOT NULL DEFAULT 0 CHECK (disabled IN (0, 1)),
+  created_at TEXT NOT NULL
+);
+CREATE TABLE memberships (
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  role TEXT NOT NULL CHECK (role IN ('steward', 'analyst', 'educator', 'trainee')),
+  PRIMARY KEY (user_id, project_id)
+) WITHOUT ROWID;
+CREATE INDEX memberships_project ON memberships(project_id);
+CREATE TABLE tokens (
+  id INTEGER PRIMARY KEY,
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  digest TEXT NOT NULL CHECK (length(digest) > 0),
+  name TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  expires_at TEXT NOT NULL,
+  revoked_at TEXT NOT NULL DEFAULT ''
+);
+CREATE UNIQUE INDEX tokens_digest ON tokens(digest);
+CREATE INDEX tokens_user ON tokens(user_id);
+CREATE TABLE jobs (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  kind TEXT NOT NULL CHECK (length(kind) > 0),
+  state TEXT NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  params_json TEXT NOT NULL,
+  progress REAL NOT NULL DEFAULT 0 CHECK (progress >= 0 AND progress <= 1),
+  message TEXT NOT NULL DEFAULT '',
+  result_json TEXT NOT NULL DEFAULT '',
+  checkpoint TEXT NOT NULL DEFAULT '',
+  attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+  created_by INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL
+);
+CREATE INDEX jobs_state ON jobs(state);
+CREATE INDEX jobs_project ON jobs(project_id);
+CREATE TABLE models (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  dataset_id INTEGER REFERENCES datasets(id) ON DELETE SET NULL,
+  synthesizer TEXT NOT NULL,
+  file TEXT NOT NULL,
+  encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  job_id INTEGER REFERENCES jobs(id),
+  created_by INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL
+);
+CREATE INDEX models_project ON models(project_id);
+CREATE INDEX models_dataset ON models(dataset_id);
+CREATE TABLE datasets (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('real', 'synthetic')),
+  file TEXT NOT NULL,
+  encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  row_count INTEGER NOT NULL CHECK (row_count >= 0),
+  column_count INTEGER NOT NULL CHECK (column_count >= 0),
+  schema_json TEXT NOT NULL,
+  source_model_id INTEGER REFERENCES models(id) ON DELETE SET NULL,
+  created_by INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL
+);
+CREATE INDEX datasets_project ON datasets(project_id);
+CREATE INDEX datasets_source_model ON datasets(source_model_id);
+CREATE TABLE releases (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id) ON DELETE CASCADE,
+  state TEXT NOT NULL CHECK (state IN ('requested', 'approved', 'rejected')),
+  gate_passed INTEGER NOT NULL CHECK (gate_passed IN (0, 1)),
+  gate_json TEXT NOT NULL,
+  requested_by INTEGER REFERENCES users(id),
+  decided_by INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL,
+  decided_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX releases_project ON releases(project_id);
+CREATE INDEX releases_dataset ON releases(dataset_id);
+CREATE TABLE sim_sessions (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  user_id INTEGER NOT NULL REFERENCES users(id),
+  case_json TEXT NOT NULL,
+  state TEXT NOT NULL CHECK (state IN ('live', 'ended')),
+  result_json TEXT NOT NULL DEFAULT '',
+  created_at TEXT NOT NULL,
+  ended_at TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX sim_sessions_project ON sim_sessions(project_id);
+CREATE TABLE audit (
+  seq INTEGER PRIMARY KEY CHECK (seq > 0),
+  time TEXT NOT NULL,
+  actor TEXT NOT NULL CHECK (length(actor) > 0),
+  action TEXT NOT NULL CHECK (length(action) > 0),
+  project_id INTEGER NOT NULL,
+  object TEXT NOT NULL,
+  outcome TEXT NOT NULL CHECK (outcome IN ('ok', 'denied', 'failed')),
+  detail TEXT NOT NULL,
+  prev_hash TEXT NOT NULL,
+  hash TEXT NOT NULL
+);
+-- The hash chain is what proves the trail intact; these only stop medgen's own code (or a
+-- careless hand) from changing it.
+CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit entries cannot be changed'); END;
+CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
+  BEGIN SELECT RAISE(ABORT, 'audit entries cannot be removed'); END;
+)sql",
+};
+constexpr int kLatestSchema = static_cast<int>(std::size(kMigrations));
+
+const std::string kZeroHash(64, '0');
+
+// ---- SQLite plumbing ----------------------------------------------------------------------
+
+std::string db_path(sqlite3* db) {
+  const char* f = sqlite3_db_filename(db, "main");
+  return f && *f ? f : "(database)";
+}
+
+// A constraint can only fail on what the caller passed (the checks below catch the common
+// cases with a better message first); anything else is the database or its disk.
+[[noreturn]] void fail(sqlite3* db, int rc) {
+  const std::string where = db_path(db) + ": ";
+  const std::string what = sqlite3_errmsg(db);
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT: throw InvalidInput(where + what);
+    case SQLITE_FULL: throw IoError(where + "disk full (" + what + ")");
+    default: throw IoError(where + what);
+  }
+}
+
+void exec(sqlite3* db, const std::string& sql) {
+  const int rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  if (rc != SQLITE_OK) fail(db, rc);
+}
+
+// A prepared statement. Parameters are bound in order (bind_*), columns read in order (get_*)
+// after each step() that returned a row.
+class Stmt {
+ public:
+  Stmt(sqlite3* db, const std::string& sql) : db_(db) {
+    const int rc = sqlite3_prepare_v2(db, sql.c_str(), static_cast<int>(sql.size() + 1), &stmt_, nullptr);
+    if (rc != SQLITE_OK) fail(db, rc);
+  }
+  ~Stmt() { sqlite3_finalize(stmt_); }
+  Stmt(const Stmt&) = delete;
+  Stmt& operator=(const Stmt&) = delete;
+
+  Stmt& bind_text(std::string_view v) {
+    return check(sqlite3_bind_text64(stmt_, ++param_, v.data(), v.size(), SQLITE_TRANSIENT, SQLITE_UTF8));
+  }
+  Stmt& bind_int(int64_t v) { return check(sqlite3_bind_int64(stmt_, ++param_, v)); }
+  Stmt& bind_real(double v) { return check(sqlite3_bind_double(stmt_, ++param_, v)); }
+  // An optional reference to another row: 0 is NULL.
+  Stmt& bind_ref(int64_t id) { return id == 0 ? check(sqlite3_bind_null(stmt_, ++param_)) : bind_int(id); }
+
+  bool step() {
+    col_ = 0;
+    const int rc = sqlite3_step(stmt_);
+    if (rc == SQLITE_ROW) return true;
+    if (rc == SQLITE_DONE) return false;
+    fail(db_, rc);
+  }
+  void run() {
+    while (step()) {
+    }
+  }
+
+  int64_t get_int() { return sqlite3_column_int64(stmt_, col_++); }
+  double get_real() { return sqlite3_column_double(stmt_, col_++); }
+  bool get_flag() { return get_int() != 0; }
+  std::string get_text() {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(stmt_, col_));
+    const int n = sqlite3_column_bytes(stmt_, col_++);
+    return p ? std::string(p, static_cast<size_t>(n)) : std::string();
+  }
+
+ private:
+  Stmt& check(int rc) {
+    if (rc != SQLITE_OK) fail(db_, rc);
+    return *this;
+  }
+  sqlite3* db_;
+  sqlite3_stmt* stmt_ = nullptr;
+  int param_ = 0;
+  int col_ = 0;
+};
+
+// BEGIN at construction; ROLLBACK at destruction unless commit() ended the transaction (a
+// failed COMMIT leaves it open, and it is rolled back too).
+class Tx {
+ public:
+  enum Mode { kRead, kWrite };
+  // Writers take the write lock up front (IMMEDIATE), so that what they read to decide stays
+  // true until they commit and a busy database is waited for at BEGIN, not half-way.
+  Tx(sqlite3* db, Mode mode) : db_(db) { exec(db, mode == kWrite ? "BEGIN IMMEDIATE" : "BEGIN"); }
+  ~Tx() {
+    if (!sqlite3_get_autocommit(db_)) sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+  }
+  Tx(const Tx&) = delete;
+  Tx& operator=(const Tx&) = delete;
+  void commit() { exec(db_, "COMMIT"); }
+
+ private:
+  sqlite3* db_;
+};
+
+template <class F>
+auto in_tx(std::mutex& mu, sqlite3* db, Tx::Mode mode, F&& f) {
+  std::lock_guard<std::mutex> lock(mu);
+  Tx tx(db, mode);
+  if constexpr (std::is_void_v<decltype(f())>) {
+    f();
+    tx.commit();
+  } else {
+    auto result = f();
+    tx.commit();
+    return result;
+  }
+}
+
+// S is Stmt& or a temporary Stmt.
+template <class S, class T>
+std::optional<T> fetch_one(S&& s, T (*read)(Stmt&)) {
+  if (!s.step()) return std::nullopt;
+  return read(s);
+}
+
+template <class S, class T>
+std::vector<T> fetch_all(S&& s, T (*read)(Stmt&)) {
+  std::vector<T> out;
+  while (s.step()) out.push_back(read(s));
+  return out;
+}
+
+int user_version(sqlite3* db) {
+  Stmt s(db, "PRAGMA user_version");
+  s.step();
+  return static_cast<int>(s.get_int());
+}
+
+void refuse_newer(sqlite3* db, int version) {
+  if (version > kLatestSchema)
+    throw IoError(db_path(db) + ": written by a newer medgen (schema " + std::to_string(version) +
+                  ", this one knows " + std::to_string(kLatestSchema) + ")");
+}
+
+// Each migration commits with its version, so a crash part-way leaves a database that the
+// next start continues from. The version is read inside the write transaction, so two
+// processes opening a fresh database at once do not both apply a migration.
+int migrate(sqlite3* db) {
+  for (;;) {
+    Tx tx(db, Tx::kWrite);
+    const int version = user_version(db);
+    refuse_newer(db, version);
+    if (version == kLatestSchema) return version;
+    exec(db, kMigrations[version]);
+    exec(db, "PRAGMA user_version = " + std::to_string(version + 1));
+    tx.commit();
+  }
+}
+
+// ---- checks on what the caller passed -------------------------------------------------------
+
+// A row another one may refer to; `sql` selects its project id (0 where it has none).
+struct Ref {
+  const char* noun;
+  const char* sql;
+};
+constexpr Ref kUserRef{"user", "SELECT 0 FROM users WHERE id = ?"};
+constexpr Ref kProjectRef{"project", "SELECT id FROM projects WHERE id = ?"};
+constexpr Ref kTokenRef{"token", "SELECT 0 FROM tokens WHERE id = ?"};
+constexpr Ref kDatasetRef{"dataset", "SELECT project_id FROM datasets WHERE id = ?"};
+constexpr Ref kModelRef{"model", "SELECT project_id FROM models WHERE id = ?"};
+constexpr Ref kJobRef{"job", "SELECT project_id FROM jobs WHERE id = ?"};
+constexpr Ref kReleaseRef{"release", "SELECT project_id FROM releases WHERE id = ?"};
+constexpr Ref kSimRef{"simulator session", "SELECT project_id FROM sim_sessions WHERE id = ?"};
+
+std::string name_of(const Ref& ref, int64_t id) { return std::string(ref.noun) + " " + std::to_string(id); }
+
+// InvalidInput unless row `id` exists and, when project_id is not 0, belongs to that project
+// (a model in one project fitted on another's data would leak it across the permission line).
+void require(sqlite3* db, const Ref& ref, int64_t id, int64_t project_id = 0) {
+  Stmt s(db, ref.sql);
+  s.bind_int(id);
+  if (!s.step()) throw InvalidInput("no " + name_of(ref, id));
+  if (project_id != 0 && s.get_int() != project_id)
+    throw InvalidInput(name_of(ref, id) + " is not in project " + std::to_string(project_id));
+}
+
+void require_optional(sqlite3* db, const Ref& ref, int64_t id, int64_t project_id = 0) {
+  if (id != 0) require(db, ref, id, project_id);
+}
+
+// After an UPDATE or DELETE of one row by id: InvalidInput when there was no such row.
+void require_changed(sqlite3* db, const Ref& ref, int64_t id) {
+  if (sqlite3_changes(db) == 0) throw InvalidInput("no " + name_of(ref, id));
+}
+
+void require_one_of(const std::string& value, std::initializer_list<const char*> allowed, const char* what) {
+  std::string list;
+  for (const char* a : allowed) {
+    if (value == a) return;
+    list += std::string(list.empty() ? "" : ", ") + a;
+  }
+  throw InvalidInput(std::string(what) + " '" + value + "' is not one of: " + list);
+}
+
+void require_unique_name(sqlite3* db, const char* table_sql, const std::string& name, const char* what) {
+  if (name.empty()) throw InvalidInput(std::string(what) + " name is empty");
+  Stmt s(db, table_sql);
+  s.bind_text(name);
+  if (s.step()) throw InvalidInput(std::string(what) + " '" + name + "' already exists");
+}
+
+constexpr std::initializer_list<const char*> kJobStates = {"queued", "running", "succeeded", "failed",
+                                                            "cancelled"};
+
+// ---- rows -----------------------------------------------------------------------------------
+// Each column list is in the order of its struct's fields, which the readers fill by aggregate
+// initialisation (a braced list is evaluated left to right).
+
+const char kProjectCols[] = "id, name, created_at";
+Project read_project(Stmt& s) { return {s.get_int(), s.get_text(), s.get_text()}; }
+
+const char kUserCols[] = "id, name, password_hash, admin, disabled, created_at";
+User read_user(Stmt& s) { return {s.get_int(), s.get_text(), s.get_text(), s.get_flag(), s.get_flag(), s.get_text()}; }
+
+Role role_from_db(Stmt& s) {
+  const std::string name = s.get_text();
+  const std::optional<Role> r = parse_role(name);
+  if (!r) throw IoError("unknown role '" + name + "' in the database");  // the CHECK was bypassed
+  return *r;
+}
+
+const char kMembershipCols[] = "user_id, project_id, role";
+Membership read_membership(Stmt& s) { return {s.get_int(), s.get_int(), role_from_db(s)}; }
+
+const char kTokenCols[] = "id, user_id, digest, name, created_at, expires_at, revoked_at";
+Token read_token(Stmt& s) {
+  return {s.get_int(), s.get_int(), s.get_text(), s.get_text(), s.get_text(), s.get_text(), s.get_text()};
+}
+
+const char kDatasetCols[] =
+    "id, project_id, name, kind, file, encrypted, row_count, column_count, schema_json, source_model_id, "
+    "created_by, created_at";
+Dataset read_dataset(Stmt& s) {
+  return {s.get_int(),  s.get_int(), s.get_text(), s.get_text(), s.get_text(), s.get_flag(),
+          s.get_int(),  s.get_int(), s.get_text(), s.get_int(),  s.get_int(),  s.get_text()};
+}
+
+const char kModelCols[] = "id, project_id, dataset_id, synthesizer, file, encrypted, job_id, created_by, created_at";
+Model read_model(Stmt& s) {
+  return {s.get_int(),  s.get_int(), s.get_int(), s.get_text(), s.get_text(),
+          s.get_flag(), s.get_int(), s.get_int(), s.get_text()};
+}
+
+const char kJobCols[] =
+    "id, project_id, kind, state, params_json, progress, message, result_json, checkpoint, attempts, created_by, "
+    "created_at, updated_at";
+Job read_job(Stmt& s) {
+  return {s.get_int(),  s.get_int(),  s.get_text(), s.get_text(), s.get_text(),
+          s.get_real(), s.get_text(), s.get_text(), s.get_text(), static_cast<int>(s.get_int()),
+          s.get_int(),  s.get_text(), s.get_text()};
+}
+
+const char kReleaseCols[] =
+    "id, project_id, dataset_id, state, gate_passed, gate_json, requested_by, decided_by, created_at, decided_at";
+Release read_release(Stmt& s) {
+  return {s.get_int(), s.get_int(), s.get_int(), s.get_text(), s.get_flag(),
+          s.get_text(), s.get_int(), s.get_int(), s.get_text(), s.get_text()};
+}
+
+const char kSimCols[] = "id, project_id, user_id, case_json, state, result_json, created_at, ended_at";
+SimSessionRow read_sim(Stmt& s) {
+  return {s.get_int(), s.get_int(), s.get_int(), s.get_text(), s.get_text(), s.get_text(), s.get_text(), s.get_text()};
+}
+
+const char kAuditCols[] = "seq, time, actor, action, project_id, object, outcome, detail, prev_hash, hash";
+AuditEntry read_audit(Stmt& s) {
+  return {s.get_int(),  s.get_text(), s.get_text(), s.get_text(), s.get_int(),
+          s.get_text(), s.get_text(), s.get_text(), s.get_text(), s.get_text()};
+}
+
+std::string select(const char* cols, const char* table, const char* rest) {
+  return std::string("SELECT ") + cols + " FROM " + table + " " + rest;
+}
+
+// ---- audit chain ----------------------------------------------------------------------------
+
+std::string sha256_hex(const std::string& bytes) {
+  static const int ready = sodium_init();
+  if (ready < 0) throw Error("libsodium could not be initialised");
+  unsigned char digest[crypto_hash_sha256_BYTES];
+  crypto_hash_sha256(digest, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size());
+  char hex[2 * crypto_hash_sha256_BYTES + 1];
+  sodium_bin2hex(hex, sizeof hex, digest, sizeof digest);
+  return hex;
+}
+
+std::string head_path(const std::string& data_dir) { return data_dir + "/audit.head"; }
+
+void write_head(const std::string& data_dir, const AuditEntry& e) {
+  nlohmann::ordered_json head;
+  head["seq"] = e.seq;
+  head["hash"] = e.hash;
+  write_file_atomic(head_path(data_dir), head.dump() + "\n");
+}
+
+struct Head {
+  enum State { kMissing, kMalformed, kPresent } state = kMissing;
+  int64_t seq = 0;
+  std::string hash;
+};
+
+Head read_head(const std::string& data_dir) {
+  const std::string path = head_path(data_dir);
+  Head h;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return h;
+  h.state = Head::kMalformed;
+  try {
+    const nlohmann::json j = nlohmann::json::parse(read_file(path, 4096));
+    h.seq = j.at("seq").get<int64_t>();
+    h.hash = j.at("hash").get<std::string>();
+  } catch (const nlohmann::json::exception&) {
+    return h;
+  }
+  if (h.seq >= 1 && h.hash.size() == kZeroHash.size()) h.state = Head::kPresent;
+  return h;
+}
+
+// Reads the head file before the entries: the server commits an entry before it rewrites the
+// head, so a snapshot taken after the head can only be ahead of it (accepted), never behind
+// (which would look like removed entries).
+AuditVerdict verify_chain(sqlite3* db, const std::string& data_dir) {
+  const Head head = read_head(data_dir);
+  AuditVerdict v;
+  auto bad = [&v](int64_t seq, const std::string& message) {
+    v.ok = false;
+    v.first_bad = seq;
+    v.message = message;
+    return v;
+  };
+  auto entry = [](int64_t seq) { return "entry " + std::to_string(seq); };
+
+  Tx tx(db, Tx::kRead);
+  Stmt s(db, select(kAuditCols, "audit", "ORDER BY seq"));
+  std::string prev = kZeroHash;
+  std::string hash_at_head;
+  int64_t last = 0;
+  while (s.step()) {
+    const AuditEntry e = read_audit(s);
+    ++v.entries;
+    const int64_t expected = last + 1;
+    // A gap, or (in a table rebuilt without its CHECK) a seq below 1.
+    if (e.seq != expected) return bad(expected, entry(expected) + " is missing");
+    std::string canonical;
+    try {
+      canonical = audit_canonical(e);
+    } catch (const InvalidInput&) {
+      return bad(e.seq, entry(e.seq) + ": text is not valid UTF-8");
+    }
+    if (sha256_hex(canonical) != e.hash) return bad(e.seq, entry(e.seq) + ": hash does not match its contents");
+    if (e.prev_hash != prev)
+      return bad(e.seq, entry(e.seq) + ": does not follow " + (e.seq == 1 ? "the start" : entry(e.seq - 1)) +
+                            " (an entry was removed, replaced or reordered)");
+    if (e.seq == head.seq) hash_at_head = e.hash;
+    prev = e.hash;
+    last = e.seq;
+  }
+
+  switch (head.state) {
+    case Head::kMissing:
+      return last == 0 ? v : bad(0, "audit.head is missing");
+    case Head::kMalformed:
+      return bad(0, "audit.head is malformed");
+    case Head::kPresent:
+      break;
+  }
+  if (last < head.seq) {
+    const int64_t removed = head.seq - last;
+    return bad(last + 1, (removed == 1 ? std::string("the last entry was removed")
+                                       : "the last " + std::to_string(removed) + " entries were removed") +
+                             " (audit.head records " + entry(head.seq) + ")");
+  }
+  if (hash_at_head != head.hash) return bad(head.seq, entry(head.seq) + ": hash differs from audit.head");
+  return v;
+}
+
+std::string format_utc(std::chrono::system_clock::time_point t) {
+  const int64_t ms = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch()).count();
+  const int64_t millis = ((ms % 1000) + 1000) % 1000;
+  const time_t secs = static_cast<time_t>((ms - millis) / 1000);
+  struct tm tm;
+  gmtime_r(&secs, &tm);
+  char buf[80];
+  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(millis));
+  return buf;
+}
+
+}  // namespace
+
+// ---- free functions -------------------------------------------------------------------------
+
+const char* role_name(Role r) {
+  switch (r) {
+    case Role::kSteward: return "steward";
+    case Role::kAnalyst: return "analyst";
+    case Role::kEducator: return "educator";
+    case Role::kTrainee: return "trainee";
+  }
+  return "?";
+}
+
+std::optional<Role> parse_role(const std::string& s) {
+  for (Role r : {Role::kSteward, Role::kAnalyst, Role::kEducator, Role::kTrainee})
+    if (s == role_name(r)) return r;
+  return std::nullopt;
+}
+
+std::string utc_now() { return format_utc(std::chrono::system_clock::now()); }
+
+std::string utc_after(int64_t seconds) {
+  // The clock counts nanoseconds (it overflows ~292 years out) and past year 9999 the text
+  // would no longer sort as time does; no expiry needs more than this.
+  constexpr int64_t kMax = int64_t{200} * 365 * 24 * 3600;
+  if (seconds > kMax || seconds < -kMax) throw InvalidInput("time out of range: " + std::to_string(seconds) + " s");
+  return format_utc(std::chrono::system_clock::now() + std::chrono::seconds(seconds));
+}
+
+std::string audit_canonical(const AuditEntry& e) {
+  const nlohmann::json a = nlohmann::json::array(
+      {e.seq, e.time, e.actor, e.action, e.project_id, e.object, e.outcome, e.detail, e.prev_hash});
+  try {
+    return a.dump();
+  } catch (const nlohmann::json::type_error&) {
+    throw InvalidInput("audit entry " + std::to_string(e.seq) + ": text is not valid UTF-8");
+  }
+}
+
+AuditVerdict verify_audit_dir(const std::string& data_dir) {
+  const std::string path = data_dir + "/medgen.db";
+  sqlite3* db = nullptr;
+  const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_FULLMUTEX, nullptr);
+  const std::unique_ptr<sqlite3, int (*)(sqlite3*)> close(db, sqlite3_close_v2);
+  if (rc != SQLITE_OK) throw IoError(path + ": " + (db ? sqlite3_errmsg(db) : sqlite3_errstr(rc)));
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_busy_timeout(db, 5000);
+  const int version = user_version(db);
+  refuse_newer(db, version);
+  if (version == 0) throw IoError(path + ": not a medgen database (no schema)");
+  return verify_chain(db, data_dir);
+}
+
+// ---- Store ----------------------------------------------------------------------------------
+
+Store::Store(const std::string& data_dir) : data_dir_(data_dir) {
+  struct stat st;
+  if (::stat(data_dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
+    throw IoError("data directory '" + data_dir + "' does not exist or is not a directory");
+  const std::string path = data_dir + "/medgen.db";
+  const int rc =
+      sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX, nullptr);
+  try {
+    if (rc != SQLITE_OK) throw IoError(path + ": " + (db_ ? sqlite3_errmsg(db_) : sqlite3_errstr(rc)));
+    sqlite3_extended_result_codes(db_, 1);
+    sqlite3_busy_timeout(db_, 5000);
+    exec(db_, "PRAGMA journal_mode = WAL");
+    exec(db_, "PRAGMA foreign_keys = ON");
+    exec(db_, "PRAGMA synchronous = FULL");
+    schema_version_ = migrate(db_);
+  } catch (...) {
+    sqlite3_close_v2(db_);
+    throw;
+  }
+}
+
+Store::~Store() { sqlite3_close_v2(db_); }
+
+int Store::schema_version() const { return schema_version_; }
+
+int Store::latest_schema_version() { return kLatestSchema; }
+
+// ---- projects
+
+int64_t Store::create_project(const std::string& name) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require_unique_name(db_, "SELECT 1 FROM projects WHERE name = ?", name, "project");
+    Stmt(db_, "INSERT INTO projects (name, created_at) VALUES (?, ?)").bind_text(name).bind_text(utc_now()).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<Project> Store::project(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kProjectCols, "projects", "WHERE id = ?")).bind_int(id), read_project);
+  });
+}
+
+std::optional<Project> Store::project_by_name(const std::string& name) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kProjectCols, "projects", "WHERE name = ?")).bind_text(name), read_project);
+  });
+}
+
+std::vector<Project> Store::projects() {
+  return in_tx(mu_, db_, Tx::kRead,
+               [&] { return fetch_all(Stmt(db_, select(kProjectCols, "projects", "ORDER BY id")), read_project); });
+}
+
+// ---- users
+
+int64_t Store::create_user(const std::string& name, const std::string& password_hash, bool admin) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require_unique_name(db_, "SELECT 1 FROM users WHERE name = ?", name, "user");
+    Stmt(db_, "INSERT INTO users (name, password_hash, admin, created_at) VALUES (?, ?, ?, ?)")
+        .bind_text(name).bind_text(password_hash).bind_int(admin).bind_text(utc_now()).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<User> Store::user(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kUserCols, "users", "WHERE id = ?")).bind_int(id), read_user);
+  });
+}
+
+std::optional<User> Store::user_by_name(const std::string& name) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kUserCols, "users", "WHERE name = ?")).bind_text(name), read_user);
+  });
+}
+
+std::vector<User> Store::users() {
+  return in_tx(mu_, db_, Tx::kRead,
+               [&] { return fetch_all(Stmt(db_, select(kUserCols, "users", "ORDER BY id")), read_user); });
+}
+
+void Store::set_password_hash(int64_t user_id, const std::string& password_hash) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE users SET password_hash = ? WHERE id = ?").bind_text(password_hash).bind_int(user_id).run();
+    require_changed(db_, kUserRef, user_id);
+  });
+}
+
+void Store::set_disabled(int64_t user_id, bool disabled) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE users SET disabled = ? WHERE id = ?").bind_int(disabled).bind_int(user_id).run();
+    require_changed(db_, kUserRef, user_id);
+  });
+}
+
+int64_t Store::count_users() {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, "SELECT count(*) FROM users");
+    s.step();
+    return s.get_int();
+  });
+}
+
+// ---- roles
+
+void Store::set_role(int64_t user_id, int64_t project_id, Role role) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kUserRef, user_id);
+    require(db_, kProjectRef, project_id);
+    Stmt(db_,
+         "INSERT INTO memberships (user_id, project_id, role) VALUES (?, ?, ?) "
+         "ON CONFLICT (user_id, project_id) DO UPDATE SET role = excluded.role")
+        .bind_int(user_id).bind_int(project_id).bind_text(role_name(role)).run();
+  });
+}
+
+void Store::remove_role(int64_t user_id, int64_t project_id) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "DELETE FROM memberships WHERE user_id = ? AND project_id = ?")
+        .bind_int(user_id).bind_int(project_id).run();
+  });
+}
+
+std::optional<Role> Store::role(int64_t user_id, int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, "SELECT role FROM memberships WHERE user_id = ? AND project_id = ?");
+    return fetch_one(s.bind_int(user_id).bind_int(project_id), role_from_db);
+  });
+}
+
+std::vector<Membership> Store::memberships(int64_t user_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kMembershipCols, "memberships", "WHERE user_id = ? ORDER BY project_id"));
+    return fetch_all(s.bind_int(user_id), read_membership);
+  });
+}
+
+std::vector<Membership> Store::project_members(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kMembershipCols, "memberships", "WHERE project_id = ? ORDER BY user_id"));
+    return fetch_all(s.bind_int(project_id), read_membership);
+  });
+}
+
+// ---- tokens
+
+int64_t Store::create_token(int64_t user_id, const std::string& digest, const std::string& name,
+                            const std::string& expires_at) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kUserRef, user_id);
+    Stmt(db_, "INSERT INTO tokens (user_id, digest, name, created_at, expires_at) VALUES (?, ?, ?, ?, ?)")
+        .bind_int(user_id).bind_text(digest).bind_text(name).bind_text(utc_now()).bind_text(expires_at).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<Token> Store::token_by_digest(const std::string& digest) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kTokenCols, "tokens", "WHERE digest = ?")).bind_text(digest), read_token);
+  });
+}
+
+std::vector<Token> Store::tokens(int64_t user_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_all(Stmt(db_, select(kTokenCols, "tokens", "WHERE user_id = ? ORDER BY id")).bind_int(user_id),
+                     read_token);
+  });
+}
+
+void Store::revoke_token(int64_t token_id, const std::string& at) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kTokenRef, token_id);
+    // A second revocation keeps the first time: that is when the token stopped working.
+    Stmt(db_, "UPDATE tokens SET revoked_at = ? WHERE id = ? AND revoked_at = ''")
+        .bind_text(at).bind_int(token_id).run();
+  });
+}
+
+// ---- datasets and models
+
+int64_t Store::create_dataset(const Dataset& d) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kProjectRef, d.project_id);
+    require_one_of(d.kind, {"real", "synthetic"}, "dataset kind");
+    require_optional(db_, kModelRef, d.source_model_id, d.project_id);
+    require_optional(db_, kUserRef, d.created_by);
+    Stmt(db_,
+         "INSERT INTO datasets (project_id, name, kind, file, encrypted, row_count, column_count, schema_json, "
+         "source_model_id, created_by, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_int(d.project_id).bind_text(d.name).bind_text(d.kind).bind_text(d.file).bind_int(d.encrypted)
+        .bind_int(d.rows).bind_int(d.columns).bind_text(d.schema_json).bind_ref(d.source_model_id)
+        .bind_ref(d.created_by).bind_text(utc_now()).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+void Store::set_dataset_file(int64_t id, const std::string& file, bool encrypted) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE datasets SET file = ?, encrypted = ? WHERE id = ?")
+        .bind_text(file).bind_int(encrypted).bind_int(id).run();
+    require_changed(db_, kDatasetRef, id);
+  });
+}
+
+void Store::set_dataset_schema(int64_t id, const std::string& schema_json) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE datasets SET schema_json = ? WHERE id = ?").bind_text(schema_json).bind_int(id).run();
+    require_changed(db_, kDatasetRef, id);
+  });
+}
+
+std::optional<Dataset> Store::dataset(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kDatasetCols, "datasets", "WHERE id = ?")).bind_int(id), read_dataset);
+  });
+}
+
+std::vector<Dataset> Store::datasets(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kDatasetCols, "datasets", "WHERE project_id = ? ORDER BY id"));
+    return fetch_all(s.bind_int(project_id), read_dataset);
+  });
+}
+
+std::vector<Dataset> Store::all_datasets() {
+  return in_tx(mu_, db_, Tx::kRead,
+               [&] { return fetch_all(Stmt(db_, select(kDatasetCols, "datasets", "ORDER BY id")), read_dataset); });
+}
+
+// Its release requests go with it (ON DELETE CASCADE); models fitted on it stay, without it.
+void Store::delete_dataset(int64_t id) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "DELETE FROM datasets WHERE id = ?").bind_int(id).run();
+    require_changed(db_, kDatasetRef, id);
+  });
+}
+
+int64_t Store::create_model(const Model& m) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kProjectRef, m.project_id);
+    require_optional(db_, kDatasetRef, m.dataset_id, m.project_id);
+    require_optional(db_, kJobRef, m.job_id, m.project_id);
+    require_optional(db_, kUserRef, m.created_by);
+    Stmt(db_,
+         "INSERT INTO models (project_id, dataset_id, synthesizer, file, encrypted, job_id, created_by, created_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_int(m.project_id).bind_ref(m.dataset_id).bind_text(m.synthesizer).bind_text(m.file)
+        .bind_int(m.encrypted).bind_ref(m.job_id).bind_ref(m.created_by).bind_text(utc_now()).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<Model> Store::model(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kModelCols, "models", "WHERE id = ?")).bind_int(id), read_model);
+  });
+}
+
+std::vector<Model> Store::models(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kModelCols, "models", "WHERE project_id = ? ORDER BY id"));
+    return fetch_all(s.bind_int(project_id), read_model);
+  });
+}
+
+std::vector<Model> Store::all_models() {
+  return in_tx(mu_, db_, Tx::kRead,
+               [&] { return fetch_all(Stmt(db_, select(kModelCols, "models", "ORDER BY id")), read_model); });
+}
+
+// ---- jobs
+
+int64_t Store::create_job(const Job& j) {
+  if (j.kind.empty()) throw InvalidInput("job kind is empty");
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kProjectRef, j.project_id);
+    require_optional(db_, kUserRef, j.created_by);
+    const std::string now = utc_now();
+    Stmt(db_,
+         "INSERT INTO jobs (project_id, kind, state, params_json, created_by, created_at, updated_at) "
+         "VALUES (?, ?, 'queued', ?, ?, ?, ?)")
+        .bind_int(j.project_id).bind_text(j.kind).bind_text(j.params_json).bind_ref(j.created_by)
+        .bind_text(now).bind_text(now).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<Job> Store::job(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kJobCols, "jobs", "WHERE id = ?")).bind_int(id), read_job);
+  });
+}
+
+std::vector<Job> Store::jobs(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_all(Stmt(db_, select(kJobCols, "jobs", "WHERE project_id = ? ORDER BY id")).bind_int(project_id),
+                     read_job);
+  });
+}
+
+std::vector<Job> Store::jobs_in_state(const std::string& state) {
+  require_one_of(state, kJobStates, "job state");
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_all(Stmt(db_, select(kJobCols, "jobs", "WHERE state = ? ORDER BY id")).bind_text(state), read_job);
+  });
+}
+
+void Store::set_job_state(int64_t id, const std::string& state, const std::string& message) {
+  require_one_of(state, kJobStates, "job state");
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE jobs SET state = ?, message = ?, updated_at = ? WHERE id = ?")
+        .bind_text(state).bind_text(message).bind_text(utc_now()).bind_int(id).run();
+    require_changed(db_, kJobRef, id);
+  });
+}
+
+// Only a queued job starts: two runners cannot both take it, and a job cancelled while it
+// waited stays cancelled.
+void Store::start_job(int64_t id) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_,
+         "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "
+         "WHERE id = ? AND state = 'queued'")
+        .bind_text(utc_now()).bind_int(id).run();
+    if (sqlite3_changes(db_) == 1) return;
+    Stmt s(db_, "SELECT state FROM jobs WHERE id = ?");
+    if (!s.bind_int(id).step()) throw InvalidInput("no job " + std::to_string(id));
+    throw InvalidInput("job " + std::to_string(id) + " is " + s.get_text() + ", not queued");
+  });
+}
+
+void Store::set_job_progress(int64_t id, double progress, const std::string& message) {
+  // A progress report never fails a job: rounding past 1 or a NaN from a callback is clamped.
+  const double p = std::isnan(progress) ? 0.0 : std::clamp(progress, 0.0, 1.0);
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE jobs SET progress = ?, message = ?, updated_at = ? WHERE id = ?")
+        .bind_real(p).bind_text(message).bind_text(utc_now()).bind_int(id).run();
+    require_changed(db_, kJobRef, id);
+  });
+}
+
+void Store::set_job_result(int64_t id, const std::string& result_json) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE jobs SET result_json = ?, updated_at = ? WHERE id = ?")
+        .bind_text(result_json).bind_text(utc_now()).bind_int(id).run();
+    require_changed(db_, kJobRef, id);
+  });
+}
+
+void Store::set_job_checkpoint(int64_t id, const std::string& checkpoint) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    Stmt(db_, "UPDATE jobs SET checkpoint = ?, updated_at = ? WHERE id = ?")
+        .bind_text(checkpoint).bind_text(utc_now()).bind_int(id).run();
+    require_changed(db_, kJobRef, id);
+  });
+}
+
+// ---- releases
+
+int64_t Store::create_release(const Release& r) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kProjectRef, r.project_id);
+    require(db_, kDatasetRef, r.dataset_id, r.project_id);
+    require_optional(db_, kUserRef, r.requested_by);
+    // Real patient data never leaves through a release, whatever the caller checked.
+    Stmt kind(db_, "SELECT kind FROM datasets WHERE id = ?");
+    kind.bind_int(r.dataset_id).step();
+    if (kind.get_text() != "synthetic")
+      throw InvalidInput("dataset " + std::to_string(r.dataset_id) + " is not synthetic and cannot be released");
+    Stmt(db_,
+         "INSERT INTO releases (project_id, dataset_id, state, gate_passed, gate_json, requested_by, created_at) "
+         "VALUES (?, ?, 'requested', ?, ?, ?, ?)")
+        .bind_int(r.project_id).bind_int(r.dataset_id).bind_int(r.gate_passed).bind_text(r.gate_json)
+        .bind_ref(r.requested_by).bind_text(utc_now()).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<Release> Store::release(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kReleaseCols, "releases", "WHERE id = ?")).bind_int(id), read_release);
+  });
+}
+
+std::vector<Release> Store::releases(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kReleaseCols, "releases", "WHERE project_id = ? ORDER BY id"));
+    return fetch_all(s.bind_int(project_id), read_release);
+  });
+}
+
+void Store::decide_release(int64_t id, bool approve, int64_t by) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kReleaseRef, id);
+    require(db_, kUserRef, by);
+    Stmt(db_, "UPDATE releases SET state = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = 'requested'")
+        .bind_text(approve ? "approved" : "rejected").bind_int(by).bind_text(utc_now()).bind_int(id).run();
+    if (sqlite3_changes(db_) == 0) throw InvalidInput("release " + std::to_string(id) + " was already decided");
+  });
+}
+
+// ---- simulator sessions
+
+int64_t Store::create_sim_session(const SimSessionRow& s) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kProjectRef, s.project_id);
+    require(db_, kUserRef, s.user_id);
+    Stmt(db_,
+         "INSERT INTO sim_sessions (project_id, user_id, case_json, state, created_at) "
+         "VALUES (?, ?, ?, 'live', ?)")
+        .bind_int(s.project_id).bind_int(s.user_id).bind_text(s.case_json).bind_text(utc_now()).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<SimSessionRow> Store::sim_session(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kSimCols, "sim_sessions", "WHERE id = ?")).bind_int(id), read_sim);
+  });
+}
+
+std::vector<SimSessionRow> Store::sim_sessions(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kSimCols, "sim_sessions", "WHERE project_id = ? ORDER BY id"));
+    return fetch_all(s.bind_int(project_id), read_sim);
+  });
+}
+
+void Store::end_sim_session(int64_t id, const std::string& result_json) {
+  in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kSimRef, id);
+    Stmt(db_, "UPDATE sim_sessions SET state = 'ended', result_json = ?, ended_at = ? WHERE id = ? AND state = 'live'")
+        .bind_text(result_json).bind_text(utc_now()).bind_int(id).run();
+    if (sqlite3_changes(db_) == 0) throw InvalidInput("simulator session " + std::to_string(id) + " has already ended");
+  });
+}
+
+// ---- audit
+
+AuditEntry Store::append_audit(AuditEntry e) {
+  if (e.actor.empty() || e.action.empty()) throw InvalidInput("audit entry without an actor or an action");
+  require_one_of(e.outcome, {"ok", "denied", "failed"}, "audit outcome");
+  // The head is written under the lock too, so that heads are written in seq order.
+  std::lock_guard<std::mutex> lock(mu_);
+  Tx tx(db_, Tx::kWrite);
+  Stmt last(db_, "SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1");
+  e.seq = 1;
+  e.prev_hash = kZeroHash;
+  if (last.step()) {
+    e.seq = last.get_int() + 1;
+    e.prev_hash = last.get_text();
+  }
+  e.time = utc_now();
+  e.hash = sha256_hex(audit_canonical(e));
+  Stmt(db_, "INSERT INTO audit (" + std::string(kAuditCols) + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+      .bind_int(e.seq).bind_text(e.time).bind_text(e.actor).bind_text(e.action).bind_int(e.project_id)
+      .bind_text(e.object).bind_text(e.outcome).bind_text(e.detail).bind_text(e.prev_hash).bind_text(e.hash).run();
+  tx.commit();
+  // If this write fails the entry is stored and the head lags behind it, which verify_audit
+  // accepts as long as the newer entries chain on; the caller still hears of the failure.
+  write_head(data_dir_, e);
+  return e;
+}
+
+std::vector<AuditEntry> Store::audit(int64_t after_seq, int64_t limit) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kAuditCols, "audit", "WHERE seq > ? ORDER BY seq LIMIT ?"));
+    return fetch_all(s.bind_int(after_seq).bind_int(limit), read_audit);
+  });
+}
+
+AuditVerdict Store::verify_audit() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return verify_chain(db_, data_dir_);
+}
+
+}  // namespace medgen::server

@@ -1,0 +1,435 @@
+// The API against a real server on loopback: accounts, roles and projects, datasets, jobs that
+// run the medgen program, releases, virtual patients over HTTP and WebSocket, the audit trail,
+// and the refusals a health-data API owes (no token, revoked tokens, other projects' ids,
+// other trainees' sessions, path tricks, oversized and malformed bodies).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <sqlite3.h>
+
+#include "medgen/core/file.h"
+#include "medgen/server/api.h"
+#include "medgen/server/store.h"
+#include "server/server_client.h"
+
+namespace fs = std::filesystem;
+using medgen::server::testing::http_call;
+using medgen::server::testing::Resp;
+using medgen::server::testing::TestServer;
+using medgen::server::testing::WsClient;
+
+namespace {
+
+std::string temp_dir() {
+  char tmpl[] = "/tmp/medgen-api-XXXXXX";
+  return ::mkdtemp(tmpl);
+}
+
+class ApiTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    dir_ = new std::string(temp_dir());
+    medgen::server::ServerConfig cfg;
+    cfg.data_dir = *dir_ + "/data";
+    cfg.work_dir = *dir_ + "/work";
+    cfg.medgen_exe = MEDGEN_CLI;
+    cfg.sim_data = std::string(MEDGEN_SOURCE_DIR) + "/data/sim";
+    cfg.password_cost = {1, size_t{8} << 20};
+    cfg.http.max_body_bytes = 1 << 20;
+    cfg.workers = 1;
+    cfg.queue = 2;
+    server_ = new TestServer(cfg);
+    admin_ = login("admin", server_->admin_password());
+    // Two projects; a steward, an analyst, an educator and two trainees in the first; another
+    // steward in the second.
+    p1_ = post("/api/v1/projects", {{"name", "cardiology"}}, admin_).json()["id"];
+    p2_ = post("/api/v1/projects", {{"name", "oncology"}}, admin_).json()["id"];
+    for (const char* u : {"steward", "analyst", "educator", "trainee1", "trainee2", "steward2"}) {
+      const Resp r = post("/api/v1/users", {{"name", u}, {"password", std::string(u) + "-password-1"}}, admin_);
+      ASSERT_EQ(r.status, 201) << r.body;
+      const int64_t id = r.json()["id"];
+      const std::string role = std::string(u).rfind("trainee", 0) == 0 ? "trainee" : std::string(u).substr(0, 7) == "steward" ? "steward" : u;
+      const int64_t project = std::string(u) == "steward2" ? p2_ : p1_;
+      const Resp m = call("PUT", "/api/v1/projects/" + std::to_string(project) + "/members/" + std::to_string(id),
+                          nlohmann::json{{"role", role}}.dump(), admin_);
+      ASSERT_EQ(m.status, 200) << m.body;
+    }
+    for (const char* u : {"steward", "analyst", "educator", "trainee1", "trainee2", "steward2"})
+      (*tokens_)[u] = login(u, std::string(u) + "-password-1");
+  }
+  static void TearDownTestSuite() {
+    delete server_;
+    std::error_code ec;
+    fs::remove_all(*dir_, ec);
+    delete dir_;
+  }
+
+  static Resp call(const std::string& method, const std::string& target, const std::string& body,
+                   const std::string& token, const std::string& type = "application/json") {
+    return http_call(server_->port(), method, target, body, token, type);
+  }
+  static Resp post(const std::string& target, const nlohmann::json& body, const std::string& token) {
+    return call("POST", target, body.dump(), token);
+  }
+  static Resp get(const std::string& target, const std::string& token) { return call("GET", target, "", token); }
+  static std::string login(const std::string& user, const std::string& password) {
+    const Resp r = post("/api/v1/login", {{"user", user}, {"password", password}}, "");
+    EXPECT_EQ(r.status, 200) << r.body;
+    return r.json().value("token", "");
+  }
+  static std::string tok(const std::string& user) { return tokens_->at(user); }
+  static std::string proj(int64_t p) { return "/api/v1/projects/" + std::to_string(p); }
+  static std::string pbc() { return medgen::read_file(std::string(MEDGEN_SOURCE_DIR) + "/data/pbc.csv"); }
+
+  // Waits for a job to leave "queued"/"running" (at most `seconds`).
+  static nlohmann::json wait_job(int64_t project, int64_t job, const std::string& token, int seconds = 120) {
+    nlohmann::json j;
+    for (int i = 0; i < seconds * 10; ++i) {
+      j = get(proj(project) + "/jobs/" + std::to_string(job), token).json();
+      const std::string st = j.value("state", "");
+      if (st != "queued" && st != "running") return j;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return j;
+  }
+  static int64_t upload(int64_t project, const std::string& token, const std::string& name = "pbc") {
+    const Resp r = call("POST", proj(project) + "/datasets?name=" + name, pbc(), token, "text/csv");
+    EXPECT_EQ(r.status, 201) << r.body;
+    return r.json().value("id", int64_t{0});
+  }
+
+  static std::string* dir_;
+  static TestServer* server_;
+  static std::string admin_;
+  static int64_t p1_, p2_;
+  static std::map<std::string, std::string>* tokens_;
+};
+
+std::string* ApiTest::dir_ = nullptr;
+TestServer* ApiTest::server_ = nullptr;
+std::string ApiTest::admin_;
+int64_t ApiTest::p1_ = 0, ApiTest::p2_ = 0;
+std::map<std::string, std::string>* ApiTest::tokens_ = new std::map<std::string, std::string>();
+
+TEST_F(ApiTest, HealthMetricsAndSecurityHeaders) {
+  const Resp h = get("/health", "");
+  EXPECT_EQ(h.status, 200);
+  EXPECT_EQ(h.json()["status"], "ok");
+  EXPECT_EQ(h.headers.at("x-content-type-options"), "nosniff");
+  EXPECT_EQ(h.headers.at("x-frame-options"), "DENY");
+  EXPECT_EQ(h.headers.at("cache-control"), "no-store");
+  EXPECT_EQ(h.headers.count("access-control-allow-origin"), 0u);  // CORS off
+  const Resp m = get("/metrics", "");
+  EXPECT_EQ(m.status, 200);
+  EXPECT_NE(m.body.find("# TYPE medgen_http_requests_total counter"), std::string::npos);
+  EXPECT_NE(m.body.find("medgen_jobs_queue_capacity 2"), std::string::npos);
+  EXPECT_EQ(get("/no/such/route", "").status, 404);
+}
+
+// Every operation the OpenAPI document lists is routed (answers neither 404 nor 405 with no
+// token), and the document's paths are exactly the router's (a probe of each sibling verb).
+TEST_F(ApiTest, OpenApiDocumentMatchesTheRoutes) {
+  const nlohmann::json doc = get("/openapi.json", "").json();
+  ASSERT_EQ(doc["openapi"], "3.0.3");
+  // Whether a documented template with `verb` matches `target` (e.g. GET .../jobs/{job} serves
+  // GET .../jobs/fit too).
+  auto served = [&](const std::string& verb, const std::string& target) {
+    for (const auto& [p, it] : doc["paths"].items()) {
+      if (!it.contains(verb)) continue;
+      std::string a = p + "/", b = target + "/";
+      bool same = true;
+      while (same && !a.empty() && !b.empty()) {
+        const std::string sa = a.substr(0, a.find('/') + 1), sb = b.substr(0, b.find('/') + 1);
+        same = sa == sb || sa.front() == '{';
+        a.erase(0, sa.size());
+        b.erase(0, sb.size());
+      }
+      if (same && a.empty() && b.empty()) return true;
+    }
+    return false;
+  };
+  size_t ops = 0;
+  for (const auto& [path, item] : doc["paths"].items()) {
+    std::string target = path;
+    for (size_t at; (at = target.find('{')) != std::string::npos;) target.replace(at, target.find('}', at) - at + 1, "1");
+    for (const char* verb : {"get", "post", "put", "patch", "delete"}) {
+      std::string upper = verb;
+      for (char& c : upper) c = static_cast<char>(std::toupper(c));
+      const Resp r = call(upper, target, "", "");
+      if (item.contains(verb)) {
+        ++ops;
+        EXPECT_NE(r.status, 404) << upper << " " << path;
+        EXPECT_NE(r.status, 405) << upper << " " << path;
+      } else if (!served(verb, target)) {
+        EXPECT_EQ(r.status, 405) << upper << " " << path << " answers but is not documented";
+      }
+    }
+  }
+  EXPECT_GE(ops, 40u);
+}
+
+TEST_F(ApiTest, TokensAreRequiredAndRevocable) {
+  EXPECT_EQ(get("/api/v1/me", "").status, 401);
+  EXPECT_EQ(get("/api/v1/me", "mgt_notatoken").status, 401);
+  EXPECT_EQ(call("GET", "/api/v1/me", "", "").headers.at("www-authenticate"), "Bearer");
+  const Resp me = get("/api/v1/me", tok("analyst"));
+  EXPECT_EQ(me.status, 200);
+  EXPECT_EQ(me.json()["user"], "analyst");
+  // An API token, then revoked.
+  const Resp t = post("/api/v1/tokens", {{"name", "ci"}, {"hours", 1}}, tok("analyst"));
+  ASSERT_EQ(t.status, 201);
+  const std::string api_token = t.json()["token"];
+  EXPECT_EQ(get("/api/v1/me", api_token).status, 200);
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(t.json()["id"].get<int64_t>()), "", tok("analyst")).status, 200);
+  EXPECT_EQ(get("/api/v1/me", api_token).status, 401);
+  // Another user's token id cannot be revoked by a non-owner.
+  const Resp t2 = post("/api/v1/tokens", {{"name", "x"}}, tok("steward"));
+  EXPECT_EQ(call("DELETE", "/api/v1/tokens/" + std::to_string(t2.json()["id"].get<int64_t>()), "", tok("analyst")).status, 403);
+  // An expired token: its expiry moved into the past behind the server's back.
+  const Resp t3 = post("/api/v1/tokens", {{"name", "old"}}, tok("analyst"));
+  {
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((*dir_ + "/data/medgen.db").c_str(), &db), SQLITE_OK);
+    sqlite3_busy_timeout(db, 5000);
+    const std::string sql =
+        "UPDATE tokens SET expires_at='2000-01-01T00:00:00.000Z' WHERE id=" + std::to_string(t3.json()["id"].get<int64_t>());
+    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr), SQLITE_OK);
+    sqlite3_close(db);
+  }
+  EXPECT_EQ(get("/api/v1/me", t3.json()["token"].get<std::string>()).status, 401);
+  // Logout revokes the login token.
+  const std::string once = login("trainee2", "trainee2-password-1");
+  EXPECT_EQ(call("POST", "/api/v1/logout", "", once).status, 200);
+  EXPECT_EQ(get("/api/v1/me", once).status, 401);
+}
+
+TEST_F(ApiTest, LoginRefusesBadPasswordsAndSqlLookingNames) {
+  EXPECT_EQ(post("/api/v1/login", {{"user", "analyst"}, {"password", "wrong"}}, "").status, 401);
+  const Resp sql = post("/api/v1/login", {{"user", "x' OR '1'='1'; DROP TABLE users; --"}, {"password", "x"}}, "");
+  EXPECT_EQ(sql.status, 401);
+  EXPECT_EQ(sql.body.find("sqlite"), std::string::npos);
+  EXPECT_EQ(get("/api/v1/users", admin_).json().size(), 7u);  // the table is intact
+  EXPECT_EQ(post("/api/v1/login", nlohmann::json::array(), "").status, 400);
+  EXPECT_EQ(call("POST", "/api/v1/login", "{not json", "").status, 400);
+  // Five failures for one name lock it for a while (429), even with the right password.
+  for (int i = 0; i < 5; ++i) post("/api/v1/login", {{"user", "educator"}, {"password", "nope"}}, "");
+  const Resp locked = post("/api/v1/login", {{"user", "educator"}, {"password", "educator-password-1"}}, "");
+  EXPECT_EQ(locked.status, 429);
+  EXPECT_EQ(locked.headers.count("retry-after"), 1u);
+}
+
+TEST_F(ApiTest, RolesAndProjectsSeparateData) {
+  const int64_t d1 = upload(p1_, tok("steward"));
+  const int64_t d2 = upload(p2_, tok("steward2"), "other");
+  // An analyst cannot upload or read real rows; a steward can.
+  EXPECT_EQ(call("POST", proj(p1_) + "/datasets?name=x", pbc(), tok("analyst"), "text/csv").status, 403);
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(d1) + "/rows", tok("analyst")).status, 403);
+  const Resp rows = get(proj(p1_) + "/datasets/" + std::to_string(d1) + "/rows", tok("steward"));
+  EXPECT_EQ(rows.status, 200);
+  EXPECT_EQ(rows.body, pbc());
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(d1), tok("analyst")).status, 200);  // metadata
+  // Another project's object and an absent one are refused alike.
+  const Resp foreign = get(proj(p1_) + "/datasets/" + std::to_string(d2), tok("steward"));
+  const Resp absent = get(proj(p1_) + "/datasets/999999", tok("steward"));
+  EXPECT_EQ(foreign.status, 403);
+  EXPECT_EQ(absent.status, 403);
+  EXPECT_EQ(foreign.body, absent.body);
+  EXPECT_EQ(get(proj(p2_) + "/datasets", tok("steward")).status, 403);  // no role there
+  EXPECT_EQ(get(proj(p1_) + "/datasets", tok("trainee1")).status, 403);
+  // Admin-only routes.
+  EXPECT_EQ(get("/api/v1/users", tok("steward")).status, 403);
+  EXPECT_EQ(post("/api/v1/projects", {{"name", "x"}}, tok("steward")).status, 403);
+  EXPECT_EQ(get("/api/v1/audit", tok("steward")).status, 403);
+}
+
+TEST_F(ApiTest, PathsAndBodiesFromRequestsNeverReachTheFileSystem) {
+  const std::string names[] = {"../../etc/passwd", "..%2F..%2Fx", "%00", "a/b"};
+  for (const std::string& n : names) {
+    const Resp r = call("POST", proj(p1_) + "/datasets?name=" + n, pbc(), tok("steward"), "text/csv");
+    EXPECT_TRUE(r.status == 201 || r.status == 400) << n << ": " << r.status;
+  }
+  // Ids are numbers: anything else is a 400 (or, where a decoded slash adds segments, no route:
+  // 404), never a file name.
+  for (const char* t : {"/datasets/..%2F..%2Fmedgen.db/rows", "/datasets/1%2F..%2F2/rows", "/datasets/-1", "/datasets/1e3",
+                        "/datasets/..", "/datasets/%2e%2e/rows"}) {
+    const int st = get(proj(p1_) + t, tok("steward")).status;
+    EXPECT_TRUE(st == 400 || st == 404) << t << ": " << st;
+  }
+  EXPECT_EQ(get("/api/v1/projects/..%2F1/datasets", tok("steward")).status, 404);
+  EXPECT_EQ(get("/api/v1/projects/../datasets", tok("steward")).status, 400);
+  // The data folder holds only what the server names from ids.
+  for (const auto& e : fs::recursive_directory_iterator(*dir_ + "/data")) {
+    const std::string rel = fs::relative(e.path(), *dir_ + "/data").string();
+    EXPECT_EQ(rel.find(".."), std::string::npos);
+    EXPECT_EQ(rel.find("passwd"), std::string::npos) << rel;
+  }
+  // Oversized and malformed bodies.
+  const Resp big = call("POST", proj(p1_) + "/datasets?name=big", std::string(2 << 20, 'a'), tok("steward"), "text/csv");
+  EXPECT_EQ(big.status, 413);
+  const Resp bad_csv = call("POST", proj(p1_) + "/datasets?name=bad", "a,b\n1,2,3\n\"x", tok("steward"), "text/csv");
+  EXPECT_EQ(bad_csv.status, 400);
+  EXPECT_NE(bad_csv.body.find("bad"), std::string::npos);  // names the upload, not a path
+  EXPECT_EQ(bad_csv.body.find("/tmp"), std::string::npos);
+  EXPECT_EQ(post(proj(p1_) + "/jobs/fit", {{"dataset", "1; DROP TABLE jobs"}}, tok("analyst")).status, 400);
+  // Real data is encrypted on disk.
+  for (const auto& e : fs::directory_iterator(*dir_ + "/data/datasets"))
+    EXPECT_EQ(medgen::read_file(e.path().string()).find("status"), std::string::npos) << e.path();
+}
+
+TEST_F(ApiTest, FitSampleEvaluateAndRelease) {
+  const int64_t d = upload(p1_, tok("steward"), "pbc-release");
+  const Resp fit = post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"synthesizer", "copula"}, {"seed", 3}}, tok("analyst"));
+  ASSERT_EQ(fit.status, 202) << fit.body;
+  const nlohmann::json fj = wait_job(p1_, fit.json()["id"], tok("analyst"));
+  ASSERT_EQ(fj["state"], "succeeded") << fj.dump();
+  const int64_t model = fj["result"]["model"], holdout = fj["result"]["holdout"];
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(holdout), tok("analyst")).json()["rows"], 84);  // 20% of 418
+  const Resp smp = post(proj(p1_) + "/jobs/sample", {{"model", model}, {"rows", 300}}, tok("analyst"));
+  ASSERT_EQ(smp.status, 202) << smp.body;
+  const nlohmann::json sj = wait_job(p1_, smp.json()["id"], tok("analyst"));
+  ASSERT_EQ(sj["state"], "succeeded") << sj.dump();
+  const int64_t syn = sj["result"]["dataset"];
+  EXPECT_EQ(sj["result"]["rows"], 300);
+  // Not released yet: the analyst may not download it.
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(syn) + "/rows", tok("analyst")).status, 403);
+  const nlohmann::json gate = {{"min_quality", 0.5},          {"max_membership_auc", nullptr},
+                               {"max_exact_copy_rate", nullptr}, {"max_share_closer_to_train", nullptr},
+                               {"min_utility_ratio", nullptr}};
+  const Resp ev = post(proj(p1_) + "/jobs/evaluate",
+                       {{"real", d}, {"synthetic", syn}, {"holdout", holdout}, {"gate", gate}}, tok("analyst"));
+  ASSERT_EQ(ev.status, 202) << ev.body;
+  const nlohmann::json ej = wait_job(p1_, ev.json()["id"], tok("analyst"), 300);
+  ASSERT_EQ(ej["state"], "succeeded") << ej.dump();
+  EXPECT_TRUE(ej["result"]["gate_passed"].get<bool>()) << ej.dump();
+  EXPECT_GT(ej["result"]["summary"]["quality"].get<double>(), 0.5);
+  const Resp report = get(proj(p1_) + "/jobs/" + std::to_string(ev.json()["id"].get<int64_t>()) + "/report", tok("analyst"));
+  EXPECT_EQ(report.status, 200);
+  EXPECT_NE(report.body.find("<html"), std::string::npos);
+  // Release: requested by the analyst, refused to the analyst's approval, approved by the steward.
+  const Resp rel = post(proj(p1_) + "/releases", {{"dataset", syn}, {"evaluation", ev.json()["id"]}}, tok("analyst"));
+  ASSERT_EQ(rel.status, 201) << rel.body;
+  const std::string rid = std::to_string(rel.json()["id"].get<int64_t>());
+  EXPECT_EQ(call("POST", proj(p1_) + "/releases/" + rid + "/approve", "", tok("analyst")).status, 403);
+  EXPECT_EQ(call("POST", proj(p1_) + "/releases/" + rid + "/approve", "", tok("steward")).status, 200);
+  const Resp rows = get(proj(p1_) + "/datasets/" + std::to_string(syn) + "/rows", tok("analyst"));
+  EXPECT_EQ(rows.status, 200);
+  EXPECT_EQ(std::count(rows.body.begin(), rows.body.end(), '\n'), 301);
+  // Still no real rows for the analyst.
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(d) + "/rows", tok("analyst")).status, 403);
+}
+
+TEST_F(ApiTest, BadJobsFailWithTheChildsMessage) {
+  const int64_t d = upload(p1_, tok("steward"), "pbc-bad");
+  EXPECT_EQ(post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"synthesizer", "nope"}}, tok("analyst")).status, 400);
+  EXPECT_EQ(post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"synthesizer", "ctgan"}, {"params", {{"epochs", -3}}}},
+                 tok("analyst")).status, 400);
+  const Resp fit = post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"synthesizer", "copula"}}, tok("analyst"));
+  const nlohmann::json fj = wait_job(p1_, fit.json()["id"], tok("analyst"));
+  ASSERT_EQ(fj["state"], "succeeded");
+  // A condition on a value the model never saw: the job fails with the sampler's words.
+  const Resp smp = post(proj(p1_) + "/jobs/sample",
+                        {{"model", fj["result"]["model"]}, {"rows", 10}, {"conditions", {"sex=unknown-value"}}}, tok("analyst"));
+  ASSERT_EQ(smp.status, 202);
+  const nlohmann::json sj = wait_job(p1_, smp.json()["id"], tok("analyst"));
+  EXPECT_EQ(sj["state"], "failed");
+  EXPECT_NE(sj["message"].get<std::string>().find("unknown-value"), std::string::npos) << sj.dump();
+  EXPECT_EQ(sj["message"].get<std::string>().find("/job-"), std::string::npos) << sj.dump();  // no scratch paths
+}
+
+TEST_F(ApiTest, CancelAndAFullQueue) {
+  const int64_t d = upload(p1_, tok("steward"), "pbc-cancel");
+  const nlohmann::json slow = {{"dataset", d}, {"synthesizer", "tvae"}, {"params", {{"epochs", 5000}}}};
+  std::vector<int64_t> ids;
+  int refused = 0;
+  for (int i = 0; i < 5; ++i) {
+    const Resp r = post(proj(p1_) + "/jobs/fit", slow, tok("analyst"));
+    if (r.status == 202) ids.push_back(r.json()["id"]);
+    if (r.status == 429) {
+      ++refused;
+      EXPECT_EQ(r.headers.count("retry-after"), 1u);
+    }
+  }
+  EXPECT_GE(refused, 1);  // one worker, a queue of two
+  // Wait until the first runs, then cancel everything.
+  for (int i = 0; i < 100; ++i) {
+    if (get(proj(p1_) + "/jobs/" + std::to_string(ids[0]), tok("analyst")).json()["state"] == "running") break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  for (int64_t id : ids) EXPECT_EQ(call("POST", proj(p1_) + "/jobs/" + std::to_string(id) + "/cancel", "", tok("analyst")).status, 202);
+  for (int64_t id : ids) EXPECT_EQ(wait_job(p1_, id, tok("analyst"), 60)["state"], "cancelled");
+  EXPECT_EQ(call("POST", proj(p1_) + "/jobs/" + std::to_string(ids[0]) + "/cancel", "", tok("analyst")).status, 409);
+}
+
+TEST_F(ApiTest, VirtualPatientsBelongToTheirTrainee) {
+  const Resp start = post(proj(p1_) + "/sim/sessions", {{"condition", "septic_shock"}, {"seed", 7}, {"speed", 60}}, tok("trainee1"));
+  ASSERT_EQ(start.status, 201) << start.body;
+  const std::string sid = std::to_string(start.json()["id"].get<int64_t>());
+  EXPECT_FALSE(start.json()["vignette"].get<std::string>().empty());
+  EXPECT_EQ(get(proj(p1_) + "/sim/sessions/" + sid, tok("trainee2")).status, 403);
+  EXPECT_EQ(get(proj(p1_) + "/sim/sessions/" + sid, tok("educator")).status, 200);
+  EXPECT_EQ(get(proj(p1_) + "/sim/sessions/" + sid, tok("analyst")).status, 403);
+  EXPECT_EQ(post(proj(p1_) + "/sim/sessions/" + sid + "/actions", {{"text", "fluids 500 ml"}}, tok("trainee2")).status, 403);
+  const Resp act = post(proj(p1_) + "/sim/sessions/" + sid + "/actions", {{"text", "give 30 ml/kg crystalloid"}}, tok("trainee1"));
+  ASSERT_EQ(act.status, 200) << act.body;
+  EXPECT_FALSE(act.json()["events"].empty());
+  EXPECT_GT(act.json()["monitor"]["hr_bpm"].get<double>(), 0);
+  // Live: the monitor arrives by itself, and an action gets its reply.
+  {
+    WsClient ws(server_->port(), proj(p1_) + "/sim/sessions/" + sid + "/live?token=" + tok("trainee1"));
+    const nlohmann::json first = nlohmann::json::parse(ws.read());
+    const double t0 = first["monitor"]["t_s"];
+    const nlohmann::json second = nlohmann::json::parse(ws.read());
+    EXPECT_GT(second["monitor"]["t_s"].get<double>(), t0);  // the clock runs (60x)
+    ws.send(R"({"action":"order lactate"})");
+    const nlohmann::json reply = nlohmann::json::parse(ws.read());
+    EXPECT_TRUE(reply.contains("events"));
+  }
+  EXPECT_ANY_THROW(WsClient(server_->port(), proj(p1_) + "/sim/sessions/" + sid + "/live?token=" + tok("trainee2")));
+  const Resp end = call("POST", proj(p1_) + "/sim/sessions/" + sid + "/end", "", tok("trainee1"));
+  ASSERT_EQ(end.status, 200) << end.body;
+  EXPECT_TRUE(end.json().contains("score"));
+  EXPECT_EQ(call("POST", proj(p1_) + "/sim/sessions/" + sid + "/end", "", tok("trainee1")).status, 409);
+  const nlohmann::json list = get(proj(p1_) + "/sim/sessions", tok("trainee2")).json();
+  EXPECT_TRUE(list.empty());  // trainee2 sees only their own
+}
+
+TEST_F(ApiTest, JobProgressOverWebSocket) {
+  const int64_t d = upload(p1_, tok("steward"), "pbc-ws");
+  const Resp fit = post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"synthesizer", "tvae"}, {"params", {{"epochs", 30}}}},
+                        tok("analyst"));
+  ASSERT_EQ(fit.status, 202) << fit.body;
+  const std::string jid = std::to_string(fit.json()["id"].get<int64_t>());
+  WsClient ws(server_->port(), proj(p1_) + "/jobs/" + jid + "/events?token=" + tok("analyst"));
+  std::string last_state;
+  double max_progress = 0;
+  for (std::string m; !(m = ws.read()).empty();) {
+    const nlohmann::json e = nlohmann::json::parse(m);
+    last_state = e["state"];
+    if (e["progress"].is_number()) max_progress = std::max(max_progress, e["progress"].get<double>());
+  }
+  EXPECT_EQ(last_state, "succeeded");
+  EXPECT_EQ(max_progress, 1.0);
+}
+
+TEST_F(ApiTest, AuditTrailRecordsRefusalsAndVerifies) {
+  get(proj(p2_) + "/datasets", tok("analyst"));  // refused: no role in p2
+  const nlohmann::json entries = get("/api/v1/audit?limit=1000", admin_).json();
+  ASSERT_TRUE(entries.is_array());
+  bool denied = false, login = false;
+  for (const auto& e : entries) {
+    denied = denied || (e["outcome"] == "denied" && e["actor"] == "analyst");
+    login = login || (e["action"] == "login" && e["outcome"] == "ok");
+  }
+  EXPECT_TRUE(denied);
+  EXPECT_TRUE(login);
+  const nlohmann::json v = get("/api/v1/audit/verify", admin_).json();
+  EXPECT_TRUE(v["ok"].get<bool>()) << v.dump();
+  EXPECT_GT(v["entries"].get<int64_t>(), 10);
+}
+
+}  // namespace

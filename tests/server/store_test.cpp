@@ -1,0 +1,505 @@
+#include "medgen/server/store.h"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <stdlib.h>
+
+#include <cctype>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "medgen/core/error.h"
+#include "medgen/core/file.h"
+
+using medgen::InvalidInput;
+using medgen::IoError;
+using namespace medgen::server;
+
+namespace {
+
+// A fresh folder per test, removed afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = "/tmp/medgen-store-XXXXXX";
+    if (::mkdtemp(&t[0])) path_ = t;
+  }
+  ~TempDir() { medgen::remove_path_recursively(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+// Runs SQL on the database in `dir` with a connection of its own (what another process, or
+// someone with the file, could do). Returns sqlite's result code.
+int raw_sql(const std::string& dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open((dir + "/medgen.db").c_str(), &db);
+  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
+  sqlite3_close(db);
+  return rc;
+}
+
+// The first column of the first row, as text.
+std::string raw_value(const std::string& dir, const std::string& sql) {
+  sqlite3* db = nullptr;
+  sqlite3_open((dir + "/medgen.db").c_str(), &db);
+  sqlite3_stmt* s = nullptr;
+  std::string out;
+  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
+    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
+  sqlite3_finalize(s);
+  sqlite3_close(db);
+  return out;
+}
+
+template <class F>
+std::string error_of(F&& f) {
+  try {
+    f();
+  } catch (const std::exception& e) {
+    return e.what();
+  }
+  return "";
+}
+
+class StoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    ASSERT_FALSE(dir_.path().empty());
+    store_ = std::make_unique<Store>(dir_.path());
+  }
+  Store& store() { return *store_; }
+  void reopen() {
+    store_.reset();
+    store_ = std::make_unique<Store>(dir_.path());
+  }
+
+  // A project with a user who made things in it.
+  struct Fixture {
+    int64_t project, user;
+  };
+  Fixture fixture() { return {store().create_project("ward"), store().create_user("ann", "", false)}; }
+
+  int64_t dataset(int64_t project, const std::string& kind, int64_t source_model = 0) {
+    Dataset d;
+    d.project_id = project;
+    d.name = kind + ".csv";
+    d.kind = kind;
+    d.source_model_id = source_model;
+    return store().create_dataset(d);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<Store> store_;
+};
+
+TEST_F(StoreTest, MigrationsCreateTheLatestSchema) {
+  EXPECT_GE(Store::latest_schema_version(), 1);
+  EXPECT_EQ(store().schema_version(), Store::latest_schema_version());
+  EXPECT_EQ(raw_value(dir_.path(), "PRAGMA user_version"), std::to_string(Store::latest_schema_version()));
+  EXPECT_EQ(raw_value(dir_.path(), "PRAGMA journal_mode"), "wal");
+  for (const char* table : {"projects", "users", "memberships", "tokens", "datasets", "models", "jobs", "releases",
+                            "sim_sessions", "audit"})
+    EXPECT_EQ(raw_value(dir_.path(), "SELECT count(*) FROM sqlite_master WHERE name = '" + std::string(table) + "'"),
+              "1")
+        << table;
+  // The CHECK constraints hold against writers other than the Store.
+  const int64_t p = store().create_project("p");
+  EXPECT_NE(raw_sql(dir_.path(), "INSERT INTO jobs (project_id, kind, state, params_json, created_at, updated_at) "
+                                 "VALUES (" + std::to_string(p) + ", 'fit', 'bogus', '{}', '', '')"),
+            SQLITE_OK);
+  EXPECT_NE(raw_sql(dir_.path(), "INSERT INTO memberships VALUES (1, 1, 'king')"), SQLITE_OK);
+}
+
+TEST_F(StoreTest, ReopeningKeepsDataAndDoesNotMigrateAgain) {
+  const auto f = fixture();
+  store().set_role(f.user, f.project, Role::kAnalyst);
+  reopen();
+  EXPECT_EQ(store().schema_version(), Store::latest_schema_version());
+  ASSERT_TRUE(store().project_by_name("ward"));
+  EXPECT_EQ(store().project_by_name("ward")->id, f.project);
+  EXPECT_EQ(store().user(f.user)->name, "ann");
+  EXPECT_EQ(store().role(f.user, f.project), Role::kAnalyst);
+}
+
+TEST_F(StoreTest, NewerSchemaIsRefused) {
+  store_.reset();
+  const int newer = Store::latest_schema_version() + 1;
+  ASSERT_EQ(raw_sql(dir_.path(), "PRAGMA user_version = " + std::to_string(newer)), SQLITE_OK);
+  const std::string msg = error_of([&] { Store s(dir_.path()); });
+  EXPECT_NE(msg.find("written by a newer medgen (schema " + std::to_string(newer)), std::string::npos) << msg;
+  EXPECT_NE(msg.find("medgen.db"), std::string::npos) << msg;
+  EXPECT_THROW(Store s(dir_.path()), IoError);
+  EXPECT_THROW(verify_audit_dir(dir_.path()), IoError);
+}
+
+TEST(StoreOpen, BadDataDirectoryIsIoError) {
+  EXPECT_THROW(Store s("/nonexistent/medgen-data"), IoError);
+  TempDir dir;
+  medgen::write_file_atomic(dir.path() + "/medgen.db", "this is not a database, it only has the name of one\n");
+  EXPECT_THROW(Store s(dir.path()), IoError);
+}
+
+TEST_F(StoreTest, Projects) {
+  const int64_t a = store().create_project("cardiology");
+  const int64_t b = store().create_project("oncology");
+  EXPECT_NE(a, b);
+  const auto p = store().project(a);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->name, "cardiology");
+  EXPECT_EQ(p->created_at.size(), 24u);
+  EXPECT_EQ(store().project_by_name("oncology")->id, b);
+  EXPECT_FALSE(store().project(999));
+  EXPECT_FALSE(store().project_by_name("nope"));
+  ASSERT_EQ(store().projects().size(), 2u);
+  EXPECT_EQ(store().projects()[1].name, "oncology");
+  EXPECT_EQ(error_of([&] { store().create_project("oncology"); }), "project 'oncology' already exists");
+  EXPECT_THROW(store().create_project(""), InvalidInput);
+  // A name with SQL in it is only a name.
+  const int64_t c = store().create_project("x'); DROP TABLE projects; --");
+  EXPECT_EQ(store().project(c)->name, "x'); DROP TABLE projects; --");
+  EXPECT_EQ(store().projects().size(), 3u);
+}
+
+TEST_F(StoreTest, Users) {
+  EXPECT_EQ(store().count_users(), 0);
+  const int64_t bob = store().create_user("bob", "$argon2id$x", true);
+  const int64_t eve = store().create_user("eve", "", false);
+  EXPECT_EQ(store().count_users(), 2);
+  auto u = store().user(bob);
+  ASSERT_TRUE(u);
+  EXPECT_EQ(u->name, "bob");
+  EXPECT_EQ(u->password_hash, "$argon2id$x");
+  EXPECT_TRUE(u->admin);
+  EXPECT_FALSE(u->disabled);
+  EXPECT_FALSE(store().user_by_name("eve")->admin);
+  EXPECT_EQ(store().user_by_name("eve")->id, eve);
+  EXPECT_FALSE(store().user_by_name("mallory"));
+
+  EXPECT_EQ(error_of([&] { store().create_user("bob", "", false); }), "user 'bob' already exists");
+  EXPECT_THROW(store().create_user("bob", "", false), InvalidInput);
+  EXPECT_THROW(store().create_user("", "", false), InvalidInput);
+  EXPECT_EQ(store().count_users(), 2);
+
+  store().set_password_hash(eve, "$argon2id$y");
+  store().set_disabled(eve, true);
+  u = store().user(eve);
+  EXPECT_EQ(u->password_hash, "$argon2id$y");
+  EXPECT_TRUE(u->disabled);
+  store().set_disabled(eve, false);
+  EXPECT_FALSE(store().user(eve)->disabled);
+  EXPECT_THROW(store().set_disabled(999, true), InvalidInput);
+  EXPECT_THROW(store().set_password_hash(999, "h"), InvalidInput);
+  ASSERT_EQ(store().users().size(), 2u);
+  EXPECT_EQ(store().users()[0].name, "bob");
+}
+
+TEST_F(StoreTest, Roles) {
+  for (Role r : {Role::kSteward, Role::kAnalyst, Role::kEducator, Role::kTrainee})
+    EXPECT_EQ(parse_role(role_name(r)), r);
+  EXPECT_FALSE(parse_role("admin"));
+  EXPECT_FALSE(parse_role("Steward"));
+
+  const auto f = fixture();
+  const int64_t other = store().create_project("icu");
+  EXPECT_FALSE(store().role(f.user, f.project));
+  store().set_role(f.user, f.project, Role::kTrainee);
+  store().set_role(f.user, f.project, Role::kSteward);  // replaces
+  store().set_role(f.user, other, Role::kEducator);
+  EXPECT_EQ(store().role(f.user, f.project), Role::kSteward);
+  const auto ms = store().memberships(f.user);
+  ASSERT_EQ(ms.size(), 2u);
+  EXPECT_EQ(ms[0].project_id, f.project);
+  EXPECT_EQ(ms[0].role, Role::kSteward);
+  EXPECT_EQ(ms[1].role, Role::kEducator);
+  ASSERT_EQ(store().project_members(other).size(), 1u);
+  EXPECT_EQ(store().project_members(other)[0].user_id, f.user);
+
+  store().remove_role(f.user, other);
+  EXPECT_FALSE(store().role(f.user, other));
+  EXPECT_TRUE(store().project_members(other).empty());
+  store().remove_role(f.user, other);  // nothing to remove
+
+  EXPECT_EQ(error_of([&] { store().set_role(f.user, 999, Role::kAnalyst); }), "no project 999");
+  EXPECT_THROW(store().set_role(999, f.project, Role::kAnalyst), InvalidInput);
+  EXPECT_EQ(store().memberships(f.user).size(), 1u);
+}
+
+TEST_F(StoreTest, Tokens) {
+  const auto f = fixture();
+  const std::string expires = utc_after(3600);
+  const int64_t t = store().create_token(f.user, "digest-1", "login", expires);
+  store().create_token(f.user, "digest-2", "ci", expires);
+  auto tok = store().token_by_digest("digest-1");
+  ASSERT_TRUE(tok);
+  EXPECT_EQ(tok->id, t);
+  EXPECT_EQ(tok->user_id, f.user);
+  EXPECT_EQ(tok->name, "login");
+  EXPECT_EQ(tok->expires_at, expires);
+  EXPECT_EQ(tok->revoked_at, "");
+  EXPECT_FALSE(store().token_by_digest("digest-3"));
+  EXPECT_EQ(store().tokens(f.user).size(), 2u);
+
+  store().revoke_token(t, "2030-01-01T00:00:00.000Z");
+  store().revoke_token(t, "2031-01-01T00:00:00.000Z");  // the first revocation stands
+  EXPECT_EQ(store().token_by_digest("digest-1")->revoked_at, "2030-01-01T00:00:00.000Z");
+  EXPECT_EQ(store().token_by_digest("digest-2")->revoked_at, "");
+
+  EXPECT_THROW(store().create_token(f.user, "digest-1", "again", expires), InvalidInput);
+  EXPECT_THROW(store().create_token(999, "digest-9", "x", expires), InvalidInput);
+  EXPECT_THROW(store().revoke_token(999, utc_now()), InvalidInput);
+}
+
+TEST_F(StoreTest, DatasetsAndModels) {
+  const auto f = fixture();
+  Dataset d;
+  d.project_id = f.project;
+  d.name = "heart.csv";
+  d.kind = "real";
+  d.rows = 303;
+  d.columns = 14;
+  d.schema_json = R"({"columns":[]})";
+  d.created_by = f.user;
+  const int64_t real = store().create_dataset(d);
+  store().set_dataset_file(real, "datasets/" + std::to_string(real) + ".csv.enc", true);
+  store().set_dataset_schema(real, R"({"columns":[1]})");
+  auto got = store().dataset(real);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->project_id, f.project);
+  EXPECT_EQ(got->name, "heart.csv");
+  EXPECT_EQ(got->kind, "real");
+  EXPECT_EQ(got->file, "datasets/" + std::to_string(real) + ".csv.enc");
+  EXPECT_TRUE(got->encrypted);
+  EXPECT_EQ(got->rows, 303);
+  EXPECT_EQ(got->columns, 14);
+  EXPECT_EQ(got->schema_json, R"({"columns":[1]})");
+  EXPECT_EQ(got->source_model_id, 0);
+  EXPECT_EQ(got->created_by, f.user);
+  EXPECT_FALSE(got->created_at.empty());
+
+  Model m;
+  m.project_id = f.project;
+  m.dataset_id = real;
+  m.synthesizer = "ctgan";
+  m.file = "models/1.medgen.enc";
+  m.encrypted = true;
+  m.created_by = f.user;
+  const int64_t model = store().create_model(m);
+  auto gm = store().model(model);
+  ASSERT_TRUE(gm);
+  EXPECT_EQ(gm->dataset_id, real);
+  EXPECT_EQ(gm->synthesizer, "ctgan");
+  EXPECT_EQ(gm->file, "models/1.medgen.enc");
+  EXPECT_TRUE(gm->encrypted);
+  EXPECT_EQ(gm->job_id, 0);
+  EXPECT_EQ(gm->created_by, f.user);
+
+  const int64_t synthetic = dataset(f.project, "synthetic", model);
+  EXPECT_EQ(store().dataset(synthetic)->source_model_id, model);
+  EXPECT_EQ(store().datasets(f.project).size(), 2u);
+  EXPECT_EQ(store().all_datasets().size(), 2u);
+  EXPECT_EQ(store().models(f.project).size(), 1u);
+  EXPECT_EQ(store().all_models().size(), 1u);
+
+  // What is refused: a bad kind, unknown ids, another project's data.
+  EXPECT_THROW(dataset(f.project, "fake"), InvalidInput);
+  EXPECT_THROW(dataset(999, "real"), InvalidInput);
+  EXPECT_THROW(dataset(f.project, "synthetic", 999), InvalidInput);
+  const int64_t other = store().create_project("other");
+  EXPECT_EQ(error_of([&] { dataset(other, "synthetic", model); }),
+            "model " + std::to_string(model) + " is not in project " + std::to_string(other));
+  m.project_id = other;
+  EXPECT_THROW(store().create_model(m), InvalidInput);
+  EXPECT_THROW(store().set_dataset_file(999, "x", false), InvalidInput);
+
+  // Deleting the real data keeps the model fitted on it.
+  store().delete_dataset(real);
+  EXPECT_FALSE(store().dataset(real));
+  EXPECT_EQ(store().model(model)->dataset_id, 0);
+  EXPECT_THROW(store().delete_dataset(real), InvalidInput);
+}
+
+TEST_F(StoreTest, JobStatesAndAttempts) {
+  const auto f = fixture();
+  Job j;
+  j.project_id = f.project;
+  j.kind = "fit";
+  j.state = "succeeded";  // ignored: a new job is queued
+  j.params_json = R"({"model":"ctgan"})";
+  j.created_by = f.user;
+  const int64_t id = store().create_job(j);
+  auto got = store().job(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, "queued");
+  EXPECT_EQ(got->attempts, 0);
+  EXPECT_EQ(got->params_json, R"({"model":"ctgan"})");
+  EXPECT_EQ(got->created_at, got->updated_at);
+  EXPECT_EQ(store().jobs_in_state("queued").size(), 1u);
+
+  store().start_job(id);
+  got = store().job(id);
+  EXPECT_EQ(got->state, "running");
+  EXPECT_EQ(got->attempts, 1);
+  EXPECT_GE(got->updated_at, got->created_at);
+  EXPECT_EQ(error_of([&] { store().start_job(id); }), "job " + std::to_string(id) + " is running, not queued");
+
+  store().set_job_progress(id, 0.5, "epoch 5/10");
+  store().set_job_checkpoint(id, "checkpoints/1.ckpt");
+  EXPECT_DOUBLE_EQ(store().job(id)->progress, 0.5);
+  EXPECT_EQ(store().job(id)->message, "epoch 5/10");
+  EXPECT_EQ(store().job(id)->checkpoint, "checkpoints/1.ckpt");
+  store().set_job_progress(id, 1.0000001, "");
+  EXPECT_DOUBLE_EQ(store().job(id)->progress, 1.0);
+
+  // A restart puts it back in the queue; the next start is the second attempt.
+  store().set_job_state(id, "queued", "resumed after restart");
+  EXPECT_TRUE(store().jobs_in_state("running").empty());
+  store().start_job(id);
+  EXPECT_EQ(store().job(id)->attempts, 2);
+  store().set_job_result(id, R"({"model_id":1})");
+  store().set_job_state(id, "succeeded", "");
+  got = store().job(id);
+  EXPECT_EQ(got->state, "succeeded");
+  EXPECT_EQ(got->result_json, R"({"model_id":1})");
+  EXPECT_EQ(got->message, "");
+
+  // A job cancelled while queued is not started.
+  const int64_t other = store().create_job(j);
+  store().set_job_state(other, "cancelled", "by ann");
+  EXPECT_THROW(store().start_job(other), InvalidInput);
+  EXPECT_EQ(store().job(other)->attempts, 0);
+
+  EXPECT_EQ(store().jobs(f.project).size(), 2u);
+  EXPECT_THROW(store().set_job_state(id, "done", ""), InvalidInput);
+  EXPECT_THROW(store().jobs_in_state("done"), InvalidInput);
+  EXPECT_THROW(store().start_job(999), InvalidInput);
+  EXPECT_THROW(store().set_job_progress(999, 0.1, ""), InvalidInput);
+  j.project_id = 999;
+  EXPECT_THROW(store().create_job(j), InvalidInput);
+  j.project_id = f.project;
+  j.kind = "";
+  EXPECT_THROW(store().create_job(j), InvalidInput);
+}
+
+TEST_F(StoreTest, Releases) {
+  const auto f = fixture();
+  const int64_t steward = store().create_user("sam", "", false);
+  const int64_t synthetic = dataset(f.project, "synthetic");
+  const int64_t real = dataset(f.project, "real");
+  Release r;
+  r.project_id = f.project;
+  r.dataset_id = synthetic;
+  r.state = "approved";  // ignored
+  r.gate_passed = true;
+  r.gate_json = R"({"dcr":0.9})";
+  r.requested_by = f.user;
+  const int64_t id = store().create_release(r);
+  auto got = store().release(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, "requested");
+  EXPECT_TRUE(got->gate_passed);
+  EXPECT_EQ(got->gate_json, R"({"dcr":0.9})");
+  EXPECT_EQ(got->decided_by, 0);
+  EXPECT_EQ(got->decided_at, "");
+
+  store().decide_release(id, true, steward);
+  got = store().release(id);
+  EXPECT_EQ(got->state, "approved");
+  EXPECT_EQ(got->decided_by, steward);
+  EXPECT_FALSE(got->decided_at.empty());
+  EXPECT_THROW(store().decide_release(id, false, steward), InvalidInput);
+
+  const int64_t second = store().create_release(r);
+  store().decide_release(second, false, steward);
+  EXPECT_EQ(store().release(second)->state, "rejected");
+  EXPECT_EQ(store().releases(f.project).size(), 2u);
+
+  r.dataset_id = real;
+  EXPECT_THROW(store().create_release(r), InvalidInput);
+  r.dataset_id = synthetic;
+  r.project_id = store().create_project("other");
+  EXPECT_THROW(store().create_release(r), InvalidInput);
+  EXPECT_THROW(store().decide_release(999, true, steward), InvalidInput);
+
+  // Requests go with their dataset.
+  store().delete_dataset(synthetic);
+  EXPECT_FALSE(store().release(id));
+  EXPECT_TRUE(store().releases(f.project).empty());
+}
+
+TEST_F(StoreTest, SimSessions) {
+  const auto f = fixture();
+  SimSessionRow s;
+  s.project_id = f.project;
+  s.user_id = f.user;
+  s.case_json = R"({"case":"sepsis"})";
+  const int64_t id = store().create_sim_session(s);
+  auto got = store().sim_session(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->state, "live");
+  EXPECT_EQ(got->case_json, R"({"case":"sepsis"})");
+  EXPECT_EQ(got->ended_at, "");
+  store().end_sim_session(id, R"({"score":7})");
+  got = store().sim_session(id);
+  EXPECT_EQ(got->state, "ended");
+  EXPECT_EQ(got->result_json, R"({"score":7})");
+  EXPECT_FALSE(got->ended_at.empty());
+  EXPECT_THROW(store().end_sim_session(id, "{}"), InvalidInput);
+  EXPECT_THROW(store().end_sim_session(999, "{}"), InvalidInput);
+  EXPECT_EQ(store().sim_sessions(f.project).size(), 1u);
+  s.user_id = 999;
+  EXPECT_THROW(store().create_sim_session(s), InvalidInput);
+}
+
+// "YYYY-MM-DDTHH:MM:SS.mmmZ"
+bool iso8601_ms(const std::string& t) {
+  const std::string form = "dddd-dd-ddTdd:dd:dd.dddZ";
+  if (t.size() != form.size()) return false;
+  for (size_t i = 0; i < t.size(); ++i)
+    if (form[i] == 'd' ? !std::isdigit(static_cast<unsigned char>(t[i])) : t[i] != form[i]) return false;
+  return true;
+}
+
+TEST(Times, Iso8601UtcWithMillisecondsThatSortsAsTime) {
+  const std::string now = utc_now();
+  EXPECT_TRUE(iso8601_ms(now)) << now;
+  EXPECT_TRUE(iso8601_ms(utc_after(86400 * 30)));
+  EXPECT_LT(utc_after(-1), now);
+  EXPECT_GT(utc_after(60), now);
+  EXPECT_GT(utc_after(86400 * 365), utc_after(86400 * 364));
+  EXPECT_THROW(utc_after(INT64_MAX), InvalidInput);
+}
+
+TEST_F(StoreTest, ManyThreadsShareOneStore) {
+  const auto f = fixture();
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t)
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 10; ++i) {
+        Job j;
+        j.project_id = f.project;
+        j.kind = "sample";
+        j.params_json = std::to_string(t * 100 + i);
+        const int64_t id = store().create_job(j);
+        store().start_job(id);
+        store().create_user("u" + std::to_string(t) + "-" + std::to_string(i), "", false);
+      }
+    });
+  for (auto& th : threads) th.join();
+  const auto jobs = store().jobs(f.project);
+  ASSERT_EQ(jobs.size(), 40u);
+  std::set<std::string> params;
+  for (const auto& j : jobs) {
+    EXPECT_EQ(j.attempts, 1);
+    params.insert(j.params_json);
+  }
+  EXPECT_EQ(params.size(), 40u);
+  EXPECT_EQ(store().count_users(), 41);
+}
+
+}  // namespace

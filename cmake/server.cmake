@@ -21,3 +21,5 @@ target_link_libraries(medgen_server PUBLIC medgen_core medgen_tabular medgen_eva
 list(APPEND MEDGEN_CLI_LIBS medgen_server)
 
 medgen_add_tests(server medgen_server PkgConfig::MEDGEN_SQLITE PkgConfig::MEDGEN_SODIUM Boost::headers Threads::Threads)
+# `medgen serve` run as an operator would, killed with -9 and SIGTERM, on TLS and a full disk.
+medgen_add_cli_test(server_faults tests/server/serve_faults.py)

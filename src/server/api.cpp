@@ -172,6 +172,7 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
     work_root = cfg.work_dir;
   }
   make_private_dir(work_root);
+  clean_data_dir();
   if (store->count_users() == 0) {
     admin_password = new_password();
     const int64_t id = store->create_user("admin", hash_password(admin_password, cfg.password_cost), true);
@@ -189,6 +190,18 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   jobs = std::make_unique<JobRunner>(*store, cfg.workers, cfg.queue,
                                      [this](const Job& j, JobControl& c) { return run_job(j, c); });
   jobs->recover();
+}
+
+// What a killed server can leave: temporaries of files being written (core/file.h names them
+// "<target>.tmp-<pid>-<n>") and dataset rows whose file was not written yet.
+void Api::Impl::clean_data_dir() {
+  for (const char* sub : {"datasets", "models", "evaluations", "checkpoints"}) {
+    std::error_code ec;
+    for (const auto& e : fs::directory_iterator(cfg.data_dir + "/" + sub, ec))
+      if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
+  }
+  for (const Dataset& d : store->all_datasets())
+    if (d.file.empty()) store->delete_dataset(d.id);
 }
 
 void Api::Impl::add(std::string method, std::string pattern, std::string tag, std::string summary, std::string who,
@@ -272,6 +285,12 @@ Reply Api::Impl::dispatch(HttpRequest& req) {
     reply = Reply{HttpResponse::error(400, "invalid_input", e.what()), nullptr};
   } catch (const ModelFormat& e) {
     reply = Reply{HttpResponse::error(400, "invalid_input", e.what()), nullptr};
+  } catch (const IoError& e) {
+    // A full disk, a missing or unreadable file of the data folder: the message names server
+    // paths, so it goes to the log (by the HTTP layer's handler) and the client gets one line.
+    std::fprintf(stderr, "%s\n", nlohmann::json{{"time", utc_now()}, {"level", "error"}, {"path", req.path},
+                                                 {"error", e.what()}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace).c_str());
+    reply = Reply{HttpResponse::error(507, "storage", "the server could not read or write its storage"), nullptr};
   }
   reply.response.log_user = ctx.user_name();
   return reply;

@@ -87,6 +87,7 @@ struct Api::Impl {
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> login_failures;
 
   explicit Impl(const ServerConfig& config);
+  void clean_data_dir();
   void add(std::string method, std::string pattern, std::string tag, std::string summary, std::string who,
            std::string body, std::function<Reply(Ctx&)> fn, bool auth = true, bool websocket = false);
   void add_core_routes();  // api.cpp

@@ -6,6 +6,10 @@
 #include <numeric>
 #include <random>
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include "api_impl.h"
 #include "medgen/core/csv.h"
 #include "medgen/core/error.h"
@@ -37,7 +41,9 @@ int64_t int_field(const nlohmann::json& b, const char* key, int64_t def, int64_t
   return v.get<int64_t>();
 }
 
-// The job's scratch folder, private to the server's user; removed with everything in it.
+// The job's scratch folder, private to the server's user; removed with everything in it. Its
+// lock file is held by the job's child too (run_child's held_fd), so that a job restarted after
+// a server died waits here until the old child has written its checkpoint and gone.
 class Scratch {
  public:
   Scratch(const std::string& root, int64_t job) : dir_(root + "/job-" + std::to_string(job)) {
@@ -45,16 +51,23 @@ class Scratch {
     fs::create_directories(dir_, ec);
     if (ec) throw IoError("cannot create a job's scratch folder (" + ec.message() + ")");
     fs::permissions(dir_, fs::perms::owner_all, ec);
+    lock_ = ::open((dir_ + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (lock_ < 0) throw IoError("cannot create a job's lock file");
+    while (::flock(lock_, LOCK_EX) != 0 && errno == EINTR) {
+    }
   }
   ~Scratch() {
     std::error_code ec;
     fs::remove_all(dir_, ec);
+    ::close(lock_);
   }
+  int lock_fd() const { return lock_; }
   std::string operator()(const std::string& name) const { return dir_ + "/" + name; }
   const std::string& dir() const { return dir_; }
 
  private:
   std::string dir_;
+  int lock_ = -1;
 };
 
 // The child's last "medgen: error: ..." line, with scratch paths replaced by what they hold.
@@ -129,15 +142,17 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
                              "--seed", std::to_string(seed), "--quiet"});
     if (p.contains("params")) argv.insert(argv.end(), {"--params", p["params"].dump()});
     const std::string ckpt_enc = "checkpoints/job-" + std::to_string(job.id) + ".ckpt.enc";
+    bool resumed = false;
     if (is_neural(synth)) {
       // A checkpoint from an earlier attempt: the encrypted one, or the plaintext a child wrote
       // when a server died under it (the scratch folder outlives the server in memory).
       if (!fs::exists(s("model.ckpt")) && fs::exists(path(ckpt_enc)))
         write_file_atomic(s("model.ckpt"), read_encrypted(ckpt_enc));
       argv.insert(argv.end(), {"--checkpoint", s("model.ckpt"), "--checkpoint-every", "5"});
-      if (fs::exists(s("model.ckpt"))) argv.push_back("--resume");
+      resumed = fs::exists(s("model.ckpt"));
+      if (resumed) argv.push_back("--resume");
     }
-    const ChildResult r = run_child(argv, {}, control, on_progress);
+    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd());
     if (control.shutdown && fs::exists(s("model.ckpt"))) {
       write_encrypted(ckpt_enc, read_file(s("model.ckpt")));
       store->set_job_checkpoint(job.id, ckpt_enc);
@@ -157,7 +172,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
     m.encrypted = true;
     write_encrypted(m.file, read_file(s("model.medgen")));
     m.id = store->create_model(m);
-    nlohmann::json result{{"model", m.id}, {"holdout", nullptr}};
+    nlohmann::json result{{"model", m.id}, {"holdout", nullptr}, {"resumed", resumed}};
     if (!hold.empty() && holdout > 0) {
       Dataset h;
       h.project_id = job.project_id;
@@ -186,7 +201,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
                              s("out.csv"), "--seed", std::to_string(seed), "--quiet"});
     for (const auto& c : p.value("conditions", nlohmann::json::array())) argv.insert(argv.end(), {"-c", c.get<std::string>()});
     if (p.contains("balance")) argv.insert(argv.end(), {"--balance", p["balance"].get<std::string>()});
-    const ChildResult r = run_child(argv, {}, control, on_progress);
+    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd());
     if (control.shutdown && r.exit_code != 0) throw JobPostponed{};
     if (control.cancel) return nlohmann::json::object();
     if (r.exit_code != 0) throw InvalidInput(child_error(r, s, names));
@@ -226,7 +241,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
       argv.insert(argv.end(), {"--holdout", s("holdout.csv")});
     }
     if (p.contains("target")) argv.insert(argv.end(), {"--target", p["target"].get<std::string>()});
-    const ChildResult r = run_child(argv, {}, control, on_progress);
+    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd());
     if (control.shutdown && r.exit_code != 0 && r.exit_code != 3) throw JobPostponed{};
     if (control.cancel) return nlohmann::json::object();
     if (r.exit_code != 0 && r.exit_code != 3) throw InvalidInput(child_error(r, s, names));

@@ -37,7 +37,7 @@ void make_pipe(int fds[2]) {
 
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<ChildInput>& inputs,
                       JobControl& control, const std::function<void(const nlohmann::json&)>& on_progress,
-                      uint64_t max_out_bytes) {
+                      uint64_t max_out_bytes, int held_fd) {
   MEDGEN_ASSERT(!argv.empty() && argv[0].size() > 0 && argv[0][0] == '/');
   for (const ChildInput& in : inputs) MEDGEN_ASSERT(in.fd == 0 || (in.fd >= 3 && in.fd <= 9));
 
@@ -81,6 +81,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<Ch
   mapping.push_back({out.fds[1], 1});
   mapping.push_back({err.fds[1], 2});
   mapping.push_back({prog.fds[1], kProgressFd});
+  if (held_fd >= 0) mapping.push_back({held_fd, 11});
   const bool has_stdin = std::any_of(inputs.begin(), inputs.end(), [](const ChildInput& c) { return c.fd == 0; });
   const pid_t parent = ::getpid();
 

@@ -32,6 +32,8 @@ cli::Command add_serve_command(CLI::App& app) {
   cli::add_integer<int>(cmd, "--max-body-mb", &max_body_mb, "largest request body (MiB)", 1, 4096)->capture_default_str();
   cli::add_integer<int>(cmd, "--max-sim-sessions", &cfg.max_sim_sessions, "live virtual patients at once", 1, 100000)
       ->capture_default_str();
+  cmd->add_option("--work-dir", cfg.work_dir,
+                  "jobs' plaintext scratch folder (default: /dev/shm/medgen-KEYID, in memory; else DATA_DIR/work)");
   cmd->add_option("--sim-data", cfg.sim_data, "the simulator's catalog folder (default: the embedded data/sim)");
   cli::Command c;
   c.app = cmd;

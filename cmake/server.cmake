@@ -23,3 +23,9 @@ list(APPEND MEDGEN_CLI_LIBS medgen_server)
 medgen_add_tests(server medgen_server PkgConfig::MEDGEN_SQLITE PkgConfig::MEDGEN_SODIUM Boost::headers Threads::Threads)
 # `medgen serve` run as an operator would, killed with -9 and SIGTERM, on TLS and a full disk.
 medgen_add_cli_test(server_faults tests/server/serve_faults.py)
+
+if(MEDGEN_BUILD_BENCH)
+  add_executable(bench_server ${CMAKE_SOURCE_DIR}/bench/server/bench_server.cpp)
+  target_link_libraries(bench_server PRIVATE Boost::headers nlohmann_json::nlohmann_json Threads::Threads)
+  target_compile_definitions(bench_server PRIVATE MEDGEN_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
+endif()

@@ -16,6 +16,7 @@
 #include "medgen/core/error.h"
 #include "medgen/core/schema.h"
 #include "medgen/core/version.h"
+#include "medgen/eval/gate.h"
 
 namespace fs = std::filesystem;
 
@@ -76,8 +77,13 @@ std::string display_name(const nlohmann::json& v, const std::string& field) {
 
 Reply ok(const nlohmann::json& body, int status) { return Reply{HttpResponse::json(status, body), nullptr}; }
 
-nlohmann::json to_json(const Dataset& d) {
+nlohmann::json to_json(const Dataset& d, bool full) {
   nlohmann::json schema = nlohmann::json::parse(d.schema_json, nullptr, false);
+  // A real table's schema carries real values (category levels, minima and maxima): for anyone
+  // but a steward only the columns' names and types.
+  if (!full && d.kind == "real" && schema.is_object() && schema.contains("columns") && schema["columns"].is_array())
+    for (auto& c : schema["columns"])
+      if (c.is_object()) c = nlohmann::json{{"name", c.value("name", "")}, {"type", c.value("type", "")}};
   return {{"id", d.id},           {"project", d.project_id}, {"name", d.name},
           {"kind", d.kind},       {"rows", d.rows},          {"columns", d.columns},
           {"schema", schema.is_discarded() ? nlohmann::json() : schema},
@@ -90,16 +96,19 @@ nlohmann::json to_json(const Model& m) {
           {"job", m.job_id},    {"created_by", m.created_by}, {"created_at", m.created_at}};
 }
 
-nlohmann::json to_json(const Job& j) {
+nlohmann::json to_json(const Job& j, bool full) {
   nlohmann::json params = nlohmann::json::parse(j.params_json, nullptr, false);
   nlohmann::json result = nlohmann::json::parse(j.result_json, nullptr, false);
+  // A failed job's message may quote a field of the real data: stewards only.
+  std::string message = j.message;
+  if (!full && j.state == "failed") message = "the job failed; a steward of the project can read why";
   return {{"id", j.id},
           {"project", j.project_id},
           {"kind", j.kind},
           {"state", j.state},
           {"params", params.is_discarded() ? nlohmann::json() : params},
           {"progress", j.progress},
-          {"message", j.message},
+          {"message", message},
           {"result", result.is_discarded() ? nlohmann::json() : result},
           {"attempts", j.attempts},
           {"created_by", j.created_by},
@@ -127,6 +136,8 @@ void ServerConfig::validate() const {
   if (queue < 1 || queue > 100000) throw InvalidInput("--queue: between 1 and 100000");
   if (token_ttl_hours < 1 || token_ttl_hours > 24 * 30) throw InvalidInput("--token-hours: between 1 and 720");
   if (max_sim_sessions < 1 || max_sim_sessions > 100000) throw InvalidInput("--max-sim-sessions: between 1 and 100000");
+  if (max_sim_sessions_per_user < 1 || max_sim_sessions_per_user > max_sim_sessions)
+    throw InvalidInput("max_sim_sessions_per_user: between 1 and --max-sim-sessions");
 }
 
 // ---------------------------------------------------------------------------- Impl: setup
@@ -140,17 +151,25 @@ std::string self_exe() {
   return p.string();
 }
 
+// Creates `dir` if needed, then insists that it is a real folder (no symlink) owned by us with
+// mode 700: a folder someone else made first under a predictable name (/dev/shm/...) would
+// otherwise receive plaintext patient data.
 void make_private_dir(const std::string& dir) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   if (ec) throw IoError(dir + ": cannot create the folder (" + ec.message() + ")");
-  ::chmod(dir.c_str(), 0700);
+  struct stat st {};
+  if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
+    throw IoError(dir + ": not a folder of this user (a symlink, or made by someone else); refusing to use it");
+  if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0)
+    throw IoError(dir + ": cannot make it private (chmod 700)");
 }
 
 }  // namespace
 
 Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   cfg.validate();
+  eval::Gate::from_json(cfg.gate, "--gate");  // InvalidInput for unknown keys or bad values
   init_sodium();
   make_private_dir(cfg.data_dir);
   for (const char* sub : {"datasets", "models", "evaluations", "checkpoints"}) make_private_dir(cfg.data_dir + "/" + sub);
@@ -187,6 +206,7 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   add_core_routes();
   add_job_routes();
   add_sim_routes();
+  add_image_routes();
   jobs = std::make_unique<JobRunner>(*store, cfg.workers, cfg.queue,
                                      [this](const Job& j, JobControl& c) { return run_job(j, c); });
   jobs->recover();
@@ -253,7 +273,7 @@ Reply Api::Impl::dispatch(HttpRequest& req) {
     }
     if (!same) continue;
     path_known = true;
-    if (r.method == req.method || (req.method == "HEAD" && r.method == "GET")) {
+    if (r.method == req.method) {
       match = &r;
       params = std::move(p);
       break;
@@ -302,7 +322,25 @@ Caller Api::Impl::authenticate(HttpRequest& req) {
   const std::string h = req.header("authorization");
   Ctx anon{req, std::nullopt, 0, std::nullopt};
   auto refuse = [&](const std::string& reason) -> ApiError {
-    audit(anon, "auth.token", "", "denied", {{"reason", reason}, {"remote", req.remote}});
+    // One entry per client address per 10 s, with the count of those folded into it: a flood of
+    // bad tokens must not turn into a flood of fsync'd audit writes.
+    const std::string client = req.remote.substr(0, req.remote.rfind(':'));
+    int64_t folded = -1;
+    {
+      std::lock_guard<std::mutex> lock(login_mu);
+      if (unauth_audit.size() > 10000) unauth_audit.clear();
+      auto& [last, count] = unauth_audit[client];
+      const auto now = std::chrono::steady_clock::now();
+      if (count >= 0 && now - last < std::chrono::seconds(10)) {
+        ++count;
+      } else {
+        folded = std::max<int64_t>(count, 0);
+        last = now;
+        count = 0;
+      }
+    }
+    if (folded >= 0)
+      audit(anon, "auth.token", "", "denied", {{"reason", reason}, {"remote", req.remote}, {"similar_before", folded}});
     return ApiError{401, "unauthorized", "a valid token is required (Authorization: Bearer TOKEN)"};
   };
   if (h.size() < 8 || h.compare(0, 7, "Bearer ") != 0) {
@@ -365,8 +403,17 @@ Job Api::Impl::job_in(Ctx& ctx, int64_t id, const std::string& action) {
   return *j;
 }
 
+// A file of the data folder that cannot be decrypted is the server's problem, not the
+// client's: IoError (507, details in the log) rather than the InvalidInput/ModelFormat that
+// decrypt_file uses for files users hand in.
 std::string Api::Impl::read_encrypted(const std::string& relative) const {
-  return decrypt_file(key, path(relative));
+  try {
+    return decrypt_file(key, path(relative));
+  } catch (const IoError&) {
+    throw;
+  } catch (const Error& e) {
+    throw IoError(e.what());
+  }
 }
 
 void Api::Impl::write_encrypted(const std::string& relative, const std::string& bytes) const {
@@ -440,11 +487,16 @@ void Api::Impl::add_core_routes() {
           throw ApiError{400, "bad_request", "password: a string is required"};
         const std::string password = b["password"].get<std::string>();
         const auto now = std::chrono::steady_clock::now();
+        // Failures count per (name, client address): guessing is slowed without letting anyone
+        // lock a known name (admin) for everybody.
+        const std::string client = ctx.req.remote.substr(0, ctx.req.remote.rfind(':'));
+        const std::string key = name + "\n" + client;
         {
-          // At most 5 failures per user name in 15 minutes: slows guessing without telling
-          // whether the name exists.
+          // At most 5 failures per name and address in 15 minutes, without telling whether the
+          // name exists.
           std::lock_guard<std::mutex> lock(login_mu);
-          auto& f = login_failures[name];
+          if (login_failures.size() > 10000) login_failures.clear();  // a flood of names: start afresh
+          auto& f = login_failures[key];
           f.erase(std::remove_if(f.begin(), f.end(), [&](auto t) { return now - t > std::chrono::minutes(15); }),
                   f.end());
           if (f.size() >= 5) {
@@ -452,21 +504,32 @@ void Api::Impl::add_core_routes() {
             throw ApiError{429, "too_many_attempts", "too many failed logins; try again later"};
           }
         }
+        // Argon2id costs 64 MiB and ~0.1 s: at most kHashSlots at once, so that a flood of logins
+        // cannot stall the HTTP threads or exhaust memory.
+        struct Slot {
+          std::atomic<int>& n;
+          ~Slot() { n--; }
+        };
+        if (++hashing > kHashSlots) {
+          hashing--;
+          throw ApiError{429, "busy", "too many logins at once; retry in a moment"};
+        }
+        Slot slot{hashing};
         const std::optional<User> u = store->user_by_name(name);
         // A missing user costs a hash too, so that timing does not reveal which names exist.
-        static const std::string dummy = hash_password("medgen-dummy-password", PasswordCost{});
+        static const std::string dummy = hash_password("medgen-dummy-password", cfg.password_cost);
         const bool good = u ? verify_password(u->password_hash, password) : (verify_password(dummy, password), false);
         if (!good || u->disabled) {
           {
             std::lock_guard<std::mutex> lock(login_mu);
-            login_failures[name].push_back(now);
+            login_failures[key].push_back(now);
           }
           audit(ctx, "login", "", "denied", {{"user", name}, {"reason", !good ? "bad credentials" : "disabled"}});
           throw ApiError{401, "unauthorized", "wrong user name or password"};
         }
         {
           std::lock_guard<std::mutex> lock(login_mu);
-          login_failures.erase(name);
+          login_failures.erase(key);
         }
         const std::string token = new_token();
         const std::string expires = utc_after(int64_t{cfg.token_ttl_hours} * 3600);
@@ -531,6 +594,7 @@ void Api::Impl::add_core_routes() {
     if (!b.contains("password") || !b["password"].is_string())
       throw ApiError{400, "bad_request", "password: a string is required"};
     check_password_rules(b["password"].get<std::string>());
+    if (b.contains("admin") && !b["admin"].is_boolean()) throw ApiError{400, "bad_request", "admin: true or false"};
     const bool admin = b.value("admin", false);
     const int64_t id = store->create_user(name, hash_password(b["password"].get<std::string>(), cfg.password_cost), admin);
     audit(ctx, admin ? "permission.grant" : "user.create", "user:" + std::to_string(id), "ok",
@@ -552,18 +616,32 @@ void Api::Impl::add_core_routes() {
         const int64_t id = id_param(ctx.req, "user");
         const nlohmann::json b = json_body(ctx.req);
         const bool self = ctx.caller->user.id == id;
-        if (!ctx.caller->user.admin && !(self && b.size() == 1 && b.contains("password")))
-          deny(ctx, "user.update", "user:" + std::to_string(id));
+        // Users change their own password by giving the current one too (a stolen token alone
+        // cannot take the account over).
+        const bool own_password = self && b.contains("password") && b.contains("current_password") && b.size() == 2;
+        if (!ctx.caller->user.admin && !own_password) deny(ctx, "user.update", "user:" + std::to_string(id));
         if (!store->user(id)) throw ApiError{404, "not_found", "no such user"};
+        if (own_password && !ctx.caller->user.admin &&
+            (!b["current_password"].is_string() ||
+             !verify_password(ctx.caller->user.password_hash, b["current_password"].get<std::string>())))
+          deny(ctx, "user.password", "user:" + std::to_string(id));
+        // A new password or a disabled account ends every session of that user.
+        auto revoke_all = [&] {
+          const std::string now = utc_now();
+          for (const Token& t : store->tokens(id))
+            if (t.revoked_at.empty()) store->revoke_token(t.id, now);
+        };
         if (b.contains("password")) {
           if (!b["password"].is_string()) throw ApiError{400, "bad_request", "password: a string is required"};
           check_password_rules(b["password"].get<std::string>());
           store->set_password_hash(id, hash_password(b["password"].get<std::string>(), cfg.password_cost));
+          revoke_all();
           audit(ctx, "user.password", "user:" + std::to_string(id), "ok");
         }
         if (b.contains("disabled")) {
           if (!b["disabled"].is_boolean()) throw ApiError{400, "bad_request", "disabled: true or false"};
           store->set_disabled(id, b["disabled"].get<bool>());
+          if (b["disabled"].get<bool>()) revoke_all();
           audit(ctx, "permission.disable", "user:" + std::to_string(id), "ok", {{"disabled", b["disabled"]}});
         }
         return ok({{"id", id}, {"updated", true}});
@@ -654,21 +732,21 @@ void Api::Impl::add_core_routes() {
         store->set_dataset_file(d.id, file, true);
         audit(ctx, "dataset.upload", "dataset:" + std::to_string(d.id), "ok",
               {{"name", name}, {"rows", d.rows}, {"bytes", ctx.req.body.size()}});
-        return ok(to_json(*store->dataset(d.id)), 201);
+        return ok(to_json(*store->dataset(d.id), true), 201);
       });
 
   add("GET", "/api/v1/projects/{project}/datasets", "datasets", "the project's datasets (metadata)", "steward, analyst",
       "", [this](Ctx& ctx) {
         require(ctx, Perm::kView, "dataset.list");
         nlohmann::json out = nlohmann::json::array();
-        for (const Dataset& d : store->datasets(ctx.project)) out.push_back(to_json(d));
+        for (const Dataset& d : store->datasets(ctx.project)) out.push_back(to_json(d, is_steward(ctx)));
         return ok(out);
       });
 
   add("GET", "/api/v1/projects/{project}/datasets/{dataset}", "datasets", "one dataset's metadata and schema",
       "steward, analyst", "", [this](Ctx& ctx) {
         require(ctx, Perm::kView, "dataset.read");
-        return ok(to_json(dataset_in(ctx, id_param(ctx.req, "dataset"), "dataset.read")));
+        return ok(to_json(dataset_in(ctx, id_param(ctx.req, "dataset"), "dataset.read"), is_steward(ctx)));
       });
 
   add("PUT", "/api/v1/projects/{project}/datasets/{dataset}/schema", "datasets",
@@ -680,7 +758,7 @@ void Api::Impl::add_core_routes() {
         to_table(parse_csv(read_encrypted(d.file), d.name), schema);  // InvalidInput when the rows disagree
         store->set_dataset_schema(d.id, schema.to_json().dump());
         audit(ctx, "dataset.schema", "dataset:" + std::to_string(d.id), "ok");
-        return ok(to_json(*store->dataset(d.id)));
+        return ok(to_json(*store->dataset(d.id), true));
       });
 
   add("GET", "/api/v1/projects/{project}/datasets/{dataset}/rows", "datasets",
@@ -853,6 +931,15 @@ Api::Api(const ServerConfig& config) : impl_(std::make_unique<Impl>(config)) {}
 Api::~Api() { shutdown(); }
 
 Reply Api::handle(HttpRequest& request) { return impl_->dispatch(request); }
+
+bool Api::accepts_large_body(const std::string& method, const std::string& target) {
+  if (method != "POST") return false;
+  const std::string path = target.substr(0, target.find('?'));
+  auto ends_with = [&](const std::string& tail) {
+    return path.size() >= tail.size() && path.compare(path.size() - tail.size(), tail.size(), tail) == 0;
+  };
+  return ends_with("/datasets") || ends_with("/images") || ends_with("/images/models");
+}
 void Api::set_http_counters(const HttpCounters* counters) { impl_->http = counters; }
 const std::string& Api::first_admin_password() const { return impl_->admin_password; }
 nlohmann::json Api::openapi() const { return impl_->openapi(); }
@@ -876,7 +963,9 @@ int serve(const ServerConfig& config) {
   sigaddset(&stop, SIGINT);
   pthread_sigmask(SIG_BLOCK, &stop, nullptr);
   Api api(config);
-  HttpServer server(config.http, [&api](HttpRequest& r) { return api.handle(r); },
+  HttpOptions http = config.http;
+  http.large_body = Api::accepts_large_body;
+  HttpServer server(http, [&api](HttpRequest& r) { return api.handle(r); },
                     [](const std::string& line) {
                       std::fprintf(stderr, "%s\n", line.c_str());
                     });
@@ -892,6 +981,7 @@ int serve(const ServerConfig& config) {
   std::thread waiter([&] {
     sigwait(&stop, &signo);
     std::fprintf(stderr, "{\"level\":\"info\",\"event\":\"shutdown\",\"signal\":%d}\n", signo);
+    server.stop_accepting();
     api.shutdown();
     server.stop();
   });

@@ -2,6 +2,7 @@
 // releases, audit; api_jobs.cpp: jobs; api_sim.cpp: virtual patients). Not a public header.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <map>
@@ -56,6 +57,8 @@ struct Ctx {
   const std::string& user_name() const;
 };
 
+inline bool is_steward(const Ctx& ctx) { return ctx.role && *ctx.role == Role::kSteward; }
+
 struct Route {
   std::string method;
   std::string pattern;                // "/api/v1/projects/{project}/datasets/{dataset}"
@@ -85,6 +88,9 @@ struct Api::Impl {
   std::map<int64_t, std::shared_ptr<LiveSim>> sims;
   std::mutex login_mu;
   std::map<std::string, std::vector<std::chrono::steady_clock::time_point>> login_failures;
+  std::map<std::string, std::pair<std::chrono::steady_clock::time_point, int64_t>> unauth_audit;
+  static constexpr int kHashSlots = 2;
+  std::atomic<int> hashing{0};
 
   explicit Impl(const ServerConfig& config);
   void clean_data_dir();
@@ -93,6 +99,7 @@ struct Api::Impl {
   void add_core_routes();  // api.cpp
   void add_job_routes();   // api_jobs.cpp
   void add_sim_routes();   // api_sim.cpp
+  void add_image_routes();  // api_images.cpp
   Reply dispatch(HttpRequest& req);
   nlohmann::json openapi() const;
 
@@ -117,6 +124,7 @@ struct Api::Impl {
 
   // Jobs (api_jobs.cpp).
   nlohmann::json run_job(const Job& job, JobControl& control);
+  nlohmann::json run_image_job(const Job& job, JobControl& control);  // api_images.cpp: "image.*" kinds
   std::shared_ptr<const sim::Catalog> sim_catalog();
   void end_all_sims();
 };
@@ -127,9 +135,10 @@ nlohmann::json json_body(const HttpRequest& req);                    // 400 unle
 std::string display_name(const nlohmann::json& v, const std::string& field);  // 1..200 printable characters
 Reply ok(const nlohmann::json& body, int status = 200);
 
-nlohmann::json to_json(const Dataset& d);
+// full: as a steward sees it (a real table's schema with its values, a failed job's message).
+nlohmann::json to_json(const Dataset& d, bool full);
 nlohmann::json to_json(const Model& m);
-nlohmann::json to_json(const Job& j);
+nlohmann::json to_json(const Job& j, bool full);
 nlohmann::json to_json(const Release& r);
 
 }  // namespace medgen::server

@@ -77,8 +77,9 @@ std::string child_error(const ChildResult& r, const Scratch& s, const std::map<s
   const size_t nl = tail.rfind('\n');
   std::string line = nl == std::string::npos ? tail : tail.substr(nl + 1);
   for (const auto& [file, name] : names) {
-    const std::string p = s(file);
-    for (size_t at; (at = line.find(p)) != std::string::npos;) line.replace(at, p.size(), name);
+    for (size_t at = 0; (at = line.find(file, at)) != std::string::npos; at += name.size()) line.replace(at, file.size(), name);
+    const std::string full = s(file);  // in case a message resolved the name
+    for (size_t at; (at = line.find(full)) != std::string::npos;) line.replace(at, full.size(), name);
   }
   if (line.rfind("medgen: error: ", 0) == 0) line = line.substr(15);
   if (line.empty()) line = "the job's process ended with status " + std::to_string(r.exit_code);
@@ -117,20 +118,26 @@ std::pair<std::string, std::string> split_rows(const std::string& csv, const std
 }  // namespace
 
 nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
+  if (job.kind.rfind("image.", 0) == 0) return run_image_job(job, control);
   const nlohmann::json p = nlohmann::json::parse(job.params_json);
   Scratch s(work_root, job.id);
   const uint64_t seed = p.value("seed", uint64_t{1});
   auto on_progress = [&](const nlohmann::json& line) {
-    if (line.contains("total") && line["total"].is_number() && line["total"].get<double>() > 0)
-      control.progress(std::min(1.0, line.value("done", 0.0) / line["total"].get<double>()), line.value("task", ""));
-    else if (line.contains("stage"))
-      control.progress(-1, line["stage"].is_string() ? line["stage"].get<std::string>() : "");
+    const auto num = [&](const char* k) { return line.contains(k) && line[k].is_number() ? line[k].get<double>() : 0.0; };
+    const auto text = [&](const char* k) { return line.contains(k) && line[k].is_string() ? line[k].get<std::string>() : ""; };
+    if (num("total") > 0) control.progress(std::min(1.0, num("done") / num("total")), text("task"));
+  };
+  // Rows by id: a row removed since the job was queued (a restart's cleanup) fails the job.
+  auto dataset = [&](int64_t id) {
+    std::optional<Dataset> d = store->dataset(id);
+    if (!d || d->file.empty()) throw InvalidInput("dataset " + std::to_string(id) + " no longer exists");
+    return *d;
   };
   std::vector<std::string> argv{exe};
   std::map<std::string, std::string> names;
 
   if (job.kind == "fit") {
-    const Dataset d = *store->dataset(p.at("dataset").get<int64_t>());
+    const Dataset d = dataset(p.at("dataset").get<int64_t>());
     const std::string synth = p.at("synthesizer").get<std::string>();
     const double holdout = p.value("holdout", 0.2);
     std::string train = read_encrypted(d.file), hold;
@@ -138,7 +145,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
     write_file_atomic(s("train.csv"), train);
     write_file_atomic(s("schema.json"), d.schema_json);
     names = {{"train.csv", d.name}, {"schema.json", d.name + " (schema)"}};
-    argv.insert(argv.end(), {"fit", s("train.csv"), "-o", s("model.medgen"), "-s", synth, "--schema", s("schema.json"),
+    argv.insert(argv.end(), {"fit", "train.csv", "-o", "model.medgen", "-s", synth, "--schema", "schema.json",
                              "--seed", std::to_string(seed), "--quiet"});
     if (p.contains("params")) argv.insert(argv.end(), {"--params", p["params"].dump()});
     const std::string ckpt_enc = "checkpoints/job-" + std::to_string(job.id) + ".ckpt.enc";
@@ -148,17 +155,21 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
       // when a server died under it (the scratch folder outlives the server in memory).
       if (!fs::exists(s("model.ckpt")) && fs::exists(path(ckpt_enc)))
         write_file_atomic(s("model.ckpt"), read_encrypted(ckpt_enc));
-      argv.insert(argv.end(), {"--checkpoint", s("model.ckpt"), "--checkpoint-every", "5"});
+      argv.insert(argv.end(), {"--checkpoint", "model.ckpt", "--checkpoint-every", "5"});
       resumed = fs::exists(s("model.ckpt"));
       if (resumed) argv.push_back("--resume");
     }
-    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd());
+    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd(), s.dir());
     if (control.shutdown && fs::exists(s("model.ckpt"))) {
       write_encrypted(ckpt_enc, read_file(s("model.ckpt")));
       store->set_job_checkpoint(job.id, ckpt_enc);
     }
     if (control.shutdown && r.exit_code != 0) throw JobPostponed{};
-    if (control.cancel) return nlohmann::json::object();
+    if (control.cancel) {
+      std::error_code ec;
+      fs::remove(path(ckpt_enc), ec);
+      return nlohmann::json::object();
+    }
     if (r.exit_code != 0) throw InvalidInput(child_error(r, s, names));
     Model m;
     m.project_id = job.project_id;
@@ -194,14 +205,16 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
   }
 
   if (job.kind == "sample") {
-    const Model m = *store->model(p.at("model").get<int64_t>());
+    const std::optional<Model> mo = store->model(p.at("model").get<int64_t>());
+    if (!mo) throw InvalidInput("model " + std::to_string(p.at("model").get<int64_t>()) + " no longer exists");
+    const Model& m = *mo;
     write_file_atomic(s("model.medgen"), read_encrypted(m.file));
     names = {{"model.medgen", "model " + std::to_string(m.id)}};
-    argv.insert(argv.end(), {"sample", s("model.medgen"), "-n", std::to_string(p.at("rows").get<int64_t>()), "-o",
-                             s("out.csv"), "--seed", std::to_string(seed), "--quiet"});
+    argv.insert(argv.end(), {"sample", "model.medgen", "-n", std::to_string(p.at("rows").get<int64_t>()), "-o",
+                             "out.csv", "--seed", std::to_string(seed), "--quiet"});
     for (const auto& c : p.value("conditions", nlohmann::json::array())) argv.insert(argv.end(), {"-c", c.get<std::string>()});
     if (p.contains("balance")) argv.insert(argv.end(), {"--balance", p["balance"].get<std::string>()});
-    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd());
+    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd(), s.dir());
     if (control.shutdown && r.exit_code != 0) throw JobPostponed{};
     if (control.cancel) return nlohmann::json::object();
     if (r.exit_code != 0) throw InvalidInput(child_error(r, s, names));
@@ -224,24 +237,24 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
   }
 
   if (job.kind == "evaluate") {
-    const Dataset real = *store->dataset(p.at("real").get<int64_t>());
-    const Dataset syn = *store->dataset(p.at("synthetic").get<int64_t>());
+    const Dataset real = dataset(p.at("real").get<int64_t>());
+    const Dataset syn = dataset(p.at("synthetic").get<int64_t>());
     write_file_atomic(s("real.csv"), read_encrypted(real.file));
     write_file_atomic(s("synthetic.csv"), read_encrypted(syn.file));
     write_file_atomic(s("schema.json"), real.schema_json);
-    write_file_atomic(s("gate.json"), p.value("gate", nlohmann::json::object()).dump());
+    write_file_atomic(s("gate.json"), p.value("gate", cfg.gate).dump());
     names = {{"real.csv", real.name}, {"synthetic.csv", syn.name}, {"gate.json", "gate"}, {"schema.json", "schema"}};
-    argv.insert(argv.end(), {"evaluate", "--real", s("real.csv"), "--synthetic", s("synthetic.csv"), "--schema",
-                             s("schema.json"), "--gate", s("gate.json"), "--report", s("report.html"), "--json-out",
-                             s("report.json"), "--seed", std::to_string(seed), "--quiet"});
+    argv.insert(argv.end(), {"evaluate", "--real", "real.csv", "--synthetic", "synthetic.csv", "--schema",
+                             "schema.json", "--gate", "gate.json", "--report", "report.html", "--json-out",
+                             "report.json", "--seed", std::to_string(seed), "--quiet"});
     if (p.contains("holdout")) {
-      const Dataset h = *store->dataset(p["holdout"].get<int64_t>());
+      const Dataset h = dataset(p["holdout"].get<int64_t>());
       write_file_atomic(s("holdout.csv"), read_encrypted(h.file));
       names["holdout.csv"] = h.name;
-      argv.insert(argv.end(), {"--holdout", s("holdout.csv")});
+      argv.insert(argv.end(), {"--holdout", "holdout.csv"});
     }
     if (p.contains("target")) argv.insert(argv.end(), {"--target", p["target"].get<std::string>()});
-    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd());
+    const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{2} << 30, s.lock_fd(), s.dir());
     if (control.shutdown && r.exit_code != 0 && r.exit_code != 3) throw JobPostponed{};
     if (control.cancel) return nlohmann::json::object();
     if (r.exit_code != 0 && r.exit_code != 3) throw InvalidInput(child_error(r, s, names));
@@ -262,19 +275,27 @@ namespace {
 // Streams a job's progress events over a WebSocket until the job ends.
 class JobEvents : public WsHandler {
  public:
-  JobEvents(JobRunner& runner, Store& store, int64_t job) : runner_(runner), store_(store), job_(job) {}
+  JobEvents(JobRunner& runner, Store& store, int64_t job, bool full)
+      : runner_(runner), store_(store), job_(job), full_(full) {}
   ~JobEvents() override { closed(); }
+  // Subscribes before reading the state, so that an end in between is not missed (it may then
+  // arrive twice; the client stops at the first end state). Messages of failed jobs are shown
+  // to stewards only, as by GET .../jobs/{job}.
   void opened(WsPeer& peer) override {
-    const std::optional<Job> j = store_.job(job_);
-    if (!j) return peer.close();
-    peer.send(nlohmann::json{{"job", job_}, {"state", j->state}, {"progress", j->progress}, {"message", j->message}}.dump());
-    if (j->state != "queued" && j->state != "running") return peer.close();
     WsPeer* p = &peer;
-    sub_ = runner_.subscribe(job_, [p](const nlohmann::json& e) {
-      p->send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    const bool full = full_;
+    sub_ = runner_.subscribe(job_, [p, full](nlohmann::json e) {
       const std::string st = e.value("state", "");
+      if (!full && st == "failed") e["message"] = "the job failed; a steward of the project can read why";
+      p->send(e.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
       if (st != "queued" && st != "running") p->close();
     });
+    const std::optional<Job> j = store_.job(job_);
+    if (!j) return peer.close();
+    nlohmann::json now = to_json(*j, full_);
+    peer.send(nlohmann::json{{"job", job_}, {"state", now["state"]}, {"progress", now["progress"]}, {"message", now["message"]}}.dump(
+        -1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (j->state != "queued" && j->state != "running") peer.close();
   }
   void message(WsPeer&, const std::string&) override {}
   void closed() override {
@@ -286,6 +307,7 @@ class JobEvents : public WsHandler {
   JobRunner& runner_;
   Store& store_;
   int64_t job_;
+  bool full_;
   int sub_ = 0;
 };
 
@@ -305,7 +327,7 @@ void Api::Impl::add_job_routes() {
       throw ApiError{429, "busy", "the job queue is full; retry later"};
     }
     audit(ctx, "job." + kind, object, "ok", {{"job", j.id}});
-    return ok(to_json(*store->job(j.id)), 202);
+    return ok(to_json(*store->job(j.id), is_steward(ctx)), 202);
   };
 
   add("POST", "/api/v1/projects/{project}/jobs/fit", "jobs",
@@ -359,41 +381,47 @@ void Api::Impl::add_job_routes() {
       });
 
   add("POST", "/api/v1/projects/{project}/jobs/evaluate", "jobs",
-      "evaluate a synthetic dataset against real data and apply the release gate: {real, synthetic, holdout?, "
-      "target?, gate?, seed?}",
+      "evaluate a synthetic dataset against real data and apply the release gate: {synthetic, real?, holdout?, "
+      "target?, seed?}: the real table and the holdout are the model's own; the gate is the server's",
       "steward, analyst", "json", [this, submit](Ctx& ctx) {
         require(ctx, Perm::kWork, "job.evaluate");
         const nlohmann::json b = json_body(ctx.req);
-        const Dataset real = dataset_in(ctx, int_field(b, "real", 0, 1, INT64_MAX, true), "job.evaluate");
+        if (b.contains("gate"))
+          throw ApiError{400, "bad_request", "gate: the release gate is the server's (medgen serve --gate), not the request's"};
         const Dataset syn = dataset_in(ctx, int_field(b, "synthetic", 0, 1, INT64_MAX, true), "job.evaluate");
-        if (real.kind != "real" || syn.kind != "synthetic")
-          throw ApiError{400, "bad_request", "real and synthetic: a real and a synthetic dataset"};
-        nlohmann::json params{{"real", real.id}, {"synthetic", syn.id}, {"seed", int_field(b, "seed", 1, 0, INT64_MAX)}};
-        if (b.contains("holdout")) {
-          const Dataset h = dataset_in(ctx, int_field(b, "holdout", 0, 1, INT64_MAX), "job.evaluate");
-          if (h.kind != "real") throw ApiError{400, "bad_request", "holdout: a real dataset"};
-          params["holdout"] = h.id;
-        }
+        if (syn.kind != "synthetic") throw ApiError{400, "bad_request", "synthetic: a synthetic dataset"};
+        // The comparison is fixed by where the rows came from: the real table the model learned
+        // from and the holdout its fit kept out, so that no choice of data makes the privacy
+        // checks pass.
+        const std::optional<Model> m = syn.source_model_id ? store->model(syn.source_model_id) : std::nullopt;
+        if (!m) throw ApiError{400, "bad_request", "synthetic: made by a sample job of this server"};
+        const Dataset real = dataset_in(ctx, int_field(b, "real", m->dataset_id, 1, INT64_MAX), "job.evaluate");
+        if (real.id != m->dataset_id)
+          throw ApiError{400, "bad_request", "real: the dataset the model learned from (" + std::to_string(m->dataset_id) + ")"};
+        nlohmann::json params{{"real", real.id}, {"synthetic", syn.id}, {"seed", int_field(b, "seed", 1, 0, INT64_MAX)},
+                              {"gate", cfg.gate}};
+        const std::optional<Job> fit = m->job_id ? store->job(m->job_id) : std::nullopt;
+        const nlohmann::json fit_result = fit ? nlohmann::json::parse(fit->result_json, nullptr, false) : nlohmann::json();
+        const int64_t kept = fit_result.is_object() && fit_result["holdout"].is_number_integer() ? fit_result["holdout"].get<int64_t>() : 0;
+        if (b.contains("holdout") && int_field(b, "holdout", 0, 1, INT64_MAX) != kept)
+          throw ApiError{400, "bad_request", kept ? "holdout: the rows the fit kept out (" + std::to_string(kept) + ")"
+                                                  : "holdout: the fit kept no rows out"};
+        if (kept) params["holdout"] = dataset_in(ctx, kept, "job.evaluate").id;
         if (b.contains("target")) params["target"] = display_name(b["target"], "target");
-        if (b.contains("gate")) {
-          if (!b["gate"].is_object()) throw ApiError{400, "bad_request", "gate: a JSON object"};
-          eval::Gate::from_json(b["gate"], "gate");  // InvalidInput for unknown keys or bad values
-          params["gate"] = b["gate"];
-        }
         return submit(ctx, "evaluate", params, "dataset:" + std::to_string(real.id));
       });
 
   add("GET", "/api/v1/projects/{project}/jobs", "jobs", "the project's jobs", "steward, analyst", "", [this](Ctx& ctx) {
     require(ctx, Perm::kView, "job.list");
     nlohmann::json out = nlohmann::json::array();
-    for (const Job& j : store->jobs(ctx.project)) out.push_back(to_json(j));
+    for (const Job& j : store->jobs(ctx.project)) out.push_back(to_json(j, is_steward(ctx)));
     return ok(out);
   });
 
   add("GET", "/api/v1/projects/{project}/jobs/{job}", "jobs", "one job: state, progress, result", "steward, analyst", "",
       [this](Ctx& ctx) {
         require(ctx, Perm::kView, "job.read");
-        return ok(to_json(job_in(ctx, id_param(ctx.req, "job"), "job.read")));
+        return ok(to_json(job_in(ctx, id_param(ctx.req, "job"), "job.read"), is_steward(ctx)));
       });
 
   add("POST", "/api/v1/projects/{project}/jobs/{job}/cancel", "jobs", "cancel a queued or running job",
@@ -410,7 +438,7 @@ void Api::Impl::add_job_routes() {
       [this](Ctx& ctx) {
         require(ctx, Perm::kView, "job.events");
         const Job j = job_in(ctx, id_param(ctx.req, "job"), "job.events");
-        return Reply{HttpResponse{}, std::make_shared<JobEvents>(*jobs, *store, j.id)};
+        return Reply{HttpResponse{}, std::make_shared<JobEvents>(*jobs, *store, j.id, is_steward(ctx))};
       },
       true, true);
 

@@ -2,6 +2,7 @@
 // live over a WebSocket, and ends with a debrief scored against the condition's guideline. The
 // patient's clock runs at real time (times `speed`) from the start: every request first advances
 // the session to now, so the HTTP and WebSocket views agree.
+#include <algorithm>
 #include <chrono>
 
 #include "api_impl.h"
@@ -178,19 +179,22 @@ void Api::Impl::add_sim_routes() {
         const std::shared_ptr<const sim::Catalog> cat = sim_catalog();
         if (!cat->find_condition(o.condition)) throw ApiError{400, "bad_request", "condition: unknown (see sim/conditions)"};
         const sim::Case c = sim::generate_case(*cat, o);
+        auto live = std::make_shared<LiveSim>(cat, c, speed, ctx.caller->user.id, ctx.project);
+        int64_t id = 0;
         {
+          // Checked and inserted under one lock: the caps hold under concurrent starts.
           std::lock_guard<std::mutex> lock(sims_mu);
           if (sims.size() >= static_cast<size_t>(cfg.max_sim_sessions))
             throw ApiError{429, "busy", "too many live sessions; end one or retry later"};
-        }
-        SimSessionRow row;
-        row.project_id = ctx.project;
-        row.user_id = ctx.caller->user.id;
-        row.case_json = c.to_json().dump();
-        const int64_t id = store->create_sim_session(row);
-        auto live = std::make_shared<LiveSim>(cat, c, speed, ctx.caller->user.id, ctx.project);
-        {
-          std::lock_guard<std::mutex> lock(sims_mu);
+          const auto mine = std::count_if(sims.begin(), sims.end(),
+                                          [&](const auto& kv) { return kv.second->owner() == ctx.caller->user.id; });
+          if (mine >= cfg.max_sim_sessions_per_user)
+            throw ApiError{429, "busy", "you have " + std::to_string(mine) + " live sessions; end one first"};
+          SimSessionRow row;
+          row.project_id = ctx.project;
+          row.user_id = ctx.caller->user.id;
+          row.case_json = c.to_json().dump();
+          id = store->create_sim_session(row);
           sims[id] = live;
         }
         audit(ctx, "sim.start", "sim:" + std::to_string(id), "ok", {{"condition", c.condition}});
@@ -248,10 +252,10 @@ void Api::Impl::add_sim_routes() {
           std::lock_guard<std::mutex> lock(live->mu);
           if (live->ended_) throw ApiError{409, "conflict", "the session has ended"};
           live->catch_up();
-          live->ended_ = true;
           const sim::Session& s = live->session();
           const sim::Score score = sim::score_session(s, live->catalog().rubrics.at(s.condition().rubric));
           result = sim::session_json(s, score);
+          live->ended_ = true;
         }
         {
           std::lock_guard<std::mutex> lock(sims_mu);

@@ -244,6 +244,8 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
     if (!self) return;  // being destroyed: a job's last event may race the socket's end
     net::post(ws_.get_executor(), [self, t = std::move(text)]() mutable {
       if (self->closed_) return;
+      // A client that does not read: drop it rather than queue without end.
+      if (self->queue_.size() >= kMaxQueued) return self->abort(websocket::close_code::policy_error);
       self->queue_.push_back(std::move(t));
       if (self->queue_.size() == 1) self->write_next();
     });
@@ -298,6 +300,12 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
     if (ec) return finish();
     const std::string text = beast::buffers_to_string(buffer_.data());
     buffer_.consume(buffer_.size());
+    const auto now = std::chrono::steady_clock::now();
+    if (now - window_ >= std::chrono::seconds(1)) {
+      window_ = now;
+      in_window_ = 0;
+    }
+    if (++in_window_ > shared_->options.max_ws_messages_per_s) return abort(websocket::close_code::policy_error);
     try {
       handler_->message(*this, text);
     } catch (const std::exception& e) {
@@ -323,6 +331,15 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
     ws_.async_close(websocket::close_code::normal, [self = this->shared_from_this()](error_code) { self->finish(); });
   }
 
+  void abort(websocket::close_code code) {
+    if (closed_) return;
+    queue_.clear();
+    closing_ = true;
+    ws_.async_close(code, [self = this->shared_from_this()](error_code) { self->finish(); });
+  }
+
+  static constexpr size_t kMaxQueued = 256;
+
   void finish() {
     if (closed_) return;
     closed_ = true;
@@ -340,6 +357,8 @@ class WsSession : public std::enable_shared_from_this<WsSession<Stream>>, public
   std::deque<std::string> queue_;
   std::vector<std::shared_ptr<net::steady_timer>> timers_;
   bool closed_ = false, closing_ = false;
+  std::chrono::steady_clock::time_point window_{};
+  int in_window_ = 0;
 };
 
 // ---------------------------------------------------------------------------- HTTP sessions
@@ -356,6 +375,10 @@ class HttpSession {
  protected:
   Derived& derived() { return static_cast<Derived&>(*this); }
 
+  // The header first: the body's limit depends on the route (HttpOptions::large_body). Beast
+  // compares a declared Content-Length with the limit while parsing the header, so the header
+  // is read under the large limit and the small one is applied before any body is read (and
+  // before string_body reserves the declared length).
   void do_read() {
     parser_.emplace();
     parser_->body_limit(shared_->options.max_body_bytes);
@@ -363,6 +386,23 @@ class HttpSession {
     beast::get_lowest_layer(derived().stream()).expires_after(std::chrono::seconds(
         first_ ? shared_->options.read_timeout_s : std::min(shared_->options.read_timeout_s, shared_->options.idle_timeout_s)));
     first_ = false;
+    http::async_read_header(derived().stream(), buffer_, *parser_,
+                            beast::bind_front_handler(&HttpSession::on_header, derived().shared_from_this()));
+  }
+
+  void on_header(error_code ec, std::size_t n) {
+    if (ec) return on_read(ec, n);
+    const auto& head = parser_->get();
+    const HttpOptions& o = shared_->options;
+    const bool large = o.large_body && head.find(http::field::authorization) != head.end() &&
+                       o.large_body(std::string(head.method_string()), std::string(head.target()));
+    if (!large) {
+      const auto declared = parser_->content_length();
+      if (declared && *declared > o.max_small_body_bytes)
+        return send(shared_->refuse(413, "too_large", "request body too large", remote_), true);
+      parser_->body_limit(o.max_small_body_bytes);
+    }
+    beast::get_lowest_layer(derived().stream()).expires_after(std::chrono::seconds(o.read_timeout_s));
     http::async_read(derived().stream(), buffer_, *parser_,
                      beast::bind_front_handler(&HttpSession::on_read, derived().shared_from_this()));
   }
@@ -370,8 +410,7 @@ class HttpSession {
   void on_read(error_code ec, std::size_t) {
     if (ec == http::error::end_of_stream) return derived().do_eof();
     if (ec == http::error::body_limit)
-      return send(shared_->refuse(413, "too_large", "request body larger than " +
-                                      std::to_string(shared_->options.max_body_bytes) + " bytes", remote_), true);
+      return send(shared_->refuse(413, "too_large", "request body too large", remote_), true);
     if (ec == http::error::header_limit)
       return send(shared_->refuse(431, "headers_too_large", "request headers too large", remote_), true);
     if (ec == beast::error::timeout || ec == net::error::operation_aborted || ec == net::error::connection_reset ||
@@ -384,18 +423,21 @@ class HttpSession {
     }
     http::request<http::string_body> req = parser_->release();
     std::shared_ptr<WsHandler> upgrade;
-    const bool is_upgrade = websocket::is_upgrade(req);
-    auto res = shared_->handle(http::request<http::string_body>(req), remote_, &upgrade);
-    if (upgrade && is_upgrade) {
-      derived().upgrade(std::move(req), std::move(upgrade));
-      return;
+    if (websocket::is_upgrade(req)) {
+      auto res = shared_->handle(http::request<http::string_body>(req), remote_, &upgrade);
+      if (upgrade) return derived().upgrade(std::move(req), std::move(upgrade));
+      return send(std::move(res), true);
     }
+    auto res = shared_->handle(std::move(req), remote_, &upgrade);
     send(std::move(res), !res.keep_alive());
   }
 
+  // The read deadline also ran through the handler: a response gets its own, a minute plus a
+  // second per MiB, so large downloads to slow clients finish.
   void send(http::response<http::string_body>&& res, bool close) {
     auto sp = std::make_shared<http::response<http::string_body>>(std::move(res));
     if (close) sp->keep_alive(false);
+    beast::get_lowest_layer(derived().stream()).expires_after(std::chrono::seconds(60 + (sp->body().size() >> 20)));
     http::async_write(derived().stream(), *sp,
                       [self = derived().shared_from_this(), sp, close](error_code ec, std::size_t) {
                         if (ec) return;
@@ -473,13 +515,24 @@ struct HttpServer::Impl {
   net::io_context ioc;
   ssl::context ssl_ctx{ssl::context::tls_server};
   tcp::acceptor acceptor{ioc};
+  net::steady_timer backoff{ioc};
   std::shared_ptr<Shared> shared = std::make_shared<Shared>();
   int port = 0;
 
   void accept() {
     acceptor.async_accept(net::make_strand(ioc), [this](error_code ec, tcp::socket socket) {
       if (ec == net::error::operation_aborted || !acceptor.is_open()) return;
-      if (!ec) {
+      if (ec) {
+        // Out of descriptors (EMFILE) and the like: wait before trying again instead of spinning.
+        backoff.expires_after(std::chrono::milliseconds(100));
+        backoff.async_wait([this](error_code e) {
+          if (!e) accept();
+        });
+        return;
+      }
+      if (shared->counters.connections >= shared->options.max_connections) {
+        socket.close(ec);
+      } else {
         socket.set_option(tcp::no_delay(true), ec);
         if (shared->tls)
           std::make_shared<TlsSession>(std::move(socket), ssl_ctx, shared)->start();
@@ -535,6 +588,13 @@ void HttpServer::run() {
   for (int i = 1; i < impl_->shared->options.threads; ++i) threads.emplace_back([this] { impl_->ioc.run(); });
   impl_->ioc.run();
   for (auto& t : threads) t.join();
+}
+
+void HttpServer::stop_accepting() {
+  net::post(impl_->ioc, [this] {
+    error_code ec;
+    impl_->acceptor.close(ec);
+  });
 }
 
 void HttpServer::stop() {

@@ -37,7 +37,7 @@ void make_pipe(int fds[2]) {
 
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<ChildInput>& inputs,
                       JobControl& control, const std::function<void(const nlohmann::json&)>& on_progress,
-                      uint64_t max_out_bytes, int held_fd) {
+                      uint64_t max_out_bytes, int held_fd, const std::string& cwd) {
   MEDGEN_ASSERT(!argv.empty() && argv[0].size() > 0 && argv[0][0] == '/');
   for (const ChildInput& in : inputs) MEDGEN_ASSERT(in.fd == 0 || (in.fd >= 3 && in.fd <= 9));
 
@@ -106,11 +106,14 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<Ch
     }
     for (const auto& m : mapping)
       if (m.first < 0 || ::dup2(m.first, m.second) < 0) ::_exit(127);
-    for (int fd = 3; fd < 1024; ++fd) {
+    // Nothing else of the server's reaches the child (Asio's sockets are not close-on-exec).
+    for (int fd = 3; fd <= 11; ++fd) {
       bool keep = false;
       for (const auto& m : mapping) keep = keep || m.second == fd;
       if (!keep) ::close(fd);
     }
+    ::close_range(12, ~0U, 0);
+    if (!cwd.empty() && ::chdir(cwd.c_str()) != 0) ::_exit(127);
     ::execve(args[0], args.data(), envp.data());
     ::_exit(127);
   }
@@ -128,6 +131,20 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<Ch
   bool signalled = false;
   std::chrono::steady_clock::time_point term_at;
   char buf[65536];
+  // On any exception below the child is killed and reaped and every pipe closed.
+  struct Reaper {
+    pid_t pid;
+    std::function<void()> close_all;
+    bool armed = true;
+    ~Reaper() {
+      if (!armed) return;
+      ::kill(pid, SIGKILL);
+      int st = 0;
+      while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
+      }
+      close_all();
+    }
+  } reaper{pid, close_all};
   while (true) {
     std::vector<pollfd> fds;
     std::vector<int> which;  // index into in_pipes, or -1 out, -2 err, -3 progress
@@ -189,6 +206,7 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<Ch
       }
     }
   }
+  reaper.armed = false;
   close_all();
   int status = 0;
   while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
@@ -215,7 +233,8 @@ JobRunner::~JobRunner() { shutdown(); }
 bool JobRunner::submit(int64_t job_id) {
   {
     std::lock_guard<std::mutex> lock(mu_);
-    if (stopping_ || queue_.size() >= capacity_) return false;
+    if (stopping_) return true;  // stays "queued" in the store: the next start runs it
+    if (queue_.size() >= capacity_) return false;
     queue_.push_back(job_id);
   }
   cv_.notify_one();

@@ -153,6 +153,22 @@ CREATE TRIGGER audit_no_update BEFORE UPDATE ON audit
 CREATE TRIGGER audit_no_delete BEFORE DELETE ON audit
   BEGIN SELECT RAISE(ABORT, 'audit entries cannot be removed'); END;
 )sql",
+    // 2: images (volumes, image models and what image jobs made of them).
+    R"sql(
+CREATE TABLE images (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  name TEXT NOT NULL,
+  kind TEXT NOT NULL CHECK (kind IN ('volume', 'model', 'result')),
+  file TEXT NOT NULL,
+  encrypted INTEGER NOT NULL CHECK (encrypted IN (0, 1)),
+  created_by INTEGER REFERENCES users(id),
+  created_at TEXT NOT NULL,
+  source_job INTEGER REFERENCES jobs(id),
+  CHECK (kind <> 'result' OR source_job IS NOT NULL)
+);
+CREATE INDEX images_project ON images(project_id);
+)sql",
 };
 constexpr int kLatestSchema = static_cast<int>(std::size(kMigrations));
 
@@ -417,6 +433,12 @@ const char kReleaseCols[] =
 Release read_release(Stmt& s) {
   return {s.get_int(), s.get_int(), s.get_int(), s.get_text(), s.get_flag(),
           s.get_text(), s.get_int(), s.get_int(), s.get_text(), s.get_text()};
+}
+
+const char kImageCols[] = "id, project_id, name, kind, file, encrypted, created_by, created_at, source_job";
+Image read_image(Stmt& s) {
+  return {s.get_int(),  s.get_int(), s.get_text(), s.get_text(), s.get_text(),
+          s.get_flag(), s.get_int(), s.get_text(), s.get_int()};
 }
 
 const char kSimCols[] = "id, project_id, user_id, case_json, state, result_json, created_at, ended_at";
@@ -1003,6 +1025,37 @@ void Store::decide_release(int64_t id, bool approve, int64_t by) {
     Stmt(db_, "UPDATE releases SET state = ?, decided_by = ?, decided_at = ? WHERE id = ? AND state = 'requested'")
         .bind_text(approve ? "approved" : "rejected").bind_int(by).bind_text(utc_now()).bind_int(id).run();
     if (sqlite3_changes(db_) == 0) throw InvalidInput("release " + std::to_string(id) + " was already decided");
+  });
+}
+
+// ---- images
+
+int64_t Store::create_image(const Image& im) {
+  return in_tx(mu_, db_, Tx::kWrite, [&] {
+    require(db_, kProjectRef, im.project_id);
+    require_one_of(im.kind, {"volume", "model", "result"}, "image kind");
+    if (im.kind == "result" && im.source_job == 0) throw InvalidInput("a result image needs its source job");
+    require_optional(db_, kJobRef, im.source_job, im.project_id);
+    require_optional(db_, kUserRef, im.created_by);
+    Stmt(db_,
+         "INSERT INTO images (project_id, name, kind, file, encrypted, created_by, created_at, source_job) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+        .bind_int(im.project_id).bind_text(im.name).bind_text(im.kind).bind_text(im.file).bind_int(im.encrypted)
+        .bind_ref(im.created_by).bind_text(utc_now()).bind_ref(im.source_job).run();
+    return sqlite3_last_insert_rowid(db_);
+  });
+}
+
+std::optional<Image> Store::image(int64_t id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    return fetch_one(Stmt(db_, select(kImageCols, "images", "WHERE id = ?")).bind_int(id), read_image);
+  });
+}
+
+std::vector<Image> Store::images(int64_t project_id) {
+  return in_tx(mu_, db_, Tx::kRead, [&] {
+    Stmt s(db_, select(kImageCols, "images", "WHERE project_id = ? ORDER BY id"));
+    return fetch_all(s.bind_int(project_id), read_image);
   });
 }
 

@@ -40,7 +40,12 @@ class ApiTest : public ::testing::Test {
     cfg.medgen_exe = MEDGEN_CLI;
     cfg.sim_data = std::string(MEDGEN_SOURCE_DIR) + "/data/sim";
     cfg.password_cost = {1, size_t{8} << 20};
-    cfg.http.max_body_bytes = 1 << 20;
+    cfg.http.max_body_bytes = 4 << 20;
+    cfg.http.max_small_body_bytes = 64 << 10;
+    // The release gate of this server: quality only (the test's pbc samples are small).
+    cfg.gate = {{"min_quality", 0.5},           {"max_membership_auc", nullptr},
+                {"max_exact_copy_rate", nullptr}, {"max_share_closer_to_train", nullptr},
+                {"min_utility_ratio", nullptr}};
     cfg.workers = 1;
     cfg.queue = 2;
     server_ = new TestServer(cfg);
@@ -232,7 +237,12 @@ TEST_F(ApiTest, RolesAndProjectsSeparateData) {
   const Resp rows = get(proj(p1_) + "/datasets/" + std::to_string(d1) + "/rows", tok("steward"));
   EXPECT_EQ(rows.status, 200);
   EXPECT_EQ(rows.body, pbc());
-  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(d1), tok("analyst")).status, 200);  // metadata
+  // Metadata: the analyst sees a real table's column names and types, not its values.
+  const nlohmann::json meta = get(proj(p1_) + "/datasets/" + std::to_string(d1), tok("analyst")).json();
+  ASSERT_TRUE(meta["schema"]["columns"].is_array());
+  for (const auto& c : meta["schema"]["columns"]) EXPECT_EQ(c.size(), 2u) << c.dump();
+  const nlohmann::json full = get(proj(p1_) + "/datasets/" + std::to_string(d1), tok("steward")).json();
+  EXPECT_NE(full.dump().find("\"values\""), std::string::npos);
   // Another project's object and an absent one are refused alike.
   const Resp foreign = get(proj(p1_) + "/datasets/" + std::to_string(d2), tok("steward"));
   const Resp absent = get(proj(p1_) + "/datasets/999999", tok("steward"));
@@ -269,8 +279,11 @@ TEST_F(ApiTest, PathsAndBodiesFromRequestsNeverReachTheFileSystem) {
     EXPECT_EQ(rel.find("passwd"), std::string::npos) << rel;
   }
   // Oversized and malformed bodies.
-  const Resp big = call("POST", proj(p1_) + "/datasets?name=big", std::string(2 << 20, 'a'), tok("steward"), "text/csv");
+  const Resp big = call("POST", proj(p1_) + "/datasets?name=big", std::string(5 << 20, 'a'), tok("steward"), "text/csv");
   EXPECT_EQ(big.status, 413);
+  // Only uploads may be large: elsewhere (and without a token) the small limit holds.
+  EXPECT_EQ(call("POST", "/api/v1/login", std::string(100 << 10, ' '), "").status, 413);
+  EXPECT_EQ(call("POST", proj(p1_) + "/datasets?name=x", std::string(100 << 10, 'a'), "", "text/csv").status, 413);
   const Resp bad_csv = call("POST", proj(p1_) + "/datasets?name=bad", "a,b\n1,2,3\n\"x", tok("steward"), "text/csv");
   EXPECT_EQ(bad_csv.status, 400);
   EXPECT_NE(bad_csv.body.find("bad"), std::string::npos);  // names the upload, not a path
@@ -297,11 +310,12 @@ TEST_F(ApiTest, FitSampleEvaluateAndRelease) {
   EXPECT_EQ(sj["result"]["rows"], 300);
   // Not released yet: the analyst may not download it.
   EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(syn) + "/rows", tok("analyst")).status, 403);
-  const nlohmann::json gate = {{"min_quality", 0.5},          {"max_membership_auc", nullptr},
-                               {"max_exact_copy_rate", nullptr}, {"max_share_closer_to_train", nullptr},
-                               {"min_utility_ratio", nullptr}};
-  const Resp ev = post(proj(p1_) + "/jobs/evaluate",
-                       {{"real", d}, {"synthetic", syn}, {"holdout", holdout}, {"gate", gate}}, tok("analyst"));
+  // The gate is the server's, and the comparison is the model's own data.
+  EXPECT_EQ(post(proj(p1_) + "/jobs/evaluate", {{"synthetic", syn}, {"gate", {{"min_quality", nullptr}}}}, tok("analyst")).status, 400);
+  EXPECT_EQ(post(proj(p1_) + "/jobs/evaluate", {{"synthetic", syn}, {"holdout", d}}, tok("analyst")).status, 400);
+  const int64_t other = upload(p1_, tok("steward"), "unrelated");
+  EXPECT_EQ(post(proj(p1_) + "/jobs/evaluate", {{"synthetic", syn}, {"real", other}}, tok("analyst")).status, 400);
+  const Resp ev = post(proj(p1_) + "/jobs/evaluate", {{"synthetic", syn}}, tok("analyst"));
   ASSERT_EQ(ev.status, 202) << ev.body;
   const nlohmann::json ej = wait_job(p1_, ev.json()["id"], tok("analyst"), 300);
   ASSERT_EQ(ej["state"], "succeeded") << ej.dump();
@@ -337,8 +351,11 @@ TEST_F(ApiTest, BadJobsFailWithTheChildsMessage) {
   ASSERT_EQ(smp.status, 202);
   const nlohmann::json sj = wait_job(p1_, smp.json()["id"], tok("analyst"));
   EXPECT_EQ(sj["state"], "failed");
-  EXPECT_NE(sj["message"].get<std::string>().find("unknown-value"), std::string::npos) << sj.dump();
-  EXPECT_EQ(sj["message"].get<std::string>().find("/job-"), std::string::npos) << sj.dump();  // no scratch paths
+  // The analyst learns that it failed; the steward (who may see the data) reads why.
+  EXPECT_EQ(sj["message"].get<std::string>().find("unknown-value"), std::string::npos) << sj.dump();
+  const nlohmann::json steward_view = get(proj(p1_) + "/jobs/" + std::to_string(smp.json()["id"].get<int64_t>()), tok("steward")).json();
+  EXPECT_NE(steward_view["message"].get<std::string>().find("unknown-value"), std::string::npos) << steward_view.dump();
+  EXPECT_EQ(steward_view["message"].get<std::string>().find("job-"), std::string::npos) << steward_view.dump();  // no scratch paths
 }
 
 TEST_F(ApiTest, CancelAndAFullQueue) {
@@ -396,6 +413,18 @@ TEST_F(ApiTest, VirtualPatientsBelongToTheirTrainee) {
   EXPECT_EQ(call("POST", proj(p1_) + "/sim/sessions/" + sid + "/end", "", tok("trainee1")).status, 409);
   const nlohmann::json list = get(proj(p1_) + "/sim/sessions", tok("trainee2")).json();
   EXPECT_TRUE(list.empty());  // trainee2 sees only their own
+  // At most 5 live sessions per user.
+  std::vector<std::string> mine;
+  int refused = 0;
+  for (int i = 0; i < 6; ++i) {
+    const Resp r = post(proj(p1_) + "/sim/sessions", {{"condition", "anaphylaxis"}, {"seed", i}}, tok("trainee2"));
+    if (r.status == 201) mine.push_back(std::to_string(r.json()["id"].get<int64_t>()));
+    refused += r.status == 429;
+  }
+  EXPECT_EQ(mine.size(), 5u);
+  EXPECT_EQ(refused, 1);
+  for (const std::string& id : mine)
+    EXPECT_EQ(call("POST", proj(p1_) + "/sim/sessions/" + id + "/end", "", tok("trainee2")).status, 200);
 }
 
 TEST_F(ApiTest, JobProgressOverWebSocket) {
@@ -414,6 +443,23 @@ TEST_F(ApiTest, JobProgressOverWebSocket) {
   }
   EXPECT_EQ(last_state, "succeeded");
   EXPECT_EQ(max_progress, 1.0);
+}
+
+TEST_F(ApiTest, PasswordChangesNeedTheCurrentOneAndEndSessions) {
+  const Resp u = post("/api/v1/users", {{"name", "rotating"}, {"password", "first-password-1"}}, admin_);
+  ASSERT_EQ(u.status, 201);
+  const std::string uid = std::to_string(u.json()["id"].get<int64_t>());
+  const std::string t = login("rotating", "first-password-1");
+  EXPECT_EQ(call("PATCH", "/api/v1/users/" + uid, nlohmann::json{{"password", "second-password-2"}}.dump(), t).status, 403);
+  EXPECT_EQ(call("PATCH", "/api/v1/users/" + uid,
+                 nlohmann::json{{"password", "second-password-2"}, {"current_password", "wrong-password"}}.dump(), t).status, 403);
+  EXPECT_EQ(call("PATCH", "/api/v1/users/" + uid,
+                 nlohmann::json{{"password", "second-password-2"}, {"current_password", "first-password-1"}}.dump(), t).status, 200);
+  EXPECT_EQ(get("/api/v1/me", t).status, 401);  // the change ended the old token
+  const std::string t2 = login("rotating", "second-password-2");
+  EXPECT_EQ(call("PATCH", "/api/v1/users/" + uid, nlohmann::json{{"disabled", true}}.dump(), admin_).status, 200);
+  EXPECT_EQ(get("/api/v1/me", t2).status, 401);
+  EXPECT_EQ(post("/api/v1/users", {{"name", "x"}, {"password", "long-enough-pw"}, {"admin", "yes"}}, admin_).status, 400);
 }
 
 TEST_F(ApiTest, AuditTrailRecordsRefusalsAndVerifies) {

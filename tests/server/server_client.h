@@ -91,6 +91,7 @@ class TestServer {
     cfg.http.host = "127.0.0.1";
     cfg.http.port = 0;
     cfg.http.threads = 2;
+    cfg.http.large_body = Api::accepts_large_body;
     api_ = std::make_unique<Api>(cfg);
     server_ = std::make_unique<HttpServer>(cfg.http, [this](HttpRequest& r) { return api_->handle(r); }, nullptr);
     api_->set_http_counters(&server_->counters());

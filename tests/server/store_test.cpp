@@ -456,6 +456,87 @@ TEST_F(StoreTest, SimSessions) {
   EXPECT_THROW(store().create_sim_session(s), InvalidInput);
 }
 
+TEST_F(StoreTest, Images) {
+  const auto f = fixture();
+  Image v;
+  v.project_id = f.project;
+  v.name = "head.nii.gz";
+  v.kind = "volume";
+  v.file = "images/upload-1.nii.gz.enc";
+  v.encrypted = true;
+  v.created_by = f.user;
+  const int64_t volume = store().create_image(v);
+  auto got = store().image(volume);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->project_id, f.project);
+  EXPECT_EQ(got->name, "head.nii.gz");
+  EXPECT_EQ(got->kind, "volume");
+  EXPECT_EQ(got->file, "images/upload-1.nii.gz.enc");
+  EXPECT_TRUE(got->encrypted);
+  EXPECT_EQ(got->created_by, f.user);
+  EXPECT_EQ(got->created_at.size(), 24u);
+  EXPECT_EQ(got->source_job, 0);
+  EXPECT_FALSE(store().image(999));
+
+  Job j;
+  j.project_id = f.project;
+  j.kind = "image.enhance";
+  j.params_json = "{}";
+  const int64_t job = store().create_job(j);
+  Image r = v;
+  r.name = "enhanced";
+  r.kind = "result";
+  r.file = "images/job-" + std::to_string(job) + ".nii.gz.enc";
+  r.source_job = job;
+  const int64_t result = store().create_image(r);
+  EXPECT_EQ(store().image(result)->source_job, job);
+  v.kind = "model";
+  store().create_image(v);
+  const auto all = store().images(f.project);
+  ASSERT_EQ(all.size(), 3u);
+  EXPECT_EQ(all[0].id, volume);
+  EXPECT_EQ(all[1].kind, "result");
+  EXPECT_EQ(all[2].kind, "model");
+
+  // What is refused: a bad kind, a result without its job, another project's job, unknown ids.
+  const int64_t other = store().create_project("other");
+  EXPECT_TRUE(store().images(other).empty());
+  v.kind = "dicom";
+  EXPECT_EQ(error_of([&] { store().create_image(v); }), "image kind 'dicom' is not one of: volume, model, result");
+  r.source_job = 0;
+  EXPECT_THROW(store().create_image(r), InvalidInput);
+  r.source_job = job;
+  r.project_id = other;
+  EXPECT_EQ(error_of([&] { store().create_image(r); }),
+            "job " + std::to_string(job) + " is not in project " + std::to_string(other));
+  r.project_id = 999;
+  EXPECT_THROW(store().create_image(r), InvalidInput);
+  r.project_id = f.project;
+  r.created_by = 999;
+  EXPECT_THROW(store().create_image(r), InvalidInput);
+  EXPECT_EQ(store().images(f.project).size(), 3u);
+  // The CHECKs hold against writers other than the Store.
+  EXPECT_NE(raw_sql(dir_.path(), "INSERT INTO images (project_id, name, kind, file, encrypted, created_at) VALUES (" +
+                                     std::to_string(f.project) + ", 'x', 'result', 'f', 1, '')"),
+            SQLITE_OK);
+}
+
+// A database of the first schema (before images) is brought up to date and keeps its rows.
+TEST_F(StoreTest, MigrationAddsImagesToAnOlderDatabase) {
+  const auto f = fixture();
+  store_.reset();
+  ASSERT_EQ(raw_sql(dir_.path(), "DROP TABLE images; PRAGMA user_version = 1"), SQLITE_OK);
+  reopen();
+  EXPECT_EQ(store().schema_version(), Store::latest_schema_version());
+  EXPECT_EQ(store().project(f.project)->name, "ward");
+  Image im;
+  im.project_id = f.project;
+  im.name = "m";
+  im.kind = "model";
+  im.file = "images/upload-2.medgen.enc";
+  EXPECT_EQ(store().image(store().create_image(im))->name, "m");
+}
+
 // "YYYY-MM-DDTHH:MM:SS.mmmZ"
 bool iso8601_ms(const std::string& t) {
   const std::string form = "dddd-dd-ddTdd:dd:dd.dddZ";

@@ -6,6 +6,7 @@
 
 #include "commands.h"
 #include "medgen/core/error.h"
+#include "medgen/eval/gate.h"
 #include "medgen/server/api.h"
 #include "medgen/server/secrets.h"
 #include "medgen/server/store.h"
@@ -32,6 +33,8 @@ cli::Command add_serve_command(CLI::App& app) {
   cli::add_integer<int>(cmd, "--max-body-mb", &max_body_mb, "largest request body (MiB)", 1, 4096)->capture_default_str();
   cli::add_integer<int>(cmd, "--max-sim-sessions", &cfg.max_sim_sessions, "live virtual patients at once", 1, 100000)
       ->capture_default_str();
+  static std::string gate_file;
+  cmd->add_option("--gate", gate_file, "release gate JSON (docs/evaluation.md; default: the evaluation's defaults)");
   cmd->add_option("--work-dir", cfg.work_dir,
                   "jobs' plaintext scratch folder (default: /dev/shm/medgen-KEYID, in memory; else DATA_DIR/work)");
   cmd->add_option("--sim-data", cfg.sim_data, "the simulator's catalog folder (default: the embedded data/sim)");
@@ -39,6 +42,7 @@ cli::Command add_serve_command(CLI::App& app) {
   c.app = cmd;
   c.run = [] {
     cfg.http.max_body_bytes = static_cast<uint64_t>(max_body_mb) << 20;
+    if (!gate_file.empty()) cfg.gate = eval::Gate::read(gate_file).to_json();
     return server::serve(cfg);
   };
   return c;

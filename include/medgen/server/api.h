@@ -34,6 +34,10 @@ struct ServerConfig {
   int token_ttl_hours = 12;              // login tokens
   int max_token_ttl_hours = 24 * 90;     // API tokens
   int max_sim_sessions = 1000;           // live virtual patients at once
+  int max_sim_sessions_per_user = 5;     // ... per user
+  // The release gate every evaluation applies (eval/gate.h's JSON; {} = the evaluation's
+  // defaults). Set by the operator, never by a request.
+  nlohmann::json gate = nlohmann::json::object();
   PasswordCost password_cost;            // Argon2id cost for new passwords
   HttpOptions http;
   // Checks ranges; InvalidInput naming the option.
@@ -59,6 +63,8 @@ class Api {
   void shutdown();
   // The OpenAPI 3 document of every route.
   nlohmann::json openapi() const;
+  // The requests that may carry large bodies (uploads), for HttpOptions::large_body.
+  static bool accepts_large_body(const std::string& method, const std::string& target);
 
  private:
   struct Impl;

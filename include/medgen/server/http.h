@@ -86,7 +86,15 @@ struct HttpOptions {
   int threads = 4;                     // io threads
   std::string tls_cert;                // PEM certificate chain; with tls_key: HTTPS and WSS only
   std::string tls_key;                 // PEM private key
-  uint64_t max_body_bytes = uint64_t{256} << 20;  // larger bodies: 413
+  uint64_t max_body_bytes = uint64_t{256} << 20;  // larger bodies: 413 (only where large_body allows)
+  uint64_t max_small_body_bytes = 1 << 20;        // every other request's limit
+  // Which requests may carry up to max_body_bytes (uploads), decided from the request line
+  // before the body is read; such a request must also carry an Authorization header. Unset:
+  // none. Beast reserves a body's declared length up front, so the large limit is never offered
+  // to requests that cannot use it.
+  std::function<bool(const std::string& method, const std::string& target)> large_body;
+  int max_connections = 10000;         // further connections are closed at once
+  int max_ws_messages_per_s = 50;      // a WebSocket sending faster is closed (policy violation)
   uint32_t max_header_bytes = 16 << 10;           // larger headers: 431
   int read_timeout_s = 60;             // a request must arrive whole within this
   int idle_timeout_s = 30;             // a keep-alive connection with no request is closed
@@ -115,6 +123,8 @@ class HttpServer {
   bool tls() const;
   // Serves on options.threads threads until stop(); returns when they have all finished.
   void run();
+  // Stops accepting new connections; those open go on.
+  void stop_accepting();
   // Stops accepting and closes every connection; run() returns.
   void stop();
   const HttpCounters& counters() const;

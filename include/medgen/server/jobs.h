@@ -59,10 +59,12 @@ struct ChildResult {
 // MEDGEN_PROGRESS_FD) to `on_progress`. Sends SIGTERM when control.cancel or control.shutdown
 // becomes true (SIGKILL 30 s later). IoError when it cannot start the child or stdout exceeds
 // max_out_bytes. `held_fd` (when >= 0) is kept open in the child as descriptor 11: a lock the
-// child holds for as long as it lives, even past the server that started it.
+// child holds for as long as it lives, even past the server that started it. `cwd` (when not
+// empty) is the child's working folder, so that it can be given relative file names and its
+// messages name no server path.
 ChildResult run_child(const std::vector<std::string>& argv, const std::vector<ChildInput>& inputs,
                       JobControl& control, const std::function<void(const nlohmann::json&)>& on_progress,
-                      uint64_t max_out_bytes = uint64_t{2} << 30, int held_fd = -1);
+                      uint64_t max_out_bytes = uint64_t{2} << 30, int held_fd = -1, const std::string& cwd = "");
 
 class JobRunner {
  public:

@@ -1,5 +1,5 @@
 // The server's database: projects, users and their roles, API tokens, datasets, models, jobs,
-// release requests, simulator sessions and the audit trail, in one embedded SQLite database
+// release requests, simulator sessions, images and the audit trail, in one embedded SQLite database
 // (WAL journal) under the server's data directory. Schema changes are numbered migrations
 // applied in order at open (PRAGMA user_version records the last one applied); a database
 // written by a newer medgen is refused.
@@ -123,6 +123,20 @@ struct Release {
   std::string decided_at;
 };
 
+// A medical image or image model of a project: an uploaded volume (real patient data), an
+// uploaded image model (`medgen image train`), or a volume an image job made from them.
+struct Image {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  std::string name;        // as uploaded, or made by the job (a display name, never a path)
+  std::string kind;        // "volume", "model" or "result"
+  std::string file;        // path relative to the data directory ("images/job-7.nii.gz.enc")
+  bool encrypted = false;
+  int64_t created_by = 0;
+  std::string created_at;
+  int64_t source_job = 0;  // result: the job that made it (0: none)
+};
+
 struct SimSessionRow {
   int64_t id = 0;
   int64_t project_id = 0;
@@ -242,6 +256,11 @@ class Store {
   std::optional<Release> release(int64_t id);
   std::vector<Release> releases(int64_t project_id);
   void decide_release(int64_t id, bool approve, int64_t by);
+
+  // Images. A result's source job must be in the image's project (InvalidInput).
+  int64_t create_image(const Image& im);
+  std::optional<Image> image(int64_t id);
+  std::vector<Image> images(int64_t project_id);
 
   // Simulator sessions. end_sim_session: InvalidInput when the session has already ended.
   int64_t create_sim_session(const SimSessionRow& s);  // state "live"

@@ -232,12 +232,32 @@ def run(tmp, data, work):
     check("the postponed job resumes and succeeds", j.get("state") == "succeeded" and j["result"]["resumed"], j)
     srv.kill(signal.SIGTERM)
 
+    # Key rotation on the stopped server: every file moves to the new key, the old key no
+    # longer opens the data, the new one does.
+    new_key = os.path.join(tmp, "new.key")
+    c = subprocess.run([CLI, "server-key", "create", new_key], capture_output=True, text=True)
+    check("server-key create", c.returncode == 0 and oct(os.stat(new_key).st_mode & 0o777) == "0o600", c.stderr)
+    r = subprocess.run([CLI, "server-key", "rotate", "--data-dir", data, "--old-key-file", os.path.join(data, "server.key"),
+                        "--new-key-file", new_key], capture_output=True, text=True)
+    check("server-key rotate re-encrypts the data folder", r.returncode == 0 and "re-encrypted" in r.stdout, r.stdout + r.stderr)
+    srv = Server(data, work, ["--key-file", new_key])
+    _, r = srv.call("POST", "/api/v1/login", {"user": "admin", "password": pw})
+    token = r["token"]
+    st, body = srv.call("GET", f"/api/v1/projects/{project}/datasets/{dataset}/rows", token=token)
+    check("the rotated data reads under the new key", st == 200 and body == csv, st)
+    srv.kill(signal.SIGTERM)
+    srv = Server(data, work)  # the old key (the default file) again
+    _, r = srv.call("POST", "/api/v1/login", {"user": "admin", "password": pw})
+    st, body = srv.call("GET", f"/api/v1/projects/{project}/datasets/{dataset}/rows", token=r["token"])
+    check("the old key no longer opens it (507, no detail)", st == 507 and "key" not in json.dumps(body), (st, body))
+    srv.kill(signal.SIGTERM)
+
     # HTTPS.
     cert, key = os.path.join(tmp, "cert.pem"), os.path.join(tmp, "key.pem")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                     "-keyout", key, "-out", cert, "-days", "2", "-nodes", "-subj", "/CN=127.0.0.1",
                     "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
-    srv = Server(data, work, ["--tls-cert", cert, "--tls-key", key])
+    srv = Server(data, work, ["--tls-cert", cert, "--tls-key", key, "--key-file", new_key])
     ctx = ssl.create_default_context(cafile=cert)
     st, h = srv.call("GET", "/health", context=ctx)
     check("HTTPS with the given certificate", srv.tls and st == 200, (srv.tls, st))

@@ -172,7 +172,7 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   eval::Gate::from_json(cfg.gate, "--gate");  // InvalidInput for unknown keys or bad values
   init_sodium();
   make_private_dir(cfg.data_dir);
-  for (const char* sub : {"datasets", "models", "evaluations", "checkpoints"}) make_private_dir(cfg.data_dir + "/" + sub);
+  for (const char* sub : kDataFolders) make_private_dir(cfg.data_dir + "/" + sub);
   if (!cfg.key_file.empty()) {
     key = load_key_file(cfg.key_file);
   } else if (const char* env = std::getenv("MEDGEN_SERVER_KEY")) {
@@ -215,7 +215,7 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
 // What a killed server can leave: temporaries of files being written (core/file.h names them
 // "<target>.tmp-<pid>-<n>") and dataset rows whose file was not written yet.
 void Api::Impl::clean_data_dir() {
-  for (const char* sub : {"datasets", "models", "evaluations", "checkpoints"}) {
+  for (const char* sub : kDataFolders) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(cfg.data_dir + "/" + sub, ec))
       if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
@@ -901,6 +901,9 @@ nlohmann::json Api::Impl::openapi() const {
       op["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};
     else if (r.body == "csv")
       op["requestBody"] = {{"required", true}, {"content", {{"text/csv", {{"schema", {{"type", "string"}}}}}}}};
+    else if (r.body == "binary")
+      op["requestBody"] = {{"required", true},
+                           {"content", {{"application/octet-stream", {{"schema", {{"type", "string"}, {"format", "binary"}}}}}}}};
     std::string method = r.method;
     for (char& c : method) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     paths[r.pattern][method] = op;
@@ -994,7 +997,7 @@ int serve(const ServerConfig& config) {
 
 size_t rotate_data_key(const std::string& data_dir, const Key& old_key, const Key& new_key) {
   std::vector<std::string> files;
-  for (const char* sub : {"datasets", "models", "evaluations", "checkpoints"}) {
+  for (const char* sub : kDataFolders) {
     std::error_code ec;
     for (const auto& e : fs::directory_iterator(data_dir + "/" + sub, ec))
       if (e.is_regular_file() && is_encrypted_file(e.path().string())) files.push_back(e.path().string());

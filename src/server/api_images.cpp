@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "api_impl.h"
+#include "scratch.h"
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
 #include "medgen/core/model_file.h"
@@ -51,7 +52,8 @@ std::string listed(const char* const (&list)[N]) {
 }
 
 bool is_gzip(const std::string& bytes) {
-  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f && static_cast<unsigned char>(bytes[1]) == 0x8b;
+  return bytes.size() >= 2 && static_cast<unsigned char>(bytes[0]) == 0x1f &&
+         static_cast<unsigned char>(bytes[1]) == 0x8b;
 }
 
 // The plaintext extension of a stored volume: its file name says whether it is gzipped.
@@ -70,17 +72,6 @@ std::string random_hex(size_t bytes) {
   return hex;
 }
 
-int64_t int_field(const nlohmann::json& b, const char* key, int64_t def, int64_t lo, int64_t hi, bool required = false) {
-  if (!b.contains(key)) {
-    if (required) throw ApiError{400, "bad_request", std::string(key) + ": required"};
-    return def;
-  }
-  const nlohmann::json& v = b[key];
-  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-    throw ApiError{400, "bad_request", std::string(key) + ": an integer from " + std::to_string(lo) + " to " +
-                                           std::to_string(hi)};
-  return v.get<int64_t>();
-}
 
 std::string query_name(const HttpRequest& req) {
   const auto it = req.query.find("name");
@@ -97,59 +88,7 @@ nlohmann::json image_json(const Image& im) {
           {"created_at", im.created_at}};
 }
 
-// A private scratch folder, removed with everything in it. A job's folder is named by the job
-// and locked like api_jobs.cpp's (its child holds the lock too), so that a job restarted after
-// the server died waits until the old child has gone; a request's folder has a random name.
-class Scratch {
- public:
-  Scratch(const std::string& root, const std::string& name, bool locked) : dir_(root + "/" + name) {
-    std::error_code ec;
-    // A job's folder may be left from an earlier attempt; a request's must be new.
-    const bool made = locked ? (fs::create_directories(dir_, ec), !ec) : fs::create_directory(dir_, ec);
-    if (!made) throw IoError(dir_ + ": cannot create a scratch folder" + (ec ? " (" + ec.message() + ")" : ""));
-    fs::permissions(dir_, fs::perms::owner_all, ec);
-    if (!locked) return;
-    lock_ = ::open((dir_ + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_ < 0) {
-      fs::remove_all(dir_, ec);
-      throw IoError("cannot create a job's lock file");
-    }
-    while (::flock(lock_, LOCK_EX) != 0 && errno == EINTR) {
-    }
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-    if (lock_ >= 0) ::close(lock_);
-  }
-  Scratch(const Scratch&) = delete;
-  Scratch& operator=(const Scratch&) = delete;
-  int lock_fd() const { return lock_; }
-  std::string operator()(const std::string& name) const { return dir_ + "/" + name; }
-  const std::string& dir() const { return dir_; }
 
- private:
-  std::string dir_;
-  int lock_ = -1;
-};
-
-// The child's last "medgen: error: ..." line, with the scratch files it names (the children run
-// in the scratch folder on relative names) replaced by what they hold: the upload's or image's
-// name, never a server path.
-std::string child_error(const ChildResult& r, const Scratch& s, const std::map<std::string, std::string>& names) {
-  std::string tail = r.err_tail;
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  const size_t nl = tail.rfind('\n');
-  std::string line = nl == std::string::npos ? tail : tail.substr(nl + 1);
-  for (const auto& [file, name] : names) {
-    const std::string full = s(file);  // in case a message resolved the name
-    for (size_t at; (at = line.find(full)) != std::string::npos;) line.replace(at, full.size(), name);
-    for (size_t at = 0; (at = line.find(file, at)) != std::string::npos; at += name.size()) line.replace(at, file.size(), name);
-  }
-  if (line.rfind("medgen: error: ", 0) == 0) line = line.substr(15);
-  if (line.empty()) line = "the image process ended with status " + std::to_string(r.exit_code);
-  return line;
-}
 
 // run_child for a request: the client is waiting, so the child is stopped (SIGTERM) after
 // `limit`; timed_out tells.
@@ -231,9 +170,11 @@ nlohmann::json Api::Impl::run_image_job(const Job& job, JobControl& control) {
                                       "summary.json",
                                       "--quiet"};
   auto on_progress = [&](const nlohmann::json& line) {
-    const auto num = [&](const char* k) { return line.contains(k) && line[k].is_number() ? line[k].get<double>() : 0.0; };
-    const auto text = [&](const char* k) { return line.contains(k) && line[k].is_string() ? line[k].get<std::string>() : ""; };
-    if (num("total") > 0) control.progress(std::min(1.0, num("done") / num("total")), text("task"));
+    const auto num = [&](const char* k) {
+      return line.contains(k) && line[k].is_number() ? line[k].get<double>() : 0.0;
+    };
+    const std::string task = line.contains("task") && line["task"].is_string() ? line["task"].get<std::string>() : "";
+    if (num("total") > 0) control.progress(std::min(1.0, num("done") / num("total")), task);
   };
   // stdout carries only the summary, which is also written to summary.json.
   const ChildResult r = run_child(argv, {}, control, on_progress, uint64_t{64} << 20, s.lock_fd(), s.dir());
@@ -275,7 +216,8 @@ void Api::Impl::add_image_routes() {
     struct stat st {};
     if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
       throw IoError(dir + ": not a folder of this user (a symlink, or made by someone else); refusing to use it");
-    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0) throw IoError(dir + ": cannot make it private (chmod 700)");
+    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0)
+      throw IoError(dir + ": cannot make it private (chmod 700)");
     for (const auto& e : fs::directory_iterator(dir, ec))
       if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
     for (const auto& e : fs::directory_iterator(work_root, ec))
@@ -321,7 +263,8 @@ void Api::Impl::add_image_routes() {
           const std::string file = "upload" + ext;
           write_file_atomic(s(file), ctx.req.body);
           bool timed_out = false;
-          const ChildResult r = run_request_child({exe, "image", "info", file, "--json"}, s, kRequestChildLimit, &timed_out);
+          const ChildResult r =
+              run_request_child({exe, "image", "info", file, "--json"}, s, kRequestChildLimit, &timed_out);
           if (timed_out) throw ApiError{400, "invalid_input", name + ": the volume could not be read in time"};
           if (r.exit_code != 0) throw ApiError{400, "invalid_input", child_error(r, s, {{file, name}})};
           info = nlohmann::json::parse(r.out, nullptr, false);
@@ -412,7 +355,8 @@ void Api::Impl::add_image_routes() {
         bool timed_out = false;
         const ChildResult c = run_request_child(argv, s, kRequestChildLimit, &timed_out);
         if (timed_out) throw ApiError{503, "busy", "the preview took too long; retry later"};
-        if (c.exit_code != 0) throw ApiError{400, "invalid_input", child_error(c, s, {{file, im.name}, {"preview.png", "preview"}})};
+        if (c.exit_code != 0)
+          throw ApiError{400, "invalid_input", child_error(c, s, {{file, im.name}, {"preview.png", "preview"}})};
         Reply r = ok(nlohmann::json::object());
         r.response.content_type = "image/png";
         r.response.body = read_file(s("preview.png"), uint64_t{256} << 20);

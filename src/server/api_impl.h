@@ -24,6 +24,10 @@ struct Catalog;
 
 namespace medgen::server {
 
+// The data folder's subfolders of encrypted files (created at start, cleaned of temporaries,
+// re-encrypted by a key rotation).
+constexpr const char* kDataFolders[] = {"datasets", "models", "evaluations", "checkpoints", "images"};
+
 // A refusal or failure a handler answers with (status, machine code, one line for people).
 struct ApiError {
   int status;
@@ -66,7 +70,7 @@ struct Route {
   bool auth = true;                   // needs a valid token
   bool websocket = false;             // an upgrade route
   std::string tag, summary, who;      // for the OpenAPI document: group, what, who may
-  std::string body;                   // request body: "" none, "json", "csv"
+  std::string body;                   // request body: "" none, "json", "csv", "binary"
   std::function<Reply(Ctx&)> fn;
 };
 

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "api_impl.h"
+#include "scratch.h"
 #include "medgen/core/csv.h"
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
@@ -29,62 +30,8 @@ bool is_neural(const std::string& s) {
   return std::find(std::begin(kNeural), std::end(kNeural), s) != std::end(kNeural);
 }
 
-int64_t int_field(const nlohmann::json& b, const char* key, int64_t def, int64_t lo, int64_t hi, bool required = false) {
-  if (!b.contains(key)) {
-    if (required) throw ApiError{400, "bad_request", std::string(key) + ": required"};
-    return def;
-  }
-  const nlohmann::json& v = b[key];
-  if (!v.is_number_integer() || v.get<int64_t>() < lo || v.get<int64_t>() > hi)
-    throw ApiError{400, "bad_request", std::string(key) + ": an integer from " + std::to_string(lo) + " to " +
-                                           std::to_string(hi)};
-  return v.get<int64_t>();
-}
 
-// The job's scratch folder, private to the server's user; removed with everything in it. Its
-// lock file is held by the job's child too (run_child's held_fd), so that a job restarted after
-// a server died waits here until the old child has written its checkpoint and gone.
-class Scratch {
- public:
-  Scratch(const std::string& root, int64_t job) : dir_(root + "/job-" + std::to_string(job)) {
-    std::error_code ec;
-    fs::create_directories(dir_, ec);
-    if (ec) throw IoError("cannot create a job's scratch folder (" + ec.message() + ")");
-    fs::permissions(dir_, fs::perms::owner_all, ec);
-    lock_ = ::open((dir_ + "/lock").c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (lock_ < 0) throw IoError("cannot create a job's lock file");
-    while (::flock(lock_, LOCK_EX) != 0 && errno == EINTR) {
-    }
-  }
-  ~Scratch() {
-    std::error_code ec;
-    fs::remove_all(dir_, ec);
-    ::close(lock_);
-  }
-  int lock_fd() const { return lock_; }
-  std::string operator()(const std::string& name) const { return dir_ + "/" + name; }
-  const std::string& dir() const { return dir_; }
 
- private:
-  std::string dir_;
-  int lock_ = -1;
-};
-
-// The child's last "medgen: error: ..." line, with scratch paths replaced by what they hold.
-std::string child_error(const ChildResult& r, const Scratch& s, const std::map<std::string, std::string>& names) {
-  std::string tail = r.err_tail;
-  while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
-  const size_t nl = tail.rfind('\n');
-  std::string line = nl == std::string::npos ? tail : tail.substr(nl + 1);
-  for (const auto& [file, name] : names) {
-    for (size_t at = 0; (at = line.find(file, at)) != std::string::npos; at += name.size()) line.replace(at, file.size(), name);
-    const std::string full = s(file);  // in case a message resolved the name
-    for (size_t at; (at = line.find(full)) != std::string::npos;) line.replace(at, full.size(), name);
-  }
-  if (line.rfind("medgen: error: ", 0) == 0) line = line.substr(15);
-  if (line.empty()) line = "the job's process ended with status " + std::to_string(r.exit_code);
-  return line;
-}
 
 // Rows of a CSV split into (train, holdout) text by a seeded shuffle; the header goes to both.
 std::pair<std::string, std::string> split_rows(const std::string& csv, const std::string& name, double holdout,
@@ -120,7 +67,7 @@ std::pair<std::string, std::string> split_rows(const std::string& csv, const std
 nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
   if (job.kind.rfind("image.", 0) == 0) return run_image_job(job, control);
   const nlohmann::json p = nlohmann::json::parse(job.params_json);
-  Scratch s(work_root, job.id);
+  Scratch s(work_root, "job-" + std::to_string(job.id), true);
   const uint64_t seed = p.value("seed", uint64_t{1});
   auto on_progress = [&](const nlohmann::json& line) {
     const auto num = [&](const char* k) { return line.contains(k) && line[k].is_number() ? line[k].get<double>() : 0.0; };

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "medgen/core/file.h"
+#include "medgen/core/model_file.h"
 #include "medgen/server/api.h"
 #include "server/server_client.h"
 
@@ -190,7 +191,9 @@ TEST_F(ImageTest, UploadEnhanceDownloadAndPreview) {
   bool listed = false;
   for (const auto& im : list) listed = listed || im["id"] == volume;
   EXPECT_TRUE(listed) << list.dump();
-  EXPECT_EQ(get(proj(p1_) + "/images?kind=model", tok("analyst")).json().size(), 1u);
+  const nlohmann::json models = get(proj(p1_) + "/images?kind=model", tok("analyst")).json();
+  ASSERT_FALSE(models.empty());
+  for (const auto& im : models) EXPECT_EQ(im["kind"], "model");
   EXPECT_EQ(get(image(p1_, model), tok("analyst")).json()["name"], "denoiser");
   const Resp job = call("POST", proj(p1_) + "/jobs/image-enhance",
                         nlohmann::json{{"volume", volume}, {"model", model}, {"seed", 3}}.dump(), tok("analyst"));
@@ -254,6 +257,28 @@ TEST_F(ImageTest, AnomalyMapsNeedAVaeOrDae) {
   EXPECT_EQ(get(image(p1_, j["result"]["image"].get<int64_t>()), tok("analyst")).json()["kind"], "result");
 }
 
+// The upload checks the model file's container and header; its weights are checked by LibTorch
+// in the job's child, whose words reach the steward (not the analyst) without server paths.
+TEST_F(ImageTest, AModelWhoseWeightsDoNotLoadFailsTheJob) {
+  medgen::ModelFile mf = medgen::ModelFile::load(*dir_ + "/dn.medgen");
+  mf.payload = "not a LibTorch archive";
+  const int64_t model = upload_ok(p1_, tok("steward"), "broken-weights", mf.serialize(), true);
+  const int64_t volume = upload_ok(p1_, tok("steward"), "phantom-3", file("phantom.nii"));
+  const Resp job = call("POST", proj(p1_) + "/jobs/image-enhance",
+                        nlohmann::json{{"volume", volume}, {"model", model}}.dump(), tok("analyst"));
+  ASSERT_EQ(job.status, 202) << job.body;
+  const nlohmann::json j = wait_job(p1_, job.json()["id"], tok("steward"));
+  ASSERT_EQ(j["state"], "failed") << j.dump();
+  const std::string message = j["message"];
+  EXPECT_NE(message.find("broken-weights"), std::string::npos) << message;
+  EXPECT_EQ(message.find(*dir_), std::string::npos) << message;
+  EXPECT_EQ(message.find("model.medgen"), std::string::npos) << message;
+  EXPECT_EQ(get(proj(p1_) + "/jobs/" + std::to_string(j["id"].get<int64_t>()), tok("analyst")).json()["message"]
+                .get<std::string>()
+                .find("broken-weights"),
+            std::string::npos);
+}
+
 TEST_F(ImageTest, FilesThatAreNotNiftiOrModelsAreRefused) {
   for (const std::string& bytes : {std::string("id,age\n1,50\n"), file("phantom.nii").substr(0, 2000),
                                    std::string("\x1f\x8b garbage that only starts like gzip"), file("dn.medgen")}) {
@@ -305,12 +330,17 @@ TEST_F(ImageTest, FilesAreEncryptedOnDisk) {
   upload_ok(p1_, tok("steward"), "plain", file("phantom.nii"));
   upload_ok(p1_, tok("steward"), "gzipped", file("phantom.nii.gz"));
   upload_ok(p1_, tok("steward"), "model", file("dn.medgen"), true);
+  // Three bytes such as "n+1" turn up by chance in ciphertext; the NIfTI magic at its offset, a
+  // whole header or a row of the phantom's voxels (slice 20, row 24) do not.
+  const std::string plain = file("phantom.nii");
   size_t n = 0;
   for (const auto& e : fs::directory_iterator(*dir_ + "/data/images")) {
     const std::string bytes = medgen::read_file(e.path().string());
     EXPECT_EQ(bytes.substr(0, 6), "MGENC1") << e.path();
-    EXPECT_EQ(bytes.find("n+1"), std::string::npos) << e.path();
-    EXPECT_EQ(bytes.find("MEDGENM"), std::string::npos) << e.path();
+    EXPECT_NE(bytes.substr(344, 4), std::string("n+1\0", 4)) << e.path();
+    EXPECT_EQ(bytes.find(plain.substr(0, 348)), std::string::npos) << e.path();
+    EXPECT_EQ(bytes.find(plain.substr(352 + 2 * (20 * 48 * 48 + 24 * 48), 96)), std::string::npos) << e.path();
+    EXPECT_EQ(bytes.find("MEDGENM\x01"), std::string::npos) << e.path();
     ++n;
   }
   EXPECT_GE(n, 3u);

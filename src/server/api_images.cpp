@@ -207,19 +207,9 @@ nlohmann::json Api::Impl::run_image_job(const Job& job, JobControl& control) {
 void Api::Impl::add_image_routes() {
   // What a killed server can leave of images: temporaries of encrypted files, and the plaintext
   // scratch folders of requests (jobs' folders are reused by the job when it runs again).
+  // (images/ itself is one of kDataFolders: made private and cleaned of temporaries at start.)
   {
-    // Like the other folders of the data directory: a real folder of this user, mode 700.
-    const std::string dir = path("images");
     std::error_code ec;
-    fs::create_directories(dir, ec);
-    if (ec) throw IoError(dir + ": cannot create the folder (" + ec.message() + ")");
-    struct stat st {};
-    if (::lstat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid())
-      throw IoError(dir + ": not a folder of this user (a symlink, or made by someone else); refusing to use it");
-    if ((st.st_mode & 0777) != 0700 && ::chmod(dir.c_str(), 0700) != 0)
-      throw IoError(dir + ": cannot make it private (chmod 700)");
-    for (const auto& e : fs::directory_iterator(dir, ec))
-      if (e.path().filename().string().find(".tmp-") != std::string::npos) fs::remove(e.path(), ec);
     for (const auto& e : fs::directory_iterator(work_root, ec))
       if (e.path().filename().string().rfind("req-", 0) == 0) fs::remove_all(e.path(), ec);
   }
@@ -367,19 +357,7 @@ void Api::Impl::add_image_routes() {
 
   // Image jobs.
   auto submit = [this](Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object) {
-    Job j;
-    j.project_id = ctx.project;
-    j.kind = kind;
-    j.params_json = params.dump();
-    j.created_by = ctx.caller->user.id;
-    j.id = store->create_job(j);
-    if (!jobs->submit(j.id)) {
-      store->set_job_state(j.id, "failed", "the job queue was full");
-      audit(ctx, "job." + kind, object, "failed", {{"job", j.id}, {"reason", "queue full"}});
-      throw ApiError{429, "busy", "the job queue is full; retry later"};
-    }
-    audit(ctx, "job." + kind, object, "ok", {{"job", j.id}});
-    return ok(to_json(*store->job(j.id), is_steward(ctx)), 202);
+    return submit_job(ctx, kind, params, object);
   };
 
   // {volume, model, axis?, seed?} checked: both images of this project, of the right kinds.

@@ -126,7 +126,9 @@ struct Api::Impl {
   std::string read_encrypted(const std::string& relative) const;
   void write_encrypted(const std::string& relative, const std::string& bytes) const;
 
-  // Jobs (api_jobs.cpp).
+  // Jobs (api_jobs.cpp). submit_job: creates a job of ctx.project, queues it and audits it
+  // (`object` is what it works on); 202 with the job, or 429 when the queue is full.
+  Reply submit_job(Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object);
   nlohmann::json run_job(const Job& job, JobControl& control);
   nlohmann::json run_image_job(const Job& job, JobControl& control);  // api_images.cpp: "image.*" kinds
   std::shared_ptr<const sim::Catalog> sim_catalog();

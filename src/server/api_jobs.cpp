@@ -260,21 +260,25 @@ class JobEvents : public WsHandler {
 
 }  // namespace
 
+Reply Api::Impl::submit_job(Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object) {
+  Job j;
+  j.project_id = ctx.project;
+  j.kind = kind;
+  j.params_json = params.dump();
+  j.created_by = ctx.caller->user.id;
+  j.id = store->create_job(j);
+  if (!jobs->submit(j.id)) {
+    store->set_job_state(j.id, "failed", "the job queue was full");
+    audit(ctx, "job." + kind, object, "failed", {{"job", j.id}, {"reason", "queue full"}});
+    throw ApiError{429, "busy", "the job queue is full; retry later"};
+  }
+  audit(ctx, "job." + kind, object, "ok", {{"job", j.id}});
+  return ok(to_json(*store->job(j.id), is_steward(ctx)), 202);
+}
+
 void Api::Impl::add_job_routes() {
   auto submit = [this](Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object) {
-    Job j;
-    j.project_id = ctx.project;
-    j.kind = kind;
-    j.params_json = params.dump();
-    j.created_by = ctx.caller->user.id;
-    j.id = store->create_job(j);
-    if (!jobs->submit(j.id)) {
-      store->set_job_state(j.id, "failed", "the job queue was full");
-      audit(ctx, "job." + kind, object, "failed", {{"job", j.id}, {"reason", "queue full"}});
-      throw ApiError{429, "busy", "the job queue is full; retry later"};
-    }
-    audit(ctx, "job." + kind, object, "ok", {{"job", j.id}});
-    return ok(to_json(*store->job(j.id), is_steward(ctx)), 202);
+    return submit_job(ctx, kind, params, object);
   };
 
   add("POST", "/api/v1/projects/{project}/jobs/fit", "jobs",

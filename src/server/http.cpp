@@ -19,6 +19,7 @@
 #include <boost/beast/websocket/ssl.hpp>
 
 #include "medgen/core/error.h"
+#include "medgen/server/store.h"  // utc_now
 
 namespace beast = boost::beast;
 namespace http = beast::http;
@@ -100,17 +101,6 @@ std::string endpoint_text(const tcp::socket& s) {
   return ep.address().to_string() + ":" + std::to_string(ep.port());
 }
 
-std::string utc_stamp() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t t = std::chrono::system_clock::to_time_t(now);
-  const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[64];
-  std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
-                tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<int>(ms));
-  return buf;
-}
 
 }  // namespace
 
@@ -171,7 +161,7 @@ struct Shared {
         res = std::move(reply.response);
         if (reply.upgrade && req.websocket) *upgrade = std::move(reply.upgrade);
       } catch (const std::exception& e) {
-        log_line("{\"time\":\"" + utc_stamp() + "\",\"level\":\"error\",\"path\":" + json_escape(req.path) +
+        log_line("{\"time\":\"" + utc_now() + "\",\"level\":\"error\",\"path\":" + json_escape(req.path) +
                  ",\"error\":" + json_escape(e.what()) + "}");
         res = HttpResponse::error(500, "internal", "internal error");
       }
@@ -185,7 +175,7 @@ struct Shared {
                                         : status < 500 ? counters.status_4xx
                                                        : counters.status_5xx)++;
     if (log)
-      log_line("{\"time\":\"" + utc_stamp() + "\",\"level\":\"info\",\"remote\":" + json_escape(remote) +
+      log_line("{\"time\":\"" + utc_now() + "\",\"level\":\"info\",\"remote\":" + json_escape(remote) +
                ",\"method\":" + json_escape(req.method) + ",\"path\":" + json_escape(req.path) +
                ",\"status\":" + std::to_string(status) + ",\"ms\":" + std::to_string(micros / 1000.0) +
                ",\"user\":" + json_escape(res.log_user.empty() ? "-" : res.log_user) + "}");
@@ -210,7 +200,7 @@ struct Shared {
                                            const std::string& remote) {
     counters.requests++;
     (status < 500 ? counters.status_4xx : counters.status_5xx)++;
-    log_line("{\"time\":\"" + utc_stamp() + "\",\"level\":\"warn\",\"remote\":" + json_escape(remote) +
+    log_line("{\"time\":\"" + utc_now() + "\",\"level\":\"warn\",\"remote\":" + json_escape(remote) +
              ",\"status\":" + std::to_string(status) + ",\"error\":" + json_escape(message) + "}");
     auto res = to_beast(HttpResponse::error(status, code, message), 11, false);
     return res;

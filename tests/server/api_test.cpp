@@ -93,14 +93,7 @@ class ApiTest : public ::testing::Test {
 
   // Waits for a job to leave "queued"/"running" (at most `seconds`).
   static nlohmann::json wait_job(int64_t project, int64_t job, const std::string& token, int seconds = 120) {
-    nlohmann::json j;
-    for (int i = 0; i < seconds * 10; ++i) {
-      j = get(proj(project) + "/jobs/" + std::to_string(job), token).json();
-      const std::string st = j.value("state", "");
-      if (st != "queued" && st != "running") return j;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return j;
+    return medgen::server::testing::wait_job(server_->port(), project, job, token, seconds);
   }
   static int64_t upload(int64_t project, const std::string& token, const std::string& name = "pbc") {
     const Resp r = call("POST", proj(project) + "/datasets?name=" + name, pbc(), token, "text/csv");

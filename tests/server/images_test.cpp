@@ -145,14 +145,7 @@ class ImageTest : public ::testing::Test {
     return r.json().value("id", int64_t{0});
   }
   static nlohmann::json wait_job(int64_t project, int64_t job, const std::string& token, int seconds = 60) {
-    nlohmann::json j;
-    for (int i = 0; i < seconds * 10; ++i) {
-      j = get(proj(project) + "/jobs/" + std::to_string(job), token).json();
-      const std::string st = j.value("state", "");
-      if (st != "queued" && st != "running") return j;
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    }
-    return j;
+    return medgen::server::testing::wait_job(server_->port(), project, job, token, seconds);
   }
   static std::string image(int64_t project, int64_t id, const std::string& rest = "") {
     return proj(project) + "/images/" + std::to_string(id) + rest;

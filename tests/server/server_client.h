@@ -2,6 +2,7 @@
 // process on a random loopback port, for the API tests.
 #pragma once
 
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <map>
@@ -59,6 +60,19 @@ inline Resp http_call(int port, const std::string& method, const std::string& ta
   beast::error_code ec;
   stream.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ec);
   return r;
+}
+
+// Polls GET .../jobs/{job} until the job leaves "queued"/"running" (at most `seconds`).
+inline nlohmann::json wait_job(int port, int64_t project, int64_t job, const std::string& token, int seconds) {
+  nlohmann::json j;
+  const std::string target = "/api/v1/projects/" + std::to_string(project) + "/jobs/" + std::to_string(job);
+  for (int i = 0; i < seconds * 10; ++i) {
+    j = http_call(port, "GET", target, "", token).json();
+    const std::string st = j.value("state", "");
+    if (st != "queued" && st != "running") return j;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return j;
 }
 
 // A WebSocket client: connect, send text, read text messages.

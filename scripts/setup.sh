@@ -6,10 +6,10 @@ set -euo pipefail
 packages=(
   build-essential cmake ccache pkg-config
   libtorch-dev libopenblas0-openmp liblapack-dev
-  libxgboost-dev libsundials-dev chromium
+  libxgboost-dev libsundials-dev chromium chromium-driver
   libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
-  libboost-dev libsqlite3-dev libsodium-dev
+  libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql
 )
 # `scripts/setup.sh --fuzz` (make fuzz, make test-slow) adds clang with its sanitizer and
 # libFuzzer runtimes (Debian's clang recommends but does not pull them in).

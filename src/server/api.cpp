@@ -181,7 +181,7 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
     const std::string default_key = cfg.data_dir + "/server.key";
     key = fs::exists(default_key) ? load_key_file(default_key) : create_key_file(default_key);
   }
-  store = std::make_unique<Store>(cfg.data_dir);
+  store = std::make_unique<Store>(cfg.data_dir, cfg.database);
   exe = cfg.medgen_exe.empty() ? self_exe() : cfg.medgen_exe;
   if (cfg.work_dir.empty()) {
     // Jobs see plaintext: keep it in memory (tmpfs) where the machine has it, named after the
@@ -207,6 +207,7 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   add_job_routes();
   add_sim_routes();
   add_image_routes();
+  add_web_routes();
   jobs = std::make_unique<JobRunner>(*store, cfg.workers, cfg.queue,
                                      [this](const Job& j, JobControl& c) { return run_job(j, c); });
   jobs->recover();

@@ -104,6 +104,7 @@ struct Api::Impl {
   void add_job_routes();   // api_jobs.cpp
   void add_sim_routes();   // api_sim.cpp
   void add_image_routes();  // api_images.cpp
+  void add_web_routes();    // web.cpp
   Reply dispatch(HttpRequest& req);
   nlohmann::json openapi() const;
 

@@ -1,7 +1,6 @@
 #include "medgen/server/store.h"
 
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 #include <stdlib.h>
 
 #include <cctype>
@@ -13,10 +12,13 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
+#include "store_backend.h"
 
 using medgen::InvalidInput;
 using medgen::IoError;
 using namespace medgen::server;
+using medgen::test::Backend;
+using medgen::test::TestDatabase;
 
 namespace {
 
@@ -34,29 +36,6 @@ class TempDir {
   std::string path_;
 };
 
-// Runs SQL on the database in `dir` with a connection of its own (what another process, or
-// someone with the file, could do). Returns sqlite's result code.
-int raw_sql(const std::string& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  int rc = sqlite3_open((dir + "/medgen.db").c_str(), &db);
-  if (rc == SQLITE_OK) rc = sqlite3_exec(db, sql.c_str(), nullptr, nullptr, nullptr);
-  sqlite3_close(db);
-  return rc;
-}
-
-// The first column of the first row, as text.
-std::string raw_value(const std::string& dir, const std::string& sql) {
-  sqlite3* db = nullptr;
-  sqlite3_open((dir + "/medgen.db").c_str(), &db);
-  sqlite3_stmt* s = nullptr;
-  std::string out;
-  if (sqlite3_prepare_v2(db, sql.c_str(), -1, &s, nullptr) == SQLITE_OK && sqlite3_step(s) == SQLITE_ROW)
-    out = reinterpret_cast<const char*>(sqlite3_column_text(s, 0));
-  sqlite3_finalize(s);
-  sqlite3_close(db);
-  return out;
-}
-
 template <class F>
 std::string error_of(F&& f) {
   try {
@@ -67,17 +46,20 @@ std::string error_of(F&& f) {
   return "";
 }
 
-class StoreTest : public ::testing::Test {
+// Every test runs on SQLite and on PostgreSQL.
+class StoreTest : public ::testing::TestWithParam<Backend> {
  protected:
   void SetUp() override {
     ASSERT_FALSE(dir_.path().empty());
-    store_ = std::make_unique<Store>(dir_.path());
+    db_ = TestDatabase::make(GetParam(), dir_.path(), true);
+    store_ = std::make_unique<Store>(dir_.path(), db_.database);
   }
   Store& store() { return *store_; }
   void reopen() {
     store_.reset();
-    store_ = std::make_unique<Store>(dir_.path());
+    store_ = std::make_unique<Store>(dir_.path(), db_.database);
   }
+  bool sqlite() const { return GetParam() == Backend::kSqlite; }
 
   // A project with a user who made things in it.
   struct Fixture {
@@ -95,28 +77,41 @@ class StoreTest : public ::testing::Test {
   }
 
   TempDir dir_;
+  TestDatabase db_;
   std::unique_ptr<Store> store_;
 };
+INSTANTIATE_TEST_SUITE_P(Backends, StoreTest, ::testing::Values(Backend::kSqlite, Backend::kPostgres),
+                         medgen::test::backend_name);
 
-TEST_F(StoreTest, MigrationsCreateTheLatestSchema) {
+TEST_P(StoreTest, MigrationsCreateTheLatestSchema) {
+  // From an empty database (the fixture's PostgreSQL one starts migrated).
+  store_.reset();
+  db_ = TestDatabase::make(GetParam(), dir_.path());
+  reopen();
   EXPECT_GE(Store::latest_schema_version(), 1);
   EXPECT_EQ(store().schema_version(), Store::latest_schema_version());
-  EXPECT_EQ(raw_value(dir_.path(), "PRAGMA user_version"), std::to_string(Store::latest_schema_version()));
-  EXPECT_EQ(raw_value(dir_.path(), "PRAGMA journal_mode"), "wal");
+  EXPECT_EQ(db_.schema_version(), std::to_string(Store::latest_schema_version()));
+  if (sqlite()) {
+    EXPECT_EQ(db_.value("PRAGMA journal_mode"), "wal");
+  }
   for (const char* table : {"projects", "users", "memberships", "tokens", "datasets", "models", "jobs", "releases",
-                            "sim_sessions", "audit"})
-    EXPECT_EQ(raw_value(dir_.path(), "SELECT count(*) FROM sqlite_master WHERE name = '" + std::string(table) + "'"),
+                            "sim_sessions", "audit", "images"}) {
+    const std::string t = table;
+    EXPECT_EQ(db_.value(sqlite() ? "SELECT count(*) FROM sqlite_master WHERE name = '" + t + "'"
+                                 : "SELECT count(*) FROM information_schema.tables WHERE table_name = '" + t + "'"),
               "1")
         << table;
+  }
   // The CHECK constraints hold against writers other than the Store.
   const int64_t p = store().create_project("p");
-  EXPECT_NE(raw_sql(dir_.path(), "INSERT INTO jobs (project_id, kind, state, params_json, created_at, updated_at) "
-                                 "VALUES (" + std::to_string(p) + ", 'fit', 'bogus', '{}', '', '')"),
-            SQLITE_OK);
-  EXPECT_NE(raw_sql(dir_.path(), "INSERT INTO memberships VALUES (1, 1, 'king')"), SQLITE_OK);
+  EXPECT_FALSE(db_.sql("INSERT INTO jobs (project_id, kind, state, params_json, created_at, updated_at) "
+                       "VALUES (" + std::to_string(p) + ", 'fit', 'bogus', '{}', '', '')"));
+  const std::string member = std::to_string(store().create_user("u", "", false)) + ", " + std::to_string(p);
+  EXPECT_FALSE(db_.sql("INSERT INTO memberships VALUES (" + member + ", 'king')"));
+  EXPECT_TRUE(db_.sql("INSERT INTO memberships VALUES (" + member + ", 'trainee')"));
 }
 
-TEST_F(StoreTest, ReopeningKeepsDataAndDoesNotMigrateAgain) {
+TEST_P(StoreTest, ReopeningKeepsDataAndDoesNotMigrateAgain) {
   const auto f = fixture();
   store().set_role(f.user, f.project, Role::kAnalyst);
   reopen();
@@ -127,15 +122,28 @@ TEST_F(StoreTest, ReopeningKeepsDataAndDoesNotMigrateAgain) {
   EXPECT_EQ(store().role(f.user, f.project), Role::kAnalyst);
 }
 
-TEST_F(StoreTest, NewerSchemaIsRefused) {
+TEST_P(StoreTest, NewerSchemaIsRefused) {
   store_.reset();
   const int newer = Store::latest_schema_version() + 1;
-  ASSERT_EQ(raw_sql(dir_.path(), "PRAGMA user_version = " + std::to_string(newer)), SQLITE_OK);
-  const std::string msg = error_of([&] { Store s(dir_.path()); });
+  ASSERT_TRUE(db_.set_schema_version(newer));
+  const std::string msg = error_of([&] { Store s(dir_.path(), db_.database); });
   EXPECT_NE(msg.find("written by a newer medgen (schema " + std::to_string(newer)), std::string::npos) << msg;
-  EXPECT_NE(msg.find("medgen.db"), std::string::npos) << msg;
-  EXPECT_THROW(Store s(dir_.path()), IoError);
-  EXPECT_THROW(verify_audit_dir(dir_.path()), IoError);
+  EXPECT_NE(msg.find(sqlite() ? "medgen.db" : "PostgreSQL medgen@"), std::string::npos) << msg;
+  EXPECT_THROW(Store s(dir_.path(), db_.database), IoError);
+  EXPECT_THROW(verify_audit_dir(dir_.path(), db_.database), IoError);
+}
+
+TEST_P(StoreTest, ProcessesOpeningAFreshDatabaseAtOnceMigrateItOnce) {
+  store_.reset();
+  TempDir other;
+  const TestDatabase fresh = TestDatabase::make(GetParam(), other.path());
+  std::vector<std::thread> threads;
+  std::vector<std::string> errors(4);
+  for (size_t t = 0; t < errors.size(); ++t)
+    threads.emplace_back([&, t] { errors[t] = error_of([&] { Store s(other.path(), fresh.database); }); });
+  for (auto& th : threads) th.join();
+  for (const auto& e : errors) EXPECT_EQ(e, "");
+  EXPECT_EQ(fresh.schema_version(), std::to_string(Store::latest_schema_version()));
 }
 
 TEST(StoreOpen, BadDataDirectoryIsIoError) {
@@ -145,7 +153,7 @@ TEST(StoreOpen, BadDataDirectoryIsIoError) {
   EXPECT_THROW(Store s(dir.path()), IoError);
 }
 
-TEST_F(StoreTest, Projects) {
+TEST_P(StoreTest, Projects) {
   const int64_t a = store().create_project("cardiology");
   const int64_t b = store().create_project("oncology");
   EXPECT_NE(a, b);
@@ -166,7 +174,7 @@ TEST_F(StoreTest, Projects) {
   EXPECT_EQ(store().projects().size(), 3u);
 }
 
-TEST_F(StoreTest, Users) {
+TEST_P(StoreTest, Users) {
   EXPECT_EQ(store().count_users(), 0);
   const int64_t bob = store().create_user("bob", "$argon2id$x", true);
   const int64_t eve = store().create_user("eve", "", false);
@@ -199,7 +207,7 @@ TEST_F(StoreTest, Users) {
   EXPECT_EQ(store().users()[0].name, "bob");
 }
 
-TEST_F(StoreTest, Roles) {
+TEST_P(StoreTest, Roles) {
   for (Role r : {Role::kSteward, Role::kAnalyst, Role::kEducator, Role::kTrainee})
     EXPECT_EQ(parse_role(role_name(r)), r);
   EXPECT_FALSE(parse_role("admin"));
@@ -230,7 +238,7 @@ TEST_F(StoreTest, Roles) {
   EXPECT_EQ(store().memberships(f.user).size(), 1u);
 }
 
-TEST_F(StoreTest, Tokens) {
+TEST_P(StoreTest, Tokens) {
   const auto f = fixture();
   const std::string expires = utc_after(3600);
   const int64_t t = store().create_token(f.user, "digest-1", "login", expires);
@@ -255,7 +263,7 @@ TEST_F(StoreTest, Tokens) {
   EXPECT_THROW(store().revoke_token(999, utc_now()), InvalidInput);
 }
 
-TEST_F(StoreTest, DatasetsAndModels) {
+TEST_P(StoreTest, DatasetsAndModels) {
   const auto f = fixture();
   Dataset d;
   d.project_id = f.project;
@@ -324,7 +332,7 @@ TEST_F(StoreTest, DatasetsAndModels) {
   EXPECT_THROW(store().delete_dataset(real), InvalidInput);
 }
 
-TEST_F(StoreTest, JobStatesAndAttempts) {
+TEST_P(StoreTest, JobStatesAndAttempts) {
   const auto f = fixture();
   Job j;
   j.project_id = f.project;
@@ -386,7 +394,7 @@ TEST_F(StoreTest, JobStatesAndAttempts) {
   EXPECT_THROW(store().create_job(j), InvalidInput);
 }
 
-TEST_F(StoreTest, Releases) {
+TEST_P(StoreTest, Releases) {
   const auto f = fixture();
   const int64_t steward = store().create_user("sam", "", false);
   const int64_t synthetic = dataset(f.project, "synthetic");
@@ -432,7 +440,7 @@ TEST_F(StoreTest, Releases) {
   EXPECT_TRUE(store().releases(f.project).empty());
 }
 
-TEST_F(StoreTest, SimSessions) {
+TEST_P(StoreTest, SimSessions) {
   const auto f = fixture();
   SimSessionRow s;
   s.project_id = f.project;
@@ -456,7 +464,7 @@ TEST_F(StoreTest, SimSessions) {
   EXPECT_THROW(store().create_sim_session(s), InvalidInput);
 }
 
-TEST_F(StoreTest, Images) {
+TEST_P(StoreTest, Images) {
   const auto f = fixture();
   Image v;
   v.project_id = f.project;
@@ -516,16 +524,16 @@ TEST_F(StoreTest, Images) {
   EXPECT_THROW(store().create_image(r), InvalidInput);
   EXPECT_EQ(store().images(f.project).size(), 3u);
   // The CHECKs hold against writers other than the Store.
-  EXPECT_NE(raw_sql(dir_.path(), "INSERT INTO images (project_id, name, kind, file, encrypted, created_at) VALUES (" +
-                                     std::to_string(f.project) + ", 'x', 'result', 'f', 1, '')"),
-            SQLITE_OK);
+  EXPECT_FALSE(db_.sql("INSERT INTO images (project_id, name, kind, file, encrypted, created_at) VALUES (" +
+                       std::to_string(f.project) + ", 'x', 'result', 'f', 1, '')"));
 }
 
 // A database of the first schema (before images) is brought up to date and keeps its rows.
-TEST_F(StoreTest, MigrationAddsImagesToAnOlderDatabase) {
+TEST_P(StoreTest, MigrationAddsImagesToAnOlderDatabase) {
   const auto f = fixture();
   store_.reset();
-  ASSERT_EQ(raw_sql(dir_.path(), "DROP TABLE images; PRAGMA user_version = 1"), SQLITE_OK);
+  ASSERT_TRUE(db_.sql("DROP TABLE images"));
+  ASSERT_TRUE(db_.set_schema_version(1));
   reopen();
   EXPECT_EQ(store().schema_version(), Store::latest_schema_version());
   EXPECT_EQ(store().project(f.project)->name, "ward");
@@ -556,7 +564,7 @@ TEST(Times, Iso8601UtcWithMillisecondsThatSortsAsTime) {
   EXPECT_THROW(utc_after(INT64_MAX), InvalidInput);
 }
 
-TEST_F(StoreTest, ManyThreadsShareOneStore) {
+TEST_P(StoreTest, ManyThreadsShareOneStore) {
   const auto f = fixture();
   std::vector<std::thread> threads;
   for (int t = 0; t < 4; ++t)
@@ -581,6 +589,41 @@ TEST_F(StoreTest, ManyThreadsShareOneStore) {
   }
   EXPECT_EQ(params.size(), 40u);
   EXPECT_EQ(store().count_users(), 41);
+}
+
+// Constraint errors the Store leaves to the database read the same on both backends.
+TEST_P(StoreTest, ConstraintErrorsAreInvalidInput) {
+  const auto f = fixture();
+  store().create_token(f.user, "digest-1", "login", utc_after(60));
+  const std::string msg = error_of([&] { store().create_token(f.user, "digest-1", "again", utc_after(60)); });
+  EXPECT_NE(msg.find("UNIQUE constraint failed"), std::string::npos) << msg;
+  EXPECT_THROW(store().create_token(f.user, "", "empty", utc_after(60)), InvalidInput);
+  // PostgreSQL's text cannot hold a NUL byte (SQLite stores it).
+  if (!sqlite()) {
+    EXPECT_THROW(store().create_project(std::string("nul\0byte", 8)), InvalidInput);
+  }
+}
+
+TEST(StorePostgres, ConnectionErrorsAreIoErrorsWithoutThePassword) {
+  TempDir dir;
+  for (const std::string database :
+       {"postgresql://medgen:s3cr3t-pw@/medgen?host=/nonexistent-medgen-socket-dir",
+        "host=/nonexistent-medgen-socket-dir dbname=medgen user=medgen password=s3cr3t-pw",
+        "postgresql://medgen:s3cr3t-pw@[::1/medgen", "host=x password='s3cr3t-pw"}) {
+    const std::string msg = error_of([&] { Store s(dir.path(), database); });
+    EXPECT_FALSE(msg.empty()) << database;
+    EXPECT_EQ(msg.find("s3cr3t-pw"), std::string::npos) << msg;
+    EXPECT_THROW(Store s(dir.path(), database), IoError);
+    EXPECT_THROW(verify_audit_dir(dir.path(), database), IoError);
+  }
+}
+
+TEST(StorePostgres, AnEmptyDatabaseIsNotVerified) {
+  TempDir dir;
+  const TestDatabase empty = TestDatabase::make(Backend::kPostgres, dir.path());
+  EXPECT_NE(error_of([&] { verify_audit_dir(dir.path(), empty.database); }).find("not a medgen database"),
+            std::string::npos);
+  EXPECT_THROW(verify_audit_dir(dir.path(), empty.database), IoError);
 }
 
 }  // namespace

@@ -20,6 +20,8 @@ cli::Command add_serve_command(CLI::App& app) {
   static int max_body_mb = 256;
   auto* cmd = app.add_subcommand("serve", "run the HTTP API (accounts, roles, audit, jobs, live virtual patients)");
   cmd->add_option("--data-dir", cfg.data_dir, "folder for the database, encrypted files and audit head")->capture_default_str();
+  cmd->add_option("--database", cfg.database,
+                  "PostgreSQL connection string or URI, for servers sharing one database (default: SQLite in DATA_DIR)");
   cmd->add_option("--host", cfg.http.host, "address to listen on")->capture_default_str();
   cli::add_integer<int>(cmd, "--port", &cfg.http.port, "TCP port (0: any free one)", 0, 65535)->capture_default_str();
   cli::add_integer<int>(cmd, "--threads", &cfg.http.threads, "HTTP threads", 1, 256)->capture_default_str();
@@ -49,17 +51,18 @@ cli::Command add_serve_command(CLI::App& app) {
 }
 
 cli::Command add_audit_command(CLI::App& app) {
-  static std::string data_dir = "medgen-data";
+  static std::string data_dir = "medgen-data", database;
   static bool json = false;
   auto* cmd = app.add_subcommand("audit", "check a server's audit trail");
   cmd->require_subcommand(1);
   auto* verify = cmd->add_subcommand("verify", "recompute the hash chain; exit 3 when an entry was edited, removed or reordered");
   verify->add_option("--data-dir", data_dir, "the server's data folder")->capture_default_str();
+  verify->add_option("--database", database, "the server's --database (default: SQLite in DATA_DIR)");
   verify->add_flag("--json", json, "the verdict as JSON on stdout");
   cli::Command c;
   c.app = cmd;
   c.run = [] {
-    const server::AuditVerdict v = server::verify_audit_dir(data_dir);
+    const server::AuditVerdict v = server::verify_audit_dir(data_dir, database);
     if (json)
       std::printf("%s\n", nlohmann::json{{"ok", v.ok}, {"entries", v.entries}, {"first_bad", v.first_bad},
                                          {"message", v.message}}.dump().c_str());

@@ -25,6 +25,7 @@ namespace medgen::server {
 
 struct ServerConfig {
   std::string data_dir = "medgen-data";  // database, encrypted files, audit head
+  std::string database;                  // "" -> SQLite in data_dir; else a PostgreSQL connection string
   std::string key_file;                  // encryption key (64 hex); "" -> $MEDGEN_SERVER_KEY, else <data_dir>/server.key
   std::string medgen_exe;                // the program jobs run; "" -> this process's executable
   std::string sim_data;                  // the simulator's catalog folder; "" -> sim::Catalog::default_dir()

@@ -1,16 +1,20 @@
 // The server's database: projects, users and their roles, API tokens, datasets, models, jobs,
-// release requests, simulator sessions, images and the audit trail, in one embedded SQLite database
-// (WAL journal) under the server's data directory. Schema changes are numbered migrations
-// applied in order at open (PRAGMA user_version records the last one applied); a database
-// written by a newer medgen is refused.
+// release requests, simulator sessions, images and the audit trail. By default an embedded
+// SQLite database (WAL journal) under the server's data directory; for several server
+// processes sharing one database, PostgreSQL. Schema changes are numbered migrations applied in
+// order at open (SQLite: PRAGMA user_version records the last one applied; PostgreSQL: the
+// table medgen_schema); a database written by a newer medgen is refused.
 //
-// Errors: IoError when the database cannot be opened, read or written (a full disk included);
-// InvalidInput for a constraint the caller broke (a duplicate user or project name, an unknown
-// id where one is required). Every method runs in its own transaction, so a crash leaves either
-// all of a change or none of it.
+// Errors: IoError when the database cannot be opened, reached, read or written (a full disk
+// included; a message never shows a password of the connection string); InvalidInput for a
+// constraint the caller broke (a duplicate user or project name, an unknown id where one is
+// required). Every method runs in its own transaction, so a crash leaves either all of a change
+// or none of it.
 //
 // Thread safety: a Store is shared by the server's threads; every method locks one mutex
-// around its transaction, so its one SQLite connection is used by one thread at a time.
+// around its transaction, so its one connection is used by one thread at a time. Several
+// Stores (processes) may share one PostgreSQL database and one data directory: their audit
+// entries still form one chain.
 #pragma once
 
 #include <cstdint>
@@ -20,9 +24,11 @@
 #include <string>
 #include <vector>
 
-struct sqlite3;
-
 namespace medgen::server {
+
+namespace db {
+class Connection;
+}
 
 // Roles inside one project (docs/server.md has the permission table). An admin is a user flag
 // (User::admin), not a project role.
@@ -177,9 +183,11 @@ struct AuditVerdict {
 
 class Store {
  public:
-  // Opens (creating when absent) `<data_dir>/medgen.db` and applies pending migrations.
-  // `data_dir` must exist.
-  explicit Store(const std::string& data_dir);
+  // Opens the database and applies pending migrations. `database` "" is SQLite at
+  // `<data_dir>/medgen.db` (created when absent); anything else is a libpq connection string
+  // or URI ("host=/run/postgresql dbname=medgen", "postgresql://medgen@db.example/medgen") of
+  // an existing PostgreSQL database. `data_dir` must exist: the audit head is kept there.
+  explicit Store(const std::string& data_dir, const std::string& database = "");
   ~Store();
   Store(const Store&) = delete;
   Store& operator=(const Store&) = delete;
@@ -270,7 +278,8 @@ class Store {
 
   // Audit trail. append_audit fills seq, time, prev_hash and hash and returns the entry as
   // stored. The chain's head (last seq and hash) is also written to `<data_dir>/audit.head`
-  // (atomically, after the database commit), so that removing the last entries is detected.
+  // (atomically, after the database commit, never moving back when processes sharing the
+  // folder race; `audit.head.lock` orders them), so that removing the last entries is detected.
   AuditEntry append_audit(AuditEntry e);
   std::vector<AuditEntry> audit(int64_t after_seq, int64_t limit);  // seq > after_seq, in order
   // Recomputes every hash and link from the first entry, and compares the last with the head
@@ -282,7 +291,7 @@ class Store {
 
  private:
   std::string data_dir_;
-  sqlite3* db_ = nullptr;
+  std::unique_ptr<db::Connection> db_;
   int schema_version_ = 0;
   std::mutex mu_;
 };
@@ -291,7 +300,8 @@ class Store {
 std::string utc_now();
 std::string utc_after(int64_t seconds);
 
-// verify_audit on the database in data_dir without migrating it (`medgen audit verify`).
-AuditVerdict verify_audit_dir(const std::string& data_dir);
+// verify_audit on the database a Store(data_dir, database) would open, without migrating or
+// writing it (`medgen audit verify`).
+AuditVerdict verify_audit_dir(const std::string& data_dir, const std::string& database = "");
 
 }  // namespace medgen::server

@@ -1,0 +1,101 @@
+// A virtual patient: choose a condition, watch the bedside monitor live, type orders in the
+// action box, follow orders and results in the timeline, and end with the debrief's score.
+import { api, socket } from '../api.js';
+import { h, field, table, options, alertBox, guarded, clock } from '../dom.js';
+import { Monitor } from '../monitor.js';
+
+// How a guideline item's status reads: met, beside the point, or missed.
+const STATUS_CLASS = { done: 'pass', avoided: 'pass', 'not applicable': 'muted' };
+
+export function render(main, { project }) {
+  const error = alertBox();
+  const condition = h('select', { id: 'sim-condition', required: true });
+  const severity = h('select', { id: 'sim-severity' },
+    [['', 'as the case falls'], ['mild', 'mild'], ['moderate', 'moderate'], ['severe', 'severe']]
+      .map(([v, l]) => h('option', { value: v }, l)));
+  const speed = h('input', { id: 'sim-speed', type: 'number', min: 1, max: 60, value: '10', required: true });
+  const suggestions = h('datalist', { id: 'sim-suggestions' });
+  const stage = h('div');
+  let live = null;  // {id, ws, monitor} of the running session
+
+  function stop() {
+    if (!live) return;
+    live.ws.close();
+    live.monitor.stop();
+    live = null;
+  }
+
+  function start(session, monitor) {
+    const timeline = h('ol', { class: 'timeline', id: 'timeline', 'aria-label': 'orders and results' });
+    const add = events => {
+      for (const e of events) {
+        timeline.append(h('li', { class: `ev-${e.kind}` }, h('span', { class: 't' }, clock(e.t_s)),
+          h('span', { class: 'kind' }, e.kind), e.text));
+      }
+      if (events.length) timeline.lastChild.scrollIntoView({ block: 'nearest' });
+    };
+    const action = h('input', { id: 'action', list: 'sim-suggestions', autocomplete: 'off', size: 40, required: true,
+      maxlength: 1000, placeholder: 'e.g. give 30 ml/kg crystalloid' });
+    const actError = alertBox();
+    const ws = socket(`/projects/${project}/sim/sessions/${session.id}/live`, m => {
+      if (m.monitor) monitor.update(m.monitor);
+      if (m.events) add(m.events);
+    });
+    live = { id: session.id, ws, monitor };
+    monitor.update(session.monitor);
+    stage.replaceChildren(
+      h('section', { class: 'card' }, h('h2', {}, 'Patient'), h('p', { id: 'vignette' }, session.vignette)),
+      h('div', { class: 'side' },
+        h('section', { class: 'card' }, h('h2', {}, 'Orders and results'),
+          h('form', { class: 'row', id: 'action-form', onsubmit: guarded(actError, async () => {
+            const r = await api('POST', `/projects/${project}/sim/sessions/${session.id}/actions`, { text: action.value });
+            add(r.events);
+            monitor.update(r.monitor);
+            action.value = '';
+            action.focus();
+          }) }, field('Order or action', action), h('button', { type: 'submit', id: 'action-send' }, 'Send')),
+          actError, timeline,
+          h('button', { id: 'sim-end', class: 'danger', onclick: guarded(actError, async () => {
+            const result = await api('POST', `/projects/${project}/sim/sessions/${session.id}/end`);
+            stop();
+            debrief(result);
+          }) }, 'End and debrief')),
+        h('section', { class: 'card', 'aria-label': 'bedside monitor' }, monitor.el)));
+    action.focus();
+  }
+
+  function debrief(result) {
+    const s = result.score;
+    stage.replaceChildren(h('section', { class: 'card', id: 'debrief', 'aria-labelledby': 'debrief-h' },
+      h('h2', { id: 'debrief-h' }, `Debrief: ${s.rubric}`),
+      h('p', {}, h('span', { class: 'score', id: 'score' }, `${s.percent}%`),
+        ` ${s.earned} of ${s.max} points${s.penalties ? `, ${s.penalties} in penalties` : ''}`),
+      table('Guideline items', [
+        ['Item', i => i.text], ['Status', i => h('span', { class: STATUS_CLASS[i.status] || 'fail' }, i.status)],
+        ['Points', i => `${i.points} / ${i.max}`], ['When', i => (i.time_s != null && i.time_s >= 0 ? clock(i.time_s) : '')],
+        ['Detail', i => i.detail || ''],
+      ], s.items || []),
+      h('button', { id: 'sim-again', onclick: () => { stage.replaceChildren(); form.hidden = false; condition.focus(); } },
+        'Another patient')));
+  }
+
+  const form = h('form', { class: 'card row', id: 'sim-start-form', onsubmit: guarded(error, async () => {
+    const monitor = new Monitor();
+    monitor.enableSound();  // inside the click's gesture, so that alarms may sound
+    const body = { condition: condition.value, speed: Number(speed.value) };
+    if (severity.value) body.severity = severity.value;
+    try {
+      start(await api('POST', `/projects/${project}/sim/sessions`, body), monitor);
+      form.hidden = true;
+    } catch (e) { monitor.stop(); throw e; }
+  }) }, h('h2', {}, 'Start a virtual patient'), field('Condition', condition), field('Severity', severity),
+  field('Speed (× real time)', speed), h('button', { type: 'submit', id: 'sim-start' }, 'Start'));
+
+  main.append(form, error, stage, suggestions);
+  api('GET', `/projects/${project}/sim/conditions`).then(cat => {
+    options(condition, cat.conditions.map(c => [c.name, c.title]), 'septic_shock');
+    suggestions.replaceChildren(...[...cat.drugs.map(d => `give ${d.name}`), ...cat.orders.map(o => `order ${o.name}`)]
+      .map(v => h('option', { value: v })));
+  }).catch(e => { error.textContent = e.message; });
+  return stop;
+}

@@ -17,22 +17,10 @@
 using medgen::InvalidInput;
 using namespace medgen::server;
 using medgen::test::Backend;
+using medgen::test::TempDir;
 using medgen::test::TestDatabase;
 
 namespace {
-
-class TempDir {
- public:
-  TempDir() {
-    std::string t = "/tmp/medgen-audit-XXXXXX";
-    if (::mkdtemp(&t[0])) path_ = t;
-  }
-  ~TempDir() { medgen::remove_path_recursively(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 std::string sha256_hex(const std::string& bytes) {
   EXPECT_GE(sodium_init(), 0);

@@ -6,10 +6,13 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
 
+#include <stdlib.h>
+
 #include <ostream>
 #include <pqxx/pqxx>
 #include <string>
 
+#include "medgen/core/file.h"
 #include "medgen/server/store.h"
 #include "pg_test_server.h"
 
@@ -24,6 +27,20 @@ inline std::string backend_name(const ::testing::TestParamInfo<Backend>& info) {
 
 // A Store's database: SQLite in the data folder, or a PostgreSQL database of its own, dropped
 // with this object (the Store using it must be closed first).
+// A fresh folder under /tmp, removed with everything in it afterwards.
+class TempDir {
+ public:
+  TempDir() {
+    std::string t = "/tmp/medgen-store-XXXXXX";
+    if (::mkdtemp(&t[0])) path_ = t;
+  }
+  ~TempDir() { medgen::remove_path_recursively(path_); }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
 struct TestDatabase {
   Backend backend = Backend::kSqlite;
   std::string dir;       // the data folder

@@ -18,23 +18,10 @@ using medgen::InvalidInput;
 using medgen::IoError;
 using namespace medgen::server;
 using medgen::test::Backend;
+using medgen::test::TempDir;
 using medgen::test::TestDatabase;
 
 namespace {
-
-// A fresh folder per test, removed afterwards.
-class TempDir {
- public:
-  TempDir() {
-    std::string t = "/tmp/medgen-store-XXXXXX";
-    if (::mkdtemp(&t[0])) path_ = t;
-  }
-  ~TempDir() { medgen::remove_path_recursively(path_); }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string path_;
-};
 
 template <class F>
 std::string error_of(F&& f) {

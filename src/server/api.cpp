@@ -894,9 +894,13 @@ nlohmann::json Api::Impl::openapi() const {
     }
     nlohmann::json params = nlohmann::json::array();
     for (const std::string& s : r.segments)
-      if (s.size() > 2 && s.front() == '{')
-        params.push_back({{"name", s.substr(1, s.size() - 2)}, {"in", "path"}, {"required", true},
-                          {"schema", {{"type", "integer"}, {"minimum", 1}}}});
+      if (s.size() > 2 && s.front() == '{') {
+        // Every path parameter is an object's id, but the web app's file names.
+        const std::string name = s.substr(1, s.size() - 2);
+        const nlohmann::json schema = name == "file" ? nlohmann::json{{"type", "string"}}
+                                                     : nlohmann::json{{"type", "integer"}, {"minimum", 1}};
+        params.push_back({{"name", name}, {"in", "path"}, {"required", true}, {"schema", schema}});
+      }
     if (!params.empty()) op["parameters"] = params;
     if (r.body == "json")
       op["requestBody"] = {{"required", true}, {"content", {{"application/json", {{"schema", {{"type", "object"}}}}}}}};

@@ -421,6 +421,19 @@ void Api::Impl::write_encrypted(const std::string& relative, const std::string& 
   encrypt_to_file(key, bytes, path(relative));
 }
 
+int64_t Api::Impl::add_dataset(const Dataset& d, const std::string& csv) {
+  const int64_t id = store->create_dataset(d);
+  const std::string file = "datasets/" + std::to_string(id) + ".csv.enc";
+  try {
+    write_encrypted(file, csv);
+  } catch (...) {
+    store->delete_dataset(id);
+    throw;
+  }
+  store->set_dataset_file(id, file, true);
+  return id;
+}
+
 // ---------------------------------------------------------------------------- core routes
 
 namespace {
@@ -722,15 +735,7 @@ void Api::Impl::add_core_routes() {
         d.columns = static_cast<int64_t>(raw.num_cols());
         d.schema_json = schema.to_json().dump();
         d.created_by = ctx.caller->user.id;
-        d.id = store->create_dataset(d);
-        const std::string file = "datasets/" + std::to_string(d.id) + ".csv.enc";
-        try {
-          write_encrypted(file, ctx.req.body);
-        } catch (...) {
-          store->delete_dataset(d.id);
-          throw;
-        }
-        store->set_dataset_file(d.id, file, true);
+        d.id = add_dataset(d, ctx.req.body);
         audit(ctx, "dataset.upload", "dataset:" + std::to_string(d.id), "ok",
               {{"name", name}, {"rows", d.rows}, {"bytes", ctx.req.body.size()}});
         return ok(to_json(*store->dataset(d.id), true), 201);

@@ -126,6 +126,9 @@ struct Api::Impl {
   std::string path(const std::string& relative) const { return cfg.data_dir + "/" + relative; }
   std::string read_encrypted(const std::string& relative) const;
   void write_encrypted(const std::string& relative, const std::string& bytes) const;
+  // Stores a table as a new dataset: the row, then its encrypted file datasets/<id>.csv.enc;
+  // when the file cannot be written the row is removed again. Returns the id.
+  int64_t add_dataset(const Dataset& d, const std::string& csv);
 
   // Jobs (api_jobs.cpp). submit_job: creates a job of ctx.project, queues it and audits it
   // (`object` is what it works on); 202 with the job, or 429 when the queue is full.

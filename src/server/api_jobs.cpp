@@ -140,11 +140,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
       h.columns = d.columns;
       h.schema_json = d.schema_json;
       h.created_by = job.created_by;
-      h.id = store->create_dataset(h);
-      const std::string file = "datasets/" + std::to_string(h.id) + ".csv.enc";
-      write_encrypted(file, hold);
-      store->set_dataset_file(h.id, file, true);
-      result["holdout"] = h.id;
+      result["holdout"] = add_dataset(h, hold);
     }
     std::error_code ec;
     fs::remove(path(ckpt_enc), ec);
@@ -176,10 +172,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
     d.schema_json = infer_schema(raw).to_json().dump();
     d.source_model_id = m.id;
     d.created_by = job.created_by;
-    d.id = store->create_dataset(d);
-    const std::string file = "datasets/" + std::to_string(d.id) + ".csv.enc";
-    write_encrypted(file, csv);
-    store->set_dataset_file(d.id, file, true);
+    d.id = add_dataset(d, csv);
     return {{"dataset", d.id}, {"rows", d.rows}};
   }
 

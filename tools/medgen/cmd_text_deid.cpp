@@ -1,0 +1,7 @@
+#include "cmd_text.h"
+
+namespace medgen::cli {
+
+std::vector<Command> add_text_deid_commands(CLI::App&) { return {}; }
+
+}  // namespace medgen::cli

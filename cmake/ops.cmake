@@ -42,3 +42,11 @@ if(MEDGEN_BUILD_BENCH AND _ops_bench)
     target_compile_definitions(${_n} PRIVATE MEDGEN_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   endforeach()
 endif()
+
+# tests/ops/**/cli_*.sh: CLI scripts (tests/cli/lib.sh), labelled fast.
+file(GLOB_RECURSE _ops_cli_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/ops/cli_*.sh)
+foreach(t ${_ops_cli_tests})
+  file(RELATIVE_PATH _rel ${CMAKE_SOURCE_DIR} ${t})
+  string(REGEX REPLACE "[/.]" "_" _n ${_rel})
+  medgen_add_cli_test(${_n} ${_rel})
+endforeach()

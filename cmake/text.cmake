@@ -43,3 +43,11 @@ if(MEDGEN_BUILD_BENCH AND _text_bench)
     target_compile_definitions(${_n} PRIVATE MEDGEN_SOURCE_DIR="${CMAKE_SOURCE_DIR}")
   endforeach()
 endif()
+
+# tests/text/**/cli_*.sh: CLI scripts (tests/cli/lib.sh), labelled fast.
+file(GLOB_RECURSE _text_cli_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/text/cli_*.sh)
+foreach(t ${_text_cli_tests})
+  file(RELATIVE_PATH _rel ${CMAKE_SOURCE_DIR} ${t})
+  string(REGEX REPLACE "[/.]" "_" _n ${_rel})
+  medgen_add_cli_test(${_n} ${_rel})
+endforeach()

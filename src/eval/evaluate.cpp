@@ -233,6 +233,12 @@ nlohmann::ordered_json evaluate(const Table& real, const Table& synthetic, const
   s["max_missing_difference"] = f["column_shapes"]["max_missing_difference"];
   s["detection_score"] =
       f.contains("detection") && f["detection"].contains("score") ? f["detection"]["score"] : ojson(nullptr);
+  if (options.sdmetrics) {  // SDMetrics' LogisticDetection score, for comparison with published figures
+    const ojson* l = f.contains("detection") && f["detection"].contains("sdmetrics_logistic")
+                         ? &f["detection"]["sdmetrics_logistic"]
+                         : nullptr;
+    s["logistic_detection_sdmetrics"] = l && l->contains("score") ? (*l)["score"] : ojson(nullptr);
+  }
   s["quality_ceiling"] = holdout ? report["fidelity_ceiling"]["quality"] : ojson(nullptr);
   s["detection_score_ceiling"] = holdout && report["fidelity_ceiling"].contains("detection") &&
                                          report["fidelity_ceiling"]["detection"].contains("score")

@@ -460,6 +460,8 @@ ojson fidelity_section(const Table& real, const Table& other, const std::vector<
   if (options.detection) {
     SplitStats stats;
     out["detection"] = detection(real, other, cols, options, ctx, rng, charts ? &stats : nullptr);
+    // SDMetrics' LogisticDetection beside it when scores are to compare with SDMetrics'.
+    if (options.sdmetrics) out["detection"]["sdmetrics_logistic"] = sdmetrics_logistic_detection(real, other, cols, rng);
     if (charts && out["detection"].contains("models")) {
       ojson hints = detection_hints(real, cols, stats, bins_a, bins_b, shape_scores, matrix);
       if (!hints.is_null()) out["detection"]["hints"] = std::move(hints);

@@ -324,6 +324,9 @@ std::string render_html(const ojson& report) {
   }
   row("detection AUC (XGBoost; 0.5 best)", at(fid, {"detection", "auc"}), at(ceil, {"detection", "auc"}));
   row("detection score", at(fid, {"detection", "score"}), at(ceil, {"detection", "score"}));
+  if (at(fid, {"detection", "sdmetrics_logistic"}).contains("score"))
+    row("LogisticDetection (SDMetrics' definition: all rows, robust scaling; 1 best)",
+        at(fid, {"detection", "sdmetrics_logistic", "score"}), at(ceil, {"detection", "sdmetrics_logistic", "score"}));
   o += "</table>";
 
   // Detection.

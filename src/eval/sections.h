@@ -31,6 +31,11 @@ ojson fidelity_section(const Table& real, const Table& other, const std::vector<
 // "pairs_without_score", "pairs"}.
 ojson sdmetrics_pair_trends(const Table& real, const Table& other, const std::vector<EvalColumn>& cols, bool spearman);
 
+// SDMetrics 0.29's LogisticDetection (sdmetrics.cpp) of `other` against `real`, all rows of
+// both: {"definition", "auc", "auc_folds", "score", "rows_real", "rows_other", "features",
+// "unknown_levels"}, or {"skipped": why}.
+ojson sdmetrics_logistic_detection(const Table& real, const Table& other, const std::vector<EvalColumn>& cols, Rng rng);
+
 // TSTR against TRTR on the holdout for options.target (an index into cols).
 ojson utility_section(const Table& real, const Table& synthetic, const Table& holdout,
                       const std::vector<EvalColumn>& cols, size_t target, const EvalOptions& options,

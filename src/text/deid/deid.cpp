@@ -1,0 +1,429 @@
+// Replacement of detected identifiers: tags, or keyed surrogates consistent within a patient.
+#include "medgen/text/deid/deid.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+
+#include "medgen/core/error.h"
+#include "wordset.h"
+
+namespace medgen::text::deid {
+
+namespace {
+
+const char* const kTypeNames[kPhiTypes] = {"NAME", "DATE", "AGE", "LOCATION", "PHONE",
+                                           "EMAIL", "SSN", "ID", "URL", "IP"};
+
+inline uint64_t rotl(uint64_t x, int b) { return (x << b) | (x >> (64 - b)); }
+
+// SipHash-2-4 (Aumasson and Bernstein, 2012), written from the paper's description.
+uint64_t siphash(uint64_t k0, uint64_t k1, std::string_view m) {
+  uint64_t v0 = 0x736f6d6570736575ULL ^ k0, v1 = 0x646f72616e646f6dULL ^ k1, v2 = 0x6c7967656e657261ULL ^ k0,
+           v3 = 0x7465646279746573ULL ^ k1;
+  auto round = [&] {
+    v0 += v1;
+    v1 = rotl(v1, 13);
+    v1 ^= v0;
+    v0 = rotl(v0, 32);
+    v2 += v3;
+    v3 = rotl(v3, 16);
+    v3 ^= v2;
+    v0 += v3;
+    v3 = rotl(v3, 21);
+    v3 ^= v0;
+    v2 += v1;
+    v1 = rotl(v1, 17);
+    v1 ^= v2;
+    v2 = rotl(v2, 32);
+  };
+  const size_t n = m.size(), full = n / 8 * 8;
+  for (size_t i = 0; i < full; i += 8) {
+    uint64_t w = 0;
+    for (int k = 7; k >= 0; --k) w = (w << 8) | static_cast<unsigned char>(m[i + k]);
+    v3 ^= w;
+    round();
+    round();
+    v0 ^= w;
+  }
+  uint64_t last = static_cast<uint64_t>(n & 0xff) << 56;
+  for (size_t k = 0; k < n - full; ++k) last |= static_cast<uint64_t>(static_cast<unsigned char>(m[full + k])) << (8 * k);
+  v3 ^= last;
+  round();
+  round();
+  v0 ^= last;
+  v2 ^= 0xff;
+  for (int r = 0; r < 4; ++r) round();
+  return v0 ^ v1 ^ v2 ^ v3;
+}
+
+// ---- calendar (days since 1970-01-01, proleptic Gregorian) ----
+int64_t days_from_civil(int64_t y, int m, int d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const int64_t yoe = y - era * 400;
+  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+void civil_from_days(int64_t z, int64_t* y, int* m, int* d) {
+  z += 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const int64_t mp = (5 * doy + 2) / 153;
+  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
+  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
+  *y = yoe + era * 400 + (*m <= 2);
+}
+int days_in_month(int64_t y, int m) {
+  static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
+  return dm[m - 1];
+}
+
+const char* const kMonthFull[] = {"January", "February", "March",     "April",   "May",      "June",
+                                  "July",    "August",   "September", "October", "November", "December"};
+int month_of(std::string_view w) {
+  std::string l;
+  lower_into(w, &l);
+  if (l.size() < 3) return 0;
+  for (int m = 0; m < 12; ++m) {
+    std::string f;
+    lower_into(kMonthFull[m], &f);
+    if (l == f || (l.size() >= 3 && l.size() <= 4 && f.compare(0, 3, l, 0, 3) == 0 && (l.size() == 3 || l == "sept")))
+      return m + 1;
+  }
+  return 0;
+}
+
+struct Piece {
+  size_t b, e;
+  bool number;
+  int value;
+};
+
+// A date's text shifted by `shift` days, keeping its layout; "" when it cannot be read.
+std::string shift_date(std::string_view s, int shift, DateOrder order) {
+  std::vector<Piece> p;
+  for (size_t i = 0; i < s.size();) {
+    if (std::isdigit(static_cast<unsigned char>(s[i]))) {
+      size_t j = i;
+      int v = 0;
+      while (j < s.size() && std::isdigit(static_cast<unsigned char>(s[j])) && j - i < 6) v = v * 10 + (s[j++] - '0');
+      p.push_back({i, j, true, v});
+      i = j;
+    } else if (std::isalpha(static_cast<unsigned char>(s[i]))) {
+      size_t j = i;
+      while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
+      const int m = month_of(s.substr(i, j - i));
+      if (m) p.push_back({i, j, false, m});
+      i = j;
+    } else {
+      ++i;
+    }
+  }
+  int yi = -1, mi = -1, di = -1;
+  int month_word = -1;
+  for (size_t k = 0; k < p.size(); ++k)
+    if (!p[k].number) month_word = static_cast<int>(k);
+  std::vector<int> nums;
+  for (size_t k = 0; k < p.size(); ++k)
+    if (p[k].number) nums.push_back(static_cast<int>(k));
+  // ordinals ("3rd") are dropped by the letter scan; times ("10:30") are not dates' parts
+  if (nums.size() > 3) nums.resize(3);
+  if (month_word >= 0) {
+    mi = month_word;
+    for (int k : nums) {
+      const size_t len = p[k].e - p[k].b;
+      if (len == 4 && yi < 0) yi = k;
+      else if (len <= 2 && di < 0 && p[k].value >= 1 && p[k].value <= 31 && !(yi < 0 && k > mi && di >= 0)) di = k;
+      else if (len == 2 && yi < 0) yi = k;
+    }
+    // "Mar-12-19": day then two-digit year
+  } else if (nums.size() == 3) {
+    const int a = nums[0], b = nums[1], c = nums[2];
+    if (p[a].e - p[a].b == 4) {
+      yi = a, mi = b, di = c;
+    } else {
+      yi = c;
+      const bool day_first = order == DateOrder::kDayFirst ? p[b].value <= 12 || p[a].value > 12 : p[a].value > 12;
+      if (day_first) di = a, mi = b;
+      else mi = a, di = b;
+    }
+  } else if (nums.size() == 2) {
+    const int a = nums[0], b = nums[1];
+    if (p[b].e - p[b].b == 4) {
+      mi = a, yi = b;
+    } else {
+      const bool day_first = order == DateOrder::kDayFirst ? p[b].value <= 12 || p[a].value > 12 : p[a].value > 12;
+      if (day_first) di = a, mi = b;
+      else mi = a, di = b;
+    }
+  } else {
+    return "";
+  }
+  if (mi < 0) return "";
+  const int month = p[mi].value;
+  if (month < 1 || month > 12) return "";
+  int64_t year = yi >= 0 ? p[yi].value : 2001;
+  const bool two_digit = yi >= 0 && p[yi].e - p[yi].b == 2;
+  if (two_digit) year += year < 50 ? 2000 : 1900;
+  if (year < 1 || year > 9999) return "";
+  const int day = di >= 0 ? p[di].value : 15;
+  if (day < 1 || day > days_in_month(year, month)) return "";
+  int64_t ny;
+  int nm, nd;
+  civil_from_days(days_from_civil(year, month, day) + shift, &ny, &nm, &nd);
+  // rebuild in place, right to left
+  struct Rep {
+    size_t b, e;
+    std::string s;
+  };
+  std::vector<Rep> reps;
+  auto pad = [](int64_t v, size_t width) {
+    std::string t = std::to_string(v);
+    while (t.size() < width) t.insert(t.begin(), '0');
+    return t;
+  };
+  if (yi >= 0) reps.push_back({p[yi].b, p[yi].e, two_digit ? pad(ny % 100, 2) : pad(ny, p[yi].e - p[yi].b)});
+  if (di >= 0) reps.push_back({p[di].b, p[di].e, pad(nd, p[di].e - p[di].b)});
+  if (p[mi].number) {
+    reps.push_back({p[mi].b, p[mi].e, pad(nm, p[mi].e - p[mi].b)});
+  } else {
+    const std::string_view orig = s.substr(p[mi].b, p[mi].e - p[mi].b);
+    std::string name = kMonthFull[nm - 1];
+    if (orig.size() <= 4 && orig.size() < std::strlen(kMonthFull[month - 1])) name = name.substr(0, 3);
+    const bool upper = std::all_of(orig.begin(), orig.end(), [](char c) { return std::isupper((unsigned char)c); });
+    const bool lower = std::islower(static_cast<unsigned char>(orig[0]));
+    for (char& c : name)
+      c = upper ? static_cast<char>(std::toupper((unsigned char)c)) : lower ? static_cast<char>(std::tolower((unsigned char)c)) : c;
+    reps.push_back({p[mi].b, p[mi].e, name});
+  }
+  std::sort(reps.begin(), reps.end(), [](const Rep& a, const Rep& b) { return a.b > b.b; });
+  std::string out(s);
+  for (const Rep& r : reps) out.replace(r.b, r.e - r.b, r.s);
+  // ordinal suffixes follow the new day
+  return out;
+}
+
+std::string match_case(std::string_view orig, std::string s) {
+  bool all_upper = true, all_lower = true, any = false;
+  for (char c : orig) {
+    if (std::isalpha(static_cast<unsigned char>(c))) {
+      any = true;
+      if (std::islower(static_cast<unsigned char>(c))) all_upper = false;
+      if (std::isupper(static_cast<unsigned char>(c))) all_lower = false;
+    }
+  }
+  if (!any) return s;
+  if (all_upper && orig.size() > 1)
+    for (char& c : s) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  else if (all_lower)
+    for (char& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+class Surrogates {
+ public:
+  Surrogates(const DeidResources& r, const DeidOptions& o) : r_(r), o_(o) {
+    const uint64_t a = siphash(0x0123456789abcdefULL, 0xfedcba9876543210ULL, o.key);
+    const uint64_t b = siphash(0x0f1e2d3c4b5a6978ULL, 0x8796a5b4c3d2e1f0ULL, o.key);
+    k0_ = a;
+    k1_ = b;
+    const int range = o.max_shift_days;
+    const uint64_t h = hash("shift", "");
+    shift_ = static_cast<int>(h % static_cast<uint64_t>(2 * range)) - range;
+    if (shift_ >= 0) ++shift_;  // never 0
+  }
+  int shift() const { return shift_; }
+
+  uint64_t hash(std::string_view kind, std::string_view value) const {
+    std::string m;
+    m.reserve(o_.patient.size() + kind.size() + value.size() + 2);
+    m += o_.patient;
+    m += '\0';
+    m += kind;
+    m += '\0';
+    m += value;
+    return siphash(k0_, k1_, m);
+  }
+
+  std::string name(std::string_view span) {
+    // word by word, so that "John Smith" and "Mr. Smith" keep one surrogate for "Smith"
+    std::string out;
+    size_t i = 0;
+    while (i < span.size()) {
+      const unsigned char c = static_cast<unsigned char>(span[i]);
+      if (!(std::isalpha(c) || c >= 0x80)) {
+        out += span[i++];
+        continue;
+      }
+      size_t j = i;
+      while (j < span.size() && (std::isalpha(static_cast<unsigned char>(span[j])) ||
+                                 static_cast<unsigned char>(span[j]) >= 0x80))
+        ++j;
+      out += name_word(span.substr(i, j - i));
+      i = j;
+    }
+    return out;
+  }
+
+  std::string name_word(std::string_view w) {
+    std::string lw;
+    lower_into(w, &lw);
+    if (auto it = names_.find(lw); it != names_.end()) return match_case(w, it->second);
+    std::string s;
+    if (w.size() == 1) {
+      s = std::string(1, static_cast<char>('A' + hash("initial", lw) % 26));
+    } else {
+      const bool first = r_.first_names->has_lower(lw) && !r_.last_names->has_lower(lw);
+      const auto& list = first ? r_.surrogate_first : r_.surrogate_last;
+      uint64_t h = hash("name", lw);
+      s = list[h % list.size()];
+      std::string ls;
+      lower_into(s, &ls);
+      if (ls == lw) s = list[(h + 1) % list.size()];
+    }
+    names_[lw] = s;
+    return match_case(w, s);
+  }
+
+  // Digits and letters replaced by keyed ones, the layout kept.
+  std::string shape(std::string_view kind, std::string_view s, bool ssn) const {
+    uint64_t h = hash(kind, s);
+    std::string out(s);
+    int digit_index = 0;
+    for (char& c : out) {
+      if (h < 1000) h = siphash(k0_, k1_, std::string_view(reinterpret_cast<const char*>(&h), sizeof h)) | (1ULL << 63);
+      if (std::isdigit(static_cast<unsigned char>(c))) {
+        c = static_cast<char>('0' + h % 10);
+        if (ssn && digit_index == 0) c = '9';  // area numbers 9xx are never issued
+        ++digit_index;
+        h /= 10;
+      } else if (std::isupper(static_cast<unsigned char>(c))) {
+        c = static_cast<char>('A' + h % 26);
+        h /= 26;
+      } else if (std::islower(static_cast<unsigned char>(c))) {
+        c = static_cast<char>('a' + h % 26);
+        h /= 26;
+      }
+    }
+    return out;
+  }
+
+  std::string replace(const PhiSpan& sp, std::string_view s) {
+    switch (sp.type) {
+      case PhiType::kName:
+        return name(s);
+      case PhiType::kDate: {
+        std::string d = shift_date(s, shift_, o_.date_order);
+        return d.empty() ? "[DATE]" : d;
+      }
+      case PhiType::kAge:
+        return "90+";
+      case PhiType::kLocation: {
+        const uint64_t h = hash("loc", s);
+        const bool street = std::any_of(s.begin(), s.end(), [](char c) { return std::isdigit((unsigned char)c); });
+        if (street)
+          return std::to_string(1 + h % 9899) + " " + r_.surrogate_streets[(h >> 16) % r_.surrogate_streets.size()];
+        return r_.surrogate_cities[h % r_.surrogate_cities.size()];
+      }
+      case PhiType::kPhone:
+      case PhiType::kId:
+        return shape(phi_type_name(sp.type), s, false);
+      case PhiType::kSsn:
+        return shape("SSN", s, true);
+      case PhiType::kEmail: {
+        const uint64_t h = hash("email", s);
+        std::string f = r_.surrogate_first[h % r_.surrogate_first.size()];
+        std::string l = r_.surrogate_last[(h >> 20) % r_.surrogate_last.size()];
+        std::string e = f + "." + l + "@example.org";
+        for (char& c : e) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return e;
+      }
+      case PhiType::kUrl: {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%08llx", static_cast<unsigned long long>(hash("url", s) & 0xffffffffULL));
+        return std::string("https://example.org/") + buf;
+      }
+      case PhiType::kIp:
+        if (s.find(':') != std::string_view::npos) return "2001:db8::" + std::to_string(1 + hash("ip", s) % 9999);
+        return "192.0.2." + std::to_string(1 + hash("ip", s) % 254);  // TEST-NET-1 (RFC 5737)
+    }
+    return "[PHI]";
+  }
+
+ private:
+  const DeidResources& r_;
+  const DeidOptions& o_;
+  uint64_t k0_ = 0, k1_ = 0;
+  int shift_ = 0;
+  std::unordered_map<std::string, std::string> names_;
+};
+
+}  // namespace
+
+const char* phi_type_name(PhiType t) { return kTypeNames[static_cast<int>(t)]; }
+
+bool parse_phi_type(std::string_view s, PhiType* out) {
+  for (int i = 0; i < kPhiTypes; ++i)
+    if (s == kTypeNames[i]) {
+      *out = static_cast<PhiType>(i);
+      return true;
+    }
+  return false;
+}
+
+uint64_t keyed_hash(std::string_view key, std::string_view message) {
+  const uint64_t a = siphash(0x0123456789abcdefULL, 0xfedcba9876543210ULL, key);
+  const uint64_t b = siphash(0x0f1e2d3c4b5a6978ULL, 0x8796a5b4c3d2e1f0ULL, key);
+  return siphash(a, b, message);
+}
+
+void DeidOptions::validate() const {
+  if (!tags && key.empty())
+    throw InvalidInput("de-identification with surrogates needs a secret key (--key-file FILE, or --tags)");
+  if (max_shift_days < 1 || max_shift_days > 3650)
+    throw InvalidInput("the date shift range must be between 1 and 3650 days, got " + std::to_string(max_shift_days));
+}
+
+Deidentifier::Deidentifier(DeidResources resources) : res_(std::move(resources)) {
+  MEDGEN_ASSERT(res_.first_names && res_.last_names && res_.english && res_.medical && res_.proper);
+}
+
+DeidResult Deidentifier::deidentify(std::string_view text, const DeidOptions& options) const {
+  options.validate();
+  DeidResult r;
+  r.spans = detect(text);
+  std::unique_ptr<Surrogates> sur;
+  if (!options.tags) {
+    sur = std::make_unique<Surrogates>(res_, options);
+    r.shift_days = sur->shift();
+  }
+  r.text.reserve(text.size() + text.size() / 16);
+  size_t at = 0;
+  for (PhiSpan& s : r.spans) {
+    r.text.append(text.substr(at, s.begin - at));
+    const std::string_view orig = text.substr(s.begin, s.end - s.begin);
+    s.replacement = options.tags ? std::string("[") + phi_type_name(s.type) + "]" : sur->replace(s, orig);
+    r.text += s.replacement;
+    ++r.counts[static_cast<int>(s.type)];
+    at = s.end;
+  }
+  r.text.append(text.substr(at));
+  return r;
+}
+
+nlohmann::json DeidResult::report() const {
+  nlohmann::json counts = nlohmann::json::object();
+  for (int i = 0; i < kPhiTypes; ++i) counts[kTypeNames[i]] = this->counts[i];
+  nlohmann::json spans = nlohmann::json::array();
+  for (const PhiSpan& s : this->spans)
+    spans.push_back({{"begin", s.begin}, {"end", s.end}, {"type", phi_type_name(s.type)},
+                     {"replacement", s.replacement}});
+  return {{"counts", counts}, {"date_shift_days", shift_days}, {"spans", spans}};
+}
+
+}  // namespace medgen::text::deid

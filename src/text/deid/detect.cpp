@@ -1,0 +1,1513 @@
+// The detector: byte-level scanners for pattern identifiers, token-level scanners with cues and
+// word lists for names, dates, ages and places. No regular-expression engine (speed).
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <unordered_set>
+
+#include "wordset.h"
+
+namespace medgen::text::deid {
+
+namespace {
+
+inline bool is_digit(char c) { return c >= '0' && c <= '9'; }
+inline bool is_upper(char c) { return c >= 'A' && c <= 'Z'; }
+inline bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
+inline bool is_alpha(char c) { return is_upper(c) || is_lower(c) || static_cast<unsigned char>(c) >= 0x80; }
+inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
+inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+
+struct Tok {
+  uint32_t b = 0, e = 0;
+  char kind = 'p';  // 'w' word, 'n' number, 'p' punctuation
+  bool cap = false, allcaps = false;
+  bool nl = false;      // a line break between the previous token and this one
+  bool space = false;   // white space between the previous token and this one
+};
+
+using Set = std::unordered_set<std::string_view>;
+
+const Set kTitles = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister",
+                     "rev", "sgt", "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam"};
+const Set kCredentials = {"md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs",
+                          "lpn", "lvn", "cna", "lcsw", "msw", "pharmd", "dpm", "dds", "dmd", "crna", "aprn",
+                          "fnp", "fnp-c", "mph", "rd", "rrt", "bsn", "msn", "dnp", "mrcp", "frcs", "facc",
+                          "mrcgp", "ccrn", "cnm", "psyd", "lmft", "od", "mba", "ms", "ma", "bs", "rph"};
+// Capitalised words that never start or continue a name run.
+const Set kNotName = {
+    "patient", "pt", "pts", "the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by", "is",
+    "was", "he", "she", "his", "her", "they", "their", "date", "dob", "mrn", "age", "sex", "male", "female", "hospital",
+    "clinic", "center", "centre", "unit", "ward", "room", "icu", "ed", "er", "dept", "department", "service", "team",
+    "medicine", "surgery", "cardiology", "history", "exam", "assessment", "plan", "note", "notes", "report",
+    "diagnosis", "admission", "discharge", "follow", "phone", "fax", "email", "e-mail", "address", "street", "name",
+    "signed", "dear", "sincerely", "regards", "thanks", "today", "yesterday", "tomorrow", "monday", "tuesday",
+    "wednesday", "thursday", "friday", "saturday", "sunday", "re", "subject", "cc", "from", "sent", "per", "seen",
+    "no", "yes", "not", "none", "if", "as", "but", "then", "who", "which", "that", "this", "these", "has", "had",
+    "have", "will", "are", "be", "been", "it", "its", "pcp", "np", "rn", "md", "id", "ssn", "tel", "mobile", "cell",
+    "home", "work", "office", "hpi", "pmh", "psh", "ros", "meds", "allergies", "vitals", "labs", "impression",
+    "findings", "procedure", "indication", "technique", "comparison", "hx", "dx", "rx", "tx", "sx", "fx",
+    "s/p", "w/", "c/o", "also", "please", "thank", "you", "we", "i", "my", "our", "your", "me", "him", "them", "mother",
+    "father", "wife", "husband", "son", "daughter", "brother", "sister", "friend", "attending", "resident", "fellow",
+    "intern", "nursing", "social", "work", "case", "manager", "pharmacy", "page", "pager", "contact", "emergency",
+    "next", "kin", "nok", "primary", "care", "physician", "provider", "referring", "consultant", "interpreter",
+    "jr", "sr", "ii", "iii", "iv"};
+const Set kParticles = {"van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "le", "la", "st",
+                        "bin", "ibn", "al", "el", "ben", "dos", "das", "ter", "ten", "y"};
+// "LABEL:" heads after which a name follows.
+const Set kNameLabels = {
+    "patient", "patient name", "pt", "pt name", "name", "attending", "attending physician", "physician", "provider",
+    "surgeon", "assistant", "assistant surgeon", "anesthesiologist", "anaesthetist", "anesthesia", "resident",
+    "intern", "fellow", "nurse", "rn", "np", "pa", "pcp", "primary care", "primary care physician", "gp",
+    "referring", "referring physician", "referring provider", "referred by", "ordering physician", "ordered by",
+    "ordering provider", "dictated by", "transcribed by", "signed by", "electronically signed by", "author",
+    "authored by", "cosigner", "cosigned by", "cc", "to", "from", "dear", "contact", "emergency contact", "nok",
+    "next of kin", "guardian", "spouse", "wife", "husband", "mother", "father", "son", "daughter", "sister",
+    "brother", "caregiver", "interpreter", "witness", "reviewed by", "verified by", "performed by", "read by",
+    "interpreted by", "consultant", "consulting", "consulting physician", "supervising", "supervising physician",
+    "therapist", "pharmacist", "social worker", "case manager", "clinician", "doctor", "dr", "radiologist",
+    "pathologist", "midwife", "partner", "parent", "informant", "historian", "source", "accompanied by", "seen by",
+    "sender", "recipient", "requested by", "approved by", "prepared by", "copy to", "copies to", "signature",
+    "signed", "surrogate", "poa", "health care proxy", "proxy", "legal guardian", "mr", "mrs", "ms", "practitioner",
+    "physician name", "provider name", "patient's name", "patients name", "full name", "last name", "first name",
+    "surname", "given name", "family name", "student", "scribe", "chaperone", "teacher", "employer"};
+// Word pairs or single words after which a name follows without a colon.
+const Set kNameVerbs1 = {"per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify", "email", "see", "paged", "named", "aka", "called", "contacted", "notified", "informed", "texted",
+                         "emailed", "messaged", "thanks", "thank"};
+const Set kRelatives = {"wife", "husband", "spouse", "partner", "son", "daughter", "mother", "father", "mom", "dad",
+                        "mum", "brother", "sister", "friend", "boyfriend", "girlfriend", "fiance", "fiancee",
+                        "niece", "nephew", "aunt", "uncle", "grandson", "granddaughter", "grandmother",
+                        "grandfather", "grandma", "grandpa", "neighbor", "neighbour", "caregiver", "guardian",
+                        "roommate", "cousin", "stepson", "stepdaughter", "stepmother", "stepfather", "sibling",
+                        "child", "children", "colleague", "coworker", "landlord", "carer", "proxy", "twin"};
+const Set kByVerbs = {"signed", "seen", "discussed", "spoke", "spoken", "dictated", "transcribed", "reviewed",
+                      "referred", "evaluated", "examined", "performed", "attended", "accompanied", "followed",
+                      "visited", "treated", "managed", "staffed", "consulted", "cosigned", "approved", "prepared",
+                      "covered", "interviewed", "verified", "authorized", "authorised", "read", "interpreted",
+                      "written", "talked", "met", "called", "d/w", "care"};
+const Set kSignoffs = {"sincerely", "regards", "thanks", "thank you", "best", "best regards", "kind regards",
+                       "warm regards", "yours sincerely", "yours faithfully", "respectfully", "cordially", "cheers",
+                       "yours truly", "with thanks", "many thanks", "signed", "electronically signed",
+                       "warmly", "all the best", "take care"};
+const Set kIdCues = {"mrn", "mr#", "record", "chart", "account", "acct", "acc", "id", "identifier", "policy",
+                     "member", "subscriber", "group", "plan", "medicaid", "medicare", "license", "licence", "lic",
+                     "dea", "npi", "upin", "serial", "sn", "s/n", "vin", "plate", "device", "badge", "employee",
+                     "claim", "specimen", "accession", "encounter", "visit", "fin", "csn", "hicn", "mbi", "passport",
+                     "certificate", "cert", "biometric", "fingerprint", "retinal", "voiceprint", "photo", "photograph",
+                     "nhs", "chi", "ird", "health card", "insurance", "ins", "tag", "barcode", "wristband", "udi",
+                     "lot", "model", "case", "ref", "reference", "file", "order", "requisition", "req", "confirmation",
+                     "ticket", "bed", "hospital number", "unit number", "pin", "ssn", "ss#", "social", "sin", "ahcip",
+                     "imei", "mac", "registration", "reg", "tracking", "patient id", "number", "no", "#", "nbr", "num"};
+const Set kPhoneCues = {"phone", "tel", "telephone", "cell", "mobile", "fax", "pager", "ph", "beeper", "cellphone",
+                        "landline", "whatsapp", "sms", "text", "callback", "call", "contact", "ext", "extension", "mob",
+                        "tele", "dial", "voicemail", "hotline", "number"};
+const Set kStreetSuffix = {"street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "lane", "ln",
+                           "drive", "dr", "court", "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir",
+                           "highway", "hwy", "parkway", "pkwy", "square", "sq", "trail", "trl", "crescent", "cres",
+                           "close", "row", "plaza", "alley", "pike", "route", "rte", "loop", "path", "walk", "gardens",
+                           "grove", "heights", "park", "mews", "broadway", "turnpike", "expressway", "freeway",
+                           "crossing", "xing", "point", "pt", "ridge", "hollow", "bend", "run", "strasse", "straße",
+                           "rue", "calle", "via", "avenida", "weg", "gasse", "green", "hill", "view", "vale", "wharf"};
+const Set kUnitWords = {"apt", "apartment", "suite", "ste", "unit", "fl", "floor", "room", "rm", "bldg", "building",
+                        "flat", "lot", "space", "box"};
+const Set kFacility = {"hospital", "clinic", "infirmary", "hospice", "healthcare", "pharmacy", "university",
+                       "college", "school", "academy", "manor", "sanatorium", "sanitarium", "hospitals", "clinics",
+                       "polyclinic", "dispensary", "prison", "jail", "church", "shelter", "institute", "surgery",
+                       "practice", "lodge", "residence", "care", "associates"};
+const Set kFacility2 = {"center", "centre", "system", "home", "group", "services", "facility", "network", "partners",
+                        "health", "aid", "pharmacy", "hospice", "labs", "laboratories", "imaging", "radiology"};
+const Set kFacilityGeneric = {"the", "our", "this", "your", "emergency", "local", "outside", "general", "community",
+                              "medical", "health", "regional", "memorial", "children's", "university", "state",
+                              "county", "city", "private", "public", "teaching", "rehab", "nursing", "a", "an", "at",
+                              "same", "other", "another", "primary", "urgent", "walk-in", "dental", "eye", "cancer",
+                              "family", "internal", "medicine", "day", "mental", "behavioral", "behavioural",
+                              "women's", "surgical", "care", "home", "practice", "gp", "high", "middle", "elementary",
+                              "grammar", "medical", "nursing", "sleep", "pain", "heart", "diabetes", "foot", "vein",
+                              "research", "national", "veterans", "va", "v.a.", "methadone", "infusion", "dialysis",
+                              "wound", "fertility", "ivf", "physical", "therapy", "pt", "ot", "speech", "skilled"};
+const Set kLocationCues2 = {"lives in", "living in", "resides in", "resident of", "moved to", "moved from",
+                            "born in", "native of", "visiting from", "grew up in", "home in", "originally from",
+                            "transferred from", "works at", "employed at", "works for", "employed by", "relocated to",
+                            "travel to", "traveled to", "travelled to", "trip to", "returned from", "lived in",
+                            "raised in", "immigrated from", "emigrated from", "vacation in", "holiday in", "came from",
+                            "arrived from", "flew to", "flew from", "visited", "stays in", "staying in", "based in",
+                            "located in", "attends", "studies at", "transferred to", "admitted to", "discharged to",
+                            "sent to", "retired from", "worked at", "works in", "worked in", "lives at", "resides at",
+                            "living at", "going to", "goes to", "cruise to", "camping in", "hiking in"};
+const std::unordered_map<std::string_view, int> kMonths = {
+    {"january", 1}, {"jan", 1},  {"february", 2}, {"feb", 2},   {"march", 3},     {"mar", 3},  {"april", 4},
+    {"apr", 4},     {"may", 5},  {"june", 6},     {"jun", 6},   {"july", 7},      {"jul", 7},  {"august", 8},
+    {"aug", 8},     {"september", 9}, {"sep", 9}, {"sept", 9},  {"october", 10},  {"oct", 10}, {"november", 11},
+    {"nov", 11},    {"december", 12}, {"dec", 12}, {"janvier", 1}, {"fevrier", 2}, {"mars", 3}, {"avril", 4},
+    {"juin", 6},    {"juillet", 7}, {"aout", 8}, {"septembre", 9}, {"octobre", 10}, {"novembre", 11},
+    {"decembre", 12}, {"januar", 1}, {"februar", 2}, {"juni", 6}, {"juli", 7}, {"oktober", 10}, {"dezember", 12},
+    {"enero", 1}, {"febrero", 2}, {"marzo", 3}, {"abril", 4}, {"mayo", 5}, {"junio", 6}, {"julio", 7},
+    {"agosto", 8}, {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12}};
+const Set kMonthAmbiguous = {"may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb",
+                             "jul", "mars", "mayo"};
+const Set kDatePreps = {"in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after",
+                        "by", "from", "through", "thru", "last", "next", "this", "on", "around", "circa", "ca",
+                        "between", "and", "to", "date", "dated", "dob", "-"};
+const Set kWeekdays = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tues",
+                       "thurs", "fri"};
+const Set kHolidays = {"christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah",
+                       "ramadan", "eid", "diwali", "passover", "kwanzaa", "valentine's", "valentines"};
+const Set kAgeWords = {"year-old", "years-old", "yo", "y", "yr", "yrs", "year", "years", "yrs.", "yr-old",
+                       "yo.", "yoa", "years-of-age", "y/o", "month-old", "yr.old", "yearold", "m", "f", "male",
+                       "female", "man", "woman", "gentleman", "lady", "yof", "yom", "ym", "yf", "-year-old", "jähriger",
+                       "jährige", "ans", "años"};
+const Set kStates = {"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
+                     "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
+                     "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
+                     "VA", "WA", "WV", "WI", "WY", "DC", "PR", "ON", "QC", "BC", "AB", "MB", "SK", "NS", "NB",
+                     "NL", "PE"};
+const Set kStateNames = {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
+                         "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
+                         "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
+                         "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon",
+                         "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington",
+                         "wisconsin", "wyoming", "ontario", "quebec", "alberta", "manitoba"};
+const Set kUnitsAfterNumber = {"mg", "mcg", "g", "kg", "ml", "l", "mmol", "meq", "units", "u", "iu", "mm", "cm", "hrs",
+                               "h", "min", "mmhg", "bpm", "ng", "pg", "k", "x", "days", "weeks", "tabs", "caps"};
+const Set kUrlTlds = {"com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca",
+                      "au", "nl", "ch", "eu", "biz", "me", "app", "mil", "int", "nhs", "ie", "nz", "in", "es", "it"};
+
+class Scanner {
+ public:
+  Scanner(std::string_view text, const DeidResources& r) : t_(text), r_(r) {}
+
+  std::vector<PhiSpan> run() {
+    tokenize();
+    scan_chunks();
+    scan_phones();
+    scan_tokens();
+    scan_name_list();
+    propagate_names();
+    return merged();
+  }
+
+ private:
+  std::string_view t_;
+  const DeidResources& r_;
+  std::vector<Tok> tk_;
+  std::vector<PhiSpan> out_;
+  std::vector<uint8_t> name_tok_;  // per token: inside a name span
+  mutable std::string lw_;         // scratch
+
+  // ---------- helpers ----------
+  std::string_view sv(size_t i) const { return t_.substr(tk_[i].b, tk_[i].e - tk_[i].b); }
+  const std::string& lower(size_t i) const {
+    lower_into(sv(i), &lw_);
+    return lw_;
+  }
+  std::string low(size_t i) const {
+    std::string s;
+    lower_into(sv(i), &s);
+    return s;
+  }
+  bool word(size_t i) const { return i < tk_.size() && tk_[i].kind == 'w'; }
+  bool num(size_t i) const { return i < tk_.size() && tk_[i].kind == 'n'; }
+  bool punct(size_t i, char c) const { return i < tk_.size() && tk_[i].kind == 'p' && t_[tk_[i].b] == c; }
+  bool capital(size_t i) const { return word(i) && (tk_[i].cap || tk_[i].allcaps); }
+  bool english(std::string_view lw) const { return r_.english->has_lower(lw); }
+  bool medical(std::string_view lw) const { return r_.medical->has_lower(lw); }
+  bool first_name(std::string_view lw) const { return r_.first_names->has_lower(lw); }
+  bool last_name(std::string_view lw) const { return r_.last_names->has_lower(lw); }
+  bool in(const Set& s, size_t i) const { return i < tk_.size() && s.count(lower(i)) != 0; }
+  void add(size_t b, size_t e, PhiType type) {
+    if (e > b) out_.push_back(PhiSpan{b, e, type, {}});
+  }
+  void add_tokens(size_t i, size_t j, PhiType type) {  // tokens [i, j)
+    if (j <= i) return;
+    add(tk_[i].b, tk_[j - 1].e, type);
+    if (type == PhiType::kName)
+      for (size_t k = i; k < j; ++k) name_tok_[k] = 1;
+  }
+  int int_value(size_t i) const {
+    if (!num(i) || tk_[i].e - tk_[i].b > 6) return -1;
+    int v = 0;
+    for (size_t k = tk_[i].b; k < tk_[i].e; ++k) v = v * 10 + (t_[k] - '0');
+    return v;
+  }
+  // tokens i-1 and i touch (no white space between)
+  bool touch(size_t i) const { return i < tk_.size() && !tk_[i].space; }
+
+  void tokenize() {
+    const size_t n = t_.size();
+    tk_.reserve(n / 4 + 16);
+    bool nl = true, space = false;
+    size_t i = 0;
+    while (i < n) {
+      const char c = t_[i];
+      if (is_space(c)) {
+        if (c == '\n') nl = true;
+        space = true;
+        ++i;
+        continue;
+      }
+      Tok k;
+      k.b = static_cast<uint32_t>(i);
+      k.nl = nl;
+      k.space = space || nl;
+      if (is_alpha(c)) {
+        size_t j = i + 1;
+        while (j < n && (is_alpha(t_[j]) || ((t_[j] == '\'' || t_[j] == '-') && j + 1 < n && is_alpha(t_[j + 1]))))
+          ++j;
+        k.kind = 'w';
+        k.e = static_cast<uint32_t>(j);
+        k.cap = is_upper(c) || static_cast<unsigned char>(c) >= 0xC3;
+        bool all = true, any_upper = false;
+        for (size_t q = i; q < j; ++q) {
+          if (is_lower(t_[q])) all = false;
+          if (is_upper(t_[q])) any_upper = true;
+        }
+        k.allcaps = all && any_upper;
+        i = j;
+      } else if (is_digit(c)) {
+        size_t j = i + 1;
+        while (j < n && is_digit(t_[j])) ++j;
+        k.kind = 'n';
+        k.e = static_cast<uint32_t>(j);
+        i = j;
+      } else {
+        k.kind = 'p';
+        k.e = static_cast<uint32_t>(i + 1);
+        ++i;
+      }
+      tk_.push_back(k);
+      nl = false;
+      space = false;
+    }
+    name_tok_.assign(tk_.size(), 0);
+  }
+
+  // ---------- chunk patterns: e-mail, URL, IP, SSN, numeric dates, identifiers ----------
+  void scan_chunks() {
+    const size_t n = t_.size();
+    size_t i = 0;
+    std::string_view prev_chunk;
+    while (i < n) {
+      while (i < n && is_space(t_[i])) ++i;
+      size_t j = i;
+      while (j < n && !is_space(t_[j])) ++j;
+      if (j == i) break;
+      size_t b = i, e = j;
+      while (b < e && std::strchr("([{<\"'*", t_[b])) ++b;
+      while (e > b && std::strchr(")]}>\"',.;:!?*", t_[e - 1])) --e;
+      if (e > b) chunk(b, e, prev_chunk, j);
+      prev_chunk = t_.substr(b, e - b);
+      i = j;
+    }
+  }
+
+  static bool ieq_prefix(std::string_view s, const char* p) {
+    const size_t m = std::strlen(p);
+    if (s.size() < m) return false;
+    for (size_t k = 0; k < m; ++k)
+      if (std::tolower(static_cast<unsigned char>(s[k])) != p[k]) return false;
+    return true;
+  }
+
+  // Splits s into digit groups and separators; returns false if other characters occur.
+  static bool digit_groups(std::string_view s, std::vector<int>* groups, std::string* seps) {
+    groups->clear();
+    seps->clear();
+    size_t k = 0;
+    while (k < s.size()) {
+      if (is_digit(s[k])) {
+        size_t m = k;
+        while (m < s.size() && is_digit(s[m])) ++m;
+        groups->push_back(static_cast<int>(m - k));
+        k = m;
+      } else {
+        seps->push_back(s[k]);
+        ++k;
+      }
+    }
+    return true;
+  }
+
+  static int num_at(std::string_view s, size_t b, size_t len) {
+    int v = 0;
+    for (size_t k = b; k < b + len; ++k) v = v * 10 + (s[k] - '0');
+    return v;
+  }
+
+  bool numeric_date(std::string_view s) const {
+    // d{1,4} sep d{1,2} sep d{2,4} (sep one of / - .), d{1,2}/d{4}, with plausible fields
+    std::vector<int> g;
+    std::string seps;
+    for (char c : s)
+      if (!is_digit(c) && c != '/' && c != '-' && c != '.') return false;
+    digit_groups(s, &g, &seps);
+    if (g.size() == 3 && seps.size() == 2 && seps[0] == seps[1]) {
+      const int a = num_at(s, 0, g[0]), bb = num_at(s, g[0] + 1, g[1]), c = num_at(s, g[0] + g[1] + 2, g[2]);
+      if (g[0] == 4) return bb >= 1 && bb <= 12 && c >= 1 && c <= 31 && a >= 1800 && a <= 2199 && g[1] <= 2 && g[2] <= 2;
+      if (g[0] <= 2 && g[1] <= 2 && (g[2] == 2 || g[2] == 4)) {
+        const bool md = a >= 1 && a <= 12 && bb >= 1 && bb <= 31, dm = bb >= 1 && bb <= 12 && a >= 1 && a <= 31;
+        if (seps[0] == '.' && g[2] == 2) return (md || dm) && !(a == 0);  // 1.2.19 ok; versions are rare in notes
+        return md || dm;
+      }
+      return false;
+    }
+    if (g.size() == 2 && seps.size() == 1 && (seps[0] == '/' || seps[0] == '-') && g[1] == 4 && g[0] <= 2) {
+      const int m = num_at(s, 0, g[0]), y = num_at(s, g[0] + 1, 4);
+      return m >= 1 && m <= 12 && y >= 1800 && y <= 2199;
+    }
+    return false;
+  }
+
+  static bool ipv4(std::string_view s) {
+    int parts = 0, len = 0, v = 0;
+    for (size_t k = 0; k <= s.size(); ++k) {
+      if (k == s.size() || s[k] == '.') {
+        if (len == 0 || len > 3 || v > 255) return false;
+        ++parts;
+        len = v = 0;
+      } else if (is_digit(s[k])) {
+        v = v * 10 + (s[k] - '0');
+        ++len;
+      } else {
+        return false;
+      }
+    }
+    return parts == 4;
+  }
+
+  static bool ipv6(std::string_view s) {
+    if (s.size() < 6) return false;
+    int colons = 0;
+    bool hexletter = false;
+    for (char c : s) {
+      if (c == ':')
+        ++colons;
+      else if ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))
+        hexletter = true;
+      else if (!is_digit(c))
+        return false;
+    }
+    return colons >= 2 && (hexletter || s.find("::") != std::string_view::npos);
+  }
+
+  void chunk(size_t b, size_t e, std::string_view prev, size_t raw_end) {
+    std::string_view s = t_.substr(b, e - b);
+    // e-mail
+    if (size_t at = s.find('@'); at != std::string_view::npos && at > 0 && at + 1 < s.size()) {
+      size_t lb = at;
+      while (lb > 0 && (is_alnum(s[lb - 1]) || std::strchr("._%+-'", s[lb - 1]))) --lb;
+      size_t re = at + 1;
+      while (re < s.size() && (is_alnum(s[re]) || s[re] == '.' || s[re] == '-')) ++re;
+      const std::string_view dom = s.substr(at + 1, re - at - 1);
+      if (lb < at && dom.find('.') != std::string_view::npos) {
+        add(b + lb, b + re, PhiType::kEmail);
+        return;
+      }
+    }
+    // URL
+    if (ieq_prefix(s, "http://") || ieq_prefix(s, "https://") || ieq_prefix(s, "ftp://") || ieq_prefix(s, "www.")) {
+      add(b, e, PhiType::kUrl);
+      return;
+    }
+    {
+      const size_t slash = s.find('/');
+      std::string_view host = s.substr(0, slash);
+      const size_t dot = host.rfind('.');
+      if (dot != std::string_view::npos && dot > 0 && dot + 1 < host.size() && is_alpha(host[0])) {
+        std::string tld;
+        lower_into(host.substr(dot + 1), &tld);
+        bool hosty = true;
+        for (char c : host)
+          if (!is_alnum(c) && c != '.' && c != '-') hosty = false;
+        if (hosty && kUrlTlds.count(tld) && host.find("..") == std::string_view::npos) {
+          // "e.g" / "i.e" style abbreviations have 1-letter parts
+          const size_t first_dot = host.find('.');
+          if (first_dot >= 2) {
+            add(b, e, PhiType::kUrl);
+            return;
+          }
+        }
+      }
+    }
+    if (ipv4(s)) {
+      add(b, e, PhiType::kIp);
+      return;
+    }
+    if (ipv6(s)) {
+      add(b, e, PhiType::kIp);
+      return;
+    }
+    // SSN ddd-dd-dddd
+    if (s.size() == 11 && s[3] == '-' && s[6] == '-') {
+      bool ok = true;
+      for (size_t k : {0, 1, 2, 4, 5, 7, 8, 9, 10})
+        if (!is_digit(s[k])) ok = false;
+      if (ok) {
+        add(b, e, PhiType::kSsn);
+        return;
+      }
+    }
+    if (numeric_date(s)) {
+      add(b, e, PhiType::kDate);
+      return;
+    }
+    // ISO date-time 2019-03-04T10:22
+    if (s.size() > 11 && s[10] == 'T' && numeric_date(s.substr(0, 10))) {
+      add(b, e, PhiType::kDate);
+      return;
+    }
+    // d/m with a date cue before it or a time after it
+    {
+      std::vector<int> g;
+      std::string seps;
+      bool only = true;
+      for (char c : s)
+        if (!is_digit(c) && c != '/') only = false;
+      if (only) {
+        digit_groups(s, &g, &seps);
+        if (g.size() == 2 && g[0] <= 2 && g[1] <= 2) {
+          const int a = num_at(s, 0, g[0]), c = num_at(s, g[0] + 1, g[1]);
+          std::string pl;
+          lower_into(prev, &pl);
+          static const Set cues = {"on", "since", "from", "until", "till", "dated", "date", "by", "of", "seen",
+                                   "dob", "admitted", "discharged", "to", "thru", "through", "before", "after",
+                                   "date:", "dos", "dos:", "dob:", "visit", "returned", "started", "stopped",
+                                   "due", "last", "next", "-", "f/u", "fu", "rtc", "appt", "appointment",
+                                   "scheduled", "surgery", "admit", "admission", "discharge", "onset", "since:"};
+          size_t q = raw_end;
+          while (q < t_.size() && t_[q] == ' ') ++q;
+          const bool time_after = q + 2 < t_.size() && is_digit(t_[q]) && (t_[q + 1] == ':' || t_[q + 2] == ':');
+          // bare "9/2": a date unless it looks like a score ("4/5 strength", "6/10 pain") or a
+          // fraction ("1/2 tab") -- a lower-case word after it, or a denominator of 4, 5 or 10
+          size_t w = q;
+          while (w < t_.size() && is_alpha(t_[w])) ++w;
+          static const Set preps = {"by", "at", "in", "with", "and", "to", "for", "from", "via", "per", "after",
+                                    "before", "until", "or", "on", "was", "is", "were", "when", "where", "w"};
+          std::string nw;
+          lower_into(t_.substr(q, w - q), &nw);
+          const bool word_after = w > q && is_lower(t_[q]) && raw_end == e && !preps.count(nw);
+          const bool scale = (c == 4 || c == 5 || c == 10 || a == 0) && a <= c;
+          const bool not_fraction = a > c;  // scores and fractions have numerator <= denominator
+          if (((a >= 1 && a <= 12 && c >= 1 && c <= 31) || (c >= 1 && c <= 12 && a >= 1 && a <= 31)) &&
+              (cues.count(pl) || time_after || not_fraction || (!word_after && !scale))) {
+            add(b, e, PhiType::kDate);
+            return;
+          }
+        }
+      }
+    }
+    // dd-Mon-yyyy, 12Mar2019, Mar-12-2019
+    {
+      size_t k = 0;
+      while (k < s.size() && !is_alpha(s[k])) ++k;
+      size_t m = k;
+      while (m < s.size() && is_alpha(s[m])) ++m;
+      if (k < m && (k > 0 || m < s.size())) {
+        std::string mw;
+        lower_into(s.substr(k, m - k), &mw);
+        if (kMonths.count(mw)) {
+          bool digits_around = false, other = false;
+          for (size_t q = 0; q < s.size(); ++q) {
+            if (q >= k && q < m) continue;
+            if (is_digit(s[q]))
+              digits_around = true;
+            else if (s[q] != '-' && s[q] != '/' && s[q] != '.' && s[q] != ',')
+              other = true;
+          }
+          if (digits_around && !other) {
+            add(b, e, PhiType::kDate);
+            return;
+          }
+        }
+      }
+    }
+    // identifiers: letters and digits with at least 4 digits and an upper-case letter or a
+    // letter prefix, or 7+ digits
+    int nd = 0, nl = 0, nupper = 0;
+    bool ok = true;
+    for (char c : s) {
+      if (is_digit(c))
+        ++nd;
+      else if (is_alpha(c)) {
+        ++nl;
+        if (is_upper(c)) ++nupper;
+      } else if (!std::strchr("-#/_.:", c))
+        ok = false;
+    }
+    if (!ok || nd == 0) return;
+    if (nl == 0) {
+      // pure digits with separators: 7+ digits, no decimal point in a short number
+      const bool decimal = s.find('.') != std::string_view::npos && nd < 9;
+      if (nd >= 7 && !decimal && s.find('/') == std::string_view::npos) add(b, e, PhiType::kId);
+      return;
+    }
+    if (nd >= 4 && s.size() >= 5) {
+      // "1000mg", "500ml": a number followed by a lower-case unit is not an identifier
+      size_t k = 0;
+      while (k < s.size() && (is_digit(s[k]) || s[k] == '.')) ++k;
+      bool unit_suffix = k > 0 && k < s.size();
+      for (size_t q = k; q < s.size(); ++q)
+        if (!is_lower(s[q]) && s[q] != '/') unit_suffix = false;
+      if (unit_suffix) return;
+      if (nupper > 0 || is_alpha(s[0]) || nd >= 6) add(b, e, PhiType::kId);
+    }
+  }
+
+  // ---------- telephone and fax numbers ----------
+  void scan_phones() {
+    const size_t n = t_.size();
+    std::vector<int> groups;
+    for (size_t i = 0; i < n; ++i) {
+      const char c = t_[i];
+      if (!(is_digit(c) || c == '(' || c == '+')) continue;
+      if (i > 0 && (is_alnum(t_[i - 1]) || t_[i - 1] == '/' || t_[i - 1] == '.' || t_[i - 1] == '-' ||
+                    t_[i - 1] == ':' || t_[i - 1] == ','))
+        continue;
+      size_t j = i;
+      groups.clear();
+      int digits = 0, cur = 0, seps = 0;
+      bool plus = c == '+', paren = false, bad = false;
+      while (j < n) {
+        const char d = t_[j];
+        if (is_digit(d)) {
+          ++cur;
+          ++digits;
+        } else if (d == '(' || d == ')' || d == '-' || d == '.' || d == ' ' || (d == '+' && j == i)) {
+          if (d == ' ' && !(j + 1 < n && (is_digit(t_[j + 1]) || t_[j + 1] == '(') && j > i &&
+                            (is_digit(t_[j - 1]) || t_[j - 1] == ')')))
+            break;
+          if (d == '.' && !(j + 1 < n && is_digit(t_[j + 1]))) break;
+          if (d == '(') paren = true;
+          if (cur) groups.push_back(cur);
+          cur = 0;
+          if (d != '+') ++seps;
+        } else {
+          break;
+        }
+        ++j;
+        if (digits > 15) {
+          bad = true;
+          break;
+        }
+      }
+      if (cur) groups.push_back(cur);
+      while (j > i && !is_digit(t_[j - 1])) --j;
+      if (bad || groups.empty()) continue;
+      bool phone = false;
+      const size_t ng = groups.size();
+      if (digits >= 10 && digits <= 13 && ng >= 2 && ng <= 5) {
+        phone = true;
+        for (size_t g = 0; g < ng; ++g)
+          if (groups[g] > (ng == 2 ? 6 : 5) || (groups[g] < 2 && !(g == 0 && (plus || digits > 10)))) phone = false;
+        // dates such as 2019-03-04 10 are not numbers with 10+ digits in 2..5 groups of this shape
+        if (groups[0] == 4 && ng >= 3 && groups[1] == 2 && groups[2] == 2) phone = false;
+      } else if (digits == 7 && ng == 2 && groups[0] == 3 && groups[1] == 4) {
+        const char sep = t_[i + 3];
+        phone = sep == '-' || sep == '.';
+      } else if (digits >= 10 && digits <= 12 && ng == 1) {
+        // a bare 10-digit run only with a telephone cue before it
+        phone = phone_cue_before(i);
+      }
+      (void)paren;
+      (void)seps;
+      if (phone) {
+        size_t e = j;
+        // extension: x123, ext. 123, ext 123
+        size_t q = e;
+        while (q < n && t_[q] == ' ') ++q;
+        size_t w = q;
+        while (w < n && is_alpha(t_[w])) ++w;
+        std::string ext;
+        lower_into(t_.substr(q, w - q), &ext);
+        if (ext == "x" || ext == "ext" || ext == "extension") {
+          if (w < n && t_[w] == '.') ++w;
+          while (w < n && t_[w] == ' ') ++w;
+          size_t z = w;
+          while (z < n && is_digit(t_[z])) ++z;
+          if (z > w) e = z;
+        }
+        add(i, e, PhiType::kPhone);
+        i = e;
+      }
+    }
+  }
+
+  bool phone_cue_before(size_t pos) const {
+    size_t q = pos;
+    int words = 0;
+    while (q > 0 && words < 3) {
+      while (q > 0 && !is_alpha(t_[q - 1])) {
+        if (t_[q - 1] == '\n') return false;
+        --q;
+      }
+      size_t w = q;
+      while (w > 0 && is_alpha(t_[w - 1])) --w;
+      if (w == q) break;
+      std::string lw;
+      lower_into(t_.substr(w, q - w), &lw);
+      if (kPhoneCues.count(lw)) return true;
+      q = w;
+      ++words;
+    }
+    return false;
+  }
+
+  // ---------- names ----------
+  // A run of name tokens from i; returns the end token (== i when none).
+  size_t take_name(size_t i, int max_words, bool allow_lower_first, bool comma_form) const {
+    size_t j = i;
+    int words = 0;
+    bool comma_used = false;
+    while (j < tk_.size() && words < max_words) {
+      if (j > i && tk_[j].nl) break;
+      if (word(j)) {
+        const std::string lw = low(j);
+        if (kNotName.count(lw) || kCredentials.count(lw) || kTitles.count(lw)) {
+          // "Dr. Mary Jones, MD": stop; a lone credential-like initial ("Ms") stops too
+          if (!(tk_[j].e - tk_[j].b == 1 && tk_[j].cap)) break;
+        }
+        const bool upper = tk_[j].cap || tk_[j].allcaps;
+        const bool listed = first_name(lw) || last_name(lw);
+        if (words == 0) {
+          if (!upper && !(allow_lower_first && !english(lw) && !medical(lw))) break;
+        } else if (kParticles.count(lw) && capital(j + 1) && !tk_[j + 1].nl) {
+          // particle: keep going
+        } else {
+          if (!upper) {
+            if (!(allow_lower_first && listed && !english(lw))) break;
+          } else if (!listed && english(lw) && tk_[j].e - tk_[j].b > 1) {
+            break;
+          }
+          if (medical(lw) && !listed && tk_[j].e - tk_[j].b > 1) break;
+        }
+        ++words;
+        ++j;
+        if (tk_[j - 1].e - tk_[j - 1].b <= 2 && punct(j, '.') && touch(j)) ++j;  // initial "J." / "St."
+        continue;
+      }
+      if (punct(j, ',') && comma_form && !comma_used && words == 1 && word(j + 1) && !tk_[j + 1].nl &&
+          (capital(j + 1) || allow_lower_first)) {
+        const std::string lw = low(j + 1);
+        if (kCredentials.count(lw) || kNotName.count(lw)) break;
+        comma_used = true;
+        ++j;
+        continue;
+      }
+      if ((punct(j, '-') || punct(j, '\'')) && touch(j) && word(j + 1) && touch(j + 1) && words > 0) {
+        ++j;
+        continue;
+      }
+      break;
+    }
+    // do not end on a comma or hyphen
+    while (j > i && tk_[j - 1].kind == 'p' && !punct(j - 1, '.')) --j;
+    return words > 0 ? j : i;
+  }
+
+  // Lower-case names after a strong cue ("pt john doherty", "wife maureen"): up to two words no
+  // dictionary knows (or that a name list has and no dictionary has as a common word).
+  size_t lower_name_run(size_t j) const {
+    size_t e = j;
+    while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
+      const std::string lw = low(e);
+      if (lw.size() < 2 || english(lw) || medical(lw) || kNotName.count(lw) || kMonths.count(lw) ||
+          kTitles.count(lw) || kCredentials.count(lw) || kWeekdays.count(lw))
+        break;
+      ++e;
+    }
+    return e;
+  }
+
+  size_t skip_title(size_t i) const {  // past "Dr." / "Mrs" when token i is a title
+    if (!word(i) || !kTitles.count(lower(i))) return i;
+    size_t j = i + 1;
+    if (punct(j, '.')) ++j;
+    return j;
+  }
+
+  // Names after a title, a label, a verb of seeing, a relative or a sign-off.
+  void scan_tokens() {
+    const size_t n = tk_.size();
+    for (size_t i = 0; i < n; ++i) {
+      const Tok& k = tk_[i];
+      if (k.kind == 'w') {
+        const std::string lw = low(i);
+        // titles
+        if (kTitles.count(lw) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
+                                  lw == "ms")) {
+          size_t j = i + 1;
+          if (punct(j, '.')) ++j;
+          const bool weak = lw == "nurse" || lw == "sister" || lw == "doctor" || lw == "judge" || lw == "miss";
+          if (j < n && !tk_[j].nl) {
+            const size_t e = take_name(j, 3, !weak, false);
+            if (e > j && !(weak && !capital(j))) add_tokens(j, e, PhiType::kName);
+          }
+        }
+        // credentials after a name: "Jane Doe, MD", "J. Smith RN", "A. Ng, M.D."
+        if ((lw == "m" && punct(i + 1, '.') && word(i + 2) && low(i + 2) == "d" && touch(i + 1) && touch(i + 2)) ||
+            (lw == "d" && punct(i + 1, '.') && word(i + 2) && low(i + 2) == "o" && touch(i + 1) && touch(i + 2) &&
+             i > 0 && punct(i - 1, ','))) {
+          size_t j = i;
+          if (j > 0 && punct(j - 1, ',')) --j;
+          size_t b = j;
+          int words = 0;
+          while (b > 0 && words < 4 && !tk_[b].nl) {
+            const size_t p = b - 1;
+            if (punct(p, '.') && p > 0 && word(p - 1) && tk_[p - 1].e - tk_[p - 1].b == 1) {
+              b = p - 1;
+              ++words;
+              continue;
+            }
+            if (!capital(p) || kNotName.count(low(p)) || kTitles.count(low(p))) break;
+            b = p;
+            ++words;
+          }
+          if (words > 0) add_tokens(b, j, PhiType::kName);
+        }
+        if (kCredentials.count(lw) && (tk_[i].allcaps || lw == "phd" || lw == "pharmd" || lw == "psyd" ||
+                                       lw == "mbchb")) {
+          size_t j = i;
+          if (j > 0 && punct(j - 1, ',')) --j;
+          size_t b = j;
+          int words = 0;
+          while (b > 0 && words < 4 && !tk_[b].nl) {
+            const size_t p = b - 1;
+            if (punct(p, '.') && p > 0 && word(p - 1) && tk_[p - 1].e - tk_[p - 1].b == 1) {
+              b = p - 1;
+              ++words;
+              continue;
+            }
+            if (!capital(p)) break;
+            const std::string pl = low(p);
+            if (kNotName.count(pl) || kCredentials.count(pl) || kTitles.count(pl)) break;
+            if (english(pl) && !first_name(pl) && !last_name(pl) && words > 0) break;
+            b = p;
+            ++words;
+          }
+          if (words > 0 && (lw != "md" || words >= 1)) {
+            // reject state codes: "Boston, MD 21201" (a ZIP follows)
+            if (!(num(i + 1) && tk_[i + 1].e - tk_[i + 1].b == 5)) add_tokens(b, j, PhiType::kName);
+          }
+        }
+        // relatives: "her daughter Anna", "wife, Mary", "son named Tom"
+        if (kRelatives.count(lw)) {
+          size_t j = i + 1;
+          if (punct(j, ',') || punct(j, ':') || punct(j, '(')) ++j;
+          if (word(j) && (low(j) == "named" || low(j) == "is")) ++j;
+          j = skip_title(j);
+          if (j < n && word(j) && !capital(j) && !tk_[j].nl) {
+            const size_t e = lower_name_run(j);
+            if (e > j) add_tokens(j, e, PhiType::kName);
+          }
+          if (j < n && capital(j) && !tk_[j].nl) {
+            const std::string nl = low(j);
+            if (!kNotName.count(nl) && !kMonths.count(nl)) {  // a relative's cue is strong: "neighbor Hope"
+              const size_t e = take_name(j, 3, false, false);
+              if (e > j) add_tokens(j, e, PhiType::kName);
+            }
+          }
+        }
+        // "name is X", "named X", "Patient X tolerated"
+        if ((lw == "name" && word(i + 1) && low(i + 1) == "is") || lw == "patient" || lw == "pt" || lw == "named") {
+          size_t j = lw == "name" ? i + 2 : i + 1;
+          if (j < n && word(j) && !capital(j) && !tk_[j].nl) {
+            const size_t e = lower_name_run(j);
+            if (e > j) add_tokens(j, e, PhiType::kName);
+          }
+          if (j < n && capital(j) && !tk_[j].nl && !kNotName.count(low(j)) && !kTitles.count(low(j))) {
+            const std::string nl = low(j);
+            if (first_name(nl) || last_name(nl) || !english(nl) || lw == "name" || lw == "named") {
+              const size_t e = take_name(j, 3, false, false);
+              if (e > j) add_tokens(j, e, PhiType::kName);
+            }
+          }
+        }
+        // "seen by X", "discussed with X", "per X", "cc X"
+        if (kByVerbs.count(lw) || kNameVerbs1.count(lw)) {
+          size_t j = i + 1;
+          if (kByVerbs.count(lw)) {
+            if (word(j) && (low(j) == "by" || low(j) == "with" || low(j) == "to" || low(j) == "of")) ++j;
+            else if (word(j) && low(j) == "w" && punct(j + 1, '/')) j += 2;  // "spoke w/ brenda"
+            if (j < n && word(j) && !capital(j) && !tk_[j].nl && j > i + 1) {
+              const size_t e = lower_name_run(j);
+              if (e > j) add_tokens(j, e, PhiType::kName);
+            }
+            if (word(j) && (low(j) == "and")) j += 2;
+            if (j == i + 1 && lw != "d/w") continue;
+          }
+          if (punct(j, ':') || punct(j, ',')) ++j;
+          if (word(j) && (low(j) == "dr" || low(j) == "the")) continue;  // the title rule does it
+          if (j < n && capital(j) && !tk_[j].nl) {
+            const std::string nl = low(j);
+            if ((first_name(nl) || last_name(nl) || !english(nl)) && !kNotName.count(nl)) {
+              const size_t e = take_name(j, 3, false, false);
+              if (e > j) add_tokens(j, e, PhiType::kName);
+            }
+          }
+        }
+        // ID cues
+        if (kIdCues.count(lw) || lw == "mr") id_after_cue(i, lw);
+        if (kPhoneCues.count(lw)) phone_after_cue(i);
+        if (lw == "zip" || lw == "postal" || lw == "postcode" || lw == "zipcode") zip_after_cue(i);
+        // dates with month names
+        if (auto m = kMonths.find(lw); m != kMonths.end()) month_date(i, lw);
+        if (kHolidays.count(lw) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
+        if (capital(i) && kWeekdays.count(lw)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
+          size_t e = i + 1;
+          if (punct(e, '.') && touch(e)) ++e;
+          size_t q = e;
+          if (punct(q, ',')) ++q;
+          if (word(q) && low(q) == "the") ++q;
+          if (num(q) && int_value(q) >= 1 && int_value(q) <= 31 && tk_[q].e - tk_[q].b <= 2) {
+            e = q + 1;
+            if (word(e) && touch(e) && (low(e) == "st" || low(e) == "nd" || low(e) == "rd" || low(e) == "th")) ++e;
+          }
+          add_tokens(i, e, PhiType::kDate);
+        }
+        if ((lw == "new" && word(i + 1) && low(i + 1) == "year's" && capital(i)))
+          add_tokens(i, i + 2, PhiType::kDate);
+        // ages in words: ninety-two-year-old, a hundred and one
+        if (lw.rfind("ninety", 0) == 0 || lw.rfind("hundred", 0) == 0 || lw == "nonagenarian" ||
+            lw == "centenarian" || lw == "nineties")
+          add_tokens(i, i + 1, PhiType::kAge);
+        // facilities
+        if ((kFacility.count(lw) || (kFacility2.count(lw) && i > 0 && capital(i - 1) && !tk_[i].nl)) && capital(i))
+          facility(i);
+        // "on Sycamore Road", "at Elm St." (a street without a number)
+        if (kStreetSuffix.count(lw) && capital(i) && i >= 2 && capital(i - 1) && !tk_[i].nl && !tk_[i - 1].nl &&
+            lw != "pt" && lw != "dr") {
+          size_t b = i - 1;
+          while (b > 0 && capital(b - 1) && !tk_[b].nl && i - b < 3) --b;
+          if (word(b - 1) && (low(b - 1) == "on" || low(b - 1) == "at" || low(b - 1) == "off" || low(b - 1) == "near" ||
+                              low(b - 1) == "of" || low(b - 1) == "from")) {
+            size_t e = i + 1;
+            if (punct(e, '.') && touch(e)) ++e;
+            add_tokens(b, e, PhiType::kLocation);
+          }
+        }
+        // P.O. Box / PO Box
+        if ((lw == "box") && capital(i) && num(i + 1)) {
+          size_t b = i;
+          if (b >= 1 && word(b - 1) && (low(b - 1) == "po" || low(b - 1) == "o")) {
+            b = b - 1;
+            while (b > 0 && (punct(b - 1, '.') || (word(b - 1) && tk_[b - 1].e - tk_[b - 1].b == 1))) --b;
+          }
+          add_tokens(b, i + 2, PhiType::kLocation);
+        }
+        // US state codes and names after "City," with an optional ZIP
+        if ((tk_[i].allcaps && tk_[i].e - tk_[i].b == 2 && kStates.count(sv(i))) ||
+            (capital(i) && kStateNames.count(lw)))
+          city_state(i);
+        // UK postcodes: SW1A 1AA
+        if (tk_[i].allcaps || (tk_[i].cap && tk_[i].e - tk_[i].b <= 2)) uk_postcode(i);
+      } else if (k.kind == 'n') {
+        age(i);
+        street(i);
+      } else if (t_[k.b] == ':') {
+        label_name(i);
+      }
+      if (k.nl || i == 0) signoff(i);
+      if ((k.nl || i == 0) && (punct(i, '-') || punct(i, '/') || punct(i, '~'))) {  // "-- Name", "/s/ Name"
+        size_t j = i;
+        while (j < n && (j == i || !tk_[j].nl) && tk_[j].kind == 'p' && j - i < 4) ++j;
+        if (word(j) && low(j) == "s" && punct(j + 1, '/')) j += 2;
+        if (j < n && !tk_[j].nl && j > i) {
+          j = skip_title(j);
+          const size_t e = take_name(j, 4, false, false);
+          if (e > j) add_tokens(j, e, PhiType::kName);
+        }
+      }
+      if (k.kind == 'w') location_cue(i);
+      if (k.kind == 'w' && (sv(i) == "in" || sv(i) == "near") && i + 1 < n && tk_[i + 1].cap && !tk_[i + 1].allcaps &&
+          !tk_[i + 1].nl && !name_tok_[i + 1]) {
+        static const Set langs = {"english", "spanish", "french", "german", "chinese", "russian", "arabic",
+                                  "portuguese", "italian", "japanese", "korean", "vietnamese", "hindi", "urdu",
+                                  "polish", "turkish", "mandarin", "cantonese", "tagalog", "farsi", "somali",
+                                  "amharic", "swahili", "greek", "hebrew", "bengali", "punjabi", "haitian",
+                                  "creole", "braille", "latin", "celsius", "fahrenheit", "general", "total"};
+        const std::string c = low(i + 1);
+        if (!english(c) && !medical(c) && !kMonths.count(c) && !kNotName.count(c) && !langs.count(c) && c.size() > 2) {
+          size_t e = i + 2;
+          while (e < n && e < i + 4 && tk_[e].cap && !tk_[e].allcaps && !tk_[e].nl && !english(low(e))) ++e;
+          add_tokens(i + 1, e, PhiType::kLocation);
+        }
+      }
+    }
+  }
+
+  // "LABEL: Name" with up to 4 label words before the colon (same line).
+  void label_name(size_t colon) {
+    if (colon == 0) return;
+    size_t b = colon;
+    int words = 0;
+    while (b > 0 && words < 5 && (word(b - 1) || punct(b - 1, '\'') || punct(b - 1, '/'))) {
+      --b;
+      if (word(b)) ++words;
+      if (tk_[b].nl) break;
+    }
+    // longest suffix of the label words that is a name label
+    for (size_t s = b; s < colon; ++s) {
+      if (!word(s)) continue;
+      std::string label;
+      for (size_t q = s; q < colon; ++q) {
+        if (!label.empty() && word(q) && tk_[q].space) label += ' ';
+        label += low(q);
+      }
+      if (kNameLabels.count(label)) {
+        size_t j = colon + 1;
+        if (j < tk_.size() && tk_[j].nl) return;
+        j = skip_title(j);
+        const size_t e = take_name(j, 4, true, true);
+        if (e > j) add_tokens(j, e, PhiType::kName);
+        return;
+      }
+      if (kIdCues.count(label) || label.find("number") != std::string::npos || label.find("id") == label.size() - 2)
+        break;
+    }
+  }
+
+  void signoff(size_t i) {
+    // the line is a sign-off ("Sincerely," / "Best regards,") -> the next line's name
+    size_t j = i;
+    std::string line;
+    while (j < tk_.size() && (j == i || !tk_[j].nl) && line.size() < 40) {
+      if (word(j)) {
+        if (!line.empty()) line += ' ';
+        line += low(j);
+      } else if (!punct(j, ',') && !punct(j, '.') && !punct(j, '-') && !punct(j, '!')) {
+        return;
+      }
+      ++j;
+    }
+    if (line.empty() || !kSignoffs.count(line) || j >= tk_.size()) return;
+    j = skip_title(j);
+    const size_t e = take_name(j, 4, false, false);
+    if (e > j) add_tokens(j, e, PhiType::kName);
+  }
+
+  void id_after_cue(size_t i, const std::string& lw) {
+    const bool ssn = lw == "ssn" || lw == "ss#" || lw == "social" || lw == "sin";
+    static const Set fillers = {"no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record",
+                                "medical", "mrn", "acct", "account", "plan", "member", "policy", "card", "code",
+                                "insurance", "serial", "the", "identifier", "health", "beneficiary", "group",
+                                "subscriber", "licence", "license", "reg", "registration", "sn", "ins"};
+    size_t j = i + 1;
+    int steps = 0;
+    while (j < tk_.size() && steps < 5 && !(tk_[j].nl && steps > 0)) {
+      if (tk_[j].kind == 'p' && std::strchr(":#.-=(", t_[tk_[j].b])) {
+        ++j;
+        ++steps;
+        continue;
+      }
+      if (word(j) && fillers.count(low(j))) {
+        ++j;
+        ++steps;
+        continue;
+      }
+      break;
+    }
+    if (j >= tk_.size() || tk_[j].nl) return;
+    // the identifier: a chunk with a digit
+    const size_t b = tk_[j].b;
+    size_t e = b;
+    bool digit = false;
+    while (e < t_.size() && (is_alnum(t_[e]) || ((t_[e] == '-' || t_[e] == '/' || t_[e] == '.' || t_[e] == '_') &&
+                                                 e + 1 < t_.size() && is_alnum(t_[e + 1])))) {
+      if (is_digit(t_[e])) digit = true;
+      ++e;
+    }
+    // short numbers after the weak cues "no"/"number"/"#" are doses and counts, not identifiers
+    const bool weak = lw == "no" || lw == "number" || lw == "#" || lw == "nbr" || lw == "num" || lw == "case" ||
+                      lw == "plan" || lw == "model" || lw == "order" || lw == "bed" || lw == "group" ||
+                      lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag";
+    if (!digit || e - b < (weak ? 4u : 2u)) return;
+    if (weak || lw == "id") {  // "ID: 12 mm" -- skip numbers with a unit after them
+      size_t q = e;
+      while (q < t_.size() && t_[q] == ' ') ++q;
+      size_t w = q;
+      while (w < t_.size() && is_alpha(t_[w])) ++w;
+      std::string u;
+      lower_into(t_.substr(q, w - q), &u);
+      if (kUnitsAfterNumber.count(u)) return;
+    }
+    add(b, e, ssn ? PhiType::kSsn : PhiType::kId);
+  }
+
+  void phone_after_cue(size_t i) {
+    size_t j = i + 1;
+    int steps = 0;
+    while (j < tk_.size() && steps < 4 && (tk_[j].kind == 'p' || (word(j) && (kPhoneCues.count(low(j)) ||
+                                                                              low(j) == "no" || low(j) == "is" ||
+                                                                              low(j) == "number" || low(j) == "at")))) {
+      if (punct(j, '(') || punct(j, '+')) break;
+      ++j;
+      ++steps;
+    }
+    if (j >= tk_.size() || !(num(j) || punct(j, '(') || punct(j, '+'))) return;
+    size_t b = tk_[j].b, e = b;
+    int digits = 0;
+    while (e < t_.size() && (is_digit(t_[e]) || std::strchr("()-.+ ", t_[e]))) {
+      if (t_[e] == ' ' && !(e + 1 < t_.size() && (is_digit(t_[e + 1]) || t_[e + 1] == '('))) break;
+      if (is_digit(t_[e])) ++digits;
+      ++e;
+    }
+    while (e > b && !is_digit(t_[e - 1])) --e;
+    if (digits >= 7 && digits <= 15) add(b, e, PhiType::kPhone);
+  }
+
+  void zip_after_cue(size_t i) {
+    size_t j = i + 1;
+    while (j < tk_.size() && j < i + 4 && !num(j)) ++j;
+    if (num(j) && tk_[j].e - tk_[j].b == 5) add_tokens(j, j + 1, PhiType::kLocation);
+  }
+
+  void month_date(size_t i, const std::string& lw) {
+    const bool upper = tk_[i].cap || tk_[i].allcaps;
+    const bool full = lw.size() > 3 && lw != "sept";
+    if (!upper && (!full || lw == "may" || lw == "march" || lw == "mayo" || lw == "mars")) {
+      // lower-case month names: only "jan 3" shapes
+      if (!(num(i + 1) && int_value(i + 1) <= 31)) return;
+    }
+    size_t b = i, e = i + 1;
+    if (punct(e, '.') && touch(e)) ++e;
+    bool attached = false;
+    // day before: "3 March", "3rd of March", "03-Mar"
+    {
+      size_t p = i;
+      if (p > 0 && word(p - 1) && low(p - 1) == "of") --p;
+      if (p > 0 && (punct(p - 1, '-') || punct(p - 1, '/'))) --p;
+      size_t d = p;
+      if (d > 0 && word(d - 1) && touch(d - 1) && (low(d - 1) == "st" || low(d - 1) == "nd" ||
+                                                          low(d - 1) == "rd" || low(d - 1) == "th"))
+        --d;
+      if (d > 0 && num(d - 1) && int_value(d - 1) >= 1 && int_value(d - 1) <= 31 && tk_[d - 1].e - tk_[d - 1].b <= 2 &&
+          !(d - 1 > 0 && (punct(d - 2, '.') || punct(d - 2, ',')) && touch(d - 1))) {
+        b = d - 1;
+        attached = true;
+      }
+    }
+    // day and/or year after
+    size_t j = e;
+    if (punct(j, ',') || punct(j, '-') || punct(j, '/')) ++j;
+    if (num(j) && tk_[j].e - tk_[j].b <= 2 && int_value(j) >= 1 && int_value(j) <= 31) {
+      e = j + 1;
+      attached = true;
+      if (word(e) && touch(e) && (low(e) == "st" || low(e) == "nd" || low(e) == "rd" || low(e) == "th")) ++e;
+      size_t y = e;
+      if (punct(y, ',') || punct(y, '-') || punct(y, '/')) ++y;
+      if (num(y) && tk_[y].e - tk_[y].b == 4 && int_value(y) >= 1800 && int_value(y) <= 2199) e = y + 1;
+      else if (punct(y, '\'') && num(y + 1) && tk_[y + 1].e - tk_[y + 1].b == 2) e = y + 2;
+      else if (num(y) && tk_[y].e - tk_[y].b == 2 && (punct(y - 1, '-') || punct(y - 1, '/'))) e = y + 1;
+    } else if (num(j) && tk_[j].e - tk_[j].b == 4 && int_value(j) >= 1800 && int_value(j) <= 2199) {
+      e = j + 1;
+      attached = true;
+    } else if (punct(j, '\'') && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 2) {
+      e = j + 2;
+      attached = true;
+    } else if (b < i) {
+      // "3 March" with a year after: "3 March, 2019"
+      if (num(j) && tk_[j].e - tk_[j].b == 4) e = j + 1;
+    }
+    if (!attached) {
+      if (!upper) return;
+      if (kMonthAmbiguous.count(lw)) {
+        // "May" alone is a date only after a date preposition; never at a sentence start
+        if (i == 0 || !word(i - 1) || !kDatePreps.count(low(i - 1))) return;
+        if (lw == "jan" && capital(i + 1)) return;  // "Jan Kowalski": a name (the name rules see it)
+      }
+    }
+    add_tokens(b, e, PhiType::kDate);
+  }
+
+  void age(size_t i) {
+    const int v = int_value(i);
+    if (v < 90 || v > 150 || tk_[i].e - tk_[i].b > 3) return;
+    if (i > 0 && (punct(i - 1, '.') || punct(i - 1, '/')) && touch(i)) return;
+    size_t j = i + 1;
+    bool hit = false;
+    if (j < tk_.size()) {
+      if (punct(j, '-') && touch(j)) ++j;
+      if (word(j) && kAgeWords.count(low(j)) && (touch(j) || tk_[j].e - tk_[j].b > 1 || low(j) == "y")) {
+        const std::string w = low(j);
+        // "92 m" is an age only when attached ("92M") or followed by "male"; "92 years" needs "old"/"of age" or a cue
+        if (w == "m" || w == "f") hit = touch(j) && !(word(j + 1) && touch(j + 1));
+        else if (w == "years" || w == "year" || w == "yrs" || w == "yr" || w == "y") {
+          hit = true;
+          if (word(j + 1) && (low(j + 1) == "ago" || low(j + 1) == "later" || low(j + 1) == "before")) hit = false;
+          if (!(word(j + 1) && (low(j + 1) == "old" || low(j + 1) == "of")) && !punct(j + 1, '/') &&
+              !(punct(j + 1, '.') && word(j + 2)) && !age_cue_before(i) && w != "y")
+            hit = word(j + 1) && low(j + 1) == "old";
+        } else {
+          hit = true;
+        }
+      }
+    }
+    if (!hit) hit = age_cue_before(i);
+    if (!hit && i > 0 && word(i - 1) && (low(i - 1) == "her" || low(i - 1) == "his" || low(i - 1) == "their" ||
+                                         low(i - 1) == "late" || low(i - 1) == "mid" || low(i - 1) == "early") &&
+        word(i + 1) && touch(i + 1) && (low(i + 1) == "s" || low(i + 1) == "'s"))
+      hit = true;
+    if (hit) add_tokens(i, i + 1, PhiType::kAge);
+  }
+
+  bool age_cue_before(size_t i) const {
+    size_t p = i;
+    if (p > 0 && (punct(p - 1, ':') || punct(p - 1, '='))) --p;
+    if (p > 0 && word(p - 1) && low(p - 1) == "is") --p;
+    if (p > 0 && word(p - 1)) {
+      const std::string w = low(p - 1);
+      return w == "age" || w == "aged" || w == "ages" || w == "alter" || w == "âge" || w == "edad";
+    }
+    return false;
+  }
+
+  void street(size_t i) {
+    const int len = static_cast<int>(tk_[i].e - tk_[i].b);
+    if (len > 6) return;
+    if (i > 0 && touch(i) && (tk_[i - 1].kind != 'p' || punct(i - 1, '.') || punct(i - 1, '/'))) return;
+    size_t j = i + 1;
+    if (word(j) && touch(j) && tk_[j].e - tk_[j].b == 1) ++j;        // 12B
+    if (punct(j, '-') && touch(j) && num(j + 1)) j += 2;             // 12-14
+    int words = 0;
+    size_t suffix = 0;
+    while (j < tk_.size() && words < 6 && !tk_[j].nl) {
+      if (word(j)) {
+        const std::string w = low(j);
+        if (words > 0 && kStreetSuffix.count(w)) {
+          suffix = j;
+          break;
+        }
+        if (!(tk_[j].cap || tk_[j].allcaps)) {
+          if (!(words == 0 && (w == "n" || w == "s" || w == "e" || w == "w"))) return;
+        }
+        if (kUnitsAfterNumber.count(w) && words == 0) return;
+        ++words;
+        ++j;
+        if (punct(j, '.') && touch(j)) ++j;
+        continue;
+      }
+      if (num(j) && words == 0 && word(j + 1) && touch(j + 1)) {  // "5th Avenue"
+        ++words;
+        j += 2;
+        continue;
+      }
+      return;
+    }
+    if (!suffix) return;
+    size_t e = suffix + 1;
+    if (punct(e, '.') && touch(e)) ++e;
+    if (word(e) && !tk_[e].nl && tk_[e].allcaps && tk_[e].e - tk_[e].b <= 2 &&
+        std::strchr("NSEW", t_[tk_[e].b]))
+      ++e;  // NW
+    // unit
+    size_t u = e;
+    if (punct(u, ',')) ++u;
+    if (u < tk_.size() && !tk_[u].nl && ((word(u) && kUnitWords.count(low(u))) || punct(u, '#'))) {
+      size_t v = u + 1;
+      if (punct(v, '.')) ++v;
+      if (punct(v, '#')) ++v;
+      if (v < tk_.size() && (num(v) || (word(v) && tk_[v].e - tk_[v].b <= 3))) {
+        e = v + 1;
+        if (word(e) && touch(e) && tk_[e].e - tk_[e].b == 1) ++e;
+      }
+    }
+    // city, state, zip (possibly on the next line)
+    size_t c = e;
+    if (punct(c, ',')) ++c;
+    size_t ce = c;
+    int cw = 0;
+    while (ce < tk_.size() && cw < 3 && capital(ce) && (ce == c || !tk_[ce].nl) &&
+           !(tk_[ce].allcaps && tk_[ce].e - tk_[ce].b == 2 && kStates.count(sv(ce)))) {
+      ++ce;
+      ++cw;
+    }
+    if (cw > 0) {
+      e = ce;
+      size_t s = ce;
+      if (punct(s, ',')) ++s;
+      if (word(s) && !tk_[s].nl && ((tk_[s].allcaps && kStates.count(sv(s))) || kStateNames.count(low(s)))) {
+        e = s + 1;
+        if (num(e) && tk_[e].e - tk_[e].b == 5) {
+          e = e + 1;
+          if (punct(e, '-') && num(e + 1) && tk_[e + 1].e - tk_[e + 1].b == 4) e += 2;
+        }
+      } else if (num(s) && tk_[s].e - tk_[s].b == 5) {
+        e = s + 1;
+      }
+    }
+    add_tokens(i, e, PhiType::kLocation);
+  }
+
+  void city_state(size_t st) {
+    // "Springfield, IL 62704" / "Boston, Massachusetts"
+    const bool zip = num(st + 1) && tk_[st + 1].e - tk_[st + 1].b == 5 && !tk_[st + 1].nl;
+    const std::string code(sv(st));
+    if ((code == "MD" || code == "DO" || code == "PA" || code == "ME" || code == "IN" || code == "OR" ||
+         code == "OK" || code == "ID" || code == "CO" || code == "DE" || code == "MS" || code == "LA" ||
+         code == "NP" || code == "ON") &&
+        !zip)
+      return;
+    size_t p = st;
+    if (p == 0 || !punct(p - 1, ',')) {
+      if (zip) add_tokens(st + 1, st + 2, PhiType::kLocation);
+      return;
+    }
+    --p;
+    size_t b = p;
+    int w = 0;
+    while (b > 0 && w < 3 && capital(b - 1) && !tk_[b].nl) {
+      const std::string lw = low(b - 1);
+      if (kNotName.count(lw) && lw != "city") break;
+      --b;
+      ++w;
+      if (tk_[b].nl) break;
+    }
+    if (w == 0) {
+      if (zip) add_tokens(st + 1, st + 2, PhiType::kLocation);
+      return;
+    }
+    size_t e = zip ? st + 2 : st + 1;
+    if (zip && punct(e, '-') && num(e + 1) && tk_[e + 1].e - tk_[e + 1].b == 4) e += 2;
+    add_tokens(b, e, PhiType::kLocation);
+  }
+
+  void uk_postcode(size_t i) {
+    // outward code: 1-2 letters, a digit, optional letter/digit; inward: digit + 2 letters
+    const std::string_view a = t_.substr(tk_[i].b);
+    size_t k = 0;
+    while (k < a.size() && is_upper(a[k]) && k < 2) ++k;
+    if (k == 0 || k >= a.size() || !is_digit(a[k])) return;
+    size_t m = k + 1;
+    if (m < a.size() && (is_digit(a[m]) || is_upper(a[m]))) ++m;
+    if (m >= a.size() || a[m] != ' ') return;
+    if (m + 4 > a.size()) return;
+    if (!(is_digit(a[m + 1]) && is_upper(a[m + 2]) && is_upper(a[m + 3]))) return;
+    if (m + 4 < a.size() && is_alnum(a[m + 4])) return;
+    if (i > 0 && touch(i) && word(i - 1)) return;
+    add(tk_[i].b, tk_[i].b + m + 4, PhiType::kLocation);
+  }
+
+  void facility(size_t i) {
+    size_t e = i + 1;
+    if (word(e) && kFacility2.count(low(e)) && !tk_[e].nl) ++e;
+    // "University of Michigan", "Hospital of St. Raphael"
+    if (word(e) && low(e) == "of" && capital(e + 1)) {
+      size_t q = e + 1;
+      int w = 0;
+      while (q < tk_.size() && w < 4 && !tk_[q].nl && (capital(q) || punct(q, '.'))) {
+        ++q;
+        if (word(q - 1)) ++w;
+      }
+      e = q;
+      while (e > i && punct(e - 1, '.')) --e;
+    }
+    size_t b = i;
+    int w = 0, specific = 0;
+    while (b > 0 && w < 5 && !tk_[b].nl) {
+      const size_t p = b - 1;
+      if (capital(p) || (word(p) && (low(p) == "and" || low(p) == "of")) || punct(p, '&') ||
+          (punct(p, '.') && p > 0 && word(p - 1) && low(p - 1) == "st") || (punct(p, '-') && touch(p))) {
+        if (word(p) && (low(p) == "and" || low(p) == "of") && !capital(p - 1)) break;
+        b = p;
+        if (word(p)) {
+          ++w;
+          const std::string lw = low(p);
+          if (!kFacilityGeneric.count(lw) && !kNotName.count(lw) && lw != "and" && lw != "of") ++specific;
+        }
+        continue;
+      }
+      break;
+    }
+    while (b < i && (punct(b, '&') || (word(b) && (low(b) == "and" || low(b) == "of" || low(b) == "the")))) ++b;
+    if (specific == 0 && e == i + 1) return;
+    if (specific == 0 && !(word(i + 1) && low(i + 1) == "of")) return;
+    add_tokens(b, e, PhiType::kLocation);
+  }
+
+  void location_cue(size_t i) {
+    if (!word(i + 1)) {
+      if (!(word(i) && low(i) == "visited")) return;
+    }
+    std::string two = low(i);
+    size_t j = i + 1;
+    if (!kLocationCues2.count(two)) {
+      if (!word(i + 1)) return;
+      two += ' ';
+      two += low(i + 1);
+      if (!kLocationCues2.count(two)) return;
+      j = i + 2;
+    }
+    if (word(j) && low(j) == "the") ++j;
+    if (j >= tk_.size() || tk_[j].nl || !capital(j)) return;
+    size_t e = j;
+    int w = 0;
+    while (e < tk_.size() && w < 4 && !tk_[e].nl) {
+      if (capital(e)) {
+        const std::string lw = low(e);
+        if (kMonths.count(lw) || kNotName.count(lw) || kTitles.count(lw)) break;
+        if (tk_[e].allcaps && tk_[e].e - tk_[e].b <= 3 && w == 0 && !kStates.count(sv(e))) break;  // ICU, ED
+        ++e;
+        ++w;
+        continue;
+      }
+      if (word(e) && (low(e) == "of" || low(e) == "de") && capital(e + 1) && w > 0) {
+        ++e;
+        continue;
+      }
+      if (punct(e, ',') && capital(e + 1) && w > 0 && !tk_[e + 1].nl) {  // "Springfield, Ohio"
+        ++e;
+        continue;
+      }
+      break;
+    }
+    while (e > j && !word(e - 1)) --e;
+    if (w > 0) add_tokens(j, e, PhiType::kLocation);
+  }
+
+  // ---------- name lists ----------
+  void scan_name_list() {
+    const size_t n = tk_.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (!word(i) || name_tok_[i]) continue;
+      const Tok& k = tk_[i];
+      const size_t len = k.e - k.b;
+      if (len >= 3 && !k.cap && !k.allcaps) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
+        const std::string lw = low(i);
+        if (first_name(lw) && !english(lw) && !medical(lw) && !kNotName.count(lw) &&
+            !kMonths.count(lw) && !kWeekdays.count(lw)) {
+          size_t e = i + 1;
+          if (word(e) && !tk_[e].nl && !tk_[e].cap) {
+            const std::string nx = low(e);
+            if ((last_name(nx) || first_name(nx)) && !english(nx) && !medical(nx)) ++e;
+          }
+          add_tokens(i, e, PhiType::kName);
+          i = e - 1;
+        }
+        continue;
+      }
+      if (len < 2 || !(k.cap || k.allcaps)) continue;
+      if (k.allcaps && len <= 3) continue;  // ED, AL, BP
+      std::string lw = low(i);
+      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) lw.resize(lw.size() - 2);
+      if (kNotName.count(lw) || kTitles.count(lw) || kCredentials.count(lw) || kMonths.count(lw)) continue;
+      const bool f = first_name(lw), l = last_name(lw);
+      if (!f && !l) {
+        if (unknown_capitalised(i, lw)) {
+          const size_t e = take_name(i, 3, false, false);
+          add_tokens(i, e > i ? e : i + 1, PhiType::kName);
+          i = (e > i ? e : i + 1) - 1;
+        }
+        continue;
+      }
+      const bool eng = english(lw), med = medical(lw);
+      bool hit = false;
+      if (!eng && !med) {
+        hit = true;
+      } else if (!med || !eng) {
+        // a common word that is also a name: needs a capitalised listed neighbour ("Will Turner")
+        const bool next = capital(i + 1) && !tk_[i + 1].nl && (last_name(low(i + 1)) || first_name(low(i + 1))) &&
+                          !english(low(i + 1)) && !medical(low(i + 1));
+        const bool prev = i > 0 && name_tok_[i - 1] && !tk_[i].nl;
+        hit = (f && next) || prev;
+      }
+      // eponyms: "Parkinson's disease", "Wilson disease"
+      if (hit && word(i + 1)) {
+        static const Set epo = {"disease", "syndrome", "sign", "test", "criteria", "score", "palsy", "procedure",
+                                "operation", "maneuver", "manoeuvre", "reflex", "classification", "scale",
+                                "fracture", "tube", "catheter", "ulcer", "phenomenon", "law", "node", "nodes",
+                                "cell", "cells", "type", "stage", "solution", "index", "formula", "equation",
+                                "method", "position", "incision", "hernia", "lesion", "tumor", "tumour", "body",
+                                "bodies", "disorder", "effect", "triad", "rule"};
+        size_t q = i + 1;
+        if (word(q) && (low(q) == "s" || low(q) == "'s")) ++q;
+        if (word(q) && epo.count(low(q))) hit = false;
+      }
+      if (hit && sv(i).find("'s") == sv(i).size() - 2 && word(i + 1) && low(i + 1) == "disease") hit = false;
+      if (!hit) continue;
+      const size_t e = take_name(i, 3, false, false);
+      add_tokens(i, e > i ? e : i + 1, PhiType::kName);
+      i = (e > i ? e : i + 1) - 1;
+    }
+  }
+
+  // A Titlecase word no word list knows ("Bronagh", "Nwachukwu"): most likely a name or a place.
+  bool unknown_capitalised(size_t i, const std::string& lw) const {
+    const Tok& k = tk_[i];
+    if (!k.cap || k.allcaps || lw.size() < 3) return false;
+    if (lw.find_first_of("aeiouy") == std::string::npos) return false;
+    for (size_t q = k.b + 1; q < k.e; ++q)
+      if (is_upper(t_[q]) && t_[q - 1] != '-' && t_[q - 1] != '\'' && !(q == k.b + 2 && t_[k.b] == 'M' && t_[k.b + 1] == 'c'))
+        return false;  // "pH", "HbA", "eGFR"-like mixed case
+    if (i > 0 && num(i - 1) && touch(i)) return false;  // "5Fr"
+    auto known = [&](std::string_view w) {
+      return english(w) || medical(w) || r_.proper->has_lower(w) || kNotName.count(w) || kMonths.count(w) ||
+             kStreetSuffix.count(w) || kFacility.count(w) || kFacility2.count(w);
+    };
+    if (known(lw)) return false;
+    // hyphenated words are known when every part is ("Follow-up", "Non-Hodgkin")
+    if (lw.find('-') != std::string::npos) {
+      bool all = true;
+      size_t a = 0;
+      while (a <= lw.size()) {
+        size_t b = lw.find('-', a);
+        if (b == std::string::npos) b = lw.size();
+        if (b > a && !known(std::string_view(lw).substr(a, b - a))) all = false;
+        a = b + 1;
+      }
+      if (all) return false;
+    }
+    // plurals and verb forms of known words ("Labs", "Meds", "Vitals")
+    if (lw.size() > 3 && lw.back() == 's' && known(std::string_view(lw).substr(0, lw.size() - 1))) return false;
+    return true;
+  }
+
+  void propagate_names() {
+    std::unordered_set<std::string> found;
+    for (size_t i = 0; i < tk_.size(); ++i) {
+      if (!name_tok_[i] || !word(i) || tk_[i].e - tk_[i].b < 2) continue;
+      std::string lw = low(i);
+      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) lw.resize(lw.size() - 2);
+      if (kNotName.count(lw) || kTitles.count(lw) || kCredentials.count(lw) || kParticles.count(lw)) continue;
+      found.insert(lw);
+    }
+    if (found.empty()) return;
+    for (size_t i = 0; i < tk_.size(); ++i) {
+      if (name_tok_[i] || !word(i)) continue;
+      std::string lw = low(i);
+      bool poss = false;
+      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) {
+        lw.resize(lw.size() - 2);
+        poss = true;
+      }
+      if (!found.count(lw)) continue;
+      const bool upper = tk_[i].cap || tk_[i].allcaps;
+      if (!upper && (english(lw) || medical(lw))) continue;
+      size_t b = i;
+      if (i >= 2 && punct(i - 1, '.') && word(i - 2) && tk_[i - 2].e - tk_[i - 2].b == 1 && tk_[i - 2].cap) b = i - 2;
+      add_tokens(b, i + 1, PhiType::kName);
+      (void)poss;
+    }
+  }
+
+  std::vector<PhiSpan> merged() {
+    std::sort(out_.begin(), out_.end(), [](const PhiSpan& a, const PhiSpan& b) {
+      return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    });
+    std::vector<PhiSpan> m;
+    for (const PhiSpan& s : out_) {
+      if (!m.empty() && s.begin < m.back().end) {
+        PhiSpan& p = m.back();
+        if (s.end - s.begin > p.end - p.begin) p.type = s.type;
+        p.end = std::max(p.end, s.end);
+        continue;
+      }
+      m.push_back(s);
+    }
+    return m;
+  }
+};
+
+}  // namespace
+
+std::vector<PhiSpan> Deidentifier::detect(std::string_view text) const { return Scanner(text, res_).run(); }
+
+}  // namespace medgen::text::deid

@@ -1,0 +1,204 @@
+#include "medgen/predict/trajectory.h"
+
+#include <algorithm>
+#include <cmath>
+#include <array>
+#include <map>
+
+#include "medgen/core/error.h"
+
+namespace medgen::predict {
+
+using json = nlohmann::json;
+
+namespace {
+
+struct Series {
+  std::string id;
+  std::vector<double> t, y;  // sorted by t; y on the model scale
+};
+
+// Population model: (a, b) ~ N(mu, D); y = a + b t + e, e ~ N(0, s2).
+struct Population {
+  double mu[2] = {0, 0};
+  double D[4] = {1, 0, 0, 1};
+  double s2 = 1;
+};
+
+Population estimate(const std::vector<const Series*>& ss) {
+  std::vector<std::array<double, 2>> coef;
+  double rss = 0, dof = 0, mean_y = 0, ny = 0;
+  for (const Series* s : ss) {
+    for (double y : s->y) mean_y += y, ++ny;
+    const size_t n = s->t.size();
+    if (n < 3) continue;
+    double mt = 0, my = 0;
+    for (size_t i = 0; i < n; ++i) mt += s->t[i], my += s->y[i];
+    mt /= n;
+    my /= n;
+    double stt = 0, sty = 0;
+    for (size_t i = 0; i < n; ++i) stt += (s->t[i] - mt) * (s->t[i] - mt), sty += (s->t[i] - mt) * (s->y[i] - my);
+    if (stt <= 0) continue;
+    const double b = sty / stt, a = my - b * mt;
+    for (size_t i = 0; i < n; ++i) rss += (s->y[i] - a - b * s->t[i]) * (s->y[i] - a - b * s->t[i]);
+    dof += n - 2;
+    coef.push_back({a, b});
+  }
+  Population p;
+  if (coef.size() < 3) throw InvalidInput("trajectories: fewer than 3 patients with 3 or more visits");
+  for (const auto& c : coef) p.mu[0] += c[0] / coef.size(), p.mu[1] += c[1] / coef.size();
+  double d00 = 0, d01 = 0, d11 = 0;
+  for (const auto& c : coef) {
+    d00 += (c[0] - p.mu[0]) * (c[0] - p.mu[0]);
+    d01 += (c[0] - p.mu[0]) * (c[1] - p.mu[1]);
+    d11 += (c[1] - p.mu[1]) * (c[1] - p.mu[1]);
+  }
+  const double k = static_cast<double>(coef.size() - 1);
+  p.s2 = dof > 0 ? rss / dof : 1e-6;
+  // The spread of per-patient estimates includes their sampling noise; this keeps D modest but
+  // positive definite (a small ridge).
+  p.D[0] = d00 / k + 1e-9;
+  p.D[1] = p.D[2] = d01 / k;
+  p.D[3] = d11 / k + 1e-9;
+  const double det = p.D[0] * p.D[3] - p.D[1] * p.D[1];
+  if (det <= 1e-12 * p.D[0] * p.D[3]) p.D[1] = p.D[2] = 0.9 * std::copysign(std::sqrt(p.D[0] * p.D[3]), d01);
+  (void)mean_y;
+  return p;
+}
+
+// Posterior of (a, b) after observations (t_i, y_i): precision form.
+void posterior(const Population& p, const std::vector<double>& t, const std::vector<double>& y, size_t upto, double m[2],
+               double S[4]) {
+  const double det = p.D[0] * p.D[3] - p.D[1] * p.D[2];
+  double P[4] = {p.D[3] / det, -p.D[1] / det, -p.D[2] / det, p.D[0] / det};  // prior precision
+  double h[2] = {P[0] * p.mu[0] + P[1] * p.mu[1], P[2] * p.mu[0] + P[3] * p.mu[1]};
+  for (size_t i = 0; i < upto; ++i) {
+    P[0] += 1 / p.s2;
+    P[1] += t[i] / p.s2;
+    P[2] += t[i] / p.s2;
+    P[3] += t[i] * t[i] / p.s2;
+    h[0] += y[i] / p.s2;
+    h[1] += t[i] * y[i] / p.s2;
+  }
+  const double dp = P[0] * P[3] - P[1] * P[2];
+  S[0] = P[3] / dp;
+  S[1] = -P[1] / dp;
+  S[2] = -P[2] / dp;
+  S[3] = P[0] / dp;
+  m[0] = S[0] * h[0] + S[1] * h[1];
+  m[1] = S[2] * h[0] + S[3] * h[1];
+}
+
+void predict(const Population& p, const double m[2], const double S[4], double t, double* mean, double* sd) {
+  *mean = m[0] + m[1] * t;
+  *sd = std::sqrt(S[0] + 2 * t * S[1] + t * t * S[3] + p.s2);
+}
+
+}  // namespace
+
+json forecast_trajectories(const Table& table, const TrajectoryOptions& o, const std::string& source) {
+  auto col = [&](const std::string& name) -> const Column& {
+    const int ci = table.find(name);
+    if (ci < 0) throw InvalidInput(source + ": no column '" + name + "'");
+    return table.columns[ci];
+  };
+  const Column& idc = col(o.id);
+  const Column& tc = col(o.time);
+  if (tc.storage != Storage::kNumber) throw InvalidInput(source + ": visit time '" + o.time + "' is not numerical");
+  if (o.markers.empty()) throw InvalidInput("forecast: give at least one --marker");
+  // Time scale: the spread of visit times, so that slopes are per typical follow-up.
+  double tmax = 0;
+  for (size_t i = 0; i < tc.size(); ++i)
+    if (tc.valid[i]) tmax = std::max(tmax, std::abs(tc.values[i]));
+  const double scale = tmax > 0 ? tmax : 1;
+  json out{{"source", source}, {"id", o.id}, {"time", o.time}, {"markers", json::array()},
+           {"model", "linear mixed model (random intercept and slope), two-stage population estimates, Gaussian "
+                     "posterior update per visit; intervals are 95% posterior predictive"}};
+  for (const std::string& mk : o.markers) {
+    const Column& mc = col(mk);
+    if (mc.storage != Storage::kNumber) throw InvalidInput(source + ": marker '" + mk + "' is not numerical");
+    std::vector<double> vals;
+    bool positive = true;
+    for (size_t i = 0; i < mc.size(); ++i)
+      if (mc.valid[i]) vals.push_back(mc.values[i]), positive = positive && mc.values[i] > 0;
+    if (vals.size() < 10) throw InvalidInput(source + ": marker '" + mk + "' has fewer than 10 values");
+    double mean = 0, m2 = 0, m3 = 0;
+    for (double v : vals) mean += v / vals.size();
+    for (double v : vals) m2 += (v - mean) * (v - mean) / vals.size(), m3 += std::pow(v - mean, 3) / vals.size();
+    const bool logscale = positive && m2 > 0 && m3 / std::pow(m2, 1.5) > 1.0;
+    std::map<std::string, Series> by;
+    for (size_t i = 0; i < mc.size(); ++i) {
+      if (!mc.valid[i] || !tc.valid[i] || idc.is_missing(i)) continue;
+      const std::string id = idc.storage == Storage::kString ? idc.dictionary[idc.codes[i]] : std::to_string(idc.values[i]);
+      Series& s = by[id];
+      s.id = id;
+      s.t.push_back(tc.values[i] / scale);
+      s.y.push_back(logscale ? std::log(mc.values[i]) : mc.values[i]);
+    }
+    std::vector<Series*> all;
+    for (auto& [id, s] : by) {
+      std::vector<size_t> ord(s.t.size());
+      for (size_t k = 0; k < ord.size(); ++k) ord[k] = k;
+      std::sort(ord.begin(), ord.end(), [&](size_t a, size_t b) { return s.t[a] < s.t[b]; });
+      Series c = s;
+      for (size_t k = 0; k < ord.size(); ++k) c.t[k] = s.t[ord[k]], c.y[k] = s.y[ord[k]];
+      s = c;
+      all.push_back(&s);
+    }
+    // Two halves by patient; each half forecast by the other's population model.
+    std::vector<const Series*> half[2];
+    for (size_t k = 0; k < all.size(); ++k) half[k % 2].push_back(all[k]);
+    double abs_err = 0, abs_lvcf = 0, covered = 0, count = 0;
+    for (int h = 0; h < 2; ++h) {
+      const Population pop = estimate(half[1 - h]);
+      for (const Series* s : half[h])
+        for (size_t k = 1; k < s->t.size(); ++k) {
+          double m[2], S[4], mu, sd;
+          posterior(pop, s->t, s->y, k, m, S);
+          predict(pop, m, S, s->t[k], &mu, &sd);
+          const double back = logscale ? std::exp(mu) : mu, truth = logscale ? std::exp(s->y[k]) : s->y[k];
+          const double last = logscale ? std::exp(s->y[k - 1]) : s->y[k - 1];
+          abs_err += std::abs(back - truth);
+          abs_lvcf += std::abs(last - truth);
+          covered += std::abs(s->y[k] - mu) <= 1.959964 * sd;
+          ++count;
+        }
+    }
+    const Population pop = estimate(std::vector<const Series*>(all.begin(), all.end()));
+    // Typical gap between visits, for each patient's next forecast.
+    std::vector<double> gaps;
+    for (const Series* s : all)
+      for (size_t k = 1; k < s->t.size(); ++k) gaps.push_back(s->t[k] - s->t[k - 1]);
+    std::sort(gaps.begin(), gaps.end());
+    const double gap = gaps.empty() ? 0.1 : gaps[gaps.size() / 2];
+    json patients = json::array();
+    for (const Series* s : all) {
+      if (patients.size() >= o.max_patients_listed) break;
+      double m[2], S[4], mu, sd;
+      posterior(pop, s->t, s->y, s->t.size(), m, S);
+      const double tn = s->t.back() + gap;
+      predict(pop, m, S, tn, &mu, &sd);
+      auto back = [&](double v) { return logscale ? std::exp(v) : v; };
+      patients.push_back({{"id", s->id}, {"visits", s->t.size()}, {"last_time", s->t.back() * scale},
+                          {"last_value", back(s->y.back())}, {"next_time", tn * scale}, {"mean", back(mu)},
+                          {"lo95", back(mu - 1.959964 * sd)}, {"hi95", back(mu + 1.959964 * sd)},
+                          {"slope_per_time_unit", m[1] / scale}});
+    }
+    out["markers"].push_back(
+        {{"marker", mk},
+         {"log_scale", logscale},
+         {"patients", all.size()},
+         {"population", {{"intercept", pop.mu[0]}, {"slope_per_time_unit", pop.mu[1] / scale}, {"residual_sd", std::sqrt(pop.s2)}}},
+         {"evaluation",
+          {{"forecasts", count},
+           {"mae", count ? abs_err / count : 0.0},
+           {"mae_last_value_carried_forward", count ? abs_lvcf / count : 0.0},
+           {"coverage95", count ? covered / count : 0.0},
+           {"method", "patients split in two halves; each half forecast one visit ahead from its earlier visits by the "
+                      "other half's population model"}}},
+         {"forecasts", patients}});
+  }
+  return out;
+}
+
+}  // namespace medgen::predict

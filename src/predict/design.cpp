@@ -334,7 +334,8 @@ void read_outcome(const Table& table, const OutcomeSpec& spec, const std::string
                        std::to_string(max_time) + ")");
 }
 
-Dataset make_dataset(const Table& table, const Design& design, const OutcomeSpec& spec, const std::string& source) {
+Dataset make_dataset(const Table& table, const Design& design, const OutcomeSpec& spec, const std::string& source,
+                     bool check) {
   Dataset d;
   d.task = spec.task();
   std::vector<double> y, time;
@@ -358,6 +359,7 @@ Dataset make_dataset(const Table& table, const Design& design, const OutcomeSpec
     d.rows.push_back(i);
   }
   d.n = d.rows.size();
+  if (!check) return d;
   const std::string what = spec.task() == Task::kBinary ? "outcome '" + spec.outcome + "'" : "event '" + spec.event + "'";
   if (d.n == 0) throw InvalidInput(source + ": no rows with the " + what + " and every feature present");
   size_t pos = 0;

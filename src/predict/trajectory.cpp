@@ -129,7 +129,9 @@ json forecast_trajectories(const Table& table, const TrajectoryOptions& o, const
     std::map<std::string, Series> by;
     for (size_t i = 0; i < mc.size(); ++i) {
       if (!mc.valid[i] || !tc.valid[i] || idc.is_missing(i)) continue;
-      const std::string id = idc.storage == Storage::kString ? idc.dictionary[idc.codes[i]] : std::to_string(idc.values[i]);
+      char idbuf[40];
+      if (idc.storage == Storage::kNumber) std::snprintf(idbuf, sizeof idbuf, "%.15g", idc.values[i]);
+      const std::string id = idc.storage == Storage::kString ? idc.dictionary[idc.codes[i]] : std::string(idbuf);
       Series& s = by[id];
       s.id = id;
       s.t.push_back(tc.values[i] / scale);

@@ -16,6 +16,7 @@
 #include "medgen/predict/card.h"
 #include "medgen/predict/evaluate.h"
 #include "medgen/predict/metrics.h"
+#include "medgen/predict/synthetic.h"
 #include "medgen/predict/trajectory.h"
 #include "medgen/tabular/pipeline.h"
 #include "options.h"
@@ -32,6 +33,7 @@ struct PredictOptions {
   OutcomeSpec outcome;
   FitOptions fit;
   size_t top = 5;
+  SyntheticOptions synthetic;
   cli::CommonOptions common;
 };
 
@@ -195,6 +197,43 @@ int run_forecast(PredictOptions& o) {
   return 0;
 }
 
+int run_synthetic(PredictOptions& o) {
+  const Context ctx = cli::make_context(o.common);
+  tabular::Dataset data = tabular::load_dataset(o.data, o.schema);
+  TrainInput in;
+  in.table = &data.table;
+  in.schema = &data.schema;
+  in.source = o.data;
+  in.sha256 = data.sha256;
+  in.outcome = o.outcome;
+  in.options = o.fit;
+  const json r = synthetic_experiment(in, o.synthetic, ctx);
+  if (!o.out.empty()) write_file_atomic(o.out, r.dump(2) + "\n");
+  if (o.common.json) {
+    cli::write_output("", r.dump(2) + "\n");
+    return 0;
+  }
+  const char* key = data.table.num_rows() && o.outcome.time.empty() ? "auroc" : "c_index";
+  const json& t = r["tstr"];
+  std::printf("real held-out rows: %zu; %s trained on real: %.3f", r["split"]["test_rows"].get<size_t>(), key,
+              t["real"]["overall"][key].get<double>());
+  if (t["synthetic"].contains("overall"))
+    std::printf(", on %s synthetic: %.3f (%.0f%% of the skill above chance kept)\n", o.synthetic.synthesizer.c_str(),
+                t["synthetic"]["overall"][key].get<double>(), 100 * t["retained"].get<double>());
+  else
+    std::printf("\n");
+  if (r.contains("augmentation"))
+    for (const auto& a : r["augmentation"]) {
+      if (!a.contains("change")) continue;
+      const json& c = a["change"];
+      std::printf("  %-12s +%-5zu rows  AUROC %+.3f  recall %+.3f  Brier %+.4f  slope %+.2f  %s\n",
+                  a["method"].get<std::string>().c_str(), a["added_rows"].get<size_t>(), c["auroc"].get<double>(),
+                  c["recall"].get<double>(), c["brier"].get<double>(), c["calibration_slope"].get<double>(),
+                  a["helped"].get<bool>() ? "helped" : "did not help");
+    }
+  return 0;
+}
+
 void outcome_options(CLI::App* c, PredictOptions& o) {
   c->add_option("--outcome", o.outcome.outcome, "binary outcome column");
   c->add_option("--positive", o.outcome.positive, "label of --outcome that counts as positive");
@@ -262,9 +301,25 @@ cli::Command add_predict_command(CLI::App& app) {
   fc->add_option("-o,--output", o.out, "forecasts JSON");
   cli::add_common(fc, &o.common, cli::kNone, "print the forecasts as JSON");
 
+  CLI::App* sy = pr->add_subcommand("synthetic", "what synthetic data adds: train on synthetic, test on real; augmentation");
+  sy->add_option("data", o.data, "CSV table")->required();
+  sy->add_option("--schema", o.schema, "schema JSON (default: inferred)");
+  outcome_options(sy, o);
+  sy->add_option("--model", o.fit.model, "cox | logistic | xgboost")->capture_default_str();
+  sy->add_option("--features", o.fit.features, "comma-separated features (default: every usable column)");
+  sy->add_option("--missing", o.fit.missing, "drop | impute | keep (default impute; keep for xgboost)");
+  cli::add_real(sy, "--l2", &o.fit.l2, "ridge penalty (cox, logistic)", 0, 1e9);
+  cli::add_integer<int>(sy, "--rounds", &o.fit.boost.rounds, "xgboost: boosting rounds", 1, 100000)->default_str("200");
+  sy->add_option("--synthesizer", o.synthetic.synthesizer, "copula | cart")->capture_default_str();
+  cli::add_real(sy, "--test-share", &o.synthetic.test_share, "real rows held out", 0.1, 0.5)->default_str("0.3");
+  sy->add_option("--augment-group", o.synthetic.group, "augment and score COLUMN=VALUE (default: the positive outcome)");
+  sy->add_option("-o,--output", o.out, "results JSON");
+  cli::add_common(sy, &o.common, cli::kNone, "print the results as JSON");
+
   cli::Command c;
   c.app = pr;
-  c.run = [fit, ap, au, cd, fc]() {
+  c.run = [fit, ap, au, cd, fc, sy]() {
+    if (sy->parsed()) return run_synthetic(o);
     if (fit->parsed()) return run_fit(o);
     if (ap->parsed()) return run_apply(o);
     if (au->parsed()) return run_audit(o);

@@ -94,7 +94,9 @@ void read_outcome(const Table& table, const OutcomeSpec& spec, const std::string
 // The dataset for `design` on `table`: rows with a missing outcome (and, when design.missing is
 // "drop", a missing feature) are dropped. InvalidInput when no rows are left, the outcome is
 // constant (one class, or no events), or fewer than 2 rows per term remain.
-Dataset make_dataset(const Table& table, const Design& design, const OutcomeSpec& spec, const std::string& source);
+// check = false skips the constant-outcome and size checks (extra rows to append elsewhere).
+Dataset make_dataset(const Table& table, const Design& design, const OutcomeSpec& spec, const std::string& source,
+                     bool check = true);
 
 // Features that leak the outcome: one equal to it, or on its own separating it almost perfectly
 // (AUROC or concordance >= 0.99), or a near-copy of the follow-up time (|r| >= 0.99). One message

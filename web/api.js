@@ -33,11 +33,11 @@ export async function api(method, path, body) {
 }
 
 // Uploads a file as the request body. fetch() reports no upload progress, XMLHttpRequest does.
-export function upload(path, file, onProgress) {
+export function upload(path, file, onProgress, type = 'text/csv') {
   return new Promise((resolve, reject) => {
     const x = new XMLHttpRequest();
     x.open('POST', '/api/v1' + path);
-    for (const [k, v] of Object.entries(headers({ 'Content-Type': 'text/csv' }))) x.setRequestHeader(k, v);
+    for (const [k, v] of Object.entries(headers({ 'Content-Type': type }))) x.setRequestHeader(k, v);
     x.upload.onprogress = e => { if (e.lengthComputable) onProgress(e.loaded / e.total); };
     x.onload = () => {
       let data = null;
@@ -56,4 +56,15 @@ export function socket(path, onMessage) {
   const ws = new WebSocket(`${proto}//${location.host}/api/v1${path}?token=${encodeURIComponent(session.token)}`);
   ws.onmessage = e => onMessage(JSON.parse(e.data));
   return ws;
+}
+
+// A binary answer (a volume for the viewer) as an ArrayBuffer, with the token.
+export async function binary(path) {
+  const r = await fetch('/api/v1' + path, { headers: headers() });
+  if (!r.ok) {
+    let message = `${r.status} ${r.statusText}`;
+    try { message = (await r.json()).error.message || message; } catch { /* not JSON */ }
+    throw new ApiError(r.status, message);
+  }
+  return r.arrayBuffer();
 }

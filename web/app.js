@@ -13,12 +13,19 @@ import * as data from './pages/data.js';
 import * as synth from './pages/synth.js';
 import * as releases from './pages/releases.js';
 import * as patient from './pages/patient.js';
+import * as images from './pages/images.js';
+import * as teach from './pages/teach.js';
+import * as admin from './pages/admin.js';
 
+// roles: the project roles a page is for; admin: for administrators, whatever the project.
 const PAGES = {
   data: { title: 'Data', roles: ['steward'], page: data },
   synth: { title: 'Synthesize', roles: ['steward', 'analyst'], page: synth },
   releases: { title: 'Releases', roles: ['steward', 'analyst'], page: releases },
+  images: { title: 'Images', roles: ['steward', 'analyst'], page: images },
   patient: { title: 'Virtual patient', roles: ['educator', 'trainee'], page: patient },
+  teach: { title: 'Teaching', roles: ['educator'], page: teach },
+  admin: { title: 'Administration', roles: [], admin: true, page: admin },
 };
 const PROJECT_KEY = 'medgen.project';
 
@@ -27,7 +34,8 @@ const main = document.getElementById('main');
 const nav = document.getElementById('nav');
 const who = document.getElementById('who');
 
-const allowed = () => Object.keys(PAGES).filter(k => state.project && PAGES[k].roles.includes(state.project.role));
+const allowed = () => Object.keys(PAGES).filter(k => (PAGES[k].admin && state.me && state.me.admin) ||
+  (state.project && PAGES[k].roles.includes(state.project.role)));
 
 async function signOut() {
   try { await api('POST', '/logout'); } catch { /* an expired token is signed out already */ }
@@ -87,7 +95,7 @@ function render() {
     return;
   }
   document.title = `${PAGES[key].title} · medgen`;
-  const ctx = { project: state.project.id, role: state.project.role, user: state.me };
+  const ctx = { project: state.project && state.project.id, role: state.project && state.project.role, user: state.me };
   state.cleanup = PAGES[key].page.render(main, ctx) || null;
   main.focus();
 }

@@ -446,6 +446,65 @@ std::pair<RawTable, Schema> parse_upload(const std::string& bytes, const std::st
   return {std::move(raw), std::move(schema)};
 }
 
+// What a steward should look at in a schema before anyone fits on it: columns left out (free
+// text), columns regenerated (identifiers), dates whose day and month can be swapped, and
+// columns that look like they name people. [{column, kind, message}], in column order.
+nlohmann::json schema_warnings(const Schema& schema, const RawTable& raw) {
+  nlohmann::json out = nlohmann::json::array();
+  const CsvOptions csv;
+  auto missing = [&](std::string_view v) {
+    return std::find(csv.missing_tokens.begin(), csv.missing_tokens.end(), v) != csv.missing_tokens.end();
+  };
+  auto warn = [&](const ColumnSchema& c, const char* kind, const std::string& message) {
+    out.push_back({{"column", c.name}, {"kind", kind}, {"message", message}});
+  };
+  for (const ColumnSchema& c : schema.columns) {
+    std::string lower = c.name;
+    for (char& ch : lower) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+    int col = -1;
+    for (size_t i = 0; i < raw.names.size(); ++i)
+      if (raw.names[i] == c.name) col = static_cast<int>(i);
+    if (c.type == ColumnType::kText) {
+      warn(c, "free_text", "free text: left out of learning and of the synthetic rows");
+    } else if (c.type == ColumnType::kIdentifier) {
+      warn(c, "identifier", "an identifier: synthetic rows get new ids, nothing is learned from it");
+    } else {
+      static const char* const kPersonal[] = {"name", "email", "e-mail", "phone", "address", "street", "ssn",
+                                              "mrn", "nhs", "passport", "postcode", "zip"};
+      for (const char* w : kPersonal)
+        if (lower.find(w) != std::string::npos) {
+          warn(c, "personal", std::string("the name suggests it identifies people ('") + w +
+                                  "'): consider the identifier or free-text type");
+          break;
+        }
+    }
+    if (c.type == ColumnType::kCategorical && raw.num_rows() >= 20 && c.values.size() * 2 > raw.num_rows())
+      warn(c, "high_cardinality", std::to_string(c.values.size()) + " labels in " + std::to_string(raw.num_rows()) +
+                                      " rows: an identifier or free text rather than a category?");
+    if (c.type == ColumnType::kDatetime && col >= 0) {
+      // Day and month swapped: when every date also reads the other way, the order is a guess.
+      std::string swapped = c.datetime_format;
+      const size_t d = swapped.find("%d"), m = swapped.find("%m");
+      if (d != std::string::npos && m != std::string::npos) {
+        swapped[d + 1] = 'm';
+        swapped[m + 1] = 'd';
+        size_t seen = 0, both = 0;
+        for (size_t r = 0; r < raw.num_rows(); ++r) {
+          const std::string_view v = raw.field(r, static_cast<size_t>(col));
+          if (missing(v)) continue;
+          double t = 0;
+          ++seen;
+          if (parse_datetime(v, swapped, &t)) ++both;
+        }
+        if (seen > 0 && both == seen)
+          warn(c, "ambiguous_date", "every date also reads as '" + swapped + "' (day and month swapped): check '" +
+                                        c.datetime_format + "'");
+      }
+    }
+  }
+  return out;
+}
+
 }  // namespace
 
 void Api::Impl::add_core_routes() {
@@ -738,7 +797,9 @@ void Api::Impl::add_core_routes() {
         d.id = add_dataset(d, ctx.req.body);
         audit(ctx, "dataset.upload", "dataset:" + std::to_string(d.id), "ok",
               {{"name", name}, {"rows", d.rows}, {"bytes", ctx.req.body.size()}});
-        return ok(to_json(*store->dataset(d.id), true), 201);
+        nlohmann::json out = to_json(*store->dataset(d.id), true);
+        out["warnings"] = schema_warnings(schema, raw);
+        return ok(out, 201);
       });
 
   add("GET", "/api/v1/projects/{project}/datasets", "datasets", "the project's datasets (metadata)", "steward, analyst",
@@ -761,10 +822,26 @@ void Api::Impl::add_core_routes() {
         const Dataset d = dataset_in(ctx, id_param(ctx.req, "dataset"), "dataset.schema");
         if (d.kind != "real") throw ApiError{400, "bad_request", "only a real dataset's schema can be edited"};
         const Schema schema = Schema::from_json(json_body(ctx.req), "schema");
-        to_table(parse_csv(read_encrypted(d.file), d.name), schema);  // InvalidInput when the rows disagree
+        if (schema.columns.empty()) throw ApiError{400, "bad_request", "schema: at least one column"};
+        const RawTable raw = parse_csv(read_encrypted(d.file), d.name);
+        to_table(raw, schema);  // InvalidInput when the rows disagree
         store->set_dataset_schema(d.id, schema.to_json().dump());
         audit(ctx, "dataset.schema", "dataset:" + std::to_string(d.id), "ok");
-        return ok(to_json(*store->dataset(d.id), true));
+        nlohmann::json out = to_json(*store->dataset(d.id), true);
+        out["warnings"] = schema_warnings(schema, raw);
+        return ok(out);
+      });
+
+  add("GET", "/api/v1/projects/{project}/datasets/{dataset}/schema", "datasets",
+      "a real dataset's schema with warnings (free text, identifiers, ambiguous dates, personal columns)", "steward",
+      "", [this](Ctx& ctx) {
+        require(ctx, Perm::kUploadReal, "dataset.schema.read");
+        const Dataset d = dataset_in(ctx, id_param(ctx.req, "dataset"), "dataset.schema.read");
+        if (d.kind != "real") throw ApiError{400, "bad_request", "only a real dataset's schema is checked here"};
+        const Schema schema = Schema::from_json(nlohmann::json::parse(d.schema_json), d.name + " (schema)");
+        const RawTable raw = parse_csv(read_encrypted(d.file), d.name);
+        audit(ctx, "dataset.schema.read", "dataset:" + std::to_string(d.id), "ok");
+        return ok({{"dataset", d.id}, {"schema", schema.to_json()}, {"warnings", schema_warnings(schema, raw)}});
       });
 
   add("GET", "/api/v1/projects/{project}/datasets/{dataset}/rows", "datasets",

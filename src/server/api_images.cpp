@@ -355,6 +355,43 @@ void Api::Impl::add_image_routes() {
         return r;
       });
 
+  // The viewer's data: the whole volume once, as an uncompressed little-endian NIfTI-1 file
+  // (int16 or float32 voxels, scaling applied) that a child wrote with `medgen image convert`,
+  // so that the browser scrolls, windows and reslices without a request per slice and never
+  // sees the upload's own header. One audit entry per volume opened.
+  add("GET", "/api/v1/projects/{project}/images/{image}/volume", "images",
+      "a volume or result for the viewer: uncompressed little-endian NIfTI-1, int16 or float32 voxels, at most "
+      "64 million voxels",
+      "steward", "", [this, image_in](Ctx& ctx) {
+        require(ctx, Perm::kReadReal, "image.view");
+        const Image im = image_in(ctx, id_param(ctx.req, "image"), "image.view");
+        if (im.kind == "model") throw ApiError{400, "bad_request", "a model is not a volume"};
+        Scratch s(work_root, "req-" + random_hex(8), false);
+        const std::string file = "image" + volume_ext(im);
+        write_file_atomic(s(file), read_encrypted(im.file));
+        bool timed_out = false;
+        const ChildResult c =
+            run_request_child({exe, "image", "convert", file, "view.nii", "--json", "--quiet"}, s, kRequestChildLimit,
+                              &timed_out);
+        if (timed_out) throw ApiError{503, "busy", "reading the volume took too long; retry later"};
+        if (c.exit_code != 0)
+          throw ApiError{400, "invalid_input", child_error(c, s, {{file, im.name}, {"view.nii", "view"}})};
+        const nlohmann::json info = nlohmann::json::parse(c.out, nullptr, false);
+        uint64_t voxels = 1;
+        if (!info.is_object() || !info.contains("dims") || !info["dims"].is_array()) throw Error("convert printed no dims");
+        for (const auto& d : info["dims"]) voxels *= d.is_number_unsigned() ? d.get<uint64_t>() : 0;
+        constexpr uint64_t kMaxVoxels = uint64_t{64} << 20;
+        if (voxels == 0 || voxels > kMaxVoxels)
+          throw ApiError{413, "too_large", im.name + ": " + std::to_string(voxels) +
+                                               " voxels, more than the viewer takes (67108864); use the previews"};
+        Reply r = ok(nlohmann::json::object());
+        r.response.content_type = "application/octet-stream";
+        r.response.body = read_file(s("view.nii"), 352 + kMaxVoxels * 4);
+        audit(ctx, "image.view", "image:" + std::to_string(im.id), "ok",
+              {{"kind", im.kind}, {"dims", info["dims"]}, {"bytes", r.response.body.size()}});
+        return r;
+      });
+
   // Image jobs.
   auto submit = [this](Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object) {
     return submit_job(ctx, kind, params, object);

@@ -5,7 +5,10 @@
 #include <algorithm>
 #include <chrono>
 
+#include <sodium.h>
+
 #include "api_impl.h"
+#include "scratch.h"
 #include "medgen/core/error.h"
 #include "medgen/sim/case.h"
 #include "medgen/sim/catalog.h"
@@ -162,22 +165,47 @@ void Api::Impl::add_sim_routes() {
         return ok(sim_catalog()->summary_json());
       });
 
+  // The case options of a request or an assignment: {condition, severity?, seed?} checked against
+  // the catalog (400 for what is unknown).
+  auto case_options = [this](const nlohmann::json& b) {
+    sim::CaseOptions o;
+    o.condition = display_name(b.value("condition", nlohmann::json()), "condition");
+    if (b.contains("severity") && !(b["severity"].is_string() && b["severity"].get<std::string>().empty())) {
+      o.severity = display_name(b["severity"], "severity");
+      if (o.severity != "mild" && o.severity != "moderate" && o.severity != "severe")
+        throw ApiError{400, "bad_request", "severity: mild, moderate or severe"};
+    }
+    if (b.contains("seed")) {
+      if (!b["seed"].is_number_unsigned()) throw ApiError{400, "bad_request", "seed: a non-negative integer"};
+      o.seed = b["seed"].get<uint64_t>();
+    }
+    if (!sim_catalog()->find_condition(o.condition))
+      throw ApiError{400, "bad_request", "condition: unknown (see sim/conditions)"};
+    return o;
+  };
+
   add("POST", "/api/v1/projects/{project}/sim/sessions", "simulation",
-      "start a virtual patient: {condition, severity?, seed?, speed? (1 = real time, up to 60)}", "educator, trainee",
-      "json", [this](Ctx& ctx) {
+      "start a virtual patient: {condition, severity?, seed?, speed? (1 = real time, up to 60)}, or {assignment, "
+      "speed?} for a case an educator assigned to the caller",
+      "educator, trainee", "json", [this, case_options](Ctx& ctx) {
         require(ctx, Perm::kSimulate, "sim.start");
         const nlohmann::json b = json_body(ctx.req);
+        std::optional<Assignment> assigned;
         sim::CaseOptions o;
-        o.condition = display_name(b.value("condition", nlohmann::json()), "condition");
-        if (b.contains("severity")) o.severity = display_name(b["severity"], "severity");
-        if (b.contains("seed")) {
-          if (!b["seed"].is_number_unsigned()) throw ApiError{400, "bad_request", "seed: a non-negative integer"};
-          o.seed = b["seed"].get<uint64_t>();
+        if (b.contains("assignment")) {
+          const int64_t aid = int_field(b, "assignment", 0, 1, INT64_MAX, true);
+          assigned = store->assignment(aid);
+          // Only its trainee starts it; anyone else's id reads like an absent one.
+          if (!assigned || assigned->project_id != ctx.project || assigned->trainee_id != ctx.caller->user.id)
+            deny(ctx, "sim.start", "assignment:" + std::to_string(aid));
+          if (assigned->session_id) throw ApiError{409, "conflict", "the assignment has already been started"};
+          o = case_options(nlohmann::json::parse(assigned->case_json));
+        } else {
+          o = case_options(b);
         }
         const double speed = b.value("speed", nlohmann::json(1.0)).is_number() ? b.value("speed", 1.0) : -1;
         if (!(speed >= 1 && speed <= 60)) throw ApiError{400, "bad_request", "speed: from 1 to 60"};
         const std::shared_ptr<const sim::Catalog> cat = sim_catalog();
-        if (!cat->find_condition(o.condition)) throw ApiError{400, "bad_request", "condition: unknown (see sim/conditions)"};
         const sim::Case c = sim::generate_case(*cat, o);
         auto live = std::make_shared<LiveSim>(cat, c, speed, ctx.caller->user.id, ctx.project);
         int64_t id = 0;
@@ -195,22 +223,124 @@ void Api::Impl::add_sim_routes() {
           row.user_id = ctx.caller->user.id;
           row.case_json = c.to_json().dump();
           id = store->create_sim_session(row);
+          if (assigned) {
+            try {
+              store->start_assignment(assigned->id, id);
+            } catch (const InvalidInput&) {
+              // Started meanwhile by another request of the same trainee: this session ends unused.
+              store->end_sim_session(id, nlohmann::json{{"ended_by", "assignment already started"}}.dump());
+              throw ApiError{409, "conflict", "the assignment has already been started"};
+            }
+          }
           sims[id] = live;
         }
-        audit(ctx, "sim.start", "sim:" + std::to_string(id), "ok", {{"condition", c.condition}});
+        nlohmann::json detail{{"condition", c.condition}};
+        if (assigned) detail["assignment"] = assigned->id;
+        audit(ctx, "sim.start", "sim:" + std::to_string(id), "ok", detail);
         std::lock_guard<std::mutex> lock(live->mu);
         return ok({{"id", id}, {"vignette", c.vignette}, {"monitor", live->monitor()}, {"speed", speed}}, 201);
       });
 
+  // What a list shows of a session's end: the score's percent, or null.
+  auto score_of = [](const std::string& result_json) -> nlohmann::json {
+    const nlohmann::json r = nlohmann::json::parse(result_json, nullptr, false);
+    if (!r.is_object() || !r.contains("score") || !r["score"].is_object()) return nullptr;
+    return r["score"].value("percent", nlohmann::json());
+  };
+  auto user_name = [this](int64_t id) {
+    const std::optional<User> u = store->user(id);
+    return u ? u->name : std::string("#") + std::to_string(id);
+  };
+
+  add("GET", "/api/v1/projects/{project}/sim/trainees", "simulation", "the project's trainees (to assign cases to)",
+      "educator", "", [this](Ctx& ctx) {
+        require(ctx, Perm::kSimulateAll, "sim.trainees");
+        nlohmann::json out = nlohmann::json::array();
+        for (const Membership& m : store->project_members(ctx.project))
+          if (m.role == Role::kTrainee) {
+            const std::optional<User> u = store->user(m.user_id);
+            if (u && !u->disabled) out.push_back({{"id", u->id}, {"name", u->name}});
+          }
+        return ok(out);
+      });
+
+  add("POST", "/api/v1/projects/{project}/sim/assignments", "simulation",
+      "assign a generated case to a trainee of the project: {trainee, condition, severity?, seed? (default: "
+      "random)}; answers with the case's vignette",
+      "educator", "json", [this, case_options](Ctx& ctx) {
+        require(ctx, Perm::kSimulateAll, "sim.assign");
+        nlohmann::json b = json_body(ctx.req);
+        const int64_t trainee = int_field(b, "trainee", 0, 1, INT64_MAX, true);
+        if (store->role(trainee, ctx.project) != Role::kTrainee)
+          throw ApiError{400, "bad_request", "trainee: not a trainee of this project"};
+        if (!b.contains("seed")) {
+          uint64_t seed = 0;
+          randombytes_buf(&seed, sizeof seed);
+          b["seed"] = seed >> 12;  // exact in a JSON double, for clients that read it as one
+        }
+        const sim::CaseOptions o = case_options(b);
+        const sim::Case c = sim::generate_case(*sim_catalog(), o);
+        Assignment a;
+        a.project_id = ctx.project;
+        a.trainee_id = trainee;
+        a.assigned_by = ctx.caller->user.id;
+        nlohmann::json spec{{"condition", c.condition}, {"seed", o.seed}};
+        if (!o.severity.empty()) spec["severity"] = o.severity;
+        a.case_json = spec.dump();
+        a.id = store->create_assignment(a);
+        audit(ctx, "sim.assign", "assignment:" + std::to_string(a.id), "ok",
+              {{"trainee", trainee}, {"condition", c.condition}});
+        nlohmann::json out = spec;
+        out["id"] = a.id;
+        out["trainee"] = trainee;
+        out["vignette"] = c.vignette;
+        return ok(out, 201);
+      });
+
+  add("GET", "/api/v1/projects/{project}/sim/assignments", "simulation",
+      "assigned cases with their state and score: a trainee's own, all for an educator", "educator, trainee", "",
+      [this, score_of, user_name](Ctx& ctx) {
+        require(ctx, Perm::kSimulate, "sim.assignments");
+        const bool all = role_allows(*ctx.role, Perm::kSimulateAll);
+        nlohmann::json out = nlohmann::json::array();
+        for (const Assignment& a : store->assignments(ctx.project)) {
+          if (!all && a.trainee_id != ctx.caller->user.id) continue;
+          nlohmann::json spec = nlohmann::json::parse(a.case_json, nullptr, false);
+          if (!spec.is_object()) spec = nlohmann::json::object();
+          nlohmann::json row{{"id", a.id},
+                             {"trainee", a.trainee_id},
+                             {"trainee_name", user_name(a.trainee_id)},
+                             {"condition", spec.value("condition", "")},
+                             {"severity", spec.value("severity", "")},
+                             {"created_at", a.created_at},
+                             {"session", a.session_id ? nlohmann::json(a.session_id) : nlohmann::json()},
+                             {"state", "assigned"},
+                             {"score", nullptr}};
+          if (all) row["seed"] = spec.value("seed", nlohmann::json());
+          if (a.session_id) {
+            const std::optional<SimSessionRow> s = store->sim_session(a.session_id);
+            if (s) {
+              row["state"] = s->state;
+              row["score"] = score_of(s->result_json);
+            }
+          }
+          out.push_back(row);
+        }
+        return ok(out);
+      });
+
   add("GET", "/api/v1/projects/{project}/sim/sessions", "simulation",
-      "sessions of the project: a trainee's own, all for an educator", "educator, trainee", "", [this](Ctx& ctx) {
+      "sessions of the project with their scores: a trainee's own, all for an educator", "educator, trainee", "",
+      [this, score_of, user_name](Ctx& ctx) {
         require(ctx, Perm::kSimulate, "sim.list");
         const bool all = role_allows(*ctx.role, Perm::kSimulateAll);
         nlohmann::json out = nlohmann::json::array();
         for (const SimSessionRow& r : store->sim_sessions(ctx.project)) {
           if (!all && r.user_id != ctx.caller->user.id) continue;
-          out.push_back({{"id", r.id}, {"user", r.user_id}, {"state", r.state}, {"created_at", r.created_at},
-                         {"ended_at", r.ended_at}});
+          const nlohmann::json c = nlohmann::json::parse(r.case_json, nullptr, false);
+          out.push_back({{"id", r.id}, {"user", r.user_id}, {"user_name", user_name(r.user_id)}, {"state", r.state},
+                         {"condition", c.is_object() ? c.value("condition", nlohmann::json()) : nlohmann::json()},
+                         {"score", score_of(r.result_json)}, {"created_at", r.created_at}, {"ended_at", r.ended_at}});
         }
         return ok(out);
       });

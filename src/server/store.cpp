@@ -174,6 +174,19 @@ CREATE TABLE images (
 );
 CREATE INDEX images_project ON images(project_id);
 )sql",
+    // 3: cases educators assign to trainees (the score is the session's result).
+    R"sql(
+CREATE TABLE assignments (
+  id INTEGER PRIMARY KEY,
+  project_id INTEGER NOT NULL REFERENCES projects(id),
+  trainee_id INTEGER NOT NULL REFERENCES users(id),
+  assigned_by INTEGER REFERENCES users(id),
+  case_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  session_id INTEGER UNIQUE REFERENCES sim_sessions(id)
+);
+CREATE INDEX assignments_project ON assignments(project_id);
+)sql",
 };
 // Ids are BIGINT identities, flags INTEGER 0 or 1 (as in SQLite, so the Store's SQL is one),
 // REAL is DOUBLE PRECISION. Tables come in the order their foreign keys need (datasets and
@@ -320,6 +333,18 @@ CREATE TABLE images (
   CHECK (kind <> 'result' OR source_job IS NOT NULL)
 );
 CREATE INDEX images_project ON images(project_id);
+)sql",
+    R"sql(
+CREATE TABLE assignments (
+  id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  project_id BIGINT NOT NULL REFERENCES projects(id),
+  trainee_id BIGINT NOT NULL REFERENCES users(id),
+  assigned_by BIGINT REFERENCES users(id),
+  case_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  session_id BIGINT UNIQUE REFERENCES sim_sessions(id)
+);
+CREATE INDEX assignments_project ON assignments(project_id);
 )sql",
 };
 constexpr int kLatestSchema = static_cast<int>(std::size(kSqliteMigrations));
@@ -468,6 +493,7 @@ constexpr Ref kModelRef{"model", "SELECT project_id FROM models WHERE id = ?"};
 constexpr Ref kJobRef{"job", "SELECT project_id FROM jobs WHERE id = ?"};
 constexpr Ref kReleaseRef{"release", "SELECT project_id FROM releases WHERE id = ?"};
 constexpr Ref kSimRef{"simulator session", "SELECT project_id FROM sim_sessions WHERE id = ?"};
+constexpr Ref kAssignmentRef{"assignment", "SELECT project_id FROM assignments WHERE id = ?"};
 
 std::string name_of(const Ref& ref, int64_t id) { return std::string(ref.noun) + " " + std::to_string(id); }
 
@@ -573,6 +599,11 @@ Image read_image(Stmt& s) {
 const char kSimCols[] = "id, project_id, user_id, case_json, state, result_json, created_at, ended_at";
 SimSessionRow read_sim(Stmt& s) {
   return {s.get_int(), s.get_int(), s.get_int(), s.get_text(), s.get_text(), s.get_text(), s.get_text(), s.get_text()};
+}
+
+const char kAssignmentCols[] = "id, project_id, trainee_id, assigned_by, case_json, created_at, session_id";
+Assignment read_assignment(Stmt& s) {
+  return {s.get_int(), s.get_int(), s.get_int(), s.get_int(), s.get_text(), s.get_text(), s.get_int()};
 }
 
 const char kAuditCols[] = "seq, time, actor, action, project_id, object, outcome, detail, prev_hash, hash";
@@ -1221,6 +1252,50 @@ void Store::end_sim_session(int64_t id, const std::string& result_json) {
     Stmt(*db_, "UPDATE sim_sessions SET state = 'ended', result_json = ?, ended_at = ? WHERE id = ? AND state = 'live'")
         .bind_text(result_json).bind_text(utc_now()).bind_int(id).run();
     if (db_->changes() == 0) throw InvalidInput("simulator session " + std::to_string(id) + " has already ended");
+  });
+}
+
+// ---- assignments
+
+int64_t Store::create_assignment(const Assignment& a) {
+  return in_tx(mu_, *db_, kWrite, [&] {
+    require(*db_, kProjectRef, a.project_id);
+    require(*db_, kUserRef, a.trainee_id);
+    require_optional(*db_, kUserRef, a.assigned_by);
+    return Stmt(*db_,
+         "INSERT INTO assignments (project_id, trainee_id, assigned_by, case_json, created_at) "
+         "VALUES (?, ?, ?, ?, ?) RETURNING id")
+        .bind_int(a.project_id).bind_int(a.trainee_id).bind_ref(a.assigned_by).bind_text(a.case_json)
+        .bind_text(utc_now()).insert();
+  });
+}
+
+std::optional<Assignment> Store::assignment(int64_t id) {
+  return in_tx(mu_, *db_, kRead, [&] {
+    return fetch_one(Stmt(*db_, select(kAssignmentCols, "assignments", "WHERE id = ?")).bind_int(id), read_assignment);
+  });
+}
+
+std::vector<Assignment> Store::assignments(int64_t project_id) {
+  return in_tx(mu_, *db_, kRead, [&] {
+    Stmt s(*db_, select(kAssignmentCols, "assignments", "WHERE project_id = ? ORDER BY id"));
+    return fetch_all(s.bind_int(project_id), read_assignment);
+  });
+}
+
+void Store::start_assignment(int64_t id, int64_t session_id) {
+  in_tx(mu_, *db_, kWrite, [&] {
+    const std::optional<Assignment> a =
+        fetch_one(Stmt(*db_, select(kAssignmentCols, "assignments", "WHERE id = ?")).bind_int(id), read_assignment);
+    if (!a) throw InvalidInput("no " + name_of(kAssignmentRef, id));
+    require(*db_, kSimRef, session_id, a->project_id);
+    Stmt owner(*db_, "SELECT user_id FROM sim_sessions WHERE id = ?");
+    owner.bind_int(session_id);
+    if (!owner.step() || owner.get_int() != a->trainee_id)
+      throw InvalidInput(name_of(kSimRef, session_id) + " is not the assigned trainee's");
+    Stmt(*db_, "UPDATE assignments SET session_id = ? WHERE id = ? AND session_id IS NULL")
+        .bind_int(session_id).bind_int(id).run();
+    if (db_->changes() == 0) throw InvalidInput(name_of(kAssignmentRef, id) + " has already been started");
   });
 }
 

@@ -427,15 +427,21 @@ TEST_F(ApiTest, JobProgressOverWebSocket) {
   ASSERT_EQ(fit.status, 202) << fit.body;
   const std::string jid = std::to_string(fit.json()["id"].get<int64_t>());
   WsClient ws(server_->port(), proj(p1_) + "/jobs/" + jid + "/events?token=" + tok("analyst"));
-  std::string last_state;
+  std::string last_state, losses;
   double max_progress = 0;
   for (std::string m; !(m = ws.read()).empty();) {
     const nlohmann::json e = nlohmann::json::parse(m);
     last_state = e["state"];
     if (e["progress"].is_number()) max_progress = std::max(max_progress, e["progress"].get<double>());
+    // The training loop's losses come with the step: what the web app's loss curves plot.
+    if (e.contains("message") && e["message"].is_string() && e["message"].get<std::string>().find("recon ") != std::string::npos)
+      losses = e["message"];
   }
   EXPECT_EQ(last_state, "succeeded");
   EXPECT_EQ(max_progress, 1.0);
+  EXPECT_NE(losses.find("training tvae "), std::string::npos) << losses;
+  EXPECT_NE(losses.find("/30"), std::string::npos) << losses;
+  EXPECT_NE(losses.find(" kl "), std::string::npos) << losses;
 }
 
 TEST_F(ApiTest, PasswordChangesNeedTheCurrentOneAndEndSessions) {
@@ -472,3 +478,156 @@ TEST_F(ApiTest, AuditTrailRecordsRefusalsAndVerifies) {
 }
 
 }  // namespace
+
+// The fit forms' source: the CLI's own parameter tables, for any signed-in user (and no one else).
+TEST_F(ApiTest, SynthesizersListTheCliParameterTables) {
+  EXPECT_EQ(get("/api/v1/synthesizers", "").status, 401);
+  const Resp r = get("/api/v1/synthesizers", tok("trainee1"));
+  ASSERT_EQ(r.status, 200) << r.body;
+  std::map<std::string, nlohmann::json> by_name;
+  for (const auto& s : r.json()) by_name[s["name"]] = s;
+  for (const char* n : {"copula", "cart", "independent", "ctgan", "tvae"}) ASSERT_TRUE(by_name.count(n)) << n;
+  EXPECT_TRUE(by_name["ctgan"]["neural"].get<bool>());
+  EXPECT_FALSE(by_name["copula"]["neural"].get<bool>());
+  bool epochs = false;
+  for (const auto& p : by_name["ctgan"]["params"]) {
+    EXPECT_TRUE(p["kind"] == "int" || p["kind"] == "double" || p["kind"] == "string" || p["kind"] == "bool" ||
+                p["kind"] == "int_list") << p;
+    EXPECT_FALSE(p["help"].get<std::string>().empty());
+    if (p["name"] == "epochs") {
+      epochs = true;
+      EXPECT_EQ(p["kind"], "int");
+      EXPECT_GE(p["default"].get<int64_t>(), p["min"].get<int64_t>());
+      EXPECT_LE(p["default"].get<int64_t>(), p["max"].get<int64_t>());
+    }
+  }
+  EXPECT_TRUE(epochs);
+}
+
+// The schema as a steward edits it: warnings for free text, identifiers, personal columns and
+// dates that read both ways; an edit is checked against the rows and used by the next fit.
+TEST_F(ApiTest, SchemaEditsCarryWarningsAndReachTheFit) {
+  const std::string csv =
+      "patient_name,visit,age,note,sex\n"
+      "Ann Lee,01/02/2020,34,felt dizzy after the morning dose,f\n"
+      "Bo Ray,03/04/2020,51,no complaints at all today,m\n"
+      "Cy Dale,05/06/2021,47,asked about the new diet plan,f\n"
+      "Di Holt,07/08/2021,62,\"short of breath, climbing stairs\",m\n"
+      "Ed Moss,09/10/2022,29,slept badly during the week,m\n"
+      "Flo Yu,11/12/2022,55,reports mild ankle swelling today,f\n";
+  const Resp up = call("POST", proj(p1_) + "/datasets?name=visits", csv, tok("steward"), "text/csv");
+  ASSERT_EQ(up.status, 201) << up.body;
+  const int64_t d = up.json()["id"];
+  auto kinds = [](const nlohmann::json& warnings) {
+    std::map<std::string, std::string> out;
+    for (const auto& w : warnings) out[w["column"]] += w["kind"].get<std::string>() + " ";
+    return out;
+  };
+  std::map<std::string, std::string> k = kinds(up.json()["warnings"]);
+  EXPECT_NE(k["note"].find("free_text"), std::string::npos) << up.json()["warnings"];
+  EXPECT_NE(k["visit"].find("ambiguous_date"), std::string::npos) << up.json()["warnings"];
+  EXPECT_FALSE(k["patient_name"].empty()) << up.json()["warnings"];
+
+  const std::string schema_url = proj(p1_) + "/datasets/" + std::to_string(d) + "/schema";
+  const Resp got = get(schema_url, tok("steward"));
+  ASSERT_EQ(got.status, 200) << got.body;
+  EXPECT_EQ(get(schema_url, tok("analyst")).status, 403);  // the values are real data
+  EXPECT_EQ(get(proj(p2_) + "/datasets/" + std::to_string(d) + "/schema", tok("steward2")).status, 403);
+
+  // The steward makes the name an identifier and age categorical.
+  nlohmann::json schema = got.json()["schema"];
+  for (auto& c : schema["columns"]) {
+    if (c["name"] == "patient_name") c = {{"name", "patient_name"}, {"type", "identifier"}, {"prefix", "P"}, {"width", 4}};
+    if (c["name"] == "age") c = {{"name", "age"}, {"type", "categorical"}, {"values", {"29", "34", "47", "51", "55", "62"}}};
+  }
+  const Resp put = call("PUT", schema_url, schema.dump(), tok("steward"));
+  ASSERT_EQ(put.status, 200) << put.body;
+  k = kinds(put.json()["warnings"]);
+  EXPECT_NE(k["patient_name"].find("identifier"), std::string::npos) << put.json()["warnings"];
+  // A schema the rows contradict, an unknown type, and junk are refused; the stored one stays.
+  nlohmann::json bad = schema;
+  for (auto& c : bad["columns"])
+    if (c["name"] == "age") c = {{"name", "age"}, {"type", "categorical"}, {"values", {"29"}}};
+  EXPECT_EQ(call("PUT", schema_url, bad.dump(), tok("steward")).status, 400);
+  bad["columns"][0]["type"] = "colour";
+  EXPECT_EQ(call("PUT", schema_url, bad.dump(), tok("steward")).status, 400);
+  EXPECT_EQ(call("PUT", schema_url, R"({"columns":[]})", tok("steward")).status, 400);
+  EXPECT_EQ(call("PUT", schema_url, "[1,2", tok("steward")).status, 400);
+  EXPECT_EQ(call("PUT", schema_url, schema.dump(), tok("analyst")).status, 403);
+
+  // The fit uses the edited schema: synthetic names are new identifiers, ages the six labels.
+  const Resp fit = post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"synthesizer", "independent"}, {"holdout", 0}},
+                        tok("analyst"));
+  ASSERT_EQ(fit.status, 202) << fit.body;
+  const nlohmann::json fj = wait_job(p1_, fit.json()["id"], tok("analyst"));
+  ASSERT_EQ(fj["state"], "succeeded") << fj;
+  const Resp sample = post(proj(p1_) + "/jobs/sample", {{"model", fj["result"]["model"]}, {"rows", 20}}, tok("analyst"));
+  ASSERT_EQ(sample.status, 202) << sample.body;
+  const nlohmann::json sj = wait_job(p1_, sample.json()["id"], tok("analyst"));
+  ASSERT_EQ(sj["state"], "succeeded") << sj;
+  const Resp rows = get(proj(p1_) + "/datasets/" + std::to_string(sj["result"]["dataset"].get<int64_t>()) + "/rows",
+                        tok("steward"));
+  ASSERT_EQ(rows.status, 200);
+  std::istringstream in(rows.body);
+  std::string line;
+  std::getline(in, line);
+  EXPECT_EQ(line.find("note"), std::string::npos) << line;  // free text left out
+  while (std::getline(in, line)) {
+    EXPECT_EQ(line.rfind("P", 0), 0u) << line;
+    EXPECT_EQ(line.find("Ann"), std::string::npos) << line;
+  }
+}
+
+// Educators assign generated cases; only the trainee starts theirs; educators see the scores.
+TEST_F(ApiTest, EducatorsAssignCasesAndSeeScores) {
+  const Resp trainees = get(proj(p1_) + "/sim/trainees", tok("educator"));
+  ASSERT_EQ(trainees.status, 200) << trainees.body;
+  int64_t t1 = 0;
+  for (const auto& t : trainees.json())
+    if (t["name"] == "trainee1") t1 = t["id"];
+  ASSERT_GT(t1, 0) << trainees.body;
+  EXPECT_EQ(get(proj(p1_) + "/sim/trainees", tok("trainee1")).status, 403);
+
+  const std::string url = proj(p1_) + "/sim/assignments";
+  const Resp a = post(url, {{"trainee", t1}, {"condition", "septic_shock"}, {"severity", "severe"}}, tok("educator"));
+  ASSERT_EQ(a.status, 201) << a.body;
+  EXPECT_FALSE(a.json()["vignette"].get<std::string>().empty());
+  const int64_t aid = a.json()["id"];
+  // Refused: trainees assigning, an analyst, unknown conditions or severities, a non-trainee.
+  EXPECT_EQ(post(url, {{"trainee", t1}, {"condition", "septic_shock"}}, tok("trainee1")).status, 403);
+  EXPECT_EQ(post(url, {{"trainee", t1}, {"condition", "septic_shock"}}, tok("analyst")).status, 403);
+  EXPECT_EQ(post(url, {{"trainee", t1}, {"condition", "scurvy'; DROP TABLE users;--"}}, tok("educator")).status, 400);
+  EXPECT_EQ(post(url, {{"trainee", t1}, {"condition", "septic_shock"}, {"severity", "apocalyptic"}}, tok("educator")).status, 400);
+  EXPECT_EQ(post(url, {{"trainee", 1}, {"condition", "septic_shock"}}, tok("educator")).status, 400);
+  EXPECT_EQ(post(url, {{"trainee", "x"}, {"condition", "septic_shock"}}, tok("educator")).status, 400);
+
+  // trainee2 neither sees it nor starts it; trainee1 does.
+  EXPECT_TRUE(get(url, tok("trainee2")).json().empty());
+  EXPECT_EQ(post(proj(p1_) + "/sim/sessions", {{"assignment", aid}}, tok("trainee2")).status, 403);
+  EXPECT_EQ(post(proj(p2_) + "/sim/sessions", {{"assignment", aid}}, tok("steward2")).status, 403);
+  const nlohmann::json mine = get(url, tok("trainee1")).json();
+  ASSERT_EQ(mine.size(), 1u) << mine;
+  EXPECT_EQ(mine[0]["state"], "assigned");
+  EXPECT_EQ(mine[0]["condition"], "septic_shock");
+  EXPECT_FALSE(mine[0].contains("seed"));  // the case stays a surprise
+  const Resp start = post(proj(p1_) + "/sim/sessions", {{"assignment", aid}, {"speed", 60}}, tok("trainee1"));
+  ASSERT_EQ(start.status, 201) << start.body;
+  EXPECT_EQ(post(proj(p1_) + "/sim/sessions", {{"assignment", aid}}, tok("trainee1")).status, 409);
+  const std::string sid = std::to_string(start.json()["id"].get<int64_t>());
+  ASSERT_EQ(post(proj(p1_) + "/sim/sessions/" + sid + "/actions", {{"text", "give 30 ml/kg crystalloid"}}, tok("trainee1")).status, 200);
+  const Resp end = call("POST", proj(p1_) + "/sim/sessions/" + sid + "/end", "", tok("trainee1"));
+  ASSERT_EQ(end.status, 200) << end.body;
+
+  // The educator sees the score, in the assignments and in the sessions.
+  nlohmann::json seen;
+  for (const auto& x : get(url, tok("educator")).json())
+    if (x["id"] == aid) seen = x;
+  EXPECT_EQ(seen["state"], "ended") << seen;
+  EXPECT_EQ(seen["trainee_name"], "trainee1");
+  EXPECT_EQ(seen["score"], end.json()["score"]["percent"]) << seen;
+  bool listed = false;
+  for (const auto& x : get(proj(p1_) + "/sim/sessions", tok("educator")).json())
+    listed = listed || (std::to_string(x["id"].get<int64_t>()) == sid && x["user_name"] == "trainee1" &&
+                        x["score"] == end.json()["score"]["percent"]);
+  EXPECT_TRUE(listed);
+}

@@ -357,3 +357,59 @@ TEST_F(ImageTest, UploadsDownloadsAndRefusalsAreAudited) {
 }
 
 }  // namespace
+
+// The viewer's volume: an uncompressed little-endian NIfTI-1 of the stored volume, voxel for
+// voxel, for stewards only; every opening audited, every refusal too.
+TEST_F(ImageTest, ViewerVolumeIsTheSameVoxelsAsPlainNifti) {
+  const int64_t volume = upload_ok(p1_, tok("steward"), "phantom-view", file("phantom.nii.gz"));
+  const Resp v = get(image(p1_, volume, "/volume"), tok("steward"));
+  ASSERT_EQ(v.status, 200) << v.body;
+  EXPECT_EQ(v.headers.at("content-type"), "application/octet-stream");
+  ASSERT_GE(v.body.size(), 352u);
+  auto i16 = [&](size_t off) {
+    int16_t x;
+    std::memcpy(&x, &v.body[off], 2);
+    return x;
+  };
+  auto f32 = [&](size_t off) {
+    float x;
+    std::memcpy(&x, &v.body[off], 4);
+    return x;
+  };
+  int32_t hdr = 0;
+  std::memcpy(&hdr, v.body.data(), 4);
+  EXPECT_EQ(hdr, 348);  // little-endian NIfTI-1
+  EXPECT_EQ(i16(40), 3);
+  EXPECT_EQ(i16(42), 48);
+  EXPECT_EQ(i16(44), 48);
+  EXPECT_EQ(i16(46), 40);
+  const int16_t datatype = i16(70);
+  ASSERT_TRUE(datatype == 4 || datatype == 16) << datatype;  // int16 or float32
+  const size_t offset = static_cast<size_t>(f32(108));
+  const size_t bytes = datatype == 4 ? 2 : 4;
+  ASSERT_EQ(v.body.size(), offset + bytes * 48 * 48 * 40);
+  // The same voxels as the phantom written above (int16 at 352), scaling applied.
+  const std::string plain = file("phantom.nii");
+  const float slope = f32(112) == 0 ? 1.0f : f32(112), inter = f32(116);
+  for (size_t i : {size_t{0}, size_t{48 * 24 + 24}, size_t{48 * 48 * 20 + 48 * 20 + 16}, size_t{48 * 48 * 40 - 1}}) {
+    int16_t want;
+    std::memcpy(&want, &plain[352 + 2 * i], 2);
+    const float got = datatype == 4 ? i16(offset + 2 * i) * slope + inter : f32(offset + 4 * i) * slope + inter;
+    EXPECT_FLOAT_EQ(got, want) << "voxel " << i;
+  }
+  // Others may not; models are not volumes; ids elsewhere read like absent ones.
+  EXPECT_EQ(get(image(p1_, volume, "/volume"), tok("analyst")).status, 403);
+  EXPECT_EQ(get(image(p1_, volume, "/volume"), "").status, 401);
+  EXPECT_EQ(get(image(p2_, volume, "/volume"), tok("steward2")).status, 403);
+  EXPECT_EQ(get(image(p1_, 999999, "/volume"), tok("steward")).status, 403);
+  const int64_t model = upload_ok(p1_, tok("steward"), "dn-view", file("dn.medgen"), true);
+  EXPECT_EQ(get(image(p1_, model, "/volume"), tok("steward")).status, 400);
+  bool opened = false, refused = false;
+  for (const auto& e : get("/api/v1/audit?limit=1000", *admin_).json()) {
+    opened = opened || (e["action"] == "image.view" && e["outcome"] == "ok" && e["actor"] == "steward" &&
+                        e["object"] == "image:" + std::to_string(volume));
+    refused = refused || (e["action"] == "image.view" && e["outcome"] == "denied" && e["actor"] == "analyst");
+  }
+  EXPECT_TRUE(opened);
+  EXPECT_TRUE(refused);
+}

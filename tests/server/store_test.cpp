@@ -82,7 +82,7 @@ TEST_P(StoreTest, MigrationsCreateTheLatestSchema) {
     EXPECT_EQ(db_.value("PRAGMA journal_mode"), "wal");
   }
   for (const char* table : {"projects", "users", "memberships", "tokens", "datasets", "models", "jobs", "releases",
-                            "sim_sessions", "audit", "images"}) {
+                            "sim_sessions", "audit", "images", "assignments"}) {
     const std::string t = table;
     EXPECT_EQ(db_.value(sqlite() ? "SELECT count(*) FROM sqlite_master WHERE name = '" + t + "'"
                                  : "SELECT count(*) FROM information_schema.tables WHERE table_name = '" + t + "'"),
@@ -451,6 +451,63 @@ TEST_P(StoreTest, SimSessions) {
   EXPECT_THROW(store().create_sim_session(s), InvalidInput);
 }
 
+TEST_P(StoreTest, Assignments) {
+  const auto f = fixture();
+  const int64_t trainee = store().create_user("tim", "", false);
+  Assignment a;
+  a.project_id = f.project;
+  a.trainee_id = trainee;
+  a.assigned_by = f.user;
+  a.case_json = R"({"condition":"septic_shock","severity":"severe","seed":3})";
+  const int64_t id = store().create_assignment(a);
+  auto got = store().assignment(id);
+  ASSERT_TRUE(got);
+  EXPECT_EQ(got->project_id, f.project);
+  EXPECT_EQ(got->trainee_id, trainee);
+  EXPECT_EQ(got->assigned_by, f.user);
+  EXPECT_EQ(got->case_json, a.case_json);
+  EXPECT_EQ(got->session_id, 0);
+  EXPECT_EQ(got->created_at.size(), 24u);
+  EXPECT_FALSE(store().assignment(999));
+
+  // Started once, by a session of its trainee in its project.
+  SimSessionRow s;
+  s.project_id = f.project;
+  s.user_id = f.user;  // not the trainee
+  s.case_json = "{}";
+  const int64_t someone_elses = store().create_sim_session(s);
+  EXPECT_THROW(store().start_assignment(id, someone_elses), InvalidInput);
+  const int64_t other = store().create_project("other");
+  s.project_id = other;
+  s.user_id = trainee;
+  const int64_t elsewhere = store().create_sim_session(s);
+  EXPECT_EQ(error_of([&] { store().start_assignment(id, elsewhere); }),
+            "simulator session " + std::to_string(elsewhere) + " is not in project " + std::to_string(f.project));
+  s.project_id = f.project;
+  const int64_t session = store().create_sim_session(s);
+  store().start_assignment(id, session);
+  EXPECT_EQ(store().assignment(id)->session_id, session);
+  EXPECT_EQ(error_of([&] { store().start_assignment(id, session); }),
+            "assignment " + std::to_string(id) + " has already been started");
+  EXPECT_THROW(store().start_assignment(999, session), InvalidInput);
+
+  a.assigned_by = 0;
+  store().create_assignment(a);
+  const auto all = store().assignments(f.project);
+  ASSERT_EQ(all.size(), 2u);
+  EXPECT_EQ(all[0].id, id);
+  EXPECT_EQ(all[1].assigned_by, 0);
+  EXPECT_TRUE(store().assignments(other).empty());
+  a.trainee_id = 999;
+  EXPECT_THROW(store().create_assignment(a), InvalidInput);
+  a.trainee_id = trainee;
+  a.project_id = 999;
+  EXPECT_THROW(store().create_assignment(a), InvalidInput);
+  // One session serves one assignment, whoever writes.
+  EXPECT_FALSE(db_.sql("UPDATE assignments SET session_id = " + std::to_string(session) + " WHERE id = " +
+                       std::to_string(all[1].id)));
+}
+
 TEST_P(StoreTest, Images) {
   const auto f = fixture();
   Image v;
@@ -519,6 +576,7 @@ TEST_P(StoreTest, Images) {
 TEST_P(StoreTest, MigrationAddsImagesToAnOlderDatabase) {
   const auto f = fixture();
   store_.reset();
+  ASSERT_TRUE(db_.sql("DROP TABLE assignments"));
   ASSERT_TRUE(db_.sql("DROP TABLE images"));
   ASSERT_TRUE(db_.set_schema_version(1));
   reopen();

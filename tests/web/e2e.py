@@ -5,10 +5,15 @@ protocol, standard library only) against a real `medgen serve` started here.
 Usage: e2e.py MEDGEN_CLI SOURCE_DIR
 
 The admin sets up users and roles through the API; then, in the browser: the steward uploads
-data/pbc.csv through the form and sees its schema; the analyst fits a copula, samples 1,000 rows,
-evaluates them, opens the report inline and asks for a release; the steward approves it with the
-report beside it; the analyst downloads the rows; a trainee runs septic shock by typing orders,
-watches the monitor and ends with the debrief's score. Each page's screenshot goes to
+data/pbc.csv through the form, sees its schema with its warnings and edits it (a column made
+categorical); the steward uploads a NIfTI brain (Colin27) and scrolls through it in the viewer
+(keys, wheel, planes, window and level), then sees an enhanced result beside its original and an
+anomaly map over the volume; the analyst fits a copula with the options form, trains a TVAE and
+watches its loss curves, samples 1,000 rows (and a conditional, balanced sample), evaluates them,
+opens the report inline and asks for a release; the steward approves it with the report beside
+it; the analyst downloads the rows; the admin verifies the audit trail on the administration
+page; an educator assigns a septic-shock case to a trainee, who runs it by typing orders, watches
+the monitor and ends with the debrief's score, which the educator then sees. Each page's screenshot goes to
 $MEDGEN_SCREENSHOTS (else a temporary folder) and must be a PNG that is not blank; the browser's
 console must hold no error. Every check prints ok/FAIL; the exit status is the number of failures.
 """
@@ -28,7 +33,7 @@ import threading
 import time
 import zlib
 
-CLI, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
+CLI = SRC = None  # set by main() (bench/server/bench_web.py sets them too)
 PASSWORD = "a long test passphrase"
 fails = 0
 
@@ -133,6 +138,16 @@ class Browser:
             self.s("POST", f"/element/{e}/clear", {})
         self.s("POST", f"/element/{e}/value", {"text": text})
 
+    def keys(self, css, text):
+        """Focuses the element and presses the keys (WebDriver actions: any focusable element)."""
+        self.el(css)
+        self.js("document.querySelector(arguments[0]).focus()", css)
+        acts = []
+        for ch in text:
+            acts += [{"type": "keyDown", "value": ch}, {"type": "keyUp", "value": ch}]
+        self.s("POST", "/actions", {"actions": [{"type": "key", "id": "keyboard", "actions": acts}]})
+        self.s("DELETE", "/actions")
+
     def click(self, css):
         self.s("POST", f"/element/{self.el(css)}/click", {})
 
@@ -235,16 +250,85 @@ def setup(srv):
     _, r = call(srv.port, "POST", "/api/v1/login", {"user": "admin", "password": srv.password})
     admin = r["token"]
     _, p = call(srv.port, "POST", "/api/v1/projects", {"name": "hepatology"}, admin)
-    for name, role in (("stella", "steward"), ("ana", "analyst"), ("tom", "trainee")):
+    for name, role in (("stella", "steward"), ("ana", "analyst"), ("tom", "trainee"), ("eddie", "educator")):
         _, u = call(srv.port, "POST", "/api/v1/users", {"name": name, "password": PASSWORD}, admin)
         call(srv.port, "PUT", f"/api/v1/projects/{p['id']}/members/{u['id']}", {"role": role}, admin)
     return p["id"]
 
 
-def sign_in(b, base, user):
+BRAIN = "/usr/share/mricron/templates/ch2.nii.gz"  # Colin27 T1, 181 x 217 x 181 (mricron-data)
+
+
+def image_models(tmp, log):
+    """A phantom volume, and a tiny denoiser and a tiny VAE trained by the CLI on it: what they
+    learn does not matter, only that the enhance and anomaly jobs make results to view."""
+    phantom = os.path.join(tmp, "phantom.nii")
+    nx, ny, nz = 64, 64, 24
+    hdr = bytearray(352)
+    struct.pack_into("<i", hdr, 0, 348)
+    struct.pack_into("<8h", hdr, 40, 3, nx, ny, nz, 1, 1, 1, 1)
+    struct.pack_into("<hh", hdr, 70, 4, 16)
+    struct.pack_into("<8f", hdr, 76, *([1.0] * 8))
+    struct.pack_into("<f", hdr, 108, 352.0)
+    hdr[344:348] = b"n+1\0"
+    vox = bytearray()
+    for z in range(nz):
+        for y in range(ny):
+            for x in range(nx):
+                inside = ((x - nx / 2) / (0.4 * nx)) ** 2 + ((y - ny / 2) / (0.35 * ny)) ** 2 < 1
+                vox += struct.pack("<h", int(500 + 80 * ((x * 7 + y * 3 + z) % 5)) if inside else 0)
+    with open(phantom, "wb") as f:
+        f.write(bytes(hdr) + bytes(vox))
+    models = {}
+    for kind, extra in (("denoise", "--depth 3 --width 4 --patch 16 --noise-level 0.05"),
+                        ("vae", "--size 32 --channels 4 --latent 4")):
+        out = os.path.join(tmp, kind + ".medgen")
+        r = subprocess.run([CLI, "image", "train", "--model", kind, "--data", phantom, "--output", out, "--steps", "5",
+                            "--quiet", "--seed", "1"] + extra.split(), stdout=log, stderr=log)
+        if r.returncode == 0:
+            models[kind] = out
+    return phantom, models
+
+
+def upload_binary(port, path, data, token):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    c.request("POST", path, body=data, headers={"Authorization": "Bearer " + token,
+                                                "Content-Type": "application/octet-stream"})
+    r = c.getresponse()
+    out = json.loads(r.read())
+    c.close()
+    return r.status, out
+
+
+def wait_api_job(port, project, job, token, seconds=120):
+    deadline = time.time() + seconds
+    j = {}
+    while time.time() < deadline:
+        _, j = call(port, "GET", f"/api/v1/projects/{project}/jobs/{job}", token=token)
+        if j.get("state") in ("succeeded", "failed", "cancelled"):
+            break
+        time.sleep(0.3)
+    return j
+
+
+def labelled(b, page):
+    """Every form control of the page has a label (or an aria-label)."""
+    unlabelled = b.js("return [...document.querySelectorAll('input, select, textarea')]"
+                      ".filter(e => !e.labels.length && !e.getAttribute('aria-label') && !e.hidden).map(e => e.id)")
+    check(f"{page}: every input has a label", not unlabelled, unlabelled)
+
+
+def canvas_lit(b, css):
+    """How many distinct grey levels the canvas shows (0: blank)."""
+    return b.js("const c = document.querySelector(arguments[0]); if (!c || !c.width) return 0;"
+                "const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data, seen = new Set();"
+                "for (let i = 0; i < d.length; i += 16) seen.add(d[i]); return seen.size", css)
+
+
+def sign_in(b, base, user, password=PASSWORD):
     b.go(base + "/")
     b.type("#signin-user", user)
-    b.type("#signin-password", PASSWORD)
+    b.type("#signin-password", password)
     b.click("#signin button[type=submit]")
     b.wait(f"{user} signed in", "document.querySelector('#user') && document.querySelector('#user').textContent === arguments[0]", user)
 
@@ -282,30 +366,157 @@ def journeys(b, srv, project, shots):
     # Steward: upload pbc.csv through the form, see the inferred schema.
     sign_in(b, base, "stella")
     nav = b.js("return [...document.querySelectorAll('#nav a')].map(a => a.dataset.page)")
-    check("the steward's navigation offers data, synthesize, releases", nav == ["data", "synth", "releases"], nav)
+    check("the steward's navigation offers data, synthesize, releases, images",
+          nav == ["data", "synth", "releases", "images"], nav)
     b.type("#upload-file", os.path.join(SRC, "data/pbc.csv"), clear=False)
     b.type("#upload-name", "pbc")
     b.click("#upload-submit")
     cols = b.wait("the inferred schema is shown", "document.querySelectorAll('#schema tbody tr').length")
     check("the schema lists pbc's columns", cols and cols >= 10, cols)
     check("the upload's progress bar reached the end", b.js("return document.querySelector('#upload-progress').value") == 1)
-    shots.take("02-steward-data", ["#upload-file", "#upload-progress", "#schema table", "#datasets"])
+    warnings = b.wait("the schema's warnings are shown", "document.querySelectorAll('#schema-warnings li').length")
+    check("the warnings name the identifier column", b.js(
+        "return [...document.querySelectorAll('#schema-warnings li')].some(li => li.dataset.kind === 'identifier')"), warnings)
+    # Edit the schema: 'status' (0, 1, 2) becomes categorical.
+    status_type = b.js("return document.querySelector('select[data-column=status]').id")
+    b.select("#" + status_type, "categorical")
+    b.type("#" + status_type.replace("-type", "-values"), "0\n1\n2")
+    b.click("#schema-save")
+    b.wait("the edited schema is saved", "/saved/.test(document.querySelector('#schema [role=status]').textContent)")
+    check("the saved schema has status categorical",
+          b.js("return document.querySelector('select[data-column=status]').value") == "categorical")
+    labelled(b, "data")
+    shots.take("02-steward-data", ["#upload-file", "#upload-progress", "#schema-form", "#schema-warnings", "#schema-save",
+                                   "#datasets"])
+
+    # Steward: a NIfTI brain through the upload form, into the viewer; scroll it.
+    b.click("#nav a[data-page=images]")
+    b.type("#image-file", BRAIN, clear=False)
+    b.type("#image-name", "colin27")
+    b.click("#image-upload-submit")
+    b.wait("the viewer shows the volume", "document.querySelector('#viewer-canvas').dataset.slice !== undefined", seconds=120)
+    check("the slice is drawn (not blank)", (canvas_lit(b, "#viewer-canvas") or 0) > 20, canvas_lit(b, "#viewer-canvas"))
+    s0 = int(b.js("return document.querySelector('#viewer-canvas').dataset.slice"))
+    check("the viewer opens at the middle axial slice", s0 == 90, s0)
+    b.keys("#viewer-canvas", "\ue013\ue013\ue013")  # three Arrow Up keys
+    b.wait("arrow keys scroll", "document.querySelector('#viewer-canvas').dataset.slice === arguments[0]", str(s0 + 3))
+    b.js("document.querySelector('#viewer-canvas').dispatchEvent(new WheelEvent('wheel', {deltaY: 100, cancelable: true}))")
+    b.wait("the wheel scrolls", "document.querySelector('#viewer-canvas').dataset.slice === arguments[0]", str(s0 + 4))
+    b.keys("#viewer-canvas", "\ue00e")  # Page Up: ten slices
+    b.wait("Page Up scrolls ten", "document.querySelector('#viewer-canvas').dataset.slice === arguments[0]", str(s0 + 14))
+    wl = b.js("return document.querySelector('#viewer-wl-text').textContent")
+    b.select("#viewer-window", "brain")
+    b.wait("a window preset changes window and level",
+           "document.querySelector('#viewer-wl-text').textContent === 'level 40, width 80'")
+    b.select("#viewer-window", "auto")
+    b.wait("auto window again", "document.querySelector('#viewer-wl-text').textContent === arguments[0]", wl)
+    b.select("#viewer-plane", "coronal")
+    b.wait("the coronal plane", "document.querySelector('#viewer-canvas').dataset.plane === 'coronal'")
+    b.select("#viewer-plane", "sagittal")
+    n = b.wait("the sagittal plane", "document.querySelector('#viewer-canvas').dataset.plane === 'sagittal' && "
+               "document.querySelector('#viewer-slice').max")
+    check("sagittal slices run along the first axis (181)", n == "180", n)
+    b.select("#viewer-plane", "axial")
+    b.wait("back to axial", "document.querySelector('#viewer-canvas').dataset.plane === 'axial'")
+    shots.take("03-steward-images", ["#viewer-canvas", "#viewer-slice", "#viewer-level", "#viewer-width",
+                                     "#viewer-plane", "#images"])
+
+    # Before / after and an anomaly map: image models (trained by the CLI) run on a small phantom
+    # (the brain's 7 million voxels take a minute on 2 loaded cores; the viewer is the same).
+    _, r = call(srv.port, "POST", "/api/v1/login", {"user": "stella", "password": PASSWORD})
+    tok = r["token"]
+    with open(srv.phantom, "rb") as f:
+        _, ph = upload_binary(srv.port, f"/api/v1/projects/{project}/images?name=phantom", f.read(), tok)
+    vol = ph["id"]
+    jobs = {}
+    for kind, route in (("denoise", "image-enhance"), ("vae", "image-anomaly")):
+        if kind not in srv.models:
+            check(f"the {kind} model was trained", False)
+            continue
+        with open(srv.models[kind], "rb") as f:
+            st, m = upload_binary(srv.port, f"/api/v1/projects/{project}/images/models?name={kind}", f.read(), tok)
+        st, j = call(srv.port, "POST", f"/api/v1/projects/{project}/jobs/{route}", {"volume": vol, "model": m["id"]}, tok)
+        jobs[kind] = j.get("id")
+    results = {k: wait_api_job(srv.port, project, j, tok) for k, j in jobs.items()}
+    for k, j in results.items():
+        check(f"the {k} job on the phantom succeeded", j.get("state") == "succeeded", j)
+    if all(j.get("state") == "succeeded" for j in results.values()) and len(results) == 2:
+        b.go(base + "/#/data")
+        b.go(base + "/#/images")
+        b.click(f"#images .open-image[data-image='{results['denoise']['result']['image']}']")
+        b.wait("the enhanced result opens beside its original",
+               "!document.querySelector('#viewer-before').closest('figure').hidden && "
+               "document.querySelector('#viewer-compare').value === arguments[0]", str(vol), seconds=60)
+        check("before and after are both drawn", (canvas_lit(b, "#viewer-before") or 0) > 20 and
+              (canvas_lit(b, "#viewer-canvas") or 0) > 20)
+        shots.take("03b-steward-before-after", ["#viewer-before", "#viewer-canvas", "#viewer-compare"])
+        b.click(f"#images .open-image[data-image='{vol}']")
+        b.wait("the anomaly map is laid over the volume",
+               "document.querySelector('#viewer-overlay').value === arguments[0]",
+               str(results["vae"]["result"]["image"]), seconds=60)
+        plain = b.js("const c = document.querySelector('#viewer-canvas');"
+                     "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(0, 400000)).join()")
+        b.js("const o = document.querySelector('#viewer-opacity'); o.value = '0'; o.dispatchEvent(new Event('input'))")
+        b.wait("opacity 0 hides the map", "document.querySelector('#viewer-canvas').getAttribute('aria-label') !== null")
+        time.sleep(0.2)
+        hidden = b.js("const c = document.querySelector('#viewer-canvas');"
+                      "return Array.from(c.getContext('2d').getImageData(0, 0, c.width, c.height).data.slice(0, 400000)).join()")
+        check("the overlay's opacity changes the picture", plain != hidden)
+        b.js("const o = document.querySelector('#viewer-opacity'); o.value = '60'; o.dispatchEvent(new Event('input'))")
+        time.sleep(0.2)
+        shots.take("03c-steward-anomaly-overlay", ["#viewer-canvas", "#viewer-overlay", "#viewer-opacity"])
+    labelled(b, "images")
     sign_out(b)
 
     # Analyst: fit a copula, sample 1,000 rows, evaluate, open the report, ask for a release.
     sign_in(b, base, "ana")
     nav = b.js("return [...document.querySelectorAll('#nav a')].map(a => a.dataset.page)")
-    check("the analyst's navigation offers synthesize and releases only", nav == ["synth", "releases"], nav)
+    check("the analyst's navigation offers synthesize, releases and images only", nav == ["synth", "releases", "images"], nav)
     b.wait("the real dataset is offered", "document.querySelector('#fit-dataset').options.length > 0")
+    b.wait("the synthesizers come from the parameter table", "document.querySelector('#fit-synth').options.length >= 5")
+    b.select("#fit-synth", "tvae")
+    b.wait("tvae's options form", "document.querySelector('#param-epochs') !== null")
+    check("the form holds the CLI's defaults", b.js("return document.querySelector('#param-epochs').value") == "300",
+          b.js("return document.querySelector('#param-epochs').value"))
+    b.type("#param-epochs", "40")
+    b.click("#fit-submit")
+    b.wait("live training shows loss curves",
+           "/recon/.test(document.querySelector('#loss-chart').getAttribute('aria-label'))", seconds=60)
+    b.wait("and its progress", "Number(document.querySelector('#training-text').dataset.done) >= 2", seconds=60)
+    shots.take("04-analyst-training", ["#training", "#loss-chart", "#training-progress", "#fit-params", "#param-epochs"])
+    b.wait("the tvae fit ends", "document.querySelector('#training-text').dataset.state === 'succeeded'", seconds=120)
+    check("the loss curve has a point per reported epoch", (b.js(
+        "return document.querySelector('#training-text').dataset.done") or "") == "40")
     b.select("#fit-synth", "copula")
+    b.wait("copula's options form", "document.querySelector('#fit-params legend, p#fit-params') !== null")
     b.click("#fit-submit")
     b.wait("the fit job appears", "document.querySelector('#jobs .state') !== null")
     wait_job(b, "fit")
-    b.wait("the model is offered", "document.querySelector('#sample-model').options.length > 0")
-    b.type("#sample-rows", "1000")
+    b.wait("the copula model is offered",
+           "[...document.querySelector('#sample-model').options].some(o => / copula /.test(o.textContent))")
+    b.js("const s = document.querySelector('#sample-model');"
+         "s.value = [...s.options].filter(o => / copula /.test(o.textContent)).pop().value;"
+         "s.dispatchEvent(new Event('change'))")
+    # A conditional, balanced sample first: women only, spread evenly over the edited status column.
+    b.type("#sample-rows", "300")
+    b.click("#add-condition")
+    b.select("#sample-conditions .cond-column", "sex")
+    b.type("#sample-conditions .cond-value", "f")
+    b.select("#sample-balance", "status")
     b.click("#sample-submit")
     wait_job(b, "sample")
-    b.wait("the synthetic dataset is offered", "document.querySelector('#eval-dataset').options.length > 0")
+    check("the sample was conditional and balanced", b.js(
+        "return document.querySelector('#jobs tbody tr').cells[2].textContent"
+        ".includes('balanced over status, where sex=f')"),
+        b.js("return document.querySelector('#jobs tbody tr').cells[2].textContent"))
+    b.js("document.querySelector('#sample-conditions .cond button').click()")
+    b.select("#sample-balance", "")
+    b.type("#sample-rows", "1000")
+    b.click("#sample-submit")
+    b.wait("the second sample job appears", "document.querySelectorAll('#jobs tbody tr')[0].cells[2].textContent.startsWith('1000 rows')")
+    wait_job(b, "sample")
+    b.wait("the 1,000-row dataset is offered",
+           "/\\(1000 rows\\)/.test(document.querySelector('#eval-dataset').selectedOptions[0].textContent)")
     b.click("#eval-submit")
     wait_job(b, "evaluate", seconds=120)
     b.click("#evaluations .open-report")
@@ -313,7 +524,8 @@ def journeys(b, srv, project, shots):
            "(r => r && r.shadowRoot && r.shadowRoot.querySelector('h1'))(document.querySelector('#report'))")
     b.click("#evaluations .request-release")
     b.wait("the release is requested", "/Release \\d+ requested/.test(document.querySelector('[role=status]').textContent)")
-    shots.take("03-analyst-synthesize", ["#fit", "#sample", "#evaluate", "#jobs", "#evaluations", "#report"])
+    labelled(b, "synthesize")
+    shots.take("05-analyst-synthesize", ["#fit", "#sample", "#evaluate", "#jobs", "#evaluations", "#report"])
     sign_out(b)
 
     # Steward: review the release with the report beside it, approve it.
@@ -322,7 +534,7 @@ def journeys(b, srv, project, shots):
     b.click("#releases .review")
     b.wait("the report is beside the decision",
            "(r => r && r.shadowRoot && r.shadowRoot.querySelector('h1'))(document.querySelector('#review-report'))")
-    shots.take("04-steward-review", ["#review #approve", "#review #refuse", "#review-report"])
+    shots.take("06-steward-review", ["#review #approve", "#review #refuse", "#review-report"])
     b.click("#approve")
     b.wait("the release is approved", "document.querySelector('#releases [data-release]').textContent === 'approved'")
     sign_out(b)
@@ -339,16 +551,50 @@ def journeys(b, srv, project, shots):
         files = os.listdir(b.downloads)
         time.sleep(0.1)
     check("the browser saved the CSV", any(f.endswith(".csv") for f in files), files)
-    shots.take("05-analyst-download", ["#releases .download"])
+    shots.take("07-analyst-download", ["#releases .download"])
     sign_out(b)
 
-    # Trainee: septic shock, orders typed into the action box, the monitor live, the debrief.
+    # Admin: users, roles, the audit trail verified.
+    sign_in(b, base, "admin", srv.password)
+    nav = b.js("return [...document.querySelectorAll('#nav a')].map(a => a.dataset.page)")
+    check("the admin's navigation offers administration", nav == ["admin"], nav)
+    b.wait("the users are listed", "document.querySelectorAll('#users tbody tr').length >= 5")
+    b.wait("the project's members are listed", "document.querySelectorAll('#members tbody tr').length >= 4")
+    b.wait("the audit trail is listed", "document.querySelectorAll('#audit tbody tr').length > 10")
+    b.click("#audit-verify")
+    b.wait("the audit chain verifies", "/^Intact: \\d+ entries/.test(document.querySelector('#audit-verdict').textContent)")
+    b.type("#audit-filter", "image.view")
+    b.click("#audit-first")
+    b.wait("the viewer's opening is in the audit trail",
+           "[...document.querySelectorAll('#audit tbody tr')].some(tr => tr.cells[3].textContent === 'image.view')")
+    b.type("#audit-filter", "")
+    labelled(b, "administration")
+    shots.take("08-admin", ["#users", "#new-user", "#grant", "#members", "#audit", "#audit-verdict"])
+    sign_out(b)
+
+    # Educator: a severe septic shock generated and assigned to tom.
+    sign_in(b, base, "eddie")
+    nav = b.js("return [...document.querySelectorAll('#nav a')].map(a => a.dataset.page)")
+    check("the educator's navigation offers the patient and teaching", nav == ["patient", "teach"], nav)
+    b.click("#nav a[data-page=teach]")
+    b.wait("the trainees are offered", "document.querySelector('#assign-trainee').options.length === 1")
+    b.select("#assign-condition", "septic_shock")
+    b.select("#assign-severity", "severe")
+    b.click("#assign-submit")
+    b.wait("the case is generated and shown", "document.querySelector('#assign-vignette p') !== null")
+    b.wait("the assignment is listed", "document.querySelector('#assignments [data-assignment]').textContent === 'assigned'")
+    labelled(b, "teaching")
+    shots.take("09-educator-assign", ["#assign", "#assign-vignette", "#assignments", "#sessions"])
+    sign_out(b)
+
+    # Trainee: the assigned septic shock, orders typed into the action box, the monitor live, the debrief.
     sign_in(b, base, "tom")
     nav = b.js("return [...document.querySelectorAll('#nav a')].map(a => a.dataset.page)")
     check("the trainee's navigation offers the virtual patient only", nav == ["patient"], nav)
     b.wait("the conditions are offered", "document.querySelector('#sim-condition').value === 'septic_shock'")
+    b.wait("the assigned case is offered", "document.querySelector('#my-assignments .start-assignment') !== null")
     b.type("#sim-speed", "20")
-    b.click("#sim-start")
+    b.click("#my-assignments .start-assignment")
     b.wait("the monitor shows a heart rate", "/^\\d+$/.test(document.querySelector('[data-vital=hr]').textContent)")
     t0 = b.js("return document.querySelector('#sim-clock').textContent")
     for order in ("give 30 ml/kg crystalloid", "order lactate", "norepinephrine 0.1 mcg/kg/min"):
@@ -359,23 +605,32 @@ def journeys(b, srv, project, shots):
     check("the traces are drawn", b.js(
         "const c = document.querySelector('#monitor-canvas'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         "let lit = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100) lit++; return lit > 200"))
-    shots.take("06-trainee-monitor", ["#monitor-canvas", "#mute", "#action", "#timeline li", "#sim-end"])
+    shots.take("10-trainee-monitor", ["#monitor-canvas", "#mute", "#action", "#timeline li", "#sim-end"])
     b.click("#mute")
     check("alarms can be muted", b.js("return document.querySelector('#mute').getAttribute('aria-pressed')") == "true")
     b.click("#sim-end")
     score = b.wait("the debrief shows the score", "document.querySelector('#score') && document.querySelector('#score').textContent")
     check("the score is a percentage", bool(score and re.fullmatch(r"[\d.]+%", score)), score)
-    shots.take("07-trainee-debrief", ["#debrief", "#score", "#debrief table"])
+    shots.take("11-trainee-debrief", ["#debrief", "#score", "#debrief table"])
 
     # Keyboard: the sign-out button and the navigation are reachable with Tab.
     reached = b.js("return [...document.querySelectorAll('a[href], button, input, select')].every(e => e.tabIndex >= 0)")
     check("every control is reachable with the keyboard", reached)
-    unlabelled = b.js("return [...document.querySelectorAll('input, select, textarea')]"
-                      ".filter(e => !e.labels.length && !e.getAttribute('aria-label')).map(e => e.id)")
-    check("every input has a label", not unlabelled, unlabelled)
+    labelled(b, "virtual patient")
+    sign_out(b)
+
+    # Educator: tom's score.
+    sign_in(b, base, "eddie")
+    b.click("#nav a[data-page=teach]")
+    seen = b.wait("the educator sees the trainee's score",
+                  "(tr => tr && tr.cells[7].textContent)(document.querySelector('#assignments tbody tr'))")
+    check("the assignment's score is the debrief's", seen == score, (seen, score))
+    shots.take("12-educator-scores", ["#assignments", "#sessions"])
 
 
 def main():
+    global CLI, SRC
+    CLI, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     t0 = time.time()
     tmp = tempfile.mkdtemp(prefix="medgen-web-")
     shots_dir = os.environ.get("MEDGEN_SCREENSHOTS") or os.path.join(tmp, "screenshots")
@@ -385,6 +640,8 @@ def main():
         if not check("the server started", srv.port and srv.password):
             return
         project = setup(srv)
+        with open(os.path.join(tmp, "models.log"), "w") as log:
+            srv.phantom, srv.models = image_models(tmp, log)
         b = Browser(tmp)
         journeys(b, srv, project, Shots(b, shots_dir))
         errors = b.console_errors()
@@ -412,4 +669,5 @@ def main():
     sys.exit(min(fails, 100))
 
 
-main()
+if __name__ == "__main__":
+    main()

@@ -1,15 +1,79 @@
-// The data steward's tables: upload a CSV (with a progress bar), see the schema the server
-// inferred from it, and the project's datasets.
+// The data steward's tables: upload a CSV (with a progress bar), then check and edit the schema
+// the server inferred as a form, with its warnings (free text left out, identifiers
+// regenerated, dates whose day and month can be swapped, columns that may name people). The
+// saved schema is checked by the server against the rows and is what later fits use.
 import { api, upload } from '../api.js';
 import { h, field, table, alertBox, statusBox, guarded } from '../dom.js';
 
-// One schema column's details in words: range, levels, format or identifier shape.
-function details(c) {
-  if (c.type === 'numerical') return `${c.integer ? 'integer' : `${c.decimals} decimals`}, ${c.min} – ${c.max}`;
-  if (c.values) return `${c.values.length} values: ${c.values.slice(0, 8).join(', ')}${c.values.length > 8 ? ', …' : ''}`;
-  if (c.type === 'datetime') return `${c.format}, ${c.min} – ${c.max}`;
-  if (c.type === 'identifier') return `prefix "${c.prefix}", width ${c.width}`;
-  return '';
+const TYPES = ['numerical', 'categorical', 'boolean', 'datetime', 'identifier', 'text'];
+const TYPE_HELP = {
+  numerical: 'numbers; synthetic values are clipped to the range and rounded',
+  categorical: 'a finite set of labels',
+  boolean: 'two labels, the false one first',
+  datetime: 'dates or times in the given format',
+  identifier: 'unique per row; regenerated, never learned',
+  text: 'free text or personal data; left out of learning and of synthetic rows',
+};
+
+// One column's editor: a type and the fields of that type; .value() gives its JSON.
+function columnEditor(c, i) {
+  const id = k => `col-${i}-${k}`;
+  const type = h('select', { id: id('type'), 'data-column': c.name, 'aria-label': `type of ${c.name}` }, TYPES.map(t => h('option', { value: t, title: TYPE_HELP[t] }, t)));
+  type.value = c.type;
+  const integer = h('input', { id: id('integer'), type: 'checkbox', checked: !!c.integer });
+  const decimals = h('input', { id: id('decimals'), type: 'number', min: 0, max: 15, value: String(c.decimals ?? 0), size: 3 });
+  const min = h('input', { id: id('min'), type: 'number', step: 'any', value: c.type === 'numerical' && c.min != null ? String(c.min) : '', size: 8 });
+  const max = h('input', { id: id('max'), type: 'number', step: 'any', value: c.type === 'numerical' && c.max != null ? String(c.max) : '', size: 8 });
+  const values = h('textarea', { id: id('values'), rows: 3, cols: 22 }, (c.values || []).join('\n'));
+  const format = h('input', { id: id('format'), value: c.format || '%Y-%m-%d', size: 12 });
+  const prefix = h('input', { id: id('prefix'), value: c.prefix || '', size: 6, maxlength: 40 });
+  const width = h('input', { id: id('width'), type: 'number', min: 0, max: 40, value: String(c.width ?? 0), size: 3 });
+  const parts = {
+    numerical: h('div', { class: 'row' }, field('Whole numbers', integer), field('Decimals', decimals), field('Min', min), field('Max', max)),
+    categorical: field('Labels (one a line)', values),
+    boolean: null,
+    datetime: field('Format (strftime)', format),
+    identifier: h('div', { class: 'row' }, field('Prefix', prefix), field('Digits', width)),
+    text: h('span', { class: 'muted' }, TYPE_HELP.text),
+  };
+  parts.boolean = parts.categorical;
+  const detail = h('div', {});
+  const show = () => {
+    detail.replaceChildren(...[parts[type.value]].filter(Boolean));
+    parts.categorical.firstChild.textContent = type.value === 'boolean' ? 'Labels (false, then true)' : 'Labels (one a line)';
+  };
+  type.addEventListener('change', show);
+  show();
+  const num = (input, label) => {
+    if (input.value.trim() === '') return undefined;
+    const x = Number(input.value);
+    if (!Number.isFinite(x)) throw new Error(`${c.name}: ${label} is not a number`);
+    return x;
+  };
+  function value() {
+    const t = type.value;
+    // The same type keeps what the form does not show (a date column's range, say).
+    const out = t === c.type ? { ...c } : { name: c.name, type: t };
+    if (t === 'numerical') {
+      out.integer = integer.checked;
+      out.decimals = integer.checked ? 0 : Math.max(0, Math.round(num(decimals, 'decimals') || 0));
+      for (const [k, input] of [['min', min], ['max', max]]) {
+        const x = num(input, k);
+        if (x === undefined) delete out[k]; else out[k] = x;
+      }
+    } else if (t === 'categorical' || t === 'boolean') {
+      out.values = values.value.split('\n').map(s => s.trim()).filter(Boolean);
+      if (!out.values.length) throw new Error(`${c.name}: give the labels, one a line`);
+    } else if (t === 'datetime') {
+      if (!format.value.includes('%')) throw new Error(`${c.name}: the format needs % fields, e.g. %Y-%m-%d`);
+      out.format = format.value;
+    } else if (t === 'identifier') {
+      out.prefix = prefix.value;
+      out.width = Math.max(0, Math.round(num(width, 'digits') || 0));
+    }
+    return out;
+  }
+  return { type, detail, value };
 }
 
 export function render(main, { project }) {
@@ -22,10 +86,39 @@ export function render(main, { project }) {
   const list = h('div');
   const schema = h('div', { id: 'schema' });
 
-  function showSchema(d) {
-    schema.replaceChildren(table(`Schema of ${d.name} (dataset ${d.id}, ${d.rows} rows)`,
-      [['Column', c => c.name], ['Type', c => c.type], ['Details', details]],
-      (d.schema && d.schema.columns) || [], { class: 'schema' }));
+  // The schema form of dataset d with `warnings` ([{column, kind, message}]).
+  function showSchema(d, columns, warnings) {
+    const formError = alertBox();
+    const saved = statusBox();
+    const editors = columns.map((c, i) => columnEditor(c, i));
+    const byColumn = {};
+    for (const w of warnings) (byColumn[w.column] = byColumn[w.column] || []).push(w);
+    const warnList = h('ul', { id: 'schema-warnings', class: 'warnings', 'aria-label': 'schema warnings' },
+      warnings.map(w => h('li', { 'data-kind': w.kind }, h('strong', {}, w.column), ': ', w.message)));
+    const form = h('form', { id: 'schema-form', 'aria-labelledby': 'schema-h', onsubmit: guarded(formError, async () => {
+      const body = { columns: editors.map(e => e.value()) };
+      const r = await api('PUT', `/projects/${project}/datasets/${d.id}/schema`, body);
+      showSchema(r, r.schema.columns, r.warnings || []);
+      document.querySelector('#schema [role=status]').textContent =
+        `Schema of ${r.name} saved: the next fits of this table use it.`;
+      await refresh();
+    }) },
+    h('h3', { id: 'schema-h' }, `Schema of ${d.name} (dataset ${d.id}, ${d.rows} rows)`),
+    warnings.length ? h('div', { class: 'warnbox' }, h('p', {}, `${warnings.length} warning(s) to check before fitting:`), warnList)
+      : h('p', { class: 'pass', id: 'schema-warnings' }, 'No warnings.'),
+    table('Columns', [
+      ['Column', (c, i) => c.name], ['Type', c => editors[columns.indexOf(c)].type],
+      ['Details', c => editors[columns.indexOf(c)].detail],
+      ['Warnings', c => (byColumn[c.name] || []).map(w => h('div', { class: 'warn' }, w.message))],
+    ], columns, { class: 'schema' }),
+    h('div', { class: 'row' }, h('button', { type: 'submit', id: 'schema-save' }, 'Save schema')),
+    formError, saved);
+    schema.replaceChildren(form);
+  }
+
+  async function openSchema(d) {
+    const r = await api('GET', `/projects/${project}/datasets/${d.id}/schema`);
+    showSchema(d, r.schema.columns, r.warnings);
   }
 
   async function refresh() {
@@ -33,25 +126,25 @@ export function render(main, { project }) {
     list.replaceChildren(table('Datasets of the project', [
       ['Id', d => d.id], ['Name', d => d.name], ['Kind', d => d.kind], ['Rows', d => d.rows],
       ['Columns', d => d.columns],
-      ['', d => h('button', { class: 'secondary', onclick: () => showSchema(d) }, 'Schema')],
+      ['', d => d.kind === 'real' ? h('button', { class: 'secondary edit-schema', onclick: guarded(error, () => openSchema(d)) }, 'Schema') : null],
     ], all.slice().reverse(), { id: 'datasets' }));
   }
 
-  main.append(h('div', { class: 'grid' },
-    h('section', { class: 'card', 'aria-labelledby': 'upload-h' },
-      h('h2', { id: 'upload-h' }, 'Upload a table'),
-      h('form', { class: 'row', id: 'upload', onsubmit: guarded(error, async () => {
-        done.textContent = '';
-        bar.hidden = false;
-        bar.value = 0;
-        const d = await upload(`/projects/${project}/datasets?name=${encodeURIComponent(name.value)}`,
-          file.files[0], f => { bar.value = f; });
-        bar.value = 1;
-        done.textContent = `Uploaded ${d.name}: ${d.rows} rows, ${d.columns} columns.`;
-        showSchema(d);
-        await refresh();
-      }) }, field('CSV file', file), field('Name', name), h('button', { type: 'submit', id: 'upload-submit' }, 'Upload')),
-      bar, error, done, schema),
-    h('section', { class: 'card' }, list)));
+  main.append(h('section', { class: 'card', 'aria-labelledby': 'upload-h' },
+    h('h2', { id: 'upload-h' }, 'Upload a table'),
+    h('form', { class: 'row', id: 'upload', onsubmit: guarded(error, async () => {
+      done.textContent = '';
+      bar.hidden = false;
+      bar.value = 0;
+      const d = await upload(`/projects/${project}/datasets?name=${encodeURIComponent(name.value)}`,
+        file.files[0], f => { bar.value = f; });
+      bar.value = 1;
+      done.textContent = `Uploaded ${d.name}: ${d.rows} rows, ${d.columns} columns.`;
+      showSchema(d, d.schema.columns, d.warnings || []);
+      await refresh();
+    }) }, field('CSV file', file), field('Name', name), h('button', { type: 'submit', id: 'upload-submit' }, 'Upload')),
+    bar, error, done),
+  h('section', { class: 'card' }, schema),
+  h('section', { class: 'card' }, list));
   refresh().catch(e => { error.textContent = e.message; });
 }

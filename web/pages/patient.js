@@ -7,7 +7,7 @@ import { Monitor } from '../monitor.js';
 // How a guideline item's status reads: met, beside the point, or missed.
 const STATUS_CLASS = { done: 'pass', avoided: 'pass', 'not applicable': 'muted' };
 
-export function render(main, { project }) {
+export function render(main, { project, role }) {
   const error = alertBox();
   const condition = h('select', { id: 'sim-condition', required: true });
   const severity = h('select', { id: 'sim-severity' },
@@ -75,27 +75,56 @@ export function render(main, { project }) {
         ['Points', i => `${i.points} / ${i.max}`], ['When', i => (i.time_s != null && i.time_s >= 0 ? clock(i.time_s) : '')],
         ['Detail', i => i.detail || ''],
       ], s.items || []),
-      h('button', { id: 'sim-again', onclick: () => { stage.replaceChildren(); form.hidden = false; condition.focus(); } },
+      h('button', { id: 'sim-again', onclick: () => {
+        stage.replaceChildren(); form.hidden = false; condition.focus();
+        showAssigned().catch(e => { error.textContent = e.message; });
+      } },
         'Another patient')));
   }
 
-  const form = h('form', { class: 'card row', id: 'sim-start-form', onsubmit: guarded(error, async () => {
+  // Starts a session from `body` ({condition, ...} or {assignment}); the monitor is made inside
+  // the click's gesture, so that alarms may sound.
+  async function begin(body) {
     const monitor = new Monitor();
-    monitor.enableSound();  // inside the click's gesture, so that alarms may sound
-    const body = { condition: condition.value, speed: Number(speed.value) };
-    if (severity.value) body.severity = severity.value;
+    monitor.enableSound();
+    body.speed = Number(speed.value);
     try {
       start(await api('POST', `/projects/${project}/sim/sessions`, body), monitor);
       form.hidden = true;
+      assignedCard.hidden = true;
     } catch (e) { monitor.stop(); throw e; }
+  }
+
+  const form = h('form', { class: 'card row', id: 'sim-start-form', onsubmit: guarded(error, () => {
+    const body = { condition: condition.value };
+    if (severity.value) body.severity = severity.value;
+    return begin(body);
   }) }, h('h2', {}, 'Start a virtual patient'), field('Condition', condition), field('Severity', severity),
   field('Speed (× real time)', speed), h('button', { type: 'submit', id: 'sim-start' }, 'Start'));
 
-  main.append(form, error, stage, suggestions);
+  // Cases an educator assigned to this trainee (an educator sees theirs on the Teaching page).
+  const assignedBox = h('div');
+  const assignedCard = h('section', { class: 'card', id: 'my-assignments', hidden: true }, assignedBox);
+  let titles = {};
+  async function showAssigned() {
+    if (role !== 'trainee') return;
+    const mine = await api('GET', `/projects/${project}/sim/assignments`);
+    assignedCard.hidden = !mine.length;
+    assignedBox.replaceChildren(table('Cases assigned to you', [
+      ['Case', a => a.id], ['Condition', a => titles[a.condition] || a.condition], ['Severity', a => a.severity || 'any'],
+      ['State', a => a.state], ['Score', a => (a.score == null ? '' : `${a.score}%`)],
+      ['', a => a.state === 'assigned' ? h('button', { class: 'start-assignment', 'data-assignment': a.id,
+        onclick: guarded(error, () => begin({ assignment: a.id })) }, 'Start this case') : null],
+    ], mine.slice().reverse()));
+  }
+
+  main.append(assignedCard, form, error, stage, suggestions);
   api('GET', `/projects/${project}/sim/conditions`).then(cat => {
+    titles = Object.fromEntries(cat.conditions.map(c => [c.name, c.title]));
     options(condition, cat.conditions.map(c => [c.name, c.title]), 'septic_shock');
     suggestions.replaceChildren(...[...cat.drugs.map(d => `give ${d.name}`), ...cat.orders.map(o => `order ${o.name}`)]
       .map(v => h('option', { value: v })));
+    return showAssigned();
   }).catch(e => { error.textContent = e.message; });
   return stop;
 }

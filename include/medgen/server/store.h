@@ -1,5 +1,5 @@
 // The server's database: projects, users and their roles, API tokens, datasets, models, jobs,
-// release requests, simulator sessions, images and the audit trail. By default an embedded
+// release requests, simulator sessions, images, case assignments and the audit trail. By default an embedded
 // SQLite database (WAL journal) under the server's data directory; for several server
 // processes sharing one database, PostgreSQL. Schema changes are numbered migrations applied in
 // order at open (SQLite: PRAGMA user_version records the last one applied; PostgreSQL: the
@@ -154,6 +154,19 @@ struct SimSessionRow {
   std::string ended_at;
 };
 
+// A case an educator gave a trainee: the case's options (condition, severity, seed) as JSON;
+// session_id is the session the trainee ran it in (0 until they start it). Its score is that
+// session's result.
+struct Assignment {
+  int64_t id = 0;
+  int64_t project_id = 0;
+  int64_t trainee_id = 0;
+  int64_t assigned_by = 0;  // the educator (0: none)
+  std::string case_json;    // {"condition", "severity"?, "seed"}
+  std::string created_at;
+  int64_t session_id = 0;
+};
+
 // One audit entry. hash = hex SHA-256 of the entry's canonical bytes (audit_canonical) and
 // prev_hash is the previous entry's hash (64 zeros for the first): editing, removing or
 // reordering any entry breaks the chain (verify_audit).
@@ -275,6 +288,14 @@ class Store {
   std::optional<SimSessionRow> sim_session(int64_t id);
   std::vector<SimSessionRow> sim_sessions(int64_t project_id);
   void end_sim_session(int64_t id, const std::string& result_json);
+
+  // Assignments. create_assignment: the trainee (and assigned_by, when not 0) must be users;
+  // start_assignment: InvalidInput unless the assignment exists, has no session yet and the
+  // session is in the assignment's project and belongs to its trainee.
+  int64_t create_assignment(const Assignment& a);
+  std::optional<Assignment> assignment(int64_t id);
+  std::vector<Assignment> assignments(int64_t project_id);
+  void start_assignment(int64_t id, int64_t session_id);
 
   // Audit trail. append_audit fills seq, time, prev_hash and hash and returns the entry as
   // stored. The chain's head (last seq and hash) is also written to `<data_dir>/audit.head`

@@ -24,7 +24,8 @@ if(_ops_admin_src)
   target_include_directories(medgen_ops_admin PUBLIC ${CMAKE_SOURCE_DIR}/include ${CMAKE_BINARY_DIR}/generated
                              PRIVATE ${MEDGEN_XGBOOST_INCLUDE})
   target_compile_options(medgen_ops_admin PRIVATE -Wall -Wextra)
-  target_link_libraries(medgen_ops_admin PUBLIC medgen_core PRIVATE ${MEDGEN_XGBOOST_LIB})
+  # medgen_server: the CDS Hooks service runs on its HTTP layer; medgen_tabular: survey synthesis.
+  target_link_libraries(medgen_ops_admin PUBLIC medgen_core medgen_server medgen_tabular PRIVATE ${MEDGEN_XGBOOST_LIB})
   list(APPEND MEDGEN_CLI_LIBS medgen_ops_admin)
   foreach(_part claims surveys cds)
     medgen_add_tests(ops/${_part} medgen_ops_admin)

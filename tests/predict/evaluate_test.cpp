@@ -159,7 +159,7 @@ TEST(Audit, OneLevelGroupIsRefused) {
   tabular::Dataset data = pbc();
   AuditInput a;
   a.table = &data.table;
-  a.rows = {0, 1, 2, 4};  // all women
+  a.rows = {0, 1, 3, 4};  // all women
   a.risk = {0.1, 0.2, 0.3, 0.4};
   a.margin = a.risk;
   a.y = {0, 1, 0, 1};

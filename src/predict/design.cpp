@@ -27,6 +27,12 @@ bool truthy(const std::string& s) {
   return l == "1" || l == "true" || l == "yes" || l == "y" || l == "t";
 }
 
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof b, "%g", v);
+  return b;
+}
+
 double median_of(std::vector<double> v) {
   if (v.empty()) return 0;
   std::sort(v.begin(), v.end());
@@ -324,14 +330,13 @@ void read_outcome(const Table& table, const OutcomeSpec& spec, const std::string
     const double t = tc.values[i];
     if (!(t > 0) || !std::isfinite(t))
       throw InvalidInput(located(source, i + 2, static_cast<size_t>(table.find(spec.time)) + 1,
-                                 "time '" + spec.time + "' must be > 0, got " + std::to_string(t)));
+                                 "time '" + spec.time + "' must be > 0, got " + num(t)));
     (*time)[i] = t;
     (*event)[i] = l[i];
     max_time = std::max(max_time, t);
   }
   if (!std::isnan(spec.horizon) && (!std::isfinite(spec.horizon) || spec.horizon <= 0 || spec.horizon >= max_time))
-    throw InvalidInput(source + ": --horizon " + std::to_string(spec.horizon) + " must lie inside the follow-up (0, " +
-                       std::to_string(max_time) + ")");
+    throw InvalidInput(source + ": --horizon " + num(spec.horizon) + " must lie inside the follow-up (0, " + num(max_time) + ")");
 }
 
 Dataset make_dataset(const Table& table, const Design& design, const OutcomeSpec& spec, const std::string& source,

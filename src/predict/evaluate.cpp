@@ -204,7 +204,7 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
       if (ok[i]) tv.push_back(t[i]);
     std::sort(tv.begin(), tv.end());
     if (!tv.empty()) outcome.horizon = tv[tv.size() / 2];
-    res.warnings.push_back("no --horizon: risks are for the median follow-up time, " + std::to_string(outcome.horizon));
+    res.warnings.push_back("no --horizon: risks are for the median follow-up time, " + nlohmann::json(outcome.horizon).dump());
   }
   const Dataset d = make_dataset(table, design, outcome, in.source);
   if (d.dropped_missing > 0)

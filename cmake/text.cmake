@@ -29,7 +29,8 @@ if(TARGET medgen_text_docs)
   find_path(MEDGEN_HPDF_INCLUDE hpdf.h REQUIRED)
   find_library(MEDGEN_HPDF_LIB hpdf REQUIRED)
   target_include_directories(medgen_text_docs PRIVATE ${MEDGEN_HPDF_INCLUDE})
-  target_link_libraries(medgen_text_docs PRIVATE PkgConfig::XAPIAN ${MEDGEN_HPDF_LIB})
+  find_package(CURL REQUIRED)  # the optional language-model connector of SOAP drafts
+  target_link_libraries(medgen_text_docs PRIVATE PkgConfig::XAPIAN ${MEDGEN_HPDF_LIB} CURL::libcurl)
 endif()
 
 file(GLOB _text_bench CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/bench/text/*.cpp)

@@ -46,6 +46,7 @@ std::vector<int> labels(const Column& c, const std::string& positive, bool nonze
                         const std::string& source) {
   const size_t n = c.size();
   std::vector<int> out(n, -1);
+  if (c.count_missing() == n) throw InvalidInput(source + ": " + what + " column '" + c.name + "' has no values (all missing)");
   if (c.storage == Storage::kString) {
     int pos = -1;
     if (!positive.empty()) {
@@ -294,6 +295,24 @@ Dataset Dataset::take(const std::vector<size_t>& idx) const {
     d.rows.push_back(rows[i]);
   }
   return d;
+}
+
+std::string resolve_labels(const Table& table, OutcomeSpec* spec) {
+  const bool binary = spec->task() == Task::kBinary;
+  const std::string& name = binary ? spec->outcome : spec->event;
+  std::string& label = binary ? spec->positive : spec->event_value;
+  const int ci = table.find(name);
+  if (!label.empty() || ci < 0) return "";
+  const Column& c = table.columns[ci];
+  if (c.storage != Storage::kString || c.dictionary.size() != 2) return "";
+  for (const auto& d : c.dictionary)
+    if (truthy(d)) return "";
+  size_t count[2] = {0, 0};
+  for (int32_t k : c.codes)
+    if (k >= 0) ++count[k];
+  label = c.dictionary[count[1] < count[0] ? 1 : 0];
+  return "'" + name + "': '" + label + "' (the rarer label) taken as " + (binary ? "the positive outcome" : "the event") +
+         "; name it with " + (binary ? "--positive" : "--event-value");
 }
 
 void read_outcome(const Table& table, const OutcomeSpec& spec, const std::string& source, std::vector<double>* y,

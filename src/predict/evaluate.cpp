@@ -182,6 +182,8 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
   const ModelKind kind = model_kind_from_string(opt.model);
   OutcomeSpec outcome = in.outcome;
   TrainResult res;
+  const std::string chosen = resolve_labels(table, &outcome);
+  if (!chosen.empty()) res.warnings.push_back(chosen);
   std::vector<std::string> exclude = {outcome.outcome, outcome.time, outcome.event};
   // A column named like an identifier is never a feature by default.
   for (const auto& c : in.schema->columns) {

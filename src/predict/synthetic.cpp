@@ -69,6 +69,7 @@ json synthetic_experiment(const TrainInput& in, const SyntheticOptions& so, cons
   const Table& table = *in.table;
   const ModelKind kind = model_kind_from_string(opt.model);
   OutcomeSpec outcome = in.outcome;
+  resolve_labels(table, &outcome);
   std::vector<std::string> exclude = {outcome.outcome, outcome.time, outcome.event};
   Design design = Design::parse(opt.features, table, *in.schema, exclude);
   design.missing = opt.missing.empty() ? (kind == ModelKind::kBoosted ? "keep" : "impute") : opt.missing;

@@ -85,6 +85,11 @@ struct Dataset {
   double row_value(size_t i, size_t j) const { return x[i * p + j]; }
 };
 
+// A categorical outcome/event column with two labels, neither meaning yes: fills spec's positive
+// (event_value) with the rarer label, so that the model file records it, and returns a note
+// saying so ("" when nothing was chosen).
+std::string resolve_labels(const Table& table, OutcomeSpec* spec);
+
 // Outcome labels of a table: y (binary) or time/event (survival); `ok[i]` = 0 where missing.
 // InvalidInput (naming `source` and the column) for an absent column, a binary outcome with
 // other than two values, a time <= 0, a non-finite horizon or one beyond the last follow-up.

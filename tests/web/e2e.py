@@ -386,6 +386,7 @@ def journeys(b, srv, project, shots):
     check("the saved schema has status categorical",
           b.js("return document.querySelector('select[data-column=status]').value") == "categorical")
     labelled(b, "data")
+    b.js("document.querySelector('#schema').scrollIntoView()")
     shots.take("02-steward-data", ["#upload-file", "#upload-progress", "#schema-form", "#schema-warnings", "#schema-save",
                                    "#datasets"])
 
@@ -418,6 +419,7 @@ def journeys(b, srv, project, shots):
     check("sagittal slices run along the first axis (181)", n == "180", n)
     b.select("#viewer-plane", "axial")
     b.wait("back to axial", "document.querySelector('#viewer-canvas').dataset.plane === 'axial'")
+    b.js("document.querySelector('#viewer').scrollIntoView()")
     shots.take("03-steward-images", ["#viewer-canvas", "#viewer-slice", "#viewer-level", "#viewer-width",
                                      "#viewer-plane", "#images"])
 
@@ -447,8 +449,10 @@ def journeys(b, srv, project, shots):
         b.wait("the enhanced result opens beside its original",
                "!document.querySelector('#viewer-before').closest('figure').hidden && "
                "document.querySelector('#viewer-compare').value === arguments[0]", str(vol), seconds=60)
-        check("before and after are both drawn", (canvas_lit(b, "#viewer-before") or 0) > 20 and
-              (canvas_lit(b, "#viewer-canvas") or 0) > 20)
+        # The phantom has a handful of grey levels (background and five tissue values).
+        check("before and after are both drawn", (canvas_lit(b, "#viewer-before") or 0) >= 4 and
+              (canvas_lit(b, "#viewer-canvas") or 0) >= 4, (canvas_lit(b, "#viewer-before"), canvas_lit(b, "#viewer-canvas")))
+        b.js("document.querySelector('#viewer').scrollIntoView()")
         shots.take("03b-steward-before-after", ["#viewer-before", "#viewer-canvas", "#viewer-compare"])
         b.click(f"#images .open-image[data-image='{vol}']")
         b.wait("the anomaly map is laid over the volume",
@@ -464,6 +468,7 @@ def journeys(b, srv, project, shots):
         check("the overlay's opacity changes the picture", plain != hidden)
         b.js("const o = document.querySelector('#viewer-opacity'); o.value = '60'; o.dispatchEvent(new Event('input'))")
         time.sleep(0.2)
+        b.js("document.querySelector('#viewer').scrollIntoView()")
         shots.take("03c-steward-anomaly-overlay", ["#viewer-canvas", "#viewer-overlay", "#viewer-opacity"])
     labelled(b, "images")
     sign_out(b)
@@ -483,6 +488,7 @@ def journeys(b, srv, project, shots):
     b.wait("live training shows loss curves",
            "/recon/.test(document.querySelector('#loss-chart').getAttribute('aria-label'))", seconds=60)
     b.wait("and its progress", "Number(document.querySelector('#training-text').dataset.done) >= 2", seconds=60)
+    b.js("document.querySelector('#training').scrollIntoView()")
     shots.take("04-analyst-training", ["#training", "#loss-chart", "#training-progress", "#fit-params", "#param-epochs"])
     b.wait("the tvae fit ends", "document.querySelector('#training-text').dataset.state === 'succeeded'", seconds=120)
     check("the loss curve has a point per reported epoch", (b.js(
@@ -515,8 +521,10 @@ def journeys(b, srv, project, shots):
     b.click("#sample-submit")
     b.wait("the second sample job appears", "document.querySelectorAll('#jobs tbody tr')[0].cells[2].textContent.startsWith('1000 rows')")
     wait_job(b, "sample")
-    b.wait("the 1,000-row dataset is offered",
-           "/\\(1000 rows\\)/.test(document.querySelector('#eval-dataset').selectedOptions[0].textContent)")
+    b.wait("both synthetic datasets are offered", "document.querySelector('#eval-dataset').options.length === 2")
+    b.js("const s = document.querySelector('#eval-dataset'); s.value = s.options[s.options.length - 1].value")
+    check("the 1,000-row dataset is chosen", b.js(
+        "return /\\(1000 rows\\)/.test(document.querySelector('#eval-dataset').selectedOptions[0].textContent)"))
     b.click("#eval-submit")
     wait_job(b, "evaluate", seconds=120)
     b.click("#evaluations .open-report")

@@ -321,4 +321,4 @@ export function render(main, { project, role }) {
   return () => { stopped = true; clearTimeout(timer); };
 }
 
-const fmt = x => (Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));
+const fmt = x => (Number.isInteger(x) || Math.abs(x) >= 100 ? x.toFixed(0) : Math.abs(x) >= 1 ? x.toFixed(1) : x.toPrecision(2));

@@ -239,7 +239,7 @@ export function render(main, { project }) {
   }
 
   main.append(h('div', { class: 'grid' },
-    h('section', { class: 'card', 'aria-labelledby': 'fit-h' }, h('h2', { id: 'fit-h' }, 'Fit a synthesizer'),
+    h('section', { class: 'card wide', 'aria-labelledby': 'fit-h' }, h('h2', { id: 'fit-h' }, 'Fit a synthesizer'),
       h('form', { id: 'fit', onsubmit: guarded(error, () => {
         const body = { dataset: Number(fitDataset.value), synthesizer: fitSynth.value, seed: Number(fitSeed.value),
           holdout: Number(fitHoldout.value) };

@@ -141,12 +141,13 @@ Library Library::load(const std::string& path) {
   std::set<std::string> ids, links;
   for (const auto& d : j["domains"]) {
     Domain dom{str(d, "id"), str(d, "title"), {}};
-    if (dom.id.empty() || !ids.insert(dom.id).second) throw InvalidInput(path + ": a domain without a unique id");
+    if (dom.id.empty() || !ids.insert(dom.id).second || links.count(dom.id))
+      throw InvalidInput(path + ": a domain without a unique id (domain ids and item linkIds share one namespace)");
     if (!d.contains("items") || !d["items"].is_array() || d["items"].empty())
       throw InvalidInput(path + ": domain '" + dom.id + "' has no items");
     for (const auto& it : d["items"]) {
       Item item{str(it, "linkId"), str(it, "text"), str(it, "scale"), dom.id, it.value("nps", false)};
-      if (item.link_id.empty() || !links.insert(item.link_id).second)
+      if (item.link_id.empty() || ids.count(item.link_id) || !links.insert(item.link_id).second)
         throw InvalidInput(path + ": domain '" + dom.id + "': an item without a unique linkId");
       if (!lib.scales.count(item.scale))
         throw InvalidInput(path + ": item '" + item.link_id + "': unknown scale '" + item.scale + "'");

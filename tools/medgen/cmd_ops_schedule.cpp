@@ -1,12 +1,14 @@
 // `medgen ops noshow|schedule|simulate|remind|followup` (docs/ops.md). Thin: parses flags,
 // calls medgen/ops, prints.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "cmd_ops.h"
 #include "medgen/core/error.h"
+#include "medgen/core/csv.h"
 #include "medgen/core/file.h"
 #include "medgen/ops/clinic_sim.h"
 #include "medgen/ops/noshow.h"

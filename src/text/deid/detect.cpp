@@ -192,19 +192,13 @@ class Scanner {
   std::vector<Tok> tk_;
   std::vector<PhiSpan> out_;
   std::vector<uint8_t> name_tok_;  // per token: inside a name span
+  std::vector<std::string> low_;   // per token: lower-cased text (computed once)
   mutable std::string lw_;         // scratch
 
   // ---------- helpers ----------
   std::string_view sv(size_t i) const { return t_.substr(tk_[i].b, tk_[i].e - tk_[i].b); }
-  const std::string& lower(size_t i) const {
-    lower_into(sv(i), &lw_);
-    return lw_;
-  }
-  std::string low(size_t i) const {
-    std::string s;
-    lower_into(sv(i), &s);
-    return s;
-  }
+  const std::string& lower(size_t i) const { return low_[i]; }
+  const std::string& low(size_t i) const { return low_[i]; }
   bool word(size_t i) const { return i < tk_.size() && tk_[i].kind == 'w'; }
   bool num(size_t i) const { return i < tk_.size() && tk_[i].kind == 'n'; }
   bool punct(size_t i, char c) const { return i < tk_.size() && tk_[i].kind == 'p' && t_[tk_[i].b] == c; }
@@ -279,6 +273,8 @@ class Scanner {
       space = false;
     }
     name_tok_.assign(tk_.size(), 0);
+    low_.resize(tk_.size());
+    for (size_t k = 0; k < tk_.size(); ++k) lower_into(sv(k), &low_[k]);
   }
 
   // ---------- chunk patterns: e-mail, URL, IP, SSN, numeric dates, identifiers ----------

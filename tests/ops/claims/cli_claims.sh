@@ -40,6 +40,6 @@ expect_error "claim without a code" 'Claim/k1 item 1' "$medgen" ops claims revie
 echo 'not a model' > "$tmp/bad_model.json"
 expect_error "bad model" 'bad_model\.json' "$medgen" ops claims review --claims "$tmp/test.csv" --model "$tmp/bad_model.json" -o "$tmp/out.json"
 expect_error "missing file" 'nope\.csv' "$medgen" ops claims review --claims "$tmp/nope.csv" -o "$tmp/out.json"
-expect_error "train without labels" 'denied' "$medgen" ops claims train --claims "$tmp/unknown.csv" -o "$tmp/out.json"
+expect_error "train without labels" 'one class' "$medgen" ops claims train --claims "$tmp/unknown.csv" -o "$tmp/out.json"
 
 [ "$fails" -eq 0 ]

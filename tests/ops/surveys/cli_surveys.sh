@@ -29,6 +29,6 @@ echo '{"resourceType":"QuestionnaireResponse","id":"x9","item":[{"linkId":"myste
 expect_error "unknown item in a QuestionnaireResponse" 'QuestionnaireResponse/x9.*mystery' \
   "$medgen" ops survey analyze --questionnaire "$tmp/q.json" --responses "$tmp/qr.json" --json-out "$tmp/out.json"
 expect_error "unknown domain" 'unknown survey domain' "$medgen" ops survey make --domains nurse_communication,parking -o "$tmp/out.json"
-expect_error "not a questionnaire" 'Questionnaire' "$medgen" ops survey analyze --questionnaire "$tmp/r.csv" --responses "$tmp/r.csv"
+expect_error "not a questionnaire" 'r\.csv: not JSON' "$medgen" ops survey analyze --questionnaire "$tmp/r.csv" --responses "$tmp/r.csv"
 
 [ "$fails" -eq 0 ]

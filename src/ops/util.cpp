@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "medgen/core/error.h"
+#include "medgen/core/schema.h"
 
 namespace medgen::ops {
 
@@ -73,27 +74,14 @@ nlohmann::json parse_json_located(const std::string& text, const std::string& so
 
 namespace {
 
-// Days since 1970-01-01 of a civil date (Howard Hinnant's algorithm).
-int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
+// Civil dates through core's (medgen/core/schema.h), with int fields.
 void civil_from_days(int64_t z, int* y, int* m, int* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const unsigned doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t yy = static_cast<int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  *d = int(doy - (153 * mp + 2) / 5 + 1);
-  *m = int(mp < 10 ? mp + 3 : mp - 9);
-  *y = int(yy + (*m <= 2));
+  int64_t yy;
+  unsigned mm, dd;
+  medgen::civil_from_days(z, &yy, &mm, &dd);
+  *y = static_cast<int>(yy);
+  *m = static_cast<int>(mm);
+  *d = static_cast<int>(dd);
 }
 
 }  // namespace

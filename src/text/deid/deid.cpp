@@ -6,6 +6,7 @@
 #include <unordered_map>
 
 #include "medgen/core/error.h"
+#include "medgen/core/schema.h"
 #include "wordset.h"
 
 namespace medgen::text::deid {
@@ -57,26 +58,7 @@ uint64_t siphash(uint64_t k0, uint64_t k1, std::string_view m) {
   return v0 ^ v1 ^ v2 ^ v3;
 }
 
-// ---- calendar (days since 1970-01-01, proleptic Gregorian) ----
-int64_t days_from_civil(int64_t y, int m, int d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const int64_t yoe = y - era * 400;
-  const int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + doe - 719468;
-}
-void civil_from_days(int64_t z, int64_t* y, int* m, int* d) {
-  z += 719468;
-  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const int64_t doe = z - era * 146097;
-  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const int64_t mp = (5 * doy + 2) / 153;
-  *d = static_cast<int>(doy - (153 * mp + 2) / 5 + 1);
-  *m = static_cast<int>(mp < 10 ? mp + 3 : mp - 9);
-  *y = yoe + era * 400 + (*m <= 2);
-}
+// ---- calendar: core's civil-date conversions (medgen/core/schema.h) ----
 int days_in_month(int64_t y, int m) {
   static const int dm[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   if (m == 2 && ((y % 4 == 0 && y % 100 != 0) || y % 400 == 0)) return 29;
@@ -174,8 +156,10 @@ std::string shift_date(std::string_view s, int shift, DateOrder order) {
   const int day = di >= 0 ? p[di].value : 15;
   if (day < 1 || day > days_in_month(year, month)) return "";
   int64_t ny;
-  int nm, nd;
-  civil_from_days(days_from_civil(year, month, day) + shift, &ny, &nm, &nd);
+  unsigned um, ud;
+  medgen::civil_from_days(medgen::days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) + shift,
+                          &ny, &um, &ud);
+  const int nm = static_cast<int>(um), nd = static_cast<int>(ud);
   // rebuild in place, right to left
   struct Rep {
     size_t b, e;

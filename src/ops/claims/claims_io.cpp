@@ -38,21 +38,6 @@ std::string date_text(int32_t day) {
   return buf;
 }
 
-std::vector<std::string> split_semicolons(std::string_view s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(';', start);
-    if (end == std::string_view::npos) end = s.size();
-    std::string_view part = s.substr(start, end - start);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-    if (!part.empty()) out.emplace_back(part);
-    start = end + 1;
-  }
-  return out;
-}
-
 std::string join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ";") + x;
@@ -117,8 +102,8 @@ std::vector<ClaimLine> parse_claims_csv(const std::string& text, const std::stri
     if (!parse_date(f(c_date), &l.service_day)) fail(c_date, "not a date (YYYY-MM-DD): '" + std::string(f(c_date)) + "'");
     l.procedure = std::string(f(c_proc));
     if (l.procedure.empty()) fail(c_proc, "empty procedure code");
-    l.modifiers = split_semicolons(f(c_mod));
-    l.diagnoses = split_semicolons(f(c_dx));
+    l.modifiers = split_list(f(c_mod));
+    l.diagnoses = split_list(f(c_dx));
     if (l.diagnoses.empty()) fail(c_dx, "no diagnosis");
     double v;
     if (c_seq >= 0) {

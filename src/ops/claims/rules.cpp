@@ -19,20 +19,6 @@ namespace {
 constexpr const char* kReasonNames[kNumReasons] = {"unknown_code", "coverage",  "excluded",  "prior_auth", "dx_px",
                                                    "code_pair",    "frequency", "modifier",  "model"};
 
-std::vector<std::string> split_list(std::string_view s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t end = s.find(';', start);
-    if (end == std::string_view::npos) end = s.size();
-    std::string_view part = s.substr(start, end - start);
-    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
-    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
-    if (!part.empty()) out.emplace_back(part);
-    start = end + 1;
-  }
-  return out;
-}
 
 // A rule table: its rows as strings, checked for the expected columns.
 struct TableFile {
@@ -75,6 +61,21 @@ double to_number(const TableFile& t, size_t row, size_t c, double lo, double hi)
 std::string key(const std::string& payer, int proc) { return payer + '\x1f' + std::to_string(proc); }
 
 }  // namespace
+
+std::vector<std::string> split_list(std::string_view s) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= s.size()) {
+    size_t end = s.find(';', start);
+    if (end == std::string_view::npos) end = s.size();
+    std::string_view part = s.substr(start, end - start);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (!part.empty()) out.emplace_back(part);
+    start = end + 1;
+  }
+  return out;
+}
 
 const char* reason_name(Reason r) { return kReasonNames[static_cast<int>(r)]; }
 

@@ -13,6 +13,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
@@ -158,6 +159,10 @@ std::vector<ClaimLine> generate_claims(const RuleSet& rules, const GenerateOptio
 // CARC reason, process notes naming the rule or the model's reasons.
 nlohmann::json claim_responses(const std::vector<ClaimLine>& lines, const std::vector<LineReview>& reviews,
                                const RuleSet& rules);
+// The parts of a ';'-separated list (modifiers, diagnoses, prefixes), spaces trimmed, empty
+// parts dropped.
+std::vector<std::string> split_list(std::string_view s);
+
 // One CSV row per finding (and one "paid" row per clean line).
 std::string findings_csv(const std::vector<ClaimLine>& lines, const std::vector<LineReview>& reviews);
 

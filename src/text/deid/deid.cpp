@@ -7,6 +7,7 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/schema.h"
+#include "lexicon.h"
 #include "wordset.h"
 
 namespace medgen::text::deid {
@@ -375,6 +376,7 @@ void DeidOptions::validate() const {
 
 Deidentifier::Deidentifier(DeidResources resources) : res_(std::move(resources)) {
   MEDGEN_ASSERT(res_.first_names && res_.last_names && res_.english && res_.medical && res_.proper);
+  lex_ = std::make_shared<const Lexicon>(res_);
 }
 
 DeidResult Deidentifier::deidentify(std::string_view text, const DeidOptions& options) const {

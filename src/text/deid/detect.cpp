@@ -5,7 +5,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
-#include "wordset.h"
+#include "lexicon.h"
 
 namespace medgen::text::deid {
 
@@ -26,155 +26,10 @@ struct Tok {
   bool space = false;   // white space between the previous token and this one
 };
 
-using Set = std::unordered_set<std::string_view>;
-
-const Set kTitles = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister",
-                     "rev", "sgt", "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam"};
-const Set kCredentials = {"md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs",
-                          "lpn", "lvn", "cna", "lcsw", "msw", "pharmd", "dpm", "dds", "dmd", "crna", "aprn",
-                          "fnp", "fnp-c", "mph", "rd", "rrt", "bsn", "msn", "dnp", "mrcp", "frcs", "facc",
-                          "mrcgp", "ccrn", "cnm", "psyd", "lmft", "od", "mba", "ms", "ma", "bs", "rph"};
-// Capitalised words that never start or continue a name run.
-const Set kNotName = {
-    "patient", "pt", "pts", "the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by", "is",
-    "was", "he", "she", "his", "her", "they", "their", "date", "dob", "mrn", "age", "sex", "male", "female", "hospital",
-    "clinic", "center", "centre", "unit", "ward", "room", "icu", "ed", "er", "dept", "department", "service", "team",
-    "medicine", "surgery", "cardiology", "history", "exam", "assessment", "plan", "note", "notes", "report",
-    "diagnosis", "admission", "discharge", "follow", "phone", "fax", "email", "e-mail", "address", "street", "name",
-    "signed", "dear", "sincerely", "regards", "thanks", "today", "yesterday", "tomorrow", "monday", "tuesday",
-    "wednesday", "thursday", "friday", "saturday", "sunday", "re", "subject", "cc", "from", "sent", "per", "seen",
-    "no", "yes", "not", "none", "if", "as", "but", "then", "who", "which", "that", "this", "these", "has", "had",
-    "have", "will", "are", "be", "been", "it", "its", "pcp", "np", "rn", "md", "id", "ssn", "tel", "mobile", "cell",
-    "home", "work", "office", "hpi", "pmh", "psh", "ros", "meds", "allergies", "vitals", "labs", "impression",
-    "findings", "procedure", "indication", "technique", "comparison", "hx", "dx", "rx", "tx", "sx", "fx",
-    "s/p", "w/", "c/o", "also", "please", "thank", "you", "we", "i", "my", "our", "your", "me", "him", "them", "mother",
-    "father", "wife", "husband", "son", "daughter", "brother", "sister", "friend", "attending", "resident", "fellow",
-    "intern", "nursing", "social", "work", "case", "manager", "pharmacy", "page", "pager", "contact", "emergency",
-    "next", "kin", "nok", "primary", "care", "physician", "provider", "referring", "consultant", "interpreter",
-    "jr", "sr", "ii", "iii", "iv"};
-const Set kParticles = {"van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "le", "la", "st",
-                        "bin", "ibn", "al", "el", "ben", "dos", "das", "ter", "ten", "y"};
-// "LABEL:" heads after which a name follows.
-const Set kNameLabels = {
-    "patient", "patient name", "pt", "pt name", "name", "attending", "attending physician", "physician", "provider",
-    "surgeon", "assistant", "assistant surgeon", "anesthesiologist", "anaesthetist", "anesthesia", "resident",
-    "intern", "fellow", "nurse", "rn", "np", "pa", "pcp", "primary care", "primary care physician", "gp",
-    "referring", "referring physician", "referring provider", "referred by", "ordering physician", "ordered by",
-    "ordering provider", "dictated by", "transcribed by", "signed by", "electronically signed by", "author",
-    "authored by", "cosigner", "cosigned by", "cc", "to", "from", "dear", "contact", "emergency contact", "nok",
-    "next of kin", "guardian", "spouse", "wife", "husband", "mother", "father", "son", "daughter", "sister",
-    "brother", "caregiver", "interpreter", "witness", "reviewed by", "verified by", "performed by", "read by",
-    "interpreted by", "consultant", "consulting", "consulting physician", "supervising", "supervising physician",
-    "therapist", "pharmacist", "social worker", "case manager", "clinician", "doctor", "dr", "radiologist",
-    "pathologist", "midwife", "partner", "parent", "informant", "historian", "source", "accompanied by", "seen by",
-    "sender", "recipient", "requested by", "approved by", "prepared by", "copy to", "copies to", "signature",
-    "signed", "surrogate", "poa", "health care proxy", "proxy", "legal guardian", "mr", "mrs", "ms", "practitioner",
-    "physician name", "provider name", "patient's name", "patients name", "full name", "last name", "first name",
-    "surname", "given name", "family name", "student", "scribe", "chaperone", "teacher", "employer"};
-// Word pairs or single words after which a name follows without a colon.
-const Set kNameVerbs1 = {"per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify", "email", "see", "paged", "named", "aka", "called", "contacted", "notified", "informed", "texted",
-                         "emailed", "messaged", "thanks", "thank"};
-const Set kRelatives = {"wife", "husband", "spouse", "partner", "son", "daughter", "mother", "father", "mom", "dad",
-                        "mum", "brother", "sister", "friend", "boyfriend", "girlfriend", "fiance", "fiancee",
-                        "niece", "nephew", "aunt", "uncle", "grandson", "granddaughter", "grandmother",
-                        "grandfather", "grandma", "grandpa", "neighbor", "neighbour", "caregiver", "guardian",
-                        "roommate", "cousin", "stepson", "stepdaughter", "stepmother", "stepfather", "sibling",
-                        "child", "children", "colleague", "coworker", "landlord", "carer", "proxy", "twin"};
-const Set kByVerbs = {"signed", "seen", "discussed", "spoke", "spoken", "dictated", "transcribed", "reviewed",
-                      "referred", "evaluated", "examined", "performed", "attended", "accompanied", "followed",
-                      "visited", "treated", "managed", "staffed", "consulted", "cosigned", "approved", "prepared",
-                      "covered", "interviewed", "verified", "authorized", "authorised", "read", "interpreted",
-                      "written", "talked", "met", "called", "d/w", "care"};
-const Set kSignoffs = {"sincerely", "regards", "thanks", "thank you", "best", "best regards", "kind regards",
-                       "warm regards", "yours sincerely", "yours faithfully", "respectfully", "cordially", "cheers",
-                       "yours truly", "with thanks", "many thanks", "signed", "electronically signed",
-                       "warmly", "all the best", "take care"};
-const Set kIdCues = {"mrn", "mr#", "record", "chart", "account", "acct", "acc", "id", "identifier", "policy",
-                     "member", "subscriber", "group", "plan", "medicaid", "medicare", "license", "licence", "lic",
-                     "dea", "npi", "upin", "serial", "sn", "s/n", "vin", "plate", "device", "badge", "employee",
-                     "claim", "specimen", "accession", "encounter", "visit", "fin", "csn", "hicn", "mbi", "passport",
-                     "certificate", "cert", "biometric", "fingerprint", "retinal", "voiceprint", "photo", "photograph",
-                     "nhs", "chi", "ird", "health card", "insurance", "ins", "tag", "barcode", "wristband", "udi",
-                     "lot", "model", "case", "ref", "reference", "file", "order", "requisition", "req", "confirmation",
-                     "ticket", "bed", "hospital number", "unit number", "pin", "ssn", "ss#", "social", "sin", "ahcip",
-                     "imei", "mac", "registration", "reg", "tracking", "patient id", "number", "no", "#", "nbr", "num"};
-const Set kPhoneCues = {"phone", "tel", "telephone", "cell", "mobile", "fax", "pager", "ph", "beeper", "cellphone",
-                        "landline", "whatsapp", "sms", "text", "callback", "call", "contact", "ext", "extension", "mob",
-                        "tele", "dial", "voicemail", "hotline", "number"};
-const Set kStreetSuffix = {"street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "lane", "ln",
-                           "drive", "dr", "court", "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir",
-                           "highway", "hwy", "parkway", "pkwy", "square", "sq", "trail", "trl", "crescent", "cres",
-                           "close", "row", "plaza", "alley", "pike", "route", "rte", "loop", "path", "walk", "gardens",
-                           "grove", "heights", "park", "mews", "broadway", "turnpike", "expressway", "freeway",
-                           "crossing", "xing", "point", "pt", "ridge", "hollow", "bend", "run", "strasse", "straße",
-                           "rue", "calle", "via", "avenida", "weg", "gasse", "green", "hill", "view", "vale", "wharf"};
-const Set kUnitWords = {"apt", "apartment", "suite", "ste", "unit", "fl", "floor", "room", "rm", "bldg", "building",
-                        "flat", "lot", "space", "box"};
-const Set kFacility = {"hospital", "clinic", "infirmary", "hospice", "healthcare", "pharmacy", "university",
-                       "college", "school", "academy", "manor", "sanatorium", "sanitarium", "hospitals", "clinics",
-                       "polyclinic", "dispensary", "prison", "jail", "church", "shelter", "institute", "surgery",
-                       "practice", "lodge", "residence", "care", "associates"};
-const Set kFacility2 = {"center", "centre", "system", "home", "group", "services", "facility", "network", "partners",
-                        "health", "aid", "pharmacy", "hospice", "labs", "laboratories", "imaging", "radiology"};
-const Set kFacilityGeneric = {"the", "our", "this", "your", "emergency", "local", "outside", "general", "community",
-                              "medical", "health", "regional", "memorial", "children's", "university", "state",
-                              "county", "city", "private", "public", "teaching", "rehab", "nursing", "a", "an", "at",
-                              "same", "other", "another", "primary", "urgent", "walk-in", "dental", "eye", "cancer",
-                              "family", "internal", "medicine", "day", "mental", "behavioral", "behavioural",
-                              "women's", "surgical", "care", "home", "practice", "gp", "high", "middle", "elementary",
-                              "grammar", "medical", "nursing", "sleep", "pain", "heart", "diabetes", "foot", "vein",
-                              "research", "national", "veterans", "va", "v.a.", "methadone", "infusion", "dialysis",
-                              "wound", "fertility", "ivf", "physical", "therapy", "pt", "ot", "speech", "skilled"};
-const Set kLocationCues2 = {"lives in", "living in", "resides in", "resident of", "moved to", "moved from",
-                            "born in", "native of", "visiting from", "grew up in", "home in", "originally from",
-                            "transferred from", "works at", "employed at", "works for", "employed by", "relocated to",
-                            "travel to", "traveled to", "travelled to", "trip to", "returned from", "lived in",
-                            "raised in", "immigrated from", "emigrated from", "vacation in", "holiday in", "came from",
-                            "arrived from", "flew to", "flew from", "visited", "stays in", "staying in", "based in",
-                            "located in", "attends", "studies at", "transferred to", "admitted to", "discharged to",
-                            "sent to", "retired from", "worked at", "works in", "worked in", "lives at", "resides at",
-                            "living at", "going to", "goes to", "cruise to", "camping in", "hiking in"};
-const std::unordered_map<std::string_view, int> kMonths = {
-    {"january", 1}, {"jan", 1},  {"february", 2}, {"feb", 2},   {"march", 3},     {"mar", 3},  {"april", 4},
-    {"apr", 4},     {"may", 5},  {"june", 6},     {"jun", 6},   {"july", 7},      {"jul", 7},  {"august", 8},
-    {"aug", 8},     {"september", 9}, {"sep", 9}, {"sept", 9},  {"october", 10},  {"oct", 10}, {"november", 11},
-    {"nov", 11},    {"december", 12}, {"dec", 12}, {"janvier", 1}, {"fevrier", 2}, {"mars", 3}, {"avril", 4},
-    {"juin", 6},    {"juillet", 7}, {"aout", 8}, {"septembre", 9}, {"octobre", 10}, {"novembre", 11},
-    {"decembre", 12}, {"januar", 1}, {"februar", 2}, {"juni", 6}, {"juli", 7}, {"oktober", 10}, {"dezember", 12},
-    {"enero", 1}, {"febrero", 2}, {"marzo", 3}, {"abril", 4}, {"mayo", 5}, {"junio", 6}, {"julio", 7},
-    {"agosto", 8}, {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12}};
-const Set kMonthAmbiguous = {"may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb",
-                             "jul", "mars", "mayo"};
-const Set kDatePreps = {"in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after",
-                        "by", "from", "through", "thru", "last", "next", "this", "on", "around", "circa", "ca",
-                        "between", "and", "to", "date", "dated", "dob", "-"};
-const Set kWeekdays = {"monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tues",
-                       "thurs", "fri"};
-const Set kHolidays = {"christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah",
-                       "ramadan", "eid", "diwali", "passover", "kwanzaa", "valentine's", "valentines"};
-const Set kAgeWords = {"year-old", "years-old", "yo", "y", "yr", "yrs", "year", "years", "yrs.", "yr-old",
-                       "yo.", "yoa", "years-of-age", "y/o", "month-old", "yr.old", "yearold", "m", "f", "male",
-                       "female", "man", "woman", "gentleman", "lady", "yof", "yom", "ym", "yf", "-year-old", "jähriger",
-                       "jährige", "ans", "años"};
-const Set kStates = {"AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
-                     "KS", "KY", "LA", "ME", "MD", "MA", "MI", "MN", "MS", "MO", "MT", "NE", "NV", "NH", "NJ",
-                     "NM", "NY", "NC", "ND", "OH", "OK", "OR", "PA", "RI", "SC", "SD", "TN", "TX", "UT", "VT",
-                     "VA", "WA", "WV", "WI", "WY", "DC", "PR", "ON", "QC", "BC", "AB", "MB", "SK", "NS", "NB",
-                     "NL", "PE"};
-const Set kStateNames = {"alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut",
-                         "delaware", "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas",
-                         "kentucky", "louisiana", "maine", "maryland", "massachusetts", "michigan", "minnesota",
-                         "mississippi", "missouri", "montana", "nebraska", "nevada", "ohio", "oklahoma", "oregon",
-                         "pennsylvania", "tennessee", "texas", "utah", "vermont", "virginia", "washington",
-                         "wisconsin", "wyoming", "ontario", "quebec", "alberta", "manitoba"};
-const Set kUnitsAfterNumber = {"mg", "mcg", "g", "kg", "ml", "l", "mmol", "meq", "units", "u", "iu", "mm", "cm", "hrs",
-                               "h", "min", "mmhg", "bpm", "ng", "pg", "k", "x", "days", "weeks", "tabs", "caps"};
-const Set kUrlTlds = {"com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca",
-                      "au", "nl", "ch", "eu", "biz", "me", "app", "mil", "int", "nhs", "ie", "nz", "in", "es", "it"};
 
 class Scanner {
  public:
-  Scanner(std::string_view text, const DeidResources& r) : t_(text), r_(r) {}
+  Scanner(std::string_view text, const Lexicon& lx) : t_(text), lx_(lx) {}
 
   std::vector<PhiSpan> run() {
     tokenize();
@@ -188,26 +43,29 @@ class Scanner {
 
  private:
   std::string_view t_;
-  const DeidResources& r_;
+  const Lexicon& lx_;
+  std::string lt_;                 // t_ lower-cased (ASCII), byte for byte
   std::vector<Tok> tk_;
+  std::vector<uint64_t> fl_;       // per token: the Lexicon flags of its lower-cased text
   std::vector<PhiSpan> out_;
   std::vector<uint8_t> name_tok_;  // per token: inside a name span
-  std::vector<std::string> low_;   // per token: lower-cased text (computed once)
-  mutable std::string lw_;         // scratch
+  std::string buf_;                // scratch for phrases (labels, sign-off lines)
+  std::vector<std::string_view> views_, table_;  // scratch for propagate_names
 
   // ---------- helpers ----------
   std::string_view sv(size_t i) const { return t_.substr(tk_[i].b, tk_[i].e - tk_[i].b); }
-  const std::string& lower(size_t i) const { return low_[i]; }
-  const std::string& low(size_t i) const { return low_[i]; }
+  std::string_view low(size_t i) const { return std::string_view(lt_).substr(tk_[i].b, tk_[i].e - tk_[i].b); }
+  // the lower-cased text of bytes [b, e)
+  std::string_view lower_at(size_t b, size_t e) const { return std::string_view(lt_).substr(b, e - b); }
   bool word(size_t i) const { return i < tk_.size() && tk_[i].kind == 'w'; }
   bool num(size_t i) const { return i < tk_.size() && tk_[i].kind == 'n'; }
   bool punct(size_t i, char c) const { return i < tk_.size() && tk_[i].kind == 'p' && t_[tk_[i].b] == c; }
   bool capital(size_t i) const { return word(i) && (tk_[i].cap || tk_[i].allcaps); }
-  bool english(std::string_view lw) const { return r_.english->has_lower(lw); }
-  bool medical(std::string_view lw) const { return r_.medical->has_lower(lw); }
-  bool first_name(std::string_view lw) const { return r_.first_names->has_lower(lw); }
-  bool last_name(std::string_view lw) const { return r_.last_names->has_lower(lw); }
-  bool in(const Set& s, size_t i) const { return i < tk_.size() && s.count(lower(i)) != 0; }
+  // token i's text is in one of the lists of `mask`
+  bool is(size_t i, uint64_t mask) const { return i < tk_.size() && (fl_[i] & mask) != 0; }
+  uint64_t flags(std::string_view lw) const { return lx_.flags(lw); }
+  bool english(std::string_view lw) const { return flags(lw) & lex::kEnglish; }
+  bool medical(std::string_view lw) const { return flags(lw) & lex::kMedical; }
   void add(size_t b, size_t e, PhiType type) {
     if (e > b) out_.push_back(PhiSpan{b, e, type, {}});
   }
@@ -228,6 +86,11 @@ class Scanner {
 
   void tokenize() {
     const size_t n = t_.size();
+    lt_.resize(n);
+    for (size_t i = 0; i < n; ++i) {
+      const char c = t_[i];
+      lt_[i] = is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+    }
     tk_.reserve(n / 4 + 16);
     bool nl = true, space = false;
     size_t i = 0;
@@ -245,17 +108,16 @@ class Scanner {
       k.space = space || nl;
       if (is_alpha(c)) {
         size_t j = i + 1;
-        while (j < n && (is_alpha(t_[j]) || ((t_[j] == '\'' || t_[j] == '-') && j + 1 < n && is_alpha(t_[j + 1]))))
+        bool any_lower = is_lower(c), any_upper = is_upper(c);
+        while (j < n && (is_alpha(t_[j]) || ((t_[j] == '\'' || t_[j] == '-') && j + 1 < n && is_alpha(t_[j + 1])))) {
+          any_lower |= is_lower(t_[j]);
+          any_upper |= is_upper(t_[j]);
           ++j;
+        }
         k.kind = 'w';
         k.e = static_cast<uint32_t>(j);
         k.cap = is_upper(c) || static_cast<unsigned char>(c) >= 0xC3;
-        bool all = true, any_upper = false;
-        for (size_t q = i; q < j; ++q) {
-          if (is_lower(t_[q])) all = false;
-          if (is_upper(t_[q])) any_upper = true;
-        }
-        k.allcaps = all && any_upper;
+        k.allcaps = !any_lower && any_upper;
         i = j;
       } else if (is_digit(c)) {
         size_t j = i + 1;
@@ -273,8 +135,9 @@ class Scanner {
       space = false;
     }
     name_tok_.assign(tk_.size(), 0);
-    low_.resize(tk_.size());
-    for (size_t k = 0; k < tk_.size(); ++k) lower_into(sv(k), &low_[k]);
+    // one look-up per token; no list holds a number
+    fl_.resize(tk_.size());
+    for (size_t k = 0; k < tk_.size(); ++k) fl_[k] = tk_[k].kind == 'n' ? 0 : flags(low(k));
   }
 
   // ---------- chunk patterns: e-mail, URL, IP, SSN, numeric dates, identifiers ----------
@@ -387,6 +250,16 @@ class Scanner {
 
   void chunk(size_t b, size_t e, std::string_view prev, size_t raw_end) {
     std::string_view s = t_.substr(b, e - b);
+    // every pattern below needs a digit, '@', '.' or ':' (a plain word is none of them)
+    {
+      bool maybe = false;
+      for (char c : s)
+        if (is_digit(c) || c == '@' || c == '.' || c == ':') {
+          maybe = true;
+          break;
+        }
+      if (!maybe) return;
+    }
     // e-mail
     if (size_t at = s.find('@'); at != std::string_view::npos && at > 0 && at + 1 < s.size()) {
       size_t lb = at;
@@ -409,12 +282,11 @@ class Scanner {
       std::string_view host = s.substr(0, slash);
       const size_t dot = host.rfind('.');
       if (dot != std::string_view::npos && dot > 0 && dot + 1 < host.size() && is_alpha(host[0])) {
-        std::string tld;
-        lower_into(host.substr(dot + 1), &tld);
+        const std::string_view tld = lower_at(b + dot + 1, b + host.size());
         bool hosty = true;
         for (char c : host)
           if (!is_alnum(c) && c != '.' && c != '-') hosty = false;
-        if (hosty && kUrlTlds.count(tld) && host.find("..") == std::string_view::npos) {
+        if (hosty && (flags(tld) & lex::kUrlTld) && host.find("..") == std::string_view::npos) {
           // "e.g" / "i.e" style abbreviations have 1-letter parts
           const size_t first_dot = host.find('.');
           if (first_dot >= 2) {
@@ -462,13 +334,8 @@ class Scanner {
         digit_groups(s, &g, &seps);
         if (g.size() == 2 && g[0] <= 2 && g[1] <= 2) {
           const int a = num_at(s, 0, g[0]), c = num_at(s, g[0] + 1, g[1]);
-          std::string pl;
-          lower_into(prev, &pl);
-          static const Set cues = {"on", "since", "from", "until", "till", "dated", "date", "by", "of", "seen",
-                                   "dob", "admitted", "discharged", "to", "thru", "through", "before", "after",
-                                   "date:", "dos", "dos:", "dob:", "visit", "returned", "started", "stopped",
-                                   "due", "last", "next", "-", "f/u", "fu", "rtc", "appt", "appointment",
-                                   "scheduled", "surgery", "admit", "admission", "discharge", "onset", "since:"};
+          const size_t pb = static_cast<size_t>(prev.data() - t_.data());
+          const std::string_view pl = lower_at(pb, pb + prev.size());
           size_t q = raw_end;
           while (q < t_.size() && t_[q] == ' ') ++q;
           const bool time_after = q + 2 < t_.size() && is_digit(t_[q]) && (t_[q + 1] == ':' || t_[q + 2] == ':');
@@ -476,15 +343,12 @@ class Scanner {
           // fraction ("1/2 tab") -- a lower-case word after it, or a denominator of 4, 5 or 10
           size_t w = q;
           while (w < t_.size() && is_alpha(t_[w])) ++w;
-          static const Set preps = {"by", "at", "in", "with", "and", "to", "for", "from", "via", "per", "after",
-                                    "before", "until", "or", "on", "was", "is", "were", "when", "where", "w"};
-          std::string nw;
-          lower_into(t_.substr(q, w - q), &nw);
-          const bool word_after = w > q && is_lower(t_[q]) && raw_end == e && !preps.count(nw);
+          const std::string_view nw = lower_at(q, w);
+          const bool word_after = w > q && is_lower(t_[q]) && raw_end == e && !(flags(nw) & lex::kDayMonthPrep);
           const bool scale = (c == 4 || c == 5 || c == 10 || a == 0) && a <= c;
           const bool not_fraction = a > c;  // scores and fractions have numerator <= denominator
           if (((a >= 1 && a <= 12 && c >= 1 && c <= 31) || (c >= 1 && c <= 12 && a >= 1 && a <= 31)) &&
-              (cues.count(pl) || time_after || not_fraction || (!word_after && !scale))) {
+              ((flags(pl) & lex::kDayMonthCue) || time_after || not_fraction || (!word_after && !scale))) {
             add(b, e, PhiType::kDate);
             return;
           }
@@ -498,9 +362,7 @@ class Scanner {
       size_t m = k;
       while (m < s.size() && is_alpha(s[m])) ++m;
       if (k < m && (k > 0 || m < s.size())) {
-        std::string mw;
-        lower_into(s.substr(k, m - k), &mw);
-        if (kMonths.count(mw)) {
+        if (flags(lower_at(b + k, b + m)) & lex::kMonth) {
           bool digits_around = false, other = false;
           for (size_t q = 0; q < s.size(); ++q) {
             if (q >= k && q < m) continue;
@@ -612,8 +474,7 @@ class Scanner {
         while (q < n && t_[q] == ' ') ++q;
         size_t w = q;
         while (w < n && is_alpha(t_[w])) ++w;
-        std::string ext;
-        lower_into(t_.substr(q, w - q), &ext);
+        const std::string_view ext = lower_at(q, w);
         if (ext == "x" || ext == "ext" || ext == "extension") {
           if (w < n && t_[w] == '.') ++w;
           while (w < n && t_[w] == ' ') ++w;
@@ -638,9 +499,7 @@ class Scanner {
       size_t w = q;
       while (w > 0 && is_alpha(t_[w - 1])) --w;
       if (w == q) break;
-      std::string lw;
-      lower_into(t_.substr(w, q - w), &lw);
-      if (kPhoneCues.count(lw)) return true;
+      if (flags(lower_at(w, q)) & lex::kPhoneCue) return true;
       q = w;
       ++words;
     }
@@ -656,24 +515,25 @@ class Scanner {
     while (j < tk_.size() && words < max_words) {
       if (j > i && tk_[j].nl) break;
       if (word(j)) {
-        const std::string lw = low(j);
-        if (kNotName.count(lw) || kCredentials.count(lw) || kTitles.count(lw)) {
+        const uint64_t f = fl_[j];
+        if (f & (lex::kNotName | lex::kCredential | lex::kTitle)) {
           // "Dr. Mary Jones, MD": stop; a lone credential-like initial ("Ms") stops too
           if (!(tk_[j].e - tk_[j].b == 1 && tk_[j].cap)) break;
         }
         const bool upper = tk_[j].cap || tk_[j].allcaps;
-        const bool listed = first_name(lw) || last_name(lw);
+        const bool listed = f & (lex::kFirst | lex::kLast);
+        const bool eng = f & lex::kEnglish, med = f & lex::kMedical;
         if (words == 0) {
-          if (!upper && !(allow_lower_first && !english(lw) && !medical(lw))) break;
-        } else if (kParticles.count(lw) && capital(j + 1) && !tk_[j + 1].nl) {
+          if (!upper && !(allow_lower_first && !eng && !med)) break;
+        } else if ((f & lex::kParticle) && capital(j + 1) && !tk_[j + 1].nl) {
           // particle: keep going
         } else {
           if (!upper) {
-            if (!(allow_lower_first && listed && !english(lw))) break;
-          } else if (!listed && english(lw) && tk_[j].e - tk_[j].b > 1) {
+            if (!(allow_lower_first && listed && !eng)) break;
+          } else if (!listed && eng && tk_[j].e - tk_[j].b > 1) {
             break;
           }
-          if (medical(lw) && !listed && tk_[j].e - tk_[j].b > 1) break;
+          if (med && !listed && tk_[j].e - tk_[j].b > 1) break;
         }
         ++words;
         ++j;
@@ -682,8 +542,7 @@ class Scanner {
       }
       if (punct(j, ',') && comma_form && !comma_used && words == 1 && word(j + 1) && !tk_[j + 1].nl &&
           (capital(j + 1) || allow_lower_first)) {
-        const std::string lw = low(j + 1);
-        if (kCredentials.count(lw) || kNotName.count(lw)) break;
+        if (fl_[j + 1] & (lex::kCredential | lex::kNotName)) break;
         comma_used = true;
         ++j;
         continue;
@@ -704,9 +563,9 @@ class Scanner {
   size_t lower_name_run(size_t j) const {
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
-      const std::string lw = low(e);
-      if (lw.size() < 2 || english(lw) || medical(lw) || kNotName.count(lw) || kMonths.count(lw) ||
-          kTitles.count(lw) || kCredentials.count(lw) || kWeekdays.count(lw))
+      if (tk_[e].e - tk_[e].b < 2 ||
+          (fl_[e] & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
+                     lex::kWeekday)))
         break;
       ++e;
     }
@@ -714,7 +573,7 @@ class Scanner {
   }
 
   size_t skip_title(size_t i) const {  // past "Dr." / "Mrs" when token i is a title
-    if (!word(i) || !kTitles.count(lower(i))) return i;
+    if (!word(i) || !(fl_[i] & lex::kTitle)) return i;
     size_t j = i + 1;
     if (punct(j, '.')) ++j;
     return j;
@@ -726,9 +585,10 @@ class Scanner {
     for (size_t i = 0; i < n; ++i) {
       const Tok& k = tk_[i];
       if (k.kind == 'w') {
-        const std::string lw = low(i);
+        const std::string_view lw = low(i);
+        const uint64_t f = fl_[i];
         // titles
-        if (kTitles.count(lw) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
+        if ((f & lex::kTitle) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
                                   lw == "ms")) {
           size_t j = i + 1;
           if (punct(j, '.')) ++j;
@@ -753,13 +613,13 @@ class Scanner {
               ++words;
               continue;
             }
-            if (!capital(p) || kNotName.count(low(p)) || kTitles.count(low(p))) break;
+            if (!capital(p) || (fl_[p] & (lex::kNotName | lex::kTitle))) break;
             b = p;
             ++words;
           }
           if (words > 0) add_tokens(b, j, PhiType::kName);
         }
-        if (kCredentials.count(lw) && (tk_[i].allcaps || lw == "phd" || lw == "pharmd" || lw == "psyd" ||
+        if ((f & lex::kCredential) && (tk_[i].allcaps || lw == "phd" || lw == "pharmd" || lw == "psyd" ||
                                        lw == "mbchb")) {
           size_t j = i;
           if (j > 0 && punct(j - 1, ',')) --j;
@@ -773,9 +633,9 @@ class Scanner {
               continue;
             }
             if (!capital(p)) break;
-            const std::string pl = low(p);
-            if (kNotName.count(pl) || kCredentials.count(pl) || kTitles.count(pl)) break;
-            if (english(pl) && !first_name(pl) && !last_name(pl) && words > 0) break;
+            const uint64_t pf = fl_[p];
+            if (pf & (lex::kNotName | lex::kCredential | lex::kTitle)) break;
+            if ((pf & lex::kEnglish) && !(pf & (lex::kFirst | lex::kLast)) && words > 0) break;
             b = p;
             ++words;
           }
@@ -785,7 +645,7 @@ class Scanner {
           }
         }
         // relatives: "her daughter Anna", "wife, Mary", "son named Tom"
-        if (kRelatives.count(lw)) {
+        if (f & lex::kRelative) {
           size_t j = i + 1;
           if (punct(j, ',') || punct(j, ':') || punct(j, '(')) ++j;
           if (word(j) && (low(j) == "named" || low(j) == "is")) ++j;
@@ -795,8 +655,7 @@ class Scanner {
             if (e > j) add_tokens(j, e, PhiType::kName);
           }
           if (j < n && capital(j) && !tk_[j].nl) {
-            const std::string nl = low(j);
-            if (!kNotName.count(nl) && !kMonths.count(nl)) {  // a relative's cue is strong: "neighbor Hope"
+            if (!(fl_[j] & (lex::kNotName | lex::kMonth))) {  // a relative's cue is strong: "neighbor Hope"
               const size_t e = take_name(j, 3, false, false);
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
@@ -809,18 +668,18 @@ class Scanner {
             const size_t e = lower_name_run(j);
             if (e > j) add_tokens(j, e, PhiType::kName);
           }
-          if (j < n && capital(j) && !tk_[j].nl && !kNotName.count(low(j)) && !kTitles.count(low(j))) {
-            const std::string nl = low(j);
-            if (first_name(nl) || last_name(nl) || !english(nl) || lw == "name" || lw == "named") {
+          if (j < n && capital(j) && !tk_[j].nl && !(fl_[j] & (lex::kNotName | lex::kTitle))) {
+            const uint64_t nf = fl_[j];
+            if ((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish) || lw == "name" || lw == "named") {
               const size_t e = take_name(j, 3, false, false);
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
           }
         }
         // "seen by X", "discussed with X", "per X", "cc X"
-        if (kByVerbs.count(lw) || kNameVerbs1.count(lw)) {
+        if (f & (lex::kByVerb | lex::kNameVerb1)) {
           size_t j = i + 1;
-          if (kByVerbs.count(lw)) {
+          if (f & lex::kByVerb) {
             if (word(j) && (low(j) == "by" || low(j) == "with" || low(j) == "to" || low(j) == "of")) ++j;
             else if (word(j) && low(j) == "w" && punct(j + 1, '/')) j += 2;  // "spoke w/ brenda"
             if (j < n && word(j) && !capital(j) && !tk_[j].nl && j > i + 1) {
@@ -833,21 +692,21 @@ class Scanner {
           if (punct(j, ':') || punct(j, ',')) ++j;
           if (word(j) && (low(j) == "dr" || low(j) == "the")) continue;  // the title rule does it
           if (j < n && capital(j) && !tk_[j].nl) {
-            const std::string nl = low(j);
-            if ((first_name(nl) || last_name(nl) || !english(nl)) && !kNotName.count(nl)) {
+            const uint64_t nf = fl_[j];
+            if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName)) {
               const size_t e = take_name(j, 3, false, false);
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
           }
         }
         // ID cues
-        if (kIdCues.count(lw) || lw == "mr") id_after_cue(i, lw);
-        if (kPhoneCues.count(lw)) phone_after_cue(i);
+        if ((f & lex::kIdCue) || lw == "mr") id_after_cue(i, lw);
+        if (f & lex::kPhoneCue) phone_after_cue(i);
         if (lw == "zip" || lw == "postal" || lw == "postcode" || lw == "zipcode") zip_after_cue(i);
         // dates with month names
-        if (auto m = kMonths.find(lw); m != kMonths.end()) month_date(i, lw);
-        if (kHolidays.count(lw) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
-        if (capital(i) && kWeekdays.count(lw)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
+        if (f & lex::kMonth) month_date(i, lw);
+        if ((f & lex::kHoliday) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
+        if (capital(i) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
           size_t e = i + 1;
           if (punct(e, '.') && touch(e)) ++e;
           size_t q = e;
@@ -866,10 +725,10 @@ class Scanner {
             lw == "centenarian" || lw == "nineties")
           add_tokens(i, i + 1, PhiType::kAge);
         // facilities
-        if ((kFacility.count(lw) || (kFacility2.count(lw) && i > 0 && capital(i - 1) && !tk_[i].nl)) && capital(i))
+        if (((f & lex::kFacility) || ((f & lex::kFacility2) && i > 0 && capital(i - 1) && !tk_[i].nl)) && capital(i))
           facility(i);
         // "on Sycamore Road", "at Elm St." (a street without a number)
-        if (kStreetSuffix.count(lw) && capital(i) && i >= 2 && capital(i - 1) && !tk_[i].nl && !tk_[i - 1].nl &&
+        if ((f & lex::kStreetSuffix) && capital(i) && i >= 2 && capital(i - 1) && !tk_[i].nl && !tk_[i - 1].nl &&
             lw != "pt" && lw != "dr") {
           size_t b = i - 1;
           while (b > 0 && capital(b - 1) && !tk_[b].nl && i - b < 3) --b;
@@ -890,8 +749,8 @@ class Scanner {
           add_tokens(b, i + 2, PhiType::kLocation);
         }
         // US state codes and names after "City," with an optional ZIP
-        if ((tk_[i].allcaps && tk_[i].e - tk_[i].b == 2 && kStates.count(sv(i))) ||
-            (capital(i) && kStateNames.count(lw)))
+        if ((tk_[i].allcaps && tk_[i].e - tk_[i].b == 2 && (f & lex::kState)) ||
+            (capital(i) && (f & lex::kStateName)))
           city_state(i);
         // UK postcodes: SW1A 1AA
         if (tk_[i].allcaps || (tk_[i].cap && tk_[i].e - tk_[i].b <= 2)) uk_postcode(i);
@@ -912,18 +771,13 @@ class Scanner {
           if (e > j) add_tokens(j, e, PhiType::kName);
         }
       }
-      if (k.kind == 'w') location_cue(i);
+      if (k.kind == 'w' && (fl_[i] & (lex::kLocCue | lex::kLocCueHead))) location_cue(i);
       if (k.kind == 'w' && (sv(i) == "in" || sv(i) == "near") && i + 1 < n && tk_[i + 1].cap && !tk_[i + 1].allcaps &&
           !tk_[i + 1].nl && !name_tok_[i + 1]) {
-        static const Set langs = {"english", "spanish", "french", "german", "chinese", "russian", "arabic",
-                                  "portuguese", "italian", "japanese", "korean", "vietnamese", "hindi", "urdu",
-                                  "polish", "turkish", "mandarin", "cantonese", "tagalog", "farsi", "somali",
-                                  "amharic", "swahili", "greek", "hebrew", "bengali", "punjabi", "haitian",
-                                  "creole", "braille", "latin", "celsius", "fahrenheit", "general", "total"};
-        const std::string c = low(i + 1);
-        if (!english(c) && !medical(c) && !kMonths.count(c) && !kNotName.count(c) && !langs.count(c) && c.size() > 2) {
+        if (!(fl_[i + 1] & (lex::kEnglish | lex::kMedical | lex::kMonth | lex::kNotName | lex::kLanguage)) &&
+            tk_[i + 1].e - tk_[i + 1].b > 2) {
           size_t e = i + 2;
-          while (e < n && e < i + 4 && tk_[e].cap && !tk_[e].allcaps && !tk_[e].nl && !english(low(e))) ++e;
+          while (e < n && e < i + 4 && tk_[e].cap && !tk_[e].allcaps && !tk_[e].nl && !(fl_[e] & lex::kEnglish)) ++e;
           add_tokens(i + 1, e, PhiType::kLocation);
         }
       }
@@ -943,12 +797,14 @@ class Scanner {
     // longest suffix of the label words that is a name label
     for (size_t s = b; s < colon; ++s) {
       if (!word(s)) continue;
-      std::string label;
+      std::string& label = buf_;
+      label.clear();
       for (size_t q = s; q < colon; ++q) {
         if (!label.empty() && word(q) && tk_[q].space) label += ' ';
         label += low(q);
       }
-      if (kNameLabels.count(label)) {
+      const uint64_t lf = flags(label);
+      if (lf & lex::kNameLabel) {
         size_t j = colon + 1;
         if (j < tk_.size() && tk_[j].nl) return;
         j = skip_title(j);
@@ -956,36 +812,38 @@ class Scanner {
         if (e > j) add_tokens(j, e, PhiType::kName);
         return;
       }
-      if (kIdCues.count(label) || label.find("number") != std::string::npos || label.find("id") == label.size() - 2)
+      if ((lf & lex::kIdCue) || label.find("number") != std::string::npos || label.find("id") == label.size() - 2)
         break;
     }
   }
 
   void signoff(size_t i) {
     // the line is a sign-off ("Sincerely," / "Best regards,") -> the next line's name
+    auto skip = [&](size_t q) { return punct(q, ',') || punct(q, '.') || punct(q, '-') || punct(q, '!'); };
     size_t j = i;
-    std::string line;
+    // the line's first word must start a sign-off (most lines stop here)
+    while (j < tk_.size() && (j == i || !tk_[j].nl) && !word(j) && skip(j)) ++j;
+    if (!word(j) || (j != i && tk_[j].nl) || !(fl_[j] & lex::kSignoffHead)) return;
+    j = i;
+    std::string& line = buf_;
+    line.clear();
     while (j < tk_.size() && (j == i || !tk_[j].nl) && line.size() < 40) {
       if (word(j)) {
         if (!line.empty()) line += ' ';
         line += low(j);
-      } else if (!punct(j, ',') && !punct(j, '.') && !punct(j, '-') && !punct(j, '!')) {
+      } else if (!skip(j)) {
         return;
       }
       ++j;
     }
-    if (line.empty() || !kSignoffs.count(line) || j >= tk_.size()) return;
+    if (line.empty() || !(flags(line) & lex::kSignoff) || j >= tk_.size()) return;
     j = skip_title(j);
     const size_t e = take_name(j, 4, false, false);
     if (e > j) add_tokens(j, e, PhiType::kName);
   }
 
-  void id_after_cue(size_t i, const std::string& lw) {
+  void id_after_cue(size_t i, std::string_view lw) {
     const bool ssn = lw == "ssn" || lw == "ss#" || lw == "social" || lw == "sin";
-    static const Set fillers = {"no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record",
-                                "medical", "mrn", "acct", "account", "plan", "member", "policy", "card", "code",
-                                "insurance", "serial", "the", "identifier", "health", "beneficiary", "group",
-                                "subscriber", "licence", "license", "reg", "registration", "sn", "ins"};
     size_t j = i + 1;
     int steps = 0;
     while (j < tk_.size() && steps < 5 && !(tk_[j].nl && steps > 0)) {
@@ -994,7 +852,7 @@ class Scanner {
         ++steps;
         continue;
       }
-      if (word(j) && fillers.count(low(j))) {
+      if (word(j) && (fl_[j] & lex::kIdFiller)) {
         ++j;
         ++steps;
         continue;
@@ -1021,9 +879,7 @@ class Scanner {
       while (q < t_.size() && t_[q] == ' ') ++q;
       size_t w = q;
       while (w < t_.size() && is_alpha(t_[w])) ++w;
-      std::string u;
-      lower_into(t_.substr(q, w - q), &u);
-      if (kUnitsAfterNumber.count(u)) return;
+      if (flags(lower_at(q, w)) & lex::kUnitAfterNumber) return;
     }
     add(b, e, ssn ? PhiType::kSsn : PhiType::kId);
   }
@@ -1031,7 +887,7 @@ class Scanner {
   void phone_after_cue(size_t i) {
     size_t j = i + 1;
     int steps = 0;
-    while (j < tk_.size() && steps < 4 && (tk_[j].kind == 'p' || (word(j) && (kPhoneCues.count(low(j)) ||
+    while (j < tk_.size() && steps < 4 && (tk_[j].kind == 'p' || (word(j) && ((fl_[j] & lex::kPhoneCue) ||
                                                                               low(j) == "no" || low(j) == "is" ||
                                                                               low(j) == "number" || low(j) == "at")))) {
       if (punct(j, '(') || punct(j, '+')) break;
@@ -1056,7 +912,7 @@ class Scanner {
     if (num(j) && tk_[j].e - tk_[j].b == 5) add_tokens(j, j + 1, PhiType::kLocation);
   }
 
-  void month_date(size_t i, const std::string& lw) {
+  void month_date(size_t i, std::string_view lw) {
     const bool upper = tk_[i].cap || tk_[i].allcaps;
     const bool full = lw.size() > 3 && lw != "sept";
     if (!upper && (!full || lw == "may" || lw == "march" || lw == "mayo" || lw == "mars")) {
@@ -1105,9 +961,9 @@ class Scanner {
     }
     if (!attached) {
       if (!upper) return;
-      if (kMonthAmbiguous.count(lw)) {
+      if (fl_[i] & lex::kMonthAmbiguous) {
         // "May" alone is a date only after a date preposition; never at a sentence start
-        if (i == 0 || !word(i - 1) || !kDatePreps.count(low(i - 1))) return;
+        if (i == 0 || !word(i - 1) || !(fl_[i - 1] & lex::kDatePrep)) return;
         if (lw == "jan" && capital(i + 1)) return;  // "Jan Kowalski": a name (the name rules see it)
       }
     }
@@ -1122,8 +978,8 @@ class Scanner {
     bool hit = false;
     if (j < tk_.size()) {
       if (punct(j, '-') && touch(j)) ++j;
-      if (word(j) && kAgeWords.count(low(j)) && (touch(j) || tk_[j].e - tk_[j].b > 1 || low(j) == "y")) {
-        const std::string w = low(j);
+      if (word(j) && (fl_[j] & lex::kAgeWord) && (touch(j) || tk_[j].e - tk_[j].b > 1 || low(j) == "y")) {
+        const std::string_view w = low(j);
         // "92 m" is an age only when attached ("92M") or followed by "male"; "92 years" needs "old"/"of age" or a cue
         if (w == "m" || w == "f") hit = touch(j) && !(word(j + 1) && touch(j + 1));
         else if (w == "years" || w == "year" || w == "yrs" || w == "yr" || w == "y") {
@@ -1150,7 +1006,7 @@ class Scanner {
     if (p > 0 && (punct(p - 1, ':') || punct(p - 1, '='))) --p;
     if (p > 0 && word(p - 1) && low(p - 1) == "is") --p;
     if (p > 0 && word(p - 1)) {
-      const std::string w = low(p - 1);
+      const std::string_view w = low(p - 1);
       return w == "age" || w == "aged" || w == "ages" || w == "alter" || w == "âge" || w == "edad";
     }
     return false;
@@ -1167,15 +1023,15 @@ class Scanner {
     size_t suffix = 0;
     while (j < tk_.size() && words < 6 && !tk_[j].nl) {
       if (word(j)) {
-        const std::string w = low(j);
-        if (words > 0 && kStreetSuffix.count(w)) {
+        const std::string_view w = low(j);
+        if (words > 0 && (fl_[j] & lex::kStreetSuffix)) {
           suffix = j;
           break;
         }
         if (!(tk_[j].cap || tk_[j].allcaps)) {
           if (!(words == 0 && (w == "n" || w == "s" || w == "e" || w == "w"))) return;
         }
-        if (kUnitsAfterNumber.count(w) && words == 0) return;
+        if ((fl_[j] & lex::kUnitAfterNumber) && words == 0) return;
         ++words;
         ++j;
         if (punct(j, '.') && touch(j)) ++j;
@@ -1197,7 +1053,7 @@ class Scanner {
     // unit
     size_t u = e;
     if (punct(u, ',')) ++u;
-    if (u < tk_.size() && !tk_[u].nl && ((word(u) && kUnitWords.count(low(u))) || punct(u, '#'))) {
+    if (u < tk_.size() && !tk_[u].nl && ((word(u) && (fl_[u] & lex::kUnitWord)) || punct(u, '#'))) {
       size_t v = u + 1;
       if (punct(v, '.')) ++v;
       if (punct(v, '#')) ++v;
@@ -1212,7 +1068,7 @@ class Scanner {
     size_t ce = c;
     int cw = 0;
     while (ce < tk_.size() && cw < 3 && capital(ce) && (ce == c || !tk_[ce].nl) &&
-           !(tk_[ce].allcaps && tk_[ce].e - tk_[ce].b == 2 && kStates.count(sv(ce)))) {
+           !(tk_[ce].allcaps && tk_[ce].e - tk_[ce].b == 2 && (fl_[ce] & lex::kState))) {
       ++ce;
       ++cw;
     }
@@ -1220,7 +1076,7 @@ class Scanner {
       e = ce;
       size_t s = ce;
       if (punct(s, ',')) ++s;
-      if (word(s) && !tk_[s].nl && ((tk_[s].allcaps && kStates.count(sv(s))) || kStateNames.count(low(s)))) {
+      if (word(s) && !tk_[s].nl && ((tk_[s].allcaps && (fl_[s] & lex::kState)) || (fl_[s] & lex::kStateName))) {
         e = s + 1;
         if (num(e) && tk_[e].e - tk_[e].b == 5) {
           e = e + 1;
@@ -1236,7 +1092,7 @@ class Scanner {
   void city_state(size_t st) {
     // "Springfield, IL 62704" / "Boston, Massachusetts"
     const bool zip = num(st + 1) && tk_[st + 1].e - tk_[st + 1].b == 5 && !tk_[st + 1].nl;
-    const std::string code(sv(st));
+    const std::string_view code = sv(st);
     if ((code == "MD" || code == "DO" || code == "PA" || code == "ME" || code == "IN" || code == "OR" ||
          code == "OK" || code == "ID" || code == "CO" || code == "DE" || code == "MS" || code == "LA" ||
          code == "NP" || code == "ON") &&
@@ -1251,8 +1107,7 @@ class Scanner {
     size_t b = p;
     int w = 0;
     while (b > 0 && w < 3 && capital(b - 1) && !tk_[b].nl) {
-      const std::string lw = low(b - 1);
-      if (kNotName.count(lw) && lw != "city") break;
+      if ((fl_[b - 1] & lex::kNotName) && low(b - 1) != "city") break;
       --b;
       ++w;
       if (tk_[b].nl) break;
@@ -1284,7 +1139,7 @@ class Scanner {
 
   void facility(size_t i) {
     size_t e = i + 1;
-    if (word(e) && kFacility2.count(low(e)) && !tk_[e].nl) ++e;
+    if (word(e) && (fl_[e] & lex::kFacility2) && !tk_[e].nl) ++e;
     // "University of Michigan", "Hospital of St. Raphael"
     if (word(e) && low(e) == "of" && capital(e + 1)) {
       size_t q = e + 1;
@@ -1306,8 +1161,8 @@ class Scanner {
         b = p;
         if (word(p)) {
           ++w;
-          const std::string lw = low(p);
-          if (!kFacilityGeneric.count(lw) && !kNotName.count(lw) && lw != "and" && lw != "of") ++specific;
+          const std::string_view lw = low(p);
+          if (!(fl_[p] & (lex::kFacilityGeneric | lex::kNotName)) && lw != "and" && lw != "of") ++specific;
         }
         continue;
       }
@@ -1323,13 +1178,14 @@ class Scanner {
     if (!word(i + 1)) {
       if (!(word(i) && low(i) == "visited")) return;
     }
-    std::string two = low(i);
     size_t j = i + 1;
-    if (!kLocationCues2.count(two)) {
+    if (!(fl_[i] & lex::kLocCue)) {
       if (!word(i + 1)) return;
+      std::string& two = buf_;
+      two.assign(low(i));
       two += ' ';
       two += low(i + 1);
-      if (!kLocationCues2.count(two)) return;
+      if (!(flags(two) & lex::kLocCue)) return;
       j = i + 2;
     }
     if (word(j) && low(j) == "the") ++j;
@@ -1338,9 +1194,8 @@ class Scanner {
     int w = 0;
     while (e < tk_.size() && w < 4 && !tk_[e].nl) {
       if (capital(e)) {
-        const std::string lw = low(e);
-        if (kMonths.count(lw) || kNotName.count(lw) || kTitles.count(lw)) break;
-        if (tk_[e].allcaps && tk_[e].e - tk_[e].b <= 3 && w == 0 && !kStates.count(sv(e))) break;  // ICU, ED
+        if (fl_[e] & (lex::kMonth | lex::kNotName | lex::kTitle)) break;
+        if (tk_[e].allcaps && tk_[e].e - tk_[e].b <= 3 && w == 0 && !(fl_[e] & lex::kState)) break;  // ICU, ED
         ++e;
         ++w;
         continue;
@@ -1367,13 +1222,13 @@ class Scanner {
       const Tok& k = tk_[i];
       const size_t len = k.e - k.b;
       if (len >= 3 && !k.cap && !k.allcaps) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
-        const std::string lw = low(i);
-        if (first_name(lw) && !english(lw) && !medical(lw) && !kNotName.count(lw) &&
-            !kMonths.count(lw) && !kWeekdays.count(lw)) {
+        const uint64_t f = fl_[i];
+        if ((f & lex::kFirst) &&
+            !(f & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kWeekday))) {
           size_t e = i + 1;
           if (word(e) && !tk_[e].nl && !tk_[e].cap) {
-            const std::string nx = low(e);
-            if ((last_name(nx) || first_name(nx)) && !english(nx) && !medical(nx)) ++e;
+            const uint64_t nf = fl_[e];
+            if ((nf & (lex::kLast | lex::kFirst)) && !(nf & (lex::kEnglish | lex::kMedical))) ++e;
           }
           add_tokens(i, e, PhiType::kName);
           i = e - 1;
@@ -1382,40 +1237,38 @@ class Scanner {
       }
       if (len < 2 || !(k.cap || k.allcaps)) continue;
       if (k.allcaps && len <= 3) continue;  // ED, AL, BP
-      std::string lw = low(i);
-      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) lw.resize(lw.size() - 2);
-      if (kNotName.count(lw) || kTitles.count(lw) || kCredentials.count(lw) || kMonths.count(lw)) continue;
-      const bool f = first_name(lw), l = last_name(lw);
+      std::string_view lw = low(i);
+      uint64_t lf = fl_[i];
+      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) {
+        lw.remove_suffix(2);
+        lf = flags(lw);
+      }
+      if (lf & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth)) continue;
+      const bool f = lf & lex::kFirst, l = lf & lex::kLast;
       if (!f && !l) {
-        if (unknown_capitalised(i, lw)) {
+        if (unknown_capitalised(i, lw, lf)) {
           const size_t e = take_name(i, 3, false, false);
           add_tokens(i, e > i ? e : i + 1, PhiType::kName);
           i = (e > i ? e : i + 1) - 1;
         }
         continue;
       }
-      const bool eng = english(lw), med = medical(lw);
+      const bool eng = lf & lex::kEnglish, med = lf & lex::kMedical;
       bool hit = false;
       if (!eng && !med) {
         hit = true;
       } else if (!med || !eng) {
         // a common word that is also a name: needs a capitalised listed neighbour ("Will Turner")
-        const bool next = capital(i + 1) && !tk_[i + 1].nl && (last_name(low(i + 1)) || first_name(low(i + 1))) &&
-                          !english(low(i + 1)) && !medical(low(i + 1));
+        const bool next = capital(i + 1) && !tk_[i + 1].nl && (fl_[i + 1] & (lex::kLast | lex::kFirst)) &&
+                          !(fl_[i + 1] & (lex::kEnglish | lex::kMedical));
         const bool prev = i > 0 && name_tok_[i - 1] && !tk_[i].nl;
         hit = (f && next) || prev;
       }
       // eponyms: "Parkinson's disease", "Wilson disease"
       if (hit && word(i + 1)) {
-        static const Set epo = {"disease", "syndrome", "sign", "test", "criteria", "score", "palsy", "procedure",
-                                "operation", "maneuver", "manoeuvre", "reflex", "classification", "scale",
-                                "fracture", "tube", "catheter", "ulcer", "phenomenon", "law", "node", "nodes",
-                                "cell", "cells", "type", "stage", "solution", "index", "formula", "equation",
-                                "method", "position", "incision", "hernia", "lesion", "tumor", "tumour", "body",
-                                "bodies", "disorder", "effect", "triad", "rule"};
         size_t q = i + 1;
         if (word(q) && (low(q) == "s" || low(q) == "'s")) ++q;
-        if (word(q) && epo.count(low(q))) hit = false;
+        if (word(q) && (fl_[q] & lex::kEponymHead)) hit = false;
       }
       if (hit && sv(i).find("'s") == sv(i).size() - 2 && word(i + 1) && low(i + 1) == "disease") hit = false;
       if (!hit) continue;
@@ -1426,61 +1279,77 @@ class Scanner {
   }
 
   // A Titlecase word no word list knows ("Bronagh", "Nwachukwu"): most likely a name or a place.
-  bool unknown_capitalised(size_t i, const std::string& lw) const {
+  // lw: the token lower-cased without "'s"; lf: its flags.
+  bool unknown_capitalised(size_t i, std::string_view lw, uint64_t lf) const {
     const Tok& k = tk_[i];
     if (!k.cap || k.allcaps || lw.size() < 3) return false;
-    if (lw.find_first_of("aeiouy") == std::string::npos) return false;
+    if (lw.find_first_of("aeiouy") == std::string_view::npos) return false;
     for (size_t q = k.b + 1; q < k.e; ++q)
       if (is_upper(t_[q]) && t_[q - 1] != '-' && t_[q - 1] != '\'' && !(q == k.b + 2 && t_[k.b] == 'M' && t_[k.b + 1] == 'c'))
         return false;  // "pH", "HbA", "eGFR"-like mixed case
     if (i > 0 && num(i - 1) && touch(i)) return false;  // "5Fr"
-    auto known = [&](std::string_view w) {
-      return english(w) || medical(w) || r_.proper->has_lower(w) || kNotName.count(w) || kMonths.count(w) ||
-             kStreetSuffix.count(w) || kFacility.count(w) || kFacility2.count(w);
-    };
-    if (known(lw)) return false;
+    constexpr uint64_t kKnown = lex::kEnglish | lex::kMedical | lex::kProper | lex::kNotName | lex::kMonth |
+                                lex::kStreetSuffix | lex::kFacility | lex::kFacility2;
+    auto known = [&](std::string_view w) { return (flags(w) & kKnown) != 0; };
+    if (lf & kKnown) return false;
     // hyphenated words are known when every part is ("Follow-up", "Non-Hodgkin")
-    if (lw.find('-') != std::string::npos) {
+    if (lw.find('-') != std::string_view::npos) {
       bool all = true;
       size_t a = 0;
       while (a <= lw.size()) {
         size_t b = lw.find('-', a);
-        if (b == std::string::npos) b = lw.size();
-        if (b > a && !known(std::string_view(lw).substr(a, b - a))) all = false;
+        if (b == std::string_view::npos) b = lw.size();
+        if (b > a && !known(lw.substr(a, b - a))) all = false;
         a = b + 1;
       }
       if (all) return false;
     }
     // plurals and verb forms of known words ("Labs", "Meds", "Vitals")
-    if (lw.size() > 3 && lw.back() == 's' && known(std::string_view(lw).substr(0, lw.size() - 1))) return false;
+    if (lw.size() > 3 && lw.back() == 's' && known(lw.substr(0, lw.size() - 1))) return false;
     return true;
   }
 
+  // The lower-cased token without "'s".
+  std::string_view name_key(size_t i) const {
+    std::string_view lw = low(i);
+    if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) lw.remove_suffix(2);
+    return lw;
+  }
+
   void propagate_names() {
-    std::unordered_set<std::string> found;
+    std::vector<std::string_view>& found = views_;
+    found.clear();
     for (size_t i = 0; i < tk_.size(); ++i) {
       if (!name_tok_[i] || !word(i) || tk_[i].e - tk_[i].b < 2) continue;
-      std::string lw = low(i);
-      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) lw.resize(lw.size() - 2);
-      if (kNotName.count(lw) || kTitles.count(lw) || kCredentials.count(lw) || kParticles.count(lw)) continue;
-      found.insert(lw);
+      const std::string_view lw = name_key(i);
+      const uint64_t f = lw.size() == tk_[i].e - tk_[i].b ? fl_[i] : flags(lw);
+      if (f & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kParticle)) continue;
+      found.push_back(lw);
     }
     if (found.empty()) return;
+    // an open-addressing set of the names found (load <= 1/2)
+    size_t cap = 16;
+    while (cap < 2 * found.size()) cap *= 2;
+    std::vector<std::string_view>& table = table_;
+    table.assign(cap, std::string_view());
+    auto slot = [&](std::string_view w) {
+      size_t k = Lexicon::hash(w.data(), w.size()) & (cap - 1);
+      while (table[k].data() && table[k] != w) k = (k + 1) & (cap - 1);
+      return k;
+    };
+    for (std::string_view w : found) table[slot(w)] = w;
     for (size_t i = 0; i < tk_.size(); ++i) {
       if (name_tok_[i] || !word(i)) continue;
-      std::string lw = low(i);
-      bool poss = false;
-      if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) {
-        lw.resize(lw.size() - 2);
-        poss = true;
-      }
-      if (!found.count(lw)) continue;
+      const std::string_view lw = name_key(i);
+      if (!table[slot(lw)].data()) continue;
       const bool upper = tk_[i].cap || tk_[i].allcaps;
-      if (!upper && (english(lw) || medical(lw))) continue;
+      if (!upper) {
+        const uint64_t f = lw.size() == tk_[i].e - tk_[i].b ? fl_[i] : flags(lw);
+        if (f & (lex::kEnglish | lex::kMedical)) continue;
+      }
       size_t b = i;
       if (i >= 2 && punct(i - 1, '.') && word(i - 2) && tk_[i - 2].e - tk_[i - 2].b == 1 && tk_[i - 2].cap) b = i - 2;
       add_tokens(b, i + 1, PhiType::kName);
-      (void)poss;
     }
   }
 
@@ -1504,6 +1373,6 @@ class Scanner {
 
 }  // namespace
 
-std::vector<PhiSpan> Deidentifier::detect(std::string_view text) const { return Scanner(text, res_).run(); }
+std::vector<PhiSpan> Deidentifier::detect(std::string_view text) const { return Scanner(text, *lex_).run(); }
 
 }  // namespace medgen::text::deid

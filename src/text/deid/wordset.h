@@ -18,6 +18,10 @@ class DeidResources::WordSet {
   // Lower-cases into a per-thread buffer first.
   bool has(std::string_view w) const;
   size_t size() const { return set_.size(); }
+  template <class F>
+  void for_each(F&& f) const {
+    for (const std::string& w : set_) f(w);
+  }
 
  private:
   std::unordered_set<std::string> set_;

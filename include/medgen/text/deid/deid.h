@@ -85,6 +85,8 @@ struct DeidResult {
   nlohmann::json report() const;
 };
 
+class Lexicon;  // every word list in one table (src/text/deid/lexicon.h)
+
 class Deidentifier {
  public:
   explicit Deidentifier(DeidResources resources);
@@ -96,6 +98,7 @@ class Deidentifier {
 
  private:
   DeidResources res_;
+  std::shared_ptr<const Lexicon> lex_;  // built from res_ and the cue lists
 };
 
 // A keyed 64-bit pseudo-random function (SipHash-2-4 with a 128-bit key derived from `key`).

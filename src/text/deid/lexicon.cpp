@@ -1,0 +1,338 @@
+// The detector's word table: the cue lists (our own) and the loaded name lists and dictionaries.
+#include "lexicon.h"
+
+#include <utility>
+
+#include "wordset.h"
+
+namespace medgen::text::deid {
+
+namespace {
+
+// titles before a name
+constexpr std::string_view kTitleWords[] = {
+    "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister", "rev", "sgt",
+    "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam"};
+// credentials after a name
+constexpr std::string_view kCredentialWords[] = {
+    "md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
+    "lcsw", "msw", "pharmd", "dpm", "dds", "dmd", "crna", "aprn", "fnp", "fnp-c", "mph", "rd", "rrt", "bsn",
+    "msn", "dnp", "mrcp", "frcs", "facc", "mrcgp", "ccrn", "cnm", "psyd", "lmft", "od", "mba", "ms", "ma",
+    "bs", "rph"};
+// capitalised words that never start or continue a name run
+constexpr std::string_view kNotNameWords[] = {
+    "patient", "pt", "pts", "the", "a", "an", "and", "or", "of", "in", "on", "at", "to", "for", "with", "by",
+    "is", "was", "he", "she", "his", "her", "they", "their", "date", "dob", "mrn", "age", "sex", "male",
+    "female", "hospital", "clinic", "center", "centre", "unit", "ward", "room", "icu", "ed", "er", "dept",
+    "department", "service", "team", "medicine", "surgery", "cardiology", "history", "exam", "assessment",
+    "plan", "note", "notes", "report", "diagnosis", "admission", "discharge", "follow", "phone", "fax",
+    "email", "e-mail", "address", "street", "name", "signed", "dear", "sincerely", "regards", "thanks",
+    "today", "yesterday", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday",
+    "sunday", "re", "subject", "cc", "from", "sent", "per", "seen", "no", "yes", "not", "none", "if", "as",
+    "but", "then", "who", "which", "that", "this", "these", "has", "had", "have", "will", "are", "be", "been",
+    "it", "its", "pcp", "np", "rn", "md", "id", "ssn", "tel", "mobile", "cell", "home", "work", "office",
+    "hpi", "pmh", "psh", "ros", "meds", "allergies", "vitals", "labs", "impression", "findings", "procedure",
+    "indication", "technique", "comparison", "hx", "dx", "rx", "tx", "sx", "fx", "s/p", "w/", "c/o", "also",
+    "please", "thank", "you", "we", "i", "my", "our", "your", "me", "him", "them", "mother", "father", "wife",
+    "husband", "son", "daughter", "brother", "sister", "friend", "attending", "resident", "fellow", "intern",
+    "nursing", "social", "work", "case", "manager", "pharmacy", "page", "pager", "contact", "emergency",
+    "next", "kin", "nok", "primary", "care", "physician", "provider", "referring", "consultant",
+    "interpreter", "jr", "sr", "ii", "iii", "iv"};
+// name particles
+constexpr std::string_view kParticleWords[] = {
+    "van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "le", "la", "st", "bin", "ibn", "al",
+    "el", "ben", "dos", "das", "ter", "ten", "y"};
+// "LABEL:" heads after which a name follows
+constexpr std::string_view kNameLabelWords[] = {
+    "patient", "patient name", "pt", "pt name", "name", "attending", "attending physician", "physician",
+    "provider", "surgeon", "assistant", "assistant surgeon", "anesthesiologist", "anaesthetist", "anesthesia",
+    "resident", "intern", "fellow", "nurse", "rn", "np", "pa", "pcp", "primary care",
+    "primary care physician", "gp", "referring", "referring physician", "referring provider", "referred by",
+    "ordering physician", "ordered by", "ordering provider", "dictated by", "transcribed by", "signed by",
+    "electronically signed by", "author", "authored by", "cosigner", "cosigned by", "cc", "to", "from",
+    "dear", "contact", "emergency contact", "nok", "next of kin", "guardian", "spouse", "wife", "husband",
+    "mother", "father", "son", "daughter", "sister", "brother", "caregiver", "interpreter", "witness",
+    "reviewed by", "verified by", "performed by", "read by", "interpreted by", "consultant", "consulting",
+    "consulting physician", "supervising", "supervising physician", "therapist", "pharmacist",
+    "social worker", "case manager", "clinician", "doctor", "dr", "radiologist", "pathologist", "midwife",
+    "partner", "parent", "informant", "historian", "source", "accompanied by", "seen by", "sender",
+    "recipient", "requested by", "approved by", "prepared by", "copy to", "copies to", "signature", "signed",
+    "surrogate", "poa", "health care proxy", "proxy", "legal guardian", "mr", "mrs", "ms", "practitioner",
+    "physician name", "provider name", "patient's name", "patients name", "full name", "last name",
+    "first name", "surname", "given name", "family name", "student", "scribe", "chaperone", "teacher",
+    "employer"};
+// words after which a name follows without a colon
+constexpr std::string_view kNameVerb1Words[] = {
+    "per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify",
+    "email", "see", "paged", "named", "aka", "called", "contacted", "notified", "informed", "texted",
+    "emailed", "messaged", "thanks", "thank"};
+// relatives and others close to the patient
+constexpr std::string_view kRelativeWords[] = {
+    "wife", "husband", "spouse", "partner", "son", "daughter", "mother", "father", "mom", "dad", "mum",
+    "brother", "sister", "friend", "boyfriend", "girlfriend", "fiance", "fiancee", "niece", "nephew", "aunt",
+    "uncle", "grandson", "granddaughter", "grandmother", "grandfather", "grandma", "grandpa", "neighbor",
+    "neighbour", "caregiver", "guardian", "roommate", "cousin", "stepson", "stepdaughter", "stepmother",
+    "stepfather", "sibling", "child", "children", "colleague", "coworker", "landlord", "carer", "proxy",
+    "twin"};
+// verbs before "by"/"with"/"to" and a name
+constexpr std::string_view kByVerbWords[] = {
+    "signed", "seen", "discussed", "spoke", "spoken", "dictated", "transcribed", "reviewed", "referred",
+    "evaluated", "examined", "performed", "attended", "accompanied", "followed", "visited", "treated",
+    "managed", "staffed", "consulted", "cosigned", "approved", "prepared", "covered", "interviewed",
+    "verified", "authorized", "authorised", "read", "interpreted", "written", "talked", "met", "called",
+    "d/w", "care"};
+// sign-off lines before a signature
+constexpr std::string_view kSignoffWords[] = {
+    "sincerely", "regards", "thanks", "thank you", "best", "best regards", "kind regards", "warm regards",
+    "yours sincerely", "yours faithfully", "respectfully", "cordially", "cheers", "yours truly",
+    "with thanks", "many thanks", "signed", "electronically signed", "warmly", "all the best", "take care"};
+// words after an eponym ("Parkinson's disease")
+constexpr std::string_view kEponymHeadWords[] = {
+    "disease", "syndrome", "sign", "test", "criteria", "score", "palsy", "procedure", "operation", "maneuver",
+    "manoeuvre", "reflex", "classification", "scale", "fracture", "tube", "catheter", "ulcer", "phenomenon",
+    "law", "node", "nodes", "cell", "cells", "type", "stage", "solution", "index", "formula", "equation",
+    "method", "position", "incision", "hernia", "lesion", "tumor", "tumour", "body", "bodies", "disorder",
+    "effect", "triad", "rule"};
+// cues before an identifier
+constexpr std::string_view kIdCueWords[] = {
+    "mrn", "mr#", "record", "chart", "account", "acct", "acc", "id", "identifier", "policy", "member",
+    "subscriber", "group", "plan", "medicaid", "medicare", "license", "licence", "lic", "dea", "npi", "upin",
+    "serial", "sn", "s/n", "vin", "plate", "device", "badge", "employee", "claim", "specimen", "accession",
+    "encounter", "visit", "fin", "csn", "hicn", "mbi", "passport", "certificate", "cert", "biometric",
+    "fingerprint", "retinal", "voiceprint", "photo", "photograph", "nhs", "chi", "ird", "health card",
+    "insurance", "ins", "tag", "barcode", "wristband", "udi", "lot", "model", "case", "ref", "reference",
+    "file", "order", "requisition", "req", "confirmation", "ticket", "bed", "hospital number", "unit number",
+    "pin", "ssn", "ss#", "social", "sin", "ahcip", "imei", "mac", "registration", "reg", "tracking",
+    "patient id", "number", "no", "#", "nbr", "num"};
+// words between an identifier cue and the identifier
+constexpr std::string_view kIdFillerWords[] = {
+    "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",
+    "account", "plan", "member", "policy", "card", "code", "insurance", "serial", "the", "identifier",
+    "health", "beneficiary", "group", "subscriber", "licence", "license", "reg", "registration", "sn", "ins"};
+// cues before a telephone number
+constexpr std::string_view kPhoneCueWords[] = {
+    "phone", "tel", "telephone", "cell", "mobile", "fax", "pager", "ph", "beeper", "cellphone", "landline",
+    "whatsapp", "sms", "text", "callback", "call", "contact", "ext", "extension", "mob", "tele", "dial",
+    "voicemail", "hotline", "number"};
+// top-level domains of host names
+constexpr std::string_view kUrlTldWords[] = {
+    "com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca", "au", "nl",
+    "ch", "eu", "biz", "me", "app", "mil", "int", "nhs", "ie", "nz", "in", "es", "it"};
+// street suffixes
+constexpr std::string_view kStreetSuffixWords[] = {
+    "street", "st", "avenue", "ave", "av", "road", "rd", "boulevard", "blvd", "lane", "ln", "drive", "dr",
+    "court", "ct", "way", "place", "pl", "terrace", "ter", "circle", "cir", "highway", "hwy", "parkway",
+    "pkwy", "square", "sq", "trail", "trl", "crescent", "cres", "close", "row", "plaza", "alley", "pike",
+    "route", "rte", "loop", "path", "walk", "gardens", "grove", "heights", "park", "mews", "broadway",
+    "turnpike", "expressway", "freeway", "crossing", "xing", "point", "pt", "ridge", "hollow", "bend", "run",
+    "strasse", "straße", "rue", "calle", "via", "avenida", "weg", "gasse", "green", "hill", "view", "vale",
+    "wharf"};
+// units of an address
+constexpr std::string_view kUnitWordWords[] = {
+    "apt", "apartment", "suite", "ste", "unit", "fl", "floor", "room", "rm", "bldg", "building", "flat",
+    "lot", "space", "box"};
+// facility heads
+constexpr std::string_view kFacilityWords[] = {
+    "hospital", "clinic", "infirmary", "hospice", "healthcare", "pharmacy", "university", "college", "school",
+    "academy", "manor", "sanatorium", "sanitarium", "hospitals", "clinics", "polyclinic", "dispensary",
+    "prison", "jail", "church", "shelter", "institute", "surgery", "practice", "lodge", "residence", "care",
+    "associates"};
+// second words of facility names
+constexpr std::string_view kFacility2Words[] = {
+    "center", "centre", "system", "home", "group", "services", "facility", "network", "partners", "health",
+    "aid", "pharmacy", "hospice", "labs", "laboratories", "imaging", "radiology"};
+// words that do not make a facility name specific
+constexpr std::string_view kFacilityGenericWords[] = {
+    "the", "our", "this", "your", "emergency", "local", "outside", "general", "community", "medical",
+    "health", "regional", "memorial", "children's", "university", "state", "county", "city", "private",
+    "public", "teaching", "rehab", "nursing", "a", "an", "at", "same", "other", "another", "primary",
+    "urgent", "walk-in", "dental", "eye", "cancer", "family", "internal", "medicine", "day", "mental",
+    "behavioral", "behavioural", "women's", "surgical", "care", "home", "practice", "gp", "high", "middle",
+    "elementary", "grammar", "medical", "nursing", "sleep", "pain", "heart", "diabetes", "foot", "vein",
+    "research", "national", "veterans", "va", "v.a.", "methadone", "infusion", "dialysis", "wound",
+    "fertility", "ivf", "physical", "therapy", "pt", "ot", "speech", "skilled"};
+// phrases before a place (at most two words are matched)
+constexpr std::string_view kLocCueWords[] = {
+    "lives in", "living in", "resides in", "resident of", "moved to", "moved from", "born in", "native of",
+    "visiting from", "grew up in", "home in", "originally from", "transferred from", "works at",
+    "employed at", "works for", "employed by", "relocated to", "travel to", "traveled to", "travelled to",
+    "trip to", "returned from", "lived in", "raised in", "immigrated from", "emigrated from", "vacation in",
+    "holiday in", "came from", "arrived from", "flew to", "flew from", "visited", "stays in", "staying in",
+    "based in", "located in", "attends", "studies at", "transferred to", "admitted to", "discharged to",
+    "sent to", "retired from", "worked at", "works in", "worked in", "lives at", "resides at", "living at",
+    "going to", "goes to", "cruise to", "camping in", "hiking in"};
+// state and province names
+constexpr std::string_view kStateNameWords[] = {
+    "alabama", "alaska", "arizona", "arkansas", "california", "colorado", "connecticut", "delaware",
+    "florida", "georgia", "hawaii", "idaho", "illinois", "indiana", "iowa", "kansas", "kentucky", "louisiana",
+    "maine", "maryland", "massachusetts", "michigan", "minnesota", "mississippi", "missouri", "montana",
+    "nebraska", "nevada", "ohio", "oklahoma", "oregon", "pennsylvania", "tennessee", "texas", "utah",
+    "vermont", "virginia", "washington", "wisconsin", "wyoming", "ontario", "quebec", "alberta", "manitoba"};
+// languages and other capitalised words after "in" that are no place
+constexpr std::string_view kLanguageWords[] = {
+    "english", "spanish", "french", "german", "chinese", "russian", "arabic", "portuguese", "italian",
+    "japanese", "korean", "vietnamese", "hindi", "urdu", "polish", "turkish", "mandarin", "cantonese",
+    "tagalog", "farsi", "somali", "amharic", "swahili", "greek", "hebrew", "bengali", "punjabi", "haitian",
+    "creole", "braille", "latin", "celsius", "fahrenheit", "general", "total"};
+// month names that are also common words
+constexpr std::string_view kMonthAmbiguousWords[] = {
+    "may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb", "jul", "mars",
+    "mayo"};
+// words before a bare month name that make it a date
+constexpr std::string_view kDatePrepWords[] = {
+    "in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after", "by", "from",
+    "through", "thru", "last", "next", "this", "on", "around", "circa", "ca", "between", "and", "to", "date",
+    "dated", "dob", "-"};
+// weekdays
+constexpr std::string_view kWeekdayWords[] = {
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tues", "thurs", "fri"};
+// holidays
+constexpr std::string_view kHolidayWords[] = {
+    "christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "ramadan", "eid",
+    "diwali", "passover", "kwanzaa", "valentine's", "valentines"};
+// words after an age
+constexpr std::string_view kAgeWordWords[] = {
+    "year-old", "years-old", "yo", "y", "yr", "yrs", "year", "years", "yrs.", "yr-old", "yo.", "yoa",
+    "years-of-age", "y/o", "month-old", "yr.old", "yearold", "m", "f", "male", "female", "man", "woman",
+    "gentleman", "lady", "yof", "yom", "ym", "yf", "-year-old", "jähriger", "jährige", "ans", "años"};
+// units after a number
+constexpr std::string_view kUnitAfterNumberWords[] = {
+    "mg", "mcg", "g", "kg", "ml", "l", "mmol", "meq", "units", "u", "iu", "mm", "cm", "hrs", "h", "min",
+    "mmhg", "bpm", "ng", "pg", "k", "x", "days", "weeks", "tabs", "caps"};
+// chunks before a bare day/month ("9/2") that make it a date
+constexpr std::string_view kDayMonthCueWords[] = {
+    "on", "since", "from", "until", "till", "dated", "date", "by", "of", "seen", "dob", "admitted",
+    "discharged", "to", "thru", "through", "before", "after", "date:", "dos", "dos:", "dob:", "visit",
+    "returned", "started", "stopped", "due", "last", "next", "-", "f/u", "fu", "rtc", "appt", "appointment",
+    "scheduled", "surgery", "admit", "admission", "discharge", "onset", "since:"};
+// lower-case words after a bare day/month that do not make it a score
+constexpr std::string_view kDayMonthPrepWords[] = {
+    "by", "at", "in", "with", "and", "to", "for", "from", "via", "per", "after", "before", "until", "or",
+    "on", "was", "is", "were", "when", "where", "w"};
+// US state and Canadian province codes (matched on all-capital tokens)
+constexpr std::string_view kStateWords[] = {
+    "al", "ak", "az", "ar", "ca", "co", "ct", "de", "fl", "ga", "hi", "id", "il", "in", "ia", "ks", "ky",
+    "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd",
+    "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
+    "pr", "on", "qc", "bc", "ab", "mb", "sk", "ns", "nb", "nl", "pe"};
+// month names and abbreviations (English, French, German, Spanish)
+constexpr std::pair<std::string_view, int> kMonthWords[] = {
+    {"january", 1}, {"jan", 1}, {"february", 2}, {"feb", 2}, {"march", 3}, {"mar", 3}, {"april", 4},
+    {"apr", 4}, {"may", 5}, {"june", 6}, {"jun", 6}, {"july", 7}, {"jul", 7}, {"august", 8}, {"aug", 8},
+    {"september", 9}, {"sep", 9}, {"sept", 9}, {"october", 10}, {"oct", 10}, {"november", 11}, {"nov", 11},
+    {"december", 12}, {"dec", 12}, {"janvier", 1}, {"fevrier", 2}, {"mars", 3}, {"avril", 4}, {"juin", 6},
+    {"juillet", 7}, {"aout", 8}, {"septembre", 9}, {"octobre", 10}, {"novembre", 11}, {"decembre", 12},
+    {"januar", 1}, {"februar", 2}, {"juni", 6}, {"juli", 7}, {"oktober", 10}, {"dezember", 12}, {"enero", 1},
+    {"febrero", 2}, {"marzo", 3}, {"abril", 4}, {"mayo", 5}, {"junio", 6}, {"julio", 7}, {"agosto", 8},
+    {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12}};
+
+struct List {
+  uint64_t flag;
+  const std::string_view* words;
+  size_t n;
+};
+template <size_t N>
+constexpr List list(uint64_t flag, const std::string_view (&w)[N]) {
+  return {flag, w, N};
+}
+
+const List kLists[] = {
+    list(lex::kTitle, kTitleWords),
+    list(lex::kCredential, kCredentialWords),
+    list(lex::kNotName, kNotNameWords),
+    list(lex::kParticle, kParticleWords),
+    list(lex::kNameLabel, kNameLabelWords),
+    list(lex::kNameVerb1, kNameVerb1Words),
+    list(lex::kRelative, kRelativeWords),
+    list(lex::kByVerb, kByVerbWords),
+    list(lex::kSignoff, kSignoffWords),
+    list(lex::kEponymHead, kEponymHeadWords),
+    list(lex::kIdCue, kIdCueWords),
+    list(lex::kIdFiller, kIdFillerWords),
+    list(lex::kPhoneCue, kPhoneCueWords),
+    list(lex::kUrlTld, kUrlTldWords),
+    list(lex::kStreetSuffix, kStreetSuffixWords),
+    list(lex::kUnitWord, kUnitWordWords),
+    list(lex::kFacility, kFacilityWords),
+    list(lex::kFacility2, kFacility2Words),
+    list(lex::kFacilityGeneric, kFacilityGenericWords),
+    list(lex::kLocCue, kLocCueWords),
+    list(lex::kState, kStateWords),
+    list(lex::kStateName, kStateNameWords),
+    list(lex::kLanguage, kLanguageWords),
+    list(lex::kMonthAmbiguous, kMonthAmbiguousWords),
+    list(lex::kDatePrep, kDatePrepWords),
+    list(lex::kWeekday, kWeekdayWords),
+    list(lex::kHoliday, kHolidayWords),
+    list(lex::kAgeWord, kAgeWordWords),
+    list(lex::kUnitAfterNumber, kUnitAfterNumberWords),
+    list(lex::kDayMonthCue, kDayMonthCueWords),
+    list(lex::kDayMonthPrep, kDayMonthPrepWords),
+};
+
+}  // namespace
+
+Lexicon::Lexicon(const DeidResources& r) {
+  slots_.resize(1 << 16);
+  mask_ = slots_.size() - 1;
+  const std::pair<uint64_t, const DeidResources::WordSet*> loaded[] = {
+      {lex::kFirst, r.first_names.get()}, {lex::kLast, r.last_names.get()}, {lex::kEnglish, r.english.get()},
+      {lex::kMedical, r.medical.get()},   {lex::kProper, r.proper.get()}};
+  for (const auto& [flag, set] : loaded)
+    if (set) set->for_each([&, flag = flag](const std::string& w) { add(w, flag); });
+  for (const List& l : kLists) {
+    for (size_t k = 0; k < l.n; ++k) {
+      add(l.words[k], l.flag);
+      // the first word of a phrase: the phrase is looked up only after it
+      const size_t sp = l.words[k].find(' ');
+      if (sp != std::string_view::npos) {
+        if (l.flag == lex::kSignoff) add(l.words[k].substr(0, sp), lex::kSignoffHead);
+        if (l.flag == lex::kLocCue) add(l.words[k].substr(0, sp), lex::kLocCueHead);
+      }
+    }
+  }
+  // a one-word sign-off is its own first word
+  for (std::string_view w : kSignoffWords)
+    if (w.find(' ') == std::string_view::npos) add(w, lex::kSignoffHead);
+  for (const auto& [w, m] : kMonthWords) add(w, lex::kMonth | (static_cast<uint64_t>(m) << lex::kMonthShift));
+}
+
+void Lexicon::add(std::string_view w, uint64_t flags) {
+  if (w.empty() || w.size() > 0xffff) return;
+  if (w.size() == 1) {
+    single_[static_cast<unsigned char>(w[0])] |= flags;
+    return;
+  }
+  const uint64_t h = hash(w.data(), w.size());
+  const uint16_t tag = static_cast<uint16_t>(h >> 48);
+  size_t k = h & mask_;
+  for (;; k = (k + 1) & mask_) {
+    Slot& s = slots_[k];
+    if (s.len == 0) break;
+    if (s.tag == tag && s.len == w.size() && keys_.compare(s.key, s.len, w) == 0) {
+      s.flags |= flags;
+      return;
+    }
+  }
+  Slot& s = slots_[k];
+  s.flags = flags;
+  s.key = static_cast<uint32_t>(keys_.size());
+  s.len = static_cast<uint16_t>(w.size());
+  s.tag = tag;
+  keys_.append(w);
+  if (++used_ * 2 > slots_.size()) grow();
+}
+
+void Lexicon::grow() {
+  std::vector<Slot> old(slots_.size() * 2);
+  old.swap(slots_);
+  mask_ = slots_.size() - 1;
+  for (const Slot& s : old) {
+    if (s.len == 0) continue;
+    size_t k = hash(keys_.data() + s.key, s.len) & mask_;
+    while (slots_[k].len != 0) k = (k + 1) & mask_;
+    slots_[k] = s;
+  }
+}
+
+}  // namespace medgen::text::deid

@@ -54,27 +54,36 @@ double discrimination(const Dataset& d, const std::vector<double>& m, const std:
 struct Candidate {
   double l2 = 0;
   BoostParams boost;
+  NeuralParams neural;
   json to_json(ModelKind kind) const {
-    return kind == ModelKind::kBoosted ? json{{"max_depth", boost.max_depth}, {"rounds", boost.rounds}} : json{{"l2", l2}};
+    if (kind == ModelKind::kBoosted) return json{{"max_depth", boost.max_depth}, {"rounds", boost.rounds}};
+    if (kind == ModelKind::kNeural) return json{{"weight_decay", neural.weight_decay}};
+    return json{{"l2", l2}};
   }
 };
 
 std::vector<Candidate> grid(ModelKind kind, const FitOptions& o) {
   std::vector<Candidate> g;
   if (!o.tune) {
-    g.push_back(Candidate{o.l2, o.boost});
+    g.push_back(Candidate{o.l2, o.boost, o.neural});
     return g;
   }
-  if (kind == ModelKind::kBoosted) {
+  if (kind == ModelKind::kNeural) {
+    for (double wd : {1e-4, 1e-3, 1e-2}) {
+      Candidate c{0, o.boost, o.neural};
+      c.neural.weight_decay = wd;
+      g.push_back(c);
+    }
+  } else if (kind == ModelKind::kBoosted) {
     for (int depth : {2, 3, 4})
       for (int rounds : {100, 300}) {
-        Candidate c{0, o.boost};
+        Candidate c{0, o.boost, o.neural};
         c.boost.max_depth = depth;
         c.boost.rounds = rounds;
         g.push_back(c);
       }
   } else {
-    for (double l2 : {0.0, 1.0, 4.0, 16.0, 64.0}) g.push_back(Candidate{l2, o.boost});
+    for (double l2 : {0.0, 1.0, 4.0, 16.0, 64.0}) g.push_back(Candidate{l2, o.boost, o.neural});
   }
   return g;
 }
@@ -95,7 +104,7 @@ Candidate tune(const Dataset& d, const Design& design, const OutcomeSpec& o, Mod
       for (size_t i = 0; i < d.n; ++i) (fold[i] == f ? te : tr).push_back(i);
       const Dataset dtr = d.take(tr), dte = d.take(te);
       try {
-        const Model m = fit_on(dtr, design, o, kind, c.l2, c.boost, seed, threads);
+        const Model m = fit_on(dtr, design, o, kind, c.l2, c.boost, seed, threads, c.neural);
         const double v = discrimination(dte, m.margin(dte.x, dte.n));
         if (std::isfinite(v)) sum += v, ++used;
       } catch (const InvalidInput&) {
@@ -234,7 +243,7 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
     const Dataset dtr = d.take(tr), dte = d.take(te);
     const Candidate c = tune(dtr, design, outcome, kind, opt, ctx.seed + f, ctx.threads);
     fold_params.push_back(c.to_json(kind));
-    const Model m = fit_on(dtr, design, outcome, kind, c.l2, c.boost, ctx.seed + f, ctx.threads);
+    const Model m = fit_on(dtr, design, outcome, kind, c.l2, c.boost, ctx.seed + f, ctx.threads, c.neural);
     const std::vector<double> mg = m.margin(dte.x, dte.n), rk = m.risk_from_margin(mg);
     for (size_t i = 0; i < te.size(); ++i) oof_margin[te[i]] = mg[i], oof_risk[te[i]] = rk[i];
     fold_disc.push_back(discrimination(dte, mg));
@@ -243,7 +252,7 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
 
   // Final model on every row (tuned on all of them when asked).
   const Candidate final_c = tune(d, design, outcome, kind, opt, ctx.seed + 1000, ctx.threads);
-  Model model = fit_on(d, design, outcome, kind, final_c.l2, final_c.boost, ctx.seed + 1000, ctx.threads);
+  Model model = fit_on(d, design, outcome, kind, final_c.l2, final_c.boost, ctx.seed + 1000, ctx.threads, final_c.neural);
   for (const auto& w : model.linear.warnings) res.warnings.push_back(w);
   const std::vector<double> app_margin = model.margin(d.x, d.n);
 
@@ -356,6 +365,12 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
                {"importance_stability_spearman", pairs ? rho / pairs : 1.0},
                {"contributions", kind == ModelKind::kBoosted
                                      ? "tree SHAP (XGBoost pred_contribs) on the margin (log-odds or log hazard ratio)"
+                                 : kind == ModelKind::kNeural
+                                     ? (d.p <= kExactShapleyMax
+                                            ? "baseline Shapley values against the mean training patient, exact (every subset)"
+                                            : "baseline Shapley values against the mean training patient, estimated from " +
+                                                  std::to_string(kShapleyPermutations) +
+                                                  " random feature orders per row (the sum is exact)")
                                      : "exact: coefficient x (value - training mean) on the margin"}};
   json pd = json::array();
   std::vector<std::string> pd_cols;
@@ -368,7 +383,7 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
     if (!one.is_null()) pd.push_back(one);
   }
   explain["partial_dependence"] = pd;
-  if (kind != ModelKind::kBoosted) {
+  if (kind == ModelKind::kCox || kind == ModelKind::kLogistic) {
     json coef = json::array();
     for (size_t j = 0; j < d.p; ++j) {
       const double b = model.linear.beta[j], se = model.linear.se[j];
@@ -411,7 +426,15 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
                                                          "kept as missing (XGBoost learns a default direction)"},
            {"parameters", final_c.to_json(kind)}};
   if (kind == ModelKind::kBoosted) dev["boosting"] = final_c.boost.to_json();
-  else dev["converged"] = model.linear.converged;
+  else if (kind == ModelKind::kNeural) {
+    dev["network"] = final_c.neural.to_json();
+    dev["training"] = model.network->log().to_json();
+    dev["network_description"] =
+        "multilayer perceptron (ReLU, dropout) with one output, the log-risk, trained by Adam on the negative Cox partial "
+        "log-likelihood (" + final_c.neural.ties + " ties), weight decay, early stopping on " +
+        std::to_string(static_cast<int>(std::lround(100 * final_c.neural.validation))) +
+        "% of the training rows held out (stratified by event); inputs standardised; LibTorch, one thread, seeded";
+  } else dev["converged"] = model.linear.converged;
   json card{{"title", std::string("Prediction model: ") + to_string(kind) + (survival ? " (time to event)" : " (binary outcome)")},
             {"tripod", "TRIPOD 2015 items: source of data, participants, outcome, predictors, sample size, missing data, "
                        "model development, performance, limitations"},
@@ -431,6 +454,7 @@ TrainResult train_and_evaluate(const TrainInput& in, const Context& ctx) {
             {"medgen_version", MEDGEN_VERSION},
             {"seed", ctx.seed}};
   if (!audit_j.is_null()) card["bias_audit"] = audit_j;
+  if (!in.landmark.is_null()) card["landmark"] = in.landmark;
   model.card = card;
   res.model = std::move(model);
   return res;

@@ -14,6 +14,7 @@ const char* to_string(ModelKind k) {
     case ModelKind::kCox: return "cox";
     case ModelKind::kLogistic: return "logistic";
     case ModelKind::kBoosted: return "xgboost";
+    case ModelKind::kNeural: return "deepsurv";
   }
   return "?";
 }
@@ -22,7 +23,8 @@ ModelKind model_kind_from_string(const std::string& s) {
   if (s == "cox") return ModelKind::kCox;
   if (s == "logistic") return ModelKind::kLogistic;
   if (s == "xgboost") return ModelKind::kBoosted;
-  throw InvalidInput("--model must be cox, logistic or xgboost, got '" + s + "'");
+  if (s == "deepsurv") return ModelKind::kNeural;
+  throw InvalidInput("--model must be cox, logistic, xgboost or deepsurv, got '" + s + "'");
 }
 
 void FitOptions::validate() const {
@@ -36,11 +38,18 @@ void FitOptions::validate() const {
   if (bootstrap < 0 || bootstrap > 10000) throw InvalidInput("--bootstrap must be in [0, 10000]");
   if (!std::isnan(threshold) && !(threshold > 0 && threshold < 1)) throw InvalidInput("--threshold must be in (0, 1)");
   boost.validate();
+  neural.validate();
 }
 
 std::vector<double> Model::margin(const std::vector<double>& x, size_t n) const {
   const size_t p = design.terms.size();
   if (kind == ModelKind::kBoosted) return booster.margin(x, n);
+  if (kind == ModelKind::kNeural) {
+    std::vector<double> m = network->log_risk(x, n);
+    const double ref = network->log_risk(design.means, 1)[0];
+    for (double& v : m) v -= ref;
+    return m;
+  }
   std::vector<double> m(n);
   for (size_t i = 0; i < n; ++i) {
     double s = kind == ModelKind::kLogistic ? linear.intercept : 0.0;
@@ -65,6 +74,12 @@ std::vector<double> Model::risk_from_margin(const std::vector<double>& m) const 
 std::vector<double> Model::contributions(const std::vector<double>& x, size_t n) const {
   const size_t p = design.terms.size();
   if (kind == ModelKind::kBoosted) return booster.contributions(x, n);
+  if (kind == ModelKind::kNeural) {
+    const std::vector<double> fx = network->log_risk(x, n);
+    const double fr = network->log_risk(design.means, 1)[0];
+    auto f = [this](const std::vector<double>& z, size_t m) { return network->log_risk(z, m); };
+    return baseline_shapley(f, x, n, p, design.means, fx, fr, 0x5eed);
+  }
   std::vector<double> c(n * (p + 1));
   double base = 0;
   if (kind == ModelKind::kLogistic) {
@@ -79,22 +94,27 @@ std::vector<double> Model::contributions(const std::vector<double>& x, size_t n)
 }
 
 Model fit_on(const Dataset& d, const Design& design, const OutcomeSpec& outcome, ModelKind kind, double l2,
-             const BoostParams& boost, uint64_t seed, int threads) {
+             const BoostParams& boost, uint64_t seed, int threads, const NeuralParams& neural) {
   Model m;
   m.kind = kind;
   m.outcome = outcome;
   m.design = design;
   m.l2 = l2;
   m.boost = boost;
+  m.neural = neural;
   const bool survival = outcome.task() == Task::kSurvival;
   if (kind == ModelKind::kCox && !survival) throw InvalidInput("--model cox needs a time to event (--time, --event)");
+  if (kind == ModelKind::kNeural && !survival) throw InvalidInput("--model deepsurv needs a time to event (--time, --event)");
   if (kind == ModelKind::kLogistic && survival)
     throw InvalidInput("--model logistic needs a binary outcome (--outcome); for time to event use cox or xgboost");
   NewtonParams np;
   np.l2 = l2;
   if (kind == ModelKind::kCox) m.linear = fit_cox(d.x, d.n, d.p, d.time, d.event, np);
   else if (kind == ModelKind::kLogistic) m.linear = fit_logistic(d.x, d.n, d.p, d.y, np);
-  else m.booster.fit(d.x, d.n, d.p, survival, d.y, d.time, d.event, boost, seed, threads);
+  else if (kind == ModelKind::kNeural) {
+    m.network = create_neural_survival();
+    m.network->fit(d.x, d.n, d.p, d.time, d.event, neural, seed);
+  } else m.booster.fit(d.x, d.n, d.p, survival, d.y, d.time, d.event, boost, seed, threads);
   if (survival) m.baseline = baseline_hazard(m.margin(d.x, d.n), d.time, d.event);
   return m;
 }
@@ -105,6 +125,9 @@ json Model::to_json() const {
   if (kind == ModelKind::kBoosted) {
     j["boost"] = boost.to_json();
     j["xgboost_model"] = booster.save();
+  } else if (kind == ModelKind::kNeural) {
+    j["neural"] = neural.to_json();
+    j["network"] = network->state();
   } else {
     j["l2"] = l2;
     j["coefficients"] = linear.beta;
@@ -129,6 +152,11 @@ Model Model::from_json(const json& j, const std::string& where) {
     if (m.kind == ModelKind::kBoosted) {
       m.boost = BoostParams::from_json(j.at("boost"));
       m.booster.load(j.at("xgboost_model").get<std::string>(), p, where);
+    } else if (m.kind == ModelKind::kNeural) {
+      m.neural = NeuralParams::from_json(j.at("neural"));
+      if (m.design.means.size() != p) throw InvalidInput(where + ": design means and terms differ in number");
+      m.network = create_neural_survival();
+      m.network->load_state(j.at("network"), m.neural, p, where);
     } else {
       m.l2 = j.at("l2").get<double>();
       m.linear.beta = j.at("coefficients").get<std::vector<double>>();
@@ -139,7 +167,8 @@ Model Model::from_json(const json& j, const std::string& where) {
         if (!std::isfinite(b)) throw InvalidInput(where + ": a coefficient is not finite");
       if (!std::isfinite(m.linear.intercept)) throw InvalidInput(where + ": the intercept is not finite");
     }
-    if ((m.kind == ModelKind::kCox) != (m.task() == Task::kSurvival) && m.kind != ModelKind::kBoosted)
+    if ((m.kind == ModelKind::kCox || m.kind == ModelKind::kNeural) != (m.task() == Task::kSurvival) &&
+        m.kind != ModelKind::kBoosted)
       throw InvalidInput(where + ": model kind and outcome disagree");
     if (m.task() == Task::kSurvival) m.baseline = BaselineHazard::from_json(j.at("baseline_hazard"), where);
     m.card = j.value("card", json::object());

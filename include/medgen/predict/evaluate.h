@@ -30,6 +30,7 @@ struct TrainInput {
   std::string sha256;   // of the input bytes (provenance)
   OutcomeSpec outcome;
   FitOptions options;
+  nlohmann::json landmark;  // landmark_table's report when the table came from a record (landmark.h); null otherwise
 };
 
 struct TrainResult {

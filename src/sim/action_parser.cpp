@@ -2,6 +2,7 @@
 // must get a useful answer (the closest known word), never a crash or a silent no-op.
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <map>
 #include <set>
@@ -48,6 +49,87 @@ size_t edit_distance(const std::string& a, const std::string& b) {
   return prev[b.size()];
 }
 
+// Number words to digits: "zero point four" -> "0.4", "five hundred" -> "500", "half" -> "0.5",
+// "two and a half" -> "2.5". Other words pass through.
+std::string number_words(const std::string& s) {
+  static const std::map<std::string, int> kSmall = {
+      {"zero", 0},     {"nought", 0},   {"oh", 0},        {"one", 1},       {"two", 2},       {"three", 3},
+      {"four", 4},     {"five", 5},     {"six", 6},       {"seven", 7},     {"eight", 8},     {"nine", 9},
+      {"ten", 10},     {"eleven", 11},  {"twelve", 12},   {"thirteen", 13}, {"fourteen", 14}, {"fifteen", 15},
+      {"sixteen", 16}, {"seventeen", 17}, {"eighteen", 18}, {"nineteen", 19}, {"twenty", 20},  {"thirty", 30},
+      {"forty", 40},   {"fifty", 50},   {"sixty", 60},    {"seventy", 70},  {"eighty", 80},   {"ninety", 90}};
+  std::vector<std::string> w;
+  {
+    std::istringstream in(s);
+    std::string t;
+    while (in >> t) w.push_back(t);
+  }
+  std::string out;
+  auto emit = [&](const std::string& t) { out += (out.empty() ? "" : " ") + t; };
+  auto fmt_num = [](double x) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.10g", x);
+    return std::string(buf);
+  };
+  for (size_t i = 0; i < w.size();) {
+    const bool starts = (kSmall.count(w[i]) && w[i] != "oh") || w[i] == "half" ||
+                        (w[i] == "point" && i + 1 < w.size() && kSmall.count(w[i + 1]));
+    if (!starts) {
+      emit(w[i++]);
+      continue;
+    }
+    double total = 0, group = 0;
+    bool any = false;
+    size_t j = i;
+    while (j < w.size()) {
+      auto it = kSmall.find(w[j]);
+      if (it != kSmall.end() && w[j] != "oh") {
+        group += it->second;
+        any = true;
+        ++j;
+      } else if (w[j] == "hundred" && any) {
+        group = (group == 0 ? 1 : group) * 100;
+        ++j;
+      } else if (w[j] == "thousand" && any) {
+        total += (group == 0 ? 1 : group) * 1000;
+        group = 0;
+        ++j;
+      } else if (w[j] == "and" && j + 1 < w.size() && (kSmall.count(w[j + 1]) || w[j + 1] == "a")) {
+        ++j;  // "two hundred and fifty", "two and a half"
+      } else {
+        break;
+      }
+    }
+    double x = total + group;
+    // "point four", "zero point four five"
+    if (j < w.size() && w[j] == "point") {
+      std::string digits;
+      size_t k = j + 1;
+      while (k < w.size() && kSmall.count(w[k]) && kSmall.at(w[k]) < 10) digits += std::to_string(kSmall.at(w[k++]));
+      if (!digits.empty()) {
+        x += std::stod("0." + digits);
+        any = true;
+        j = k;
+      }
+    }
+    // "half", "a half", "and a half"
+    if (j < w.size() && w[j] == "a" && j + 1 < w.size() && w[j + 1] == "half") ++j;
+    if (j < w.size() && w[j] == "half") {
+      x += 0.5;
+      any = true;
+      ++j;
+      if (j < w.size() && (w[j] == "a" || w[j] == "an")) ++j;  // "half a litre"
+    }
+    if (!any) {
+      emit(w[i++]);
+      continue;
+    }
+    emit(fmt_num(x));
+    i = j;
+  }
+  return out;
+}
+
 // Normalises units and spelling so that the tokenizer sees one form: "0.1 micrograms per kg per minute"
 // -> "0.1 mcg/kg/min".
 std::string normalise(std::string s) {
@@ -58,7 +140,18 @@ std::string normalise(std::string s) {
   replace_all("\xc2\xb5g", "mcg");  // µg
   replace_all("\xce\xbcg", "mcg");  // μg
   replace_all("\t", " ");
-  for (const char* c : {"?", "!", "\""}) replace_all(c, " ");
+  for (const char* c : {"?", "!", "\"", "(", ")", ":"}) replace_all(c, " ");
+  // "1,000 ml" -> "1000 ml"; other commas separate words.
+  for (size_t p = 1; p + 1 < s.size(); ++p)
+    if (s[p] == ',' && std::isdigit(static_cast<unsigned char>(s[p - 1])) &&
+        std::isdigit(static_cast<unsigned char>(s[p + 1])))
+      s.erase(p, 1);
+  replace_all(",", " ");
+  // A trailing full stop ("naloxone 0.4 mg iv.") but not a decimal point.
+  for (size_t p = 0; p < s.size(); ++p)
+    if (s[p] == '.' && (p + 1 == s.size() || s[p + 1] == ' ') && (p == 0 || !std::isdigit(static_cast<unsigned char>(s[p - 1])) || p + 1 == s.size()))
+      s[p] = ' ';
+  s = number_words(s);
   std::istringstream in(s);
   std::string tok, out;
   static const std::map<std::string, std::string> kWords = {{"micrograms", "mcg"},
@@ -105,13 +198,92 @@ std::string normalise(std::string s) {
                                                             {"intranasal", "in"},
                                                             {"sublingual", "sl"},
                                                             {"oral", "po"},
-                                                            {"orally", "po"}};
+                                                            {"orally", "po"},
+                                                            {"by", ""},
+                                                            {"mouth", "po"},
+                                                            {"stat", ""},
+                                                            {"now", ""},
+                                                            {"immediately", ""},
+                                                            {"asap", ""},
+                                                            {"at", ""},
+                                                            {"to", ""},
+                                                            {"patient", ""},
+                                                            {"pt", ""},
+                                                            {"dose", ""},
+                                                            {"hourly", "/h"},
+                                                            {"mgs", "mg"},
+                                                            {"mcgs", "mcg"},
+                                                            {"gm", "g"},
+                                                            {"gms", "g"},
+                                                            {"kilo", "kg"},
+                                                            {"kilos", "kg"},
+                                                            {"kilogram", "kg"},
+                                                            {"kilograms", "kg"},
+                                                            {"ltr", "l"},
+                                                            {"ltrs", "l"},
+                                                            {"lt", "l"},
+                                                            {"millilitre", "ml"},
+                                                            {"milliliter", "ml"},
+                                                            {"cc", "ml"},
+                                                            {"ccs", "ml"},
+                                                            {"units/hr", "units/h"},
+                                                            {"sec", "s"},
+                                                            {"secs", "s"},
+                                                            {"seconds", "s"},
+                                                            {"second", "s"},
+                                                            {"millimoles", "mmol"},
+                                                            {"millimole", "mmol"},
+                                                            {"mmols", "mmol"},
+                                                            {"percent", "%"},
+                                                            {"neb'd", "neb"},
+                                                            {"nebs", "neb"},
+                                                            {"nebulise", "neb"},
+                                                            {"nebulize", "neb"},
+                                                            {"nasal", "in"},
+                                                            {"intranasally", "in"},
+                                                            {"subcutaneously", "sc"},
+                                                            {"sub-cut", "sc"},
+                                                            {"s/c", "sc"},
+                                                            {"i.v.", "iv"},
+                                                            {"i.m.", "im"},
+                                                            {"i/v", "iv"},
+                                                            {"i/m", "im"},
+                                                            {"ivi", "iv"},
+                                                            {"intraosseous", "io"},
+                                                            {"p.o.", "po"}};
+  std::vector<std::string> toks;
   while (in >> tok) {
+    // A unit written in one token ("micrograms/kg/minute"): map each part.
+    if (tok.find('/') != std::string::npos && tok.size() > 1 && !kWords.count(tok)) {
+      std::string joined, part;
+      std::istringstream parts(tok);
+      bool first_part = true;
+      while (std::getline(parts, part, '/')) {
+        auto it = kWords.find(part);
+        if (it != kWords.end() && !it->second.empty() && part != "per") part = it->second;
+        joined += (first_part ? "" : "/") + part;
+        first_part = false;
+      }
+      tok = joined;
+    }
+    // "a litre", "an ampoule of", "one unit an hour": the article is a number before a unit, "per" before a time.
+    if ((tok == "a" || tok == "an") && (in >> std::ws).peek() != EOF) {
+      const auto pos = in.tellg();
+      std::string next;
+      in >> next;
+      in.seekg(pos);
+      static const std::set<std::string> kUnitWords = {"litre", "liter", "l", "gram", "g", "unit", "milligram",
+                                                       "mg", "bag", "bolus", "ml", "mmol"};
+      static const std::set<std::string> kTimeWords = {"hour", "h", "hr", "minute", "min"};
+      if (kUnitWords.count(next)) tok = "1";
+      if (kTimeWords.count(next) && !toks.empty()) tok = "/";
+    }
     auto it = kWords.find(tok);
     if (it != kWords.end()) tok = it->second;
     if (tok.empty()) continue;
-    out += (out.empty() ? "" : " ") + tok;
+    toks.push_back(tok);
   }
+  for (const auto& t : toks) out += (out.empty() ? "" : " ") + t;
   replace_all(" / ", "/");
   s = out;
   replace_all(" / ", "/");
@@ -158,6 +330,15 @@ bool parse_unit(const std::string& u, Quantity* q) {
     }
   }
   parts.push_back(cur);
+  static const std::map<std::string, std::string> kAlias = {
+      {"mls", "ml"},   {"mgs", "mg"},  {"mcgs", "mcg"}, {"ug", "mcg"}, {"gm", "g"},     {"cc", "ml"},
+      {"litre", "l"},  {"liter", "l"}, {"litres", "l"}, {"ltr", "l"},  {"u", "units"},  {"iu", "units"},
+      {"unit", "units"}, {"hr", "h"},  {"hrs", "h"},    {"hour", "h"}, {"mins", "min"}, {"minute", "min"},
+      {"kilo", "kg"},  {"mmols", "mmol"}};
+  for (auto& part : parts) {
+    auto it = kAlias.find(part);
+    if (it != kAlias.end()) part = it->second;
+  }
   static const std::set<std::string> kBases = {"mg", "mcg", "g", "units", "mmol", "ml", "l", "%"};
   if (parts.empty() || !kBases.count(parts[0])) return false;
   q->base = parts[0];
@@ -175,11 +356,33 @@ bool parse_unit(const std::string& u, Quantity* q) {
   return true;
 }
 
+std::string unit_string(const Quantity& q) {
+  if (q.base.empty()) return "";
+  return q.base + (q.per_kg ? "/kg" : "") + (q.per_s == 60 ? "/min" : q.per_s == 3600 ? "/h" : "");
+}
+
+// "over 15 min", "over 2 h", "over an hour" (read as "over 1 h"): seconds, or 0.
+double over_seconds(const std::vector<std::string>& w) {
+  for (size_t k = 0; k + 1 < w.size(); ++k)
+    if (w[k] == "over") {
+      double v;
+      std::string r;
+      if (parse_number(w[k + 1], &v, &r) && v > 0) {
+        const std::string unit = !r.empty() ? r : k + 2 < w.size() ? w[k + 2] : "min";
+        return v * (unit == "h" ? 3600 : unit == "s" ? 1 : 60);
+      }
+      if (w[k + 1] == "h") return 3600;
+      if (w[k + 1] == "min") return 60;
+    }
+  return 0;
+}
+
 // Finds the first quantity in the words; returns its index or -1.
 int find_quantity(const std::vector<std::string>& w, Quantity* q, size_t from = 0) {
   for (size_t i = from; i < w.size(); ++i) {
     double v;
     std::string rest;
+    if (i > 0 && (w[i - 1] == "over" || w[i - 1] == "every" || w[i - 1] == "x")) continue;
     if (!parse_number(w[i], &v, &rest)) continue;
     Quantity x;
     x.value = v;
@@ -232,15 +435,62 @@ const std::vector<std::string> kVerbs = {"give",        "start",   "stop",      
 
 }  // namespace
 
+const char* action_kind_name(Action::Kind k) {
+  switch (k) {
+    case Action::Kind::kAsk: return "ask";
+    case Action::Kind::kOrder: return "order";
+    case Action::Kind::kDrug: return "drug";
+    case Action::Kind::kStopDrug: return "stop_drug";
+    case Action::Kind::kFluid: return "fluid";
+    case Action::Kind::kStopFluids: return "stop_fluids";
+    case Action::Kind::kOxygen: return "oxygen";
+    case Action::Kind::kIntubate: return "intubate";
+    case Action::Kind::kProcedure: return "procedure";
+    case Action::Kind::kExamine: return "examine";
+    case Action::Kind::kVitals: return "vitals";
+    case Action::Kind::kWait: return "wait";
+    case Action::Kind::kHelp: return "help";
+    case Action::Kind::kEnd: return "end";
+    case Action::Kind::kConfirm: return "confirm";
+    case Action::Kind::kCancel: return "cancel";
+    case Action::Kind::kUnknown: return "unknown";
+  }
+  return "unknown";
+}
+
 Action parse_action(const std::string& raw, const Catalog& cat, const ConditionSpec& cond, double weight_kg) {
   Action a;
   std::string text = normalise(raw);
   std::vector<std::string> w = split_words(text);
   // Leading filler verbs ("give oxygen", "start fluids", "please administer ...") carry no meaning here.
-  static const std::set<std::string> kFiller = {"give", "start", "administer", "commence", "apply",
-                                                "put",  "begin", "prescribe",  "i'll",     "i",
-                                                "will", "let's", "lets",       "we"};
+  static const std::set<std::string> kFiller = {
+      "give",  "start", "administer", "commence", "apply", "put",   "begin", "prescribe", "i'll", "i",   "will",
+      "let's", "lets",  "we",         "push",     "run",   "infuse", "can",  "you",       "we'll", "i'd", "like",
+      "want",  "need",  "some",       "go",       "ahead", "and",   "with", "hang",      "draw",  "please", "quick",
+      "then",  "also",  "up",         "on"};
+  // "push" means an IV push unless another route is named.
+  const bool push = !w.empty() && (w[0] == "push" || (w.size() > 1 && w[1] == "push"));
   while (w.size() > 1 && kFiller.count(w[0])) w.erase(w.begin());
+  if (w.size() == 1 && (w[0] == "confirm" || w[0] == "confirmed" || w[0] == "yes" || w[0] == "confirm order")) {
+    a.kind = Action::Kind::kConfirm;
+    return a;
+  }
+  if (w.size() == 1 && (w[0] == "cancel" || w[0] == "no")) {
+    a.kind = Action::Kind::kCancel;
+    return a;
+  }
+  // "..., confirm" / "confirmed": the trainee accepts a dose above the soft limit up front.
+  for (size_t k = 0; k < w.size();)
+    if (w[k] == "confirm" || w[k] == "confirmed" || w[k] == "confirming") {
+      a.confirmed = true;
+      w.erase(w.begin() + k);
+    } else {
+      ++k;
+    }
+  if (push && std::none_of(w.begin(), w.end(), [](const std::string& t) {
+        return t == "im" || t == "sc" || t == "in" || t == "po" || t == "neb" || t == "io" || t == "sl";
+      }))
+    w.push_back("iv");
   text.clear();
   for (const auto& t : w) text += (text.empty() ? "" : " ") + t;
   if (w.empty()) {
@@ -262,7 +512,10 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     a.kind = Action::Kind::kEnd;
     return a;
   }
-  if (first == "vitals" || first == "obs" || first == "observations" || first == "monitor" || first == "status") {
+  auto has_word = [&](const char* x) { return std::find(w.begin(), w.end(), x) != w.end(); };
+  if (first == "vitals" || first == "obs" || first == "observations" || first == "monitor" || first == "status" ||
+      has_word("vitals") || has_word("obs") || has_word("observations") || contains_phrase(text, "vital signs") ||
+      text == "check monitor" || text == "look monitor") {
     a.kind = Action::Kind::kVitals;
     return a;
   }
@@ -358,8 +611,10 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
   {
     const size_t start = ordering ? 1 : 0;
     const std::string what = rest_from(start);
+    Quantity q_any;
+    const bool has_quantity = find_quantity(w, &q_any) >= 0;
     const OrderSpec* o = cat.find_order(what);
-    if (!o)
+    if (!o && (ordering || !has_quantity))
       for (const auto& ord : cat.orders) {
         if (contains_phrase(what, ord.name)) o = &ord;
         for (const auto& al : ord.aliases)
@@ -424,8 +679,31 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       }
     } else if (q.base == "units" || (is_blood && q.base.empty())) {
       a.volume_ml = q.value * 300;
-    } else if (q.base == "ml" || q.base == "l") {
+      a.dose_value = q.value;
+      a.dose_unit = "units";
+    } else if ((q.base == "ml" || q.base == "l") && q.per_s > 0) {
+      // "saline 125 ml/h": a litre bag at that rate, unless a volume is given as well.
+      const double rate_ml_s = q.value * (q.base == "l" ? 1000 : 1) * (q.per_kg ? weight_kg : 1) / q.per_s;
+      Quantity v;
+      const int j = find_quantity(w, &v, i + 1);
+      a.volume_ml = j >= 0 && (v.base == "ml" || v.base == "l") && v.per_s == 0
+                        ? v.value * (v.base == "l" ? 1000 : 1) * (v.per_kg ? weight_kg : 1)
+                        : 1000;
+      a.dose_value = q.value;
+      a.dose_unit = unit_string(q);
+      if (!(rate_ml_s > 0) || a.volume_ml > 10000) {
+        a.kind = Action::Kind::kUnknown;
+        a.message = "a fluid order must be between 1 and 10,000 ml";
+        return a;
+      }
+      a.fluid_rate_ml_s = rate_ml_s;
+      a.over_s = a.volume_ml / rate_ml_s;
+      return a;
+    } else if (q.base == "ml" || q.base == "l" || (q.base.empty() && q.value >= 50)) {
+      if (q.base.empty()) q.base = "ml";  // "bolus 500": millilitres
       a.volume_ml = q.value * (q.base == "l" ? 1000 : 1) * (q.per_kg ? weight_kg : 1);
+      a.dose_value = q.value;
+      a.dose_unit = unit_string(q);
     } else {
       a.kind = Action::Kind::kUnknown;
       a.message = "fluid volumes are in ml, ml/kg or l (blood also in units), e.g. 'fluids 30 ml/kg'";
@@ -438,15 +716,8 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     }
     // Default: crystalloid at 2 L in 30 min (pressure bag), blood at 1 unit in 20 min; "over N min" overrides.
     double over_s = is_blood ? a.volume_ml / 300.0 * 1200.0 : a.volume_ml / 2000.0 * 1800.0;
-    for (size_t k = 0; k + 1 < w.size(); ++k)
-      if (w[k] == "over") {
-        double v;
-        std::string r;
-        if (parse_number(w[k + 1], &v, &r) && v > 0) {
-          const bool hours = r == "h" || (k + 2 < w.size() && w[k + 2] == "h");
-          over_s = v * (hours ? 3600 : 60);
-        }
-      }
+    a.over_s = over_seconds(w);
+    if (a.over_s > 0) over_s = a.over_s;
     a.fluid_rate_ml_s = a.volume_ml / std::max(over_s, 60.0);
     return a;
   }
@@ -457,6 +728,35 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     if (k + 1 < w.size()) drug = cat.find_drug(w[k] + " " + w[k + 1]);
     if (!drug) drug = cat.find_drug(w[k]);
   }
+  // A misspelt drug name ("nalaxone", "norepinephrin") is read as the one drug it is closest to, and said
+  // back; short words and near-ties are not guessed (look-alike names are a known cause of errors).
+  if (!drug) {
+    for (const auto& t : w) {
+      if (t.size() < 5 || std::isdigit(static_cast<unsigned char>(t[0]))) continue;
+      const size_t allowed = t.size() >= 9 ? 2 : 1;
+      const DrugSpec* best = nullptr;
+      size_t bd = 1000, ties = 0;
+      for (const auto& d : cat.drugs) {
+        std::vector<std::string> names = d.aliases;
+        names.push_back(d.name);
+        for (const auto& n : names) {
+          const size_t dist = edit_distance(t, n);
+          if (dist < bd) {
+            bd = dist;
+            best = &d;
+            ties = 0;
+          } else if (dist == bd && best != &d) {
+            ++ties;
+          }
+        }
+      }
+      if (best && bd <= allowed && ties == 0) {
+        drug = best;
+        a.note = "read '" + t + "' as " + best->name;
+        break;
+      }
+    }
+  }
   if (drug) {
     if (stop) {
       a.kind = Action::Kind::kStopDrug;
@@ -466,11 +766,18 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     Quantity q;
     int i = find_quantity(w, &q);
     while (i >= 0 && q.percent) i = find_quantity(w, &q, i + 1);  // "dextrose 10%" names the preparation
-    if (i < 0 || q.base.empty()) {
+    if (i < 0) {
       a.message = "how much " + drug->name + "? e.g. '" + drug->name + " <dose> " + drug->amount_unit + " " +
                   drug->routes.begin()->first + "'";
       return a;
     }
+    if (q.base.empty()) {  // "push 0.4 of naloxone": the drug's own unit, said back
+      q.base = drug->amount_unit;
+      a.unit_assumed = true;
+      a.note += std::string(a.note.empty() ? "" : "; ") + "no unit given: read as " + drug->amount_unit;
+    }
+    a.dose_value = q.value;
+    a.dose_unit = unit_string(q);
     // Route: an explicit route word, else IV when possible, else the drug's first route.
     std::string route;
     for (const auto& t : w)
@@ -480,15 +787,20 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       if (kRoutes.count(t) && !drug->routes.count(t)) {
         std::string ok;
         for (const auto& [r, spec] : drug->routes) ok += (ok.empty() ? "" : ", ") + r;
-        a.message = drug->name + " cannot be given " + t + " here; routes: " + ok;
+        a.what = drug->name;
+        a.route = t;
+        a.refused = true;
+        a.message = "refused: " + drug->name + " cannot be given " + t + " here; routes: " + ok;
         return a;
       }
     }
     if (route.empty()) route = drug->routes.count("iv") ? "iv" : drug->routes.begin()->first;
     double amount = to_drug_unit(q.value, q.base, *drug);
     if (amount <= 0 || q.value <= 0) {
-      a.message = "cannot give " + drug->name + " in " + q.base + "; its doses are in " + drug->amount_unit +
-                  (drug->concentration_per_ml > 0 ? " (or ml)" : "");
+      a.what = drug->name;
+      a.refused = q.value > 0;
+      a.message = "refused: " + drug->name + " cannot be ordered in " + q.base + "; its doses are in " +
+                  drug->amount_unit + (drug->concentration_per_ml > 0 ? " (or ml)" : "");
       return a;
     }
     if (q.per_kg) amount *= weight_kg;
@@ -496,7 +808,8 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     a.route = route;
     if (q.per_s > 0) {
       if (route != "iv" && route != "io") {
-        a.message = "infusions are IV; give " + drug->name + " as a dose, or drop the rate";
+        a.refused = true;
+        a.message = "refused: infusions are IV; give " + drug->name + " as a dose, or drop the rate";
         return a;
       }
       a.kind = Action::Kind::kDrug;
@@ -504,6 +817,8 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     } else {
       a.kind = Action::Kind::kDrug;
       a.amount = amount;
+      a.over_s = over_seconds(w);
+      if (a.over_s > 0 && route != "iv" && route != "io") a.over_s = 0;
     }
     return a;
   }

@@ -124,7 +124,8 @@ DrugSpec load_drug(const std::string& path) {
   src.check_keys(
       "",
       {"name", "title", "aliases", "classes", "amount_unit", "pk", "routes", "effects", "antagonist_ki", "substance",
-       "concentration_per_ml", "max_bolus_per_kg", "max_rate_per_kg_per_h", "references", "notes"},
+       "concentration_per_ml", "max_bolus_per_kg", "max_rate_per_kg_per_h", "limits", "kinetics", "iv_push_per_min",
+       "references", "notes"},
       {"name", "amount_unit", "routes", "references"});
   DrugSpec d;
   d.file = path;
@@ -185,9 +186,79 @@ DrugSpec load_drug(const std::string& path) {
       d.antagonist_ki[it.key()] = src.number("/antagonist_ki/" + pointer_key(it.key()), 1e-12, 1e9);
   }
   d.concentration_per_ml = src.number_or("/concentration_per_ml", 0, 0, 1e6);
-  d.max_bolus_per_kg = src.number_or("/max_bolus_per_kg", 0, 0, 1e6);
-  d.max_rate_per_kg_per_h = src.number_or("/max_rate_per_kg_per_h", 0, 0, 1e6);
+  // Older files name only a soft per-kg maximum; "limits" supersedes them.
+  if (src.has("/max_bolus_per_kg")) d.bolus_limits["*"].soft_per_kg = src.number("/max_bolus_per_kg", 0, 1e6);
+  if (src.has("/max_rate_per_kg_per_h")) {
+    d.rate_limit_per_h.soft_per_kg = src.number("/max_rate_per_kg_per_h", 0, 1e6);
+    d.infusion = true;
+  }
+  if (src.has("/limits")) {
+    src.check_keys("/limits", {"bolus", "rate_per_h", "source"}, {"source"});
+    d.limits_source = src.string("/limits/source");
+    auto limit = [&](const std::string& p) {
+      src.check_keys(p, {"soft_per_kg", "hard_per_kg", "soft_max", "hard_max"});
+      DoseLimit l;
+      l.soft_per_kg = src.number_or(p + "/soft_per_kg", 0, 0, 1e6);
+      l.hard_per_kg = src.number_or(p + "/hard_per_kg", 0, 0, 1e6);
+      l.soft_max = src.number_or(p + "/soft_max", 0, 0, 1e9);
+      l.hard_max = src.number_or(p + "/hard_max", 0, 0, 1e9);
+      if (l.soft_per_kg > 0 && l.hard_per_kg > 0 && l.soft_per_kg > l.hard_per_kg)
+        src.fail(p + "/soft_per_kg", "soft_per_kg is above hard_per_kg");
+      if (l.soft_max > 0 && l.hard_max > 0 && l.soft_max > l.hard_max)
+        src.fail(p + "/soft_max", "soft_max is above hard_max");
+      if (l.soft_per_kg == 0 && l.hard_per_kg == 0 && l.soft_max == 0 && l.hard_max == 0)
+        src.fail(p, "a limit needs at least one of soft_per_kg, hard_per_kg, soft_max, hard_max");
+      return l;
+    };
+    if (src.has("/limits/bolus")) {
+      const json& b = src.object("/limits/bolus");
+      for (auto it = b.begin(); it != b.end(); ++it) {
+        const std::string p = "/limits/bolus/" + pointer_key(it.key());
+        if (it.key() != "*" && !d.routes.count(it.key()))
+          src.fail(p, "limit for route '" + it.key() + "', which the drug does not have (use \"*\" for any route)");
+        d.bolus_limits[it.key()] = limit(p);
+      }
+    }
+    if (src.has("/limits/rate_per_h")) {
+      d.rate_limit_per_h = limit("/limits/rate_per_h");
+      d.infusion = true;
+    }
+  }
+  d.iv_push_per_min = src.number_or("/iv_push_per_min", 0, 0, 1e9);
+  if (src.has("/kinetics")) {
+    src.check_keys("/kinetics",
+                   {"route", "dose_per_kg", "measure", "onset_min", "peak_min", "duration_min", "half_life_min",
+                    "source"},
+                   {"route", "dose_per_kg", "measure", "source"});
+    KineticsSpec& k = d.kinetics;
+    k.route = src.string("/kinetics/route");
+    if (!d.routes.count(k.route)) src.fail("/kinetics/route", "the drug has no route '" + k.route + "'");
+    k.dose_per_kg = src.number("/kinetics/dose_per_kg", 1e-9, 1e6);
+    k.measure = src.string("/kinetics/measure");
+    Mod m;
+    if (k.measure != "plasma" && k.measure != "glucose" && k.measure != "potassium" && !mod_from_name(k.measure, &m))
+      src.fail("/kinetics/measure", "measure must be plasma, glucose, potassium or a modifier (" + mod_names() + ")");
+    auto range = [&](const char* key, double* lo, double* hi) {
+      const std::string p = std::string("/kinetics/") + key;
+      if (!src.has(p)) return;
+      const json& a = src.array(p);
+      if (a.size() != 2) src.fail(p, std::string(key) + " must be [low, high] in minutes");
+      *lo = src.number(p + "/0", 0, 1e5);
+      *hi = src.number(p + "/1", *lo, 1e5);
+    };
+    range("onset_min", &k.onset_lo, &k.onset_hi);
+    range("peak_min", &k.peak_lo, &k.peak_hi);
+    range("duration_min", &k.duration_lo, &k.duration_hi);
+    range("half_life_min", &k.half_life_lo, &k.half_life_hi);
+    k.source = src.string("/kinetics/source");
+  }
   return d;
+}
+
+const DoseLimit* DrugSpec::bolus_limit(const std::string& route) const {
+  auto it = bolus_limits.find(route);
+  if (it == bolus_limits.end()) it = bolus_limits.find("*");
+  return it == bolus_limits.end() ? nullptr : &it->second;
 }
 
 ConditionSpec load_condition(const std::string& path) {
@@ -309,7 +380,7 @@ ConditionSpec load_condition(const std::string& path) {
 
 Rubric load_rubric(const std::string& path) {
   const JsonSource src = JsonSource::load(path);
-  src.check_keys("", {"name", "title", "sources", "items", "harmful_dose_penalty"},
+  src.check_keys("", {"name", "title", "sources", "items", "harmful_dose_penalty", "refused_order_penalty"},
                  {"name", "title", "sources", "items"});
   Rubric r;
   r.file = path;
@@ -317,6 +388,7 @@ Rubric load_rubric(const std::string& path) {
   r.title = src.string("/title");
   r.sources = strings(src, "/sources");
   r.harmful_dose_penalty = src.number_or("/harmful_dose_penalty", r.harmful_dose_penalty, 0, 100);
+  r.refused_order_penalty = src.number_or("/refused_order_penalty", r.refused_order_penalty, 0, 100);
   auto criterion = [&](const std::string& p) {
     src.check_keys(p, {"variable", "below", "at_least"}, {"variable"});
     Criterion c;

@@ -178,6 +178,12 @@ struct Physiology::Impl {
     double remaining_ml, rate_ml_s;
   };
   std::vector<Fluid> fluids;
+  struct TimedDose {  // an IV dose running in over minutes (dextrose 10%, a slow push)
+    int drug;
+    double remaining, rate_per_s;
+  };
+  std::vector<TimedDose> timed;
+  std::vector<double> timed_rate;  // per drug, sum of the running timed doses (amount per second)
 
   // Constants derived from the patient.
   double w = 70, tbv = 4900, ca = 1.6, cv = 100, va_u = 0, vv_u0 = 0, svr0 = 1, hr0 = 72, svmax = 90, co0 = 83;
@@ -456,7 +462,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
     const double absorbed = ka[k] * s[b];
     ds[b] = -absorbed;
     if (!dr.substance.empty()) {
-      const double mmol_s = (absorbed + infusion[k]) * dr.substance_mmol_per_unit;
+      const double mmol_s = (absorbed + infusion[k] + timed_rate[k]) * dr.substance_mmol_per_unit;
       if (dr.substance == "glucose")
         ds[kGlu] += mmol_s / (kGlucoseVolLPerKg * w);
       else
@@ -466,7 +472,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
       continue;
     }
     const double kel = kLn2 / (dr.half_life_min * 60.0);
-    ds[b + 1] = absorbed + infusion[k] - kel * s[b + 1];
+    ds[b + 1] = absorbed + infusion[k] + timed_rate[k] - kel * s[b + 1];
     const double cp = s[b + 1] / (dr.volume_l_per_kg * w);
     ds[b + 2] = dr.ke0_per_min > 0 ? dr.ke0_per_min / 60.0 * (cp - s[b + 2]) : 0.0;
   }
@@ -529,6 +535,7 @@ Physiology::Physiology(const PatientParams& p, const std::vector<DrugSpec>* drug
   m.p = p;
   m.drugs = drugs;
   m.infusion.assign(drugs->size(), 0.0);
+  m.timed_rate.assign(drugs->size(), 0.0);
   m.ka.assign(drugs->size(), 0.0);
   m.w = p.weight_kg;
   m.tbv = (p.female ? 65.0 : 70.0) * m.w;
@@ -581,6 +588,7 @@ void Physiology::advance(double seconds) {
     // Piecewise-constant inputs: stop where a fluid bag runs out.
     double stop = end;
     for (const auto& f : m.fluids) stop = std::min(stop, m.t + f.remaining_ml / f.rate_ml_s);
+    for (const auto& d : m.timed) stop = std::min(stop, m.t + d.remaining / d.rate_per_s);
     stop = std::max(stop, std::min(end, m.t + 1e-6));
     if (m.dirty) {
       long s = 0;
@@ -601,6 +609,19 @@ void Physiology::advance(double seconds) {
     for (auto& f : m.fluids) {
       f.remaining_ml -= f.rate_ml_s * dt;
       if (f.remaining_ml <= 1e-6) changed = true;
+    }
+    bool dose_ended = false;
+    for (auto& d : m.timed) {
+      d.remaining -= d.rate_per_s * dt;
+      if (d.remaining <= 1e-9 * (1 + d.rate_per_s)) dose_ended = true;
+    }
+    if (dose_ended) {
+      m.timed.erase(std::remove_if(m.timed.begin(), m.timed.end(),
+                                   [](const Impl::TimedDose& d) { return d.remaining <= 1e-9 * (1 + d.rate_per_s); }),
+                    m.timed.end());
+      std::fill(m.timed_rate.begin(), m.timed_rate.end(), 0.0);
+      for (const auto& d : m.timed) m.timed_rate[d.drug] += d.rate_per_s;
+      m.dirty = true;
     }
     if (changed) {
       m.fluids.erase(
@@ -632,6 +653,19 @@ void Physiology::give_drug(int drug, double amount, const std::string& route) {
   } else {
     s[b + 1] += dose;
   }
+  m.dirty = true;
+}
+
+void Physiology::give_drug_over(int drug, double amount, double seconds) {
+  Impl& m = *impl_;
+  MEDGEN_ASSERT(drug >= 0 && static_cast<size_t>(drug) < m.drugs->size());
+  if (!(amount > 0)) return;
+  if (!(seconds > 0)) {
+    give_drug(drug, amount, "iv");
+    return;
+  }
+  m.timed.push_back({drug, amount, amount / seconds});
+  m.timed_rate[drug] += amount / seconds;
   m.dirty = true;
 }
 

@@ -222,6 +222,20 @@ Score score_session(const Session& s, const Rubric& r) {
       res.detail = a.summary;
       sc.items.push_back(res);
     }
+  // Orders refused by the dose checks (above a hard limit, a unit or route that cannot be right) cost
+  // points even though nothing was given; confirmed overdoses are penalised above as harmful.
+  for (const SafetyRecord& f : s.safety_log())
+    if (f.outcome == "refused") {
+      ItemResult res;
+      res.id = "refused_order";
+      res.kind = "avoid";
+      res.text = "Unsafe order refused by the dose check";
+      res.status = "penalty";
+      res.points = -r.refused_order_penalty;
+      res.time_s = f.t_s;
+      res.detail = f.text + ": " + f.reason;
+      sc.items.push_back(res);
+    }
   for (const auto& i : sc.items) {
     sc.max += i.max;
     if (i.points >= 0)
@@ -256,6 +270,11 @@ std::string debrief_text(const Session& s, const Score& sc) {
                   mmss(smp.t_s).c_str(), v.hr_bpm, v.sbp_mmhg, v.dbp_mmhg, v.map_mmhg, v.rr_per_min, v.spo2_pct,
                   v.temp_c, v.gcs, v.lactate_mmol_l, v.glucose_mmol_l, v.ph, v.paco2_mmhg, v.hco3_mmol_l);
     o += line;
+  }
+  if (!s.safety_log().empty()) {
+    o += "\nOrder safety (dose checks before giving)\n";
+    for (const SafetyRecord& f : s.safety_log())
+      o += "  " + mmss(f.t_s) + "  " + f.outcome + ": " + f.text + (f.reason.empty() ? "" : " -- " + f.reason) + "\n";
   }
   o += "\nAssessment: " + sc.title + "\n";
   for (const auto& i : sc.items) {
@@ -430,6 +449,10 @@ json session_json(const Session& s, const Score& sc) {
     acts.push_back(
         {{"t_s", a.t_s}, {"text", a.text}, {"summary", a.summary}, {"tags", a.tags}, {"harmful", a.harmful}});
   j["actions"] = acts;
+  json safety = json::array();
+  for (const SafetyRecord& f : s.safety_log())
+    safety.push_back({{"t_s", f.t_s}, {"text", f.text}, {"drug", f.drug}, {"outcome", f.outcome}, {"reason", f.reason}});
+  j["order_safety"] = safety;
   json ev = json::array();
   for (const auto& e : s.log()) ev.push_back({{"t_s", e.t_s}, {"kind", e.kind}, {"text", e.text}});
   j["events"] = ev;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "medgen/core/error.h"
+#include "medgen/sim/order_safety.h"
 
 namespace medgen::sim {
 
@@ -189,9 +190,31 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
     apply_treatments(rec.tags);
     emit(&out, "action", summary);
   };
+  auto safety = [&](const std::string& drug, const std::string& outcome, const std::string& reason,
+                    const std::string& typed) { safety_.push_back({t_s_, typed, drug, outcome, reason}); };
   switch (a.kind) {
     case Action::Kind::kUnknown:
+      if (a.refused) safety(a.what, "refused", a.message, text);
       emit(&out, "error", a.message);
+      return out;
+    case Action::Kind::kConfirm: {
+      if (!awaiting_confirm_) {
+        emit(&out, "info", "nothing waits for confirmation");
+        return out;
+      }
+      awaiting_confirm_ = false;
+      Action c = held_;
+      c.confirmed = true;
+      return apply(c, held_text_);
+    }
+    case Action::Kind::kCancel:
+      if (awaiting_confirm_) {
+        awaiting_confirm_ = false;
+        safety(held_.what, "cancelled", "", held_text_);
+        emit(&out, "info", "cancelled: " + held_text_);
+      } else {
+        emit(&out, "info", "nothing to cancel");
+      }
       return out;
     case Action::Kind::kHelp:
       emit(&out, "info", kHelp);
@@ -243,33 +266,65 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
     case Action::Kind::kDrug: {
       const int k = cat_->drug_index(a.what);
       const DrugSpec& d = cat_->drugs[k];
+      // Checked against the drug file's limits before anything is given.
+      const DoseCheck chk = check_dose(d, a, w);
+      if (chk.verdict == DoseCheck::Verdict::kRefuse) {
+        safety(d.name, "refused", chk.reason, text);
+        emit(&out, "error", "refused: " + chk.reason);
+        return out;
+      }
+      if (chk.verdict == DoseCheck::Verdict::kConfirm && !a.confirmed) {
+        if (awaiting_confirm_) safety(held_.what, "cancelled", "replaced by another order", held_text_);
+        awaiting_confirm_ = true;
+        held_ = a;
+        held_text_ = text;
+        safety(d.name, "needs confirmation", chk.reason, text);
+        emit(&out, "warning",
+             "not given yet: " + chk.reason + ". Type 'confirm' to give it anyway, or 'cancel' (or order another dose).");
+        return out;
+      }
+      if (awaiting_confirm_ && held_text_ != text) {
+        safety(held_.what, "cancelled", "replaced by another order", held_text_);
+        awaiting_confirm_ = false;
+      }
+      if (chk.verdict == DoseCheck::Verdict::kConfirm) {
+        safety(d.name, "confirmed", chk.reason, text);
+        rec.harmful = true;
+      }
       rec.tags = {d.name};
       for (const auto& c : d.classes) rec.tags.push_back(c);
       std::string summary;
       if (a.rate_per_s > 0) {
         phys_.set_infusion(k, a.rate_per_s);
         const double per_kg_h = a.rate_per_s * 3600.0 / w;
-        rec.harmful = d.max_rate_per_kg_per_h > 0 && per_kg_h > d.max_rate_per_kg_per_h * 1.0001;
         summary = "started " + d.name + " infusion " + fmt("%.3g", per_kg_h) + " " + d.amount_unit + "/kg/h (" +
                   fmt("%.3g", per_kg_h / 60.0) + " " + d.amount_unit + "/kg/min)";
         rec.amount_per_kg = 0;
         rec.tags.push_back("infusion");
         rec.tags.push_back(d.name + ":infusion");
       } else {
-        phys_.give_drug(k, a.amount, a.route);
+        // An IV dose runs in over the time ordered, else at the drug's push rate (dextrose 10%: minutes).
+        double over_s = a.over_s;
+        if (over_s <= 0 && (a.route == "iv" || a.route == "io") && d.iv_push_per_min > 0)
+          over_s = a.amount / d.iv_push_per_min * 60.0;
+        if (over_s > 0 && (a.route == "iv" || a.route == "io"))
+          phys_.give_drug_over(k, a.amount, over_s);
+        else
+          phys_.give_drug(k, a.amount, a.route);
         rec.amount_per_kg = a.amount / w;
-        rec.harmful = d.max_bolus_per_kg > 0 && rec.amount_per_kg > d.max_bolus_per_kg * 1.0001;
         rec.tags.push_back(d.name + ":" + a.route);
-        summary = "gave " + d.name + " " + fmt("%.4g", a.amount) + " " + d.amount_unit + " " + a.route;
+        summary = "gave " + d.name + " " + fmt("%.4g", a.amount) + " " + d.amount_unit + " " + a.route +
+                  (over_s >= 60 ? " over " + fmt("%.0f", over_s / 60.0) + " min" : "");
       }
       // A drug of a class the patient is allergic to.
       for (const auto& c : d.classes)
         if (case_.allergies.find(c) != std::string::npos) rec.harmful = true;
+      if (!a.note.empty()) summary += " (" + a.note + ")";
       record(summary);
       if (rec.harmful)
         emit(&out, "warning",
              "harm: " + d.name + (a.rate_per_s > 0 ? " rate" : " dose") +
-                 " exceeds the maximum in its drug file, or the patient is allergic to it");
+                 " exceeds the usual maximum in its drug file, or the patient is allergic to it");
       return out;
     }
     case Action::Kind::kStopDrug: {

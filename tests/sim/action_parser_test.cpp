@@ -67,7 +67,12 @@ TEST(ActionParser, FluidsOxygenOrdersProceduresQuestions) {
 }
 
 TEST(ActionParser, TyposGetSuggestions) {
+  // A misspelt drug name close to one drug only is read as that drug and said back.
   Action a = parse("give norepinefrine 0.1 mcg/kg/min");
+  EXPECT_EQ(a.kind, Action::Kind::kDrug);
+  EXPECT_EQ(a.what, "norepinephrine");
+  EXPECT_NE(a.note.find("read 'norepinefrine' as norepinephrine"), std::string::npos) << a.note;
+  a = parse("give norepinefrin 0.1 mcg/kg/min");  // too far to guess: a suggestion instead
   EXPECT_EQ(a.kind, Action::Kind::kUnknown);
   EXPECT_NE(a.message.find("did you mean 'norepinephrine'"), std::string::npos) << a.message;
   a = parse("order lactat");
@@ -117,10 +122,17 @@ TEST(Session, EventsAlarmsAndResults) {
 
 TEST(Session, HarmfulDoseIsFlaggedAndPenalised) {
   Session s(catalog(), make_case("anaphylaxis", "moderate"));
-  const auto ev = s.act("epinephrine 1 mg iv");
+  // 1 mg IV is above the soft limit for an IV bolus outside arrest: held until confirmed.
+  auto ev = s.act("epinephrine 1 mg iv");
+  ASSERT_FALSE(ev.empty());
+  EXPECT_NE(ev.back().text.find("not given yet"), std::string::npos) << ev.back().text;
+  EXPECT_TRUE(s.actions().empty());
+  ev = s.act("confirm");
   bool warned = false;
   for (const auto& e : ev) warned = warned || e.kind == "warning";
   EXPECT_TRUE(warned);
+  ASSERT_EQ(s.safety_log().size(), 2u);
+  EXPECT_EQ(s.safety_log()[1].outcome, "confirmed");
   s.advance(600);
   const Score sc = score_session(s, catalog().rubrics.at("anaphylaxis_rcuk"));
   EXPECT_LT(sc.penalties, -20);  // IV bolus item plus the harmful-dose penalty

@@ -71,6 +71,24 @@ struct DrugEffect {
   std::string receptor;  // for competitive antagonism ("mu_opioid")
 };
 
+// Dose limits of one route (bolus) or of an infusion (per hour), in the drug's amount unit. Above a soft
+// limit an order needs confirmation (and counts as harmful); above a hard limit it is refused. 0: no limit.
+struct DoseLimit {
+  double soft_per_kg = 0, hard_per_kg = 0;  // per kg of body weight
+  double soft_max = 0, hard_max = 0;        // absolute, whatever the weight
+};
+
+// Published pharmacokinetic / pharmacodynamic time course of a dose (minutes), each a [lo, hi] range
+// from the literature; the tests simulate `dose_per_kg` by `route` and check the model's curve.
+struct KineticsSpec {
+  std::string route;           // route of the reference dose
+  double dose_per_kg = 0;      // reference dose (amount unit per kg); 0: no kinetics block
+  std::string measure;         // what the curve is read from: a modifier name, "plasma" or "glucose"
+  double onset_lo = 0, onset_hi = 0, peak_lo = 0, peak_hi = 0, duration_lo = 0, duration_hi = 0;
+  double half_life_lo = 0, half_life_hi = 0;  // elimination half-life range (0: not applicable)
+  std::string source;
+};
+
 struct DrugSpec {
   std::string name, title, file;
   std::vector<std::string> aliases, classes;
@@ -85,8 +103,14 @@ struct DrugSpec {
   std::string substance;               // "", "glucose", "potassium"
   double substance_mmol_per_unit = 0;  // mmol of the substance per amount unit
   double concentration_per_ml = 0;     // amount per mL of the usual preparation (doses given in mL)
-  double max_bolus_per_kg = 0;         // beyond this a single dose is flagged as harmful (0: no limit)
-  double max_rate_per_kg_per_h = 0;    // beyond this an infusion rate is flagged (0: no limit)
+  std::map<std::string, DoseLimit> bolus_limits;  // by route; "*" applies to routes not listed
+  DoseLimit rate_limit_per_h;                     // infusion rate limits (amount unit per hour)
+  bool infusion = false;                          // may run as an infusion (an order with a rate)
+  double iv_push_per_min = 0;  // an IV dose runs in at this rate (amount unit/min); 0: an instant push
+  std::string limits_source;   // where the limits come from
+  KineticsSpec kinetics;
+  // The limit for a bolus by `route` ("*" when the route has none of its own); nullptr when none.
+  const DoseLimit* bolus_limit(const std::string& route) const;
   std::vector<std::string> references;
 };
 
@@ -181,7 +205,8 @@ struct Rubric {
   std::string name, title, file;
   std::vector<std::string> sources;
   std::vector<RubricItem> items;
-  double harmful_dose_penalty = 5;  // points per dose or rate over a drug's maximum
+  double harmful_dose_penalty = 5;   // points per dose or rate given above a drug's soft limit (confirmed)
+  double refused_order_penalty = 3;  // points per drug order refused by the dose checks (hard limit, unit, route)
 };
 
 struct Catalog {

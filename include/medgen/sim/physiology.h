@@ -107,6 +107,8 @@ class Physiology {
 
   // Inputs. Amounts in the drug's amount unit; rates per second.
   void give_drug(int drug, double amount, const std::string& route);
+  // An IV dose that runs in at a constant rate over `seconds` (0: an instant push), alongside any infusion.
+  void give_drug_over(int drug, double amount, double seconds);
   void set_infusion(int drug, double amount_per_s);
   double infusion(int drug) const;
   void give_fluid(FluidKind kind, double volume_ml, double rate_ml_per_s);

@@ -51,6 +51,8 @@ struct Action {
     kWait,
     kHelp,
     kEnd,
+    kConfirm,  // give the order that is waiting for confirmation (above a soft limit)
+    kCancel,   // drop it
     kUnknown
   };
   Kind kind = Kind::kUnknown;
@@ -64,6 +66,26 @@ struct Action {
   double fio2 = 0.21;
   double seconds = 0;   // wait
   std::string message;  // kUnknown: what went wrong and a suggestion
+  // Drug and fluid orders as written, for the dose checks and the parser evaluation.
+  double dose_value = 0;      // the number as typed (number words read as digits)
+  std::string dose_unit;      // its unit, normalised ("mcg/kg/min", "ml", "l", "units/kg/h"); "" when none
+  bool unit_assumed = false;  // no unit typed: the drug's amount unit was assumed
+  double over_s = 0;          // "over 15 min": given over this time (0: the default)
+  bool confirmed = false;     // the order says "confirm": above a soft limit, give it anyway
+  bool refused = false;       // kUnknown for a drug order that cannot be given as written (unit, route)
+  std::string note;           // said back with the action (a corrected spelling, an assumed unit)
+};
+
+// The name of an action kind ("drug", "stop_drug", "fluid", ...), as in the parser evaluation set.
+const char* action_kind_name(Action::Kind k);
+
+// A drug order checked against the limits in its drug file before it is given (see order_safety.h).
+struct SafetyRecord {
+  double t_s = 0;
+  std::string text;     // as typed
+  std::string drug;     // drug name ("" when none was recognised)
+  std::string outcome;  // "refused", "needs confirmation", "confirmed", "cancelled"
+  std::string reason;
 };
 
 // Parses one action ("give epinephrine 0.5 mg im", "fluids 30 ml/kg", "order lactate"...). Never throws
@@ -88,6 +110,8 @@ class Session {
   const std::vector<Event>& log() const { return log_; }
   const std::vector<ActionRecord>& actions() const { return actions_; }
   const std::vector<Sample>& samples() const { return samples_; }
+  // Drug orders refused, held for confirmation, confirmed or cancelled (debrief and scoring).
+  const std::vector<SafetyRecord>& safety_log() const { return safety_; }
   Physiology& physiology() { return phys_; }
 
   // One line for the monitor: "t+12:00  HR 118  BP 84/52 (63)  RR 24  SpO2 93% (FiO2 0.21)  T 38.9  GCS 14".
@@ -105,6 +129,10 @@ class Session {
   std::vector<Event> log_;
   std::vector<ActionRecord> actions_;
   std::vector<Sample> samples_;
+  std::vector<SafetyRecord> safety_;
+  bool awaiting_confirm_ = false;  // an order above a soft limit waits for 'confirm'
+  Action held_;                    // that order
+  std::string held_text_;
   struct Pending {
     const OrderSpec* order;
     double due_s;

@@ -68,14 +68,17 @@ int days_in_month(int64_t y, int m) {
 
 const char* const kMonthFull[] = {"January", "February", "March",     "April",   "May",      "June",
                                   "July",    "August",   "September", "October", "November", "December"};
+const std::string_view kMonthLower[] = {"january", "february", "march",     "april",   "may",      "june",
+                                        "july",    "august",   "september", "october", "november", "december"};
+// 1-12 for a month's name or its three-letter abbreviation (or "sept"), any case; else 0.
 int month_of(std::string_view w) {
-  std::string l;
-  lower_into(w, &l);
-  if (l.size() < 3) return 0;
+  if (w.size() < 3 || w.size() > 9) return 0;  // "september" is the longest
+  char buf[9];
+  for (size_t k = 0; k < w.size(); ++k) buf[k] = (w[k] >= 'A' && w[k] <= 'Z') ? static_cast<char>(w[k] - 'A' + 'a') : w[k];
+  const std::string_view l(buf, w.size());
   for (int m = 0; m < 12; ++m) {
-    std::string f;
-    lower_into(kMonthFull[m], &f);
-    if (l == f || (l.size() >= 3 && l.size() <= 4 && f.compare(0, 3, l, 0, 3) == 0 && (l.size() == 3 || l == "sept")))
+    const std::string_view f = kMonthLower[m];
+    if (l == f || (l.size() <= 4 && f.compare(0, 3, l.substr(0, 3)) == 0 && (l.size() == 3 || l == "sept")))
       return m + 1;
   }
   return 0;
@@ -212,7 +215,7 @@ std::string match_case(std::string_view orig, std::string s) {
 
 class Surrogates {
  public:
-  Surrogates(const DeidResources& r, const DeidOptions& o) : r_(r), o_(o) {
+  Surrogates(const DeidResources& r, const Lexicon& lx, const DeidOptions& o) : r_(r), lx_(lx), o_(o) {
     const uint64_t a = siphash(0x0123456789abcdefULL, 0xfedcba9876543210ULL, o.key);
     const uint64_t b = siphash(0x0f1e2d3c4b5a6978ULL, 0x8796a5b4c3d2e1f0ULL, o.key);
     k0_ = a;
@@ -225,8 +228,8 @@ class Surrogates {
   int shift() const { return shift_; }
 
   uint64_t hash(std::string_view kind, std::string_view value) const {
-    std::string m;
-    m.reserve(o_.patient.size() + kind.size() + value.size() + 2);
+    std::string& m = msg_;
+    m.clear();
     m += o_.patient;
     m += '\0';
     m += kind;
@@ -263,7 +266,8 @@ class Surrogates {
     if (w.size() == 1) {
       s = std::string(1, static_cast<char>('A' + hash("initial", lw) % 26));
     } else {
-      const bool first = r_.first_names->has_lower(lw) && !r_.last_names->has_lower(lw);
+      const uint64_t f = lx_.flags(lw);
+      const bool first = (f & lex::kFirst) && !(f & lex::kLast);
       const auto& list = first ? r_.surrogate_first : r_.surrogate_last;
       uint64_t h = hash("name", lw);
       s = list[h % list.size()];
@@ -342,7 +346,9 @@ class Surrogates {
 
  private:
   const DeidResources& r_;
+  const Lexicon& lx_;
   const DeidOptions& o_;
+  mutable std::string msg_;  // scratch for hash()
   uint64_t k0_ = 0, k1_ = 0;
   int shift_ = 0;
   std::unordered_map<std::string, std::string> names_;
@@ -385,7 +391,7 @@ DeidResult Deidentifier::deidentify(std::string_view text, const DeidOptions& op
   r.spans = detect(text);
   std::unique_ptr<Surrogates> sur;
   if (!options.tags) {
-    sur = std::make_unique<Surrogates>(res_, options);
+    sur = std::make_unique<Surrogates>(res_, *lex_, options);
     r.shift_days = sur->shift();
   }
   r.text.reserve(text.size() + text.size() / 16);

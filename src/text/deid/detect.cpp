@@ -135,6 +135,7 @@ class Scanner {
       space = false;
     }
     name_tok_.assign(tk_.size(), 0);
+    out_.reserve(tk_.size() / 8 + 4);
     // one look-up per token; no list holds a number
     fl_.resize(tk_.size());
     for (size_t k = 0; k < tk_.size(); ++k) fl_[k] = tk_[k].kind == 'n' ? 0 : flags(low(k));
@@ -1357,17 +1358,21 @@ class Scanner {
     std::sort(out_.begin(), out_.end(), [](const PhiSpan& a, const PhiSpan& b) {
       return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
     });
-    std::vector<PhiSpan> m;
-    for (const PhiSpan& s : out_) {
-      if (!m.empty() && s.begin < m.back().end) {
-        PhiSpan& p = m.back();
+    // in place: out_[0, m) holds the merged spans
+    size_t m = 0;
+    for (size_t k = 0; k < out_.size(); ++k) {
+      const PhiSpan& s = out_[k];
+      if (m > 0 && s.begin < out_[m - 1].end) {
+        PhiSpan& p = out_[m - 1];
         if (s.end - s.begin > p.end - p.begin) p.type = s.type;
         p.end = std::max(p.end, s.end);
         continue;
       }
-      m.push_back(s);
+      if (m != k) out_[m] = s;
+      ++m;
     }
-    return m;
+    out_.resize(m);
+    return std::move(out_);
   }
 };
 

@@ -149,6 +149,12 @@ std::string model_card_html(const json& card) {
   h << "<h2>Model development</h2><p>model: " << esc(dev.value("model", "")) << "; missing data: "
     << esc(dev.value("missing_data", "")) << "; parameters: <code>" << esc(dev.value("parameters", json()).dump())
     << "</code></p>";
+  if (dev.contains("network_description"))
+    h << "<p>network: " << esc(dev["network_description"].get<std::string>()) << "; settings <code>"
+      << esc(dev.value("network", json()).dump()) << "</code>; training <code>" << esc(dev.value("training", json()).dump())
+      << "</code></p>";
+  if (card.contains("landmark"))
+    h << "<p>features from a record (landmark analysis): <code>" << esc(card["landmark"].dump()) << "</code></p>";
   for (const auto& w : card.value("warnings", json::array())) h << "<div class='warn'>" << esc(text_of(w)) << "</div>";
   const json& perf = card.value("performance", json::object());
   h << "<h2>Performance (internal validation)</h2><p>" << esc(perf.value("method", "")) << "</p><table>";

@@ -58,7 +58,7 @@ expect_error "leaking feature" "feature 'dead.* leaks the outcome" "$medgen" pre
 expect_error "outcome as feature" "is the outcome" "$medgen" predict fit "$pbc" --time time --event status --features "age, status" -o "$tmp/out.json"
 awk -F, 'BEGIN{OFS=","} NR>1{$6="\"f\""} {print}' "$pbc" >"$tmp/onesex.csv"
 expect_error "one-level group" "--group sex: the column has 1 level" "$medgen" predict fit "$tmp/onesex.csv" --time time --event status --event-value 2 --features "$mayo" --group sex -o "$tmp/out.json"
-expect_error "unknown model" "--model must be cox, logistic or xgboost" "$medgen" predict fit "$pbc" --time time --event status --model forest -o "$tmp/out.json"
+expect_error "unknown model" "--model must be cox, logistic, xgboost or deepsurv" "$medgen" predict fit "$pbc" --time time --event status --model forest -o "$tmp/out.json"
 expect_error "logistic on survival" "--model logistic needs a binary outcome" "$medgen" predict fit "$pbc" --time time --event status --event-value 2 --model logistic -o "$tmp/out.json"
 printf '{"format": "medgen-predict", "version": 1, "model": "cox"}\n' >"$tmp/bad.json"
 expect_error "bad model file" "bad.json: " "$medgen" predict apply "$pbc" -m "$tmp/bad.json" -o "$tmp/out.csv"

@@ -15,6 +15,7 @@
 #include "medgen/predict/audit.h"
 #include "medgen/predict/card.h"
 #include "medgen/predict/evaluate.h"
+#include "medgen/predict/landmark.h"
 #include "medgen/predict/metrics.h"
 #include "medgen/predict/synthetic.h"
 #include "medgen/predict/trajectory.h"
@@ -28,8 +29,10 @@ using namespace medgen::predict;
 namespace {
 
 struct PredictOptions {
-  std::string data, schema, model_path, out, card, card_json, trajectory_id, trajectory_time;
+  std::string data, schema, model_path, out, card, card_json, trajectory_id, trajectory_time, hidden;
   std::vector<std::string> markers;
+  std::string visits, visit_columns, summaries;
+  LandmarkOptions landmark;
   OutcomeSpec outcome;
   FitOptions fit;
   size_t top = 5;
@@ -49,8 +52,41 @@ std::string ci(const json& v) {
          (v["hi"].is_number() ? fmt(v["hi"].get<double>()) : "?") + ")";
 }
 
+// "bili, albumin" -> {"bili", "albumin"} (blanks around names dropped, empty names skipped).
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  size_t a = 0;
+  while (a <= s.size()) {
+    const size_t b = std::min(s.find(',', a), s.size());
+    std::string t = s.substr(a, b - a);
+    t.erase(0, t.find_first_not_of(" \t"));
+    t.erase(t.find_last_not_of(" \t") + 1);
+    if (!t.empty()) out.push_back(t);
+    a = b + 1;
+  }
+  return out;
+}
+
+// "32,32" -> {32, 32}; InvalidInput naming --hidden otherwise.
+std::vector<int> parse_widths(const std::string& s) {
+  std::vector<int> w;
+  size_t a = 0;
+  while (a <= s.size()) {
+    const size_t b = std::min(s.find(',', a), s.size());
+    const std::string t = s.substr(a, b - a);
+    char* end = nullptr;
+    const long v = std::strtol(t.c_str(), &end, 10);
+    if (t.empty() || *end != '\0' || v < 1 || v > 4096)
+      throw InvalidInput("--hidden: expected widths like 32,32 (each 1..4096), got '" + s + "'");
+    w.push_back(static_cast<int>(v));
+    a = b + 1;
+  }
+  return w;
+}
+
 int run_fit(PredictOptions& o) {
   if (o.out.empty()) throw InvalidInput("predict fit: -o MODEL.json is required");
+  if (!o.hidden.empty()) o.fit.neural.hidden = parse_widths(o.hidden);
   const Context ctx = cli::make_context(o.common);
   tabular::Dataset data = tabular::load_dataset(o.data, o.schema);
   TrainInput in;
@@ -60,6 +96,27 @@ int run_fit(PredictOptions& o) {
   in.sha256 = data.sha256;
   in.outcome = o.outcome;
   in.options = o.fit;
+  LandmarkTable lm;
+  if (!o.visits.empty()) {
+    if (!o.visit_columns.empty()) o.landmark.columns = split_commas(o.visit_columns);
+    if (!o.summaries.empty()) o.landmark.summaries = split_commas(o.summaries);
+    o.landmark.validate();
+    tabular::Dataset visits = tabular::load_dataset(o.visits, "");
+    lm = landmark_table(data.table, data.schema, o.data, visits.table, visits.schema, o.visits, o.outcome, o.landmark);
+    lm.report["visits_sha256"] = visits.sha256;
+    in.table = &lm.table;
+    in.schema = &lm.schema;
+    in.landmark = lm.report;
+    if (!o.common.quiet)
+      cli::note(o.common, "landmark " + fmt(o.landmark.window, 0) + ": " + std::to_string(lm.report["kept"].get<size_t>()) +
+                              " of " + std::to_string(data.table.num_rows()) + " patients kept (" +
+                              std::to_string(lm.report["left_out_event_or_censored_by_landmark"].get<size_t>()) +
+                              " with an event or censored by then, " +
+                              std::to_string(lm.report["left_out_no_visit_in_window"].get<size_t>()) +
+                              " without a visit in the window)");
+  } else if (!o.landmark.id.empty() || !o.landmark.time.empty() || std::isfinite(o.landmark.window)) {
+    throw InvalidInput("--id, --visit-time and --window go with --visits VISITS.csv");
+  }
   const TrainResult r = train_and_evaluate(in, ctx);
   std::vector<std::pair<std::string, std::string>> files{{o.out, r.model.to_json().dump(1) + "\n"}};
   if (!o.card.empty()) files.emplace_back(o.card, model_card_html(r.model.card));
@@ -248,11 +305,11 @@ cli::Command add_predict_command(CLI::App& app) {
   CLI::App* pr = app.add_subcommand("predict", "clinical prediction: fit with honest evaluation, explain, audit for bias");
   pr->require_subcommand(1);
 
-  CLI::App* fit = pr->add_subcommand("fit", "fit a Cox, logistic or XGBoost model, cross-validate it, write a model card");
+  CLI::App* fit = pr->add_subcommand("fit", "fit a Cox, logistic, XGBoost or DeepSurv model, cross-validate it, write a model card");
   fit->add_option("data", o.data, "CSV table")->required();
   fit->add_option("--schema", o.schema, "schema JSON (default: inferred)");
   outcome_options(fit, o);
-  fit->add_option("--model", o.fit.model, "cox | logistic | xgboost")->capture_default_str();
+  fit->add_option("--model", o.fit.model, "cox | logistic | xgboost | deepsurv")->capture_default_str();
   fit->add_option("--features", o.fit.features, "comma-separated features, log(col) allowed (default: every usable column)");
   fit->add_option("--missing", o.fit.missing, "drop | impute | keep (default drop; keep for xgboost)");
   cli::add_real(fit, "--l2", &o.fit.l2, "ridge penalty on standardised coefficients (cox, logistic)", 0, 1e9);
@@ -260,11 +317,27 @@ cli::Command add_predict_command(CLI::App& app) {
   cli::add_integer<int>(fit, "--rounds", &o.fit.boost.rounds, "xgboost: boosting rounds", 1, 100000)->default_str("200");
   cli::add_integer<int>(fit, "--max-depth", &o.fit.boost.max_depth, "xgboost: tree depth", 1, 16)->default_str("3");
   cli::add_real(fit, "--eta", &o.fit.boost.eta, "xgboost: learning rate", 0, 1, true)->default_str("0.05");
+  fit->add_option("--hidden", o.hidden, "deepsurv: hidden layer widths (default 32,32)");
+  cli::add_real(fit, "--dropout", &o.fit.neural.dropout, "deepsurv: dropout after each hidden layer", 0, 0.99)->default_str("0.1");
+  cli::add_real(fit, "--weight-decay", &o.fit.neural.weight_decay, "deepsurv: L2 weight decay", 0, 9.99)->default_str("0.001");
+  cli::add_real(fit, "--lr", &o.fit.neural.lr, "deepsurv: Adam learning rate", 0, 1, true)->default_str("0.001");
+  cli::add_integer<int>(fit, "--epochs", &o.fit.neural.epochs, "deepsurv: most epochs", 1, 100000)->default_str("500");
+  cli::add_integer<int>(fit, "--batch", &o.fit.neural.batch, "deepsurv: rows per mini-batch (0 = full batch)", 0, 10000000)->default_str("0");
+  fit->add_option("--ties", o.fit.neural.ties, "deepsurv: breslow | efron")->capture_default_str();
+  cli::add_real(fit, "--val-share", &o.fit.neural.validation, "deepsurv: share held out for early stopping", 0.01, 0.5)->default_str("0.2");
+  cli::add_integer<int>(fit, "--patience", &o.fit.neural.patience, "deepsurv: epochs without improvement before stopping", 1, 100000)->default_str("50");
   cli::add_integer<int>(fit, "--folds", &o.fit.folds, "cross-validation folds", 2, 20)->default_str("5");
   cli::add_integer<int>(fit, "--bootstrap", &o.fit.bootstrap, "bootstrap resamples for intervals", 0, 10000)->default_str("200");
   fit->add_option("--group", o.fit.groups, "bias audit group: COLUMN or COLUMN:cut,cut (repeatable)");
   cli::add_real(fit, "--threshold", &o.fit.threshold, "audit decision threshold (default: outcome rate)", 0, 1, true);
   fit->add_flag("--allow-leak", o.fit.allow_leak, "warn instead of refusing a feature that leaks the outcome");
+  fit->add_option("--visits", o.visits, "long table of visits (one row per visit) summarised up to a landmark");
+  fit->add_option("--id", o.landmark.id, "with --visits: patient column in both tables");
+  fit->add_option("--visit-time", o.landmark.time, "with --visits: visit time column (outcome's clock and units)");
+  cli::add_real(fit, "--window", &o.landmark.window, "with --visits: landmark; visits up to it are summarised, the outcome clock restarts there", 0, 1e12, true);
+  fit->add_option("--visit-columns", o.visit_columns, "with --visits: lab columns to summarise (comma-separated)");
+  fit->add_option("--summaries", o.summaries, "with --visits: of last, mean, slope, min, max, count (default last,mean,slope,count)");
+  cli::add_real(fit, "--slope-per", &o.landmark.slope_per, "with --visits: slopes per this many time units (365.25: per year with days)", 0, 1e12, true)->default_str("1");
   fit->add_option("-o,--output", o.out, "model file (JSON)")->required();
   fit->add_option("--card", o.card, "model card as HTML");
   fit->add_option("--card-json", o.card_json, "model card as JSON");

@@ -62,7 +62,23 @@ std::string number_words(const std::string& s) {
   {
     std::istringstream in(s);
     std::string t;
-    while (in >> t) w.push_back(t);
+    while (in >> t) {
+      // "twenty-five" -> "twenty five"
+      const size_t h = t.find('-');
+      if (h != std::string::npos && kSmall.count(t.substr(0, h)) && kSmall.count(t.substr(h + 1))) {
+        w.push_back(t.substr(0, h));
+        w.push_back(t.substr(h + 1));
+      } else if ((t == "a" || t == "an") && (in >> std::ws).peek() != EOF) {
+        // "a hundred", "a thousand": the article is the number one
+        const auto pos = in.tellg();
+        std::string next;
+        in >> next;
+        in.seekg(pos);
+        w.push_back(next == "hundred" || next == "thousand" ? "one" : t);
+      } else {
+        w.push_back(t);
+      }
+    }
   }
   std::string out;
   auto emit = [&](const std::string& t) { out += (out.empty() ? "" : " ") + t; };
@@ -276,7 +292,7 @@ std::string normalise(std::string s) {
                                                        "mg", "bag", "bolus", "ml", "mmol"};
       static const std::set<std::string> kTimeWords = {"hour", "h", "hr", "minute", "min"};
       if (kUnitWords.count(next)) tok = "1";
-      if (kTimeWords.count(next) && !toks.empty()) tok = "/";
+      if (kTimeWords.count(next) && !toks.empty()) tok = toks.back() == "over" ? "1" : "/";
     }
     auto it = kWords.find(tok);
     if (it != kWords.end()) tok = it->second;
@@ -460,6 +476,11 @@ const char* action_kind_name(Action::Kind k) {
 
 Action parse_action(const std::string& raw, const Catalog& cat, const ConditionSpec& cond, double weight_kg) {
   Action a;
+  if (raw.find_first_not_of(" \t") != std::string::npos &&
+      raw.substr(raw.find_first_not_of(" \t"), raw.find_last_not_of(" \t") - raw.find_first_not_of(" \t") + 1) == "?") {
+    a.kind = Action::Kind::kHelp;
+    return a;
+  }
   std::string text = normalise(raw);
   std::vector<std::string> w = split_words(text);
   // Leading filler verbs ("give oxygen", "start fluids", "please administer ...") carry no meaning here.
@@ -564,9 +585,11 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
   }
 
   // Oxygen.
-  if (first == "oxygen" || first == "o2" || first == "fio2" || first == "nrb" || first == "non-rebreather") {
+  const bool oxygen_word = has_word("oxygen") || has_word("o2") || has_word("non-rebreather") || has_word("nrb");
+  if (first == "oxygen" || first == "o2" || first == "fio2" || first == "nrb" || first == "non-rebreather" ||
+      (oxygen_word && !cat.find_drug(first))) {
     a.kind = Action::Kind::kOxygen;
-    if (contains_phrase(text, "off") || contains_phrase(text, "stop")) {
+    if (contains_phrase(text, "off") || contains_phrase(text, "stop") || first == "stop" || first == "turn") {
       a.fio2 = 0.21;
       return a;
     }
@@ -666,7 +689,8 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
   }
   if ((is_fluid || is_blood) && !cat.find_drug(w.size() > 1 ? w[1] : w[0])) {
     Quantity q;
-    const int i = find_quantity(w, &q);
+    int i = find_quantity(w, &q);
+    while (i >= 0 && q.percent) i = find_quantity(w, &q, i + 1);  // "0.9% saline" names the fluid
     a.kind = Action::Kind::kFluid;
     a.blood = is_blood;
     if (i < 0) {
@@ -763,9 +787,28 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       a.what = drug->name;
       return a;
     }
+    // "dextrose 50%" names the preparation: the drug of the same substance at that strength (g per 100 mL),
+    // never the 10% one read at five times the strength.
     Quantity q;
+    for (int j = find_quantity(w, &q); j >= 0; j = find_quantity(w, &q, j + 1)) {
+      if (!q.percent || drug->concentration_per_ml <= 0) continue;
+      const double conc = q.value / 100.0;
+      if (std::fabs(conc - drug->concentration_per_ml) < 1e-9) break;
+      const DrugSpec* match = nullptr;
+      for (const auto& d : cat.drugs)
+        if (!drug->substance.empty() && d.substance == drug->substance && std::fabs(d.concentration_per_ml - conc) < 1e-9)
+          match = &d;
+      if (!match) {
+        a.what = drug->name;
+        a.refused = true;
+        a.message = "refused: there is no " + w[j] + " preparation of " + drug->name + " here";
+        return a;
+      }
+      drug = match;
+      break;
+    }
     int i = find_quantity(w, &q);
-    while (i >= 0 && q.percent) i = find_quantity(w, &q, i + 1);  // "dextrose 10%" names the preparation
+    while (i >= 0 && q.percent) i = find_quantity(w, &q, i + 1);  // the strength is not the dose
     if (i < 0) {
       a.message = "how much " + drug->name + "? e.g. '" + drug->name + " <dose> " + drug->amount_unit + " " +
                   drug->routes.begin()->first + "'";
@@ -794,7 +837,11 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
         return a;
       }
     }
-    if (route.empty()) route = drug->routes.count("iv") ? "iv" : drug->routes.begin()->first;
+    if (route.empty() && q.per_s > 0 && drug->routes.count("iv")) route = "iv";  // a rate: an IV infusion
+    if (route.empty())
+      route = !drug->default_route.empty() ? drug->default_route
+              : drug->routes.count("iv")   ? "iv"
+                                           : drug->routes.begin()->first;
     double amount = to_drug_unit(q.value, q.base, *drug);
     if (amount <= 0 || q.value <= 0) {
       a.what = drug->name;

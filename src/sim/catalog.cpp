@@ -124,7 +124,7 @@ DrugSpec load_drug(const std::string& path) {
   src.check_keys(
       "",
       {"name", "title", "aliases", "classes", "amount_unit", "pk", "routes", "effects", "antagonist_ki", "substance",
-       "concentration_per_ml", "max_bolus_per_kg", "max_rate_per_kg_per_h", "limits", "kinetics", "iv_push_per_min",
+       "concentration_per_ml", "max_bolus_per_kg", "max_rate_per_kg_per_h", "limits", "kinetics", "iv_push_per_min", "default_route",
        "references", "notes"},
       {"name", "amount_unit", "routes", "references"});
   DrugSpec d;
@@ -163,6 +163,9 @@ DrugSpec load_drug(const std::string& path) {
     rs.absorption_half_life_min = src.number_or(p + "/absorption_half_life_min", 0, 0, 10000);
     d.routes[r] = rs;
   }
+  d.default_route = src.string_or("/default_route", "");
+  if (!d.default_route.empty() && !d.routes.count(d.default_route))
+    src.fail("/default_route", "default_route '" + d.default_route + "' is not one of the drug's routes");
   if (src.has("/effects")) {
     const json& effects = src.array("/effects");
     for (size_t i = 0; i < effects.size(); ++i) {

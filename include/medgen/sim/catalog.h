@@ -97,6 +97,7 @@ struct DrugSpec {
   double half_life_min = 0;                 // elimination half-life
   double ke0_per_min = 0;                   // effect-site equilibration; 0: effect follows plasma
   std::map<std::string, RouteSpec> routes;  // "iv", "im", "sc", "neb", "in", "po"
+  std::string default_route;                // when an order names none ("": IV if possible, else the first)
   std::vector<DrugEffect> effects;
   std::map<std::string, double> antagonist_ki;  // receptor -> Ki (amount unit per L)
   // A substance delivered straight into a body pool instead of a PK compartment (dextrose, potassium).

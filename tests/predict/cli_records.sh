@@ -50,6 +50,7 @@ print("ok   landmark: 290 patients at risk at day 365 with a visit")
 PY
 
 # bad inputs
+expect_ok "binary model" "$medgen" predict fit "$pbc" --outcome ascites --features "age, bili" --model logistic --bootstrap 0 -o "$tmp/logit.json" -q
 expect_error "unknown id column" "pbc.csv: no column 'patient' \(--id\)" "$medgen" predict fit "$pbc" "${common[@]}" --id patient --visit-time day --window 365 -o "$tmp/out.json"
 expect_error "unknown visit time column" "pbcseq.csv: no column 'visit' \(--visit-time\)" "$medgen" predict fit "$pbc" "${common[@]}" --id id --visit-time visit --window 365 -o "$tmp/out.json"
 expect_error "absurd window" "--window 99999 is beyond every patient's follow-up" "$medgen" predict fit "$pbc" "${common[@]}" --id id --visit-time day --window 99999 -o "$tmp/out.json"
@@ -68,6 +69,23 @@ m["network"]["tensors"][0]["shape"] = [3, 3]
 json.dump(m, open(sys.argv[2], "w"))
 PY
 expect_error "bad network in model file" "bad.json: network tensor .* wrong shape" "$medgen" predict apply "$pbc" -m "$tmp/bad.json" -o "$tmp/out.csv"
+
+# the risk implied by a forecast, updated visit by visit
+expect_ok "fit mayo" "$medgen" predict fit "$pbc" --time time --event status --event-value 2 --horizon 1826 \
+  --features "$mayo" --bootstrap 0 --folds 2 -o "$tmp/mayo.json" -q
+expect_ok "forecast risk" "$medgen" predict forecast "$seq" --id id --visit-time day --marker bili --marker albumin \
+  -m "$tmp/mayo.json" --patient 4 --json
+/usr/bin/python3 - "$tmp/stdout" <<'PY' || fails=$((fails + 1))
+import json, sys
+r = json.load(open(sys.argv[1]))["risk"]
+assert len(r["points"]) == 7, len(r["points"])
+for p in r["points"]:
+    assert p["risk_lo95"] <= p["risk"] <= p["risk_hi95"], p
+print("ok   forecast risk: 7 visits of patient 4, each risk inside its interval")
+PY
+expect_error "forecast risk unknown patient" "no patient '9999' in column 'id'" "$medgen" predict forecast "$seq" --id id --visit-time day --marker bili -m "$tmp/mayo.json" --patient 9999 -o "$tmp/out.json"
+expect_error "patient without model" "--patient goes with -m" "$medgen" predict forecast "$seq" --id id --visit-time day --marker bili --patient 4 -o "$tmp/out.json"
+expect_error "forecast risk binary model" "must be a survival model with a horizon" "$medgen" predict forecast "$seq" --id id --visit-time day --marker bili -m "$tmp/logit.json" -o "$tmp/out.json"
 
 [ "$fails" -eq 0 ] || { echo "$fails failure(s)"; exit 1; }
 echo "all predict record and network CLI checks passed"

@@ -33,6 +33,7 @@ struct PredictOptions {
   std::vector<std::string> markers;
   std::string visits, visit_columns, summaries;
   LandmarkOptions landmark;
+  ForecastRiskOptions forecast_risk;
   OutcomeSpec outcome;
   FitOptions fit;
   size_t top = 5;
@@ -239,7 +240,14 @@ int run_forecast(PredictOptions& o) {
   t.id = o.trajectory_id;
   t.time = o.trajectory_time;
   t.markers = o.markers;
-  const json r = forecast_trajectories(data.table, t, o.data);
+  json r = forecast_trajectories(data.table, t, o.data);
+  if (!o.model_path.empty()) {
+    const Model m = load_predict_model(o.model_path);
+    o.forecast_risk.seed = ctx.seed;
+    r["risk"] = forecast_risk(data.table, t, m, o.forecast_risk, o.data);
+  } else if (!o.forecast_risk.patient.empty()) {
+    throw InvalidInput("--patient goes with -m MODEL.json (the risk implied by the forecasts)");
+  }
   if (!o.out.empty()) write_file_atomic(o.out, r.dump(2) + "\n");
   if (o.common.json || o.out.empty()) {
     if (o.common.json) cli::write_output("", r.dump(2) + "\n");
@@ -249,6 +257,24 @@ int run_forecast(PredictOptions& o) {
                     m["marker"].get<std::string>().c_str(), m["patients"].get<size_t>(),
                     m["evaluation"]["coverage95"].get<double>(), m["evaluation"]["mae"].get<double>(),
                     m["log_scale"].get<bool>() ? "yes" : "no");
+    if (!o.common.json && r.contains("risk")) {
+      const json& k = r["risk"];
+      std::printf("risk within %s of the forecast time (%s, forecast %s after each visit):\n",
+                  fmt(k["horizon"].get<double>(), 0).c_str(), k["model"].get<std::string>().c_str(),
+                  fmt(k["next_visit_after"].get<double>(), 0).c_str());
+      size_t shown = 0;
+      for (const auto& p : k["points"]) {
+        if (o.forecast_risk.patient.empty() && ++shown > 10) break;
+        std::printf("  patient %s at %s: observed %s, implied by the forecast %s\n", p["id"].get<std::string>().c_str(),
+                    fmt(p["visit_time"].get<double>(), 0).c_str(),
+                    p["risk_observed"].is_number() ? fmt(p["risk_observed"].get<double>()).c_str() : "n/a",
+                    p.contains("risk") ? (fmt(p["risk"].get<double>()) + " (95% " + fmt(p["risk_lo95"].get<double>()) + "-" +
+                                          fmt(p["risk_hi95"].get<double>()) + ")").c_str()
+                                       : p.value("note", "n/a").c_str());
+      }
+      if (o.forecast_risk.patient.empty() && k["points"].size() > 10)
+        std::printf("  ... %zu patients in all (-o or --json for every one)\n", k["points"].size());
+    }
   }
   (void)ctx;
   return 0;
@@ -371,6 +397,9 @@ cli::Command add_predict_command(CLI::App& app) {
   fc->add_option("--id", o.trajectory_id, "patient column")->required();
   fc->add_option("--visit-time", o.trajectory_time, "visit time column")->required();
   fc->add_option("--marker", o.markers, "biomarker column (repeatable)")->required();
+  fc->add_option("--model,-m", o.model_path, "survival model file: also the risk implied by the forecasts");
+  fc->add_option("--patient", o.forecast_risk.patient, "with -m: this patient's risk after each of its visits");
+  cli::add_integer<int>(fc, "--draws", &o.forecast_risk.draws, "with -m: draws from the forecasts for the risk's interval", 10, 100000)->default_str("200");
   fc->add_option("-o,--output", o.out, "forecasts JSON");
   cli::add_common(fc, &o.common, cli::kNone, "print the forecasts as JSON");
 

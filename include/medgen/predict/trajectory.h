@@ -10,6 +10,7 @@
 // Thread safety: pure function.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,5 +28,27 @@ struct TrajectoryOptions {
 };
 
 nlohmann::json forecast_trajectories(const Table& table, const TrajectoryOptions& options, const std::string& source);
+
+class Model;
+
+// The risk implied by a forecast: for a survival model whose features are columns of the visits
+// table (e.g. the Mayo model's age, edema, bili, albumin, protime), each patient's row at a visit
+// with the markers replaced by their forecast at the next visit (the visit time plus the median
+// gap between visits) gives the risk of the event within the model's horizon from then. The
+// interval comes from `draws` joint draws of the markers from their 95% predictive distributions
+// (independent across markers, a simplification), the point risk from the forecast means.
+// Beside it, the risk from the values observed at that visit. The model was fitted on risks from
+// baseline; applying it at a later visit assumes its hazard holds from any starting point (as the
+// updated Mayo score does), which is not validated here.
+// patient "": every patient's latest visit; otherwise that patient after each of its visits
+// (the risk updated as visits arrive). InvalidInput for a model without a horizon, a binary model,
+// a feature column absent from the table, or an unknown patient.
+struct ForecastRiskOptions {
+  int draws = 200;          // Monte Carlo draws per forecast
+  uint64_t seed = 0;        // for the draws
+  std::string patient;      // "" = every patient's latest visit
+};
+nlohmann::json forecast_risk(const Table& table, const TrajectoryOptions& options, const Model& model,
+                             const ForecastRiskOptions& risk, const std::string& source);
 
 }  // namespace medgen::predict

@@ -37,6 +37,7 @@ class Scanner {
     scan_phones();
     scan_tokens();
     scan_name_list();
+    initials_before_names();
     propagate_names();
     return merged();
   }
@@ -249,6 +250,21 @@ class Scanner {
     return colons >= 2 && (hexletter || s.find("::") != std::string_view::npos);
   }
 
+  // Bytes [b, e) are all the line holds but white space (a letter's date line: "2/4").
+  bool alone_on_line(size_t b, size_t e) const {
+    while (b > 0 && (t_[b - 1] == ' ' || t_[b - 1] == '\t' || t_[b - 1] == '\r')) --b;
+    while (e < t_.size() && (t_[e] == ' ' || t_[e] == '\t' || t_[e] == '\r')) ++e;
+    return (b == 0 || t_[b - 1] == '\n') && (e == t_.size() || t_[e] == '\n');
+  }
+
+  // The chunk before is a credential in capitals: a signature's date follows ("Jane Roe, MD 1/10").
+  bool after_credential(std::string_view prev, std::string_view prev_lower) const {
+    if (prev.size() < 2) return false;
+    for (char c : prev)
+      if (!is_upper(c)) return false;
+    return (flags(prev_lower) & lex::kCredential) != 0;
+  }
+
   void chunk(size_t b, size_t e, std::string_view prev, size_t raw_end) {
     std::string_view s = t_.substr(b, e - b);
     // every pattern below needs a digit, '@', '.' or ':' (a plain word is none of them)
@@ -335,8 +351,11 @@ class Scanner {
         digit_groups(s, &g, &seps);
         if (g.size() == 2 && g[0] <= 2 && g[1] <= 2) {
           const int a = num_at(s, 0, g[0]), c = num_at(s, g[0] + 1, g[1]);
-          const size_t pb = static_cast<size_t>(prev.data() - t_.data());
-          const std::string_view pl = lower_at(pb, pb + prev.size());
+          std::string_view pl;  // "" for the note's first chunk
+          if (!prev.empty()) {
+            const size_t pb = static_cast<size_t>(prev.data() - t_.data());
+            pl = lower_at(pb, pb + prev.size());
+          }
           size_t q = raw_end;
           while (q < t_.size() && t_[q] == ' ') ++q;
           const bool time_after = q + 2 < t_.size() && is_digit(t_[q]) && (t_[q + 1] == ':' || t_[q + 2] == ':');
@@ -349,7 +368,8 @@ class Scanner {
           const bool scale = (c == 4 || c == 5 || c == 10 || a == 0) && a <= c;
           const bool not_fraction = a > c;  // scores and fractions have numerator <= denominator
           if (((a >= 1 && a <= 12 && c >= 1 && c <= 31) || (c >= 1 && c <= 12 && a >= 1 && a <= 31)) &&
-              ((flags(pl) & lex::kDayMonthCue) || time_after || not_fraction || (!word_after && !scale))) {
+              ((flags(pl) & lex::kDayMonthCue) || time_after || not_fraction || (!word_after && !scale) ||
+               alone_on_line(b, raw_end) || after_credential(prev, pl))) {
             add(b, e, PhiType::kDate);
             return;
           }
@@ -531,7 +551,7 @@ class Scanner {
         } else {
           if (!upper) {
             if (!(allow_lower_first && listed && !eng)) break;
-          } else if (!listed && eng && tk_[j].e - tk_[j].b > 1) {
+          } else if (!listed && eng && tk_[j].e - tk_[j].b > 1 && !closes_name(j)) {
             break;
           }
           if (med && !listed && tk_[j].e - tk_[j].b > 1) break;
@@ -559,9 +579,28 @@ class Scanner {
     return words > 0 ? j : i;
   }
 
+  // A capitalised word that is also a common word ("Lo", "Hope") ends a name when it follows a
+  // listed first name that is no common word and nothing but punctuation or the line's end comes
+  // after it: "Scribe: Hannah Lo."
+  bool closes_name(size_t j) const {
+    if (!tk_[j].cap || tk_[j].allcaps || j == 0 || !word(j - 1) || tk_[j].nl) return false;
+    const uint64_t p = fl_[j - 1];
+    if (!(p & lex::kFirst) || (p & (lex::kEnglish | lex::kNotName))) return false;
+    if (fl_[j] & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday)) return false;
+    return j + 1 >= tk_.size() || tk_[j + 1].nl || (tk_[j + 1].kind == 'p' && t_[tk_[j + 1].b] != '-');
+  }
+
   // Lower-case names after a strong cue ("pt john doherty", "wife maureen"): up to two words no
-  // dictionary knows (or that a name list has and no dictionary has as a common word).
+  // dictionary knows (or that a name list has and no dictionary has as a common word), or a
+  // listed first name and a listed surname even when they are common words too ("pt john
+  // doherty", "pt fatima miller").
   size_t lower_name_run(size_t j) const {
+    constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday;
+    auto lower_word = [&](size_t q) {
+      return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(fl_[q] & kNever);
+    };
+    if (lower_word(j) && lower_word(j + 1) && !tk_[j + 1].nl && (fl_[j] & lex::kFirst) && (fl_[j + 1] & lex::kLast))
+      return j + 2;
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
       if (tk_[e].e - tk_[e].b < 2 ||
@@ -580,6 +619,25 @@ class Scanner {
     return j;
   }
 
+  // More names joined to a name that ends before token e: "children Mark and Lisa", "sons Tom,
+  // Ben and Sam". Each must be capitalised and a listed name or no common word.
+  void coordinated_names(size_t e) {
+    while (e < tk_.size() && !tk_[e].nl) {
+      size_t j = e;
+      if (punct(j, ',') || punct(j, '&')) ++j;
+      if (word(j) && low(j) == "and" && !tk_[j].nl) ++j;
+      if (j == e || !capital(j) || tk_[j].nl || tk_[j].allcaps) return;
+      const uint64_t f = fl_[j];
+      if ((f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative)) ||
+          !((f & (lex::kFirst | lex::kLast)) || !(f & lex::kEnglish)))
+        return;
+      const size_t q = take_name(j, 3, false, false);
+      if (q <= j) return;
+      add_tokens(j, q, PhiType::kName);
+      e = q;
+    }
+  }
+
   // Names after a title, a label, a verb of seeing, a relative or a sign-off.
   void scan_tokens() {
     const size_t n = tk_.size();
@@ -596,7 +654,13 @@ class Scanner {
           const bool weak = lw == "nurse" || lw == "sister" || lw == "doctor" || lw == "judge" || lw == "miss";
           if (j < n && !tk_[j].nl) {
             const size_t e = take_name(j, 3, !weak, false);
-            if (e > j && !(weak && !capital(j))) add_tokens(j, e, PhiType::kName);
+            if (e > j && !(weak && !capital(j))) {
+              add_tokens(j, e, PhiType::kName);
+            } else if (!weak && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 && (fl_[j] & lex::kLast) &&
+                       !(fl_[j] & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kCredential))) {
+              // a listed surname that is also a common word, in lower case: "f/u w dr. baker"
+              add_tokens(j, j + 1, PhiType::kName);
+            }
           }
         }
         // credentials after a name: "Jane Doe, MD", "J. Smith RN", "A. Ng, M.D."
@@ -656,9 +720,17 @@ class Scanner {
             if (e > j) add_tokens(j, e, PhiType::kName);
           }
           if (j < n && capital(j) && !tk_[j].nl) {
+            size_t e = j;
             if (!(fl_[j] & (lex::kNotName | lex::kMonth))) {  // a relative's cue is strong: "neighbor Hope"
-              const size_t e = take_name(j, 3, false, false);
-              if (e > j) add_tokens(j, e, PhiType::kName);
+              e = take_name(j, 3, false, false);
+            } else if (j == i + 1 && tk_[j].cap && !tk_[j].allcaps && (fl_[j] & lex::kFirst) &&
+                       !(fl_[j] & (lex::kRelative | lex::kWeekday | lex::kIdCue | lex::kAgeWord))) {
+              // a first name that is also a function word, right after the cue: "her husband Will"
+              e = j + 1;
+            }
+            if (e > j) {
+              add_tokens(j, e, PhiType::kName);
+              coordinated_names(e);
             }
           }
         }
@@ -700,6 +772,7 @@ class Scanner {
             }
           }
         }
+        if (lw == "user" || lw == "username" || lw == "login" || lw == "userid") user_name(i);
         // ID cues
         if ((f & lex::kIdCue) || lw == "mr") id_after_cue(i, lw);
         if (f & lex::kPhoneCue) phone_after_cue(i);
@@ -885,6 +958,27 @@ class Scanner {
     add(b, e, ssn ? PhiType::kSsn : PhiType::kId);
   }
 
+  // A log-in name after "user", "username", "login", "user id": "user mgreene", "login: jsmith2".
+  void user_name(size_t i) {
+    size_t j = i + 1;
+    if (word(j) && (low(j) == "name" || low(j) == "id")) ++j;
+    if (punct(j, ':') || punct(j, '=')) ++j;
+    if (!word(j) || tk_[j].nl || tk_[j].e - tk_[j].b < 3) return;
+    // a user name is one lower-case word no dictionary knows (nor its stem: "reports"), maybe with
+    // digits, dots or underscores
+    if (tk_[j].cap || tk_[j].allcaps || (fl_[j] & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
+    const std::string_view w = low(j);
+    for (std::string_view suffix : {"s", "es", "ed", "d", "ing", "ly", "er"})
+      if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          (flags(w.substr(0, w.size() - suffix.size())) & (lex::kEnglish | lex::kMedical)))
+        return;
+    size_t e = tk_[j].b;
+    while (e < t_.size() && (is_alnum(t_[e]) || ((t_[e] == '.' || t_[e] == '_' || t_[e] == '-') && e + 1 < t_.size() &&
+                                                 is_alnum(t_[e + 1]))))
+      ++e;
+    add(tk_[j].b, e, PhiType::kName);
+  }
+
   void phone_after_cue(size_t i) {
     size_t j = i + 1;
     int steps = 0;
@@ -936,6 +1030,8 @@ class Scanner {
           !(d - 1 > 0 && (punct(d - 2, '.') || punct(d - 2, ',')) && touch(d - 1))) {
         b = d - 1;
         attached = true;
+        // "the 23rd of August": the article belongs to the date
+        if (b > 0 && word(b - 1) && low(b - 1) == "the" && !tk_[b].nl) --b;
       }
     }
     // day and/or year after
@@ -949,7 +1045,15 @@ class Scanner {
       if (punct(y, ',') || punct(y, '-') || punct(y, '/')) ++y;
       if (num(y) && tk_[y].e - tk_[y].b == 4 && int_value(y) >= 1800 && int_value(y) <= 2199) e = y + 1;
       else if (punct(y, '\'') && num(y + 1) && tk_[y + 1].e - tk_[y + 1].b == 2) e = y + 2;
-      else if (num(y) && tk_[y].e - tk_[y].b == 2 && (punct(y - 1, '-') || punct(y - 1, '/'))) e = y + 1;
+      else if ((num(y) && tk_[y].e - tk_[y].b == 2 && (punct(y - 1, '-') || punct(y - 1, '/'))) ||
+               (num(y) && tk_[y].e - tk_[y].b == 1 && punct(y - 1, '-') && int_value(y) > int_value(j))) {
+        // "Mar-12-19", or a range of days: "June 3-4"
+        e = y + 1;
+        // a range of days with its year: "March 18-19, 2024"
+        if (punct(e, ',') && num(e + 1) && tk_[e + 1].e - tk_[e + 1].b == 4 && int_value(e + 1) >= 1800 &&
+            int_value(e + 1) <= 2199 && !tk_[e + 1].nl)
+          e += 2;
+      }
     } else if (num(j) && tk_[j].e - tk_[j].b == 4 && int_value(j) >= 1800 && int_value(j) <= 2199) {
       e = j + 1;
       attached = true;
@@ -1308,6 +1412,19 @@ class Scanner {
     // plurals and verb forms of known words ("Labs", "Meds", "Vitals")
     if (lw.size() > 3 && lw.back() == 's' && known(lw.substr(0, lw.size() - 1))) return false;
     return true;
+  }
+
+  // Initials before a name found: "by K. Wu", "A. J. Kowalski" ("K." alone is no name).
+  void initials_before_names() {
+    for (size_t i = 2; i < tk_.size(); ++i) {
+      if (!name_tok_[i] || name_tok_[i - 1] || tk_[i].nl) continue;
+      size_t b = i;
+      while (b >= 2 && punct(b - 1, '.') && touch(b - 1) && !tk_[b - 1].nl && word(b - 2) &&
+             tk_[b - 2].e - tk_[b - 2].b == 1 && is_upper(t_[tk_[b - 2].b]) && !name_tok_[b - 2] &&
+             (b == i || !tk_[b].nl))
+        b -= 2;
+      if (b < i) add_tokens(b, i + 1, PhiType::kName);
+    }
   }
 
   // The lower-cased token without "'s".

@@ -73,6 +73,9 @@ constexpr std::string_view kRelativeWords[] = {
     "uncle", "grandson", "granddaughter", "grandmother", "grandfather", "grandma", "grandpa", "neighbor",
     "neighbour", "caregiver", "guardian", "roommate", "cousin", "stepson", "stepdaughter", "stepmother",
     "stepfather", "sibling", "child", "children", "colleague", "coworker", "landlord", "carer", "proxy",
+    // plurals: "children Mark and Lisa", "sons Tom and Ben"
+    "sons", "daughters", "brothers", "sisters", "siblings", "parents", "grandchildren", "grandsons",
+    "granddaughters", "kids", "friends", "cousins", "neighbors", "neighbours",
     "twin"};
 // verbs before "by"/"with"/"to" and a name
 constexpr std::string_view kByVerbWords[] = {

@@ -79,6 +79,45 @@ TEST(Deid, NamesByCueListAndPropagation) {
   EXPECT_TRUE(ok);
 }
 
+TEST(Deid, LowerCaseNamesThatAreCommonWords) {
+  // a listed first name and a listed surname after a cue, both also English words
+  EXPECT_TRUE(covered("pt rose miller seen today, doing well.", "rose miller"));
+  // a listed surname in lower case after a title
+  EXPECT_EQ(found("f/u 2 wk w dr. hill.", PhiType::kName), std::set<std::string>{"hill"});
+  // but not verbs and adverbs after "pt"
+  EXPECT_TRUE(found("pt will call. pt may need labs. pt rose early.", PhiType::kName).empty());
+}
+
+TEST(Deid, InitialsListsOfNamesAndNamesThatAreFunctionWords) {
+  EXPECT_EQ(found("Critical K read back by T. Nakamura at 09:10.", PhiType::kName),
+            std::set<std::string>{"T. Nakamura"});
+  const auto n = found("Visited by her sons Ben and Felipe; her husband Will drove.", PhiType::kName);
+  for (const char* x : {"Ben", "Felipe", "Will"}) EXPECT_TRUE(n.count(x)) << x;
+  // a common word closing a name after a listed first name, at the end of the entry
+  EXPECT_TRUE(covered("Chaperone: Ines Wing.", "Ines Wing"));
+  // a relative's "Case manager" is no name
+  EXPECT_FALSE(found("Her son Case manager called.", PhiType::kName).count("Case"));
+}
+
+TEST(Deid, UserNames) {
+  EXPECT_EQ(found("Account locked: user jdoe42 could not log in; login: mgreene.", PhiType::kName),
+            (std::set<std::string>{"jdoe42", "mgreene"}));
+  EXPECT_TRUE(found("The user reports no pain. IV drug user, last use 2 days ago.", PhiType::kName).empty());
+}
+
+TEST(Deid, DateRangesOrdinalsAndBareDayMonth) {
+  const std::string t = "Surgery on the 5th of June. Conference June 3-4, 2025 in person. Study March 18-19, 2024.";
+  const auto d = found(t, PhiType::kDate);
+  EXPECT_TRUE(covered(t, "the 5th of June"));
+  EXPECT_TRUE(d.count("June 3-4, 2025"));
+  EXPECT_TRUE(d.count("March 18-19, 2024"));
+  // a letter's date alone on its line, a signature's date after a credential
+  EXPECT_EQ(found("4/4\nDear Dr. Ahn,", PhiType::kDate), std::set<std::string>{"4/4"});
+  EXPECT_EQ(found("Jane Roe, MD 1/10", PhiType::kDate), std::set<std::string>{"1/10"});
+  // scores and fractions stay
+  EXPECT_TRUE(found("Pain 3/10 today. Strength 4/5 in both legs. Take 1/2 tab.", PhiType::kDate).empty());
+}
+
 TEST(Deid, MedicalWordsAreNotNames) {
   const std::string t = "History of Parkinson's disease and Graves disease; on Lasix and Coumadin; Foley in place.";
   EXPECT_TRUE(found(t, PhiType::kName).empty());

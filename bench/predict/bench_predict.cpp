@@ -1,5 +1,6 @@
 // Benchmark of the predict module on the embedded pbc table: the Mayo Cox fit (Newton–Raphson,
-// Efron), a logistic fit, and a full cross-validated training run with bootstrap intervals.
+// Efron), full cross-validated training runs with bootstrap intervals (Cox, XGBoost, the
+// DeepSurv-style network), one network fit, and the network's exact Shapley explanations.
 // Prints one JSON line per benchmark: {"bench", "reps", "median_ms", "min_ms"}.
 // Usage: bench_predict [--reps N]
 #include <algorithm>
@@ -49,6 +50,14 @@ int main(int argc, char** argv) {
   in.outcome = o;
   in.options.features = "age, edema, log(bili), log(albumin), log(protime)";
   run("cox_train_cv5_bootstrap200", reps, [&] { train_and_evaluate(in, Context{}); });
+  in.options.model = "deepsurv";
+  run("deepsurv_train_cv5_bootstrap200", reps, [&] { train_and_evaluate(in, Context{}); });
+  {
+    auto net = create_neural_survival();
+    run("deepsurv_fit_mayo_416", reps, [&] { net->fit(ds.x, ds.n, ds.p, ds.time, ds.event, NeuralParams{}, 1); });
+    const Model m = fit_on(ds, d, o, ModelKind::kNeural, 0, BoostParams{}, 1, 1);
+    run("deepsurv_shapley_exact_416x5", reps, [&] { m.contributions(ds.x, ds.n); });
+  }
   in.options.model = "xgboost";
   in.options.features = "";
   run("xgboost_cox_train_cv5_bootstrap200", reps, [&] { train_and_evaluate(in, Context{}); });

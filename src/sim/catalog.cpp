@@ -231,7 +231,7 @@ DrugSpec load_drug(const std::string& path) {
   if (src.has("/kinetics")) {
     src.check_keys("/kinetics",
                    {"route", "dose_per_kg", "measure", "onset_min", "peak_min", "duration_min", "half_life_min",
-                    "source"},
+                    "threshold", "threshold_fraction", "half_life_note", "source"},
                    {"route", "dose_per_kg", "measure", "source"});
     KineticsSpec& k = d.kinetics;
     k.route = src.string("/kinetics/route");
@@ -239,8 +239,13 @@ DrugSpec load_drug(const std::string& path) {
     k.dose_per_kg = src.number("/kinetics/dose_per_kg", 1e-9, 1e6);
     k.measure = src.string("/kinetics/measure");
     Mod m;
-    if (k.measure != "plasma" && k.measure != "glucose" && k.measure != "potassium" && !mod_from_name(k.measure, &m))
-      src.fail("/kinetics/measure", "measure must be plasma, glucose, potassium or a modifier (" + mod_names() + ")");
+    if (k.measure != "plasma" && k.measure != "glucose" && k.measure != "potassium" && k.measure != "antagonism" &&
+        !mod_from_name(k.measure, &m))
+      src.fail("/kinetics/measure",
+               "measure must be plasma, glucose, potassium, antagonism or a modifier (" + mod_names() + ")");
+    k.threshold = src.number_or("/kinetics/threshold", 0, 0, 1e9);
+    k.threshold_fraction = src.number_or("/kinetics/threshold_fraction", 0.2, 0.01, 0.99);
+    k.half_life_note = src.string_or("/kinetics/half_life_note", "");
     auto range = [&](const char* key, double* lo, double* hi) {
       const std::string p = std::string("/kinetics/") + key;
       if (!src.has(p)) return;

@@ -47,6 +47,7 @@ constexpr double kGlucoseVolLPerKg = 0.2;    // extracellular distribution of gl
 constexpr double kPotassiumVolLPerKg = 4.0;  // apparent: ~100 mmol deficit per 0.3 mmol/L (intracellular buffer)
 constexpr double kIb = 10;                   // basal insulin, mU/L
 constexpr double kSg = 0.025, kP2 = 0.025, kP3 = 1.3e-5;  // Bergman minimal model, per min
+constexpr double kGlucoseKmMmolL = 2;  // saturation of insulin-mediated uptake (see derive)
 
 double clamp(double x, double lo, double hi) { return std::min(hi, std::max(lo, x)); }
 double pos(double x) { return x > 0 ? x : 0; }
@@ -431,7 +432,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   ds[kUa] = pos(M(Mod::kUnmeasuredAnionsMmolPerLPerH)) / 3600.0 - kLn2 / (4 * 3600.0) * d->renal * ua;
 
   // Glucose and insulin: Bergman's minimal model (per minute, converted).
-  const double sg_eff = std::max(0.005, kSg + x);
+  // Insulin-mediated uptake saturates (Michaelis-Menten in glucose, relative to the patient's own level), so
+  // that in hyperglycaemia it is a near-constant flux: treated DKA glucose falls steadily by a few mmol/L
+  // per hour instead of exponentially. Below the patient's level the minimal model is unchanged.
+  const double sat = std::min(1.0, (kGlucoseKmMmolL + p.glucose_mmol_l) / (kGlucoseKmMmolL + glu));
+  const double sg_eff = std::max(0.005, kSg + x * sat);
   const double counter = 1.5 * pos(3.8 - glu) / 3.8;
   double dglu = -sg_eff * glu + kSg * p.glucose_mmol_l * (1 + M(Mod::kGlucoseProduction) + counter) -
                 0.008 * pos(glu - 10.0) * d->renal;

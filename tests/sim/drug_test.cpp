@@ -101,7 +101,8 @@ TEST(Pharmacodynamics, EpinephrineInAnaphylaxisRaisesPressureAndFades) {
   untreated.advance(600);
   EXPECT_GT(treated.vitals().map_mmhg, untreated.vitals().map_mmhg + 10);
   EXPECT_GT(treated.vitals().spo2_pct, untreated.vitals().spo2_pct);
-  // The drug itself: in a healthy patient an IM dose's effect on heart rate is gone within ~30 min.
+  // The drug itself: in a healthy patient an IM dose's effect on heart rate is largely gone within ~45 min
+  // (the thigh depot absorbs with a 10 min half-life: plasma peak at 6-10 min, Simons 2001).
   const std::vector<DrugSpec>& drugs = catalog().drugs;
   Physiology p(PatientParams{}, &drugs);
   const int epi = catalog().drug_index("epinephrine");
@@ -113,8 +114,8 @@ TEST(Pharmacodynamics, EpinephrineInAnaphylaxisRaisesPressureAndFades) {
     peak = std::max(peak, p.vitals().hr_bpm);
   }
   EXPECT_GT(peak, hr0 + 8);
-  p.advance(20 * 60);
-  EXPECT_LT(p.vitals().hr_bpm - hr0, 0.25 * (peak - hr0)) << "35 min after the dose";
+  p.advance(30 * 60);
+  EXPECT_LT(p.vitals().hr_bpm - hr0, 0.25 * (peak - hr0)) << "45 min after the dose";
 }
 
 TEST(Pharmacodynamics, InsulinLowersGlucoseAndPotassiumInDka) {

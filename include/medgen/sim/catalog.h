@@ -86,6 +86,10 @@ struct KineticsSpec {
   std::string measure;         // what the curve is read from: a modifier name, "plasma" or "glucose"
   double onset_lo = 0, onset_hi = 0, peak_lo = 0, peak_hi = 0, duration_lo = 0, duration_hi = 0;
   double half_life_lo = 0, half_life_hi = 0;  // elimination half-life range (0: not applicable)
+  // Onset is when the measure first reaches `threshold` (absolute, when > 0) or `threshold_fraction` of its
+  // peak; duration is how long it stays there.
+  double threshold = 0, threshold_fraction = 0.2;
+  std::string half_life_note;  // set when the model's half-life is an effective one (the test then skips it)
   std::string source;
 };
 

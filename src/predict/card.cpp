@@ -163,6 +163,12 @@ std::string model_card_html(const json& card) {
   for (const char* k : {"c_index_mean_over_folds", "auroc_mean_over_folds", "apparent_c_index", "apparent_auroc", "horizon"})
     if (perf.contains(k)) h << "<tr><th>" << k << "</th><td>" << num(perf[k]) << "</td></tr>";
   h << "</table>";
+  if (perf.contains("comparison")) {
+    const json& c = perf["comparison"];
+    h << "<p>compared with <code>" << esc(c.value("features", "")) << "</code> on the same rows and folds: "
+      << esc(c.value("metric", "")) << " " << interval(c.value("reference", json())) << "; difference "
+      << interval(c.value("difference", json())) << " (" << esc(c.value("method", "")) << ")</p>";
+  }
   if (perf.contains("calibration")) {
     h << "<h3>Calibration" << (perf.contains("horizon") ? " at the horizon" : "") << "</h3>"
       << svg_calibration(perf["calibration"]);

@@ -37,7 +37,7 @@ common=(--time time --event status --event-value 2 --visits "$seq" --visit-colum
         --missing impute --bootstrap 20)
 lm=("${common[@]}" --id id --visit-time day --window 365 --summaries last,slope,count)
 expect_ok "landmark fit" "$medgen" predict fit "$pbc" "${lm[@]}" \
-  --features "$mayo, log(bili_last), log(albumin_last), bili_slope, visit_count" -o "$tmp/lm.json" --json
+  --features "$mayo, log(bili_last), log(albumin_last), bili_slope, visit_count" --compare-features "$mayo" -o "$tmp/lm.json" --json
 /usr/bin/python3 - "$tmp/stdout" "$tmp/lm.json" <<'PY' || fails=$((fails + 1))
 import json, sys
 s = json.load(open(sys.argv[1]))
@@ -46,6 +46,9 @@ lm = m["card"]["landmark"]
 assert s["rows"] == 290 and lm["kept"] == 290, (s["rows"], lm)
 assert lm["left_out_event_or_censored_by_landmark"] == 30 and lm["left_out_no_visit_in_window"] == 98, lm
 assert s["performance"]["c_index"]["value"] >= 0.78, s["performance"]["c_index"]
+cmp = s["performance"]["comparison"]
+assert cmp["difference"]["lo"] <= cmp["difference"]["value"] <= cmp["difference"]["hi"], cmp
+assert abs(s["performance"]["c_index"]["value"] - cmp["reference"]["value"] - cmp["difference"]["value"]) < 1e-9, cmp
 print("ok   landmark: 290 patients at risk at day 365 with a visit")
 PY
 

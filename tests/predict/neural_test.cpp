@@ -62,7 +62,7 @@ std::pair<double, double> compare(const Sim& s, size_t train) {
 
 }  // namespace
 
-TEST(Neural, LearnsANonLinearLogRisk) {
+TEST(DeepSurv, LearnsANonLinearLogRisk) {
   const Sim s = simulate(1000, true, 3);
   const auto [cox, net] = compare(s, 600);
   // x1^2 is invisible to a linear model; the network should find it.
@@ -70,14 +70,14 @@ TEST(Neural, LearnsANonLinearLogRisk) {
   std::printf("non-linear log-risk, held-out c-index: cox %.3f, network %.3f\n", cox, net);
 }
 
-TEST(Neural, CloseToCoxOnLinearData) {
+TEST(DeepSurv, CloseToCoxOnLinearData) {
   const Sim s = simulate(1000, false, 4);
   const auto [cox, net] = compare(s, 600);
   EXPECT_NEAR(net, cox, 0.02) << "cox " << cox << ", network " << net;
   std::printf("linear log-risk, held-out c-index: cox %.3f, network %.3f\n", cox, net);
 }
 
-TEST(Neural, DeterministicFromTheSeedAndRoundTrips) {
+TEST(DeepSurv, DeterministicFromTheSeedAndRoundTrips) {
   const Sim s = simulate(300, true, 5);
   NeuralParams np;
   np.epochs = 60;
@@ -98,7 +98,7 @@ TEST(Neural, DeterministicFromTheSeedAndRoundTrips) {
   EXPECT_THROW(c->load_state(a->state(), np, s.p + 1, "mem"), InvalidInput);
 }
 
-TEST(Neural, BaselineShapleyIsExact) {
+TEST(DeepSurv, BaselineShapleyIsExact) {
   // f(z) = z0 z1 + 3 z2: by hand, phi0 = ((x0 - r0) r1 + (x0 x1 - r0 x1)) / 2, phi2 = 3 (x2 - r2).
   auto f = [](const std::vector<double>& z, size_t m) {
     std::vector<double> v(m);
@@ -130,7 +130,7 @@ TEST(Neural, BaselineShapleyIsExact) {
   for (size_t j = 2; j < p; ++j) EXPECT_NEAR(ps[j], (j + 1.0) * (xs[j] - rs[j]), 1e-12);
 }
 
-TEST(Neural, CrossValidatedOnPbcWithExplanations) {
+TEST(DeepSurv, CrossValidatedOnPbcWithExplanations) {
   tabular::Dataset data = tabular::load_dataset(std::string(MEDGEN_SOURCE_DIR) + "/data/pbc.csv", "");
   TrainInput in;
   in.table = &data.table;

@@ -131,7 +131,8 @@ int run_fit(PredictOptions& o) {
     json s{{"model", o.out}, {"kind", card["development"]["model"]}, {"rows", card["participants"]["used"]},
            {"performance", {}}, {"warnings", r.warnings}};
     for (const char* k : {"c_index", "c_index_mean_over_folds", "time_auc", "auroc", "auroc_mean_over_folds",
-                          "calibration_slope", "calibration_in_the_large", "brier", "apparent_c_index", "apparent_auroc", "horizon"})
+                          "calibration_slope", "calibration_in_the_large", "brier", "apparent_c_index", "apparent_auroc", "horizon",
+                          "comparison"})
       if (perf.contains(k)) s["performance"][k] = perf[k];
     if (card["explanations"].contains("coefficients")) s["coefficients"] = card["explanations"]["coefficients"];
     if (card.contains("bias_audit")) s["bias_audit"] = card["bias_audit"];
@@ -146,6 +147,11 @@ int run_fit(PredictOptions& o) {
                   c["se"].get<double>());
   for (const char* k : {"c_index", "time_auc", "auroc", "calibration_slope", "calibration_in_the_large", "brier"})
     if (perf.contains(k)) std::printf("  %-26s %s\n", k, ci(perf[k]).c_str());
+  if (perf.contains("comparison")) {
+    const json& c = perf["comparison"];
+    std::printf("  reference (%s): %s\n  difference                 %s (paired)\n", c["features"].get<std::string>().c_str(),
+                ci(c["reference"]).c_str(), ci(c["difference"]).c_str());
+  }
   std::printf("model: %s%s%s\n", o.out.c_str(), o.card.empty() ? "" : ", card: ", o.card.c_str());
   return 0;
 }
@@ -354,6 +360,7 @@ cli::Command add_predict_command(CLI::App& app) {
   cli::add_integer<int>(fit, "--patience", &o.fit.neural.patience, "deepsurv: epochs without improvement before stopping", 1, 100000)->default_str("50");
   cli::add_integer<int>(fit, "--folds", &o.fit.folds, "cross-validation folds", 2, 20)->default_str("5");
   cli::add_integer<int>(fit, "--bootstrap", &o.fit.bootstrap, "bootstrap resamples for intervals", 0, 10000)->default_str("200");
+  fit->add_option("--compare-features", o.fit.compare_features, "also cross-validate these features on the same rows and folds (paired difference)");
   fit->add_option("--group", o.fit.groups, "bias audit group: COLUMN or COLUMN:cut,cut (repeatable)");
   cli::add_real(fit, "--threshold", &o.fit.threshold, "audit decision threshold (default: outcome rate)", 0, 1, true);
   fit->add_flag("--allow-leak", o.fit.allow_leak, "warn instead of refusing a feature that leaks the outcome");

@@ -36,6 +36,7 @@ struct FitOptions {
   int folds = 5;              // outer cross-validation folds (2..20)
   int bootstrap = 200;        // bootstrap resamples for confidence intervals (0 = none)
   bool allow_leak = false;    // a leaking feature is a warning instead of an error
+  std::string compare_features;  // also cross-validate these features on the same rows and folds: paired difference
   std::vector<std::string> groups;  // bias-audit groups: "sex", "age:50,65" (cut points)
   double threshold = std::numeric_limits<double>::quiet_NaN();  // audit's decision threshold (default: prevalence)
   void validate() const;

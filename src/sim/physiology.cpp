@@ -47,7 +47,9 @@ constexpr double kGlucoseVolLPerKg = 0.2;    // extracellular distribution of gl
 constexpr double kPotassiumVolLPerKg = 4.0;  // apparent: ~100 mmol deficit per 0.3 mmol/L (intracellular buffer)
 constexpr double kIb = 10;                   // basal insulin, mU/L
 constexpr double kSg = 0.025, kP2 = 0.025, kP3 = 1.3e-5;  // Bergman minimal model, per min
-constexpr double kGlucoseKmMmolL = 2;  // saturation of insulin-mediated uptake (see derive)
+constexpr double kGlucoseKmMmolL = 2;
+constexpr double kSodiumMmolL = 140;   // serum sodium at the patient's own glucose
+constexpr double kAnionGapMmolL = 12;  // Na - (Cl + HCO3) without excess strong anions (Kraut & Madias 2007)  // saturation of insulin-mediated uptake (see derive)
 
 double clamp(double x, double lo, double hi) { return std::min(hi, std::max(lo, x)); }
 double pos(double x) { return x > 0 ? x : 0; }
@@ -140,6 +142,9 @@ bool Vitals::get(const std::string& n, double* out) const {
                                    {"ph", &Vitals::ph},
                                    {"hco3", &Vitals::hco3_mmol_l},
                                    {"potassium", &Vitals::potassium_mmol_l},
+                                   {"sodium", &Vitals::sodium_mmol_l},
+                                   {"chloride", &Vitals::chloride_mmol_l},
+                                   {"anion_gap", &Vitals::anion_gap_mmol_l},
                                    {"creatinine", &Vitals::creatinine_umol_l},
                                    {"wbc", &Vitals::wbc_e9_l},
                                    {"hb", &Vitals::hb_g_dl},
@@ -160,7 +165,7 @@ const std::vector<std::string>& Vitals::names() {
   static const std::vector<std::string> kNames = {
       "hr",           "sbp",      "dbp",          "map",        "cvp",         "co",        "sv",         "svr",
       "blood_volume", "rr",       "tidal_volume", "spo2",       "pao2",        "paco2",     "fio2",       "temp",
-      "gcs",          "lactate",  "glucose",      "ph",         "hco3",        "potassium", "creatinine", "wbc",
+      "gcs",          "lactate",  "glucose",      "ph",         "hco3",        "potassium", "sodium",     "chloride",   "anion_gap", "creatinine", "wbc",
       "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "do2"};
   return kNames;
 }
@@ -752,6 +757,13 @@ Vitals Physiology::vitals() const {
   v.ph = d.ph;
   v.hco3_mmol_l = d.hco3;
   v.potassium_mmol_l = d.k_serum;
+  // Sodium falls 1.6 mmol/L per 5.55 mmol/L (100 mg/dL) of glucose above the patient's level as water
+  // follows glucose out of cells (Katz 1973). Every strong anion that consumed bicarbonate (lactate,
+  // ketoacids, unmeasured anions) widens the anion gap 1:1 from its normal 12 mmol/L; chloride is what
+  // electroneutrality leaves (no chloride load from saline: a known simplification).
+  v.sodium_mmol_l = kSodiumMmolL - 0.288 * (v.glucose_mmol_l - m.p.glucose_mmol_l);
+  v.anion_gap_mmol_l = kAnionGapMmolL + (std::max(0.0, s[kLac]) - 1.0) + std::max(0.0, s[kKet]) + std::max(0.0, s[kUa]);
+  v.chloride_mmol_l = v.sodium_mmol_l - d.hco3 - v.anion_gap_mmol_l;
   v.creatinine_umol_l = s[kCreat];
   v.wbc_e9_l = s[kWbc];
   v.hb_g_dl = d.hb;

@@ -201,3 +201,38 @@ TEST(Kinetics, FluidsAreGivenOverTimeAtARate) {
 
 }  // namespace
 }  // namespace medgen::sim::test
+
+namespace medgen::sim::test {
+namespace {
+
+// DKA is a high anion gap acidosis: sodium, chloride and the gap are reported (U&E, blood gas), with
+// Na - (Cl + HCO3) = gap, sodium lowered by hyperglycaemia (1.6 mmol/L per 5.55 mmol/L, Katz 1973),
+// and the gap closing with treatment (JBDS 2021 uses it to follow resolution).
+TEST(Electrolytes, DkaHasAHighAnionGapThatClosesWithTreatment) {
+  Session s(catalog(), make_case("dka", "severe", 7));
+  Vitals v = s.vitals();
+  EXPECT_NEAR(v.sodium_mmol_l - (v.chloride_mmol_l + v.hco3_mmol_l), v.anion_gap_mmol_l, 1e-9);
+  EXPECT_GT(v.anion_gap_mmol_l, 20);
+  EXPECT_LT(v.sodium_mmol_l, 137) << "dilutional hyponatraemia at glucose " << v.glucose_mmol_l;
+  EXPECT_GT(v.chloride_mmol_l, 90);
+  EXPECT_LT(v.chloride_mmol_l, 112);
+  const auto ev = s.act("order electrolytes");
+  s.advance(50 * 60);
+  bool reported = false;
+  for (const auto& e : s.log())
+    reported = reported || (e.kind == "result" && e.text.find("anion_gap") != std::string::npos &&
+                            e.text.find("sodium") != std::string::npos && e.text.find("chloride") != std::string::npos);
+  EXPECT_TRUE(reported);
+  s.act("fluids 1000 ml over 60 min; insulin 0.1 units/kg/h");
+  s.advance(6 * 3600);
+  EXPECT_LT(s.vitals().anion_gap_mmol_l, v.anion_gap_mmol_l - 8);
+  // A healthy patient: normal values.
+  Physiology p(PatientParams{}, &catalog().drugs);
+  const Vitals h = p.vitals();
+  EXPECT_NEAR(h.sodium_mmol_l, 140, 0.5);
+  EXPECT_NEAR(h.chloride_mmol_l, 104, 1);
+  EXPECT_NEAR(h.anion_gap_mmol_l, 12, 0.5);
+}
+
+}  // namespace
+}  // namespace medgen::sim::test

@@ -77,6 +77,7 @@ struct Vitals {
   double rr_per_min = 0, tidal_ml = 0, spo2_pct = 0, pao2_mmhg = 0, paco2_mmhg = 0, fio2 = 0.21;
   double temp_c = 0, gcs = 15;
   double lactate_mmol_l = 0, glucose_mmol_l = 0, ph = 7.4, hco3_mmol_l = 24, potassium_mmol_l = 4;
+  double sodium_mmol_l = 140, chloride_mmol_l = 104, anion_gap_mmol_l = 12;  // anion gap = Na - (Cl + HCO3)
   double creatinine_umol_l = 0, wbc_e9_l = 0, hb_g_dl = 0, troponin_ng_l = 0, ketones_mmol_l = 0;
   double urine_ml_per_h = 0, urine_total_ml = 0, do2_ml_min = 0, interstitial_excess_ml = 0;
   bool intubated = false, arrested = false;

@@ -591,16 +591,19 @@ class Scanner {
   }
 
   // Lower-case names after a strong cue ("pt john doherty", "wife maureen"): up to two words no
-  // dictionary knows (or that a name list has and no dictionary has as a common word), or a
-  // listed first name and a listed surname even when they are common words too ("pt john
-  // doherty", "pt fatima miller").
+  // dictionary knows (or that a name list has and no dictionary has as a common word), or one or
+  // two listed first names and a listed surname even when they are common words too ("pt john
+  // doherty", "pt fatima miller", "pt ana lucia ferreira").
   size_t lower_name_run(size_t j) const {
     constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday;
     auto lower_word = [&](size_t q) {
       return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(fl_[q] & kNever);
     };
-    if (lower_word(j) && lower_word(j + 1) && !tk_[j + 1].nl && (fl_[j] & lex::kFirst) && (fl_[j + 1] & lex::kLast))
-      return j + 2;
+    for (size_t firsts = 1; firsts <= 2; ++firsts) {
+      size_t q = j;
+      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (fl_[q] & lex::kFirst)) ++q;
+      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (fl_[q] & lex::kLast)) return q + 1;
+    }
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
       if (tk_[e].e - tk_[e].b < 2 ||
@@ -834,7 +837,10 @@ class Scanner {
       } else if (t_[k.b] == ':') {
         label_name(i);
       }
-      if (k.nl || i == 0) signoff(i);
+      if (k.nl || i == 0) {
+        signoff(i);
+        chat_handle(i);
+      }
       if ((k.nl || i == 0) && (punct(i, '-') || punct(i, '/') || punct(i, '~'))) {  // "-- Name", "/s/ Name"
         size_t j = i;
         while (j < n && (j == i || !tk_[j].nl) && tk_[j].kind == 'p' && j - i < 4) ++j;
@@ -889,6 +895,32 @@ class Scanner {
       if ((lf & lex::kIdCue) || label.find("number") != std::string::npos || label.find("id") == label.size() - 2)
         break;
     }
+  }
+
+  // Secure-chat and log lines: "[chat 16:04] rachel.t: ...", "09:12 jsmith2: ..." -- a handle
+  // that no dictionary knows, after a time stamp at the line's start and before a colon.
+  void chat_handle(size_t i) {
+    size_t j = i;
+    bool stamp = false;
+    if (punct(j, '[')) {  // "[...]" on this line
+      size_t q = j + 1;
+      while (q < tk_.size() && !tk_[q].nl && !punct(q, ']')) ++q;
+      if (!punct(q, ']')) return;
+      for (size_t r = j + 1; r < q; ++r)
+        if (punct(r, ':') && num(r - 1) && num(r + 1)) stamp = true;
+      j = q + 1;
+    } else if (num(j) && punct(j + 1, ':') && num(j + 2) && touch(j + 1) && touch(j + 2)) {  // "09:12"
+      stamp = true;
+      j += 3;
+    }
+    if (!stamp || !word(j) || tk_[j].nl || tk_[j].cap || tk_[j].allcaps) return;
+    // the handle: letters, digits, '.', '_', '-' up to a colon
+    const size_t b = tk_[j].b;
+    size_t e = b;
+    while (e < t_.size() && (is_alnum(t_[e]) || t_[e] == '.' || t_[e] == '_' || t_[e] == '-')) ++e;
+    if (e >= t_.size() || t_[e] != ':' || e - b < 3) return;
+    if (e == tk_[j].e && (fl_[j] & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
+    add(b, e, PhiType::kName);
   }
 
   void signoff(size_t i) {

@@ -105,6 +105,12 @@ TEST(Deid, UserNames) {
   EXPECT_TRUE(found("The user reports no pain. IV drug user, last use 2 days ago.", PhiType::kName).empty());
 }
 
+TEST(Deid, ChatHandlesAndDoubleFirstNames) {
+  const std::string t = "[chat 16:04] rachel.t: can you re-time the trough?\n09:12 jsmith2: done\n10:30 plan: continue\n";
+  EXPECT_EQ(found(t, PhiType::kName), (std::set<std::string>{"rachel.t", "jsmith2"}));
+  EXPECT_TRUE(covered("pt ana lucia ferreira c/o dizziness", "ana lucia ferreira"));
+}
+
 TEST(Deid, DateRangesOrdinalsAndBareDayMonth) {
   const std::string t = "Surgery on the 5th of June. Conference June 3-4, 2025 in person. Study March 18-19, 2024.";
   const auto d = found(t, PhiType::kDate);

@@ -65,6 +65,11 @@ class NeuralSurvival {
   virtual nlohmann::json state() const = 0;
   virtual void load_state(const nlohmann::json& j, const NeuralParams& params, size_t p, const std::string& where) = 0;
   virtual NeuralTrainingLog log() const = 0;
+  // The training loss for given log-risks eta (one per row): the negative Cox partial
+  // log-likelihood divided by the number of events, Efron's or Breslow's. For tests against
+  // fit_cox's log-likelihood.
+  virtual double partial_likelihood_loss(const std::vector<double>& eta, const std::vector<double>& time,
+                                         const std::vector<int>& event, bool efron) const = 0;
 };
 
 // A new, unfitted network (loads libmedgen_predict_nn.so on first use; InvalidInput when it

@@ -283,6 +283,15 @@ class DeepSurv final : public NeuralSurvival {
 
   NeuralTrainingLog log() const override { return log_; }
 
+  double partial_likelihood_loss(const std::vector<double>& eta, const std::vector<double>& time,
+                                 const std::vector<int>& event, bool efron) const override {
+    std::vector<size_t> rows(eta.size());
+    std::iota(rows.begin(), rows.end(), 0);
+    const CoxIndex c = cox_index(time, event, rows);
+    if (c.n_events == 0) throw InvalidInput("neural survival: no events");
+    return cox_loss(torch::tensor(eta, torch::TensorOptions().dtype(torch::kFloat64)), c, efron).item<double>();
+  }
+
  private:
   torch::Tensor standardised(const std::vector<double>& x, size_t n) const {
     std::vector<double> z(x.size());

@@ -12,6 +12,7 @@
 // each permutation's marginal contributions telescope, so the sum is still exact, the split
 // between features is an estimate).
 //
+// CPU only, double precision, one LibTorch thread (the network is small; bit-for-bit reproducible).
 // Thread safety: fitting reseeds LibTorch's global generator and sets its thread count; fit one
 // model at a time. A fitted model's log_risk is const and may be called from one thread at a time.
 #pragma once

@@ -273,8 +273,14 @@ json forecast_risk(const Table& table, const TrajectoryOptions& o, const Model& 
     at = it->second;
     std::stable_sort(at.begin(), at.end(), [&](size_t a, size_t b) { return tc.values[a] < tc.values[b]; });
   } else {
-    for (auto& [id, rows] : rows_of)
-      at.push_back(*std::max_element(rows.begin(), rows.end(), [&](size_t a, size_t b) { return tc.values[a] < tc.values[b]; }));
+    for (auto& [id, rows] : rows_of) {
+      std::vector<size_t> upto;
+      for (size_t i : rows)
+        if (std::isnan(r.at) || tc.values[i] <= r.at) upto.push_back(i);
+      if (!upto.empty())
+        at.push_back(*std::max_element(upto.begin(), upto.end(), [&](size_t a, size_t b) { return tc.values[a] < tc.values[b]; }));
+    }
+    if (at.empty()) throw InvalidInput(source + ": no visit at or before --at " + std::to_string(r.at));
   }
 
   // Per forecast point: one row as observed, one with the forecast means, then `draws` rows of

@@ -49,6 +49,14 @@ TEST(ForecastRisk, UpdatedAfterEveryVisitWithAnInterval) {
   // Every patient's latest visit without --patient.
   r.patient = "";
   EXPECT_EQ(forecast_risk(seq.table, t, mayo, r, "pbcseq.csv")["points"].size(), 312u);
+  // At a landmark: each patient's latest visit by day 365 (every pbcseq patient has a visit at day 0).
+  r.at = 365;
+  const nlohmann::json landmark = forecast_risk(seq.table, t, mayo, r, "pbcseq.csv");
+  EXPECT_EQ(landmark["points"].size(), 312u);
+  for (const auto& p : landmark["points"]) EXPECT_LE(p["visit_time"].get<double>(), 365);
+  r.at = -1;
+  EXPECT_THROW(forecast_risk(seq.table, t, mayo, r, "pbcseq.csv"), InvalidInput);
+  r.at = std::numeric_limits<double>::quiet_NaN();
   r.patient = "9999";
   EXPECT_THROW(forecast_risk(seq.table, t, mayo, r, "pbcseq.csv"), InvalidInput);
   // A model without a horizon gives no risk to imply.

@@ -406,6 +406,7 @@ cli::Command add_predict_command(CLI::App& app) {
   fc->add_option("--marker", o.markers, "biomarker column (repeatable)")->required();
   fc->add_option("--model,-m", o.model_path, "survival model file: also the risk implied by the forecasts");
   fc->add_option("--patient", o.forecast_risk.patient, "with -m: this patient's risk after each of its visits");
+  cli::add_real(fc, "--at", &o.forecast_risk.at, "with -m: each patient's latest visit at or before this time (default: latest)", -1e12, 1e12);
   cli::add_integer<int>(fc, "--draws", &o.forecast_risk.draws, "with -m: draws from the forecasts for the risk's interval", 10, 100000)->default_str("200");
   fc->add_option("-o,--output", o.out, "forecasts JSON");
   cli::add_common(fc, &o.common, cli::kNone, "print the forecasts as JSON");

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -40,13 +41,15 @@ class Model;
 // Beside it, the risk from the values observed at that visit. The model was fitted on risks from
 // baseline; applying it at a later visit assumes its hazard holds from any starting point (as the
 // updated Mayo score does), which is not validated here.
-// patient "": every patient's latest visit; otherwise that patient after each of its visits
-// (the risk updated as visits arrive). InvalidInput for a model without a horizon, a binary model,
+// patient "": every patient's latest visit (at or before `at` when given; patients without a visit
+// by then are left out); otherwise that patient after each of its visits (the risk updated as
+// visits arrive). The forecasts use only the visits up to the forecast point. InvalidInput for a model without a horizon, a binary model,
 // a feature column absent from the table, or an unknown patient.
 struct ForecastRiskOptions {
   int draws = 200;          // Monte Carlo draws per forecast
   uint64_t seed = 0;        // for the draws
   std::string patient;      // "" = every patient's latest visit
+  double at = std::numeric_limits<double>::quiet_NaN();  // without patient: each patient's latest visit at or before this time (NaN: latest)
 };
 nlohmann::json forecast_risk(const Table& table, const TrajectoryOptions& options, const Model& model,
                              const ForecastRiskOptions& risk, const std::string& source);

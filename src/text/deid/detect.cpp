@@ -1,9 +1,10 @@
 // The detector: byte-level scanners for pattern identifiers, token-level scanners with cues and
-// word lists for names, dates, ages and places. No regular-expression engine (speed).
+// word lists for names, dates, ages and places. No regular-expression engine (speed). Every word
+// list is one bit of the Lexicon; each token is looked up once (tokenize) and the rules test bits.
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
-#include <unordered_set>
+#include <string>
+#include <vector>
 
 #include "lexicon.h"
 
@@ -189,6 +190,7 @@ class Scanner {
   }
 
   static int num_at(std::string_view s, size_t b, size_t len) {
+    if (len > 9) return 999999999;  // above every range checked, and no int overflow
     int v = 0;
     for (size_t k = b; k < b + len; ++k) v = v * 10 + (s[k] - '0');
     return v;
@@ -226,8 +228,8 @@ class Scanner {
         ++parts;
         len = v = 0;
       } else if (is_digit(s[k])) {
+        if (++len > 3) return false;  // also keeps v from overflowing
         v = v * 10 + (s[k] - '0');
-        ++len;
       } else {
         return false;
       }

@@ -372,6 +372,12 @@ bool parse_unit(const std::string& u, Quantity* q) {
   return true;
 }
 
+std::string fmt_number(double x) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", x);
+  return buf;
+}
+
 std::string unit_string(const Quantity& q) {
   if (q.base.empty()) return "";
   return q.base + (q.per_kg ? "/kg" : "") + (q.per_s == 60 ? "/min" : q.per_s == 3600 ? "/h" : "");
@@ -815,6 +821,17 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       return a;
     }
     if (q.base.empty()) {  // "push 0.4 of naloxone": the drug's own unit, said back
+      // A bare number for a drug that may also run as an infusion is ambiguous (a dose or a rate?)
+      // unless the order says push or names a non-IV route.
+      bool non_iv_route = false;
+      for (const auto& t : w)
+        if (drug->routes.count(t) && t != "iv" && t != "io") non_iv_route = true;
+      if (drug->infusion && !push && !non_iv_route) {
+        a.message = "give a unit for " + drug->name + (a.note.empty() ? "" : " (" + a.note + ")") + ": a dose ('" +
+                    drug->name + " " + fmt_number(q.value) + " " + drug->amount_unit + "') or a rate ('" + drug->name +
+                    " " + fmt_number(q.value) + " " + drug->amount_unit + "/kg/min')";
+        return a;
+      }
       q.base = drug->amount_unit;
       a.unit_assumed = true;
       a.note += std::string(a.note.empty() ? "" : "; ") + "no unit given: read as " + drug->amount_unit;

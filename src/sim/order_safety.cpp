@@ -10,7 +10,7 @@ namespace {
 
 std::string num(double x) {
   char buf[48];
-  std::snprintf(buf, sizeof buf, "%.3g", x);
+  std::snprintf(buf, sizeof buf, std::fabs(x) >= 1000 ? "%.0f" : "%.3g", x);
   return buf;
 }
 
@@ -86,7 +86,7 @@ DoseCheck check_dose(const DrugSpec& d, const Action& a, double w) {
   const double soft = effective(lim->soft_per_kg, lim->soft_max, w);
   const std::string per = rate ? " " + d.amount_unit + "/h" : " " + d.amount_unit;
   const std::string as_given = num(x) + per + " (" + num(x / w) + " " + per.substr(1).insert(d.amount_unit.size(), "/kg") +
-                               (rate ? "" : " " + a.route) + ")";
+                               (rate ? ", " + num(x / w / 60) + " " + d.amount_unit + "/kg/min" : " " + a.route) + ")";
   if (hard > 0 && x > hard * 1.0001) {
     out.verdict = DoseCheck::Verdict::kRefuse;
     out.reason = d.name + " " + as_given + " is above the hard limit of " + num(hard) + per + " for this patient";

@@ -38,6 +38,11 @@ Script Script::load(const std::string& path, const Catalog& catalog, const Condi
       if (part.find_first_not_of(" \t") != std::string::npos) {
         const Action act = parse_action(part, catalog, condition, weight_kg);
         if (act.kind == Action::Kind::kUnknown) src.fail(p + "/do", act.message);
+        // A script is written, not typed in a hurry: a misspelt drug name is an error, not a guess.
+        if (act.note.rfind("read '", 0) == 0) {
+          const size_t q1 = 6, q2 = act.note.find('\'', q1);
+          src.fail(p + "/do", "unknown word '" + act.note.substr(q1, q2 - q1) + "': did you mean '" + act.what + "'?");
+        }
       }
       if (semi == std::string::npos) break;
       start = semi + 1;

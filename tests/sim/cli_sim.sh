@@ -69,8 +69,27 @@ printf 'ask about allergies\norder lactat\ngive norepinefrine 1\nfluids 30 ml/kg
   "$medgen" sim run --case "$tmp/case.json" --speed 1000 >"$tmp/inter.txt" 2>&1
 rc=$?
 if [ "$rc" -ne 0 ]; then echo "FAIL interactive exit $rc"; fails=$((fails + 1)); fi
-for want in "did you mean 'lactate'" "did you mean 'norepinephrine'" "ml/kg) over" "DEBRIEF" "Score"; do
+for want in "did you mean 'lactate'" "read 'norepinefrine' as norepinephrine" "give a unit for norepinephrine" "ml/kg) over" "DEBRIEF" "Score"; do
   grep -q "$want" "$tmp/inter.txt" || { echo "FAIL interactive output lacks '$want'"; fails=$((fails + 1)); }
 done
+# Dose checks: an overdose and a unit error are refused with the reason, a soft-limit dose waits for 'confirm'.
+printf 'give 100 mg naloxone
+norepinephrine 0.1 mg/kg/min
+naloxone 4 mg iv
+confirm
+check vitals
+end
+' |
+  "$medgen" sim run --case "$tmp/case.json" --speed 1000 >"$tmp/safety.txt" 2>&1
+for want in "refused: naloxone 100 mg" "did you mean 0.1 mcg/kg/min" "Type 'confirm'" "confirmed: naloxone 4 mg iv" "Order safety" "Unsafe order refused"; do
+  grep -q "$want" "$tmp/safety.txt" || { echo "FAIL dose checks: output lacks '$want'"; fails=$((fails + 1)); }
+done
+
+# Parser evaluation over the phrasing set; a malformed row is exit 2 with file:line:column.
+expect_ok "parse-eval" "$medgen" sim parse-eval "$src/tests/sim/data/parse_set.tsv"
+grep -q "^heldout" "$tmp/stdout" || { echo "FAIL parse-eval has no held-out row"; fails=$((fails + 1)); }
+printf 'phrase\tsplit\tkind\nvitals\tdev\n' >"$tmp/bad.tsv"
+expect_error "parse-eval malformed row" "bad.tsv:2:1" "$medgen" sim parse-eval "$tmp/bad.tsv"
+
 [ "$fails" -eq 0 ] && echo "all sim CLI checks passed"
 exit "$fails"

@@ -20,6 +20,7 @@
 #include "medgen/core/error.h"
 #include "medgen/sim/case.h"
 #include "medgen/sim/catalog.h"
+#include "medgen/sim/parse_eval.h"
 #include "medgen/sim/scoring.h"
 #include "medgen/sim/script.h"
 #include "medgen/sim/session.h"
@@ -39,6 +40,9 @@ struct SimOptions {
   bool text = false;
   // run
   std::string case_path, script, report, html, xapi, json_out, trainee = "trainee";
+  // parse-eval
+  std::string phrases;
+  ParseEvalParams parse_eval;
   double speed = 1, duration_min = 240;
   cli::CommonOptions common;  // --seed (case, run --condition), -q, --json, --threads (unused)
 };
@@ -136,6 +140,24 @@ int run_case(const SimOptions& o) {
                          .dump(2) + "\n");
   else if (to_file && !o.common.quiet)
     std::fprintf(stderr, "%s\n", c.vignette.c_str());
+  return 0;
+}
+
+int run_parse_eval(const SimOptions& o) {
+  const Catalog cat = load_catalog(o);
+  const ParseEvalReport r = evaluate_parser(o.phrases, cat, o.parse_eval);
+  if (o.common.json) {
+    write_output(o.out, r.to_json().dump(2) + "\n");
+    return 0;
+  }
+  std::string text = r.to_text();
+  if (!o.common.quiet)
+    for (const char* split : {"dev", "heldout", "hand"}) {
+      auto it = r.splits.find(split);
+      if (it == r.splits.end()) continue;
+      for (const auto& f : it->second.failures) text += std::string("  [") + split + "] " + f + "\n";
+    }
+  write_output(o.out, text);
   return 0;
 }
 
@@ -297,12 +319,24 @@ cli::Command add_sim_command(CLI::App& app) {
   cli::add_common(run, &o.common, cli::kNone,
                   "print the session record and score as JSON instead of the debrief (--seed: for --condition)");
 
+  CLI::App* pe = sim->add_subcommand(
+      "parse-eval", "accuracy of the action parser per field on a TSV of phrasings (tests/sim/data/parse_set.tsv)");
+  data_opts(pe);
+  pe->add_option("file", o.phrases, "TSV: phrase, split, kind, what, dose, unit, route, rate")->required();
+  pe->add_option("--condition,-c", o.parse_eval.condition, "condition whose history topics are asked about")
+      ->capture_default_str();
+  cli::add_real(pe, "--weight", &o.parse_eval.weight_kg, "patient weight (kg) for per-kg doses", 1, 400, true)
+      ->default_str("70");
+  pe->add_option("-o,--output", o.out, "write the report here instead of stdout");
+  cli::add_common(pe, &o.common, cli::kNone, "print the report as JSON");
+
   cli::Command c;
   c.app = sim;
-  c.run = [list, cs, run]() {
+  c.run = [list, cs, run, pe]() {
     if (list->parsed()) return run_list(o);
     if (cs->parsed()) return run_case(o);
     if (run->parsed()) return run_session(o);
+    if (pe->parsed()) return run_parse_eval(o);
     return 1;
   };
   return c;

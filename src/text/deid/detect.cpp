@@ -20,6 +20,7 @@ inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
 
 struct Tok {
+  uint64_t fl = 0;  // the Lexicon flags of the lower-cased text (0 for numbers)
   uint32_t b = 0, e = 0;
   char kind = 'p';  // 'w' word, 'n' number, 'p' punctuation
   bool cap = false, allcaps = false;
@@ -48,7 +49,6 @@ class Scanner {
   const Lexicon& lx_;
   std::string lt_;                 // t_ lower-cased (ASCII), byte for byte
   std::vector<Tok> tk_;
-  std::vector<uint64_t> fl_;       // per token: the Lexicon flags of its lower-cased text
   std::vector<PhiSpan> out_;
   std::vector<uint8_t> name_tok_;  // per token: inside a name span
   std::string buf_;                // scratch for phrases (labels, sign-off lines)
@@ -63,8 +63,6 @@ class Scanner {
   bool num(size_t i) const { return i < tk_.size() && tk_[i].kind == 'n'; }
   bool punct(size_t i, char c) const { return i < tk_.size() && tk_[i].kind == 'p' && t_[tk_[i].b] == c; }
   bool capital(size_t i) const { return word(i) && (tk_[i].cap || tk_[i].allcaps); }
-  // token i's text is in one of the lists of `mask`
-  bool is(size_t i, uint64_t mask) const { return i < tk_.size() && (fl_[i] & mask) != 0; }
   uint64_t flags(std::string_view lw) const { return lx_.flags(lw); }
   bool english(std::string_view lw) const { return flags(lw) & lex::kEnglish; }
   bool medical(std::string_view lw) const { return flags(lw) & lex::kMedical; }
@@ -139,8 +137,8 @@ class Scanner {
     name_tok_.assign(tk_.size(), 0);
     out_.reserve(tk_.size() / 8 + 4);
     // one look-up per token; no list holds a number
-    fl_.resize(tk_.size());
-    for (size_t k = 0; k < tk_.size(); ++k) fl_[k] = tk_[k].kind == 'n' ? 0 : flags(low(k));
+    for (Tok& k : tk_)
+      if (k.kind != 'n') k.fl = flags(std::string_view(lt_).substr(k.b, k.e - k.b));
   }
 
   // ---------- chunk patterns: e-mail, URL, IP, SSN, numeric dates, identifiers ----------
@@ -538,7 +536,7 @@ class Scanner {
     while (j < tk_.size() && words < max_words) {
       if (j > i && tk_[j].nl) break;
       if (word(j)) {
-        const uint64_t f = fl_[j];
+        const uint64_t f = tk_[j].fl;
         if (f & (lex::kNotName | lex::kCredential | lex::kTitle)) {
           // "Dr. Mary Jones, MD": stop; a lone credential-like initial ("Ms") stops too
           if (!(tk_[j].e - tk_[j].b == 1 && tk_[j].cap)) break;
@@ -565,7 +563,7 @@ class Scanner {
       }
       if (punct(j, ',') && comma_form && !comma_used && words == 1 && word(j + 1) && !tk_[j + 1].nl &&
           (capital(j + 1) || allow_lower_first)) {
-        if (fl_[j + 1] & (lex::kCredential | lex::kNotName)) break;
+        if (tk_[j + 1].fl & (lex::kCredential | lex::kNotName)) break;
         comma_used = true;
         ++j;
         continue;
@@ -586,9 +584,9 @@ class Scanner {
   // after it: "Scribe: Hannah Lo."
   bool closes_name(size_t j) const {
     if (!tk_[j].cap || tk_[j].allcaps || j == 0 || !word(j - 1) || tk_[j].nl) return false;
-    const uint64_t p = fl_[j - 1];
+    const uint64_t p = tk_[j - 1].fl;
     if (!(p & lex::kFirst) || (p & (lex::kEnglish | lex::kNotName))) return false;
-    if (fl_[j] & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday)) return false;
+    if (tk_[j].fl & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday)) return false;
     return j + 1 >= tk_.size() || tk_[j + 1].nl || (tk_[j + 1].kind == 'p' && t_[tk_[j + 1].b] != '-');
   }
 
@@ -599,17 +597,17 @@ class Scanner {
   size_t lower_name_run(size_t j) const {
     constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday;
     auto lower_word = [&](size_t q) {
-      return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(fl_[q] & kNever);
+      return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(tk_[q].fl & kNever);
     };
     for (size_t firsts = 1; firsts <= 2; ++firsts) {
       size_t q = j;
-      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (fl_[q] & lex::kFirst)) ++q;
-      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (fl_[q] & lex::kLast)) return q + 1;
+      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (tk_[q].fl & lex::kFirst)) ++q;
+      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) return q + 1;
     }
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
       if (tk_[e].e - tk_[e].b < 2 ||
-          (fl_[e] & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
+          (tk_[e].fl & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
                      lex::kWeekday)))
         break;
       ++e;
@@ -618,7 +616,7 @@ class Scanner {
   }
 
   size_t skip_title(size_t i) const {  // past "Dr." / "Mrs" when token i is a title
-    if (!word(i) || !(fl_[i] & lex::kTitle)) return i;
+    if (!word(i) || !(tk_[i].fl & lex::kTitle)) return i;
     size_t j = i + 1;
     if (punct(j, '.')) ++j;
     return j;
@@ -632,7 +630,7 @@ class Scanner {
       if (punct(j, ',') || punct(j, '&')) ++j;
       if (word(j) && low(j) == "and" && !tk_[j].nl) ++j;
       if (j == e || !capital(j) || tk_[j].nl || tk_[j].allcaps) return;
-      const uint64_t f = fl_[j];
+      const uint64_t f = tk_[j].fl;
       if ((f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative)) ||
           !((f & (lex::kFirst | lex::kLast)) || !(f & lex::kEnglish)))
         return;
@@ -650,7 +648,7 @@ class Scanner {
       const Tok& k = tk_[i];
       if (k.kind == 'w') {
         const std::string_view lw = low(i);
-        const uint64_t f = fl_[i];
+        const uint64_t f = tk_[i].fl;
         // titles
         if ((f & lex::kTitle) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
                                   lw == "ms")) {
@@ -661,8 +659,8 @@ class Scanner {
             const size_t e = take_name(j, 3, !weak, false);
             if (e > j && !(weak && !capital(j))) {
               add_tokens(j, e, PhiType::kName);
-            } else if (!weak && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 && (fl_[j] & lex::kLast) &&
-                       !(fl_[j] & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kCredential))) {
+            } else if (!weak && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 && (tk_[j].fl & lex::kLast) &&
+                       !(tk_[j].fl & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kCredential))) {
               // a listed surname that is also a common word, in lower case: "f/u w dr. baker"
               add_tokens(j, j + 1, PhiType::kName);
             }
@@ -683,7 +681,7 @@ class Scanner {
               ++words;
               continue;
             }
-            if (!capital(p) || (fl_[p] & (lex::kNotName | lex::kTitle))) break;
+            if (!capital(p) || (tk_[p].fl & (lex::kNotName | lex::kTitle))) break;
             b = p;
             ++words;
           }
@@ -703,7 +701,7 @@ class Scanner {
               continue;
             }
             if (!capital(p)) break;
-            const uint64_t pf = fl_[p];
+            const uint64_t pf = tk_[p].fl;
             if (pf & (lex::kNotName | lex::kCredential | lex::kTitle)) break;
             if ((pf & lex::kEnglish) && !(pf & (lex::kFirst | lex::kLast)) && words > 0) break;
             b = p;
@@ -726,10 +724,10 @@ class Scanner {
           }
           if (j < n && capital(j) && !tk_[j].nl) {
             size_t e = j;
-            if (!(fl_[j] & (lex::kNotName | lex::kMonth))) {  // a relative's cue is strong: "neighbor Hope"
+            if (!(tk_[j].fl & (lex::kNotName | lex::kMonth))) {  // a relative's cue is strong: "neighbor Hope"
               e = take_name(j, 3, false, false);
-            } else if (j == i + 1 && tk_[j].cap && !tk_[j].allcaps && (fl_[j] & lex::kFirst) &&
-                       !(fl_[j] & (lex::kRelative | lex::kWeekday | lex::kIdCue | lex::kAgeWord))) {
+            } else if (j == i + 1 && tk_[j].cap && !tk_[j].allcaps && (tk_[j].fl & lex::kFirst) &&
+                       !(tk_[j].fl & (lex::kRelative | lex::kWeekday | lex::kIdCue | lex::kAgeWord))) {
               // a first name that is also a function word, right after the cue: "her husband Will"
               e = j + 1;
             }
@@ -746,8 +744,8 @@ class Scanner {
             const size_t e = lower_name_run(j);
             if (e > j) add_tokens(j, e, PhiType::kName);
           }
-          if (j < n && capital(j) && !tk_[j].nl && !(fl_[j] & (lex::kNotName | lex::kTitle))) {
-            const uint64_t nf = fl_[j];
+          if (j < n && capital(j) && !tk_[j].nl && !(tk_[j].fl & (lex::kNotName | lex::kTitle))) {
+            const uint64_t nf = tk_[j].fl;
             if ((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish) || lw == "name" || lw == "named") {
               const size_t e = take_name(j, 3, false, false);
               if (e > j) add_tokens(j, e, PhiType::kName);
@@ -770,7 +768,7 @@ class Scanner {
           if (punct(j, ':') || punct(j, ',')) ++j;
           if (word(j) && (low(j) == "dr" || low(j) == "the")) continue;  // the title rule does it
           if (j < n && capital(j) && !tk_[j].nl) {
-            const uint64_t nf = fl_[j];
+            const uint64_t nf = tk_[j].fl;
             if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName)) {
               const size_t e = take_name(j, 3, false, false);
               if (e > j) add_tokens(j, e, PhiType::kName);
@@ -853,13 +851,13 @@ class Scanner {
           if (e > j) add_tokens(j, e, PhiType::kName);
         }
       }
-      if (k.kind == 'w' && (fl_[i] & (lex::kLocCue | lex::kLocCueHead))) location_cue(i);
+      if (k.kind == 'w' && (tk_[i].fl & (lex::kLocCue | lex::kLocCueHead))) location_cue(i);
       if (k.kind == 'w' && (sv(i) == "in" || sv(i) == "near") && i + 1 < n && tk_[i + 1].cap && !tk_[i + 1].allcaps &&
           !tk_[i + 1].nl && !name_tok_[i + 1]) {
-        if (!(fl_[i + 1] & (lex::kEnglish | lex::kMedical | lex::kMonth | lex::kNotName | lex::kLanguage)) &&
+        if (!(tk_[i + 1].fl & (lex::kEnglish | lex::kMedical | lex::kMonth | lex::kNotName | lex::kLanguage)) &&
             tk_[i + 1].e - tk_[i + 1].b > 2) {
           size_t e = i + 2;
-          while (e < n && e < i + 4 && tk_[e].cap && !tk_[e].allcaps && !tk_[e].nl && !(fl_[e] & lex::kEnglish)) ++e;
+          while (e < n && e < i + 4 && tk_[e].cap && !tk_[e].allcaps && !tk_[e].nl && !(tk_[e].fl & lex::kEnglish)) ++e;
           add_tokens(i + 1, e, PhiType::kLocation);
         }
       }
@@ -921,7 +919,7 @@ class Scanner {
     size_t e = b;
     while (e < t_.size() && (is_alnum(t_[e]) || t_[e] == '.' || t_[e] == '_' || t_[e] == '-')) ++e;
     if (e >= t_.size() || t_[e] != ':' || e - b < 3) return;
-    if (e == tk_[j].e && (fl_[j] & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
+    if (e == tk_[j].e && (tk_[j].fl & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
     add(b, e, PhiType::kName);
   }
 
@@ -931,7 +929,7 @@ class Scanner {
     size_t j = i;
     // the line's first word must start a sign-off (most lines stop here)
     while (j < tk_.size() && (j == i || !tk_[j].nl) && !word(j) && skip(j)) ++j;
-    if (!word(j) || (j != i && tk_[j].nl) || !(fl_[j] & lex::kSignoffHead)) return;
+    if (!word(j) || (j != i && tk_[j].nl) || !(tk_[j].fl & lex::kSignoffHead)) return;
     j = i;
     std::string& line = buf_;
     line.clear();
@@ -960,7 +958,7 @@ class Scanner {
         ++steps;
         continue;
       }
-      if (word(j) && (fl_[j] & lex::kIdFiller)) {
+      if (word(j) && (tk_[j].fl & lex::kIdFiller)) {
         ++j;
         ++steps;
         continue;
@@ -1000,7 +998,7 @@ class Scanner {
     if (!word(j) || tk_[j].nl || tk_[j].e - tk_[j].b < 3) return;
     // a user name is one lower-case word no dictionary knows (nor its stem: "reports"), maybe with
     // digits, dots or underscores
-    if (tk_[j].cap || tk_[j].allcaps || (fl_[j] & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
+    if (tk_[j].cap || tk_[j].allcaps || (tk_[j].fl & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
     const std::string_view w = low(j);
     for (std::string_view suffix : {"s", "es", "ed", "d", "ing", "ly", "er"})
       if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
@@ -1016,7 +1014,7 @@ class Scanner {
   void phone_after_cue(size_t i) {
     size_t j = i + 1;
     int steps = 0;
-    while (j < tk_.size() && steps < 4 && (tk_[j].kind == 'p' || (word(j) && ((fl_[j] & lex::kPhoneCue) ||
+    while (j < tk_.size() && steps < 4 && (tk_[j].kind == 'p' || (word(j) && ((tk_[j].fl & lex::kPhoneCue) ||
                                                                               low(j) == "no" || low(j) == "is" ||
                                                                               low(j) == "number" || low(j) == "at")))) {
       if (punct(j, '(') || punct(j, '+')) break;
@@ -1100,9 +1098,9 @@ class Scanner {
     }
     if (!attached) {
       if (!upper) return;
-      if (fl_[i] & lex::kMonthAmbiguous) {
+      if (tk_[i].fl & lex::kMonthAmbiguous) {
         // "May" alone is a date only after a date preposition; never at a sentence start
-        if (i == 0 || !word(i - 1) || !(fl_[i - 1] & lex::kDatePrep)) return;
+        if (i == 0 || !word(i - 1) || !(tk_[i - 1].fl & lex::kDatePrep)) return;
         if (lw == "jan" && capital(i + 1)) return;  // "Jan Kowalski": a name (the name rules see it)
       }
     }
@@ -1117,7 +1115,7 @@ class Scanner {
     bool hit = false;
     if (j < tk_.size()) {
       if (punct(j, '-') && touch(j)) ++j;
-      if (word(j) && (fl_[j] & lex::kAgeWord) && (touch(j) || tk_[j].e - tk_[j].b > 1 || low(j) == "y")) {
+      if (word(j) && (tk_[j].fl & lex::kAgeWord) && (touch(j) || tk_[j].e - tk_[j].b > 1 || low(j) == "y")) {
         const std::string_view w = low(j);
         // "92 m" is an age only when attached ("92M") or followed by "male"; "92 years" needs "old"/"of age" or a cue
         if (w == "m" || w == "f") hit = touch(j) && !(word(j + 1) && touch(j + 1));
@@ -1163,14 +1161,14 @@ class Scanner {
     while (j < tk_.size() && words < 6 && !tk_[j].nl) {
       if (word(j)) {
         const std::string_view w = low(j);
-        if (words > 0 && (fl_[j] & lex::kStreetSuffix)) {
+        if (words > 0 && (tk_[j].fl & lex::kStreetSuffix)) {
           suffix = j;
           break;
         }
         if (!(tk_[j].cap || tk_[j].allcaps)) {
           if (!(words == 0 && (w == "n" || w == "s" || w == "e" || w == "w"))) return;
         }
-        if ((fl_[j] & lex::kUnitAfterNumber) && words == 0) return;
+        if ((tk_[j].fl & lex::kUnitAfterNumber) && words == 0) return;
         ++words;
         ++j;
         if (punct(j, '.') && touch(j)) ++j;
@@ -1192,7 +1190,7 @@ class Scanner {
     // unit
     size_t u = e;
     if (punct(u, ',')) ++u;
-    if (u < tk_.size() && !tk_[u].nl && ((word(u) && (fl_[u] & lex::kUnitWord)) || punct(u, '#'))) {
+    if (u < tk_.size() && !tk_[u].nl && ((word(u) && (tk_[u].fl & lex::kUnitWord)) || punct(u, '#'))) {
       size_t v = u + 1;
       if (punct(v, '.')) ++v;
       if (punct(v, '#')) ++v;
@@ -1207,7 +1205,7 @@ class Scanner {
     size_t ce = c;
     int cw = 0;
     while (ce < tk_.size() && cw < 3 && capital(ce) && (ce == c || !tk_[ce].nl) &&
-           !(tk_[ce].allcaps && tk_[ce].e - tk_[ce].b == 2 && (fl_[ce] & lex::kState))) {
+           !(tk_[ce].allcaps && tk_[ce].e - tk_[ce].b == 2 && (tk_[ce].fl & lex::kState))) {
       ++ce;
       ++cw;
     }
@@ -1215,7 +1213,7 @@ class Scanner {
       e = ce;
       size_t s = ce;
       if (punct(s, ',')) ++s;
-      if (word(s) && !tk_[s].nl && ((tk_[s].allcaps && (fl_[s] & lex::kState)) || (fl_[s] & lex::kStateName))) {
+      if (word(s) && !tk_[s].nl && ((tk_[s].allcaps && (tk_[s].fl & lex::kState)) || (tk_[s].fl & lex::kStateName))) {
         e = s + 1;
         if (num(e) && tk_[e].e - tk_[e].b == 5) {
           e = e + 1;
@@ -1246,7 +1244,7 @@ class Scanner {
     size_t b = p;
     int w = 0;
     while (b > 0 && w < 3 && capital(b - 1) && !tk_[b].nl) {
-      if ((fl_[b - 1] & lex::kNotName) && low(b - 1) != "city") break;
+      if ((tk_[b - 1].fl & lex::kNotName) && low(b - 1) != "city") break;
       --b;
       ++w;
       if (tk_[b].nl) break;
@@ -1278,7 +1276,7 @@ class Scanner {
 
   void facility(size_t i) {
     size_t e = i + 1;
-    if (word(e) && (fl_[e] & lex::kFacility2) && !tk_[e].nl) ++e;
+    if (word(e) && (tk_[e].fl & lex::kFacility2) && !tk_[e].nl) ++e;
     // "University of Michigan", "Hospital of St. Raphael"
     if (word(e) && low(e) == "of" && capital(e + 1)) {
       size_t q = e + 1;
@@ -1301,7 +1299,7 @@ class Scanner {
         if (word(p)) {
           ++w;
           const std::string_view lw = low(p);
-          if (!(fl_[p] & (lex::kFacilityGeneric | lex::kNotName)) && lw != "and" && lw != "of") ++specific;
+          if (!(tk_[p].fl & (lex::kFacilityGeneric | lex::kNotName)) && lw != "and" && lw != "of") ++specific;
         }
         continue;
       }
@@ -1318,7 +1316,7 @@ class Scanner {
       if (!(word(i) && low(i) == "visited")) return;
     }
     size_t j = i + 1;
-    if (!(fl_[i] & lex::kLocCue)) {
+    if (!(tk_[i].fl & lex::kLocCue)) {
       if (!word(i + 1)) return;
       std::string& two = buf_;
       two.assign(low(i));
@@ -1333,8 +1331,8 @@ class Scanner {
     int w = 0;
     while (e < tk_.size() && w < 4 && !tk_[e].nl) {
       if (capital(e)) {
-        if (fl_[e] & (lex::kMonth | lex::kNotName | lex::kTitle)) break;
-        if (tk_[e].allcaps && tk_[e].e - tk_[e].b <= 3 && w == 0 && !(fl_[e] & lex::kState)) break;  // ICU, ED
+        if (tk_[e].fl & (lex::kMonth | lex::kNotName | lex::kTitle)) break;
+        if (tk_[e].allcaps && tk_[e].e - tk_[e].b <= 3 && w == 0 && !(tk_[e].fl & lex::kState)) break;  // ICU, ED
         ++e;
         ++w;
         continue;
@@ -1361,12 +1359,12 @@ class Scanner {
       const Tok& k = tk_[i];
       const size_t len = k.e - k.b;
       if (len >= 3 && !k.cap && !k.allcaps) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
-        const uint64_t f = fl_[i];
+        const uint64_t f = tk_[i].fl;
         if ((f & lex::kFirst) &&
             !(f & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kWeekday))) {
           size_t e = i + 1;
           if (word(e) && !tk_[e].nl && !tk_[e].cap) {
-            const uint64_t nf = fl_[e];
+            const uint64_t nf = tk_[e].fl;
             if ((nf & (lex::kLast | lex::kFirst)) && !(nf & (lex::kEnglish | lex::kMedical))) ++e;
           }
           add_tokens(i, e, PhiType::kName);
@@ -1377,7 +1375,7 @@ class Scanner {
       if (len < 2 || !(k.cap || k.allcaps)) continue;
       if (k.allcaps && len <= 3) continue;  // ED, AL, BP
       std::string_view lw = low(i);
-      uint64_t lf = fl_[i];
+      uint64_t lf = tk_[i].fl;
       if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) {
         lw.remove_suffix(2);
         lf = flags(lw);
@@ -1398,8 +1396,8 @@ class Scanner {
         hit = true;
       } else if (!med || !eng) {
         // a common word that is also a name: needs a capitalised listed neighbour ("Will Turner")
-        const bool next = capital(i + 1) && !tk_[i + 1].nl && (fl_[i + 1] & (lex::kLast | lex::kFirst)) &&
-                          !(fl_[i + 1] & (lex::kEnglish | lex::kMedical));
+        const bool next = capital(i + 1) && !tk_[i + 1].nl && (tk_[i + 1].fl & (lex::kLast | lex::kFirst)) &&
+                          !(tk_[i + 1].fl & (lex::kEnglish | lex::kMedical));
         const bool prev = i > 0 && name_tok_[i - 1] && !tk_[i].nl;
         hit = (f && next) || prev;
       }
@@ -1407,7 +1405,7 @@ class Scanner {
       if (hit && word(i + 1)) {
         size_t q = i + 1;
         if (word(q) && (low(q) == "s" || low(q) == "'s")) ++q;
-        if (word(q) && (fl_[q] & lex::kEponymHead)) hit = false;
+        if (word(q) && (tk_[q].fl & lex::kEponymHead)) hit = false;
       }
       if (hit && sv(i).find("'s") == sv(i).size() - 2 && word(i + 1) && low(i + 1) == "disease") hit = false;
       if (!hit) continue;
@@ -1474,7 +1472,7 @@ class Scanner {
     for (size_t i = 0; i < tk_.size(); ++i) {
       if (!name_tok_[i] || !word(i) || tk_[i].e - tk_[i].b < 2) continue;
       const std::string_view lw = name_key(i);
-      const uint64_t f = lw.size() == tk_[i].e - tk_[i].b ? fl_[i] : flags(lw);
+      const uint64_t f = lw.size() == tk_[i].e - tk_[i].b ? tk_[i].fl : flags(lw);
       if (f & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kParticle)) continue;
       found.push_back(lw);
     }
@@ -1496,7 +1494,7 @@ class Scanner {
       if (!table[slot(lw)].data()) continue;
       const bool upper = tk_[i].cap || tk_[i].allcaps;
       if (!upper) {
-        const uint64_t f = lw.size() == tk_[i].e - tk_[i].b ? fl_[i] : flags(lw);
+        const uint64_t f = lw.size() == tk_[i].e - tk_[i].b ? tk_[i].fl : flags(lw);
         if (f & (lex::kEnglish | lex::kMedical)) continue;
       }
       size_t b = i;

@@ -496,7 +496,8 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       "want",  "need",  "some",       "go",       "ahead", "and",   "with", "hang",      "draw",  "please", "quick",
       "then",  "also",  "up",         "on"};
   // "push" means an IV push unless another route is named.
-  const bool push = !w.empty() && (w[0] == "push" || (w.size() > 1 && w[1] == "push"));
+  const bool push = std::find(w.begin(), w.end(), "push") != w.end();  // "push 0.4 ...", "... iv push"
+  if (push && w.size() > 1) w.erase(std::remove(w.begin(), w.end(), "push"), w.end());
   while (w.size() > 1 && kFiller.count(w[0])) w.erase(w.begin());
   if (w.size() == 1 && (w[0] == "confirm" || w[0] == "confirmed" || w[0] == "yes" || w[0] == "confirm order")) {
     a.kind = Action::Kind::kConfirm;

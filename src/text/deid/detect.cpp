@@ -623,7 +623,8 @@ class Scanner {
   }
 
   // More names joined to a name that ends before token e: "children Mark and Lisa", "sons Tom,
-  // Ben and Sam". Each must be capitalised and a listed name or no common word.
+  // Ben and Sam". Each must be capitalised and a listed name or in no dictionary ("wife Mary and
+  // Lasix" stops).
   void coordinated_names(size_t e) {
     while (e < tk_.size() && !tk_[e].nl) {
       size_t j = e;
@@ -632,7 +633,7 @@ class Scanner {
       if (j == e || !capital(j) || tk_[j].nl || tk_[j].allcaps) return;
       const uint64_t f = tk_[j].fl;
       if ((f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative)) ||
-          !((f & (lex::kFirst | lex::kLast)) || !(f & lex::kEnglish)))
+          !((f & (lex::kFirst | lex::kLast)) || !(f & (lex::kEnglish | lex::kMedical))))
         return;
       const size_t q = take_name(j, 3, false, false);
       if (q <= j) return;

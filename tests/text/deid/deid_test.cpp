@@ -95,6 +95,8 @@ TEST(Deid, InitialsListsOfNamesAndNamesThatAreFunctionWords) {
   for (const char* x : {"Ben", "Felipe", "Will"}) EXPECT_TRUE(n.count(x)) << x;
   // a common word closing a name after a listed first name, at the end of the entry
   EXPECT_TRUE(covered("Chaperone: Ines Wing.", "Ines Wing"));
+  // a drug after "and" is no second name
+  EXPECT_EQ(found("Her wife Mary and Lasix were discussed.", PhiType::kName), std::set<std::string>{"Mary"});
   // a relative's "Case manager" is no name
   EXPECT_FALSE(found("Her son Case manager called.", PhiType::kName).count("Case"));
 }

@@ -36,7 +36,8 @@ enum : int {
   kWbc,
   kTrop,
   kUrine,
-  kUa,  // unmeasured (non-lactate, non-ketone) strong anions, mmol/L
+  kUa,    // unmeasured (non-lactate, non-ketone) strong anions, mmol/L
+  kBled,  // whole blood shed since the start, mL
   kNumCore
 };
 
@@ -152,6 +153,9 @@ bool Vitals::get(const std::string& n, double* out) const {
                                    {"ketones", &Vitals::ketones_mmol_l},
                                    {"urine_rate", &Vitals::urine_ml_per_h},
                                    {"urine_total", &Vitals::urine_total_ml},
+                                   {"blood_lost", &Vitals::blood_lost_ml},
+                                   {"blood_lost_pct", &Vitals::blood_lost_pct},
+                                   {"do2_per_kg", &Vitals::do2_ml_kg_min},
                                    {"do2", &Vitals::do2_ml_min}};
   for (const Entry& e : kEntries)
     if (n == e.name) {
@@ -166,7 +170,7 @@ const std::vector<std::string>& Vitals::names() {
       "hr",           "sbp",      "dbp",          "map",        "cvp",         "co",        "sv",         "svr",
       "blood_volume", "rr",       "tidal_volume", "spo2",       "pao2",        "paco2",     "fio2",       "temp",
       "gcs",          "lactate",  "glucose",      "ph",         "hco3",        "potassium", "sodium",     "chloride",   "anion_gap", "creatinine", "wbc",
-      "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "do2"};
+      "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "blood_lost", "blood_lost_pct", "do2", "do2_per_kg"};
   return kNames;
 }
 
@@ -310,7 +314,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double size = w / 70.0;  // condition flows are given for a 70 kg adult
   d->bleed_ml_s = size * pos(M(Mod::kBleedingMlPerMin)) / 60.0 * clamp(d->pa / 90.0, 0, 1.5);
   const double osmotic_ml_s = 0.003 * size * pos(glu - 10.0) * d->renal;
-  d->urine_ml_s = w / 3600.0 * d->renal * clamp(1 + 0.25 * (d->pv - kPvRef) + s[kVi] / 2000.0, 0.1, 6) + osmotic_ml_s;
+  d->urine_ml_s = w / 3600.0 * d->renal * clamp(1 + 0.12 * (d->pv - kPvRef) + s[kVi] / 2000.0, 0.1, 6) + osmotic_ml_s;
   const double j = kf * ((d->pv - kPvRef) - s[kVi] / ci) + size * pos(M(Mod::kCapillaryLeakMlPerH)) / 3600.0;
   double fluid_in = 0, rbc_in = 0;
   for (const Fluid& f : fluids) {
@@ -359,7 +363,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   if (!vent.intubated) {
     const double pao2 = d->sa < 0.93 ? odc_inverse(d->sa) : 100.0;
     const double hypoxic = std::min(1.0, 0.25 * pos(60.0 - pao2) / std::max(pao2 - 25.0, 5.0));
-    d->pattern = clamp((pos(M(Mod::kTachypnoea)) + hypoxic) * (1 - resp_dep), 0, 2.5);
+    // Hypovolaemia quickens breathing (ATLS shock classes: RR 20-30 at 15-30% blood loss, 30-40 at
+    // 30-40%, above 35 beyond 40%). The intravascular deficit runs at ~70% of the blood shed while the
+    // interstitium refills the circulation, hence 8 x the deficit beyond 7% of the patient's volume.
+    const double hypovolaemic = 8.0 * pos(1.0 - (s[kVa] + s[kVv]) / tbv - 0.07);
+    d->pattern = clamp((pos(M(Mod::kTachypnoea)) + hypoxic + hypovolaemic) * (1 - resp_dep), 0, 2.5);
     vt = vd + pos(vt - vd) / (1 + d->pattern);
   }
   d->rr = std::min(60.0, rr_chem * (1 + d->pattern));
@@ -376,6 +384,8 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   gcs -= 40.0 * pos(0.85 - d->sa);
   gcs -= 0.12 * pos(paco2 - 60);
   gcs -= 5.0 * pos(3.0 - glu);
+  // ATLS: anxious, then confused beyond ~30% blood shed (an intravascular deficit of ~20%), lethargic beyond 40%.
+  gcs -= 15.0 * pos(1.0 - (s[kVa] + s[kVv]) / tbv - 0.20);
   gcs -= pos(M(Mod::kSedationGcs));
   if (vent.intubated || arrested) gcs = 3;
   d->gcs = clamp(gcs, 3, 15);
@@ -394,7 +404,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   auto activity = [](double drive) {
     return drive >= 0 ? std::tanh(drive) : 0.3 * std::tanh(drive);
   };  // vagal range smaller
-  ds[kSympFast] = (activity(common + 1.5 * cp) - symp_f) / 3.0;
+  ds[kSympFast] = (activity(common + 1.0 * cp) - symp_f) / 3.0;
   ds[kSympSlow] = (activity(common + 0.8 * cp) - symp_s) / 20.0;
   ds[kVa] = d->co_ml_s - q;
   // Maintenance intake equals the resting urine output, so that fluid balance holds over the hours
@@ -405,6 +415,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   ds[kVi] = j;
   ds[kRbc] = -d->bleed_ml_s * hct + rbc_in;
   ds[kUrine] = d->urine_ml_s;
+  ds[kBled] = d->bleed_ml_s;
 
   // Ventilatory control. The chemoreflex defends a PaCO2 set point: 40 mmHg, lowered in metabolic
   // acidosis to Winter's expected compensation (1.5 x HCO3 + 8; Albert, Dell & Winters 1967) and
@@ -524,7 +535,7 @@ void Physiology::Impl::init_cvode() {
   s[kWbc] = p.wbc_e9_l;
   s[kTrop] = 5;
   const double scale[kNumCore] = {0.05, 0.05, 0.05, 0.01, 1e-5, 1e-5, 1e-3, 1e-3, 1e-4, 1e-4,
-                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01, 1e-4};
+                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01, 1e-4, 0.01};
   for (int i = 0; i < n; ++i) a[i] = i < kNumCore ? scale[i] : 1e-9;
   mem = CVodeCreate(CV_BDF, ctx);
   if (!mem || CVodeInit(mem, &Impl::rhs, 0.0, y) != 0) throw Error("SUNDIALS: CVodeInit failed");
@@ -773,6 +784,9 @@ Vitals Physiology::vitals() const {
   v.ketones_mmol_l = 0.55 * std::max(0.0, s[kKet]);
   v.urine_ml_per_h = d.urine_ml_s * 3600.0;
   v.urine_total_ml = s[kUrine];
+  v.blood_lost_ml = s[kBled];
+  v.blood_lost_pct = 100.0 * s[kBled] / m.tbv;
+  v.do2_ml_kg_min = d.do2 / m.w;
   v.do2_ml_min = d.do2;
   v.interstitial_excess_ml = s[kVi];
   return v;

@@ -52,6 +52,9 @@ const Lethal kLethal[] = {
     {"potassium", true, 2.0, 120, "hypokalaemia"},
     {"ph", true, 6.8, 300, "acidaemia"},
     {"glucose", true, 1.0, 900, "hypoglycaemia"},
+    // Oxygen delivery below half the critical ~8 mL/kg/min (Shibutani 1983) for 20 minutes: the
+    // tissues cannot be kept alive however the pressure is held (exsanguination, profound anaemia).
+    {"do2_per_kg", true, 4.0, 1200, "critical oxygen delivery"},
 };
 constexpr size_t kNumLethal = sizeof(kLethal) / sizeof(kLethal[0]);
 
@@ -408,7 +411,13 @@ void Session::check(std::vector<Event>* out) {
     if (t_s_ - danger_since_[i] >= kLethal[i].seconds) {
       phys_.set_arrested(true);
       arrest_at_ = t_s_;
-      emit(out, "event", std::string("CARDIAC ARREST (") + kLethal[i].cause + ")");
+      // Profound hypotension or failing oxygen delivery after losing a third of the blood volume or more
+      // is exsanguination.
+      const std::string cause = kLethal[i].cause;
+      const bool exsanguination =
+          (cause == "profound hypotension" || cause == "critical oxygen delivery") && v.blood_lost_pct >= 33;
+      emit(out, "event",
+           std::string("CARDIAC ARREST (") + (exsanguination ? "exsanguination" : kLethal[i].cause) + ")");
       return;
     }
   }

@@ -343,7 +343,7 @@ TEST(ConditionFiles, AnEducatorCanAddAConditionWithoutRecompiling) {
   ASSERT_NE(c.find_condition("upper_gi_bleed"), nullptr);
   CaseOptions o;
   o.condition = "upper_gi_bleed";
-  o.severity = "severe";
+  o.severity = "moderate";  // severe (25 mL/min for up to 3 h) now exsanguinates within the half hour
   const Case k = generate_case(c, o);
   EXPECT_NE(k.vignette.find("vomiting blood"), std::string::npos);
   Session s(c, k);

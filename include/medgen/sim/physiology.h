@@ -80,6 +80,8 @@ struct Vitals {
   double sodium_mmol_l = 140, chloride_mmol_l = 104, anion_gap_mmol_l = 12;  // anion gap = Na - (Cl + HCO3)
   double creatinine_umol_l = 0, wbc_e9_l = 0, hb_g_dl = 0, troponin_ng_l = 0, ketones_mmol_l = 0;
   double urine_ml_per_h = 0, urine_total_ml = 0, do2_ml_min = 0, interstitial_excess_ml = 0;
+  double blood_lost_ml = 0, blood_lost_pct = 0;  // whole blood shed so far (% of the normal blood volume)
+  double do2_ml_kg_min = 0;                       // oxygen delivery per kg
   bool intubated = false, arrested = false;
 
   // By name ("hr", "map", "spo2", "lactate", ...); false when unknown.

@@ -48,5 +48,6 @@ inline std::vector<ParamSpec> neural_common(double lr, double weight_decay) {
 std::vector<ParamSpec> diffusion_param_table();
 std::vector<ParamSpec> autoregressive_param_table();
 std::vector<ParamSpec> cart_param_table();
+std::vector<ParamSpec> mst_param_table();
 
 }  // namespace medgen::tabular

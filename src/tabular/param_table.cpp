@@ -64,6 +64,7 @@ const std::map<std::string, std::vector<ParamSpec>>& tables() {
       {"diffusion", diffusion_param_table()},
       {"autoregressive", autoregressive_param_table()},
       {"cart", cart_param_table()},
+      {"mst", mst_param_table()},
   };
   return kTables;
 }

@@ -9,6 +9,7 @@
 #include "medgen/core/version.h"
 #include "medgen/tabular/cart.h"
 #include "medgen/tabular/copula.h"
+#include "medgen/tabular/mst.h"
 #include "medgen/tabular/neural.h"
 #include "state_check.h"
 
@@ -51,6 +52,8 @@ const std::vector<Entry>& registry() {
        [](const json& p) { return create_neural_synthesizer("autoregressive", p); }},
       {"cart", "column by column, each value drawn from the training rows in its leaf of a tree on the columns before it (synthpop-style CART, trees by XGBoost)",
        [](const json& p) { return std::make_unique<CartSynthesizer>(CartParams::from_json(p)); }},
+      {"mst", "differentially private: noisy 1-way marginals and a maximum spanning tree of noisy 2-way marginals (McKenna et al. 2021; --epsilon, --delta)",
+       [](const json& p) { return std::make_unique<MstSynthesizer>(MstParams::from_json(p)); }},
   };
   return kEntries;
 }

@@ -104,7 +104,7 @@ struct FitArgs {
   FitRequest request;
   std::string params_text, loss, privacy;
   int epochs = 0, batch_size = 0, checkpoint_every = 0;
-  double lr = 0;
+  double lr = 0, epsilon = 0, delta = 0;
   CLI::App* app = nullptr;
 };
 
@@ -136,6 +136,8 @@ int run_fit(FitArgs& a) {
   set("--loss", "loss", a.loss);
   set("--checkpoint-every", "checkpoint_every", a.checkpoint_every);
   set("--privacy", "privacy", a.privacy);
+  set("--epsilon", "epsilon", a.epsilon);
+  set("--delta", "delta", a.delta);
   const FitResult r = fit_model(fr, ctx);
   for (const auto& w : r.warnings) note(a.common, w);
   if (a.common.json) {
@@ -296,6 +298,8 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   add_integer<int>(fit, "--epochs", &fa.epochs, "neural: passes over the data (option epochs, below)");
   add_integer<int>(fit, "--batch-size", &fa.batch_size, "neural: rows per step (option batch_size, below)");
   add_real(fit, "--lr", &fa.lr, "neural: learning rate (option lr, below)", 0, 1e6, true);
+  add_real(fit, "--epsilon", &fa.epsilon, "mst: total privacy budget epsilon (option epsilon, below)");
+  add_real(fit, "--delta", &fa.delta, "mst: delta of (epsilon, delta)-DP (option delta, below)");
   fit->add_option("--loss", fa.loss, "ctgan: wgan-gp (default) | minimax (option loss, below)");
   add_integer<int>(fit, "--checkpoint-every", &fa.checkpoint_every, "neural: write a checkpoint every N epochs", 0);
   fit->add_option("--checkpoint", fr.checkpoint, "neural: checkpoint file (default: OUTPUT.ckpt)");

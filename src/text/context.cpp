@@ -12,6 +12,28 @@ std::vector<std::string> split_tabs(const std::string& line);  // note.cpp
 
 namespace {
 const char* kCategoryNames[kContextCategories] = {"negated", "uncertain", "historical", "hypothetical", "family"};
+// ConceptType order (extract.h); spelled here so that context does not depend on extraction
+const char* kTypeNames[] = {"problem", "medication", "allergy", "procedure", "lab", "vital"};
+
+// "problem,lab" -> bit mask; false on an unknown or empty name.
+bool parse_types(const std::string& s, uint8_t* mask) {
+  *mask = 0;
+  size_t p = 0;
+  while (p <= s.size()) {
+    size_t q = s.find(',', p);
+    if (q == std::string::npos) q = s.size();
+    const std::string name = s.substr(p, q - p);
+    bool known = false;
+    for (int t = 0; t < 6; ++t)
+      if (name == kTypeNames[t]) {
+        *mask |= static_cast<uint8_t>(1u << t);
+        known = true;
+      }
+    if (!known) return false;
+    p = q + 1;
+  }
+  return *mask != 0;
+}
 }
 
 const char* to_string(ContextCategory c) { return kCategoryNames[static_cast<int>(c)]; }
@@ -63,9 +85,25 @@ void ContextRules::load(const std::string& path) {
       window_ = std::stoul(f[1]);
       continue;
     }
-    if (f.size() != 3)
+    if (f[0] == "@both_window") {
+      if (f.size() != 2 || f[1].empty() || f[1].size() > 4 || f[1].find_first_not_of("0123456789") != std::string::npos)
+        throw InvalidInput(located(path, lineno, 1, "@both_window takes a whole number of tokens"));
+      back_window_ = std::stoul(f[1]);
+      continue;
+    }
+    if (f[0] == "@types") {
+      ContextCategory c;
+      uint8_t mask = 0;
+      if (f.size() != 3 || !parse_context_category(f[1], &c) || !parse_types(f[2], &mask))
+        throw InvalidInput(located(path, lineno, 1,
+                                   "@types takes a category and concept types (problem, medication, allergy, procedure, lab, vital)"));
+      category_types_[static_cast<int>(c)] = mask;
+      continue;
+    }
+    if (f.size() != 3 && f.size() != 4)
       throw InvalidInput(located(path, lineno, 1,
-                                 "expected 'category<TAB>direction<TAB>phrase', got " + std::to_string(f.size()) + " fields"));
+                                 "expected 'category<TAB>direction<TAB>phrase[<TAB>types]', got " + std::to_string(f.size()) +
+                                     " fields"));
     Rule r;
     ContextCategory c;
     if (f[0] == "all")
@@ -87,6 +125,9 @@ void ContextRules::load(const std::string& path) {
     if (r.category < 0 && r.direction != Direction::kTerminate && r.direction != Direction::kPseudo)
       throw InvalidInput(located(path, lineno, 1, "category 'all' is only for terminate and pseudo rules"));
     r.phrase = f[2];
+    if (f.size() == 4 && !parse_types(f[3], &r.types))
+      throw InvalidInput(located(path, lineno, f[0].size() + f[1].size() + f[2].size() + 4,
+                                 "unknown concept type in '" + f[3] + "' (problem, medication, allergy, procedure, lab, vital)"));
     r.source = path + ":" + std::to_string(lineno);
     if (!matcher_.add(r.phrase, static_cast<int32_t>(rules_.size())))
       throw InvalidInput(located(path, lineno, f[0].size() + f[1].size() + 3, "empty phrase"));
@@ -179,6 +220,19 @@ std::vector<ContextCue> ContextRules::cues(const std::vector<Token>& tokens, siz
     cue.category = static_cast<ContextCategory>(r.category);
     cue.begin_token = f.b;
     cue.end_token = f.e;
+    cue.types = r.types ? r.types : category_types_[r.category];
+    // the backward scope of this trigger: to the sentence start or the nearest stop before it
+    auto back_from = [&](size_t limit) {
+      size_t sb = begin;
+      for (const Found& o : found)
+        if (o.e <= f.b && o.e > sb && stops(o)) sb = o.e;
+      if (window_ > 0 && f.b > sb + window_) sb = f.b - window_;
+      if (limit > 0 && f.b > sb + limit) sb = f.b - limit;
+      ContextCue back = cue;
+      back.scope_begin = sb;
+      back.scope_end = f.b;
+      out.push_back(back);
+    };
     if (r.direction == Direction::kForward || r.direction == Direction::kBoth) {
       size_t se = end;
       for (const Found& o : found)
@@ -186,28 +240,22 @@ std::vector<ContextCue> ContextRules::cues(const std::vector<Token>& tokens, siz
       if (window_ > 0 && se > f.e + window_) se = f.e + window_;
       cue.scope_begin = f.e;
       cue.scope_end = se;
-      if (r.direction == Direction::kForward) {
-        out.push_back(cue);
-      }
+      // a forward trigger that ends its clause ("vomiting - no;", "dysuria: denies") looks back
+      bool trailing = r.direction == Direction::kForward;
+      for (size_t q = f.e; q < se && trailing; ++q) trailing = tokens[q].kind == TokenKind::kPunct;
+      if (trailing) back_from(0);
+      else out.push_back(cue);
     }
-    if (r.direction == Direction::kBackward || r.direction == Direction::kBoth) {
-      size_t sb = begin;
-      for (const Found& o : found)
-        if (o.e <= f.b && o.e > sb && stops(o)) sb = o.e;
-      if (window_ > 0 && f.b > sb + window_) sb = f.b - window_;
-      ContextCue back = cue;
-      back.scope_begin = sb;
-      back.scope_end = f.b;
-      out.push_back(back);
-      if (r.direction == Direction::kBoth) out.push_back(cue);
-    }
+    if (r.direction == Direction::kBackward) back_from(0);
+    if (r.direction == Direction::kBoth) back_from(back_window_);
   }
   return out;
 }
 
-ContextFlags ContextRules::flags_for(const std::vector<ContextCue>& cues, size_t cb, size_t ce) {
+ContextFlags ContextRules::flags_for(const std::vector<ContextCue>& cues, size_t cb, size_t ce, int type) {
   ContextFlags fl;
   for (const ContextCue& c : cues) {
+    if (type >= 0 && !(c.types & (1u << type))) continue;
     if (cb < c.end_token && ce > c.begin_token) continue;  // the concept is the trigger itself
     if (cb >= c.scope_begin && cb < c.scope_end) fl.set(c.category, true);
     else if (ce > c.scope_begin && ce <= c.scope_end && cb < c.scope_begin) fl.set(c.category, true);

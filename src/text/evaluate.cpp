@@ -185,7 +185,7 @@ json evaluate_negex(const std::string& path, const TextModel& model) {
         }
       if (cb < ce) {
         const auto cues = model.context.cues(toks, 0, toks.size());
-        pred = ContextRules::flags_for(cues, cb, ce).negated;
+        pred = ContextRules::flags_for(cues, cb, ce, static_cast<int>(ConceptType::kProblem)).negated;  // the set's concepts are findings
       }
     }
     if (gold && pred) ++tp;

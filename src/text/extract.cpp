@@ -429,9 +429,10 @@ std::vector<Concept> extract(const Note& note, const TextModel& m) {
       }
       cn.text = note.text.substr(cn.span.begin, cn.span.end - cn.span.begin);
       cn.extent = {cn.span.begin, tok[ext_end - 1].end};
-      cn.context = ContextRules::flags_for(cues, hit.b, hit.e);
+      cn.context = ContextRules::flags_for(cues, hit.b, hit.e, static_cast<int>(cn.type));
       for (const ContextCue& cue : cues)
-        if (cn.context.get(cue.category) && hit.b >= cue.scope_begin && hit.b < cue.scope_end)
+        if (cn.context.get(cue.category) && (cue.types & (1u << static_cast<int>(cn.type))) &&
+            hit.b >= cue.scope_begin && hit.b < cue.scope_end)
           cn.cues.push_back({tok[cue.begin_token].begin, tok[cue.end_token - 1].end});
       if (sec_ctx != m.sections.context.end())
         for (const std::string& f : sec_ctx->second) {

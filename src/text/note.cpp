@@ -414,8 +414,9 @@ Note parse_note(std::string id, std::string text, const SectionRules& rules) {
       while (first_nonblank < pl_end && (tx[first_nonblank] == ' ' || tx[first_nonblank] == '\t')) ++first_nonblank;
       const bool blank_between = line_of[k] > prev_line + 1;
       const char last = pl_end > pl_begin ? tx[pl_end - 1] : '\n';
-      bool cont = !blank_between && pl_end - first_nonblank >= 45 && last != ':' && last != '.' && !is_bullet(t, tx) &&
-                  t.kind == TokenKind::kWord;
+      // a long line, or one that ends in a comma (a list carried over), runs on into the next
+      bool cont = !blank_between && (pl_end - first_nonblank >= 45 || last == ',') && last != ':' && last != '.' &&
+                  !is_bullet(t, tx) && t.kind == TokenKind::kWord;
       if (cont && k + 1 < nt && line_of[k + 1] == line_of[k] && tok[k + 1].lower == ":") cont = false;  // "Label:"
       if (cont && k + 2 < nt && line_of[k + 2] == line_of[k] && tok[k + 2].lower == ":") cont = false;
       // a value or a parenthesis carried over to the next line continues the sentence ("RR\n14")
@@ -443,7 +444,10 @@ Note parse_note(std::string id, std::string text, const SectionRules& rules) {
       const bool list_number = t.lower == "." && k > 0 && tok[k - 1].kind == TokenKind::kNumber &&
                                (k - 1 == 0 || line_of[k - 2] != line_of[k - 1] ||
                                 (k >= 2 && is_bullet(tok[k - 2], tx) && (k - 2 == 0 || line_of[k - 3] != line_of[k - 2])));
-      if (space_after && !abbrev && !letter_abbrev && !list_number && !(next_lower && t.lower == "." && k > sent_start && tok[k - 1].lower.size() <= 3 && tok[k-1].kind == TokenKind::kWord && tok[k-1].lower.size() == 1))
+      // "? pneumonia": a question mark written before a word queries it and ends nothing
+      const bool query_prefix = t.lower == "?" && !at_end && space_after && t.begin > 0 &&
+                                is_space(static_cast<unsigned char>(tx[t.begin - 1])) && tok[k + 1].kind == TokenKind::kWord;
+      if (space_after && !abbrev && !query_prefix && !letter_abbrev && !list_number && !(next_lower && t.lower == "." && k > sent_start && tok[k - 1].lower.size() <= 3 && tok[k-1].kind == TokenKind::kWord && tok[k-1].lower.size() == 1))
         close_sentence(k + 1);
     }
   }

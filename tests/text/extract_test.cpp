@@ -102,6 +102,103 @@ TEST(TextExtract, OtherContextClasses) {
   EXPECT_TRUE(find(cs, "asthma")->context.historical);
 }
 
+// Issue 16: the words each case turns on, with a case where the same words must not fire.
+const Concept* by_text(const std::vector<Concept>& cs, const std::string& text) {
+  for (const Concept& c : cs)
+    if (c.text == text) return &c;
+  return nullptr;
+}
+
+TEST(TextExtract, ResultWordsNegateFindingsNotTests) {
+  auto cs = run("Blood cultures remained negative. No evidence of pulmonary embolism on echocardiogram.");
+  ASSERT_TRUE(by_text(cs, "Blood cultures") && by_text(cs, "pulmonary embolism") && by_text(cs, "echocardiogram"));
+  EXPECT_FALSE(by_text(cs, "Blood cultures")->context.negated);  // a test's result, not its absence
+  EXPECT_TRUE(by_text(cs, "pulmonary embolism")->context.negated);
+  EXPECT_FALSE(by_text(cs, "echocardiogram")->context.negated);
+  cs = run("Influenza was negative. No chest x-ray was done.");
+  ASSERT_TRUE(by_text(cs, "Influenza") && by_text(cs, "chest x-ray"));
+  EXPECT_TRUE(by_text(cs, "Influenza")->context.negated);
+  EXPECT_TRUE(by_text(cs, "chest x-ray")->context.negated);  // plain "no" still negates a test
+}
+
+TEST(TextExtract, ScopeEndsAtParenthesisSinceAndTrailingTriggers) {
+  auto cs = run("PMH: atrial fibrillation (not on warfarin), hypertension.");
+  ASSERT_TRUE(by_text(cs, "warfarin") && by_text(cs, "hypertension"));
+  EXPECT_TRUE(by_text(cs, "warfarin")->context.negated);
+  EXPECT_FALSE(by_text(cs, "hypertension")->context.negated);
+  cs = run("Gout with no flares since starting allopurinol.");
+  ASSERT_TRUE(by_text(cs, "allopurinol"));
+  EXPECT_FALSE(by_text(cs, "allopurinol")->context.negated);
+  cs = run("GI: nausea - yes; vomiting - no\nGU: dysuria: denies\nNeuro: no headache\n");
+  ASSERT_TRUE(by_text(cs, "nausea") && by_text(cs, "vomiting") && by_text(cs, "dysuria") && by_text(cs, "headache"));
+  EXPECT_FALSE(by_text(cs, "nausea")->context.negated);
+  EXPECT_TRUE(by_text(cs, "vomiting")->context.negated);
+  EXPECT_TRUE(by_text(cs, "dysuria")->context.negated);
+  EXPECT_TRUE(by_text(cs, "headache")->context.negated);
+  cs = run("Declined oxycodone. Took oxycodone overnight.");
+  ASSERT_EQ(cs.size(), 2u);
+  EXPECT_TRUE(cs[0].context.negated);
+  EXPECT_FALSE(cs[1].context.negated);
+}
+
+TEST(TextExtract, ListsCarriedOverAShortLineAndQueryMarks) {
+  auto cs = run("Denies fever, cough,\nchills, rash.\n2. ? pneumonia; will check troponin.\n");
+  ASSERT_TRUE(by_text(cs, "chills") && by_text(cs, "pneumonia") && by_text(cs, "troponin"));
+  EXPECT_TRUE(by_text(cs, "chills")->context.negated);
+  EXPECT_TRUE(by_text(cs, "pneumonia")->context.uncertain);
+  EXPECT_FALSE(by_text(cs, "troponin")->context.uncertain);
+  EXPECT_TRUE(by_text(cs, "troponin")->context.hypothetical);
+  cs = run("Short line,\n- fever\n");  // a bullet starts a sentence even after a comma
+  ASSERT_TRUE(by_text(cs, "fever"));
+  EXPECT_EQ(model().parse("t", "Short line,\n- fever\n").sentences.size(), 2u);
+}
+
+TEST(TextExtract, HypotheticalPlansConditionsAndPrn) {
+  auto cs = run("Albuterol 2 puffs q4h as needed for wheezing. Chest x-ray if no improvement in 48 hours.");
+  ASSERT_TRUE(by_text(cs, "Albuterol") && by_text(cs, "Chest x-ray"));
+  EXPECT_FALSE(by_text(cs, "Albuterol")->context.hypothetical);  // PRN is how it is taken
+  EXPECT_TRUE(by_text(cs, "Chest x-ray")->context.hypothetical);
+  cs = run("She took azithromycin for a week at home without relief and we discussed doxycycline if fever persists.");
+  ASSERT_TRUE(by_text(cs, "azithromycin") && by_text(cs, "doxycycline"));
+  EXPECT_FALSE(by_text(cs, "azithromycin")->context.hypothetical);  // beyond the backward window of "if"
+  EXPECT_TRUE(by_text(cs, "doxycycline")->context.hypothetical);
+  cs = run("Will add hydroxychloroquine 200 mg BID. Continue allopurinol. Colonoscopy could be considered.");
+  ASSERT_TRUE(by_text(cs, "hydroxychloroquine") && by_text(cs, "allopurinol") && by_text(cs, "Colonoscopy"));
+  EXPECT_TRUE(by_text(cs, "hydroxychloroquine")->context.hypothetical);
+  EXPECT_FALSE(by_text(cs, "allopurinol")->context.hypothetical);
+  EXPECT_TRUE(by_text(cs, "Colonoscopy")->context.hypothetical);
+  EXPECT_FALSE(by_text(cs, "Colonoscopy")->context.uncertain);
+}
+
+TEST(TextExtract, UncertaintyNamesFindingsAndSectionsGiveContext) {
+  auto cs = run("Concern for pneumonia raised on chest x-ray. Prerenal vs ATN.");
+  ASSERT_TRUE(by_text(cs, "pneumonia") && by_text(cs, "chest x-ray"));
+  EXPECT_TRUE(by_text(cs, "pneumonia")->context.uncertain);
+  EXPECT_FALSE(by_text(cs, "chest x-ray")->context.uncertain);
+  cs = run("Problem list:\nAtrial fibrillation\n\nPast medical history:\nAsthma\n\nFamily history:\nDiabetes in father.\n");
+  ASSERT_TRUE(by_text(cs, "Atrial fibrillation") && by_text(cs, "Asthma") && by_text(cs, "Diabetes"));
+  EXPECT_FALSE(by_text(cs, "Atrial fibrillation")->context.historical);  // an active problem
+  EXPECT_TRUE(by_text(cs, "Asthma")->context.historical);
+  EXPECT_TRUE(by_text(cs, "Diabetes")->context.family);
+  cs = run("Hx hypertension. Daughter worried about memory loss.");
+  ASSERT_TRUE(by_text(cs, "hypertension") && by_text(cs, "memory loss"));
+  EXPECT_TRUE(by_text(cs, "hypertension")->context.historical);
+  EXPECT_FALSE(by_text(cs, "memory loss")->context.family);
+}
+
+TEST(TextContextRules, TypesColumnAndSettings) {
+  ContextRules r;
+  r.load(tmp_file("types.tsv", "@types\tuncertain\tproblem\n@both_window\t2\nnegated\tbackward\tnegative\tproblem,lab\n"
+                               "uncertain\tforward\tmaybe\n"));
+  ASSERT_EQ(r.rules().size(), 2u);
+  EXPECT_EQ(r.rules()[0].types, 0x11);  // problem | lab
+  EXPECT_EQ(r.rules()[1].types, 0);     // the category's
+  ContextRules bad;
+  EXPECT_THROW(bad.load(tmp_file("bad_types.tsv", "negated\tforward\tno\tgalaxy\n")), InvalidInput);
+  EXPECT_THROW(bad.load(tmp_file("bad_types2.tsv", "@types\tnegated\t\n")), InvalidInput);
+  EXPECT_THROW(bad.load(tmp_file("bad_window.tsv", "@both_window\tfour\n")), InvalidInput);
+}
+
 TEST(TextExtract, MedicationSig) {
   auto cs = run("Meds: Metformin 500mg PO BID; albuterol 2 puffs inhaled q4h prn wheezing; "
                 "amoxicillin 875 mg by mouth every 12 hours for 10 days.");

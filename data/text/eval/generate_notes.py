@@ -233,7 +233,7 @@ class Gen:
         x = r.choice(PROBLEMS)
         s.append(f"1. {self.cap(mark(x, 'problem'))} - " + r.choice(["improving", "stable", "worse", "new"]) + ".")
         y = r.choice(PROBLEMS)
-        s.append(f"2. {self.cap(self.cue(UNC_CUES, y, 'problem', ['unc']))}; will check {mark(r.choice(['CBC', 'BMP', 'lipase', 'troponin', 'TSH']), 'lab')}.")
+        s.append(f"2. {self.cap(self.cue(UNC_CUES, y, 'problem', ['unc']))}; will check {mark(r.choice(['CBC', 'BMP', 'lipase', 'troponin', 'TSH']), 'lab', ['hyp'])}.")
         name, strength, route, freq = r.choice(MEDS)
         s.append(f"3. Start {mark(name, 'medication')} {strength} {route} {freq}.")
         z = r.choice(PROBLEMS)

@@ -10,8 +10,17 @@
 //              terminate ends the scope of the category's triggers ("but", "however", "which")
 //              pseudo    a phrase that contains a trigger but is none ("no increase", "not only",
 //                        "gram negative"): its tokens trigger nothing of that category
+//   types:     optional fourth field, the concept types the trigger applies to, comma-separated
+//              (problem, medication, allergy, procedure, lab, vital): "negative" after a lab is
+//              its result, not a negation; "concern for" makes a problem uncertain, not the scan
+//              that raised it. Without it, the category's types (below), else every type.
 // plus optional settings lines: "@window<TAB>N" (a scope covers at most N tokens; 0 = to the
-// sentence end, the default).
+// sentence end, the default) and "@types<TAB>category<TAB>types" (the types a category's
+// triggers apply to when a rule names none), "@both_window<TAB>N" (the backward half of a
+// 'both' trigger covers at most N tokens: "losartan if the swelling persists", "prerenal vs
+// ATN"; 0 = to the sentence start).
+// A forward trigger with nothing but punctuation after it in its scope ("vomiting - no",
+// "dysuria: denies") governs the tokens before it instead.
 // A scope also ends where a trigger of another category starts. Sections can give every
 // concept in them a category (sections.tsv "@context" lines: family history, past history).
 // Thread safety: immutable after loading; apply() is const.
@@ -43,6 +52,7 @@ struct ContextCue {
   ContextCategory category;
   size_t begin_token = 0, end_token = 0;  // the trigger
   size_t scope_begin = 0, scope_end = 0;  // the tokens it governs
+  uint8_t types = 0x3F;                   // bit t: applies to ConceptType t
 };
 
 class ContextRules {
@@ -53,6 +63,7 @@ class ContextRules {
     Direction direction = Direction::kForward;
     std::string phrase;
     std::string source;  // file:line
+    uint8_t types = 0;   // bit t: applies to ConceptType t; 0 = the category's types
   };
 
   // InvalidInput "file:line:column: ..." on a syntax error.
@@ -62,8 +73,9 @@ class ContextRules {
 
   // The cues of tokens [begin, end) (a sentence), with their scopes.
   std::vector<ContextCue> cues(const std::vector<Token>& tokens, size_t begin, size_t end) const;
-  // The flags of a concept covering tokens [cb, ce) given the sentence's cues.
-  static ContextFlags flags_for(const std::vector<ContextCue>& cues, size_t cb, size_t ce);
+  // The flags of a concept covering tokens [cb, ce) given the sentence's cues; type is the
+  // concept's ConceptType as an int (-1: every cue applies).
+  static ContextFlags flags_for(const std::vector<ContextCue>& cues, size_t cb, size_t ce, int type = -1);
 
   const std::vector<Rule>& rules() const { return rules_; }
   const std::vector<std::string>& sources() const { return sources_; }
@@ -74,6 +86,8 @@ class ContextRules {
   std::vector<std::string> sources_;
   PhraseMatcher matcher_;  // phrase -> rule index
   size_t window_ = 0;
+  size_t back_window_ = 0;  // @both_window
+  uint8_t category_types_[kContextCategories] = {0x3F, 0x3F, 0x3F, 0x3F, 0x3F};
 };
 
 }  // namespace medgen::text

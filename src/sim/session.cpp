@@ -270,7 +270,15 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
       const int k = cat_->drug_index(a.what);
       const DrugSpec& d = cat_->drugs[k];
       // Checked against the drug file's limits before anything is given.
-      const DoseCheck chk = check_dose(d, a, w);
+      DoseCheck chk = check_dose(d, a, w);
+      // A drug of a class the patient is allergic to waits for confirmation like a soft limit.
+      for (const auto& c : d.classes)
+        if (chk.verdict != DoseCheck::Verdict::kRefuse && case_.allergies.find(c) != std::string::npos) {
+          chk.verdict = DoseCheck::Verdict::kConfirm;
+          chk.reason = (chk.reason.empty() ? "" : chk.reason + "; ") + "the patient is allergic to " + case_.allergies +
+                       " and " + d.name + " is a " + c;
+          break;
+        }
       if (chk.verdict == DoseCheck::Verdict::kRefuse) {
         safety(d.name, "refused", chk.reason, text);
         emit(&out, "error", "refused: " + chk.reason);

@@ -145,3 +145,22 @@ TEST(OrderSafety, LimitAboveHardInADrugFileIsLocated) {
 
 }  // namespace
 }  // namespace medgen::sim::test
+
+namespace medgen::sim::test {
+namespace {
+
+// A drug of a class the patient is allergic to is held for confirmation before it is given.
+TEST(OrderSafety, AllergyHoldsTheOrderForConfirmation) {
+  Case c = make_case("pneumonia", "moderate", 7);
+  c.allergies = "penicillin (rash as a child)";
+  Session s(catalog(), c);
+  const auto ev = s.act("amoxicillin 1 g iv");
+  EXPECT_NE(ev.back().text.find("allergic to penicillin"), std::string::npos) << ev.back().text;
+  EXPECT_TRUE(s.actions().empty());
+  s.act("clarithromycin 500 mg iv");  // the alternative: given, and the held order is dropped
+  ASSERT_EQ(s.actions().size(), 1u);
+  EXPECT_EQ(s.safety_log().back().outcome, "cancelled");
+}
+
+}  // namespace
+}  // namespace medgen::sim::test

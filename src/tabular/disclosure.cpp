@@ -1,5 +1,7 @@
 #include "medgen/tabular/disclosure.h"
 
+#include <cstdio>
+
 namespace medgen::tabular {
 
 using json = nlohmann::json;
@@ -73,7 +75,20 @@ json model_disclosure_json(const json& header) {
            {"counts", coarse ? "rounded to 1/200 shares" : "exact"},
            {"weights", neural}};
   std::string line;
-  if (!coarse) {
+  const json& dp = field(field(header, "summary"), "privacy");
+  if (synth == "mst" && dp.is_object() && dp.value("epsilon", json()).is_number() && dp.value("delta", json()).is_number()) {
+    // Only noisy marginals: what the data discloses is bounded by the budget; the domain
+    // (the schema's bounds and labels) is outside it.
+    char b[160];
+    std::snprintf(b, sizeof b, "(epsilon %g, delta %g)-differentially private (rho-zCDP %.4g)", dp["epsilon"].get<double>(),
+                  dp["delta"].get<double>(), dp.value("rho", 0.0));
+    out["privacy"] = "dp";
+    out["counts"] = "noisy (Gaussian)";
+    out["epsilon"] = dp["epsilon"];
+    out["delta"] = dp["delta"];
+    line = std::string(b) + ": noisy marginals only; the schema's min/max of " + std::to_string(bounded) + " columns and " +
+           std::to_string(labels) + " category labels are not covered (public only if the schema was)";
+  } else if (!coarse) {
     line = "privacy exact: holds real values from the training data (";
     if (!neural || real > 0) line += std::to_string(real) + " values as they occur in the data, ";
     line += "exact min/max of " + std::to_string(bounded) + " columns, " + std::to_string(labels) +

@@ -68,6 +68,12 @@ std::string info_text(const json& h) {
          ", " +
          std::to_string(summary["donors"].get<int64_t>()) + " donor values\n";
   s += "columns:\n";
+  if (summary.contains("tree") && summary["tree"].is_array()) {  // mst
+    std::string t;
+    for (const json& e : summary["tree"])
+      if (e.is_string()) t += (t.empty() ? "" : ", ") + e.get<std::string>();
+    s += "learned       tree of " + std::to_string(summary["tree"].size()) + " noisy pair marginals: " + t + "\n";
+  }
   const json marg = summary.value("marginals", json::object());
   for (const json& c : h.at("schema").at("columns")) {
     const std::string name = c.value("name", "?");

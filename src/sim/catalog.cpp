@@ -243,6 +243,12 @@ DrugSpec load_drug(const std::string& path) {
         !mod_from_name(k.measure, &m))
       src.fail("/kinetics/measure",
                "measure must be plasma, glucose, potassium, antagonism or a modifier (" + mod_names() + ")");
+    if (k.measure == "antagonism" && d.antagonist_ki.empty())
+      src.fail("/kinetics/measure", "measure 'antagonism' needs antagonist_ki");
+    if ((k.measure == "glucose" || k.measure == "potassium") && d.substance != k.measure && d.effects.empty())
+      src.fail("/kinetics/measure", "this drug changes no " + k.measure);
+    if (k.measure == "plasma" && !d.substance.empty())
+      src.fail("/kinetics/measure", "a substance (dextrose, potassium) has no plasma compartment");
     k.threshold = src.number_or("/kinetics/threshold", 0, 0, 1e9);
     k.threshold_fraction = src.number_or("/kinetics/threshold_fraction", 0.2, 0.01, 0.99);
     k.half_life_note = src.string_or("/kinetics/half_life_note", "");

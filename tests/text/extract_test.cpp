@@ -135,6 +135,15 @@ TEST(TextExtract, ScopeEndsAtParenthesisSinceAndTrailingTriggers) {
   EXPECT_TRUE(by_text(cs, "vomiting")->context.negated);
   EXPECT_TRUE(by_text(cs, "dysuria")->context.negated);
   EXPECT_TRUE(by_text(cs, "headache")->context.negated);
+  cs = run("Off warfarin for two months. Ran out of metformin. Tapered the dose but still on warfarin.");
+  ASSERT_EQ(cs.size(), 3u);
+  EXPECT_TRUE(cs[0].context.negated);
+  EXPECT_TRUE(cs[1].context.negated);
+  EXPECT_FALSE(cs[2].context.negated);
+  cs = run("Last known well at noon, found by wife with slurred speech.");
+  ASSERT_TRUE(by_text(cs, "slurred speech"));
+  EXPECT_FALSE(by_text(cs, "slurred speech")->context.family);
+  EXPECT_FALSE(by_text(cs, "slurred speech")->context.historical);
   cs = run("Declined oxycodone. Took oxycodone overnight.");
   ASSERT_EQ(cs.size(), 2u);
   EXPECT_TRUE(cs[0].context.negated);

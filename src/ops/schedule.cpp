@@ -295,6 +295,78 @@ std::string no_slot_reason(const Problem& p, const Request& r) {
          ", none when the patient is available";
 }
 
+// The objective's cost of booking request r into slot sl; first_day: the request's earliest
+// candidate day.
+double slot_cost(const ScheduleParams& params, const Request& r, const Slot& sl, int64_t first_day) {
+  double c = params.lateness_weight * r.weight * double(sl.start.local_day - first_day);
+  c += 1e-3 * r.weight * double(sl.start.minute_of_day) / 60;  // earlier in the day breaks ties
+  // Preferences as a bonus, shifted so that costs stay >= 0 (a meaningful relative gap).
+  c += params.preference_weight * ((r.preferred_weekdays.empty() ? 0 : 1) + (r.preferred_time ? 1 : 0));
+  if (!r.preferred_weekdays.empty() &&
+      std::find(r.preferred_weekdays.begin(), r.preferred_weekdays.end(), sl.start.weekday) != r.preferred_weekdays.end())
+    c -= params.preference_weight;
+  if (r.preferred_time == 1 && sl.start.minute_of_day < 720) c -= params.preference_weight;
+  if (r.preferred_time == 2 && sl.start.minute_of_day >= 720) c -= params.preference_weight;
+  // Expected patients late in a session cost overtime: end_weight for the last slot, halving
+  // with each slot before it.
+  c += params.end_weight * (1 - r.noshow) * std::ldexp(1.0, -std::min(sl.from_end, 60));
+  return c;
+}
+
+// A set of requests matched to distinct slots (one patient per slot) of maximum total weight:
+// requests taken by decreasing weight, each added when an augmenting path (Kuhn) makes room for
+// it; that greedy order is optimal for weights on a transversal matroid. Returns per matched
+// request (request, index into its candidate list).
+std::vector<std::pair<size_t, size_t>> max_weight_matching(const Problem& p, const std::vector<std::vector<std::pair<double, int>>>& cand) {
+  std::vector<size_t> order(p.requests.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    if (p.requests[a].weight != p.requests[b].weight) return p.requests[a].weight > p.requests[b].weight;
+    return cand[a].size() < cand[b].size();
+  });
+  std::vector<int> owner(p.slots.size(), -1);   // slot -> request
+  std::vector<int> via(p.requests.size(), -1);  // request -> index into its candidates
+  std::vector<int> seen(p.slots.size(), -1);
+  int stamp = 0;
+  // Iterative depth-first search for an augmenting path from request r0.
+  auto augment = [&](size_t r0) {
+    struct Frame { size_t r; size_t k; };
+    std::vector<Frame> stack{{r0, 0}};
+    std::vector<std::pair<size_t, size_t>> path;  // (request, candidate index) along the stack
+    while (!stack.empty()) {
+      Frame& f = stack.back();
+      if (f.k == cand[f.r].size()) {
+        stack.pop_back();
+        if (!path.empty()) path.pop_back();
+        continue;
+      }
+      const size_t k = f.k++;
+      const int s = cand[f.r][k].second;
+      if (seen[size_t(s)] == stamp) continue;
+      seen[size_t(s)] = stamp;
+      path.push_back({f.r, k});
+      if (owner[size_t(s)] < 0) {  // free slot: flip the path
+        for (auto [r, kk] : path) {
+          const int sl = cand[r][kk].second;
+          owner[size_t(sl)] = int(r);
+          via[r] = int(kk);
+        }
+        return true;
+      }
+      stack.push_back({size_t(owner[size_t(s)]), 0});
+    }
+    return false;
+  };
+  for (size_t r : order) {
+    ++stamp;
+    augment(r);
+  }
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t r = 0; r < p.requests.size(); ++r)
+    if (via[r] >= 0) out.push_back({r, size_t(via[r])});
+  return out;
+}
+
 struct Lp {
   std::vector<double> obj, lb, ub;
   std::vector<char> integer;
@@ -316,20 +388,166 @@ struct Lp {
   void set(int row, int col, double v) { cols[size_t(col)].push_back({row, v}); }
 };
 
-ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& params);
+struct CbcSolution {
+  std::vector<double> x;
+  double objective = 0, bound = 0, gap = 0;
+  std::string status;  // optimal | gap | time_limit
+};
+
+// Solves the integer programme with CBC (one thread, the time limit and gap of params), from
+// `start` when it is not empty.
+CbcSolution run_cbc(const Lp& lp, const std::vector<double>& start, const ScheduleParams& params, const std::string& source) {
+  std::vector<CoinBigIndex> begin{0};  // CSC arrays
+  std::vector<int> index;
+  std::vector<double> value;
+  for (const auto& col : lp.cols) {
+    for (auto [r, v] : col) {
+      index.push_back(r);
+      value.push_back(v);
+    }
+    begin.push_back(CoinBigIndex(index.size()));
+  }
+  std::unique_ptr<Cbc_Model, void (*)(Cbc_Model*)> m(Cbc_newModel(), Cbc_deleteModel);
+  Cbc_loadProblem(m.get(), int(lp.obj.size()), int(lp.rlo.size()), begin.data(), index.data(), value.data(), lp.lb.data(),
+                  lp.ub.data(), lp.obj.data(), lp.rlo.data(), lp.rhi.data());
+  for (size_t c = 0; c < lp.obj.size(); ++c)
+    if (lp.integer[c]) Cbc_setInteger(m.get(), int(c));
+  if (!start.empty()) {
+    std::vector<int> idx(lp.obj.size());
+    for (size_t c = 0; c < idx.size(); ++c) idx[c] = int(c);
+    Cbc_setMIPStartI(m.get(), int(idx.size()), idx.data(), start.data());
+  }
+  Cbc_setLogLevel(m.get(), 0);
+  Cbc_setMaximumSeconds(m.get(), params.time_limit_s);
+  Cbc_setAllowableFractionGap(m.get(), params.gap);
+  Cbc_setParameter(m.get(), "threads", "1");
+  Cbc_solve(m.get());
+  const double* x = Cbc_getColSolution(m.get());
+  if (!x || Cbc_isProvenInfeasible(m.get()) || Cbc_numberSavedSolutions(m.get()) + (Cbc_bestSolution(m.get()) ? 1 : 0) == 0)
+    throw InvalidInput(source + ": CBC found no schedule within " + fmt_num(params.time_limit_s) + " s");
+  CbcSolution out;
+  out.x.assign(x, x + lp.obj.size());
+  out.objective = Cbc_getObjValue(m.get());
+  out.bound = Cbc_getBestPossibleObjValue(m.get());
+  out.gap = std::max(0.0, (out.objective - out.bound) / std::max(1e-9, std::fabs(out.objective)));
+  if (std::fabs(out.objective - out.bound) < 1e-6) out.gap = 0;
+  out.status = Cbc_isProvenOptimal(m.get()) ? "optimal" : out.gap <= params.gap + 1e-12 ? "gap" : "time_limit";
+  return out;
+}
+
+// The second stage of overbooking: the requests a schedule without overbooking left over, each
+// as a second patient into a slot booked once, where the two patients' expected attendance
+// sum(1 - p) stays within 1 + tolerance, outside the session's guard slots, and the patient is
+// free then. An assignment problem (one extra patient per slot, each request at most once).
+ScheduleResult overbook_leftovers(const Problem& p, const ScheduleParams& params, ScheduleResult r) {
+  const auto t0 = std::chrono::steady_clock::now();
+  std::vector<int> count(p.slots.size(), 0), first(p.slots.size(), -1);
+  std::map<std::string, std::vector<std::pair<int64_t, int64_t>>> patient_use;
+  for (size_t i = 0; i < p.requests.size(); ++i) {
+    if (r.slot_of[i] < 0) continue;
+    const Slot& sl = p.slots[size_t(r.slot_of[i])];
+    if (count[size_t(r.slot_of[i])]++ == 0) first[size_t(r.slot_of[i])] = int(i);
+    patient_use[p.requests[i].patient].push_back({sl.start.utc_min, sl.end.utc_min});
+  }
+  Lp lp;
+  std::vector<std::pair<size_t, int>> col_of;                 // column -> (request, slot)
+  std::map<int, std::vector<int>> slot_cols;                  // slot -> columns
+  std::map<std::string, std::vector<int>> patient_cols;       // patient -> columns
+  for (int ri : r.unscheduled) {
+    const size_t i = size_t(ri);
+    const Request& q = p.requests[i];
+    const std::vector<int> cand = candidate_slots(p, q);
+    int64_t first_day = INT64_MAX;
+    for (int s : cand) first_day = std::min(first_day, p.slots[size_t(s)].start.local_day);
+    const int row = lp.add_row(-1e30, 1);
+    for (int s : cand) {
+      const Slot& sl = p.slots[size_t(s)];
+      if (count[size_t(s)] != 1 || sl.from_end < params.guard_slots) continue;
+      const Request& other = p.requests[size_t(first[size_t(s)])];
+      if ((1 - q.noshow) + (1 - other.noshow) > 1 + params.overbook_tolerance + 1e-12) continue;
+      bool clash = false;
+      for (auto [a, z] : patient_use[q.patient]) clash |= overlaps(a, z, sl.start.utc_min, sl.end.utc_min);
+      if (clash) continue;
+      const double c = slot_cost(params, q, sl, first_day) + params.overbook_cost - params.unscheduled_cost * q.weight -
+                       (params.book_all ? 1e6 : 0);
+      const int col = lp.add_col(c, 0, 1, true);
+      lp.set(row, col, 1);
+      col_of.push_back({i, s});
+      slot_cols[s].push_back(col);
+      patient_cols[q.patient].push_back(col);
+    }
+  }
+  for (const auto& [s, cols] : slot_cols) {
+    if (cols.size() < 2) continue;
+    const int row = lp.add_row(-1e30, 1);
+    for (int c : cols) lp.set(row, c, 1);
+  }
+  for (const auto& [pat, cols] : patient_cols) {  // one appointment at a time per patient
+    for (size_t a = 0; a < cols.size(); ++a) {
+      const Slot& sa = p.slots[size_t(col_of[size_t(cols[a])].second)];
+      std::vector<int> row_cols;
+      std::set<size_t> reqs;
+      for (int c : cols) {
+        const Slot& sc = p.slots[size_t(col_of[size_t(c)].second)];
+        if (sc.start.utc_min <= sa.start.utc_min && sa.start.utc_min < sc.end.utc_min) {
+          row_cols.push_back(c);
+          reqs.insert(col_of[size_t(c)].first);
+        }
+      }
+      if (reqs.size() < 2) continue;
+      const int row = lp.add_row(-1e30, 1);
+      for (int c : row_cols) lp.set(row, c, 1);
+    }
+  }
+  r.variables += lp.obj.size();
+  r.constraints += lp.rlo.size();
+  if (!col_of.empty()) {
+    const CbcSolution sol = run_cbc(lp, {}, params, p.source);
+    for (size_t c = 0; c < col_of.size(); ++c)
+      if (sol.x[c] > 0.5) r.slot_of[col_of[c].first] = col_of[c].second;
+    if (sol.status != "optimal" && r.status == "optimal") r.status = sol.status;
+    r.gap = std::max(r.gap, sol.gap);
+  }
+  r.unscheduled.clear();
+  for (size_t i = 0; i < p.requests.size(); ++i)
+    if (r.slot_of[i] < 0) r.unscheduled.push_back(int(i));
+  std::fill(count.begin(), count.end(), 0);
+  for (int s : r.slot_of)
+    if (s >= 0) ++count[size_t(s)];
+  r.overbooked_slots = int(std::count_if(count.begin(), count.end(), [](int n) { return n > 1; }));
+  r.seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return r;
+}
+
+ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& params, const std::vector<int>* start = nullptr);
 
 }  // namespace
 
 ScheduleResult solve_schedule(const Problem& p, const ScheduleParams& params) {
   params.validate();
+  if (!params.allow_unscheduled && !params.book_all) {
+    // Every request must get a slot: leaving one out may never be cheaper than any slot
+    // (end-of-session buffers included), in every stage.
+    ScheduleParams all = params;
+    all.book_all = true;
+    return solve_schedule(p, all);
+  }
   if (params.overbooking) {
     // Overbooking only where the calendar cannot take every request otherwise: a model without
-    // it first (much faster for CBC), then with it when requests are left over.
+    // it first (much faster for CBC), then the requests left over as second patients in slots
+    // where the pair's expected attendance allows it (overbook_leftovers).
     ScheduleParams plain = params;
     plain.overbooking = false;
     plain.allow_unscheduled = true;
     ScheduleResult r = solve_schedule(p, plain);
     if (r.unscheduled.empty()) return r;
+    r = overbook_leftovers(p, params, r);
+    if (!params.joint_overbooking && (r.unscheduled.empty() || params.allow_unscheduled)) return r;
+    // One model for both (rearranging first patients to make pairs possible), started from the
+    // two stages' schedule so that CBC's answer is never worse.
+    ScheduleParams joint = params;
+    joint.per_session_candidates = 0;
+    return solve_schedule_once(p, joint, &r.slot_of);
   }
   if (params.per_session_candidates > 0) {
     ScheduleParams first = params;
@@ -345,7 +563,7 @@ ScheduleResult solve_schedule(const Problem& p, const ScheduleParams& params) {
 
 namespace {
 
-ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& params) {
+ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& params, const std::vector<int>* start) {
   const auto t0 = std::chrono::steady_clock::now();
   ScheduleResult res;
   res.slot_of.assign(p.requests.size(), -1);
@@ -362,49 +580,68 @@ ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& param
                        (none.size() > 1 ? " (and " + std::to_string(none.size() - 1) + " more requests without a slot)" : ""));
   if (pairs > 5'000'000) throw InvalidInput(p.source + ": too large: " + std::to_string(pairs) + " request-slot pairs (limit 5,000,000)");
 
-  // Column restriction: per request its cheapest candidates, at most 3 per session and
-  // per_session_candidates in all (0 = no limit). Costs: see slot_cost.
-  auto slot_cost = [&](const Request& r, const Slot& sl, int64_t first_day) {
-    double c = params.lateness_weight * r.weight * double(sl.start.local_day - first_day);
-    c += 1e-3 * r.weight * double(sl.start.minute_of_day) / 60;  // earlier in the day breaks ties
-    // Preferences as a bonus, shifted so that costs stay >= 0 (a meaningful relative gap).
-    c += params.preference_weight * ((r.preferred_weekdays.empty() ? 0 : 1) + (r.preferred_time ? 1 : 0));
-    if (!r.preferred_weekdays.empty() &&
-        std::find(r.preferred_weekdays.begin(), r.preferred_weekdays.end(), sl.start.weekday) != r.preferred_weekdays.end())
-      c -= params.preference_weight;
-    if (r.preferred_time == 1 && sl.start.minute_of_day < 720) c -= params.preference_weight;
-    if (r.preferred_time == 2 && sl.start.minute_of_day >= 720) c -= params.preference_weight;
-    if (sl.from_end < params.guard_slots) c += params.end_weight * (1 - r.noshow);
-    return c;
-  };
+  // Column restriction (per_session_candidates > 0): per request its cheapest candidates per
+  // session, and every slot kept by a few requests (below). Costs: see slot_cost.
   std::vector<std::vector<double>> cost(p.requests.size());
+  std::vector<std::vector<std::pair<double, int>>> all(p.requests.size());  // per request: (cost, slot)
   for (size_t i = 0; i < p.requests.size(); ++i) {
     const Request& r = p.requests[i];
     int64_t first_day = INT64_MAX;
     for (int s : cand[i]) first_day = std::min(first_day, p.slots[size_t(s)].start.local_day);
-    std::vector<std::pair<double, int>> cs;
-    for (int s : cand[i]) cs.push_back({slot_cost(r, p.slots[size_t(s)], first_day), s});
-    if (params.per_session_candidates > 0) {
-      // Near-equal costs (same session and kind) are ordered by a rotation that differs per
-      // request, so that requests of one session do not all keep the same few slots.
-      auto key = [&](const std::pair<double, int>& c) {
-        const Slot& sl = p.slots[size_t(c.second)];
+    for (int s : cand[i]) all[i].push_back({slot_cost(params, r, p.slots[size_t(s)], first_day), s});
+  }
+  std::vector<std::vector<char>> keep(p.requests.size());
+  for (size_t i = 0; i < p.requests.size(); ++i) keep[i].assign(all[i].size(), params.per_session_candidates == 0);
+  if (params.per_session_candidates > 0) {
+    // Per request its cheapest candidates, per_session_candidates per session. Near-equal costs
+    // (same session and kind) are ordered by a rotation that differs per request, so that
+    // requests of one session do not all keep the same few slots.
+    std::vector<int> cover(p.slots.size(), 0);
+    for (size_t i = 0; i < p.requests.size(); ++i) {
+      auto key = [&](size_t k) {
+        const Slot& sl = p.slots[size_t(all[i][k].second)];
         const uint64_t rot = ((uint64_t(sl.from_end) + 1) * 0x9E3779B97F4A7C15ULL ^ (i + 1) * 0xBF58476D1CE4E5B9ULL) >> 40;
-        return std::make_pair(std::round(c.first * 10) / 10, rot);
+        return std::make_pair(std::round(all[i][k].first * 10) / 10, rot);
       };
-      std::stable_sort(cs.begin(), cs.end(), [&](const auto& a, const auto& b) { return key(a) < key(b); });
+      std::vector<size_t> order(all[i].size());
+      for (size_t k = 0; k < order.size(); ++k) order[k] = k;
+      std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key(a) < key(b); });
       std::map<int, int> per_session;
-      std::vector<std::pair<double, int>> kept;
-      for (const auto& c : cs)
-        if (per_session[p.slots[size_t(c.second)].session]++ < params.per_session_candidates) kept.push_back(c);
-      std::sort(kept.begin(), kept.end(), [](const auto& a, const auto& b) { return a.second < b.second; });
-      cs = kept;
+      for (size_t k : order)
+        if (per_session[p.slots[size_t(all[i][k].second)].session]++ < params.per_session_candidates) {
+          keep[i][k] = 1;
+          ++cover[size_t(all[i][k].second)];
+        }
     }
+    // Every slot stays reachable: a slot that few requests kept (those at the end of a session
+    // cost more for everyone, so no request keeps them) gets the requests for which it is the
+    // smallest step up from their cheapest candidate.
+    const int min_cover = 2 * params.per_session_candidates + 2;
+    std::vector<std::vector<std::pair<double, std::pair<size_t, size_t>>>> offers(p.slots.size());
+    for (size_t i = 0; i < p.requests.size(); ++i) {
+      double best = INFINITY;
+      for (const auto& c : all[i]) best = std::min(best, c.first);
+      for (size_t k = 0; k < all[i].size(); ++k)
+        if (!keep[i][k] && cover[size_t(all[i][k].second)] < min_cover)
+          offers[size_t(all[i][k].second)].push_back({all[i][k].first - best, {i, k}});
+    }
+    for (size_t s = 0; s < p.slots.size(); ++s) {
+      auto& o = offers[s];
+      std::sort(o.begin(), o.end());
+      for (size_t j = 0; j < o.size() && cover[s] < min_cover; ++j, ++cover[s]) keep[o[j].second.first][o[j].second.second] = 1;
+    }
+    // And the edges of a maximum-weight set of requests that can be matched to distinct slots:
+    // so the restricted model can still book as many (and as urgent) requests as the full one,
+    // but for room and patient clashes.
+    for (auto [i, k] : max_weight_matching(p, all)) keep[i][k] = 1;
+  }
+  for (size_t i = 0; i < p.requests.size(); ++i) {
     cand[i].clear();
-    for (const auto& c : cs) {
-      cand[i].push_back(c.second);
-      cost[i].push_back(c.first);
-    }
+    for (size_t k = 0; k < all[i].size(); ++k)  // all[i] is in slot order, as candidate_slots gives it
+      if (keep[i][k]) {
+        cand[i].push_back(all[i][k].second);
+        cost[i].push_back(all[i][k].first);
+      }
   }
 
   Lp lp;
@@ -420,10 +657,14 @@ ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& param
   }
   // Each request once (or unscheduled at a cost).
   std::vector<int> ucol(p.requests.size(), -1);
+  // With book_all, leaving a request out costs more than any other choice of slots can save.
+  double forced = 0;
+  if (params.book_all)
+    for (const auto& c : cost) forced += c.empty() ? 0 : *std::max_element(c.begin(), c.end()) + 1;
   for (size_t i = 0; i < p.requests.size(); ++i) {
     const int row = lp.add_row(1, 1);
     for (int c : xcol[i]) lp.set(row, c, 1);
-    ucol[i] = lp.add_col(params.unscheduled_cost * p.requests[i].weight, 0, 1, true);
+    ucol[i] = lp.add_col(params.unscheduled_cost * p.requests[i].weight + forced, 0, 1, true);
     lp.set(row, ucol[i], 1);
   }
   // Slots: sum x <= 1 + o_s; expected attendance <= 1 + tolerance when overbooked.
@@ -502,25 +743,27 @@ ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& param
   res.variables = lp.obj.size();
   res.constraints = lp.rlo.size();
 
-  // CSC arrays for CBC.
-  std::vector<CoinBigIndex> start{0};
-  std::vector<int> index;
-  std::vector<double> value;
-  for (const auto& col : lp.cols) {
-    for (auto [r, v] : col) {
-      index.push_back(r);
-      value.push_back(v);
-    }
-    start.push_back(CoinBigIndex(index.size()));
-  }
-  std::unique_ptr<Cbc_Model, void (*)(Cbc_Model*)> m(Cbc_newModel(), Cbc_deleteModel);
-  Cbc_loadProblem(m.get(), int(lp.obj.size()), int(lp.rlo.size()), start.data(), index.data(), value.data(), lp.lb.data(),
-                  lp.ub.data(), lp.obj.data(), lp.rlo.data(), lp.rhi.data());
-  for (size_t c = 0; c < lp.obj.size(); ++c)
-    if (lp.integer[c]) Cbc_setInteger(m.get(), int(c));
   // A first solution for CBC: requests by deadline then urgency, each into its cheapest free
   // candidate slot that keeps rooms and the patient's other bookings free (no overbooking).
-  {
+  std::vector<double> mip_start;
+  if (start) {  // a given schedule (requests outside their kept candidates start unscheduled)
+    mip_start.assign(lp.obj.size(), 0.0);
+    std::vector<int> n(p.slots.size(), 0);
+    for (size_t i = 0; i < p.requests.size(); ++i) {
+      const int s = (*start)[i];
+      const auto it = std::find(cand[i].begin(), cand[i].end(), s);
+      if (s < 0 || it == cand[i].end()) {
+        mip_start[size_t(ucol[i])] = 1;
+        continue;
+      }
+      mip_start[size_t(xcol[i][size_t(it - cand[i].begin())])] = 1;
+      ++n[size_t(s)];
+    }
+    for (size_t s = 0; s < p.slots.size(); ++s) {
+      if (n[s] > 0 && ycol[s] >= 0) mip_start[size_t(ycol[s])] = 1;
+      if (n[s] > 1 && ocol[s] >= 0) mip_start[size_t(ocol[s])] = 1;
+    }
+  } else {
     std::vector<double> start_x(lp.obj.size(), 0.0);
     std::vector<size_t> order(p.requests.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -560,27 +803,18 @@ ScheduleResult solve_schedule_once(const Problem& p, const ScheduleParams& param
       if (!sl.room.empty()) room_use[sl.room].push_back({sl.start.utc_min, sl.end.utc_min});
       patient_use[p.requests[i].patient].push_back({sl.start.utc_min, sl.end.utc_min});
     }
-    std::vector<int> idx(lp.obj.size());
-    for (size_t c = 0; c < idx.size(); ++c) idx[c] = int(c);
-    Cbc_setMIPStartI(m.get(), int(idx.size()), idx.data(), start_x.data());
+    mip_start = std::move(start_x);
   }
-  Cbc_setLogLevel(m.get(), 0);
-  Cbc_setMaximumSeconds(m.get(), params.time_limit_s);
-  Cbc_setAllowableFractionGap(m.get(), params.gap);
-  Cbc_setParameter(m.get(), "threads", "1");
-  Cbc_solve(m.get());
-  const double* x = Cbc_getColSolution(m.get());
+  const CbcSolution sol = run_cbc(lp, mip_start, params, p.source);
+  const std::vector<double>& x = sol.x;
   res.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!x || Cbc_isProvenInfeasible(m.get()) || Cbc_numberSavedSolutions(m.get()) + (Cbc_bestSolution(m.get()) ? 1 : 0) == 0)
-    throw InvalidInput(p.source + ": CBC found no schedule within " + fmt_num(params.time_limit_s) + " s");
-  res.objective = Cbc_getObjValue(m.get());
-  res.bound = Cbc_getBestPossibleObjValue(m.get());
-  res.gap = std::max(0.0, (res.objective - res.bound) / std::max(1e-9, std::fabs(res.objective)));
-  if (std::fabs(res.objective - res.bound) < 1e-6) res.gap = 0;
-  res.status = Cbc_isProvenOptimal(m.get()) ? "optimal" : res.gap <= params.gap + 1e-12 ? "gap" : "time_limit";
+  res.objective = sol.objective;
+  res.bound = sol.bound;
+  res.gap = sol.gap;
+  res.status = sol.status;
   for (size_t i = 0; i < p.requests.size(); ++i) {
     for (size_t k = 0; k < xcol[i].size(); ++k)
-      if (x[xcol[i][k]] > 0.5) res.slot_of[i] = cand[i][k];
+      if (x[size_t(xcol[i][k])] > 0.5) res.slot_of[i] = cand[i][k];
     if (res.slot_of[i] < 0) res.unscheduled.push_back(int(i));
   }
   for (size_t s = 0; s < p.slots.size(); ++s) {

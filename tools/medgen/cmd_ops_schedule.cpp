@@ -221,7 +221,10 @@ std::vector<Command> add_ops_schedule_commands(CLI::App& ops) {
   sc->add_flag("--allow-unscheduled", o->schedule.allow_unscheduled, "leave requests without a slot instead of failing");
   add_real(sc, "--time-limit", &o->schedule.time_limit_s, "CBC time limit in seconds [30]", 0, 86400, true);
   add_real(sc, "--gap", &o->schedule.gap, "relative gap at which CBC stops [0.0001]", 0, 0.99);
+  add_real(sc, "--end-weight", &o->schedule.end_weight, "cost per expected patient in a session's last slot, halving per slot before it [112]", 0, 1000);
   add_integer(sc, "--candidates", &o->schedule.per_session_candidates, "candidate slots per request and session, 0 = all [2]", 0, 1000);
+  sc->add_flag("--joint-overbooking", o->schedule.joint_overbooking,
+               "after the two stages, one model for first and second patients (slower; never worse)");
   add_common(sc, &o->common);
   out.push_back({sc, [o] { return run_schedule(*o); }});
 
@@ -235,6 +238,11 @@ std::vector<Command> add_ops_schedule_commands(CLI::App& ops) {
   add_integer<size_t>(si, "--history", &o->sim.history, "synthetic appointments to train the model on [20000]", 100, 10'000'000);
   si->add_option("--model", o->model, "a no-show model file instead of training one");
   si->add_flag("--no-overbooking", o->no_overbooking, "the integer programme without overbooking");
+  add_real(si, "--overbook-tolerance", &o->sim.schedule.overbook_tolerance, "expected attendance per slot <= 1 + this [0.2]", 0, 1);
+  add_integer(si, "--guard-slots", &o->sim.schedule.guard_slots, "no overbooking in a session's last N slots [2]", 0, 100);
+  add_real(si, "--end-weight", &o->sim.schedule.end_weight, "cost per expected patient in a session's last slot, halving per slot before it [112]", 0, 1000);
+  add_integer(si, "--candidates", &o->sim.schedule.per_session_candidates, "candidate slots per request and session, 0 = all [2]", 0, 1000);
+  si->add_flag("--joint-overbooking", o->sim.schedule.joint_overbooking, "the joint overbooking model after the two stages (slower)");
   si->add_option("-o,--out", o->out, "JSON results file");
   add_common(si, &o->common);
   out.push_back({si, [o] { return run_simulate(*o); }});

@@ -7,7 +7,7 @@
 // while the expected attendance sum(1 - p_noshow) stays within 1 + tolerance and the slot is not
 // among the last `guard_slots` of its session. Soft goals (the objective): urgent requests
 // early, patient preferences (weekday, morning/afternoon), few overbookings, fewer expected
-// patients at the end of sessions. The extensions read are listed in docs/ops.md.
+// patients late in sessions (likely no-shows go last). The extensions read are listed in docs/ops.md.
 //
 // Thread safety: the functions are pure; a Problem is read-only once loaded.
 #pragma once
@@ -62,15 +62,21 @@ struct ScheduleParams {
   bool overbooking = true;        // allow a second patient per slot (driven by no-show risk)
   double overbook_tolerance = 0.2;  // expected attendance per slot <= 1 + this
   int guard_slots = 2;            // no overbooking in the last guard_slots slots of a session
-  double end_weight = 2.0;        // cost per expected patient in those slots
+  // Cost per expected patient in a session's last slot, halving with each slot before it: late
+  // shows cost overtime. Above unscheduled_cost it keeps the last slot free (a buffer) unless a
+  // request with predicted no-show >= 1 - unscheduled_cost * weight / end_weight can take it
+  // (with the defaults: routine requests of risk >= 0.107). Chosen by simulation (docs/ops.md).
+  double end_weight = 112;
   double lateness_weight = 1.0;   // cost per day after the earliest start, times the weight
   double preference_weight = 2.0; // bonus per preference met
   double overbook_cost = 3.0;     // cost per overbooked slot
   double unscheduled_cost = 100;  // per request, times its weight (when allowed)
   bool allow_unscheduled = false; // false: every request must get a slot (else InvalidInput)
+  bool book_all = false;          // as many requests as fit, even into buffer slots (set internally when !allow_unscheduled)
   double time_limit_s = 30;       // CBC wall-clock limit
   double gap = 1e-4;              // relative gap at which CBC stops
   int per_session_candidates = 2;         // per request and session: its cheapest candidate slots (0 = all)
+  bool joint_overbooking = false; // after the two stages, one model for first and second patients
   void validate() const;
 };
 

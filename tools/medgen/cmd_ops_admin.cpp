@@ -292,6 +292,7 @@ Command add_survey_commands(CLI::App& ops) {
 struct CdsOptions {
   std::string rules, guidelines, record, hook = "patient-view", drafts, selections, now, out, host = "127.0.0.1";
   int port = 8090;
+  std::vector<std::string> allow_origins;
   CommonOptions common;
 };
 
@@ -332,6 +333,13 @@ int run_cds_serve(CdsOptions& o) {
   so.host = o.host;
   so.port = o.port;
   so.threads = std::max(1, o.common.threads);
+  for (const auto& origin : o.allow_origins) {  // "*" or scheme://host[:port], nothing after
+    const size_t sep = origin.find("://");
+    const bool ok = origin == "*" || ((origin.rfind("http://", 0) == 0 || origin.rfind("https://", 0) == 0) &&
+                                      origin.size() > sep + 3 && origin.find_first_of("/?#* \t", sep + 3) == std::string::npos);
+    if (!ok) throw InvalidInput("--allow-origin '" + origin + "': expected * or scheme://host[:port] (no path), e.g. https://ehr.example.org");
+  }
+  so.allowed_origins = o.allow_origins;
   std::signal(SIGINT, on_cds_signal);
   std::signal(SIGTERM, on_cds_signal);
   ops::cds::serve(book, so, &g_cds_stop, [&](int port) {
@@ -367,6 +375,8 @@ Command add_cds_commands(CLI::App& ops) {
   common_opts(sv);
   sv->add_option("--host", o->host, "address to listen on [127.0.0.1]");
   add_integer<int>(sv, "--port", &o->port, "port (0: any free port) [8090]", 0, 65535);
+  sv->add_option("--allow-origin", o->allow_origins,
+                 "browser origin allowed to call the service (CORS), e.g. https://sandbox.cds-hooks.org; repeatable; * for any");
   add_common(sv, &o->common, kNone, "print {\"port\": N} on stdout once listening");
   return {cds, [o, ev, sv]() -> int {
             if (ev->parsed()) return run_cds_eval(*o);

@@ -1,4 +1,5 @@
 // The CDS Hooks 1.0 service: discovery, hook calls, and serving on medgen's HTTP layer.
+#include <algorithm>
 #include <chrono>
 #include <thread>
 
@@ -103,7 +104,19 @@ void serve(const RuleBook& book, const ServeOptions& options, const std::atomic<
   ho.port = options.port;
   ho.threads = options.threads;
   ho.max_small_body_bytes = 32 << 20;  // prefetched records
-  server::Handler handler = [&book](server::HttpRequest& req) {
+  // CORS for browser-based EHRs: an allowed Origin is echoed (never a credentialed "*"), and
+  // preflight requests (OPTIONS) are answered for the service paths.
+  const std::vector<std::string> origins = options.allowed_origins;
+  auto cors = [origins](const server::HttpRequest& req, server::HttpResponse& resp) {
+    const std::string origin = req.header("origin");
+    if (origin.empty() || origins.empty()) return false;
+    const bool any = std::find(origins.begin(), origins.end(), "*") != origins.end();
+    if (!any && std::find(origins.begin(), origins.end(), origin) == origins.end()) return false;
+    resp.headers.push_back({"Access-Control-Allow-Origin", any ? "*" : origin});
+    if (!any) resp.headers.push_back({"Vary", "Origin"});
+    return true;
+  };
+  server::Handler inner = [&book](server::HttpRequest& req) {
     server::Reply reply;
     if (req.path == "/cds-services" || req.path == "/cds-services/") {
       if (req.method != "GET") {
@@ -124,6 +137,24 @@ void serve(const RuleBook& book, const ServeOptions& options, const std::atomic<
       return reply;
     }
     reply.response = server::HttpResponse::error(404, "not_found", "see GET /cds-services");
+    return reply;
+  };
+  server::Handler handler = [&inner, cors](server::HttpRequest& req) {
+    if (req.method == "OPTIONS" && req.path.rfind("/cds-services", 0) == 0) {
+      server::Reply reply;
+      reply.response.status = 204;
+      reply.response.content_type.clear();
+      if (cors(req, reply.response)) {
+        reply.response.headers.push_back({"Access-Control-Allow-Methods", "GET, POST, OPTIONS"});
+        reply.response.headers.push_back({"Access-Control-Allow-Headers", "Authorization, Content-Type"});
+        reply.response.headers.push_back({"Access-Control-Max-Age", "600"});
+      } else {
+        reply.response = server::HttpResponse::error(403, "forbidden", "origin not allowed (medgen ops cds serve --allow-origin)");
+      }
+      return reply;
+    }
+    server::Reply reply = inner(req);
+    cors(req, reply.response);
     return reply;
   };
   server::HttpServer srv(ho, handler, nullptr);

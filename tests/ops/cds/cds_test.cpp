@@ -214,7 +214,64 @@ std::pair<int, std::string> http(int port, const std::string& method, const std:
   return {std::stoi(resp.substr(sp + 1, 3)), b};
 }
 
+// The raw response (status line and headers) to a request with extra header lines.
+std::string http_raw(int port, const std::string& method, const std::string& path, const std::string& headers) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
+  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+    close(fd);
+    return "";
+  }
+  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + "\r\n";
+  if (send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) {
+    close(fd);
+    return "";
+  }
+  std::string resp;
+  char buf[8192];
+  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) resp.append(buf, static_cast<size_t>(n));
+  close(fd);
+  return resp.substr(0, resp.find("\r\n\r\n"));
+}
+
 }  // namespace
+
+TEST(CdsService, CorsOnlyForAllowedOrigins) {
+  std::atomic<bool> stop{false};
+  std::promise<int> ready;
+  std::thread server([&] {
+    ServeOptions o;
+    o.port = 0;
+    o.threads = 1;
+    o.allowed_origins = {"https://ehr.example.org"};
+    serve(book(), o, &stop, [&](int port) { ready.set_value(port); });
+  });
+  auto fut = ready.get_future();
+  ASSERT_EQ(fut.wait_for(std::chrono::seconds(10)), std::future_status::ready);
+  const int port = fut.get();
+  // Preflight from the allowed origin: 204 with the methods and headers a CDS client sends.
+  std::string h = http_raw(port, "OPTIONS", "/cds-services/medgen-guidelines-patient-view",
+                           "Origin: https://ehr.example.org\r\nAccess-Control-Request-Method: POST\r\n");
+  EXPECT_NE(h.find(" 204 "), std::string::npos) << h;
+  EXPECT_NE(h.find("Access-Control-Allow-Origin: https://ehr.example.org"), std::string::npos) << h;
+  EXPECT_NE(h.find("Access-Control-Allow-Headers: Authorization, Content-Type"), std::string::npos) << h;
+  // A plain GET from it carries the header; from another origin it does not, and that origin's
+  // preflight is refused.
+  h = http_raw(port, "GET", "/cds-services", "Origin: https://ehr.example.org\r\n");
+  EXPECT_NE(h.find(" 200 "), std::string::npos) << h;
+  EXPECT_NE(h.find("Access-Control-Allow-Origin: https://ehr.example.org"), std::string::npos) << h;
+  h = http_raw(port, "GET", "/cds-services", "Origin: https://evil.example.com\r\n");
+  EXPECT_NE(h.find(" 200 "), std::string::npos) << h;
+  EXPECT_EQ(h.find("Access-Control-Allow-Origin"), std::string::npos) << h;
+  h = http_raw(port, "OPTIONS", "/cds-services", "Origin: https://evil.example.com\r\nAccess-Control-Request-Method: GET\r\n");
+  EXPECT_NE(h.find(" 403 "), std::string::npos) << h;
+  EXPECT_EQ(h.find("Access-Control-Allow-Origin"), std::string::npos) << h;
+  stop = true;
+  server.join();
+}
 
 TEST(CdsService, DiscoveryAndHooksOverHttp) {
   std::atomic<bool> stop{false};

@@ -34,6 +34,7 @@ expect_error "order-select without drafts" 'draft-orders' \
 echo '{"resourceType": "Bundle", "entry": 7}' > "$tmp/bad.json"
 expect_error "bad record" 'bad\.json' "$medgen" ops cds eval --record "$tmp/bad.json" -o "$tmp/out.json"
 expect_error "bad --now" 'now' "$medgen" ops cds eval --record "$tmp/record.json" --now yesterday -o "$tmp/out.json"
+expect_error "bad --allow-origin" "allow-origin" "$medgen" ops cds serve --port 0 --allow-origin "https://ehr.example.org/path"
 
 # The service over HTTP.
 "$medgen" ops cds serve --port 0 --json -q > "$tmp/serve.out" 2> "$tmp/serve.err" &

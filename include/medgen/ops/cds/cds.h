@@ -101,6 +101,9 @@ struct ServeOptions {
   std::string host = "127.0.0.1";
   int port = 8090;  // 0: any free port
   int threads = 2;
+  // Browser origins (scheme://host[:port]) allowed to call the service (CORS), e.g. the EHR's
+  // or the CDS Hooks sandbox's; "*" allows any. Empty: no CORS headers (server-side clients).
+  std::vector<std::string> allowed_origins;
 };
 
 // Serves discovery and the services on medgen's HTTP layer until stop is set (checked every

@@ -1,0 +1,114 @@
+// Conditions added for issue 19 item 5: each one's untreated and guideline-treated course against the
+// published figures cited in its file (data/sim/conditions/<name>.json), and its good script scoring
+// at least 70% on several seeds while its bad script scores clearly lower.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+
+#include "sim_test_util.h"
+
+namespace medgen::sim::test {
+namespace {
+
+const uint64_t kSeeds[] = {3, 7, 11};
+
+Script load_script(const std::string& condition, const std::string& which, const Case& c) {
+  return Script::load(std::string(MEDGEN_SOURCE_DIR) + "/data/sim/scripts/" + condition + "_" + which + ".json",
+                      catalog(), *catalog().find_condition(condition), c.patient.weight_kg);
+}
+
+struct Course {
+  Vitals start, end;
+  double score = 0;
+  bool dead = false;
+  std::vector<Sample> samples;
+};
+
+// Runs the condition's script ("good", "bad" or "none": no actions for the good script's length).
+Course course(const std::string& condition, const std::string& severity, uint64_t seed, const std::string& which) {
+  const Case c = make_case(condition, severity, seed);
+  Script sc = load_script(condition, "good", c);
+  if (which == "none")
+    sc.actions.clear();
+  else if (which != "good")
+    sc = load_script(condition, which, c);
+  Session s(catalog(), c);
+  Course out;
+  out.start = s.vitals();
+  run_script(&s, sc);
+  out.end = s.vitals();
+  out.dead = s.dead();
+  out.samples = s.samples();
+  out.score = score_session(s, catalog().rubrics.at(catalog().find_condition(condition)->rubric)).percent;
+  return out;
+}
+
+void print(const char* tag, const std::string& c, const std::string& sev, uint64_t seed, const Vitals& v) {
+  std::printf("%-22s %-8s seed %2d %-6s HR %3.0f SBP %3.0f MAP %3.0f RR %4.1f SpO2 %3.0f Hb %4.1f lost %4.1f%% K %4.2f "
+              "glu %5.1f Na %4.0f pH %4.2f lac %4.1f GCS %4.1f\n",
+              c.c_str(), sev.c_str(), static_cast<int>(seed), tag, v.hr_bpm, v.sbp_mmhg, v.map_mmhg, v.rr_per_min,
+              v.spo2_pct, v.hb_g_dl, v.blood_lost_pct, v.potassium_mmol_l, v.glucose_mmol_l, v.sodium_mmol_l, v.ph,
+              v.lactate_mmol_l, v.gcs);
+}
+
+// Every new condition: the good script scores >= 70% on each seed and severity without death, and the
+// bad script at least 30 points less on average.
+TEST(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
+  for (const char* cond : {"upper_gi_bleed"}) {
+    double good = 0, bad = 0;
+    int n = 0;
+    for (const char* sev : {"mild", "moderate", "severe"})
+      for (uint64_t seed : kSeeds) {
+        const Course g = course(cond, sev, seed, "good"), b = course(cond, sev, seed, "bad");
+        std::printf("%s %s seed %d: good %.0f%%, bad %.0f%%\n", cond, sev, static_cast<int>(seed), g.score, b.score);
+        EXPECT_GE(g.score, 70) << cond << " " << sev << " seed " << seed;
+        EXPECT_FALSE(g.dead) << cond << " " << sev << " seed " << seed;
+        good += g.score;
+        bad += b.score;
+        ++n;
+      }
+    EXPECT_GE(good / n - bad / n, 30) << cond;
+  }
+}
+
+
+// Upper GI bleed (NICE CG141; ATLS 10th ed. classes; Blatchford 2000; Villanueva 2013; Wiesen 1994).
+TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {
+  for (uint64_t seed : kSeeds) {
+    for (const char* sev : {"mild", "moderate", "severe"}) {
+      const Course none = course("upper_gi_bleed", sev, seed, "none"), good = course("upper_gi_bleed", sev, seed, "good");
+      print("present", "upper_gi_bleed", sev, seed, none.start);
+      print("untreated", "upper_gi_bleed", sev, seed, none.end);
+      print("treated", "upper_gi_bleed", sev, seed, good.end);
+      const std::string s = sev;
+      // At presentation: mild has the Blatchford low-risk haemodynamics (HR < 100, SBP >= 100); moderate has
+      // shed 15-40% (ATLS class II-III, compensated by refill over hours); severe has shed >= 30% with
+      // Blatchford's high-risk haemodynamics (HR >= 100 or SBP < 100).
+      const double lost = none.start.blood_lost_pct;
+      if (s == "mild") {
+        EXPECT_LT(none.start.hr_bpm, 100) << seed;
+        EXPECT_GE(none.start.sbp_mmhg, 100) << seed;
+      }
+      if (s == "moderate") EXPECT_TRUE(lost >= 15 && lost <= 40) << seed << " " << lost;
+      if (s == "severe") {
+        EXPECT_GE(lost, 30) << seed;
+        EXPECT_TRUE(none.start.hr_bpm >= 100 || none.start.sbp_mmhg < 100) << seed;
+      }
+      // Untreated, the ulcer keeps bleeding: more blood shed and a lower haemoglobin over 3 h (or death).
+      if (!none.dead) {
+        EXPECT_GT(none.end.blood_lost_pct, lost + 5) << sev << " " << seed;
+        EXPECT_LT(none.end.hb_g_dl, none.start.hb_g_dl - 0.5) << sev << " " << seed;
+        EXPECT_GT(none.end.hr_bpm, good.end.hr_bpm) << sev << " " << seed;
+      }
+      // Treated (red cells if HR >= 100, endoscopic haemostasis at 20 min, effective 15 min later): the
+      // bleeding stops, SBP >= 90 and Hb at or above the restrictive threshold of 7 g/dL (Villanueva 2013).
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_LT(good.end.blood_lost_pct, lost + 12) << sev << " " << seed;
+      EXPECT_GE(good.end.sbp_mmhg, 90) << sev << " " << seed;
+      EXPECT_GE(good.end.hb_g_dl, 7) << sev << " " << seed;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace medgen::sim::test

@@ -41,6 +41,8 @@ class Scanner {
     scan_name_list();
     initials_before_names();
     propagate_names();
+    ages_after_names();
+    hl7_name_components();
     return merged();
   }
 
@@ -138,7 +140,29 @@ class Scanner {
     out_.reserve(tk_.size() / 8 + 4);
     // one look-up per token; no list holds a number
     for (Tok& k : tk_)
-      if (k.kind != 'n') k.fl = flags(std::string_view(lt_).substr(k.b, k.e - k.b));
+      if (k.kind != 'n') {
+        k.fl = flags(std::string_view(lt_).substr(k.b, k.e - k.b));
+        if (k.fl == 0 && k.kind == 'w') k.fl = hyphen_flags(k);
+      }
+  }
+
+  // A hyphenated word no list holds ("Brennan-Walsh", "Jean-Baptiste", "Ruth-Ann") takes the
+  // name bits of its parts, and the dictionary bits only when every part has them (a double-barrelled
+  // name with one common-word part is still a name; "follow-up" stays a common word).
+  uint64_t hyphen_flags(const Tok& k) const {
+    const std::string_view w = std::string_view(lt_).substr(k.b, k.e - k.b);
+    if (w.find('-') == std::string_view::npos) return 0;
+    uint64_t any = 0, all = lex::kEnglish | lex::kMedical;
+    size_t a = 0;
+    while (a <= w.size()) {
+      size_t b = w.find('-', a);
+      if (b == std::string_view::npos) b = w.size();
+      const uint64_t f = b > a ? flags(w.substr(a, b - a)) : 0;
+      any |= f & (lex::kFirst | lex::kLast);
+      all &= f;
+      a = b + 1;
+    }
+    return any ? (any | all) : 0;
   }
 
   // ---------- chunk patterns: e-mail, URL, IP, SSN, numeric dates, identifiers ----------
@@ -147,9 +171,9 @@ class Scanner {
     size_t i = 0;
     std::string_view prev_chunk;
     while (i < n) {
-      while (i < n && is_space(t_[i])) ++i;
+      while (i < n && (is_space(t_[i]) || chunk_sep(t_[i]))) ++i;
       size_t j = i;
-      while (j < n && !is_space(t_[j])) ++j;
+      while (j < n && !is_space(t_[j]) && !chunk_sep(t_[j])) ++j;
       if (j == i) break;
       size_t b = i, e = j;
       while (b < e && std::strchr("([{<\"'*", t_[b])) ++b;
@@ -159,6 +183,10 @@ class Scanner {
       i = j;
     }
   }
+
+  // Field separators of delimited records (HL7 "|" and "^", CSV "," and quotes, ";") end a chunk:
+  // '6023318,"Nakamura, Hiroshi",1952-07-14' holds an identifier and a date.
+  static bool chunk_sep(char c) { return c == '|' || c == '^' || c == ',' || c == ';' || c == '"'; }
 
   static bool ieq_prefix(std::string_view s, const char* p) {
     const size_t m = std::strlen(p);
@@ -535,6 +563,10 @@ class Scanner {
     bool comma_used = false;
     while (j < tk_.size() && words < max_words) {
       if (j > i && tk_[j].nl) break;
+      // a form's next column: three spaces or a tab ("Name: BOATENG, KWABENA        Acct #:")
+      if (j > i && tk_[j].b >= tk_[j - 1].e + 3) break;
+      if (j > i && t_[tk_[j].b - 1] == '\t') break;
+      if (j > i && word(j) && (tk_[j].fl & lex::kIdCue) && (tk_[j].fl & lex::kEnglish) == 0) break;
       if (word(j)) {
         const uint64_t f = tk_[j].fl;
         if (f & (lex::kNotName | lex::kCredential | lex::kTitle)) {
@@ -550,7 +582,8 @@ class Scanner {
           // particle: keep going
         } else {
           if (!upper) {
-            if (!(allow_lower_first && listed && !eng)) break;
+            // a listed name, or a word no list knows ("mrs agnes mcgillicuddy")
+            if (!(allow_lower_first && !eng && (listed || lower_unknown(j)))) break;
           } else if (!listed && eng && tk_[j].e - tk_[j].b > 1 && !closes_name(j)) {
             break;
           }
@@ -579,6 +612,33 @@ class Scanner {
     return words > 0 ? j : i;
   }
 
+  // A lower-case word of 3+ letters with a vowel that no word list holds ("mcgillicuddy").
+  bool lower_unknown(size_t j) const {
+    // (a proper noun of the dictionaries is no common word: "brzezinski")
+    if (!word(j) || tk_[j].cap || tk_[j].allcaps || (tk_[j].fl & ~lex::kProper) != 0 || tk_[j].e - tk_[j].b < 3)
+      return false;
+    return low(j).find_first_of("aeiouy") != std::string_view::npos && !known_stem(low(j));
+  }
+
+  // A word that is an inflection of a dictionary word ("wishes", "prayed", "ordering").
+  bool known_stem(std::string_view w) const {
+    constexpr uint64_t kDict = lex::kEnglish | lex::kMedical;
+    for (std::string_view suffix : {"s", "es", "ed", "d", "ing", "ly", "er"})
+      if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
+          (flags(w.substr(0, w.size() - suffix.size())) & kDict))
+        return true;
+    for (std::string_view prefix : {"re", "un", "pre", "dis", "non"})  // hunspell's prefix flags: "recommend"
+      if (w.size() > prefix.size() + 4 && w.compare(0, prefix.size(), prefix) == 0 &&
+          (flags(w.substr(prefix.size())) & kDict))
+        return true;
+    if (w.size() > 5 && w.compare(w.size() - 3, 3, "ing") == 0) {  // "dilating" -> "dilate"
+      std::string stem(w.substr(0, w.size() - 3));
+      stem += 'e';
+      if (flags(stem) & kDict) return true;
+    }
+    return false;
+  }
+
   // A capitalised word that is also a common word ("Lo", "Hope") ends a name when it follows a
   // listed first name that is no common word and nothing but punctuation or the line's end comes
   // after it: "Scribe: Hannah Lo."
@@ -603,6 +663,21 @@ class Scanner {
       size_t q = j;
       while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (tk_[q].fl & lex::kFirst)) ++q;
       if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) return q + 1;
+    }
+    // a listed first name (or a word no list knows), then up to two particles, listed names or words
+    // no list knows, then a listed surname: "maria das gracas oliveira", "joao da silva"
+    if (lower_word(j) && ((tk_[j].fl & lex::kFirst) || lower_unknown(j))) {
+      size_t best = 0;
+      for (size_t q = j + 1; q < tk_.size() && q <= j + 3 && !tk_[q].nl; ++q) {
+        const bool particle = word(q) && !tk_[q].cap && (tk_[q].fl & lex::kParticle);
+        if (!particle && !lower_word(q)) break;
+        // a surname after a particle may be a common word too ("da silva")
+        if (!particle && (tk_[q].fl & lex::kLast) &&
+            (!(tk_[q].fl & lex::kEnglish) || (word(q - 1) && (tk_[q - 1].fl & lex::kParticle))))
+          best = q + 1;
+        if (!particle && !(tk_[q].fl & (lex::kFirst | lex::kLast)) && !lower_unknown(q)) break;
+      }
+      if (best) return best;
     }
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
@@ -652,10 +727,12 @@ class Scanner {
         const uint64_t f = tk_[i].fl;
         // titles
         if ((f & lex::kTitle) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
-                                  lw == "ms")) {
+                                  lw == "ms" || lw == "mister" || lw == "doctor")) {
           size_t j = i + 1;
           if (punct(j, '.')) ++j;
-          const bool weak = lw == "nurse" || lw == "sister" || lw == "doctor" || lw == "judge" || lw == "miss";
+          const bool weak = lw == "nurse" || lw == "sister" || lw == "doctor" || lw == "judge" || lw == "miss" ||
+                            lw == "chaplain" || lw == "pastor" || lw == "rabbi" || lw == "imam" || lw == "officer" ||
+                            lw == "coach" || lw == "deacon";
           if (j < n && !tk_[j].nl) {
             const size_t e = take_name(j, 3, !weak, false);
             if (e > j && !(weak && !capital(j))) {
@@ -663,6 +740,13 @@ class Scanner {
             } else if (!weak && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 && (tk_[j].fl & lex::kLast) &&
                        !(tk_[j].fl & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kCredential))) {
               // a listed surname that is also a common word, in lower case: "f/u w dr. baker"
+              add_tokens(j, j + 1, PhiType::kName);
+            } else if (weak && !tk_[i].cap && !tk_[i].allcaps && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 &&
+                       (lower_unknown(j) || ((tk_[j].fl & (lex::kLast | lex::kMedical)) &&
+                                             !(tk_[j].fl & (lex::kEnglish | lex::kNotName | lex::kMonth |
+                                                            lex::kWeekday | lex::kCredential))))) {
+              // dictated "doctor huang": a lower-case word that is no English word (the medical
+              // dictionary holds surnames too: "huang")
               add_tokens(j, j + 1, PhiType::kName);
             }
           }
@@ -748,13 +832,14 @@ class Scanner {
           if (j < n && capital(j) && !tk_[j].nl && !(tk_[j].fl & (lex::kNotName | lex::kTitle))) {
             const uint64_t nf = tk_[j].fl;
             if ((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish) || lw == "name" || lw == "named") {
-              const size_t e = take_name(j, 3, false, false);
+              const size_t e = take_name(j, 3, false, true);  // "PATIENT JOHNSON-MBEKI, THABO"
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
           }
         }
-        // "seen by X", "discussed with X", "per X", "cc X"
-        if (f & (lex::kByVerb | lex::kNameVerb1)) {
+        // "seen by X", "discussed with X", "per X", "cc X" (a block left by break, so that the rules
+        // after it still see the token: "Brookline Primary Care" is a facility though "care" is a verb)
+        if (f & (lex::kByVerb | lex::kNameVerb1)) do {
           size_t j = i + 1;
           if (f & lex::kByVerb) {
             if (word(j) && (low(j) == "by" || low(j) == "with" || low(j) == "to" || low(j) == "of")) ++j;
@@ -764,10 +849,10 @@ class Scanner {
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
             if (word(j) && (low(j) == "and")) j += 2;
-            if (j == i + 1 && lw != "d/w") continue;
+            if (j == i + 1 && lw != "d/w") break;
           }
           if (punct(j, ':') || punct(j, ',')) ++j;
-          if (word(j) && (low(j) == "dr" || low(j) == "the")) continue;  // the title rule does it
+          if (word(j) && (low(j) == "dr" || low(j) == "the")) break;  // the title rule does it
           if (j < n && capital(j) && !tk_[j].nl) {
             const uint64_t nf = tk_[j].fl;
             if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName)) {
@@ -775,8 +860,9 @@ class Scanner {
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
           }
-        }
+        } while (false);
         if (lw == "user" || lw == "username" || lw == "login" || lw == "userid") user_name(i);
+        if (lw == "initials") initials_after_cue(i);
         // ID cues
         if ((f & lex::kIdCue) || lw == "mr") id_after_cue(i, lw);
         if (f & lex::kPhoneCue) phone_after_cue(i);
@@ -796,6 +882,11 @@ class Scanner {
           }
           add_tokens(i, e, PhiType::kDate);
         }
+        if (capital(i) && !tk_[i].allcaps && short_weekday(lw) && short_weekday_date(i))
+          add_tokens(i, i + 1, PhiType::kDate);  // "Thu 12/5", "practice Sat."
+        if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && lw_is_ordinal_day(i + 1))
+          add_tokens(i, i + 3, PhiType::kDate);  // "on the 14th" (the month is implied)
+        if (lw.find('-') != std::string_view::npos) month_with_prefix(i, lw);  // "mid-December"
         if ((lw == "new" && word(i + 1) && low(i + 1) == "year's" && capital(i)))
           add_tokens(i, i + 2, PhiType::kDate);
         // ages in words: ninety-two-year-old, a hundred and one
@@ -890,7 +981,12 @@ class Scanner {
         if (j < tk_.size() && tk_[j].nl) return;
         j = skip_title(j);
         const size_t e = take_name(j, 4, true, true);
-        if (e > j) add_tokens(j, e, PhiType::kName);
+        if (e > j) {
+          add_tokens(j, e, PhiType::kName);
+        } else if (word(j) && tk_[j].allcaps && tk_[j].e - tk_[j].b <= 3 && !(tk_[j].fl & lex::kNotName) &&
+                   (j + 1 >= tk_.size() || tk_[j + 1].nl)) {
+          add_tokens(j, j + 1, PhiType::kName);  // initials alone on the line: "Sonographer: LR"
+        }
         return;
       }
       if ((lf & lex::kIdCue) || label.find("number") != std::string::npos || label.find("id") == label.size() - 2)
@@ -1031,13 +1127,53 @@ class Scanner {
       ++e;
     }
     while (e > b && !is_digit(t_[e - 1])) --e;
-    if (digits >= 7 && digits <= 15) add(b, e, PhiType::kPhone);
+    if (digits >= 7 && digits <= 15) {
+      add(b, e, PhiType::kPhone);
+    } else if ((digits == 4 || digits == 5) && e - b == static_cast<size_t>(digits) && short_number_cue(i)) {
+      add(b, e, PhiType::kPhone);  // "pager 4421", "ext. 2214"
+    }
+  }
+
+  bool short_number_cue(size_t i) const {
+    const std::string_view w = low(i);
+    return w == "pager" || w == "ext" || w == "extension" || w == "beeper" || w == "bleep";
   }
 
   void zip_after_cue(size_t i) {
     size_t j = i + 1;
     while (j < tk_.size() && j < i + 4 && !num(j)) ++j;
     if (num(j) && tk_[j].e - tk_[j].b == 5) add_tokens(j, j + 1, PhiType::kLocation);
+  }
+
+  static bool short_weekday(std::string_view lw) {
+    return lw == "mon" || lw == "tue" || lw == "wed" || lw == "thu" || lw == "sat" || lw == "sun";
+  }
+  // A capitalised weekday abbreviation that is also a word ("Sat", "Sun", "Wed") is a date before a
+  // number ("Thu 12/5"), after a date preposition ("on Sat") or before a full stop or comma that
+  // touches it ("at practice Sat.").
+  bool short_weekday_date(size_t i) const {
+    if (i == 0 || tk_[i].nl) return num(i + 1) && !tk_[i + 1].nl;
+    if (num(i + 1) && !tk_[i + 1].nl) return true;
+    if (word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep)) return true;
+    return (punct(i + 1, '.') || punct(i + 1, ',')) && touch(i + 1) && !punct(i - 1, '.');
+  }
+  // Tokens i, i+1: a day 1-31 and its ordinal suffix ("14th"), not followed by a word ("the 5th
+  // percentile", "the 2nd dose" are no dates).
+  bool lw_is_ordinal_day(size_t i) const {
+    if (!num(i) || tk_[i].e - tk_[i].b > 2 || int_value(i) < 1 || int_value(i) > 31) return false;
+    if (!word(i + 1) || !touch(i + 1)) return false;
+    const std::string_view s = low(i + 1);
+    if (s != "st" && s != "nd" && s != "rd" && s != "th") return false;
+    return !word(i + 2) || tk_[i + 2].nl;
+  }
+  // "mid-December", "early-March", "late-Nov".
+  void month_with_prefix(size_t i, std::string_view lw) {
+    for (std::string_view p : {"mid-", "early-", "late-"})
+      if (lw.size() > p.size() + 2 && lw.compare(0, p.size(), p) == 0 && (flags(lw.substr(p.size())) & lex::kMonth) &&
+          is_upper(t_[tk_[i].b + p.size()])) {
+        add_tokens(i, i + 1, PhiType::kDate);
+        return;
+      }
   }
 
   void month_date(size_t i, std::string_view lw) {
@@ -1366,7 +1502,8 @@ class Scanner {
           size_t e = i + 1;
           if (word(e) && !tk_[e].nl && !tk_[e].cap) {
             const uint64_t nf = tk_[e].fl;
-            if ((nf & (lex::kLast | lex::kFirst)) && !(nf & (lex::kEnglish | lex::kMedical))) ++e;
+            if (((nf & (lex::kLast | lex::kFirst)) && !(nf & (lex::kEnglish | lex::kMedical))) || lower_unknown(e))
+              ++e;  // "desmond achterberg"
           }
           add_tokens(i, e, PhiType::kName);
           i = e - 1;
@@ -1397,8 +1534,10 @@ class Scanner {
         hit = true;
       } else if (!med || !eng) {
         // a common word that is also a name: needs a capitalised listed neighbour ("Will Turner")
-        const bool next = capital(i + 1) && !tk_[i + 1].nl && (tk_[i + 1].fl & (lex::kLast | lex::kFirst)) &&
-                          !(tk_[i + 1].fl & (lex::kEnglish | lex::kMedical));
+        const bool next = capital(i + 1) && !tk_[i + 1].nl &&
+                          (((tk_[i + 1].fl & (lex::kLast | lex::kFirst)) &&
+                            !(tk_[i + 1].fl & (lex::kEnglish | lex::kMedical))) ||
+                           (word(i + 1) && unknown_capitalised(i + 1, low(i + 1), tk_[i + 1].fl)));  // "Ruth-Ann Coker"
         const bool prev = i > 0 && name_tok_[i - 1] && !tk_[i].nl;
         hit = (f && next) || prev;
       }
@@ -1444,6 +1583,8 @@ class Scanner {
     }
     // plurals and verb forms of known words ("Labs", "Meds", "Vitals")
     if (lw.size() > 3 && lw.back() == 's' && known(lw.substr(0, lw.size() - 1))) return false;
+    // other inflections of dictionary words at a sentence start ("Prayed", "Wishes", "Ordering")
+    if (known_stem(lw)) return false;
     return true;
   }
 
@@ -1458,6 +1599,39 @@ class Scanner {
         b -= 2;
       if (b < i) add_tokens(b, i + 1, PhiType::kName);
     }
+  }
+
+  // An age over 89 between commas after a name: "Mrs Pryce, 96, of ...", "Mr. Lefebvre, 94, lives".
+  void ages_after_names() {
+    for (size_t i = 2; i + 1 < tk_.size(); ++i) {
+      if (!num(i) || tk_[i].e - tk_[i].b > 3 || !punct(i - 1, ',') || !name_tok_[i - 2] || tk_[i].nl) continue;
+      const int v = int_value(i);
+      if (v < 90 || v > 120) continue;
+      if (punct(i + 1, ',') || punct(i + 1, ')') || punct(i + 1, ';')) add_tokens(i, i + 1, PhiType::kAge);
+    }
+  }
+
+  // HL7 name fields join components with '^' ("VALDEZ^ROSARIO^M"): a word joined so to a name
+  // found is part of it (the middle initial).
+  void hl7_name_components() {
+    for (size_t i = 2; i < tk_.size(); ++i)
+      if (word(i) && !name_tok_[i] && capital(i) && punct(i - 1, '^') && touch(i - 1) && touch(i) && name_tok_[i - 2])
+        add_tokens(i, i + 1, PhiType::kName);
+  }
+
+  // Initials after "initials": "(initials R.T.K.)", "initials: JM".
+  void initials_after_cue(size_t i) {
+    size_t j = i + 1;
+    if (punct(j, ':')) ++j;
+    if (!word(j) || tk_[j].nl) return;
+    size_t e = j;
+    int letters = 0;
+    while (e < tk_.size() && !(e > j && !touch(e))) {
+      if (word(e) && tk_[e].allcaps && tk_[e].e - tk_[e].b <= 4) letters += tk_[e].e - tk_[e].b;
+      else if (!punct(e, '.')) break;
+      ++e;
+    }
+    if (letters >= 2 && letters <= 4) add_tokens(j, e, PhiType::kName);
   }
 
   // The lower-cased token without "'s".

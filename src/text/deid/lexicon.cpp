@@ -12,7 +12,8 @@ namespace {
 // titles before a name
 constexpr std::string_view kTitleWords[] = {
     "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister", "rev", "sgt",
-    "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam"};
+    "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam", "mister", "missus",
+    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon"};
 // credentials after a name
 constexpr std::string_view kCredentialWords[] = {
     "md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
@@ -60,7 +61,12 @@ constexpr std::string_view kNameLabelWords[] = {
     "surrogate", "poa", "health care proxy", "proxy", "legal guardian", "mr", "mrs", "ms", "practitioner",
     "physician name", "provider name", "patient's name", "patients name", "full name", "last name",
     "first name", "surname", "given name", "family name", "student", "scribe", "chaperone", "teacher",
-    "employer"};
+    "employer",
+    // staff roles and others on forms and in tables ("Sonographer: LR", "Visitor", "Doula:")
+    "sonographer", "technologist", "technician", "tech", "visitor", "doula", "chaplain", "coach", "officer",
+    "dietitian", "dietician", "audiologist", "endoscopist", "guarantor", "optometrist", "coordinator",
+    "nurse coordinator", "case worker", "caseworker", "initials", "carer", "aide", "escort", "prescriber",
+    "pharmacist in charge", "dentist", "hygienist", "paramedic", "medic", "crew", "driver", "instructor"};
 // words after which a name follows without a colon
 constexpr std::string_view kNameVerb1Words[] = {
     "per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify",
@@ -143,7 +149,11 @@ constexpr std::string_view kFacilityWords[] = {
 // second words of facility names
 constexpr std::string_view kFacility2Words[] = {
     "center", "centre", "system", "home", "group", "services", "facility", "network", "partners", "health",
-    "aid", "pharmacy", "hospice", "labs", "laboratories", "imaging", "radiology"};
+    "aid", "pharmacy", "hospice", "labs", "laboratories", "imaging", "radiology",
+    // specialties and places after a specific capitalised word ("Harbourview Orthopaedics",
+    // "St. Brendan's Parish", "Hennepin County", "Burnside Bridge")
+    "orthopaedics", "orthopedics", "pediatrics", "paediatrics", "dermatology", "urology", "oncology",
+    "neurology", "obstetrics", "gynecology", "gynaecology", "cardiology", "parish", "county", "bridge"};
 // words that do not make a facility name specific
 constexpr std::string_view kFacilityGenericWords[] = {
     "the", "our", "this", "your", "emergency", "local", "outside", "general", "community", "medical",

@@ -54,7 +54,7 @@ void print(const char* tag, const std::string& c, const std::string& sev, uint64
 // Every new condition: the good script scores >= 70% on each seed and severity without death, and the
 // bad script at least 30 points less on average.
 TEST(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
-  for (const char* cond : {"upper_gi_bleed"}) {
+  for (const char* cond : {"upper_gi_bleed", "postpartum_haemorrhage"}) {
     double good = 0, bad = 0;
     int n = 0;
     for (const char* sev : {"mild", "moderate", "severe"})
@@ -106,6 +106,46 @@ TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {
       EXPECT_LT(good.end.blood_lost_pct, lost + 12) << sev << " " << seed;
       EXPECT_GE(good.end.sbp_mmhg, 90) << sev << " " << seed;
       EXPECT_GE(good.end.hb_g_dl, 7) << sev << " " << seed;
+    }
+  }
+}
+
+// Postpartum haemorrhage (RCOG Green-top 52: minor 500-1000 mL, moderate 1001-2000, severe > 2000;
+// Nathan 2015: shock index >= 0.9 predicts adverse outcome, >= 1 in severe PPH).
+TEST(PostpartumHaemorrhage, PresentsByRcogBloodLossAndStopsWithOxytocin) {
+  for (uint64_t seed : kSeeds) {
+    for (const char* sev : {"mild", "moderate", "severe"}) {
+      const Course none = course("postpartum_haemorrhage", sev, seed, "none"),
+                   good = course("postpartum_haemorrhage", sev, seed, "good");
+      print("present", "postpartum_haemorrhage", sev, seed, none.start);
+      print("untreated", "postpartum_haemorrhage", sev, seed, none.end);
+      print("treated", "postpartum_haemorrhage", sev, seed, good.end);
+      std::printf("  lost at presentation %.0f mL, untreated end %.0f mL, treated end %.0f mL\n", none.start.blood_lost_ml,
+                  none.end.blood_lost_ml, good.end.blood_lost_ml);
+      const std::string s = sev;
+      // The model's blood volume is the non-pregnant 65 mL/kg; at term it is ~50% larger (Pritchard 1965), so
+      // the RCOG volumes are scaled by 0.67 (minor 335-670 mL here, moderate 670-1340, severe > 1340).
+      const double k = 0.67;
+      const double lost = none.start.blood_lost_ml, si = none.start.hr_bpm / none.start.sbp_mmhg;
+      if (s == "mild") {
+        EXPECT_TRUE(lost >= 500 * k && lost <= 1000 * k) << seed << " " << lost;
+        EXPECT_LT(si, 1.0) << seed;
+      }
+      if (s == "moderate") EXPECT_TRUE(lost > 1000 * k && lost <= 2000 * k) << seed << " " << lost;
+      if (s == "severe") {
+        EXPECT_GT(lost, 1300 * k) << seed;  // beyond the middle of the moderate band, with shock index >= 1
+        EXPECT_GE(si, 1.0) << seed;
+      }
+      // Untreated, the atonic uterus keeps bleeding: major from a minor PPH, severe from a moderate or severe
+      // one (or death), within 2 hours. (Severe tiers present in shock at ~1 L in this non-pregnant
+      // circulation.)
+      if (!none.dead) EXPECT_GT(none.end.blood_lost_ml, (s == "mild" ? 1000 : 2000) * k) << sev << " " << seed;
+      // Treated: the bleeding stops within minutes of oxytocin (and compression if still shocked),
+      // SBP >= 90 and HR < 100 by 2 h.
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_LT(good.end.blood_lost_ml, lost + 800) << sev << " " << seed;
+      EXPECT_GE(good.end.sbp_mmhg, 90) << sev << " " << seed;
+      EXPECT_LT(good.end.hr_bpm, 100) << sev << " " << seed;
     }
   }
 }

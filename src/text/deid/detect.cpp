@@ -1427,6 +1427,8 @@ class Scanner {
     }
     size_t b = i;
     int w = 0, specific = 0;
+    // "care" is also a common word: before it a capitalised common word is no place ("SEEK CARE")
+    const bool weak_head = low(i) == "care";
     while (b > 0 && w < 5 && !tk_[b].nl) {
       const size_t p = b - 1;
       if (capital(p) || (word(p) && (low(p) == "and" || low(p) == "of")) || punct(p, '&') ||
@@ -1436,7 +1438,9 @@ class Scanner {
         if (word(p)) {
           ++w;
           const std::string_view lw = low(p);
-          if (!(tk_[p].fl & (lex::kFacilityGeneric | lex::kNotName)) && lw != "and" && lw != "of") ++specific;
+          if (!(tk_[p].fl & (lex::kFacilityGeneric | lex::kNotName)) && lw != "and" && lw != "of" &&
+              !(weak_head && (tk_[p].fl & lex::kEnglish) && !(tk_[p].fl & (lex::kFirst | lex::kLast))))
+            ++specific;
         }
         continue;
       }
@@ -1679,8 +1683,25 @@ class Scanner {
   }
 
   std::vector<PhiSpan> merged() {
-    std::sort(out_.begin(), out_.end(), [](const PhiSpan& a, const PhiSpan& b) {
-      return a.begin != b.begin ? a.begin < b.begin : a.end > b.end;
+    // Of two equal spans the more specific pattern keeps its type (an IP address or a telephone
+    // number is also a run of digits); among the others the one found first (stable), whatever
+    // the number of spans in the note.
+    auto rank = [](PhiType t) {
+      switch (t) {
+        case PhiType::kIp: return 0;
+        case PhiType::kUrl: return 1;
+        case PhiType::kEmail: return 2;
+        case PhiType::kSsn: return 3;
+        case PhiType::kDate: return 4;
+        case PhiType::kPhone: return 5;
+        case PhiType::kId: return 6;
+        default: return 7;
+      }
+    };
+    std::stable_sort(out_.begin(), out_.end(), [&](const PhiSpan& a, const PhiSpan& b) {
+      if (a.begin != b.begin) return a.begin < b.begin;
+      if (a.end != b.end) return a.end > b.end;
+      return rank(a.type) < rank(b.type);
     });
     // in place: out_[0, m) holds the merged spans
     size_t m = 0;

@@ -10,6 +10,14 @@ list(APPEND MEDGEN_CLI_LIBS medgen_sim)
 
 medgen_add_tests(sim medgen_sim)
 medgen_add_cli_test(sim_cli tests/sim/cli_sim.sh)
+# Further CLI tests register themselves by name: tests/sim/cli_sim_team.sh -> sim_cli_team.
+file(GLOB _sim_cli_tests CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/sim/cli_sim_*.sh)
+foreach(_t ${_sim_cli_tests})
+  get_filename_component(_n ${_t} NAME_WE)
+  string(REPLACE "cli_sim_" "sim_cli_" _n ${_n})
+  file(RELATIVE_PATH _rel ${CMAKE_SOURCE_DIR} ${_t})
+  medgen_add_cli_test(${_n} ${_rel})
+endforeach()
 
 if(MEDGEN_BUILD_BENCH)
   add_executable(bench_sim ${CMAKE_SOURCE_DIR}/bench/sim/bench_sim.cpp)

@@ -6,6 +6,8 @@
 #include <ctime>
 #include <set>
 
+#include "medgen/sim/team.h"
+
 namespace medgen::sim {
 
 using json = nlohmann::json;
@@ -91,6 +93,7 @@ Score score_session(const Session& s, const Rubric& r) {
         total += a.amount_per_kg;
         if (total + 1e-9 >= it.min_total_per_kg) {
           t_done = a.t_s;
+          res.actor = a.by.id;
           break;
         }
       }
@@ -136,6 +139,7 @@ Score score_session(const Session& s, const Rubric& r) {
         res.status = "penalty";
         res.points = -it.points;
         res.time_s = hit->t_s;
+        res.actor = hit->by.id;
         res.detail = hit->summary + " at " + mmss(hit->t_s);
       } else {
         res.status = "avoided";
@@ -220,6 +224,7 @@ Score score_session(const Session& s, const Rubric& r) {
       res.points = -r.harmful_dose_penalty;
       res.time_s = a.t_s;
       res.detail = a.summary;
+      res.actor = a.by.id;
       sc.items.push_back(res);
     }
   // Orders refused by the dose checks (above a hard limit, a unit or route that cannot be right) cost
@@ -258,7 +263,22 @@ std::string debrief_text(const Session& s, const Score& sc) {
     if (e.kind == "info" || e.kind == "error") continue;
     std::string text = e.text;
     std::replace(text.begin(), text.end(), '\n', ' ');
-    o += "  " + mmss(e.t_s) + "  " + std::string(e.kind == "action" ? "> " : "  ") + text + "\n";
+    o += "  " + mmss(e.t_s) + "  " + std::string(e.kind == "action" ? "> " : "  ") +
+         (e.actor.empty() ? "" : "[" + e.actor + "] ") + text + "\n";
+  }
+  if (s.options().examiner) {
+    o += "\nExaminer mode (vitals and results hidden until asked for)\n";
+    o += "  monitor: " +
+         (s.monitor_attached_at_s() >= 0 ? "attached at " + mmss(s.monitor_attached_at_s()) : std::string("never attached")) +
+         "\n";
+    std::string checks;
+    int unseen = 0;
+    for (const auto& a : s.actions())
+      if (std::find(a.tags.begin(), a.tags.end(), "vitals") != a.tags.end()) checks += " " + mmss(a.t_s);
+    for (const auto& e : s.log())
+      if (e.kind == "alarm_unseen") ++unseen;
+    o += "  vital signs checked at:" + (checks.empty() ? std::string(" never") : checks) + "\n";
+    o += "  alarms missed for want of a monitor: " + std::to_string(unseen) + "\n";
   }
   o += "\nVital signs\n      time    HR   BP        MAP  RR  SpO2  T     GCS  lactate glucose pH     PaCO2 HCO3\n";
   for (const auto& smp : s.samples()) {
@@ -295,6 +315,7 @@ std::string debrief_text(const Session& s, const Score& sc) {
   if (!well.empty()) o += "\nDone well\n" + well;
   if (!late.empty()) o += "\nDone late\n" + late;
   if (!missed.empty()) o += "\nMissed or harmful\n" + missed;
+  if (!s.options().team.empty()) o += team_debrief_text(s, score_team(s, sc, Team{s.options().team}));
   o += "\nScore " + fmt("%.0f", sc.earned + sc.penalties) + " of " + fmt("%.0f", sc.max) + " = " +
        fmt("%.0f", sc.percent) + "%\n";
   return o;
@@ -445,17 +466,34 @@ json session_json(const Session& s, const Score& sc) {
   j["duration_s"] = s.time_s();
   j["died"] = s.dead();
   json acts = json::array();
-  for (const auto& a : s.actions())
-    acts.push_back(
-        {{"t_s", a.t_s}, {"text", a.text}, {"summary", a.summary}, {"tags", a.tags}, {"harmful", a.harmful}});
+  for (const auto& a : s.actions()) {
+    json x = {{"t_s", a.t_s},         {"text", a.text},         {"summary", a.summary},
+              {"tags", a.tags},       {"harmful", a.harmful},   {"category", a.category}};
+    if (!a.by.id.empty()) {
+      x["by"] = {{"id", a.by.id}, {"role", a.by.role}};
+      x["out_of_role"] = a.out_of_role;
+    }
+    acts.push_back(x);
+  }
   j["actions"] = acts;
   json safety = json::array();
   for (const SafetyRecord& f : s.safety_log())
     safety.push_back({{"t_s", f.t_s}, {"text", f.text}, {"drug", f.drug}, {"outcome", f.outcome}, {"reason", f.reason}});
   j["order_safety"] = safety;
   json ev = json::array();
-  for (const auto& e : s.log()) ev.push_back({{"t_s", e.t_s}, {"kind", e.kind}, {"text", e.text}});
+  for (const auto& e : s.log()) {
+    json x = {{"t_s", e.t_s}, {"kind", e.kind}, {"text", e.text}};
+    if (!e.actor.empty()) x["actor"] = e.actor;
+    ev.push_back(x);
+  }
   j["events"] = ev;
+  if (s.options().examiner) {
+    json checks = json::array();
+    for (const auto& a : s.actions())
+      if (std::find(a.tags.begin(), a.tags.end(), "vitals") != a.tags.end()) checks.push_back(a.t_s);
+    j["examiner"] = {{"monitor_attached_s", s.monitor_attached_at_s() >= 0 ? json(s.monitor_attached_at_s()) : json()},
+                     {"vitals_checked_s", checks}};
+  }
   json smp = json::array();
   auto r = [](double x, double step) { return std::round(x / step) * step; };
   for (const auto& x : s.samples()) {
@@ -485,10 +523,12 @@ json session_json(const Session& s, const Score& sc) {
                      {"points", i.points},
                      {"max", i.max},
                      {"time_s", i.time_s},
-                     {"detail", i.detail}});
+                     {"detail", i.detail},
+                     {"actor", i.actor}});
   j["score"] = {{"rubric", sc.rubric}, {"percent", r(sc.percent, 0.1)},
                 {"earned", sc.earned}, {"penalties", sc.penalties},
                 {"max", sc.max},       {"items", items}};
+  if (!s.options().team.empty()) j["score"]["team"] = team_json(score_team(s, sc, Team{s.options().team}));
   return j;
 }
 

@@ -3,20 +3,49 @@
 #include <algorithm>
 #include <cmath>
 
+#include "medgen/core/error.h"
 #include "medgen/sim/json_source.h"
+#include "medgen/sim/team.h"
 
 namespace medgen::sim {
 
 Script Script::load(const std::string& path, const Catalog& catalog, const ConditionSpec& condition, double weight_kg) {
   const JsonSource src = JsonSource::load(path);
-  src.check_keys("", {"duration_min", "actions", "description"}, {"actions"});
+  src.check_keys("", {"duration_min", "actions", "description", "team", "examiner"}, {"actions"});
   Script s;
+  if (src.has("/examiner")) {
+    if (!src.root()["examiner"].is_boolean()) src.fail("/examiner", "'examiner' must be true or false");
+    s.examiner = src.root()["examiner"].get<bool>();
+  }
+  if (src.has("/team")) {
+    const auto& t = src.array("/team");
+    for (size_t i = 0; i < t.size(); ++i) {
+      const std::string p = "/team/" + std::to_string(i);
+      src.check_keys(p, {"id", "role"}, {"id", "role"});
+      Team one{s.team};
+      one.members.push_back({src.string(p + "/id"), src.string(p + "/role")});
+      try {
+        one.validate();
+      } catch (const InvalidInput& e) {
+        src.fail(p, e.what());
+      }
+      s.team = one.members;
+    }
+  }
   s.duration_s = src.number_or("/duration_min", 240, 0, 7 * 24 * 60) * 60.0;
   const auto& a = src.array("/actions");
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string p = "/actions/" + std::to_string(i);
-    src.check_keys(p, {"at_min", "do", "if"}, {"at_min", "do"});
+    src.check_keys(p, {"at_min", "do", "if", "by"}, {"at_min", "do"});
     ScriptAction x;
+    if (src.has(p + "/by")) {
+      x.by = src.string(p + "/by");
+      if (!Team{s.team}.find(x.by)) {
+        std::string ids;
+        for (const auto& m : s.team) ids += (ids.empty() ? "" : ", ") + m.id;
+        src.fail(p + "/by", "'" + x.by + "' is not in the script's team" + (ids.empty() ? " (no \"team\" given)" : " (" + ids + ")"));
+      }
+    }
     if (src.has(p + "/if")) {
       const std::string q = p + "/if";
       src.check_keys(q, {"variable", "below", "at_least"}, {"variable"});
@@ -65,7 +94,7 @@ std::vector<Event> run_script(Session* session, const Script& script) {
       double x = 0;
       if (!session->vitals().get(a.only_if.variable, &x) || !a.only_if.holds(x)) continue;  // condition not met
     }
-    add(session->act(a.text));
+    add(session->act(a.text, Actor{a.by, ""}));
   }
   if (!session->dead() && script.duration_s > session->time_s())
     add(session->advance(script.duration_s - session->time_s()));

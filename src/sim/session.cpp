@@ -6,6 +6,7 @@
 
 #include "medgen/core/error.h"
 #include "medgen/sim/order_safety.h"
+#include "medgen/sim/team.h"
 
 namespace medgen::sim {
 
@@ -78,8 +79,8 @@ std::string Session::clock(double t) {
   return buf;
 }
 
-Session::Session(const Catalog& catalog, const Case& c)
-    : cat_(&catalog), cond_(catalog.find_condition(c.condition)), case_(c), phys_(c.patient, &catalog.drugs) {
+Session::Session(const Catalog& catalog, const Case& c, const SessionOptions& options)
+    : cat_(&catalog), cond_(catalog.find_condition(c.condition)), opt_(options), case_(c), phys_(c.patient, &catalog.drugs) {
   if (!cond_) throw InvalidInput("unknown condition '" + c.condition + "' (see 'medgen sim list')");
   const double w = c.patient.weight_kg;
   std::vector<EffectCourse> courses;
@@ -109,12 +110,31 @@ Session::Session(const Catalog& catalog, const Case& c)
 }
 
 void Session::emit(std::vector<Event>* out, const std::string& kind, const std::string& text) {
-  Event e{t_s_, kind, text};
+  Event e{t_s_, kind, text, kind == "alarm" || kind == "result" || kind == "event" ? "" : by_.id};
   log_.push_back(e);
   if (out) out->push_back(e);
 }
 
+bool Session::shown_vitals(Vitals* v) const {
+  if (!monitor_attached()) return false;
+  *v = phys_.vitals();
+  return true;
+}
+
+std::string Session::briefing() const {
+  if (!opt_.examiner) return case_.vignette;
+  // The vignette ends with "On arrival: <vitals>. Examination: <findings>." (present_case).
+  const size_t at = case_.vignette.find(" On arrival:");
+  return case_.vignette.substr(0, at) +
+         " (Examiner mode: attach the monitor, check vital signs and examine to find out more.)";
+}
+
 std::string Session::monitor_line() const {
+  if (!monitor_attached()) return clock(t_s_) + "  monitor not attached";
+  return true_monitor_line();
+}
+
+std::string Session::true_monitor_line() const {
   const Vitals v = phys_.vitals();
   char buf[256];
   if (v.arrested) {
@@ -158,8 +178,22 @@ void Session::apply_treatments(const std::vector<std::string>& tags) {
   }
 }
 
-std::vector<Event> Session::act(const std::string& text) {
+std::vector<Event> Session::act(const std::string& text, const Actor& by) {
   std::vector<Event> out;
+  by_ = by;
+  if (!opt_.team.empty() && !by.id.empty()) {
+    const Actor* m = nullptr;
+    for (const auto& x : opt_.team)
+      if (x.id == by.id) m = &x;
+    if (!m) {
+      std::string ids;
+      for (const auto& x : opt_.team) ids += (ids.empty() ? "" : ", ") + x.id;
+      by_ = Actor{};
+      emit(&out, "error", "unknown trainee '" + by.id + "' (the team: " + ids + ")");
+      return out;
+    }
+    if (by_.role.empty()) by_.role = m->role;
+  }
   // Several actions per line, separated by ';'.
   size_t start = 0;
   for (;;) {
@@ -173,6 +207,7 @@ std::vector<Event> Session::act(const std::string& text) {
     if (semi == std::string::npos) break;
     start = semi + 1;
   }
+  by_ = Actor{};
   return out;
 }
 
@@ -187,11 +222,17 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
   rec.t_s = t_s_;
   rec.text = text;
   rec.vitals = phys_.vitals();
+  rec.by = by_;
   auto record = [&](const std::string& summary) {
     rec.summary = summary;
+    rec.category = action_category(a);
+    rec.out_of_role = !role_allows(rec.by.role, rec.category);
     actions_.push_back(rec);
     apply_treatments(rec.tags);
     emit(&out, "action", summary);
+    if (rec.out_of_role)
+      emit(&out, "warning",
+           "out of role: " + rec.by.id + " (" + rec.by.role + ") did a " + rec.category + " task: " + summary);
   };
   auto safety = [&](const std::string& drug, const std::string& outcome, const std::string& reason,
                     const std::string& typed) { safety_.push_back({t_s_, typed, drug, outcome, reason}); };
@@ -226,7 +267,14 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
       emit(&out, "info", "session ended by the trainee");
       return out;
     case Action::Kind::kVitals:
-      emit(&out, "info", monitor_line());
+      if (!opt_.examiner) {
+        emit(&out, "info", monitor_line());
+        return out;
+      }
+      // Examiner mode: one spot reading, recorded (the debrief shows when vitals were checked).
+      rec.tags = {"vitals"};
+      record("checked vital signs");
+      emit(&out, "answer", "vital signs: " + true_monitor_line());
       return out;
     case Action::Kind::kWait: {
       emit(&out, "info", "waiting " + fmt("%.0f", a.seconds / 60.0) + " min");
@@ -379,6 +427,13 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
     }
     case Action::Kind::kProcedure:
       rec.tags = {a.what};
+      if (a.what == "monitoring" && opt_.examiner) {
+        const bool first = monitor_at_s_ < 0;
+        if (first) monitor_at_s_ = t_s_;
+        record(first ? "attached the monitor" : "monitor already attached");
+        emit(&out, "answer", true_monitor_line());
+        return out;
+      }
       record("procedure: " + a.what);
       return out;
   }
@@ -402,7 +457,12 @@ void Session::check(std::vector<Event>* out) {
     if (!alarm_on_[i] && on) {
       alarm_on_[i] = 1;
       had_alarm_ = true;
-      emit(out, "alarm", std::string(kAlarms[i].text) + " (" + fmt("%.0f", x) + ")");
+      const std::string text = std::string(kAlarms[i].text) + " (" + fmt("%.0f", x) + ")";
+      // Examiner mode without a monitor: nobody sees it; logged for the debrief only.
+      if (monitor_attached() || std::string(kAlarms[i].variable) == "gcs")
+        emit(out, "alarm", text);
+      else
+        emit(nullptr, "alarm_unseen", text + " -- not seen: no monitor attached");
     } else if (alarm_on_[i] && off) {
       alarm_on_[i] = 0;
     }

@@ -18,6 +18,7 @@ struct ItemResult {
   double max = 0;      // counted towards the total (0 for avoid items and non-applicable ones)
   double time_s = -1;  // when it happened, if it did
   std::string detail;
+  std::string actor;   // the trainee whose action achieved it or incurred the penalty ("" when none)
 };
 
 struct Score {

@@ -17,6 +17,14 @@ struct Event {
   double t_s = 0;    // seconds since presentation
   std::string kind;  // "action", "answer", "result", "alarm", "event", "warning", "error", "info"
   std::string text;
+  std::string actor;  // who did it (a trainee id) for actions and their replies; "" for the patient or a lone trainee
+};
+
+// Who did an action: a trainee and the role they hold in the team (see team.h). Empty for a lone
+// trainee, whose actions are never out of role.
+struct Actor {
+  std::string id;    // trainee id ("alice")
+  std::string role;  // "leader", "airway", "circulation", "drugs", "procedures"; "" = any
 };
 
 struct ActionRecord {
@@ -27,6 +35,9 @@ struct ActionRecord {
   double amount_per_kg = 0;       // drug amount (amount unit) or fluid volume (mL) per kg, bolus part
   bool harmful = false;           // dose or rate above the drug's maximum, or a known allergy
   Vitals vitals;                  // at the time of the action
+  Actor by;                       // who did it
+  bool out_of_role = false;       // outside the scope of `by.role` (see team.h)
+  std::string category;           // "history", "examination", "monitoring", "investigation", "drug", "fluid", "airway", "procedure"
 };
 
 struct Sample {
@@ -92,12 +103,24 @@ struct SafetyRecord {
 // on bad text: returns kUnknown with a helpful message (closest known word for typos).
 Action parse_action(const std::string& text, const Catalog& catalog, const ConditionSpec& condition, double weight_kg);
 
+// How the session shows the patient.
+struct SessionOptions {
+  // Examiner mode: nothing is shown until asked for. The monitor line and alarms stay blank until the
+  // monitor is attached ("attach monitor"); "check vitals" gives one spot reading; results only once
+  // ordered and resulted (as always). Every request is recorded for the debrief.
+  bool examiner = false;
+  // The team (several trainees with roles, see team.h); empty for a lone trainee. When set, the debrief,
+  // the JSON record and the xAPI statements attribute the score per trainee.
+  std::vector<Actor> team;
+};
+
 class Session {
  public:
-  Session(const Catalog& catalog, const Case& c);
+  Session(const Catalog& catalog, const Case& c, const SessionOptions& options = {});
 
-  // Applies one line of free text (several actions may be separated by ';'). Returns the replies.
-  std::vector<Event> act(const std::string& text);
+  // Applies one line of free text (several actions may be separated by ';'), done by `by`. Returns the
+  // replies.
+  std::vector<Event> act(const std::string& text, const Actor& by = {});
   // Advances the patient; returns events raised on the way (results, alarms, arrest, death).
   std::vector<Event> advance(double seconds);
 
@@ -113,14 +136,28 @@ class Session {
   // Drug orders refused, held for confirmation, confirmed or cancelled (debrief and scoring).
   const std::vector<SafetyRecord>& safety_log() const { return safety_; }
   Physiology& physiology() { return phys_; }
+  const SessionOptions& options() const { return opt_; }
+  // Examiner mode: whether the monitor is attached (always true otherwise), and since when (-1: never).
+  bool monitor_attached() const { return !opt_.examiner || monitor_at_s_ >= 0; }
+  double monitor_attached_at_s() const { return monitor_at_s_; }
+  // The vitals the trainee can see now: the truth, or (examiner mode, monitor not attached) nothing.
+  bool shown_vitals(Vitals* v) const;
+  // The case's presentation as the trainee reads it: the vignette, or in examiner mode the vignette
+  // without the vital signs and the examination (found by asking for them).
+  std::string briefing() const;
 
-  // One line for the monitor: "t+12:00  HR 118  BP 84/52 (63)  RR 24  SpO2 93% (FiO2 0.21)  T 38.9  GCS 14".
+  // One line for the monitor (examiner mode, not attached: "+0:02:00  monitor not attached"): "t+12:00  HR 118  BP 84/52 (63)  RR 24  SpO2 93% (FiO2 0.21)  T 38.9  GCS 14".
   std::string monitor_line() const;
+  // The monitor line whatever the examiner mode hides (for the examiner's own view and tests).
+  std::string true_monitor_line() const;
   static std::string clock(double t_s);  // "+1:05:00"
 
  private:
   const Catalog* cat_;
   const ConditionSpec* cond_;
+  SessionOptions opt_;
+  double monitor_at_s_ = -1;
+  Actor by_;  // who is acting now (act)
   Case case_;
   Physiology phys_;
   double onset_s_ = 0, t_s_ = 0, next_sample_s_ = 0;

@@ -232,7 +232,7 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
     emit(&out, "action", summary);
     if (rec.out_of_role)
       emit(&out, "warning",
-           "out of role: " + rec.by.id + " (" + rec.by.role + ") did a " + rec.category + " task: " + summary);
+           "out of role: " + rec.by.id + " (" + rec.by.role + ") did a task outside the role (" + rec.category + "): " + summary);
   };
   auto safety = [&](const std::string& drug, const std::string& outcome, const std::string& reason,
                     const std::string& typed) { safety_.push_back({t_s_, typed, drug, outcome, reason}); };

@@ -159,14 +159,14 @@ nlohmann::json team_json(const std::vector<MemberScore>& members) {
 std::string team_debrief_text(const Session& s, const std::vector<MemberScore>& members) {
   std::string o = "\nTeam (score per trainee: the team's, less " "out-of-role actions; the leader's covers the timing)\n";
   for (const auto& m : members) {
-    o += "  " + m.who.id + " (" + m.who.role + "): " + std::to_string(m.actions) + " actions, " +
+    o += "  " + m.who.id + " (" + m.who.role + "): " + std::to_string(m.actions) + (m.actions == 1 ? " action, " : " actions, ") +
          std::to_string(m.out_of_role) + " out of role, " + fmt("%.0f", m.percent) + "% " +
          (m.passed ? "passed" : "not passed") + (m.note.empty() ? "" : "; " + m.note) + "\n";
     for (const auto& c : m.credited) o += "      credited: " + c + "\n";
     for (const auto& a : s.actions())
       if (a.by.id == m.who.id && a.out_of_role)
-        o += "      out of role at " + Session::clock(a.t_s) + ": " + a.summary + " (a " + a.category +
-             " task; " + m.who.role + " covers " + role_scope(m.who.role) + ")\n";
+        o += "      out of role at " + Session::clock(a.t_s) + ": " + a.summary + " (" + a.category +
+             "; " + m.who.role + " covers " + role_scope(m.who.role) + ")\n";
   }
   return o;
 }

@@ -45,7 +45,7 @@ expect_ok "team run" "$medgen" sim run --curriculum "$tmp/cur.json" --case-id se
   --json-out "$tmp/team_session.json" --xapi "$tmp/team_xapi.json" --scorm "$tmp/team_scorm.json" --report "$tmp/team.txt"
 check "record carries the actor" "$tmp/team_session.json" '"id": "carol"'
 check "record flags out of role" "$tmp/team_session.json" '"out_of_role": true'
-check "debrief has the team" "$tmp/team.txt" "bob \(airway\): 1 actions, 1 out of role"
+check "debrief has the team" "$tmp/team.txt" "bob \(airway\): 1 action, 1 out of role"
 check "debrief names actors" "$tmp/team.txt" "> \[carol\] gave ceftriaxone"
 check "xAPI attempted" "$tmp/team_xapi.json" '"en-US": "attempted"'
 check "xAPI curriculum context" "$tmp/team_xapi.json" 'xapi/ext/curriculum": "acute-1"'

@@ -617,7 +617,17 @@ class Scanner {
     // (a proper noun of the dictionaries is no common word: "brzezinski")
     if (!word(j) || tk_[j].cap || tk_[j].allcaps || (tk_[j].fl & ~lex::kProper) != 0 || tk_[j].e - tk_[j].b < 3)
       return false;
-    return low(j).find_first_of("aeiouy") != std::string_view::npos && !known_stem(low(j));
+    return low(j).find_first_of("aeiouy") != std::string_view::npos && !known_stem(low(j)) && !drug_like(low(j));
+  }
+
+  // A lower-case word with a drug-name stem (INN suffixes: "apixaban", "lisinopril", "metoprolol"):
+  // the dictionaries miss many drugs, and a drug is no name.
+  static bool drug_like(std::string_view w) {
+    for (std::string_view suffix : {"xaban", "pril", "olol", "sartan", "statin", "mab", "tinib", "dipine", "prazole",
+                                    "cillin", "mycin", "cycline", "floxacin", "ciclovir", "gliptin", "gliflozin",
+                                    "parin", "tidine", "azepam", "oxetine", "lukast", "terol", "glutide", "semide"})
+      if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
+    return false;
   }
 
   // A word that is an inflection of a dictionary word ("wishes", "prayed", "ordering").
@@ -631,6 +641,12 @@ class Scanner {
       if (w.size() > prefix.size() + 4 && w.compare(0, prefix.size(), prefix) == 0 &&
           (flags(w.substr(prefix.size())) & kDict))
         return true;
+    for (std::string_view suffix : {"ies", "ied"})  // "denies" -> "deny", "worried" -> "worry"
+      if (w.size() > 5 && w.compare(w.size() - 3, 3, suffix) == 0) {
+        std::string stem(w.substr(0, w.size() - 3));
+        stem += 'y';
+        if (flags(stem) & kDict) return true;
+      }
     if (w.size() > 5 && w.compare(w.size() - 3, 3, "ing") == 0) {  // "dilating" -> "dilate"
       std::string stem(w.substr(0, w.size() - 3));
       stem += 'e';
@@ -685,6 +701,9 @@ class Scanner {
           (tk_[e].fl & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
                      lex::kWeekday)))
         break;
+      // inflections of common words and drug names are no names: "Pt states", "grandmother lived",
+      // "treated with apixaban"
+      if (!(tk_[e].fl & (lex::kFirst | lex::kLast)) && (known_stem(low(e)) || drug_like(low(e)))) break;
       ++e;
     }
     return e;
@@ -1532,7 +1551,11 @@ class Scanner {
         }
         continue;
       }
-      const bool eng = lf & lex::kEnglish, med = lf & lex::kMedical;
+      // our own cue words are common words even where the dictionary lacks them ("Read by:",
+      // derived by a hunspell affix rule, is no surname there)
+      const bool eng = lf & (lex::kEnglish | lex::kByVerb | lex::kNameVerb1 | lex::kRelative | lex::kIdCue |
+                             lex::kPhoneCue),
+                 med = lf & lex::kMedical;
       bool hit = false;
       if (!eng && !med) {
         hit = true;

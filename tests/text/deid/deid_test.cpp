@@ -271,3 +271,15 @@ TEST(Deid, FormsAndFacilities) {
   // inflections of dictionary words at a sentence start are no names
   EXPECT_TRUE(found("Prayed with family. Recommend rest. Wishes to go home. Ordering labs.", PhiType::kName).empty());
 }
+
+TEST(Deid, CueWordsInflectionsAndDrugsAreNoNames) {
+  // "Read" is a listed surname the dictionary lacks; as a cue word it is a common word
+  const std::string t = "Read by: Zainab Kapoor, MD";
+  EXPECT_FALSE(covered(t, "Read"));
+  EXPECT_TRUE(covered(t, "Zainab Kapoor"));
+  EXPECT_TRUE(found("Grandmother lived to 80. Pt states name is Ulla Berg. Denies chest pain.", PhiType::kName) ==
+              std::set<std::string>{"Ulla Berg"});
+  EXPECT_TRUE(found("Treated with apixaban and rivaroxaban.", PhiType::kName).empty());
+  // a lower-case name after the same cues is still found
+  EXPECT_TRUE(covered("discussed with zbigniew, her grandson", "zbigniew"));
+}

@@ -55,7 +55,7 @@ void print(const char* tag, const std::string& c, const std::string& sev, uint64
 // Every new condition: the good script scores >= 70% on each seed and severity without death, and the
 // bad script at least 30 points less on average.
 TEST(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
-  for (const char* cond : {"upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia"}) {
+  for (const char* cond : {"upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis"}) {
     double good = 0, bad = 0;
     int n = 0;
     for (const char* sev : {"mild", "moderate", "severe"})
@@ -203,6 +203,40 @@ TEST(Hyperkalaemia, InsulinGlucoseAndSalbutamolLowerPotassiumAdditively) {
     EXPECT_TRUE(ins >= 0.2 && ins <= 1.0) << seed << " " << ins;
     EXPECT_TRUE(salb >= 0.2 && salb <= 1.0) << seed << " " << salb;
     EXPECT_NEAR(both, ins + salb, 0.2) << seed;  // Allon 1990: 1.21 with both against 0.65 + 0.66
+  }
+}
+
+// Adrenal crisis (Allolio 2015: hypotension or shock with hyperkalaemia and low glucose, fatal untreated,
+// blood pressure improving within 1-2 h of hydrocortisone; Society for Endocrinology 2020).
+TEST(AdrenalCrisis, PresentsHypotensiveAndRecoversWithHydrocortisoneNotFluidsAlone) {
+  for (uint64_t seed : kSeeds) {
+    for (const char* sev : {"mild", "moderate", "severe"}) {
+      const Case c = make_case("adrenal_crisis", sev, seed);
+      Physiology healthy(c.patient, &catalog().drugs);
+      const Vitals base = healthy.vitals();
+      const Course none = course("adrenal_crisis", sev, seed, "none"), good = course("adrenal_crisis", sev, seed, "good");
+      print("present", "adrenal_crisis", sev, seed, none.start);
+      print("untreated", "adrenal_crisis", sev, seed, none.end);
+      print("treated", "adrenal_crisis", sev, seed, good.end);
+      const std::string s = sev;
+      EXPECT_LT(none.start.sbp_mmhg, s == "mild" ? 110 : 100) << sev << " " << seed;  // Allolio: SBP < 100 or shock
+      EXPECT_GT(none.start.hr_bpm, 100) << sev << " " << seed;
+      EXPECT_GT(none.start.potassium_mmol_l, base.potassium_mmol_l + 0.2) << sev << " " << seed;
+      EXPECT_LT(none.start.glucose_mmol_l, base.glucose_mmol_l - 0.3) << sev << " " << seed;
+      // Untreated, the shock deepens over 4 hours.
+      EXPECT_TRUE(none.dead || none.end.map_mmhg < none.start.map_mmhg - 3) << sev << " " << seed;
+      // Hydrocortisone at 2 min and 1 L saline: MAP up >= 10 mmHg (5 when mild) within 2 h, HR < 100 and MAP >= 65 at the end.
+      double map_2h = 0;
+      for (const Sample& smp : good.samples)
+        if (smp.v.time_s <= good.samples.front().v.time_s + 7200) map_2h = smp.v.map_mmhg;
+      EXPECT_GE(map_2h, none.start.map_mmhg + (s == "mild" ? 5 : 10)) << sev << " " << seed;
+      EXPECT_LT(good.end.hr_bpm, 100) << sev << " " << seed;
+      EXPECT_GE(good.end.map_mmhg, 65) << sev << " " << seed;
+      // The same litre of saline without hydrocortisone leaves the patient more hypotensive at 2 h.
+      Session fluids_only(catalog(), c);
+      run(&fluids_only, {{3, "fluids 1000 ml over 60 min"}}, 120);
+      EXPECT_LT(fluids_only.vitals().map_mmhg, map_2h - 5) << sev << " " << seed;
+    }
   }
 }
 

@@ -54,24 +54,27 @@ void print(const char* tag, const std::string& c, const std::string& sev, uint64
 
 // Every new condition: the good script scores >= 70% on each seed and severity without death, and the
 // bad script at least 30 points less on average.
-TEST(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
-  for (const char* cond : {"upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis"}) {
-    double good = 0, bad = 0;
-    int n = 0;
-    for (const char* sev : {"mild", "moderate", "severe"})
-      for (uint64_t seed : kSeeds) {
-        const Course g = course(cond, sev, seed, "good"), b = course(cond, sev, seed, "bad");
-        std::printf("%s %s seed %d: good %.0f%%, bad %.0f%%\n", cond, sev, static_cast<int>(seed), g.score, b.score);
-        EXPECT_GE(g.score, 70) << cond << " " << sev << " seed " << seed;
-        EXPECT_FALSE(g.dead) << cond << " " << sev << " seed " << seed;
-        good += g.score;
-        bad += b.score;
-        ++n;
-      }
-    EXPECT_GE(good / n - bad / n, 30) << cond;
-  }
+class NewConditions : public testing::TestWithParam<const char*> {};
+
+TEST_P(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
+  const char* cond = GetParam();
+  double good = 0, bad = 0;
+  int n = 0;
+  for (const char* sev : {"mild", "moderate", "severe"})
+    for (uint64_t seed : kSeeds) {
+      const Course g = course(cond, sev, seed, "good"), b = course(cond, sev, seed, "bad");
+      std::printf("%s %s seed %d: good %.0f%%, bad %.0f%%\n", cond, sev, static_cast<int>(seed), g.score, b.score);
+      EXPECT_GE(g.score, 70) << cond << " " << sev << " seed " << seed;
+      EXPECT_FALSE(g.dead) << cond << " " << sev << " seed " << seed;
+      good += g.score;
+      bad += b.score;
+      ++n;
+    }
+  EXPECT_GE(good / n - bad / n, 30) << cond;
 }
 
+INSTANTIATE_TEST_SUITE_P(Sim, NewConditions,
+                         testing::Values("upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis"));
 
 // Upper GI bleed (NICE CG141; ATLS 10th ed. classes; Blatchford 2000; Villanueva 2013; Wiesen 1994).
 TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {

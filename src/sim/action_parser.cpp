@@ -453,7 +453,8 @@ std::string closest(const std::string& word, const std::vector<std::string>& voc
 const std::vector<std::string> kVerbs = {"give",        "start",   "stop",       "order",   "check",    "send",
                                          "ask",         "fluids",  "bolus",      "oxygen",  "intubate", "examine",
                                          "vitals",      "wait",    "help",       "end",     "blood",    "transfuse",
-                                         "crystalloid", "history", "administer", "request", "obs"};
+                                         "crystalloid", "history", "administer", "request", "obs",         "silence",
+                                         "acknowledge"};
 
 }  // namespace
 
@@ -475,6 +476,8 @@ const char* action_kind_name(Action::Kind k) {
     case Action::Kind::kEnd: return "end";
     case Action::Kind::kConfirm: return "confirm";
     case Action::Kind::kCancel: return "cancel";
+    case Action::Kind::kSilence: return "silence";
+    case Action::Kind::kAcknowledge: return "acknowledge";
     case Action::Kind::kUnknown: return "unknown";
   }
   return "unknown";
@@ -549,6 +552,29 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
   }
   if (first == "examine" || first == "exam" || first == "examination" || first == "look" || text == "assess patient") {
     a.kind = Action::Kind::kExamine;
+    return a;
+  }
+  // Alarms: "silence alarms 2 min", "mute", "pause alarms"; "acknowledge alarms", "ack".
+  if (first == "silence" || first == "mute" || first == "hush" ||
+      (first == "pause" && (has_word("alarm") || has_word("alarms") || has_word("audio")))) {
+    Quantity q;
+    const int i = find_quantity(w, &q);
+    double s = 120;  // a monitor's usual audio pause
+    if (i >= 0) {
+      s = q.value * 60;
+      if (i + 1 < static_cast<int>(w.size()) && (w[i + 1] == "s" || w[i + 1] == "sec" || w[i + 1] == "seconds"))
+        s = q.value;
+    }
+    if (!(s > 0) || s > 15 * 60) {
+      a.message = "alarms can be silenced for up to 15 min, e.g. 'silence alarms 2 min'";
+      return a;
+    }
+    a.kind = Action::Kind::kSilence;
+    a.seconds = s;
+    return a;
+  }
+  if (first == "acknowledge" || first == "ack" || first == "acknowledged" || text == "alarm acknowledged") {
+    a.kind = Action::Kind::kAcknowledge;
     return a;
   }
   if (first == "wait") {

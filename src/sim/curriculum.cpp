@@ -51,7 +51,7 @@ Curriculum Curriculum::load(const std::string& path, const Catalog& catalog) {
   std::map<std::string, size_t> index;
   for (size_t i = 0; i < a.size(); ++i) {
     const std::string p = "/cases/" + std::to_string(i);
-    src.check_keys(p, {"id", "condition", "severity", "seed", "pass_percent", "attempts", "requires", "title"},
+    src.check_keys(p, {"id", "condition", "severity", "seed", "pass_percent", "attempts", "requires", "title", "alarms"},
                    {"id", "condition"});
     CurriculumCase c;
     c.id = src.string(p + "/id");
@@ -81,6 +81,7 @@ Curriculum Curriculum::load(const std::string& path, const Catalog& catalog) {
       const auto& r = src.array(p + "/requires");
       for (size_t k = 0; k < r.size(); ++k) c.requires.push_back(src.string(p + "/requires/" + std::to_string(k)));
     }
+    if (src.has(p + "/alarms")) c.alarms = adjust_alarm_limits(default_alarm_limits(), src, p + "/alarms");
     cur.cases.push_back(c);
   }
   // Prerequisites name cases, and form no cycle.

@@ -291,6 +291,20 @@ std::string debrief_text(const Session& s, const Score& sc) {
                   v.temp_c, v.gcs, v.lactate_mmol_l, v.glucose_mmol_l, v.ph, v.paco2_mmhg, v.hco3_mmol_l);
     o += line;
   }
+  if (!s.alarm_log().empty()) {
+    int acked = 0;
+    for (const AlarmRecord& a : s.alarm_log()) acked += a.acknowledged_s >= 0;
+    o += "\nAlarms (" + std::to_string(s.alarm_log().size()) + ", " + std::to_string(acked) + " acknowledged)\n";
+    for (const AlarmRecord& a : s.alarm_log()) {
+      o += "  " + mmss(a.on_s) + "  " + a.text;
+      if (a.unseen) o += "; not seen (no monitor)";
+      if (a.while_silenced) o += "; began while silenced";
+      o += a.acknowledged_s >= 0 ? "; acknowledged after " + mmss(a.acknowledged_s - a.on_s).substr(1)
+                                 : std::string("; not acknowledged");
+      o += a.cleared_s >= 0 ? "; cleared at " + mmss(a.cleared_s) : std::string("; active at the end");
+      o += "\n";
+    }
+  }
   if (!s.safety_log().empty()) {
     o += "\nOrder safety (dose checks before giving)\n";
     for (const SafetyRecord& f : s.safety_log())
@@ -480,6 +494,25 @@ json session_json(const Session& s, const Score& sc) {
   for (const SafetyRecord& f : s.safety_log())
     safety.push_back({{"t_s", f.t_s}, {"text", f.text}, {"drug", f.drug}, {"outcome", f.outcome}, {"reason", f.reason}});
   j["order_safety"] = safety;
+  json alarms = json::array();
+  for (const AlarmRecord& a : s.alarm_log())
+    alarms.push_back({{"id", a.id},
+                      {"text", a.text},
+                      {"priority", alarm_priority_name(a.priority)},
+                      {"value", std::round(a.value * 10) / 10},
+                      {"on_s", a.on_s},
+                      {"acknowledged_s", a.acknowledged_s >= 0 ? json(a.acknowledged_s) : json()},
+                      {"cleared_s", a.cleared_s >= 0 ? json(a.cleared_s) : json()},
+                      {"while_silenced", a.while_silenced},
+                      {"unseen", a.unseen}});
+  j["alarms"] = alarms;
+  if (!s.options().alarms.empty()) {
+    json limits = json::array();
+    for (const AlarmLimit& l : s.alarm_limits())
+      limits.push_back({{"id", l.id}, {l.low ? "below" : "above", l.on}, {"priority", alarm_priority_name(l.priority)},
+                        {"enabled", l.enabled}});
+    j["alarm_limits"] = limits;
+  }
   json ev = json::array();
   for (const auto& e : s.log()) {
     json x = {{"t_s", e.t_s}, {"kind", e.kind}, {"text", e.text}};

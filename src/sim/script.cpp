@@ -11,12 +11,13 @@ namespace medgen::sim {
 
 Script Script::load(const std::string& path, const Catalog& catalog, const ConditionSpec& condition, double weight_kg) {
   const JsonSource src = JsonSource::load(path);
-  src.check_keys("", {"duration_min", "actions", "description", "team", "examiner"}, {"actions"});
+  src.check_keys("", {"duration_min", "actions", "description", "team", "examiner", "alarms"}, {"actions"});
   Script s;
   if (src.has("/examiner")) {
     if (!src.root()["examiner"].is_boolean()) src.fail("/examiner", "'examiner' must be true or false");
     s.examiner = src.root()["examiner"].get<bool>();
   }
+  if (src.has("/alarms")) s.alarms = adjust_alarm_limits(default_alarm_limits(), src, "/alarms");
   if (src.has("/team")) {
     const auto& t = src.array("/team");
     for (size_t i = 0; i < t.size(); ++i) {

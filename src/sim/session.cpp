@@ -18,27 +18,6 @@ std::string fmt(const char* f, double x) {
   return buf;
 }
 
-// Monitor alarms (what a bedside monitor shows), with hysteresis so that a value hovering at a
-// threshold does not flood the log.
-struct Alarm {
-  const char* variable;
-  bool low;
-  double on, off;
-  const char* text;
-};
-const Alarm kAlarms[] = {
-    {"map", true, 65, 68, "ALARM hypotension: MAP below 65 mmHg"},
-    {"map", true, 50, 53, "ALARM severe hypotension: MAP below 50 mmHg"},
-    {"hr", false, 130, 125, "ALARM tachycardia: HR above 130/min"},
-    {"hr", true, 45, 50, "ALARM bradycardia: HR below 45/min"},
-    {"spo2", true, 90, 92, "ALARM desaturation: SpO2 below 90%"},
-    {"spo2", true, 80, 83, "ALARM severe desaturation: SpO2 below 80%"},
-    {"rr", true, 8, 10, "ALARM bradypnoea: RR below 8/min"},
-    {"rr", false, 30, 27, "ALARM tachypnoea: RR above 30/min"},
-    {"gcs", true, 9, 10, "EVENT the patient is unresponsive (GCS 8 or less)"},
-};
-constexpr size_t kNumAlarms = sizeof(kAlarms) / sizeof(kAlarms[0]);
-
 // Sustained derangements that end in cardiac arrest (seconds they must last).
 struct Lethal {
   const char* variable;
@@ -68,6 +47,7 @@ const char* kHelp =
     "  fluids 30 ml/kg | bolus 500 ml over 15 min | blood 2 units | stop fluids\n"
     "  oxygen 15 l/min | oxygen 40% | oxygen off | intubate\n"
     "  needle decompression | chest drain | haemorrhage control | pci\n"
+    "  silence alarms 2 min | acknowledge alarms\n"
     "  wait 5 min | end";
 
 }  // namespace
@@ -101,7 +81,9 @@ Session::Session(const Catalog& catalog, const Case& c, const SessionOptions& op
   onset_s_ = c.onset_hours * 3600.0;
   phys_.advance(onset_s_);
   danger_since_.assign(kNumLethal, -1);
-  alarm_on_.assign(kNumAlarms, 0);
+  limits_ = opt_.alarms.empty() ? default_alarm_limits() : opt_.alarms;
+  alarm_on_.assign(limits_.size(), -1);
+  next_reminder_s_.assign(limits_.size(), 0);
   samples_.push_back({0, phys_.vitals()});
   next_sample_s_ = 60;
   // Alarms already present on arrival are shown once, at time 0.
@@ -263,6 +245,23 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
     case Action::Kind::kHelp:
       emit(&out, "info", kHelp);
       return out;
+    case Action::Kind::kSilence: {
+      silenced_until_s_ = t_s_ + a.seconds;
+      rec.tags = {"alarm:silence"};
+      record("silenced the alarms for " + fmt("%.0f", a.seconds / 60.0) + " min");
+      return out;
+    }
+    case Action::Kind::kAcknowledge: {
+      int n = 0;
+      for (size_t i = 0; i < limits_.size(); ++i)
+        if (alarm_on_[i] >= 0 && alarm_log_[alarm_on_[i]].acknowledged_s < 0 && !alarm_log_[alarm_on_[i]].unseen) {
+          alarm_log_[alarm_on_[i]].acknowledged_s = t_s_;
+          ++n;
+        }
+      rec.tags = {"alarm:acknowledge"};
+      record("acknowledged " + std::to_string(n) + (n == 1 ? " alarm" : " alarms"));
+      return out;
+    }
     case Action::Kind::kEnd:
       emit(&out, "info", "session ended by the trainee");
       return out;
@@ -449,22 +448,40 @@ void Session::check(std::vector<Event>* out) {
     }
     return;
   }
-  for (size_t i = 0; i < kNumAlarms; ++i) {
+  for (size_t i = 0; i < limits_.size(); ++i) {
+    const AlarmLimit& l = limits_[i];
+    if (!l.enabled) continue;
     double x = 0;
-    v.get(kAlarms[i].variable, &x);
-    const bool on = kAlarms[i].low ? x < kAlarms[i].on : x > kAlarms[i].on;
-    const bool off = kAlarms[i].low ? x >= kAlarms[i].off : x <= kAlarms[i].off;
-    if (!alarm_on_[i] && on) {
-      alarm_on_[i] = 1;
-      had_alarm_ = true;
-      const std::string text = std::string(kAlarms[i].text) + " (" + fmt("%.0f", x) + ")";
+    v.get(l.variable, &x);
+    const bool on = l.low ? x < l.on : x > l.on;
+    const bool off = l.low ? x >= l.off : x <= l.off;
+    if (alarm_on_[i] < 0 && on) {
+      if (l.priority != AlarmPriority::kLow) had_alarm_ = true;
+      AlarmRecord r;
+      r.id = l.id;
+      r.text = l.text() + " (" + fmt(l.variable == "temp" ? "%.1f" : "%.0f", x) + ")";
+      r.priority = l.priority;
+      r.value = x;
+      r.on_s = t_s_;
+      r.while_silenced = alarms_silenced();
       // Examiner mode without a monitor: nobody sees it; logged for the debrief only.
-      if (monitor_attached() || std::string(kAlarms[i].variable) == "gcs")
-        emit(out, "alarm", text);
+      r.unseen = !monitor_attached() && !l.event;
+      alarm_on_[i] = static_cast<int>(alarm_log_.size());
+      alarm_log_.push_back(r);
+      next_reminder_s_[i] = t_s_ + (l.priority == AlarmPriority::kHigh ? 60 : 180);
+      if (r.unseen)
+        emit(nullptr, "alarm_unseen", r.text + " -- not seen: no monitor attached");
       else
-        emit(nullptr, "alarm_unseen", text + " -- not seen: no monitor attached");
-    } else if (alarm_on_[i] && off) {
-      alarm_on_[i] = 0;
+        emit(out, "alarm", r.text + (r.while_silenced ? " (audio paused)" : ""));
+    } else if (alarm_on_[i] >= 0 && off) {
+      alarm_log_[alarm_on_[i]].cleared_s = t_s_;
+      alarm_on_[i] = -1;
+    } else if (alarm_on_[i] >= 0 && out && !l.event && l.priority != AlarmPriority::kLow && monitor_attached() &&
+               !alarms_silenced() && alarm_log_[alarm_on_[i]].acknowledged_s < 0 && t_s_ >= next_reminder_s_[i]) {
+      // An unacknowledged alarm sounds again (high every minute, medium every 3): to the trainee only, so
+      // that the record is not flooded.
+      next_reminder_s_[i] = t_s_ + (l.priority == AlarmPriority::kHigh ? 60 : 180);
+      out->push_back({t_s_, "alarm_reminder", alarm_log_[alarm_on_[i]].text + " -- still active, not acknowledged", ""});
     }
   }
   for (size_t i = 0; i < kNumLethal; ++i) {

@@ -41,7 +41,9 @@ std::string action_category(const Action& a) {
   switch (a.kind) {
     case Action::Kind::kAsk: return "history";
     case Action::Kind::kExamine: return "examination";
-    case Action::Kind::kVitals: return "monitoring";
+    case Action::Kind::kVitals:
+    case Action::Kind::kSilence:
+    case Action::Kind::kAcknowledge: return "monitoring";
     case Action::Kind::kOrder: return "investigation";
     case Action::Kind::kDrug:
     case Action::Kind::kStopDrug: return "drug";

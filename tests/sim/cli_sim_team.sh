@@ -90,5 +90,19 @@ check "interactive out of role" "$tmp/inter.txt" "out of role: bob \(airway\)"
 check "examiner hides the monitor" "$tmp/inter.txt" "monitor not attached"
 check "examiner debrief" "$tmp/inter.txt" "monitor: attached at"
 
+# Alarms: priorities, silence and acknowledgement in the terminal and the debrief; limits per case.
+printf 'wait 3 min\nsilence alarms 2 min\nwait 3 min\nacknowledge alarms\nend\n' |
+  "$medgen" sim run --condition septic_shock --severity severe --seed 7 --speed 1000 >"$tmp/alarms.txt" 2>&1
+check "alarm priority" "$tmp/alarms.txt" "ALARM \[high\] severe hypotension"
+check "alarm reminder" "$tmp/alarms.txt" "still active, not acknowledged"
+check "alarm silenced" "$tmp/alarms.txt" "> silenced the alarms for 2 min"
+check "alarm debrief" "$tmp/alarms.txt" "acknowledged after 0:06:00"
+sed 's/"attempts": 2}/"attempts": 2, "alarms": {"map_low": {"below": 40, "priority": "high"}}}/' "$tmp/cur.json" >"$tmp/cur_alarms.json"
+expect_ok "case alarm limits" "$medgen" sim run --curriculum "$tmp/cur_alarms.json" --case-id sepsis-1 --script "$tmp/team.json" --json
+check "limits in the record" "$tmp/stdout" '"below": 40'
+sed 's/"attempts": 2}/"attempts": 2, "alarms": {"map_low": {"above": 40}}}/' "$tmp/cur.json" >"$tmp/cur_badalarm.json"
+expect_error "alarm direction" "cur_badalarm.json:3:[0-9]+: alarm 'map_low' fires below" "$medgen" sim curriculum status \
+  "$tmp/cur_badalarm.json" --progress "$tmp/out.json"
+
 [ "$fails" -eq 0 ] && echo "all sim team/curriculum CLI checks passed"
 exit "$fails"

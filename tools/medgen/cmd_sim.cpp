@@ -220,6 +220,7 @@ int run_session(const SimOptions& o) {
   SessionOptions so;
   so.examiner = o.examiner;
   if (!o.team.empty()) so.team = Team::parse(o.team).members;
+  if (cur) so.alarms = cur->find(o.case_id)->alarms;  // the case's monitor limits
 
   if (!o.script.empty()) {
     Script sc = Script::load(o.script, cat, cond, c.patient.weight_kg);
@@ -228,6 +229,7 @@ int run_session(const SimOptions& o) {
       so.team = sc.team;
     }
     so.examiner = so.examiner || sc.examiner;
+    if (!sc.alarms.empty()) so.alarms = sc.alarms;
     Session s(cat, c, so);
     const std::vector<Event> ev = run_script(&s, sc);
     const Score score = score_session(s, rubric);

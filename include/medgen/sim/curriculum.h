@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "medgen/sim/alarms.h"
 #include "medgen/sim/case.h"
 #include "medgen/sim/catalog.h"
 
@@ -22,6 +23,7 @@ struct CurriculumCase {
   double pass_percent = 70;           // pass mark (score percent)
   int attempts = 3;                   // attempts allowed
   std::vector<std::string> requires;  // case ids that must be passed first
+  std::vector<AlarmLimit> alarms;     // "alarms": adjusted monitor limits for this case (alarms.h); empty = defaults
 };
 
 struct Curriculum {
@@ -31,7 +33,7 @@ struct Curriculum {
 
   const CurriculumCase* find(const std::string& id) const;
   // {"format": "medgen-sim-curriculum", "version": 1, "name", "title", "pass_percent", "attempts",
-  //  "cases": [{"id", "condition", "severity", "seed", "pass_percent", "attempts", "requires"}]}.
+  //  "cases": [{"id", "condition", "severity", "seed", "pass_percent", "attempts", "requires", "alarms"}]}.
   // Strict: unknown keys, an unknown condition or severity, a duplicate id, a prerequisite that is not
   // a case or comes in a cycle are InvalidInput("file:line:column: ...").
   static Curriculum load(const std::string& path, const Catalog& catalog);

@@ -21,6 +21,7 @@ struct Script {
   std::vector<ScriptAction> actions;
   std::vector<Actor> team;  // optional ("team": [{"id": "alice", "role": "leader"}, ...]); see team.h
   bool examiner = false;    // optional ("examiner": true): run in examiner mode
+  std::vector<AlarmLimit> alarms;  // optional ("alarms": {"map_low": {"below": 60}}): adjusted limits; empty = defaults
 
   // {"duration_min": 240, "actions": [{"at_min": 0, "do": "order lactate"}, ...]}. Every action must
   // parse (checked against the catalog and the condition): a typo is a located error with a suggestion.

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "medgen/sim/alarms.h"
 #include "medgen/sim/case.h"
 #include "medgen/sim/catalog.h"
 #include "medgen/sim/physiology.h"
@@ -62,8 +63,10 @@ struct Action {
     kWait,
     kHelp,
     kEnd,
-    kConfirm,  // give the order that is waiting for confirmation (above a soft limit)
-    kCancel,   // drop it
+    kConfirm,      // give the order that is waiting for confirmation (above a soft limit)
+    kCancel,       // drop it
+    kSilence,      // pause the alarms' audio for `seconds` ("silence alarms 2 min")
+    kAcknowledge,  // acknowledge the active alarms
     kUnknown
   };
   Kind kind = Kind::kUnknown;
@@ -112,6 +115,8 @@ struct SessionOptions {
   // The team (several trainees with roles, see team.h); empty for a lone trainee. When set, the debrief,
   // the JSON record and the xAPI statements attribute the score per trainee.
   std::vector<Actor> team;
+  // Alarm limits (see alarms.h); empty: default_alarm_limits().
+  std::vector<AlarmLimit> alarms;
 };
 
 class Session {
@@ -135,6 +140,11 @@ class Session {
   const std::vector<Sample>& samples() const { return samples_; }
   // Drug orders refused, held for confirmation, confirmed or cancelled (debrief and scoring).
   const std::vector<SafetyRecord>& safety_log() const { return safety_; }
+  // Every alarm from onset to its end (priority, acknowledgement, silencing), and the limits in use.
+  const std::vector<AlarmRecord>& alarm_log() const { return alarm_log_; }
+  const std::vector<AlarmLimit>& alarm_limits() const { return limits_; }
+  // Whether the alarms' audio is paused now (silence), and until when.
+  bool alarms_silenced() const { return t_s_ < silenced_until_s_; }
   Physiology& physiology() { return phys_; }
   const SessionOptions& options() const { return opt_; }
   // Examiner mode: whether the monitor is attached (always true otherwise), and since when (-1: never).
@@ -177,7 +187,11 @@ class Session {
   };
   std::vector<Pending> pending_;
   std::vector<double> danger_since_;  // per arrest trigger
-  std::vector<int> alarm_on_;
+  std::vector<AlarmLimit> limits_;
+  std::vector<int> alarm_on_;           // per limit: index into alarm_log_ of its active alarm, or -1
+  std::vector<double> next_reminder_s_;  // per limit: when an unacknowledged alarm is announced again
+  std::vector<AlarmRecord> alarm_log_;
+  double silenced_until_s_ = -1;
   bool had_alarm_ = false, stable_reported_ = false;
   double stable_since_ = -1;
 

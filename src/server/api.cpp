@@ -138,6 +138,9 @@ void ServerConfig::validate() const {
   if (max_sim_sessions < 1 || max_sim_sessions > 100000) throw InvalidInput("--max-sim-sessions: between 1 and 100000");
   if (max_sim_sessions_per_user < 1 || max_sim_sessions_per_user > max_sim_sessions)
     throw InvalidInput("max_sim_sessions_per_user: between 1 and --max-sim-sessions");
+  if (job_lease_s < 4 || job_lease_s > 86400) throw InvalidInput("--job-lease: between 4 and 86400 seconds");
+  if (runner_id.size() > 200 || runner_id.find_first_of("\r\n") != std::string::npos)
+    throw InvalidInput("--runner-id: one line of at most 200 characters");
 }
 
 // ---------------------------------------------------------------------------- Impl: setup
@@ -192,9 +195,19 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   }
   make_private_dir(work_root);
   clean_data_dir();
+  int64_t admin_id = 0;
   if (store->count_users() == 0) {
-    admin_password = new_password();
-    const int64_t id = store->create_user("admin", hash_password(admin_password, cfg.password_cost), true);
+    const std::string password = new_password();
+    try {
+      admin_id = store->create_user("admin", hash_password(password, cfg.password_cost), true);
+      admin_password = password;
+    } catch (const std::exception&) {
+      // Several servers starting on one empty database: one of them created "admin" first.
+      if (!store->user_by_name("admin")) throw;
+    }
+  }
+  if (admin_id != 0) {
+    const int64_t id = admin_id;
     AuditEntry e;
     e.actor = "-";
     e.action = "user.create";
@@ -209,7 +222,8 @@ Api::Impl::Impl(const ServerConfig& config) : cfg(config) {
   add_image_routes();
   add_web_routes();
   jobs = std::make_unique<JobRunner>(*store, cfg.workers, cfg.queue,
-                                     [this](const Job& j, JobControl& c) { return run_job(j, c); });
+                                     [this](const Job& j, JobControl& c) { return run_job(j, c); }, cfg.runner_id,
+                                     cfg.job_lease_s);
   jobs->recover();
 }
 

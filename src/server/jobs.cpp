@@ -4,7 +4,10 @@
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
+#include <random>
+#include <thread>
 
 #include <fcntl.h>
 #include <poll.h>
@@ -219,13 +222,51 @@ ChildResult run_child(const std::vector<std::string>& argv, const std::vector<Ch
 
 // ---------------------------------------------------------------------------- JobRunner
 
-JobRunner::JobRunner(Store& store, int workers, size_t queue_capacity, Work work)
-    : store_(store), capacity_(queue_capacity), work_(std::move(work)) {
+JobRunner::JobRunner(Store& store, int workers, size_t queue_capacity, Work work, std::string runner_id, int lease_s)
+    : store_(store), capacity_(queue_capacity), work_(std::move(work)), runner_id_(std::move(runner_id)), lease_s_(lease_s) {
   if (workers < 1 || workers > 64) throw InvalidInput("--workers: between 1 and 64");
   if (queue_capacity < 1 || queue_capacity > 100000) throw InvalidInput("--queue: between 1 and 100000");
+  if (lease_s < 4 || lease_s > 86400) throw InvalidInput("--job-lease: between 4 and 86400 seconds");
+  if (runner_id_.size() > 200) throw InvalidInput("--runner-id: at most 200 characters");
+  if (runner_id_.empty()) {
+    char host[256] = {0};
+    if (::gethostname(host, sizeof host - 1) != 0) std::snprintf(host, sizeof host, "host");
+    std::random_device rd;
+    char tail[32];
+    std::snprintf(tail, sizeof tail, "%08x", rd());
+    runner_id_ = std::string(host) + ":" + std::to_string(::getpid()) + ":" + tail;
+  }
   // A child that exits before reading its input must not end the server with SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   for (int i = 0; i < workers; ++i) threads_.emplace_back([this] { worker(); });
+  keeper_ = std::thread([this] { keeper(); });
+}
+
+void JobRunner::keeper() {
+  const auto beat = std::chrono::milliseconds(lease_s_ * 1000 / 4);
+  auto next_reap = std::chrono::steady_clock::now() + std::chrono::seconds(lease_s_) / 2;
+  std::unique_lock<std::mutex> lock(mu_);
+  while (!stopping_) {
+    keeper_cv_.wait_for(lock, beat, [this] { return stopping_; });
+    if (stopping_) break;
+    const bool busy = !running_.empty();
+    const bool reap = std::chrono::steady_clock::now() >= next_reap;
+    lock.unlock();
+    try {
+      if (busy) store_.heartbeat_jobs(runner_id_);
+      if (reap) {
+        next_reap = std::chrono::steady_clock::now() + std::chrono::seconds(lease_s_) / 2;
+        if (!store_.single_process() && !store_.requeue_abandoned_jobs(runner_id_, lease_s_, false, false).empty()) {
+          std::lock_guard<std::mutex> relock(mu_);
+          refill_locked();
+          cv_.notify_all();
+        }
+      }
+    } catch (const std::exception&) {
+      // A busy or unreachable database: the next beat tries again.
+    }
+    lock.lock();
+  }
 }
 
 JobRunner::~JobRunner() { shutdown(); }
@@ -259,8 +300,7 @@ bool JobRunner::cancel(int64_t job_id) {
 }
 
 void JobRunner::recover() {
-  for (const Job& j : store_.jobs_in_state("running"))
-    store_.set_job_state(j.id, "queued", "requeued after a server restart");
+  store_.requeue_abandoned_jobs(runner_id_, lease_s_, store_.single_process());
   std::lock_guard<std::mutex> lock(mu_);
   refill_locked();
   cv_.notify_all();
@@ -286,8 +326,10 @@ void JobRunner::shutdown() {
     for (auto& [id, control] : running_) control->shutdown = true;
   }
   cv_.notify_all();
+  keeper_cv_.notify_all();
   for (std::thread& t : threads_) t.join();
   threads_.clear();
+  if (keeper_.joinable()) keeper_.join();
 }
 
 size_t JobRunner::queued() const {
@@ -334,7 +376,10 @@ void JobRunner::worker() {
     std::optional<Job> job;
     try {
       job = store_.job(id);
-      if (job && job->state == "queued") store_.start_job(id);
+      if (job && job->state == "queued") {
+        store_.start_job(id, runner_id_);
+        job->attempts += 1;  // this attempt: the fencing token of finish_job
+      }
     } catch (const std::exception&) {
       job.reset();
     }
@@ -363,9 +408,12 @@ void JobRunner::worker() {
         message = control->cancel ? "cancelled" : e.what();
       }
       try {
-        if (state == "succeeded") store_.set_job_result(id, result.dump());
-        store_.set_job_state(id, state, message);
-        if (state == "succeeded") store_.set_job_progress(id, 1.0, "done");
+        // Written only while the job is still this attempt's: if its heartbeat lapsed and another
+        // process took it over, that process's outcome stands.
+        const std::string dumped = result.dump();
+        if (!store_.finish_job(id, runner_id_, job->attempts, state, state == "succeeded" ? "done" : message,
+                               state == "succeeded" ? &dumped : nullptr))
+          message = "taken over by another server; its outcome stands";
       } catch (const std::exception&) {
         // The store refuses (disk full): the job stays "running" and is requeued at the next start.
       }

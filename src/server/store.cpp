@@ -187,6 +187,10 @@ CREATE TABLE assignments (
 );
 CREATE INDEX assignments_project ON assignments(project_id);
 )sql",
+    R"sql(
+ALTER TABLE jobs ADD COLUMN runner TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT NOT NULL DEFAULT '';
+)sql",
 };
 // Ids are BIGINT identities, flags INTEGER 0 or 1 (as in SQLite, so the Store's SQL is one),
 // REAL is DOUBLE PRECISION. Tables come in the order their foreign keys need (datasets and
@@ -345,6 +349,10 @@ CREATE TABLE assignments (
   session_id BIGINT UNIQUE REFERENCES sim_sessions(id)
 );
 CREATE INDEX assignments_project ON assignments(project_id);
+)sql",
+    R"sql(
+ALTER TABLE jobs ADD COLUMN runner TEXT NOT NULL DEFAULT '';
+ALTER TABLE jobs ADD COLUMN heartbeat_at TEXT NOT NULL DEFAULT '';
 )sql",
 };
 constexpr int kLatestSchema = static_cast<int>(std::size(kSqliteMigrations));
@@ -817,6 +825,8 @@ Store::~Store() = default;
 
 int Store::schema_version() const { return schema_version_; }
 
+bool Store::single_process() const { return db_->dialect() == db::Dialect::kSqlite; }
+
 int Store::latest_schema_version() { return kLatestSchema; }
 
 // ---- projects
@@ -1108,16 +1118,60 @@ void Store::set_job_state(int64_t id, const std::string& state, const std::strin
 
 // Only a queued job starts: two runners cannot both take it, and a job cancelled while it
 // waited stays cancelled.
-void Store::start_job(int64_t id) {
+void Store::start_job(int64_t id, const std::string& runner) {
   in_tx(mu_, *db_, kWrite, [&] {
+    const std::string now = utc_now();
     Stmt(*db_,
-         "UPDATE jobs SET state = 'running', attempts = attempts + 1, updated_at = ? "
+         "UPDATE jobs SET state = 'running', attempts = attempts + 1, runner = ?, heartbeat_at = ?, updated_at = ? "
          "WHERE id = ? AND state = 'queued'")
-        .bind_text(utc_now()).bind_int(id).run();
+        .bind_text(runner).bind_text(now).bind_text(now).bind_int(id).run();
     if (db_->changes() == 1) return;
     Stmt s(*db_, "SELECT state FROM jobs WHERE id = ?");
     if (!s.bind_int(id).step()) throw InvalidInput("no job " + std::to_string(id));
     throw InvalidInput("job " + std::to_string(id) + " is " + s.get_text() + ", not queued");
+  });
+}
+
+void Store::heartbeat_jobs(const std::string& runner) {
+  in_tx(mu_, *db_, kWrite, [&] {
+    Stmt(*db_, "UPDATE jobs SET heartbeat_at = ? WHERE state = 'running' AND runner = ?").bind_text(utc_now()).bind_text(runner).run();
+  });
+}
+
+std::vector<int64_t> Store::requeue_abandoned_jobs(const std::string& runner, int64_t lease_s, bool all_running,
+                                                   bool include_runner) {
+  return in_tx(mu_, *db_, kWrite, [&] {
+    // heartbeat_at is UTC text in one fixed format, so it sorts as time does ('' before all).
+    const std::string cutoff = utc_after(-lease_s);
+    Stmt s(*db_, "SELECT id, runner, heartbeat_at FROM jobs WHERE state = 'running' ORDER BY id");
+    std::vector<int64_t> ids;
+    while (s.step()) {
+      const int64_t id = s.get_int();
+      const std::string owner = s.get_text(), beat = s.get_text();
+      if (all_running || (owner == runner ? include_runner : beat < cutoff)) ids.push_back(id);
+    }
+    const std::string now = utc_now();
+    for (int64_t id : ids)
+      Stmt(*db_,
+           "UPDATE jobs SET state = 'queued', runner = '', message = 'requeued: the server running it stopped', "
+           "updated_at = ? WHERE id = ? AND state = 'running'")
+          .bind_text(now).bind_int(id).run();
+    return ids;
+  });
+}
+
+bool Store::finish_job(int64_t id, const std::string& runner, int attempt, const std::string& state,
+                       const std::string& message, const std::string* result_json) {
+  require_one_of(state, kJobStates, "job state");
+  return in_tx(mu_, *db_, kWrite, [&] {
+    const std::string now = utc_now();
+    Stmt s(*db_,
+           "UPDATE jobs SET state = ?, message = ?, result_json = CASE WHEN ? = 1 THEN ? ELSE result_json END, "
+           "progress = CASE WHEN ? = 'succeeded' THEN 1.0 ELSE progress END, updated_at = ? "
+           "WHERE id = ? AND state = 'running' AND runner = ? AND attempts = ?");
+    s.bind_text(state).bind_text(message).bind_int(result_json ? 1 : 0).bind_text(result_json ? *result_json : "")
+        .bind_text(state).bind_text(now).bind_int(id).bind_text(runner).bind_int(attempt).run();
+    return db_->changes() == 1;
   });
 }
 

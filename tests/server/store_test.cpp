@@ -4,6 +4,7 @@
 #include <stdlib.h>
 
 #include <cctype>
+#include <chrono>
 #include <memory>
 #include <set>
 #include <string>
@@ -381,6 +382,52 @@ TEST_P(StoreTest, JobStatesAndAttempts) {
   EXPECT_THROW(store().create_job(j), InvalidInput);
 }
 
+// Several processes on one database: each running job names its runner and carries a
+// heartbeat; a runner's own leftovers (a previous life) and other runners' jobs without a recent
+// heartbeat are requeued, fresh ones are not; a late outcome from a runner that lost the job is
+// not written over the new attempt's.
+TEST_P(StoreTest, AbandonedJobsAreRequeuedAndLateOutcomesFenced) {
+  const auto f = fixture();
+  Job j;
+  j.project_id = f.project;
+  j.kind = "fit";
+  j.params_json = "{}";
+  j.created_by = f.user;
+  const int64_t a = store().create_job(j), b = store().create_job(j), c = store().create_job(j);
+  store().start_job(a, "r1");
+  store().start_job(b, "r2");
+  // r1 restarts: its own running job goes back, r2's (fresh heartbeat) stays.
+  EXPECT_EQ(store().requeue_abandoned_jobs("r1", 3600, false), std::vector<int64_t>{a});
+  EXPECT_EQ(store().job(a)->state, "queued");
+  EXPECT_EQ(store().job(b)->state, "running");
+  store().start_job(a, "r1");
+  EXPECT_EQ(store().job(a)->attempts, 2);
+  // r2 stops beating; r1 keeps beating: wait past a 1 s lease.
+  std::this_thread::sleep_for(std::chrono::milliseconds(1200));
+  store().heartbeat_jobs("r1");
+  EXPECT_EQ(store().requeue_abandoned_jobs("r1", 1, false, false), std::vector<int64_t>{b});
+  EXPECT_EQ(store().job(a)->state, "running");
+  EXPECT_EQ(store().job(b)->state, "queued");
+  // r3 takes b over; r2's late outcome is refused, r3's is written.
+  store().start_job(b, "r3");
+  const std::string late = R"({"model_id":7})", result = R"({"model_id":8})";
+  EXPECT_FALSE(store().finish_job(b, "r2", 1, "succeeded", "done", &late));
+  EXPECT_EQ(store().job(b)->state, "running");
+  EXPECT_TRUE(store().finish_job(b, "r3", 2, "succeeded", "done", &result));
+  auto got = store().job(b);
+  EXPECT_EQ(got->state, "succeeded");
+  EXPECT_EQ(got->result_json, result);
+  EXPECT_DOUBLE_EQ(got->progress, 1.0);
+  EXPECT_FALSE(store().finish_job(b, "r3", 2, "failed", "again", nullptr));  // no longer running
+  EXPECT_TRUE(store().finish_job(a, "r1", 2, "failed", "boom", nullptr));
+  EXPECT_EQ(store().job(a)->message, "boom");
+  EXPECT_EQ(store().job(a)->result_json, "");
+  // One process per database: every running job goes back.
+  store().start_job(c, "r2");
+  EXPECT_EQ(store().requeue_abandoned_jobs("other", 3600, true), std::vector<int64_t>{c});
+  EXPECT_THROW(store().finish_job(c, "r2", 1, "done", "", nullptr), InvalidInput);
+}
+
 TEST_P(StoreTest, Releases) {
   const auto f = fixture();
   const int64_t steward = store().create_user("sam", "", false);
@@ -578,6 +625,8 @@ TEST_P(StoreTest, MigrationAddsImagesToAnOlderDatabase) {
   store_.reset();
   ASSERT_TRUE(db_.sql("DROP TABLE assignments"));
   ASSERT_TRUE(db_.sql("DROP TABLE images"));
+  ASSERT_TRUE(db_.sql("ALTER TABLE jobs DROP COLUMN runner"));  // migration 4
+  ASSERT_TRUE(db_.sql("ALTER TABLE jobs DROP COLUMN heartbeat_at"));
   ASSERT_TRUE(db_.set_schema_version(1));
   reopen();
   EXPECT_EQ(store().schema_version(), Store::latest_schema_version());

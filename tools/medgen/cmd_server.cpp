@@ -27,6 +27,11 @@ cli::Command add_serve_command(CLI::App& app) {
   cli::add_integer<int>(cmd, "--threads", &cfg.http.threads, "HTTP threads", 1, 256)->capture_default_str();
   cli::add_integer<int>(cmd, "--workers", &cfg.workers, "jobs running at once", 1, 64)->capture_default_str();
   cli::add_integer<size_t>(cmd, "--queue", &cfg.queue, "jobs waiting at most (more: 429)", 1, 100000)->capture_default_str();
+  cmd->add_option("--runner-id", cfg.runner_id,
+                  "this process's name on the jobs it runs (servers sharing a database; default host:pid:random)");
+  cli::add_integer<int>(cmd, "--job-lease", &cfg.job_lease_s,
+                        "seconds without a heartbeat after which another server requeues a running job", 4, 86400)
+      ->capture_default_str();
   cmd->add_option("--key-file", cfg.key_file,
                   "encryption key (64 hex characters, mode 600); default $MEDGEN_SERVER_KEY, else DATA_DIR/server.key");
   cmd->add_option("--tls-cert", cfg.http.tls_cert, "PEM certificate chain: serve HTTPS and WSS only");

@@ -32,6 +32,8 @@ struct ServerConfig {
   std::string work_dir;                  // jobs' plaintext scratch; "" -> /dev/shm/medgen-<id> (memory), else <data_dir>/work
   int workers = 1;                       // jobs running at once
   size_t queue = 16;                     // jobs waiting at most; more: 429 with Retry-After
+  std::string runner_id;                 // this process's name on the jobs it runs; "" -> host:pid:random
+  int job_lease_s = 60;                  // a running job without a heartbeat this long is requeued (other processes)
   int token_ttl_hours = 12;              // login tokens
   int max_token_ttl_hours = 24 * 90;     // API tokens
   int max_sim_sessions = 1000;           // live virtual patients at once

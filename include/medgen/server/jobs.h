@@ -73,7 +73,11 @@ class JobRunner {
   // the runner through JobControl::cancel.
   using Work = std::function<nlohmann::json(const Job& job, JobControl& control)>;
 
-  JobRunner(Store& store, int workers, size_t queue_capacity, Work work);
+  // runner_id names this process in the store (jobs it runs carry it, with a heartbeat every
+  // lease_s / 4 seconds); "" draws one (host, pid and a random part). Every lease_s / 2 seconds
+  // the runner also requeues running jobs whose heartbeat is older than lease_s (their process
+  // died), so several processes can run the jobs of one database.
+  JobRunner(Store& store, int workers, size_t queue_capacity, Work work, std::string runner_id = "", int lease_s = 60);
   ~JobRunner();  // shutdown()
 
   // Puts a queued job in the queue. false when the queue is full (the caller answers 429 and
@@ -81,9 +85,12 @@ class JobRunner {
   bool submit(int64_t job_id);
   // Cancels a queued or running job; false when it is in neither state.
   bool cancel(int64_t job_id);
-  // Requeues jobs left "queued" or "running" by an earlier server (oldest first; those beyond
-  // the queue's capacity stay "queued" in the store and are picked up as room frees).
+  // Requeues jobs left "running" by an earlier server: with a single-process store every one;
+  // otherwise those of this runner id and those without a recent heartbeat (Store::
+  // requeue_abandoned_jobs). Then queues the waiting ones (oldest first; those beyond the
+  // queue's capacity stay "queued" in the store and are picked up as room frees).
   void recover();
+  const std::string& runner_id() const { return runner_id_; }
   void shutdown();
 
   size_t queued() const;
@@ -97,6 +104,7 @@ class JobRunner {
 
  private:
   void worker();
+  void keeper();  // heartbeats and the requeueing of abandoned jobs
   void publish(int64_t job_id, const nlohmann::json& event);
   void refill_locked();
 
@@ -109,6 +117,10 @@ class JobRunner {
   std::map<int64_t, std::shared_ptr<JobControl>> running_;
   bool stopping_ = false;
   std::vector<std::thread> threads_;
+  std::string runner_id_;
+  int lease_s_;
+  std::thread keeper_;
+  std::condition_variable keeper_cv_;  // its own: a notify_one for the workers must never wake it
   std::mutex sub_mu_;
   int next_sub_ = 1;
   std::map<int, std::pair<int64_t, std::function<void(const nlohmann::json&)>>> subs_;

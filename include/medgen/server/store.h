@@ -266,7 +266,22 @@ class Store {
   // starts only a queued job (InvalidInput otherwise: a job is never taken twice, nor one
   // cancelled while it waited). set_job_progress clamps progress to 0..1.
   void set_job_state(int64_t id, const std::string& state, const std::string& message);
-  void start_job(int64_t id);
+  // runner: the process that runs it (JobRunner's id), kept with a heartbeat time.
+  void start_job(int64_t id, const std::string& runner = "");
+  // Refreshes the heartbeat of the running jobs of `runner`.
+  void heartbeat_jobs(const std::string& runner);
+  // Puts back in the queue the running jobs whose runner stopped: other runners' jobs without a
+  // heartbeat for lease_s seconds; `runner`'s own when include_runner (a previous life of the
+  // same id; otherwise never, however old their heartbeat); with all_running, every running job
+  // (one process per database, as with SQLite). Returns their ids.
+  std::vector<int64_t> requeue_abandoned_jobs(const std::string& runner, int64_t lease_s, bool all_running,
+                                              bool include_runner = true);
+  // The end of one attempt: state, message (and the result) written only while the job is still
+  // this runner's `attempt`; false when another runner has taken it since (nothing written).
+  bool finish_job(int64_t id, const std::string& runner, int attempt, const std::string& state, const std::string& message,
+                  const std::string* result_json);
+  // One process per database (SQLite); false for PostgreSQL, shared by several processes.
+  bool single_process() const;
   void set_job_progress(int64_t id, double progress, const std::string& message);
   void set_job_result(int64_t id, const std::string& result_json);
   void set_job_checkpoint(int64_t id, const std::string& checkpoint);

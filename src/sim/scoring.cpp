@@ -6,6 +6,7 @@
 #include <ctime>
 #include <set>
 
+#include "medgen/sim/lms.h"
 #include "medgen/sim/team.h"
 
 namespace medgen::sim {
@@ -416,62 +417,10 @@ std::string debrief_html(const Session& s, const Score& sc) {
 }
 
 json xapi_statements(const Session& s, const Score& sc, const std::string& actor_name, const std::string& start_iso) {
-  json out = json::array();
-  std::time_t base = 0;
-  bool have_base = false;
-  if (!start_iso.empty()) {
-    std::tm tm{};
-    if (std::sscanf(start_iso.c_str(), "%d-%d-%dT%d:%d:%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
-                    &tm.tm_min, &tm.tm_sec) == 6) {
-      tm.tm_year -= 1900;
-      tm.tm_mon -= 1;
-      base = timegm(&tm);
-      have_base = true;
-    }
-  }
-  auto stamp = [&](double t) {
-    const std::time_t x = base + static_cast<std::time_t>(std::lround(t));
-    std::tm tm{};
-    gmtime_r(&x, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return std::string(buf);
-  };
-  const json actor = {{"objectType", "Agent"},
-                      {"name", actor_name},
-                      {"account", {{"homePage", "https://medgen.invalid"}, {"name", actor_name}}}};
-  const std::string act_base = "https://medgen.invalid/xapi/sim/" + s.condition().name;
-  for (const auto& a : s.actions()) {
-    json st = {{"actor", actor},
-               {"verb", {{"id", "http://adlnet.gov/expapi/verbs/interacted"}, {"display", {{"en-US", "interacted"}}}}},
-               {"object",
-                {{"objectType", "Activity"},
-                 {"id", act_base + "/action/" + (a.tags.empty() ? std::string("other") : a.tags[0])},
-                 {"definition", {{"name", {{"en-US", a.summary}}}}}}},
-               {"context", {{"extensions", {{"https://medgen.invalid/xapi/ext/session-time-s", a.t_s}}}}}};
-    if (have_base) st["timestamp"] = stamp(a.t_s);
-    out.push_back(st);
-  }
-  const bool passed = sc.percent >= 70;
-  json fin = {
-      {"actor", actor},
-      {"verb",
-       {{"id", passed ? "http://adlnet.gov/expapi/verbs/passed" : "http://adlnet.gov/expapi/verbs/failed"},
-        {"display", {{"en-US", passed ? "passed" : "failed"}}}}},
-      {"object",
-       {{"objectType", "Activity"},
-        {"id", act_base},
-        {"definition",
-         {{"name", {{"en-US", "Virtual patient: " + s.condition().title}}},
-          {"type", "http://adlnet.gov/expapi/activities/simulation"}}}}},
-      {"result",
-       {{"score", {{"scaled", sc.percent / 100.0}, {"raw", sc.earned + sc.penalties}, {"min", 0}, {"max", sc.max}}},
-        {"success", passed},
-        {"completion", true},
-        {"duration", "PT" + std::to_string(std::lround(s.time_s())) + "S"}}}};
-  if (have_base) fin["timestamp"] = stamp(s.time_s());
-  out.push_back(fin);
-  return out;
+  LmsContext ctx;
+  ctx.trainee = actor_name;
+  ctx.start_iso = start_iso;
+  return lms_xapi_statements(s, sc, ctx);
 }
 
 json session_json(const Session& s, const Score& sc) {

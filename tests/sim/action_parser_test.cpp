@@ -165,10 +165,14 @@ TEST(Debrief, TextHtmlAndXapi) {
   EXPECT_NE(html.find("<polyline"), std::string::npos);
   EXPECT_EQ(html.find("http://"), std::string::npos) << "self-contained: no external resources";
   const auto x = xapi_statements(s, sc, "Ada", "2026-01-01T09:00:00Z");
-  ASSERT_EQ(x.size(), s.actions().size() + 1);
+  // attempted, one interacted per action, completed, passed or failed.
+  ASSERT_EQ(x.size(), s.actions().size() + 3);
   EXPECT_EQ(x.back()["result"]["score"]["scaled"].get<double>(), sc.percent / 100);
-  EXPECT_EQ(x.front()["timestamp"], "2026-01-01T09:01:00Z");
-  EXPECT_EQ(x.front()["verb"]["id"], "http://adlnet.gov/expapi/verbs/interacted");
+  EXPECT_EQ(x.front()["verb"]["id"], "http://adlnet.gov/expapi/verbs/attempted");
+  EXPECT_EQ(x.front()["timestamp"], "2026-01-01T09:00:00Z");
+  EXPECT_EQ(x[1]["timestamp"], "2026-01-01T09:01:00Z");
+  EXPECT_EQ(x[1]["verb"]["id"], "http://adlnet.gov/expapi/verbs/interacted");
+  EXPECT_EQ(x[1]["actor"]["name"], "Ada");
 }
 
 }  // namespace

@@ -33,8 +33,9 @@ Score score_session(const Session& s, const Rubric& rubric);
 
 std::string debrief_text(const Session& s, const Score& score);
 std::string debrief_html(const Session& s, const Score& score);
-// xAPI 1.0.3 statements (one per action, one for the result); `actor_name` / `start_iso` as given
-// (start_iso: the session's start, e.g. "2026-01-01T09:00:00Z"; timestamps are offsets from it).
+// xAPI 1.0.3 statements for a lone trainee without curriculum context: lms_xapi_statements (lms.h)
+// with `actor_name` and `start_iso` (the session's start, e.g. "2026-01-01T09:00:00Z"; timestamps are
+// offsets from it; "" for none).
 nlohmann::json xapi_statements(const Session& s, const Score& score, const std::string& actor_name,
                                const std::string& start_iso);
 // Machine-readable summary: case, actions, events, samples every 5 min, score.

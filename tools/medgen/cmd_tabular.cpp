@@ -276,7 +276,9 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   FitRequest& fr = fa.request;
   fit->add_option("input", fr.input, "CSV file, or a dataset folder (docs/records.md)")->required();
   fit->add_option("-o,--output", fr.output, "model file to write")->required();
-  fit->add_option("-s,--synthesizer", fr.synthesizer, "copula | independent | cart | ctgan | tvae | diffusion | autoregressive (a dataset folder: cart unless given)")->capture_default_str();
+  std::string synth_names;  // from the registry, so a new synthesizer is listed without editing this
+  for (const auto& info : tabular::list_synthesizers()) synth_names += (synth_names.empty() ? "" : " | ") + info.name;
+  fit->add_option("-s,--synthesizer", fr.synthesizer, synth_names + " (a dataset folder: cart unless given)")->capture_default_str();
   fit->add_option("--schema", fr.schema_path, "schema JSON (default: inferred); for a folder, a dataset schema");
   static std::string sequence_model = "gru", sequence_params;
   fit->add_option("--sequence-model", sequence_model, "datasets: gru | independent, for the tables of events")

@@ -170,8 +170,10 @@ TEST(Cds, MalformedRuleFilesAndRecordsAreRefused) {
 
 namespace {
 
-// One HTTP/1.1 request over a plain socket; returns status and body.
-std::pair<int, std::string> http(int port, const std::string& method, const std::string& path, const std::string& body) {
+// One HTTP/1.1 exchange over a plain socket (Connection: close): the whole response as sent,
+// "" when the connection fails. `headers`: extra header lines, each ending in CRLF.
+std::string exchange(int port, const std::string& method, const std::string& path, const std::string& headers,
+                     const std::string& body) {
   const int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in a{};
   a.sin_family = AF_INET;
@@ -179,9 +181,9 @@ std::pair<int, std::string> http(int port, const std::string& method, const std:
   inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
   if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
     close(fd);
-    return {-1, ""};
+    return "";
   }
-  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
+  std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers;
   if (!body.empty()) req += "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) + "\r\n";
   req += "\r\n" + body;
   size_t sent = 0;
@@ -194,6 +196,12 @@ std::pair<int, std::string> http(int port, const std::string& method, const std:
   char buf[8192];
   for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) resp.append(buf, static_cast<size_t>(n));
   close(fd);
+  return resp;
+}
+
+// Status and (de-chunked) body of one request.
+std::pair<int, std::string> http(int port, const std::string& method, const std::string& path, const std::string& body) {
+  const std::string resp = exchange(port, method, path, "", body);
   const size_t sp = resp.find(' ');
   const size_t hdr_end = resp.find("\r\n\r\n");
   if (sp == std::string::npos || hdr_end == std::string::npos) return {-1, resp};
@@ -214,26 +222,9 @@ std::pair<int, std::string> http(int port, const std::string& method, const std:
   return {std::stoi(resp.substr(sp + 1, 3)), b};
 }
 
-// The raw response (status line and headers) to a request with extra header lines.
+// The status line and headers of the response to a request with extra header lines.
 std::string http_raw(int port, const std::string& method, const std::string& path, const std::string& headers) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_port = htons(static_cast<uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &a.sin_addr);
-  if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
-    close(fd);
-    return "";
-  }
-  const std::string req = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n" + headers + "\r\n";
-  if (send(fd, req.data(), req.size(), 0) != static_cast<ssize_t>(req.size())) {
-    close(fd);
-    return "";
-  }
-  std::string resp;
-  char buf[8192];
-  for (ssize_t n; (n = recv(fd, buf, sizeof buf, 0)) > 0;) resp.append(buf, static_cast<size_t>(n));
-  close(fd);
+  const std::string resp = exchange(port, method, path, headers, "");
   return resp.substr(0, resp.find("\r\n\r\n"));
 }
 

@@ -421,4 +421,44 @@ void write_records_report(const nlohmann::ordered_json& report, const std::strin
   if (!files.empty()) write_files_atomic(files);
 }
 
+ojson records_gate_summary(const ojson& report) {
+  const ojson& s = report.at("summary");
+  auto num = [](const ojson& v) { return v.is_number() ? v : ojson(nullptr); };
+  auto side = [&](const char* key, const char* which) {
+    return s.contains(key) && s[key].is_object() && s[key].contains(which) ? num(s[key][which]) : ojson(nullptr);
+  };
+  const ojson priv = report.contains("patients") && report["patients"].is_object() &&
+                             report["patients"].contains("privacy") && report["patients"]["privacy"].is_object()
+                         ? report["patients"]["privacy"].value("summary", ojson())
+                         : ojson();
+  ojson g;
+  g["quality"] = side("table_quality", "synthetic");
+  g["detection_auc"] = side("detection_auc", "synthetic");
+  g["detection_auc_holdout"] = side("detection_auc", "holdout");
+  g["detection_auc_margin"] =
+      g["detection_auc"].is_number() && g["detection_auc_holdout"].is_number()
+          ? ojson(g["detection_auc"].get<double>() - std::max(0.5, g["detection_auc_holdout"].get<double>()))
+          : ojson(nullptr);
+  g["detection_score"] = nullptr;  // the patients' detection is reported as an AUC only
+  g["membership_auc"] = s.contains("membership_auc") ? num(s["membership_auc"]) : ojson(nullptr);
+  g["excess_exact_copy_rate"] = priv.is_object() && priv.contains("excess_exact_copy_rate")
+                                    ? num(priv["excess_exact_copy_rate"])
+                                    : ojson(nullptr);
+  g["share_closer_to_train"] =
+      priv.is_object() && priv.contains("share_closer_to_train") ? num(priv["share_closer_to_train"]) : ojson(nullptr);
+  g["utility_ratio"] = s.contains("utility") && s["utility"].is_object() && s["utility"].contains("ratio")
+                           ? num(s["utility"]["ratio"])
+                           : ojson(nullptr);
+  return g;
+}
+
+eval::GateResult apply_records_gate(ojson& report, const eval::Gate& gate) {
+  ojson view{{"summary", records_gate_summary(report)}, {"inputs", report.value("inputs", ojson::object())}};
+  const eval::GateResult verdict = eval::apply_gate(view, gate);
+  report["gate"] = verdict.to_json();
+  report["gate"]["thresholds"] = gate.to_json();
+  report["gate"]["summary"] = view["summary"];
+  return verdict;
+}
+
 }  // namespace medgen::records

@@ -402,6 +402,7 @@ ojson patient_section(const Prepared& p, const RecordEvalOptions& o, const Conte
   ps["membership_attacks"] = at(pv, {"membership_inference", "attacks"});
   ps["exact_copy_rate"] = {{"synthetic", at(pv, {"exact_copies", "rate"})},
                            {"holdout", at(pv, {"exact_copies", "holdout_rate"})}};
+  ps["excess_exact_copy_rate"] = at(pv, {"exact_copies", "excess_rate"});
   ps["chart"] = at(pv, {"charts", "dcr"});
 
   // Privacy on whole sequences.

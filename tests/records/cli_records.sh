@@ -26,6 +26,18 @@ grep -q "pbcseq" "$tmp/stdout" || { echo "FAIL info lacks the tables"; fails=$((
 expect_ok "split" "$medgen" split "$pbc" --train "$tmp/train" --holdout "$tmp/hold" --fraction 0.25 -q
 [ "$(($(wc -l <"$tmp/hold/pbc.csv") - 1))" -eq 105 ] || { echo "FAIL split holdout has $(wc -l <"$tmp/hold/pbc.csv") lines"; fails=$((fails + 1)); }
 
+# The release gate on records: the training patients themselves fail it (exit 3, report written).
+echo '{}' >"$tmp/gate.json"
+"$medgen" evaluate --real "$tmp/train" --synthetic "$tmp/train" --holdout "$tmp/hold" --gate "$tmp/gate.json" \
+  --json-out "$tmp/gate-ev.json" -q >/dev/null 2>"$tmp/gate.err"
+st=$?
+[ "$st" -eq 3 ] || { echo "FAIL copied records: gate exit $st, expected 3"; fails=$((fails + 1)); }
+grep -q "gate failed: membership_auc" "$tmp/gate.err" || { echo "FAIL gate failure not named"; fails=$((fails + 1)); }
+grep -q '"gate"' "$tmp/gate-ev.json" || { echo "FAIL report lacks the gate"; fails=$((fails + 1)); }
+echo '{"min_qualty": 0.8}' >"$tmp/badgate.json"
+expect_error "records gate typo" "unknown key 'min_qualty'" "$medgen" evaluate --real "$tmp/train" --synthetic "$tmp/train" --gate "$tmp/badgate.json" --json-out "$tmp/x.json"
+[ ! -e "$tmp/x.json" ] || { echo "FAIL bad gate wrote a report"; fails=$((fails + 1)); }
+
 # Bad datasets and options.
 mkdir -p "$tmp/bad"
 printf 'pid,age\nP1,40\nP2,50\n' >"$tmp/bad/p.csv"

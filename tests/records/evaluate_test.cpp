@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cmath>
 #include <map>
+#include <set>
 
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
@@ -236,6 +237,33 @@ TEST_F(RecordsEvaluate, CopiedPatientsFailPrivacy) {
   EXPECT_LT(num(s, {"summary_dcr_ratio"}), 0.05);
   EXPECT_LT(num(s, {"sequence_dcr_ratio"}), 0.05);
   EXPECT_GT(num(s, {"membership_auc"}), 0.9);
+}
+
+// The release gate reads the records report: copied patients fail on membership, closeness and
+// exact copies; other real patients pass the default gate.
+TEST_F(RecordsEvaluate, GateOnRecords) {
+  ojson copied = run(*a_);
+  const eval::GateResult bad = apply_records_gate(copied, eval::Gate{});
+  EXPECT_FALSE(bad.passed);
+  std::set<std::string> failed;
+  for (const eval::GateCheck& c : bad.checks)
+    if (!c.passed) failed.insert(c.key);
+  EXPECT_TRUE(failed.count("max_membership_auc"));
+  EXPECT_TRUE(failed.count("max_exact_copy_rate"));
+  EXPECT_FALSE(copied["gate"]["passed"].get<bool>());
+  EXPECT_TRUE(copied["gate"]["summary"]["quality"].is_number());
+
+  ojson fresh = *good_;
+  eval::Gate g;
+  g.max_detection_auc_margin = 0.1;
+  const eval::GateResult ok = apply_records_gate(fresh, g);
+  for (const eval::GateCheck& c : ok.checks) EXPECT_TRUE(c.passed) << c.message;
+  EXPECT_TRUE(fresh["gate"]["passed"].get<bool>());
+  // Without a holdout the checks that need one fail unless require_holdout is off.
+  ojson alone = fresh;
+  alone["inputs"]["holdout"] = nullptr;
+  alone["summary"]["membership_auc"] = nullptr;
+  EXPECT_FALSE(apply_records_gate(alone, eval::Gate{}).passed);
 }
 
 TEST_F(RecordsEvaluate, UtilityFromTheFirstYear) {

@@ -67,7 +67,7 @@ std::string fixed(const nlohmann::ordered_json& j, int digits = 3) {
 }  // namespace
 
 int records_evaluate(CLI::App& cmd, const CommonOptions& common) {
-  for (const char* flag : {"--gate", "--model", "--sensitive", "--quasi", "--spearman"})
+  for (const char* flag : {"--model", "--sensitive", "--quasi", "--spearman"})
     if (option_given(cmd, flag)) throw InvalidInput(std::string("evaluate: ") + flag + " is not available for datasets yet");
   const std::string real_dir = option_value(cmd, "--real"), syn_dir = option_value(cmd, "--synthetic"),
                     hold_dir = option_value(cmd, "--holdout"), schema_path = option_value(cmd, "--schema");
@@ -83,6 +83,9 @@ int records_evaluate(CLI::App& cmd, const CommonOptions& common) {
   if (option_given(cmd, "--privacy-queries"))
     o.table.privacy_queries = parse_unsigned("--privacy-queries", option_value(cmd, "--privacy-queries"), 10, 100000000);
   o.validate();
+  // The gate is read before the work, so that a bad gate file fails in a second.
+  const std::string gate_path = option_value(cmd, "--gate");
+  const eval::Gate gate = gate_path.empty() ? eval::Gate{} : eval::Gate::read(gate_path);
   const records::DatasetSchema schema =
       schema_path.empty() ? records::infer_dataset(real_dir) : records::DatasetSchema::read(schema_path);
   const Context ctx = make_context(common);
@@ -94,10 +97,23 @@ int records_evaluate(CLI::App& cmd, const CommonOptions& common) {
   report["inputs"]["real"] = real_dir;
   report["inputs"]["synthetic"] = syn_dir;
   if (!hold_dir.empty()) report["inputs"]["holdout"] = hold_dir;
+  eval::GateResult verdict;
+  if (!gate_path.empty()) verdict = records::apply_records_gate(report, gate);
   records::write_records_report(report, common.json_out, option_value(cmd, "--report"));
+  // Exit 3 when the gate failed (the report is written either way), as for tables.
+  auto gate_status = [&] {
+    if (gate_path.empty()) return 0;
+    if (!verdict.passed) {
+      for (const std::string& f : verdict.failures()) std::fprintf(stderr, "medgen: gate failed: %s\n", f.c_str());
+      return eval::kGateFailedExitCode;
+    }
+    note(common, "gate passed (" + std::to_string(verdict.checks.size()) + " checks)");
+    return 0;
+  };
   if (common.json) {
     std::printf("%s\n", report.dump(2).c_str());
-    return 0;
+    std::fflush(stdout);
+    return gate_status();
   }
   // The headline numbers: each beside its holdout ceiling when there is one.
   std::string t;
@@ -123,8 +139,11 @@ int records_evaluate(CLI::App& cmd, const CommonOptions& common) {
       t += fixed(it.value()) + "\n";
     }
   }
+  if (report.contains("gate")) t += std::string("gate                              ") +
+                                    (verdict.passed ? "passed" : "FAILED") + "\n";
   std::printf("%s", t.c_str());
-  return 0;
+  std::fflush(stdout);
+  return gate_status();
 }
 
 }  // namespace medgen::cli

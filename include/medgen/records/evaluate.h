@@ -21,6 +21,7 @@
 
 #include "medgen/core/context.h"
 #include "medgen/eval/evaluate.h"
+#include "medgen/eval/gate.h"
 #include "medgen/records/dataset.h"
 
 namespace medgen::records {
@@ -74,6 +75,14 @@ struct RecordEvalOptions {
 // Deterministic from ctx.seed; ctx.threads goes to XGBoost.
 nlohmann::ordered_json evaluate_records(const Dataset& real, const Dataset& synthetic, const Dataset* holdout,
                                         const RecordEvalOptions& options, const Context& ctx);
+
+// The release gate (eval/gate.h) on a records report: its headline numbers under the keys the
+// gate reads (quality = per-table quality; detection_auc and its holdout value and margin =
+// whole-patient detection; membership_auc; excess_exact_copy_rate and share_closer_to_train =
+// patient summaries; utility_ratio), a null where the report has none. apply_records_gate
+// adds report["gate"] (the verdict and its thresholds) and returns the verdict.
+nlohmann::ordered_json records_gate_summary(const nlohmann::ordered_json& report);
+eval::GateResult apply_records_gate(nlohmann::ordered_json& report, const eval::Gate& gate);
 
 // The report as one self-contained HTML page (inline CSS and SVG, no script, no network):
 // headline table, per-series mean trajectories with bands (real, synthetic, holdout), child-

@@ -8,6 +8,8 @@ pkg_check_modules(MEDGEN_SQLITE REQUIRED IMPORTED_TARGET sqlite3)
 pkg_check_modules(MEDGEN_SODIUM REQUIRED IMPORTED_TARGET libsodium)
 # libpq too: src/server/db_postgres.cpp parses connection strings with it (libpqxx.pc omits it).
 pkg_check_modules(MEDGEN_PQXX REQUIRED IMPORTED_TARGET libpqxx libpq)
+# libarchive: datasets of several tables arrive as tar/zip archives and are stored as tar.
+pkg_check_modules(MEDGEN_ARCHIVE REQUIRED IMPORTED_TARGET libarchive)
 find_package(Threads REQUIRED)
 
 foreach(_needed eval sim)
@@ -19,7 +21,7 @@ endforeach()
 medgen_module(server)
 target_link_libraries(medgen_server PUBLIC medgen_core medgen_tabular medgen_eval medgen_sim
                       PRIVATE Boost::headers OpenSSL::SSL OpenSSL::Crypto PkgConfig::MEDGEN_SQLITE
-                              PkgConfig::MEDGEN_PQXX PkgConfig::MEDGEN_SODIUM Threads::Threads)
+                              PkgConfig::MEDGEN_PQXX PkgConfig::MEDGEN_SODIUM PkgConfig::MEDGEN_ARCHIVE Threads::Threads)
 list(APPEND MEDGEN_CLI_LIBS medgen_server)
 
 medgen_add_tests(server medgen_server PkgConfig::MEDGEN_SQLITE PkgConfig::MEDGEN_PQXX PkgConfig::MEDGEN_SODIUM

@@ -9,7 +9,7 @@ packages=(
   libxgboost-dev libsundials-dev chromium chromium-driver
   libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
-  libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql
+  libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql libarchive-dev
   libxapian-dev libhpdf-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory
   libcurl4-openssl-dev coinor-libcbc-dev
 )

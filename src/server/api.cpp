@@ -81,11 +81,23 @@ nlohmann::json to_json(const Dataset& d, bool full) {
   nlohmann::json schema = nlohmann::json::parse(d.schema_json, nullptr, false);
   // A real table's schema carries real values (category levels, minima and maxima): for anyone
   // but a steward only the columns' names and types.
-  if (!full && d.kind == "real" && schema.is_object() && schema.contains("columns") && schema["columns"].is_array())
-    for (auto& c : schema["columns"])
+  // A dataset of several tables: the same for each table.
+  auto names_only = [](nlohmann::json& columns) {
+    if (!columns.is_array()) return;
+    for (auto& c : columns)
       if (c.is_object()) c = nlohmann::json{{"name", c.value("name", "")}, {"type", c.value("type", "")}};
+  };
+  const bool records = is_records(d);
+  if (!full && d.kind == "real" && schema.is_object()) {
+    if (schema.contains("columns")) names_only(schema["columns"]);
+    if (records)
+      for (auto& t : schema["tables"])
+        if (t.is_object() && t.contains("columns")) names_only(t["columns"]);
+  }
+  // rows: a table's rows, or a dataset's top-level entities (patients); columns: its tables.
   return {{"id", d.id},           {"project", d.project_id}, {"name", d.name},
-          {"kind", d.kind},       {"rows", d.rows},          {"columns", d.columns},
+          {"kind", d.kind},       {"format", records ? "records" : "table"},
+          {"rows", d.rows},       {"columns", d.columns},
           {"schema", schema.is_discarded() ? nlohmann::json() : schema},
           {"source_model", d.source_model_id ? nlohmann::json(d.source_model_id) : nlohmann::json()},
           {"created_by", d.created_by}, {"created_at", d.created_at}};
@@ -435,11 +447,11 @@ void Api::Impl::write_encrypted(const std::string& relative, const std::string& 
   encrypt_to_file(key, bytes, path(relative));
 }
 
-int64_t Api::Impl::add_dataset(const Dataset& d, const std::string& csv) {
+int64_t Api::Impl::add_dataset(const Dataset& d, const std::string& bytes, const std::string& ext) {
   const int64_t id = store->create_dataset(d);
-  const std::string file = "datasets/" + std::to_string(id) + ".csv.enc";
+  const std::string file = "datasets/" + std::to_string(id) + ext + ".enc";
   try {
-    write_encrypted(file, csv);
+    write_encrypted(file, bytes);
   } catch (...) {
     store->delete_dataset(id);
     throw;
@@ -795,10 +807,18 @@ void Api::Impl::add_core_routes() {
 
   // Datasets.
   add("POST", "/api/v1/projects/{project}/datasets", "datasets",
-      "upload a real table (CSV body; ?name=); its schema is inferred", "steward", "csv", [this](Ctx& ctx) {
+      "upload a real table (CSV body; ?name=), or with ?format=records a dataset of several tables (a tar, "
+      "tar.gz or zip of its CSV files and an optional dataset.json), or with ?format=fhir FHIR R4 (a Bundle or "
+      "bulk NDJSON); its schema is inferred",
+      "steward", "csv", [this](Ctx& ctx) {
         require(ctx, Perm::kUploadReal, "dataset.upload");
         const auto qn = ctx.req.query.find("name");
         const std::string name = display_name(qn == ctx.req.query.end() ? nlohmann::json() : nlohmann::json(qn->second), "name");
+        const auto qf = ctx.req.query.find("format");
+        const std::string format = qf == ctx.req.query.end() ? "csv" : qf->second;
+        if (format != "csv" && format != "records" && format != "fhir")
+          throw ApiError{400, "bad_request", "format: csv (the default), records or fhir"};
+        if (format != "csv") return upload_records(ctx, name, format);
         auto [raw, schema] = parse_upload(ctx.req.body, name);
         Dataset d;
         d.project_id = ctx.project;
@@ -835,6 +855,7 @@ void Api::Impl::add_core_routes() {
         require(ctx, Perm::kUploadReal, "dataset.schema");
         const Dataset d = dataset_in(ctx, id_param(ctx.req, "dataset"), "dataset.schema");
         if (d.kind != "real") throw ApiError{400, "bad_request", "only a real dataset's schema can be edited"};
+        if (is_records(d)) return edit_records_schema(ctx, d);
         const Schema schema = Schema::from_json(json_body(ctx.req), "schema");
         if (schema.columns.empty()) throw ApiError{400, "bad_request", "schema: at least one column"};
         const RawTable raw = parse_csv(read_encrypted(d.file), d.name);
@@ -852,6 +873,10 @@ void Api::Impl::add_core_routes() {
         require(ctx, Perm::kUploadReal, "dataset.schema.read");
         const Dataset d = dataset_in(ctx, id_param(ctx.req, "dataset"), "dataset.schema.read");
         if (d.kind != "real") throw ApiError{400, "bad_request", "only a real dataset's schema is checked here"};
+        if (is_records(d)) {
+          audit(ctx, "dataset.schema.read", "dataset:" + std::to_string(d.id), "ok");
+          return ok({{"dataset", d.id}, {"schema", nlohmann::json::parse(d.schema_json)}, {"warnings", nlohmann::json::array()}});
+        }
         const Schema schema = Schema::from_json(nlohmann::json::parse(d.schema_json), d.name + " (schema)");
         const RawTable raw = parse_csv(read_encrypted(d.file), d.name);
         audit(ctx, "dataset.schema.read", "dataset:" + std::to_string(d.id), "ok");
@@ -859,7 +884,7 @@ void Api::Impl::add_core_routes() {
       });
 
   add("GET", "/api/v1/projects/{project}/datasets/{dataset}/rows", "datasets",
-      "download the rows as CSV (real: stewards; synthetic: stewards, or analysts after an approved release that "
+      "download the rows as CSV, or a dataset of several tables as a tar of its folder (real: stewards; synthetic: stewards, or analysts after an approved release that "
       "passed its gate)",
       "steward, analyst (released synthetic data)", "", [this](Ctx& ctx) {
         const int64_t id = id_param(ctx.req, "dataset");
@@ -876,12 +901,14 @@ void Api::Impl::add_core_routes() {
             }
         }
         if (!allowed) deny(ctx, "dataset.download", "dataset:" + std::to_string(id));
-        std::string bytes = read_encrypted(d.file);
+        std::string bytes = is_records(d) ? records_archive(d) : read_encrypted(d.file);
         audit(ctx, "dataset.download", "dataset:" + std::to_string(id), "ok",
               {{"kind", d.kind}, {"rows", d.rows}, {"release", release}});
         Reply r = ok(nlohmann::json::object());
-        r.response.content_type = "text/csv; charset=utf-8";
-        r.response.headers.push_back({"Content-Disposition", "attachment; filename=\"dataset-" + std::to_string(id) + ".csv\""});
+        const bool records = is_records(d);
+        r.response.content_type = records ? "application/x-tar" : "text/csv; charset=utf-8";
+        r.response.headers.push_back({"Content-Disposition", "attachment; filename=\"dataset-" + std::to_string(id) +
+                                                                 (records ? ".tar" : ".csv") + "\""});
         r.response.body = std::move(bytes);
         return r;
       });

@@ -34,8 +34,6 @@ const char* const kWindows[] = {"auto", "brain", "bone", "soft", "lung"};
 // Kinds `medgen image train` makes (features networks are internal to `image evaluate`).
 const char* const kModelKinds[] = {"vae", "gan", "denoise", "sr", "dae"};
 
-// Reading an upload or drawing a preview runs while the client waits.
-constexpr std::chrono::seconds kRequestChildLimit{120};
 
 template <size_t N>
 bool one_of(const std::string& s, const char* const (&list)[N]) {
@@ -63,14 +61,6 @@ std::string volume_ext(const Image& im) {
                                                                                                       : ".nii";
 }
 
-std::string random_hex(size_t bytes) {
-  std::string raw(bytes, '\0');
-  randombytes_buf(raw.data(), raw.size());
-  std::string hex(2 * bytes + 1, '\0');
-  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
-  hex.pop_back();
-  return hex;
-}
 
 
 std::string query_name(const HttpRequest& req) {
@@ -90,37 +80,6 @@ nlohmann::json image_json(const Image& im) {
 
 
 
-// run_child for a request: the client is waiting, so the child is stopped (SIGTERM) after
-// `limit`; timed_out tells.
-ChildResult run_request_child(const std::vector<std::string>& argv, const Scratch& s, std::chrono::seconds limit,
-                              bool* timed_out) {
-  JobControl control;
-  std::mutex mu;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(mu);
-    if (!cv.wait_for(lock, limit, [&] { return done; })) control.cancel = true;
-  });
-  auto stop = [&] {
-    {
-      std::lock_guard<std::mutex> lock(mu);
-      done = true;
-    }
-    cv.notify_one();
-    watchdog.join();
-  };
-  ChildResult r;
-  try {
-    r = run_child(argv, {}, control, {}, uint64_t{16} << 20, -1, s.dir());
-  } catch (...) {
-    stop();
-    throw;
-  }
-  stop();
-  *timed_out = control.cancel;
-  return r;
-}
 
 // The kind of an image model file (vae, gan, denoise, sr, dae) from its header, after the
 // container's magic, lengths and checksum are checked (ModelFormat naming `source`). The

@@ -128,7 +128,22 @@ struct Api::Impl {
   void write_encrypted(const std::string& relative, const std::string& bytes) const;
   // Stores a table as a new dataset: the row, then its encrypted file datasets/<id>.csv.enc;
   // when the file cannot be written the row is removed again. Returns the id.
-  int64_t add_dataset(const Dataset& d, const std::string& csv);
+  // `ext` names the plaintext's form: ".csv" for a table, ".tar" for a dataset of several tables.
+  int64_t add_dataset(const Dataset& d, const std::string& bytes, const std::string& ext = ".csv");
+
+  // Datasets of several tables (api_records.cpp): stored as a tar of the folder (its CSV files
+  // and dataset.json); read by the medgen program's records commands in the jobs' children.
+  // upload_records: an archive of the folder (format "records") or FHIR R4 (format "fhir":
+  // a Bundle or bulk NDJSON), checked by children (`fhir import`, `schema`, `split`).
+  Reply upload_records(Ctx& ctx, const std::string& name, const std::string& format);
+  nlohmann::json run_records_job(const Job& job, JobControl& control);
+  // PUT .../schema on a dataset of several tables: the body is a dataset schema, checked against
+  // the tables by a child (`split --schema`).
+  Reply edit_records_schema(Ctx& ctx, const Dataset& d);
+  // Writes a records dataset's tables and its dataset.json into `folder`.
+  void unpack_records(const Dataset& d, const std::string& folder) const;
+  // A records dataset as a tar of its folder, with its current dataset.json (downloads).
+  std::string records_archive(const Dataset& d) const;
 
   // Jobs (api_jobs.cpp). submit_job: creates a job of ctx.project, queues it and audits it
   // (`object` is what it works on); 202 with the job, or 429 when the queue is full.
@@ -144,6 +159,9 @@ int64_t id_param(const HttpRequest& req, const std::string& name);  // 400 unles
 nlohmann::json json_body(const HttpRequest& req);                    // 400 unless a JSON object
 std::string display_name(const nlohmann::json& v, const std::string& field);  // 1..200 printable characters
 Reply ok(const nlohmann::json& body, int status = 200);
+
+// A dataset of several tables (its schema is a dataset schema, with "tables").
+bool is_records(const Dataset& d);
 
 // full: as a steward sees it (a real table's schema with its values, a failed job's message).
 nlohmann::json to_json(const Dataset& d, bool full);

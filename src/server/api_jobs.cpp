@@ -63,14 +63,48 @@ std::pair<std::string, std::string> split_rows(const std::string& csv, const std
   return {std::move(train), std::move(hold)};
 }
 
+// The rows of `real` that are not in `holdout`, as CSV text: each holdout row takes out one
+// equal row (a multiset difference), so a table whose holdout the fit kept out becomes the
+// training part again, whatever the order of its rows.
+std::string without_rows(const std::string& real, const std::string& holdout, const std::string& name) {
+  const RawTable r = parse_csv(real, name);
+  const RawTable h = parse_csv(holdout, name + " (holdout)");
+  auto key = [](const RawTable& t, size_t row) {
+    std::string k;
+    for (size_t c = 0; c < t.num_cols(); ++c) {
+      k += t.field(row, c);
+      k += '\x1f';
+    }
+    return k;
+  };
+  std::map<std::string, size_t> left;
+  if (h.num_cols() == r.num_cols())
+    for (size_t i = 0; i < h.num_rows(); ++i) ++left[key(h, i)];
+  std::string out;
+  for (size_t c = 0; c < r.num_cols(); ++c) {
+    if (c) out += ',';
+    append_csv_field(out, r.names[c]);
+  }
+  out += '\n';
+  for (size_t i = 0; i < r.num_rows(); ++i) {
+    auto it = left.find(key(r, i));
+    if (it != left.end() && it->second > 0) {
+      --it->second;
+      continue;
+    }
+    for (size_t c = 0; c < r.num_cols(); ++c) {
+      if (c) out += ',';
+      append_csv_field(out, r.field(i, c));
+    }
+    out += '\n';
+  }
+  return out;
+}
+
 }  // namespace
 
-nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
-  if (job.kind.rfind("image.", 0) == 0) return run_image_job(job, control);
-  const nlohmann::json p = nlohmann::json::parse(job.params_json);
-  Scratch s(work_root, "job-" + std::to_string(job.id), true);
-  const uint64_t seed = p.value("seed", uint64_t{1});
-  auto on_progress = [&](const nlohmann::json& line) {
+std::function<void(const nlohmann::json&)> job_progress(JobControl& control) {
+  return [&control](const nlohmann::json& line) {
     const auto num = [&](const char* k) { return line.contains(k) && line[k].is_number() ? line[k].get<double>() : 0.0; };
     const auto text = [&](const char* k) { return line.contains(k) && line[k].is_string() ? line[k].get<std::string>() : ""; };
     // "training ctgan 12/300 · G 0.713 D -0.120 5120 rows/s": the web app draws loss curves
@@ -83,6 +117,15 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
       control.progress(std::min(1.0, num("done") / num("total")), message.substr(0, 300));
     }
   };
+}
+
+nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
+  if (job.kind.rfind("image.", 0) == 0) return run_image_job(job, control);
+  const nlohmann::json p = nlohmann::json::parse(job.params_json);
+  if (p.value("records", false)) return run_records_job(job, control);
+  Scratch s(work_root, "job-" + std::to_string(job.id), true);
+  const uint64_t seed = p.value("seed", uint64_t{1});
+  const auto on_progress = job_progress(control);
   // Rows by id: a row removed since the job was queued (a restart's cleanup) fails the job.
   auto dataset = [&](int64_t id) {
     std::optional<Dataset> d = store->dataset(id);
@@ -188,7 +231,13 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
   if (job.kind == "evaluate") {
     const Dataset real = dataset(p.at("real").get<int64_t>());
     const Dataset syn = dataset(p.at("synthetic").get<int64_t>());
-    write_file_atomic(s("real.csv"), read_encrypted(real.file));
+    // The real rows are the model's training rows: its dataset without the holdout the fit kept
+    // out (otherwise the holdout's rows would be their own closest training rows, and the
+    // privacy ceilings would measure nothing).
+    std::string real_csv = read_encrypted(real.file);
+    if (p.contains("holdout"))
+      real_csv = without_rows(real_csv, read_encrypted(dataset(p["holdout"].get<int64_t>()).file), real.name);
+    write_file_atomic(s("real.csv"), real_csv);
     write_file_atomic(s("synthetic.csv"), read_encrypted(syn.file));
     write_file_atomic(s("schema.json"), real.schema_json);
     write_file_atomic(s("gate.json"), p.value("gate", cfg.gate).dump());
@@ -284,14 +333,18 @@ void Api::Impl::add_job_routes() {
   };
 
   add("POST", "/api/v1/projects/{project}/jobs/fit", "jobs",
-      "fit a synthesizer on a real dataset: {dataset, synthesizer, params?, seed?, holdout? (share kept out, 0.2)}",
+      "fit a synthesizer on a real dataset: {dataset, synthesizer, params?, seed?, holdout? (share kept out, 0.2)"
+      "; for a dataset of several tables also sequence_model?, sequence_params?}",
       "steward, analyst", "json", [this, submit](Ctx& ctx) {
         require(ctx, Perm::kWork, "job.fit");
         const nlohmann::json b = json_body(ctx.req);
         const Dataset d = dataset_in(ctx, int_field(b, "dataset", 0, 1, INT64_MAX, true), "job.fit");
         if (d.kind != "real") throw ApiError{400, "bad_request", "dataset: fit learns from a real dataset"};
-        const std::string synth = b.value("synthesizer", nlohmann::json("copula")).is_string()
-                                      ? b.value("synthesizer", std::string("copula"))
+        // Records: the patients' synthesizer, cart unless asked (as `medgen fit` on a folder).
+        const bool records = is_records(d);
+        const std::string def = records ? "cart" : "copula";
+        const std::string synth = b.value("synthesizer", nlohmann::json(def)).is_string()
+                                      ? b.value("synthesizer", def)
                                       : "";
         const auto all = tabular::list_synthesizers();
         if (std::none_of(all.begin(), all.end(), [&](const tabular::SynthesizerInfo& i) { return i.name == synth; }))
@@ -307,6 +360,17 @@ void Api::Impl::add_job_routes() {
           if (!b["holdout"].is_number() || b["holdout"].get<double>() < 0 || b["holdout"].get<double>() > 0.5)
             throw ApiError{400, "bad_request", "holdout: a share from 0 to 0.5"};
           params["holdout"] = b["holdout"];
+        }
+        if (records) {
+          params["records"] = true;
+          // The sequence model and its options are checked by the job's child before any work.
+          if (b.contains("sequence_model")) params["sequence_model"] = display_name(b["sequence_model"], "sequence_model");
+          if (b.contains("sequence_params")) {
+            if (!b["sequence_params"].is_object()) throw ApiError{400, "bad_request", "sequence_params: a JSON object"};
+            params["sequence_params"] = b["sequence_params"];
+          }
+        } else if (b.contains("sequence_model") || b.contains("sequence_params")) {
+          throw ApiError{400, "bad_request", "sequence_model: only for datasets of several tables"};
         }
         return submit(ctx, "fit", params, "dataset:" + std::to_string(d.id));
       });
@@ -330,6 +394,13 @@ void Api::Impl::add_job_routes() {
         }
         if (b.contains("balance")) params["balance"] = display_name(b["balance"], "balance");
         if (b.contains("name")) params["name"] = display_name(b["name"], "name");
+        // A records model samples patients with their whole records (rows = patients).
+        const std::optional<Dataset> source = store->dataset(m.dataset_id);
+        if (source && is_records(*source)) {
+          if (params.contains("conditions") || params.contains("balance"))
+            throw ApiError{400, "bad_request", "conditions and balance: not available for datasets of several tables"};
+          params["records"] = true;
+        }
         return submit(ctx, "sample", params, "model:" + std::to_string(m.id));
       });
 
@@ -360,6 +431,14 @@ void Api::Impl::add_job_routes() {
           throw ApiError{400, "bad_request", kept ? "holdout: the rows the fit kept out (" + std::to_string(kept) + ")"
                                                   : "holdout: the fit kept no rows out"};
         if (kept) params["holdout"] = dataset_in(ctx, kept, "job.evaluate").id;
+        if (is_records(real)) {
+          params["records"] = true;
+          // The training part the fit stored beside the holdout.
+          const int64_t train = fit_result.is_object() && fit_result["training"].is_number_integer()
+                                    ? fit_result["training"].get<int64_t>()
+                                    : 0;
+          if (train) params["training"] = dataset_in(ctx, train, "job.evaluate").id;
+        }
         if (b.contains("target")) params["target"] = display_name(b["target"], "target");
         return submit(ctx, "evaluate", params, "dataset:" + std::to_string(real.id));
       });

@@ -1,7 +1,14 @@
 #include "scratch.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
+#include <condition_variable>
 #include <filesystem>
+#include <mutex>
+#include <thread>
+
+#include <sodium.h>
 
 #include <fcntl.h>
 #include <sys/file.h>
@@ -40,11 +47,23 @@ std::string child_error(const ChildResult& r, const Scratch& s, const std::map<s
   while (!tail.empty() && (tail.back() == '\n' || tail.back() == '\r')) tail.pop_back();
   const size_t nl = tail.rfind('\n');
   std::string line = nl == std::string::npos ? tail : tail.substr(nl + 1);
-  for (const auto& [file, name] : names) {
+  // Longer names first: "data-dir/dataset.json" before "data-dir".
+  std::vector<std::pair<std::string, std::string>> order(names.begin(), names.end());
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first.size() > b.first.size(); });
+  for (const auto& [file, name] : order) {
     const std::string full = s(file);  // in case a message resolved the name
     for (size_t at; (at = line.find(full)) != std::string::npos;) line.replace(at, full.size(), name);
-    for (size_t at = 0; (at = line.find(file, at)) != std::string::npos; at += name.size())
+    // Only where the name stands on its own ("in" is not replaced inside "missing").
+    auto word = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-'; };
+    for (size_t at = 0; (at = line.find(file, at)) != std::string::npos;) {
+      const size_t end = at + file.size();
+      if ((at > 0 && word(line[at - 1])) || (end < line.size() && word(line[end]))) {
+        at = end;
+        continue;
+      }
       line.replace(at, file.size(), name);
+      at += name.size();
+    }
   }
   if (line.rfind("medgen: error: ", 0) == 0) line = line.substr(15);
   if (line.empty()) line = "the job's process ended with status " + std::to_string(r.exit_code);
@@ -61,6 +80,45 @@ int64_t int_field(const nlohmann::json& b, const char* key, int64_t def, int64_t
     throw ApiError{400, "bad_request", std::string(key) + ": an integer from " + std::to_string(lo) + " to " +
                                            std::to_string(hi)};
   return v.get<int64_t>();
+}
+
+ChildResult run_request_child(const std::vector<std::string>& argv, const Scratch& s, std::chrono::seconds limit,
+                              bool* timed_out) {
+  JobControl control;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(mu);
+    if (!cv.wait_for(lock, limit, [&] { return done; })) control.cancel = true;
+  });
+  auto stop = [&] {
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      done = true;
+    }
+    cv.notify_one();
+    watchdog.join();
+  };
+  ChildResult r;
+  try {
+    r = run_child(argv, {}, control, {}, uint64_t{16} << 20, -1, s.dir());
+  } catch (...) {
+    stop();
+    throw;
+  }
+  stop();
+  *timed_out = control.cancel;
+  return r;
+}
+
+std::string random_hex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  randombytes_buf(raw.data(), raw.size());
+  std::string hex(2 * bytes + 1, '\0');
+  sodium_bin2hex(hex.data(), hex.size(), reinterpret_cast<const unsigned char*>(raw.data()), raw.size());
+  hex.pop_back();
+  return hex;
 }
 
 }  // namespace medgen::server

@@ -3,9 +3,12 @@
 // request body. Not a public header.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -37,6 +40,21 @@ class Scratch {
 // the scratch folder on relative names) replaced by what they hold (`names`: file -> the
 // dataset's or upload's name), never a server path.
 std::string child_error(const ChildResult& r, const Scratch& s, const std::map<std::string, std::string>& names);
+
+// Reading an upload or drawing a preview runs while the client waits.
+constexpr std::chrono::seconds kRequestChildLimit{120};
+
+// run_child for a request: the client is waiting, so the child is stopped (SIGTERM) after
+// `limit`; timed_out tells.
+ChildResult run_request_child(const std::vector<std::string>& argv, const Scratch& s, std::chrono::seconds limit,
+                              bool* timed_out);
+
+// `bytes` random bytes as lower-case hex (names of scratch folders and uploads).
+std::string random_hex(size_t bytes);
+
+// A job child's progress lines (core/progress.h JSON) as the job's progress and message:
+// "training ctgan 12/300 · G 0.713 D -0.120 5120 rows/s".
+std::function<void(const nlohmann::json&)> job_progress(JobControl& control);
 
 // An integer field of a request body within [lo, hi]; `def` when absent and not required.
 // ApiError 400 naming the field otherwise.

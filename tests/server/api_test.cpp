@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -314,6 +315,9 @@ TEST_F(ApiTest, FitSampleEvaluateAndRelease) {
   ASSERT_EQ(ej["state"], "succeeded") << ej.dump();
   EXPECT_TRUE(ej["result"]["gate_passed"].get<bool>()) << ej.dump();
   EXPECT_GT(ej["result"]["summary"]["quality"].get<double>(), 0.5);
+  // The real side is the fit's training rows: the holdout's rows are not their own closest
+  // training rows (with them inside, every holdout distance was 0 and the ceilings meaningless).
+  EXPECT_GT(ej["result"]["summary"]["dcr_median_holdout"].get<double>(), 0.0) << ej.dump();
   const Resp report = get(proj(p1_) + "/jobs/" + std::to_string(ev.json()["id"].get<int64_t>()) + "/report", tok("analyst"));
   EXPECT_EQ(report.status, 200);
   EXPECT_NE(report.body.find("<html"), std::string::npos);
@@ -630,4 +634,125 @@ TEST_F(ApiTest, EducatorsAssignCasesAndSeeScores) {
     listed = listed || (std::to_string(x["id"].get<int64_t>()) == sid && x["user_name"] == "trainee1" &&
                         x["score"] == end.json()["score"]["percent"]);
   EXPECT_TRUE(listed);
+}
+
+namespace {
+
+// `tar` run as a user would pack a folder (symbolic links followed).
+std::string tar_of(const std::string& parent, const std::string& folder, const std::string& flags = "-chzf") {
+  const std::string out = temp_dir() + "/upload.tar";
+  const std::string cmd = "tar " + flags + " '" + out + "' -C '" + parent + "' '" + folder + "'";
+  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
+  std::string bytes = medgen::read_file(out);
+  fs::remove_all(fs::path(out).parent_path());
+  return bytes;
+}
+
+}  // namespace
+
+// A dataset of several tables (patients and their visits) through the whole release flow: an
+// archive of the folder in, fit (keeping patients out), sample, evaluate with the server's gate,
+// release, and the analyst's download of the synthetic folder as a tar.
+TEST_F(ApiTest, RecordsDatasetsFromArchiveToRelease) {
+  const std::string src = std::string(MEDGEN_SOURCE_DIR) + "/data/records";
+  const Resp up = call("POST", proj(p1_) + "/datasets?name=pbc-records&format=records", tar_of(src, "pbc"), tok("steward"),
+                       "application/gzip");
+  ASSERT_EQ(up.status, 201) << up.body;
+  const nlohmann::json dj = up.json();
+  EXPECT_EQ(dj["format"], "records");
+  EXPECT_EQ(dj["rows"], 418);  // patients
+  EXPECT_EQ(dj["columns"], 2);  // tables
+  EXPECT_FALSE(dj["notes"].empty());  // the inferred keys and times are said
+  const int64_t d = dj["id"];
+  // The analyst sees the tables' column names and types, not their values.
+  const nlohmann::json seen = get(proj(p1_) + "/datasets/" + std::to_string(d), tok("analyst")).json();
+  for (const auto& t : seen["schema"]["tables"])
+    for (const auto& c : t["columns"]) EXPECT_EQ(c.size(), 2u) << c.dump();
+  // The dataset schema is edited as a whole and checked against the tables.
+  const Resp sch = get(proj(p1_) + "/datasets/" + std::to_string(d) + "/schema", tok("steward"));
+  ASSERT_EQ(sch.status, 200) << sch.body;
+  nlohmann::json edited = sch.json()["schema"];
+  const std::string before = edited.dump();
+  edited["tables"][1]["time"]["column"] = "dya";
+  const Resp typo = call("PUT", proj(p1_) + "/datasets/" + std::to_string(d) + "/schema", edited.dump(), tok("steward"));
+  EXPECT_EQ(typo.status, 400);
+  EXPECT_NE(typo.body.find("dya"), std::string::npos) << typo.body;
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(d) + "/schema", tok("steward")).json()["schema"].dump(), before);
+  EXPECT_EQ(call("PUT", proj(p1_) + "/datasets/" + std::to_string(d) + "/schema", before, tok("steward")).status, 200);
+  // Tables and sequence options reach the children; conditions do not apply to records.
+  EXPECT_EQ(post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"sequence_params", 3}}, tok("analyst")).status, 400);
+  const Resp fit = post(proj(p1_) + "/jobs/fit", {{"dataset", d}, {"sequence_model", "independent"}, {"seed", 3}}, tok("analyst"));
+  ASSERT_EQ(fit.status, 202) << fit.body;
+  const nlohmann::json fj = wait_job(p1_, fit.json()["id"], tok("analyst"), 300);
+  ASSERT_EQ(fj["state"], "succeeded") << fj.dump();
+  const int64_t model = fj["result"]["model"];
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(fj["result"]["holdout"].get<int64_t>()), tok("analyst")).json()["rows"], 84);
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(fj["result"]["training"].get<int64_t>()), tok("analyst")).json()["rows"], 334);
+  EXPECT_EQ(post(proj(p1_) + "/jobs/sample", {{"model", model}, {"rows", 50}, {"conditions", {"sex=f"}}}, tok("analyst")).status, 400);
+  const Resp smp = post(proj(p1_) + "/jobs/sample", {{"model", model}, {"rows", 150}, {"seed", 4}}, tok("analyst"));
+  ASSERT_EQ(smp.status, 202) << smp.body;
+  const nlohmann::json sj = wait_job(p1_, smp.json()["id"], tok("analyst"), 300);
+  ASSERT_EQ(sj["state"], "succeeded") << sj.dump();
+  const int64_t syn = sj["result"]["dataset"];
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(syn), tok("analyst")).json()["format"], "records");
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(syn) + "/rows", tok("analyst")).status, 403);
+  const Resp ev = post(proj(p1_) + "/jobs/evaluate", {{"synthetic", syn}}, tok("analyst"));
+  ASSERT_EQ(ev.status, 202) << ev.body;
+  const nlohmann::json ej = wait_job(p1_, ev.json()["id"], tok("analyst"), 300);
+  ASSERT_EQ(ej["state"], "succeeded") << ej.dump();
+  EXPECT_TRUE(ej["result"]["gate_passed"].get<bool>()) << ej.dump();
+  EXPECT_EQ(ej["result"]["summary"]["entities"]["real"], 334);  // the training part, not the whole upload
+  EXPECT_EQ(ej["result"]["summary"]["entities"]["holdout"], 84);
+  EXPECT_TRUE(ej["result"]["summary"]["child_count_tvd"]["synthetic"].is_number());
+  const Resp rel = post(proj(p1_) + "/releases", {{"dataset", syn}, {"evaluation", ev.json()["id"]}}, tok("analyst"));
+  ASSERT_EQ(rel.status, 201) << rel.body;
+  const std::string rid = std::to_string(rel.json()["id"].get<int64_t>());
+  EXPECT_EQ(call("POST", proj(p1_) + "/releases/" + rid + "/approve", "", tok("steward")).status, 200);
+  const Resp rows = get(proj(p1_) + "/datasets/" + std::to_string(syn) + "/rows", tok("analyst"));
+  ASSERT_EQ(rows.status, 200);
+  EXPECT_NE(rows.body.find("pbcseq.csv"), std::string::npos);
+  EXPECT_NE(rows.body.find("dataset.json"), std::string::npos);
+  EXPECT_EQ(get(proj(p1_) + "/datasets/" + std::to_string(d) + "/rows", tok("analyst")).status, 403);
+}
+
+// FHIR R4 in as a dataset; bad archives and bad datasets refused with the child's line, nothing stored.
+TEST_F(ApiTest, RecordsUploadsFromFhirAndBadArchives) {
+  const std::string src = std::string(MEDGEN_SOURCE_DIR) + "/data/records";
+  // Bulk NDJSON (Patient, Encounter, Observation lines in one body), as `medgen sample` writes it.
+  const std::string fdir = temp_dir();
+  const std::string cli = MEDGEN_CLI;
+  const std::string make = cli + " fit " + src + "/pbc --sequence-model independent -o " + fdir + "/m.medgen -q && " + cli +
+                           " sample " + fdir + "/m.medgen -n 20 --format fhir-ndjson -o " + fdir + "/fhir -q && cat " + fdir +
+                           "/fhir/*.ndjson > " + fdir + "/all.ndjson";
+  ASSERT_EQ(std::system(make.c_str()), 0) << make;
+  const Resp fhir = call("POST", proj(p1_) + "/datasets?name=bulk&format=fhir", medgen::read_file(fdir + "/all.ndjson"),
+                         tok("steward"), "application/fhir+ndjson");
+  fs::remove_all(fdir);
+  ASSERT_EQ(fhir.status, 201) << fhir.body;
+  EXPECT_EQ(fhir.json()["format"], "records");
+  EXPECT_EQ(fhir.json()["rows"], 20);
+  EXPECT_GE(fhir.json()["columns"].get<int64_t>(), 3);
+  const size_t before = get(proj(p1_) + "/datasets", tok("steward")).json().size();
+  auto refused = [&](const std::string& body, const std::string& format, const std::string& words) {
+    const Resp r = call("POST", proj(p1_) + "/datasets?name=bad&format=" + format, body, tok("steward"), "application/octet-stream");
+    EXPECT_EQ(r.status, 400) << r.body;
+    EXPECT_NE(r.body.find(words), std::string::npos) << r.body;
+    EXPECT_EQ(r.body.find(*dir_), std::string::npos) << r.body;  // no server path
+  };
+  refused("not an archive at all", "records", "not an archive");
+  refused("{\"resourceType\": \"Bundle\", \"type\": \"collection\", \"entry\": [{\"resource\": {\"resourceType\": \"Patient\", \"birthDate\": 12}}]}",
+          "fhir", "Bundle.entry[0].resource");
+  const std::string work = temp_dir();
+  fs::create_directories(work + "/bad/deeper");
+  medgen::write_file_atomic(work + "/bad/p.csv", "pid,age\nP1,40\nP2,50\n");
+  medgen::write_file_atomic(work + "/bad/v.csv", "pid,day,hb\nP1,0,12.1\nP9,10,12.5\nP1,20,11\n");
+  refused(tar_of(work, "bad", "-czf"), "records", "dangling");
+  medgen::write_file_atomic(work + "/bad/deeper/x.csv", "a\n1\n");
+  refused(tar_of(work, "bad", "-czf"), "records", "sub-folders");
+  fs::remove_all(work + "/bad/deeper");
+  medgen::write_file_atomic(work + "/bad/notes.txt", "hello");
+  refused(tar_of(work, "bad", "-czf"), "records", "notes.txt");
+  fs::remove_all(work);
+  EXPECT_EQ(get(proj(p1_) + "/datasets", tok("steward")).json().size(), before);
+  EXPECT_EQ(call("POST", proj(p1_) + "/datasets?name=x&format=xlsx", "a\n1\n", tok("steward"), "text/csv").status, 400);
 }

@@ -148,6 +148,8 @@ void ServerConfig::validate() const {
   if (queue < 1 || queue > 100000) throw InvalidInput("--queue: between 1 and 100000");
   if (token_ttl_hours < 1 || token_ttl_hours > 24 * 30) throw InvalidInput("--token-hours: between 1 and 720");
   if (max_sim_sessions < 1 || max_sim_sessions > 100000) throw InvalidInput("--max-sim-sessions: between 1 and 100000");
+  if (!(sim_idle_minutes >= 0.01 && sim_idle_minutes <= 7 * 24 * 60))
+    throw InvalidInput("--sim-idle-minutes: between 0.01 and 10080");
   if (max_sim_sessions_per_user < 1 || max_sim_sessions_per_user > max_sim_sessions)
     throw InvalidInput("max_sim_sessions_per_user: between 1 and --max-sim-sessions");
   if (job_lease_s < 4 || job_lease_s > 86400) throw InvalidInput("--job-lease: between 4 and 86400 seconds");

@@ -152,6 +152,8 @@ struct Api::Impl {
   nlohmann::json run_image_job(const Job& job, JobControl& control);  // api_images.cpp: "image.*" kinds
   std::shared_ptr<const sim::Catalog> sim_catalog();
   void end_all_sims();
+  // Ends live sessions idle longer than cfg.sim_idle_minutes (api_sim.cpp).
+  void reap_idle_sims();
 };
 
 // Request helpers.

@@ -3,6 +3,7 @@
 // patient's clock runs at real time (times `speed`) from the start: every request first advances
 // the session to now, so the HTTP and WebSocket views agree.
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 
 #include <sodium.h>
@@ -25,6 +26,9 @@ class LiveSim {
 
   int64_t owner() const { return owner_; }
   int64_t project() const { return project_; }
+  // The last request or monitor push (idle sessions are ended: Api::Impl::reap_idle_sims).
+  void touch() { last_seen_ns_ = now_ns(); }
+  double idle_s() const { return static_cast<double>(now_ns() - last_seen_ns_.load()) * 1e-9; }
 
   // Advances to now; returns what happened on the way. A session runs at most 24 simulated
   // hours: after that its clock stops.
@@ -54,6 +58,10 @@ class LiveSim {
   double speed_;
   int64_t owner_, project_;
   std::chrono::steady_clock::time_point start_;
+  static int64_t now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
+  }
+  std::atomic<int64_t> last_seen_ns_{now_ns()};
 };
 
 namespace {
@@ -95,6 +103,7 @@ class SimLive : public WsHandler {
 
  private:
   bool push(WsPeer& peer, std::vector<sim::Event> events) {
+    sim_->touch();
     nlohmann::json msg;
     {
       std::lock_guard<std::mutex> lock(sim_->mu);
@@ -121,6 +130,37 @@ std::shared_ptr<const sim::Catalog> Api::Impl::sim_catalog() {
     catalog = std::make_shared<const sim::Catalog>(
         sim::Catalog::load(cfg.sim_data.empty() ? sim::Catalog::default_dir() : cfg.sim_data));
   return catalog;
+}
+
+void Api::Impl::reap_idle_sims() {
+  std::vector<std::pair<int64_t, std::shared_ptr<LiveSim>>> idle;
+  {
+    std::lock_guard<std::mutex> lock(sims_mu);
+    for (auto it = sims.begin(); it != sims.end();) {
+      if (it->second->idle_s() > 60.0 * cfg.sim_idle_minutes) {
+        idle.emplace_back(it->first, it->second);
+        it = sims.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  // Scored as they stand: the clock is not run on over the hours nobody watched.
+  for (auto& [id, s] : idle) {
+    nlohmann::json result;
+    {
+      std::lock_guard<std::mutex> lock(s->mu);
+      if (s->ended_) continue;
+      s->ended_ = true;
+      const sim::Session& ss = s->session();
+      result = sim::session_json(ss, sim::score_session(ss, s->catalog().rubrics.at(ss.condition().rubric)));
+    }
+    result["ended_by"] = "idle";
+    try {
+      store->end_sim_session(id, result.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    } catch (const std::exception&) {
+    }
+  }
 }
 
 void Api::Impl::end_all_sims() {
@@ -156,6 +196,7 @@ void Api::Impl::add_sim_routes() {
       if (it != sims.end()) live = it->second;
     }
     if (live_only && !live) throw ApiError{409, "conflict", "the session has ended"};
+    if (live) live->touch();
     return {id, live};
   };
 
@@ -211,6 +252,7 @@ void Api::Impl::add_sim_routes() {
         int64_t id = 0;
         {
           // Checked and inserted under one lock: the caps hold under concurrent starts.
+          reap_idle_sims();
           std::lock_guard<std::mutex> lock(sims_mu);
           if (sims.size() >= static_cast<size_t>(cfg.max_sim_sessions))
             throw ApiError{429, "busy", "too many live sessions; end one or retry later"};

@@ -756,3 +756,42 @@ TEST_F(ApiTest, RecordsUploadsFromFhirAndBadArchives) {
   EXPECT_EQ(get(proj(p1_) + "/datasets", tok("steward")).json().size(), before);
   EXPECT_EQ(call("POST", proj(p1_) + "/datasets?name=x&format=xlsx", "a\n1\n", tok("steward"), "text/csv").status, 400);
 }
+
+// Abandoned virtual patients (no request, no open monitor) end when someone next starts one, so
+// they do not hold a trainee's cap; scored as they stood, marked idle.
+TEST(ApiSim, IdleSessionsAreEndedAndFreeTheCap) {
+  const std::string dir = temp_dir();
+  medgen::server::ServerConfig cfg;
+  cfg.data_dir = dir + "/data";
+  cfg.work_dir = dir + "/work";
+  cfg.medgen_exe = MEDGEN_CLI;
+  cfg.sim_data = std::string(MEDGEN_SOURCE_DIR) + "/data/sim";
+  cfg.password_cost = {1, size_t{8} << 20};
+  cfg.max_sim_sessions_per_user = 1;
+  cfg.sim_idle_minutes = 0.02;  // 1.2 s
+  {
+    TestServer server(cfg);
+    auto call = [&](const std::string& method, const std::string& target, const nlohmann::json& body, const std::string& token) {
+      return http_call(server.port(), method, target, body.is_null() ? "" : body.dump(), token, "application/json");
+    };
+    const std::string admin =
+        call("POST", "/api/v1/login", {{"user", "admin"}, {"password", server.admin_password()}}, "").json()["token"];
+    const int64_t p = call("POST", "/api/v1/projects", {{"name", "ward"}}, admin).json()["id"];
+    const int64_t u = call("POST", "/api/v1/users", {{"name", "t"}, {"password", "trainee-password-1"}}, admin).json()["id"];
+    ASSERT_EQ(call("PUT", "/api/v1/projects/" + std::to_string(p) + "/members/" + std::to_string(u), {{"role", "trainee"}}, admin).status, 200);
+    const std::string t = call("POST", "/api/v1/login", {{"user", "t"}, {"password", "trainee-password-1"}}, "").json()["token"];
+    const std::string base = "/api/v1/projects/" + std::to_string(p) + "/sim/sessions";
+    const Resp a = call("POST", base, {{"condition", "anaphylaxis"}, {"seed", 1}}, t);
+    ASSERT_EQ(a.status, 201) << a.body;
+    EXPECT_EQ(call("POST", base, {{"condition", "anaphylaxis"}, {"seed", 2}}, t).status, 429);  // the cap, while a is in use
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    const Resp b = call("POST", base, {{"condition", "anaphylaxis"}, {"seed", 3}}, t);
+    ASSERT_EQ(b.status, 201) << b.body;
+    const std::string aid = std::to_string(a.json()["id"].get<int64_t>());
+    EXPECT_EQ(call("POST", base + "/" + aid + "/end", nullptr, t).status, 409);  // already ended
+    const Resp ra = call("GET", base + "/" + aid, nullptr, t);
+    ASSERT_EQ(ra.status, 200) << ra.body;
+    EXPECT_NE(ra.body.find("\"idle\""), std::string::npos) << ra.body;
+  }
+  fs::remove_all(dir);
+}

@@ -40,6 +40,8 @@ cli::Command add_serve_command(CLI::App& app) {
   cli::add_integer<int>(cmd, "--max-body-mb", &max_body_mb, "largest request body (MiB)", 1, 4096)->capture_default_str();
   cli::add_integer<int>(cmd, "--max-sim-sessions", &cfg.max_sim_sessions, "live virtual patients at once", 1, 100000)
       ->capture_default_str();
+  cli::add_real(cmd, "--sim-idle-minutes", &cfg.sim_idle_minutes,
+                "end live virtual patients untouched this long (no request, no open monitor)", 0.01, 10080);
   static std::string gate_file;
   cmd->add_option("--gate", gate_file, "release gate JSON (docs/evaluation.md; default: the evaluation's defaults)");
   cmd->add_option("--work-dir", cfg.work_dir,

@@ -38,6 +38,9 @@ struct ServerConfig {
   int max_token_ttl_hours = 24 * 90;     // API tokens
   int max_sim_sessions = 1000;           // live virtual patients at once
   int max_sim_sessions_per_user = 5;     // ... per user
+  // A live session without a request or an open monitor for this long ends (scored as it stands,
+  // "ended_by": "idle") when someone next starts a session, so abandoned ones do not hold the caps.
+  double sim_idle_minutes = 30;
   // The release gate every evaluation applies (eval/gate.h's JSON; {} = the evaluation's
   // defaults). Set by the operator, never by a request.
   nlohmann::json gate = nlohmann::json::object();

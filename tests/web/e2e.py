@@ -27,6 +27,7 @@ import signal
 import socket
 import struct
 import subprocess
+import tarfile
 import sys
 import tempfile
 import threading
@@ -356,6 +357,9 @@ def wait_job(b, kind, seconds=60):
     return check(f"the {kind} job succeeded (seen in the page)", state == "succeeded", state)
 
 
+TMP_UPLOADS = None  # files the journeys make to upload (main's scratch folder)
+
+
 def journeys(b, srv, project, shots):
     base = f"http://127.0.0.1:{srv.port}"
     # The sign-in page.
@@ -389,6 +393,19 @@ def journeys(b, srv, project, shots):
     b.js("document.querySelector('#schema').scrollIntoView()")
     shots.take("02-steward-data", ["#upload-file", "#upload-progress", "#schema-form", "#schema-warnings", "#schema-save",
                                    "#datasets"])
+
+    # Steward: a dataset of several tables (pbc's patients and visits) as a tar.gz of its folder.
+    packed = os.path.join(TMP_UPLOADS, "pbc-records.tar.gz")
+    with tarfile.open(packed, "w:gz", dereference=True) as t:
+        t.add(os.path.join(SRC, "data/records/pbc"), arcname="pbc")
+    b.type("#upload-file", packed, clear=False)
+    check("an archive is taken for records", b.js("return document.querySelector('#upload-format').value") == "records")
+    b.js("document.querySelector('#upload-name').value = ''")
+    b.type("#upload-name", "pbc-records")
+    b.click("#upload-submit")
+    tables = b.wait("the records' tables are shown", "document.querySelectorAll('#records-schema tbody tr').length")
+    check("the records view lists pbc's two tables and its patients", tables == 2 and "418 patients" in b.js(
+        "return document.querySelector('#records-schema h3').textContent"), tables)
 
     # Steward: a NIfTI brain through the upload form, into the viewer; scroll it.
     b.click("#nav a[data-page=images]")
@@ -478,6 +495,16 @@ def journeys(b, srv, project, shots):
     nav = b.js("return [...document.querySelectorAll('#nav a')].map(a => a.dataset.page)")
     check("the analyst's navigation offers synthesize, releases and images only", nav == ["synth", "releases", "images"], nav)
     b.wait("the real dataset is offered", "document.querySelector('#fit-dataset').options.length > 0")
+    # The records dataset is offered with its patients and a records model; the journey fits pbc.csv.
+    rec = b.js("return [...document.querySelectorAll('#fit-dataset option')].find(o => /patients/.test(o.textContent))?.value")
+    check("the records dataset is offered by its patients", bool(rec), rec)
+    if rec:
+        b.select("#fit-dataset", rec)
+        check("a records dataset offers the records model", b.js(
+            "return !document.querySelector('#fit-sequence').closest('label').hidden"))
+    pbc_id = b.js("return [...document.querySelectorAll('#fit-dataset option')].find(o => /^pbc \\(/.test(o.textContent))?.value")
+    b.select("#fit-dataset", pbc_id)
+    check("a table hides the records model", b.js("return document.querySelector('#fit-sequence').closest('label').hidden"))
     b.wait("the synthesizers come from the parameter table", "document.querySelector('#fit-synth').options.length >= 5")
     b.select("#fit-synth", "tvae")
     b.wait("tvae's options form", "document.querySelector('#param-epochs') !== null")
@@ -637,10 +664,10 @@ def journeys(b, srv, project, shots):
 
 
 def main():
-    global CLI, SRC
+    global CLI, SRC, TMP_UPLOADS
     CLI, SRC = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
     t0 = time.time()
-    tmp = tempfile.mkdtemp(prefix="medgen-web-")
+    tmp = TMP_UPLOADS = tempfile.mkdtemp(prefix="medgen-web-")
     shots_dir = os.environ.get("MEDGEN_SCREENSHOTS") or os.path.join(tmp, "screenshots")
     srv = b = None
     try:

@@ -1,4 +1,5 @@
-// The data steward's tables: upload a CSV (with a progress bar), then check and edit the schema
+// The data steward's data: upload a CSV table, a dataset of several tables (a zip or tar of its
+// folder) or FHIR R4 (with a progress bar), then check and edit a table's schema
 // the server inferred as a form, with its warnings (free text left out, identifiers
 // regenerated, dates whose day and month can be swapped, columns that may name people). The
 // saved schema is checked by the server against the rows and is what later fits use.
@@ -76,10 +77,39 @@ function columnEditor(c, i) {
   return { type, detail, value };
 }
 
+// What an uploaded file is, from its name: a table, a dataset folder packed as an archive, or FHIR.
+function formatOf(fileName) {
+  if (/\.(zip|tar|tgz|tar\.gz)$/i.test(fileName)) return 'records';
+  if (/\.(json|ndjson)$/i.test(fileName)) return 'fhir';
+  return 'csv';
+}
+
+// A dataset of several tables: its tables, keys, relations and times, and what inference said.
+function recordsView(d, notes) {
+  const tables = (d.schema && d.schema.tables) || [];
+  const keys = t => [t.primary_key ? `key ${t.primary_key}` : '',
+    ...(t.foreign_keys || []).map(f => `${f.column} → ${f.parent}`),
+    t.entity_key ? `entity ${t.entity_key}` : '', t.time && t.time.column ? `time ${t.time.column}` : ''].filter(Boolean).join(', ');
+  return h('div', { id: 'records-schema' },
+    h('h3', { id: 'schema-h' }, `Dataset ${d.name} (dataset ${d.id}, ${d.rows} patients, ${tables.length} tables)`),
+    table('Tables', [['Table', t => t.name], ['File', t => t.file || ''], ['Keys, relations, time', keys],
+      ['Columns', t => (t.columns || []).map(c => `${c.name} (${c.type})`).join(', ')]], tables, { class: 'schema' }),
+    notes && notes.length ? h('div', { class: 'warnbox' }, h('p', {}, 'What the inference guessed (edit dataset.json and upload again to change it):'),
+      h('ul', { id: 'schema-notes' }, notes.map(n => h('li', {}, n)))) : null);
+}
+
 export function render(main, { project }) {
   const name = h('input', { id: 'upload-name', required: true, maxlength: 200 });
-  const file = h('input', { id: 'upload-file', type: 'file', accept: '.csv,text/csv', required: true,
-    onchange: () => { if (!name.value && file.files[0]) name.value = file.files[0].name.replace(/\.csv$/i, ''); } });
+  const format = h('select', { id: 'upload-format' },
+    [['csv', 'a table (CSV)'], ['records', 'records: a folder of tables (zip or tar)'], ['fhir', 'FHIR R4 (Bundle or NDJSON)']]
+      .map(([v, t]) => h('option', { value: v }, t)));
+  const file = h('input', { id: 'upload-file', type: 'file', accept: '.csv,text/csv,.zip,.tar,.tgz,.gz,.json,.ndjson', required: true,
+    onchange: () => {
+      const f = file.files[0];
+      if (!f) return;
+      format.value = formatOf(f.name);
+      if (!name.value) name.value = f.name.replace(/\.(csv|zip|tar|tgz|tar\.gz|json|ndjson)$/i, '');
+    } });
   const bar = h('progress', { id: 'upload-progress', max: 1, value: 0, hidden: true, 'aria-label': 'upload progress' });
   const error = alertBox();
   const done = statusBox();
@@ -117,6 +147,7 @@ export function render(main, { project }) {
   }
 
   async function openSchema(d) {
+    if (d.format === 'records') return schema.replaceChildren(recordsView(d, []));
     const r = await api('GET', `/projects/${project}/datasets/${d.id}/schema`);
     showSchema(d, r.schema.columns, r.warnings);
   }
@@ -124,25 +155,32 @@ export function render(main, { project }) {
   async function refresh() {
     const all = await api('GET', `/projects/${project}/datasets`);
     list.replaceChildren(table('Datasets of the project', [
-      ['Id', d => d.id], ['Name', d => d.name], ['Kind', d => d.kind], ['Rows', d => d.rows],
-      ['Columns', d => d.columns],
+      ['Id', d => d.id], ['Name', d => d.name], ['Kind', d => d.kind],
+      ['Rows', d => d.format === 'records' ? `${d.rows} patients` : d.rows],
+      ['Columns', d => d.format === 'records' ? `${d.columns} tables` : d.columns],
       ['', d => d.kind === 'real' ? h('button', { class: 'secondary edit-schema', onclick: guarded(error, () => openSchema(d)) }, 'Schema') : null],
     ], all.slice().reverse(), { id: 'datasets' }));
   }
 
   main.append(h('section', { class: 'card', 'aria-labelledby': 'upload-h' },
-    h('h2', { id: 'upload-h' }, 'Upload a table'),
+    h('h2', { id: 'upload-h' }, 'Upload data'),
     h('form', { class: 'row', id: 'upload', onsubmit: guarded(error, async () => {
       done.textContent = '';
       bar.hidden = false;
       bar.value = 0;
-      const d = await upload(`/projects/${project}/datasets?name=${encodeURIComponent(name.value)}`,
+      const d = await upload(`/projects/${project}/datasets?name=${encodeURIComponent(name.value)}&format=${format.value}`,
         file.files[0], f => { bar.value = f; });
       bar.value = 1;
-      done.textContent = `Uploaded ${d.name}: ${d.rows} rows, ${d.columns} columns.`;
-      showSchema(d, d.schema.columns, d.warnings || []);
+      if (d.format === 'records') {
+        done.textContent = `Uploaded ${d.name}: ${d.rows} patients in ${d.columns} tables.`;
+        schema.replaceChildren(recordsView(d, d.notes || []));
+      } else {
+        done.textContent = `Uploaded ${d.name}: ${d.rows} rows, ${d.columns} columns.`;
+        showSchema(d, d.schema.columns, d.warnings || []);
+      }
       await refresh();
-    }) }, field('CSV file', file), field('Name', name), h('button', { type: 'submit', id: 'upload-submit' }, 'Upload')),
+    }) }, field('File', file), field('What it is', format), field('Name', name),
+    h('button', { type: 'submit', id: 'upload-submit' }, 'Upload')),
     bar, error, done),
   h('section', { class: 'card' }, schema),
   h('section', { class: 'card' }, list));

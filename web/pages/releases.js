@@ -47,13 +47,16 @@ export function render(main, { project, role }) {
       { headers: { Authorization: 'Bearer ' + session.token } });
     if (!res.ok) throw new Error(`download refused (${res.status})`);
     const blob = await res.blob();
-    const lines = (await blob.text()).split('\n').filter(Boolean).length - 1;
-    const a = h('a', { href: URL.createObjectURL(blob), download: `${name(r.dataset)}.csv` });
+    // A dataset of several tables comes as a tar of its folder.
+    const tar = (res.headers.get('Content-Type') || '').startsWith('application/x-tar');
+    const lines = tar ? 0 : (await blob.text()).split('\n').filter(Boolean).length - 1;
+    const a = h('a', { href: URL.createObjectURL(blob), download: `${name(r.dataset)}.${tar ? 'tar' : 'csv'}` });
     document.body.append(a);
     a.click();
     a.remove();
     setTimeout(() => URL.revokeObjectURL(a.href), 10000);
-    note.textContent = `Downloaded ${name(r.dataset)}: ${lines} rows.`;
+    note.textContent = tar ? `Downloaded ${name(r.dataset)}: its tables as a tar (${blob.size} bytes).`
+      : `Downloaded ${name(r.dataset)}: ${lines} rows.`;
     note.dataset.rows = lines;
   }
 

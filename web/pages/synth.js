@@ -76,6 +76,16 @@ export function render(main, { project }) {
   const fitSynth = h('select', { id: 'fit-synth', onchange: () => showParams() });
   const fitSeed = h('input', { id: 'fit-seed', type: 'number', min: 0, value: '1' });
   const fitHoldout = h('input', { id: 'fit-holdout', type: 'number', min: 0, max: 0.5, step: 0.05, value: '0.2' });
+  // Datasets of several tables: the patients' synthesizer above, their records' model here.
+  const fitSeq = h('select', { id: 'fit-sequence' }, [['gru', 'gru (learned from each history)'], ['independent', 'independent visits (baseline)']]
+    .map(([v, t]) => h('option', { value: v }, t)));
+  const seqField = field('Records model', fitSeq);
+  seqField.hidden = true;
+  const isRecords = id => (datasetsById.get(Number(id)) || {}).format === 'records';
+  fitDataset.addEventListener('change', () => {
+    seqField.hidden = !isRecords(fitDataset.value);
+    if (!seqField.hidden && synths.some(s => s.name === 'cart')) { fitSynth.value = 'cart'; showParams(); }
+  });
   const synthHelp = h('p', { class: 'muted', id: 'fit-synth-help' });
   const paramsBox = h('div');
   const model = h('select', { id: 'sample-model', required: true, onchange: () => showColumns() });
@@ -194,15 +204,17 @@ export function render(main, { project }) {
       k => api('GET', `/projects/${project}/${k}`)));
     datasetsById = new Map(datasets.map(d => [d.id, d]));
     modelsById = new Map(models.map(m => [m.id, m]));
-    const real = datasets.filter(d => d.kind === 'real' && !/\(holdout of job \d+\)$/.test(d.name));
+    const real = datasets.filter(d => d.kind === 'real' && !/\((holdout|training part) of job \d+\)$/.test(d.name));
+    const size = d => d.format === 'records' ? `${d.rows} patients` : `${d.rows} rows`;
     const syn = datasets.filter(d => d.kind === 'synthetic');
     const name = id => (datasetsById.get(id) || { name: `#${id}` }).name;
-    options(fitDataset, real.map(d => [d.id, `${d.name} (${d.rows} rows)`]), real.length && real[real.length - 1].id);
+    options(fitDataset, real.map(d => [d.id, `${d.name} (${size(d)})`]), real.length && real[real.length - 1].id);
+    seqField.hidden = !isRecords(fitDataset.value);
     const before = model.value;
     options(model, models.map(m => [m.id, `model ${m.id}: ${m.synthesizer} on ${name(m.dataset)}`]),
       models.length && models[models.length - 1].id);
     if (model.value !== before || !condBox.firstChild) showColumns();
-    options(synthetic, syn.map(d => [d.id, `${d.name} (${d.rows} rows)`]), syn.length && syn[syn.length - 1].id);
+    options(synthetic, syn.map(d => [d.id, `${d.name} (${size(d)})`]), syn.length && syn[syn.length - 1].id);
 
     bars.clear();
     const recent = jobs.filter(j => !j.kind.startsWith('image.')).sort((a, b) => b.id - a.id).slice(0, 12);
@@ -227,7 +239,9 @@ export function render(main, { project }) {
     const evals = jobs.filter(j => j.kind === 'evaluate' && j.state === 'succeeded').sort((a, b) => b.id - a.id);
     evalsBox.replaceChildren(table('Evaluations', [
       ['Job', j => j.id], ['Synthetic data', j => name(j.params.synthetic)],
-      ['Quality', j => fmt(j.result && j.result.summary && j.result.summary.quality)],
+      // A table's quality, or a dataset's per-table quality.
+      ['Quality', j => { const s = (j.result && j.result.summary) || {};
+        return fmt(typeof s.quality === 'number' ? s.quality : s.table_quality && s.table_quality.synthetic); }],
       ['Gate', j => j.result && j.result.gate_passed ? h('span', { class: 'pass' }, 'passed') : h('span', { class: 'fail' }, 'failed')],
       ['', j => h('span', { class: 'row' },
         h('button', { class: 'secondary open-report', onclick: guarded(error, () => showReport(report, project, j.id)) }, 'Open report'),
@@ -245,9 +259,10 @@ export function render(main, { project }) {
           holdout: Number(fitHoldout.value) };
         const chosen = params.value();
         if (Object.keys(chosen).length) body.params = chosen;
+        if (isRecords(fitDataset.value)) body.sequence_model = fitSeq.value;
         return post('fit', body);
       }) }, h('div', { class: 'row' }, field('Real dataset', fitDataset), field('Synthesizer', fitSynth), field('Seed', fitSeed),
-        field('Holdout share', fitHoldout)), synthHelp, paramsBox,
+        field('Holdout share', fitHoldout), seqField), synthHelp, paramsBox,
       h('button', { type: 'submit', id: 'fit-submit' }, 'Fit'))),
     h('section', { class: 'card', 'aria-labelledby': 'sample-h' }, h('h2', { id: 'sample-h' }, 'Sample'),
       h('form', { id: 'sample', onsubmit: guarded(error, () => {

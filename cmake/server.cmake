@@ -60,3 +60,11 @@ endif()
 
 # The web app (web/) end to end: headless Chromium through chromedriver against a real server.
 medgen_add_cli_test(web_e2e tests/web/e2e.py)
+# The viewer's NIfTI reader (web/nifti.js) on volumes stored in other voxel orders, under node.
+if(MEDGEN_BUILD_TESTS)
+  find_program(MEDGEN_NODE node)
+  if(MEDGEN_NODE)
+    add_test(NAME web_nifti COMMAND ${MEDGEN_NODE} ${CMAKE_SOURCE_DIR}/tests/web/nifti_test.mjs ${CMAKE_SOURCE_DIR})
+    set_tests_properties(web_nifti PROPERTIES LABELS fast)
+  endif()
+endif()

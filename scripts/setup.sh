@@ -11,7 +11,7 @@ packages=(
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
   libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql libarchive-dev
   libxapian-dev libhpdf-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory
-  libcurl4-openssl-dev coinor-libcbc-dev
+  libcurl4-openssl-dev coinor-libcbc-dev nodejs
 )
 # `scripts/setup.sh --fuzz` (make fuzz, make test-slow) adds clang with its sanitizer and
 # libFuzzer runtimes (Debian's clang recommends but does not pull them in).

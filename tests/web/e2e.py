@@ -416,6 +416,8 @@ def journeys(b, srv, project, shots):
     check("the slice is drawn (not blank)", (canvas_lit(b, "#viewer-canvas") or 0) > 20, canvas_lit(b, "#viewer-canvas"))
     s0 = int(b.js("return document.querySelector('#viewer-canvas').dataset.slice"))
     check("the viewer opens at the middle axial slice", s0 == 90, s0)
+    orient = b.js("return document.querySelector('#viewer-canvas').dataset.orient")
+    check("the axial slice's edges are the patient's sides (L R A P)", orient == "LRAP", orient)
     b.keys("#viewer-canvas", "\ue013\ue013\ue013")  # three Arrow Up keys
     b.wait("arrow keys scroll", "document.querySelector('#viewer-canvas').dataset.slice === arguments[0]", str(s0 + 3))
     b.js("document.querySelector('#viewer-canvas').dispatchEvent(new WheelEvent('wheel', {deltaY: 100, cancelable: true}))")

@@ -2,12 +2,13 @@
 // anomaly maps from a vae or dae model), and a slice viewer for stewards (volumes are patient
 // data): scroll with the wheel, the arrow keys, Page Up/Down or the slider; window and level
 // with the sliders, the presets, or by dragging on the image (left-right: width, up-down: level);
-// axial, coronal and sagittal planes of the volume's own index axes; an enhanced result beside
+// axial, coronal and sagittal planes along the patient's axes (from the header's sform or qform,
+// whatever order the voxels were stored in), each edge labelled L/R, A/P, S/I; an enhanced result beside
 // its original (before / after); an anomaly map over the volume with adjustable opacity.
 // The volume is fetched once (.../volume) and every slice is cut and drawn here.
 import { api, upload, binary } from '../api.js';
 import { h, field, table, options, alertBox, statusBox, guarded } from '../dom.js';
-import { parseNifti, slice, sliceCount, percentiles, toGrey, hotLayer, PLANES } from '../nifti.js';
+import { parseNifti, slice, sliceCount, planeLabels, percentiles, toGrey, hotLayer, PLANES } from '../nifti.js';
 
 const WINDOWS = [  // [value, label, center, width]; 'auto' is the volume's 1st-99.5th percentile
   ['auto', 'auto (this volume)'], ['brain', 'CT brain (40 / 80)', 40, 80], ['soft', 'CT soft tissue (40 / 400)', 40, 400],
@@ -143,8 +144,9 @@ export function render(main, { project, role }) {
     Math.floor((view.index + 0.5) / sliceCount(vol, view.plane) * sliceCount(other, view.plane)));
 
   // Draws one slice into `target`, scaled to VIEW with the voxel spacing's aspect; `layer`
-  // (an RGBA slice of the overlay) is drawn over it.
-  function paint(target, sl, pixels, layer) {
+  // (an RGBA slice of the overlay) is drawn over it, and the patient's side at each edge
+  // (`labels`, from planeLabels) over both.
+  function paint(target, sl, pixels, layer, labels) {
     const scale = Math.min(VIEW / sl.width, VIEW / (sl.height * sl.aspect));
     const cw = Math.max(1, Math.round(sl.width * scale)), ch = Math.max(1, Math.round(sl.height * sl.aspect * scale));
     const dpr = window.devicePixelRatio || 1;
@@ -163,6 +165,19 @@ export function render(main, { project, role }) {
     };
     put('image', pixels, sl.width, sl.height);
     if (layer) put('layer', layer.pixels, layer.width, layer.height);
+    target.dataset.orient = labels ? `${labels.left}${labels.right}${labels.top}${labels.bottom}` : 'unknown';
+    if (!labels) return;
+    const W = target.width, H = target.height, m = 4 * dpr;
+    ctx.save();
+    ctx.font = `bold ${Math.round(14 * dpr)}px sans-serif`;
+    ctx.fillStyle = '#ffd54a';
+    ctx.textBaseline = 'middle';
+    ctx.textAlign = 'left'; ctx.fillText(labels.left, m, H / 2);
+    ctx.textAlign = 'right'; ctx.fillText(labels.right, W - m, H / 2);
+    ctx.textAlign = 'center';
+    ctx.textBaseline = 'top'; ctx.fillText(labels.top, W / 2, m);
+    ctx.textBaseline = 'bottom'; ctx.fillText(labels.bottom, W / 2, H - m);
+    ctx.restore();
   }
 
   const scratch = new Map();
@@ -183,12 +198,13 @@ export function render(main, { project, role }) {
         hotLayer(os, view.overlayRange[0], view.overlayRange[1], view.opacity, op);
         layer = { pixels: op, width: os.width, height: os.height };
       }
-      paint(canvas, sl, px, layer);
+      const labels = planeLabels(view.vol, view.plane);
+      paint(canvas, sl, px, layer, labels);
       if (view.compare) {
         const bs = slice(view.compare, view.plane, mapIndex(view.vol, view.compare));
         const bp = new Uint8ClampedArray(bs.width * bs.height * 4);
         toGrey(bs, view.center, view.width, bp);
-        paint(before, bs, bp, null);
+        paint(before, bs, bp, null, planeLabels(view.compare, view.plane));
       }
       const n = sliceCount(view.vol, view.plane);
       sliceIn.value = String(view.index);
@@ -198,7 +214,9 @@ export function render(main, { project, role }) {
       wlText.textContent = `level ${fmt(view.center)}, width ${fmt(view.width)}`;
       canvas.dataset.slice = String(view.index);
       canvas.dataset.plane = view.plane;
+      const sides = { L: "the patient's left", R: "the patient's right", A: 'anterior', P: 'posterior', S: 'superior', I: 'inferior' };
       canvas.setAttribute('aria-label', `${nameOf(view.id)}: ${view.plane} slice ${view.index + 1} of ${n}, ` +
+        (labels ? `${sides[labels.left]} on the left, ${sides[labels.top]} up, ` : 'orientation unknown (index axes), ') +
         `level ${fmt(view.center)}, width ${fmt(view.width)}${view.overlay ? `, overlay ${nameOf(view.overlayId)}` : ''}`);
     });
   }

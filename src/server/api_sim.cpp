@@ -22,7 +22,7 @@ class LiveSim {
  public:
   LiveSim(std::shared_ptr<const sim::Catalog> catalog, const sim::Case& c, double speed, int64_t owner, int64_t project)
       : catalog_(std::move(catalog)), session_(*catalog_, c), speed_(speed), owner_(owner), project_(project),
-        start_(std::chrono::steady_clock::now()) {}
+        anchor_(std::chrono::steady_clock::now()) {}
 
   int64_t owner() const { return owner_; }
   int64_t project() const { return project_; }
@@ -33,18 +33,33 @@ class LiveSim {
   // Advances to now; returns what happened on the way. A session runs at most 24 simulated
   // hours: after that its clock stops.
   std::vector<sim::Event> catch_up() {
-    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    const double target = std::min(wall * speed_, 24.0 * 3600);
+    const double target = clock_target();
     if (ended_ || target <= session_.time_s() + 1e-9) return {};
     return session_.advance(target - session_.time_s());
   }
+
+  // Pauses or resumes the clock and sets its speed (1..60 x real time) from now on; with mu held.
+  // Returns what happened up to now.
+  std::vector<sim::Event> set_clock(bool paused, double speed) {
+    const double now_s = clock_target();
+    std::vector<sim::Event> ev;
+    if (!ended_ && now_s > session_.time_s() + 1e-9) ev = session_.advance(now_s - session_.time_s());
+    anchor_sim_s_ = now_s;
+    anchor_ = std::chrono::steady_clock::now();
+    paused_ = paused;
+    speed_ = speed;
+    return ev;
+  }
+  bool paused() const { return paused_; }
+  double speed() const { return speed_; }
 
   nlohmann::json monitor() const {
     const sim::Vitals v = session_.vitals();
     return {{"t_s", session_.time_s()}, {"hr_bpm", v.hr_bpm},     {"sbp_mmhg", v.sbp_mmhg},
             {"dbp_mmhg", v.dbp_mmhg},   {"map_mmhg", v.map_mmhg}, {"rr_per_min", v.rr_per_min},
             {"spo2_pct", v.spo2_pct},   {"fio2", v.fio2},         {"temp_c", v.temp_c},
-            {"gcs", v.gcs},             {"line", session_.monitor_line()}, {"dead", session_.dead()}};
+            {"gcs", v.gcs},             {"line", session_.monitor_line()}, {"dead", session_.dead()},
+            {"paused", paused_},        {"speed", speed_}};
   }
 
   std::mutex mu;
@@ -55,9 +70,17 @@ class LiveSim {
  private:
   std::shared_ptr<const sim::Catalog> catalog_;
   sim::Session session_;
+  // Simulated seconds at the anchor plus, unless paused, the wall time since times the speed.
+  double clock_target() const {
+    if (paused_) return std::min(anchor_sim_s_, 24.0 * 3600);
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - anchor_).count();
+    return std::min(anchor_sim_s_ + wall * speed_, 24.0 * 3600);
+  }
   double speed_;
   int64_t owner_, project_;
-  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point anchor_;
+  double anchor_sim_s_ = 0;
+  bool paused_ = false;
   static int64_t now_ns() {
     return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();
   }
@@ -412,6 +435,20 @@ void Api::Impl::add_sim_routes() {
         std::vector<sim::Event> ev = live->catch_up();
         const std::vector<sim::Event> r = live->session().act(b["text"].get<std::string>());
         ev.insert(ev.end(), r.begin(), r.end());
+        return ok({{"events", events_json(ev)}, {"monitor", live->monitor()}});
+      });
+
+  add("POST", "/api/v1/projects/{project}/sim/sessions/{session}/clock", "simulation",
+      "pause or resume the patient's clock, or change its speed: {paused?: bool, speed?: 1..60}",
+      "trainee (own), educator", "json", [this, find](Ctx& ctx) {
+        auto [id, live] = find(ctx, "sim.clock", true);
+        const nlohmann::json b = json_body(ctx.req);
+        if (b.contains("paused") && !b["paused"].is_boolean()) throw ApiError{400, "bad_request", "paused: true or false"};
+        if (b.contains("speed") && !(b["speed"].is_number() && b["speed"].get<double>() >= 1 && b["speed"].get<double>() <= 60))
+          throw ApiError{400, "bad_request", "speed: from 1 to 60"};
+        std::lock_guard<std::mutex> lock(live->mu);
+        if (live->ended_) throw ApiError{409, "conflict", "the session has ended"};
+        const std::vector<sim::Event> ev = live->set_clock(b.value("paused", live->paused()), b.value("speed", live->speed()));
         return ok({{"events", events_json(ev)}, {"monitor", live->monitor()}});
       });
 

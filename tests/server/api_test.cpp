@@ -392,6 +392,24 @@ TEST_F(ApiTest, VirtualPatientsBelongToTheirTrainee) {
   ASSERT_EQ(act.status, 200) << act.body;
   EXPECT_FALSE(act.json()["events"].empty());
   EXPECT_GT(act.json()["monitor"]["hr_bpm"].get<double>(), 0);
+  // Pause: the clock stands still; resumed faster, it runs on from where it stood.
+  const std::string clock = proj(p1_) + "/sim/sessions/" + sid + "/clock";
+  const Resp paused = call("POST", clock, R"({"paused": true})", tok("trainee1"));
+  ASSERT_EQ(paused.status, 200) << paused.body;
+  EXPECT_TRUE(paused.json()["monitor"]["paused"].get<bool>());
+  const double t_pause = paused.json()["monitor"]["t_s"];
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(get(proj(p1_) + "/sim/sessions/" + sid, tok("trainee1")).json()["monitor"]["t_s"].get<double>(), t_pause);
+  EXPECT_EQ(call("POST", clock, R"({"speed": 61})", tok("trainee1")).status, 400);
+  EXPECT_EQ(call("POST", clock, R"({"paused": false})", tok("trainee2")).status, 403);
+  const Resp resumed = call("POST", clock, R"({"paused": false, "speed": 30})", tok("trainee1"));
+  ASSERT_EQ(resumed.status, 200) << resumed.body;
+  EXPECT_EQ(resumed.json()["monitor"]["speed"], 30);
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  const double t_run = get(proj(p1_) + "/sim/sessions/" + sid, tok("trainee1")).json()["monitor"]["t_s"];
+  EXPECT_GT(t_run, t_pause + 3);   // 30x over 0.2 s
+  EXPECT_LT(t_run, t_pause + 60);  // not the paused time made up
+  EXPECT_EQ(call("POST", clock, R"({"speed": 60})", tok("trainee1")).status, 200);
   // Live: the monitor arrives by itself, and an action gets its reply.
   {
     WsClient ws(server_->port(), proj(p1_) + "/sim/sessions/" + sid + "/live?token=" + tok("trainee1"));

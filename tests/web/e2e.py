@@ -642,7 +642,16 @@ def journeys(b, srv, project, shots):
     check("the traces are drawn", b.js(
         "const c = document.querySelector('#monitor-canvas'), d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;"
         "let lit = 0; for (let i = 0; i < d.length; i += 4) if (d[i + 1] > 100) lit++; return lit > 200"))
-    shots.take("10-trainee-monitor", ["#monitor-canvas", "#mute", "#action", "#timeline li", "#sim-end"])
+    # Pause: the patient's clock stands still; resume.
+    b.click("#sim-pause")
+    b.wait("the clock pauses", "document.querySelector('#sim-pause').dataset.paused === 'true'")
+    t_paused = b.js("return document.querySelector('#sim-clock').textContent")
+    time.sleep(2.2)  # two monitor pushes
+    check("a paused patient's clock stands still", b.js("return document.querySelector('#sim-clock').textContent") == t_paused,
+          t_paused)
+    b.click("#sim-pause")
+    b.wait("the clock resumes", "document.querySelector('#sim-pause').dataset.paused === 'false'")
+    shots.take("10-trainee-monitor", ["#monitor-canvas", "#mute", "#action", "#timeline li", "#sim-end", "#sim-pause", "#sim-pace"])
     b.click("#mute")
     check("alarms can be muted", b.js("return document.querySelector('#mute').getAttribute('aria-pressed')") == "true")
     b.click("#sim-end")

@@ -1,5 +1,6 @@
 // A virtual patient: choose a condition, watch the bedside monitor live, type orders in the
-// action box, follow orders and results in the timeline, and end with the debrief's score.
+// action box, follow orders and results in the timeline, pause or change the clock's speed, and
+// end with the debrief's score.
 import { api, socket } from '../api.js';
 import { h, field, table, options, alertBox, guarded, clock } from '../dom.js';
 import { Monitor } from '../monitor.js';
@@ -43,6 +44,23 @@ export function render(main, { project, role }) {
     });
     live = { id: session.id, ws, monitor };
     monitor.update(session.monitor);
+    // The patient's clock: pause and resume, and its speed from now on.
+    const clockError = alertBox();
+    const pause = h('button', { type: 'button', id: 'sim-pause', class: 'secondary', 'aria-pressed': 'false' }, 'Pause');
+    const pace = h('input', { id: 'sim-pace', type: 'number', min: 1, max: 60, value: String(session.speed || 1), size: 3,
+      'aria-label': 'speed, times real time' });
+    const setClock = async body => {
+      const r = await api('POST', `/projects/${project}/sim/sessions/${session.id}/clock`, body);
+      add(r.events);
+      monitor.update(r.monitor);
+      pause.textContent = r.monitor.paused ? 'Resume' : 'Pause';
+      pause.setAttribute('aria-pressed', String(r.monitor.paused));
+      pause.dataset.paused = String(r.monitor.paused);
+      pace.value = String(r.monitor.speed);
+    };
+    pause.addEventListener('click', guarded(clockError, () => setClock({ paused: pause.dataset.paused !== 'true' })));
+    pace.addEventListener('change', guarded(clockError, () => setClock({ speed: Math.min(60, Math.max(1, Number(pace.value) || 1)) })));
+    const clockRow = h('div', { class: 'row', id: 'sim-clock-controls' }, pause, field('Speed (× real time)', pace), clockError);
     stage.replaceChildren(
       h('section', { class: 'card' }, h('h2', {}, 'Patient'), h('p', { id: 'vignette' }, session.vignette)),
       h('div', { class: 'side' },
@@ -60,7 +78,7 @@ export function render(main, { project, role }) {
             stop();
             debrief(result);
           }) }, 'End and debrief')),
-        h('section', { class: 'card', 'aria-label': 'bedside monitor' }, monitor.el)));
+        h('section', { class: 'card', 'aria-label': 'bedside monitor' }, monitor.el, clockRow)));
     action.focus();
   }
 

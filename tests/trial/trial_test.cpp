@@ -217,3 +217,22 @@ TEST(TrialSimulate, DesignOptions) {
   bad.eligible = {Filter::parse("rx=Obs", "--eligible")};
   EXPECT_THROW(simulate_trials(L, d.table, bad, ctx), InvalidInput);
 }
+
+TEST(TrialSimulate, NullDesignTypeOneErrorSmall) {
+  // 1,000 null trials (Monte Carlo SE 0.7%): within 3 SE of 5%. The slow suite checks 5% +- 1%
+  // over 10,000.
+  const auto& d = colon();
+  Context ctx;
+  ctx.seed = 8;
+  const LearnedTrial L = learn_trial(d.table, d.schema, "colon", colon_columns(1), {}, ctx);
+  TrialDesign design;
+  design.hr = {1.0};
+  design.trials = 500;
+  const nlohmann::json r = simulate_trials(L, d.table, design, ctx);
+  const auto& c = r["comparisons"][0];
+  for (const char* test : {"rejections_wald", "rejections_logrank"}) {
+    const double rate = (c["design"][test]["rate"].get<double>() + c["null"][test]["rate"].get<double>()) / 2;
+    EXPECT_NEAR(rate, 0.05, 3 * std::sqrt(0.05 * 0.95 / 1000)) << test;
+  }
+  EXPECT_NEAR(c["null"]["hr_estimate"]["mean_log_hr"].get<double>(), 0.0, 0.03);
+}

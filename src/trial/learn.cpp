@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <set>
 
 #include "medgen/core/error.h"
@@ -76,6 +77,24 @@ bool Filter::matches(const Table& table, size_t row) const {
   if (op == "<=") return x <= v;
   if (op == ">") return x > v;
   return x >= v;
+}
+
+Table arm_as_labels(const Table& table, const std::string& arm) {
+  Table t = table;
+  const int c = t.find(arm);
+  if (c < 0 || t.columns[c].storage == Storage::kString) return t;
+  const Column& num = table.columns[c];
+  Column lab = Column::strings(num.name, num.size(), {});
+  for (size_t i = 0; i < num.size(); ++i) {
+    if (!num.valid[i]) continue;
+    char b[64];
+    std::snprintf(b, sizeof b, "%g", num.values[i]);
+    auto it = std::find(lab.dictionary.begin(), lab.dictionary.end(), std::string(b));
+    if (it == lab.dictionary.end()) it = lab.dictionary.insert(lab.dictionary.end(), b);
+    lab.codes[i] = static_cast<int32_t>(it - lab.dictionary.begin());
+  }
+  t.columns[c] = std::move(lab);
+  return t;
 }
 
 std::vector<size_t> used_rows(const Table& table, const TrialColumns& columns) {
@@ -160,13 +179,11 @@ nlohmann::json LearnedTrial::summary() const {
           {"warnings", warnings}};
 }
 
-LearnedTrial learn_trial(const Table& table, const Schema& schema, const std::string& source, const TrialColumns& cols,
+LearnedTrial learn_trial(const Table& input, const Schema& schema, const std::string& source, const TrialColumns& cols,
                          const LearnOptions& options, const Context& ctx) {
   for (const std::string* c : {&cols.arm, &cols.time, &cols.event})
-    if (c->empty() || table.find(*c) < 0) throw InvalidInput(source + ": no column '" + *c + "'");
-  const Column& arm = table.column(cols.arm);
-  if (arm.storage != Storage::kString)
-    throw InvalidInput(source + ": the arm column '" + cols.arm + "' must hold labels (it holds numbers)");
+    if (c->empty() || input.find(*c) < 0) throw InvalidInput(source + ": no column '" + *c + "'");
+  const Table table = arm_as_labels(input, cols.arm);
   for (const auto& f : cols.where) f.check(table, source);
   LearnedTrial L;
   L.source = source;
@@ -178,6 +195,7 @@ LearnedTrial learn_trial(const Table& table, const Schema& schema, const std::st
   predict::OutcomeSpec spec;
   spec.time = cols.time;
   spec.event = cols.event;
+  spec.event_value = cols.event_value;
   std::vector<double> y, time;
   std::vector<int> event;
   std::vector<uint8_t> ok;

@@ -164,7 +164,7 @@ SimulatedTrial simulate_one(const LearnedTrial& L, const TrialDesign& d, bool nu
   return s;
 }
 
-nlohmann::json simulate_trials(const LearnedTrial& L, const Table& real, const TrialDesign& design, const Context& ctx) {
+nlohmann::json simulate_trials(const LearnedTrial& L, const Table& input, const TrialDesign& design, const Context& ctx) {
   const size_t K = L.arms.size();
   design.validate(K);
   {
@@ -221,11 +221,12 @@ nlohmann::json simulate_trials(const LearnedTrial& L, const Table& real, const T
   if (error) std::rethrow_exception(error);
 
   // The real trial's own comparisons, the reference.
+  const Table real = arm_as_labels(input, L.columns.arm);
   const std::vector<size_t> rows = used_rows(real, L.columns);
-  const Column& arm = real.column(L.columns.arm);
   predict::OutcomeSpec spec;
   spec.time = L.columns.time;
   spec.event = L.columns.event;
+  spec.event_value = L.columns.event_value;
   const Table R = real.take(rows);
   std::vector<double> y, time;
   std::vector<int> event;
@@ -292,7 +293,6 @@ nlohmann::json simulate_trials(const LearnedTrial& L, const Table& real, const T
     }
     comps.push_back(c);
   }
-  (void)arm;
   nlohmann::json d = design.to_json();
   d["per_arm"] = sizes(L, design);
   return {{"design", d}, {"learned", L.summary()}, {"comparisons", comps}};

@@ -236,3 +236,32 @@ TEST(TrialSimulate, NullDesignTypeOneErrorSmall) {
   }
   EXPECT_NEAR(c["null"]["hr_estimate"]["mean_log_hr"].get<double>(), 0.0, 0.03);
 }
+
+TEST(TrialSimulate, PbcNumberArmAndEventValue) {
+  // pbc: trt 1 (D-penicillamine) / 2 (placebo) as numbers, 106 patients not randomised (trt
+  // missing) left out; death is status 2 (1, transplant, is censored). R: coxph(Surv(time,
+  // status == 2) ~ I(trt == 1)) gives 0.057224 (SE 0.179165) on 312 patients, 125 deaths.
+  const tabular::Dataset d = tabular::load_dataset(std::string(MEDGEN_SOURCE_DIR) + "/data/pbc.csv", "");
+  TrialColumns c;
+  c.arm = "trt";
+  c.control = "2";
+  c.time = "time";
+  c.event = "status";
+  c.event_value = "2";
+  Context ctx;
+  ctx.seed = 3;
+  LearnOptions lo;
+  lo.synthesizer = "copula";
+  const LearnedTrial L = learn_trial(d.table, d.schema, "pbc", c, lo, ctx);
+  ASSERT_EQ(L.arms.size(), 2u);
+  EXPECT_EQ(L.arms[1].label, "1");
+  EXPECT_EQ(L.arms[0].patients, 154u);
+  EXPECT_EQ(L.arms[1].patients, 158u);
+  EXPECT_EQ(L.arms[0].events + L.arms[1].events, 125u);
+  TrialDesign design;
+  design.hr = {NAN};
+  design.trials = 20;
+  const nlohmann::json r = simulate_trials(L, d.table, design, ctx);
+  EXPECT_NEAR(r["comparisons"][0]["real_reference"]["log_hr"].get<double>(), 0.057224, 1e-5);
+  EXPECT_NEAR(r["comparisons"][0]["real_reference"]["se"].get<double>(), 0.179165, 1e-5);
+}

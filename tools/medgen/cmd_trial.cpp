@@ -115,6 +115,7 @@ cli::Command add_trial_command(CLI::App& app) {
   t->add_option("--treatment", o.treatments, "label of a treated arm (repeatable; default: every other arm)");
   t->add_option("--time", o.columns.time, "follow-up time column (> 0)")->required();
   t->add_option("--event", o.columns.event, "event indicator column (1 = event)")->required();
+  t->add_option("--event-value", o.columns.event_value, "value of --event meaning the event (default 1/true/yes)");
   t->add_option("--where", o.where, "use only rows with COLUMN OP VALUE (repeatable), e.g. etype=1");
   t->add_option("--covariates", o.covariates, "baseline covariates, comma-separated (default: every usable column)");
   t->add_option("--synthesizer", o.learn.synthesizer, "synthesizer for the patients: cart | copula | independent")

@@ -42,11 +42,12 @@ struct Filter {
 
 // Which columns of the real trial table mean what.
 struct TrialColumns {
-  std::string arm;                      // treatment arm (categorical)
+  std::string arm;                      // treatment arm (labels; a number column's values become labels: 1, 2)
   std::string control;                  // its label for the control arm
   std::vector<std::string> treatments;  // labels of the treated arms compared with the control
   std::string time;                     // follow-up time (> 0; the data's units, e.g. days)
   std::string event;                    // event indicator (1 / true / yes = event)
+  std::string event_value;              // the label or number of `event` meaning the event ("" = as above)
   std::vector<Filter> where;            // rows of the table to use (e.g. etype=1 in colon)
   // Baseline covariates; empty = every numerical, boolean and categorical column except the
   // above, the filters' columns, constant columns and integer columns unique per row (ids).
@@ -99,6 +100,9 @@ struct LearnedTrial {
 // labels, an arm with no rows or no events, a time <= 0, or no covariate left.
 LearnedTrial learn_trial(const Table& table, const Schema& schema, const std::string& source,
                          const TrialColumns& columns, const LearnOptions& options, const Context& ctx);
+
+// `table` with the arm column as labels (a number column's values written as "%g": 1, 2, 0.5).
+Table arm_as_labels(const Table& table, const std::string& arm);
 
 // The rows of `table` that pass every filter and have the arm, time and event present.
 std::vector<size_t> used_rows(const Table& table, const TrialColumns& columns);

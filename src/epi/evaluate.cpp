@@ -1,5 +1,6 @@
 #include "medgen/epi/evaluate.h"
 
+#include <algorithm>
 #include <cmath>
 
 #include "medgen/core/error.h"
@@ -13,6 +14,7 @@ void EvaluateOptions::validate() const {
   if (particles < 50 || particles > 1000000) throw InvalidInput("--particles must be in 50..1000000");
   if (draws < 50 || draws > 1000000) throw InvalidInput("--draws must be in 50..1000000");
   if (window < 0 || window > 60) throw InvalidInput("--window must be in 1..60 (0 = the step's default)");
+  if (refit_every < 0 || refit_every > 10000) throw InvalidInput("--refit-every must be in 0..10000");
 }
 
 namespace {
@@ -31,6 +33,17 @@ struct Tally {
     return {{"forecasts", n}, {"wis", wis / n}, {"mae", ae / n}, {"coverage50", cov50 / n}, {"coverage95", cov95 / n}};
   }
 };
+
+nlohmann::json mixture_json(const SeirFit& f) {
+  nlohmann::json m = nlohmann::json::array();
+  for (const auto& [p, w] : f.mixture)
+    m.push_back({{"rw_sd", p.rw_sd},
+                 {"dispersion", p.dispersion},
+                 {"population", std::isfinite(p.population) ? nlohmann::json(p.population) : nlohmann::json("inf")},
+                 {"waning", p.waning},
+                 {"weight", w}});
+  return m;
+}
 
 nlohmann::json quantile_json(const std::vector<double>& q) {
   const auto& lv = quantile_levels();
@@ -58,12 +71,31 @@ nlohmann::json evaluate_forecasts(const Series& s, const EvaluateOptions& o, uin
   // A series longer than a year may span several seasons: let immunity wane over about a year.
   const double steps_per_year = weekly ? 52.0 : 365.0;
   if (T > steps_per_year) base.waning = 1 / steps_per_year;
-  const SeirFit fit = fit_seir(s.cases, train_end, base, seed);
+  const int refit = o.refit_every;
 
   // Origins: every step from the end of training to the end (the last one forecasts beyond the data).
   std::vector<size_t> origins;
   for (size_t t = train_end - 1; t < T; ++t) origins.push_back(t);
-  const FilterResult fr = run_filter(s.cases, T - 1, fit.params, origins, H, o.draws, seed + 1);
+  // Segments of origins, each forecast with hyperparameters chosen on the data up to its first origin.
+  FilterResult fr;
+  SeirFit fit;
+  nlohmann::json refits = nlohmann::json::array();
+  for (size_t a = 0; a < origins.size();) {
+    const size_t b = refit > 0 ? std::min(origins.size(), a + refit) : origins.size();
+    const SeirFit f = fit_seir(s.cases, origins[a] + 1, base, seed);
+    if (a == 0) fit = f;
+    const std::vector<size_t> seg(origins.begin() + a, origins.begin() + b);
+    FilterResult part = forecast_mixture(s.cases, seg.back(), f.mixture, seg, H, o.draws, seed + 1 + a);
+    for (auto& x : part.forecasts) fr.forecasts.push_back(std::move(x));
+    if (b == origins.size()) fr.r_effective = part.r_effective;
+    refits.push_back({{"from_origin", origins[a]},
+                      {"rw_sd", f.params.rw_sd},
+                      {"dispersion", f.params.dispersion},
+                      {"population", std::isfinite(f.params.population) ? nlohmann::json(f.params.population) : nlohmann::json("inf")},
+                      {"waning", f.params.waning},
+                      {"mixture", mixture_json(f)}});
+    a = b;
+  }
 
   const char* names[3] = {"seir", "renewal", "persistence"};
   std::vector<std::vector<Tally>> tally(3, std::vector<Tally>(H));
@@ -107,7 +139,9 @@ nlohmann::json evaluate_forecasts(const Series& s, const EvaluateOptions& o, uin
                       {"waning", fit.params.waning},
                       {"particles", fit.params.particles},
                       {"train_loglik", fit.loglik},
-                      {"grid_size", fit.grid.size()}};
+                      {"grid_size", fit.grid.size()},
+                      {"refit_every", refit},
+                      {"fits", refits}};
   return {{"series", s.name},
           {"source", s.source},
           {"step", s.step},

@@ -134,7 +134,9 @@ FilterResult run_filter(const std::vector<double>& cases, size_t last, const Sei
       }
       OriginForecast f;
       f.origin = t;
-      for (auto& s : samples) f.quantiles.push_back(sample_quantiles(s));
+      if (draws > 0)
+        for (auto& s : samples) f.quantiles.push_back(sample_quantiles(s));
+      f.samples = std::move(samples);
       res.forecasts.push_back(std::move(f));
       ++next_origin;
     }
@@ -154,9 +156,8 @@ SeirFit fit_seir(const std::vector<double>& cases, size_t train_end, const SeirP
   if (base.waning > 0) wanings.push_back(base.waning);
   for (double rw : {0.05, 0.1, 0.2, 0.35, 0.6})
     for (double k : {3.0, 10.0, 30.0, 100.0})
-      for (double pop : {2.0, 5.0, static_cast<double>(INFINITY)})
+      for (double pop : {2.0, 5.0, 20.0, 100.0})
         for (double wane : wanings) {
-        if (wane > 0 && !std::isfinite(pop)) continue;
         SeirParams p = base;
         p.rw_sd = rw;
         p.dispersion = k;
@@ -173,7 +174,68 @@ SeirFit fit_seir(const std::vector<double>& cases, size_t train_end, const SeirP
           best.params = p;
         }
       }
+  // The mixture: weights exp(loglik - max), the most likely settings up to 95% of the weight.
+  std::vector<std::pair<double, size_t>> order;
+  double total = 0;
+  for (size_t i = 0; i < best.grid.size(); ++i) {
+    const double w = std::exp(best.grid[i]["loglik"].get<double>() - best.loglik);
+    order.emplace_back(w, i);
+    total += w;
+  }
+  std::stable_sort(order.begin(), order.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  double kept = 0;
+  for (const auto& [w, i] : order) {
+    const auto& g = best.grid[i];
+    SeirParams p = base;
+    p.rw_sd = g["rw_sd"].get<double>();
+    p.dispersion = g["dispersion"].get<double>();
+    p.population = g["population"].is_number() ? g["population"].get<double>() : INFINITY;
+    p.waning = g["waning"].get<double>();
+    best.mixture.emplace_back(p, w / total);
+    kept += w / total;
+    if (kept >= 0.95 || best.mixture.size() == 8) break;
+  }
+  for (auto& m : best.mixture) m.second /= kept;
   return best;
+}
+
+FilterResult forecast_mixture(const std::vector<double>& cases, size_t last,
+                              const std::vector<std::pair<SeirParams, double>>& mixture,
+                              const std::vector<size_t>& origins, int horizons, int draws, uint64_t seed) {
+  MEDGEN_ASSERT(!mixture.empty());
+  // Paths per setting by largest remainders.
+  std::vector<int> n(mixture.size());
+  std::vector<std::pair<double, size_t>> rem;
+  int given = 0;
+  for (size_t j = 0; j < mixture.size(); ++j) {
+    const double share = mixture[j].second * draws;
+    n[j] = static_cast<int>(std::floor(share));
+    given += n[j];
+    rem.emplace_back(share - n[j], j);
+  }
+  std::stable_sort(rem.begin(), rem.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  for (size_t k = 0; given < draws; ++k, ++given) n[rem[k % rem.size()].second]++;
+  FilterResult out;
+  for (size_t j = 0; j < mixture.size(); ++j) {
+    if (n[j] == 0 && j > 0) continue;
+    FilterResult r = run_filter(cases, last, mixture[j].first, origins, horizons, n[j], seed + 7919 * j);
+    if (j == 0) {
+      out.loglik = r.loglik;
+      out.r_effective = r.r_effective;
+      out.forecasts = std::move(r.forecasts);
+      continue;
+    }
+    for (size_t k = 0; k < out.forecasts.size(); ++k)
+      for (int h = 0; h < horizons; ++h) {
+        auto& dst = out.forecasts[k].samples[h];
+        dst.insert(dst.end(), r.forecasts[k].samples[h].begin(), r.forecasts[k].samples[h].end());
+      }
+  }
+  for (auto& f : out.forecasts) {
+    f.quantiles.clear();
+    for (auto& s : f.samples) f.quantiles.push_back(sample_quantiles(s));
+  }
+  return out;
 }
 
 }  // namespace medgen::epi

@@ -91,6 +91,7 @@ cli::Command add_epi_command(CLI::App& app) {
   cli::add_integer<int>(e, "--particles", &o.eval.particles, "particles of the SEIR filter", 50, 1000000)->default_str("1000");
   cli::add_integer<int>(e, "--draws", &o.eval.draws, "forecast paths per origin", 50, 1000000)->default_str("1000");
   cli::add_integer<int>(e, "--window", &o.eval.window, "renewal R(t) window in steps (0 = 7 days or 3 weeks)", 0, 60)->default_str("0");
+  cli::add_integer<int>(e, "--refit-every", &o.eval.refit_every, "re-choose the SEIR's hyperparameters every N origins on the data so far (0 = once)", 0, 10000)->default_str("0");
   e->add_option("-o,--output", o.out, "results JSON");
   cli::add_common(e, &o.common, cli::kJsonOut, "print the results as JSON");
   cli::Command c;

@@ -17,10 +17,11 @@
 //
 // The bootstrap particle filter (Gordon et al. 1993: propagate, weight by the observation,
 // systematic resampling) gives the marginal likelihood of the hyperparameters (random-walk sd,
-// dispersion, effective population), chosen on a grid by likelihood on the training steps
-// only; forecasts propagate the filtered particles h steps ahead (beta keeps walking) and draw
-// observations, so the intervals carry the uncertainty of the state, of the transmission's
-// future path and of the observation.
+// dispersion, effective population, waning), scored on a grid by likelihood on the training
+// steps only; forecasts propagate the filtered particles h steps ahead (beta keeps walking) and
+// draw observations, pooled over the most likely settings by their posterior weights, so the
+// intervals carry the uncertainty of the hyperparameters, the state, the transmission's future
+// path and the observation.
 // Thread safety: pure functions; each run uses its own Rng from the seed it is given.
 #pragma once
 
@@ -46,6 +47,7 @@ struct SeirParams {
 struct OriginForecast {
   size_t origin = 0;                          // the last step assimilated
   std::vector<std::vector<double>> quantiles; // [h - 1][level]
+  std::vector<std::vector<double>> samples;   // [h - 1][path]: the draws behind the quantiles (pooled by forecast_mixture)
 };
 
 struct FilterResult {
@@ -60,15 +62,27 @@ FilterResult run_filter(const std::vector<double>& cases, size_t last, const Sei
                         const std::vector<size_t>& origins, int horizons, int draws, uint64_t seed);
 
 struct SeirFit {
-  SeirParams params;
+  SeirParams params;    // the setting of highest likelihood
   double loglik = 0;
   nlohmann::json grid;  // every setting tried with its log-likelihood
+  // The settings of highest likelihood with their posterior weights (a uniform prior over the
+  // grid: weight proportional to exp(loglik)), as many as carry 95% of the weight, at most 8.
+  std::vector<std::pair<SeirParams, double>> mixture;
 };
 
-// Chooses rw_sd (0.05 .. 0.6), dispersion (3 .. 100), population (2x, 5x the training cases, or
-// no depletion) and waning (0, or base.waning where it is > 0: multi-season series) on a grid by
+// Chooses rw_sd (0.05 .. 0.6), dispersion (3 .. 100), population (2x, 5x, 20x, 100x the training
+// cases: never unbounded, since a walk that reaches R = 20 after one super-spreading day would
+// otherwise forecast growth without end) and waning (0, or base.waning where it is > 0: multi-season series) on a grid by
 // the filter's log-likelihood over steps 0..train_end-1 (common random numbers across settings).
 // `base` gives the durations and the particle count.
 SeirFit fit_seir(const std::vector<double>& cases, size_t train_end, const SeirParams& base, uint64_t seed);
+
+// Forecasts pooled over the mixture's settings (model averaging over the hyperparameters, so that
+// the intervals carry their uncertainty too): each setting is filtered and gives a share of the
+// `draws` paths in proportion to its weight (largest remainders). r_effective and loglik are the
+// first (most likely) setting's.
+FilterResult forecast_mixture(const std::vector<double>& cases, size_t last,
+                              const std::vector<std::pair<SeirParams, double>>& mixture,
+                              const std::vector<size_t>& origins, int horizons, int draws, uint64_t seed);
 
 }  // namespace medgen::epi

@@ -213,7 +213,10 @@ nlohmann::json simulate_trials(const LearnedTrial& L, const Table& input, const 
       }
     }
   };
-  const int threads = std::max(1, std::min(ctx.threads, 64));
+  // Synthesizers whose sample may run on several threads at once (synthesizer.h); others on one.
+  const std::string synth = L.patients->name();
+  const bool parallel_ok = synth == "cart" || synth == "copula" || synth == "independent";
+  const int threads = parallel_ok ? std::max(1, std::min(ctx.threads, 64)) : 1;
   std::vector<std::thread> pool;
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();

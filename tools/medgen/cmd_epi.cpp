@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 
 #include "commands.h"
 #include "medgen/core/error.h"
@@ -51,8 +52,10 @@ int run_epi(EpiOptions& o) {
     throw InvalidInput(o.data + ": no serial interval: give --si-mean and --si-sd (in steps), or a series.json listing this file");
   }
   const json r = evaluate_forecasts(s, o.eval, o.common.seed);
-  if (!o.out.empty()) write_file_atomic(o.out, r.dump(2) + "\n");
-  if (!o.common.json_out.empty()) write_file_atomic(o.common.json_out, r.dump(2) + "\n");
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!o.out.empty()) files.emplace_back(o.out, r.dump(2) + "\n");
+  if (!o.common.json_out.empty()) files.emplace_back(o.common.json_out, r.dump(2) + "\n");
+  if (!files.empty()) write_files_atomic(files);
   if (o.common.json) {
     cli::write_output("", r.dump(2) + "\n");
     return 0;

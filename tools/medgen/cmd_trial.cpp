@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <nlohmann/json.hpp>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "commands.h"
@@ -72,8 +73,10 @@ int run_trial(TrialOptions& o) {
     o.design.hr.push_back(h == "learned" ? NAN : cli::parse_real("--hr", h, 0, 100, true));
   const json r = simulate_trials(learned, data.table, o.design, ctx);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (!o.out.empty()) write_file_atomic(o.out, r.dump(2) + "\n");
-  if (!o.common.json_out.empty()) write_file_atomic(o.common.json_out, r.dump(2) + "\n");
+  std::vector<std::pair<std::string, std::string>> files;
+  if (!o.out.empty()) files.emplace_back(o.out, r.dump(2) + "\n");
+  if (!o.common.json_out.empty()) files.emplace_back(o.common.json_out, r.dump(2) + "\n");
+  if (!files.empty()) write_files_atomic(files);
   if (!o.common.quiet)
     for (const auto& w : learned.warnings) cli::note(o.common, "warning: " + w);
   if (o.common.json) {

@@ -3,7 +3,8 @@
 // Each particle carries S, E, I (on the scale of reported cases: the population is an effective,
 // reported-scale one, so that under-reporting needs no separate parameter) and log beta, the
 // transmission rate, which follows a Gaussian random walk from step to step. Within a step the
-// deterministic SEIR equations dS = -(beta I / N + iota) S/N, dE = -dS - sigma E, dI = sigma E - gamma I
+// deterministic SEIR equations, with infections (beta I + iota) S/N: dS = -infections,
+// dE = infections - sigma E, dI = sigma E - gamma I
 // (plus waning immunity R -> S at rate `waning` where a series spans several seasons: SEIRS)
 // are integrated by fixed-step RK4 (substeps chosen so that rate x substep <= 0.5): the only
 // randomness is in beta and in the observation, so a fixed step is accurate to far below the

@@ -13,6 +13,8 @@ packages=(
   libxapian-dev libhpdf-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory
   libcurl4-openssl-dev coinor-libcbc-dev nodejs
 )
+# Not installed: r-base-core, r-cran-epiestim, r-cran-surveillance. Only scripts/epi/export_epi_data.R
+# needs them, to remake the committed outbreak series in data/epi/ (data/epi/PROVENANCE.md).
 # `scripts/setup.sh --fuzz` (make fuzz, make test-slow) adds clang with its sanitizer and
 # libFuzzer runtimes (Debian's clang recommends but does not pull them in).
 fuzz_packages=(clang libclang-rt-14-dev)

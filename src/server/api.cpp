@@ -437,7 +437,7 @@ Job Api::Impl::job_in(Ctx& ctx, int64_t id, const std::string& action) {
 // decrypt_file uses for files users hand in.
 std::string Api::Impl::read_encrypted(const std::string& relative) const {
   try {
-    return decrypt_file(key, path(relative));
+    return decrypt_file(key, path(relative), uint64_t{2} << 30, relative);
   } catch (const IoError&) {
     throw;
   } catch (const Error& e) {
@@ -446,7 +446,7 @@ std::string Api::Impl::read_encrypted(const std::string& relative) const {
 }
 
 void Api::Impl::write_encrypted(const std::string& relative, const std::string& bytes) const {
-  encrypt_to_file(key, bytes, path(relative));
+  encrypt_to_file(key, bytes, path(relative), relative);
 }
 
 int64_t Api::Impl::add_dataset(const Dataset& d, const std::string& bytes, const std::string& ext) {
@@ -1126,14 +1126,19 @@ int serve(const ServerConfig& config) {
 }
 
 size_t rotate_data_key(const std::string& data_dir, const Key& old_key, const Key& new_key) {
-  std::vector<std::string> files;
+  std::vector<std::string> files, labels;
   for (const char* sub : kDataFolders) {
     std::error_code ec;
+    std::vector<std::string> names;
     for (const auto& e : fs::directory_iterator(data_dir + "/" + sub, ec))
-      if (e.is_regular_file() && is_encrypted_file(e.path().string())) files.push_back(e.path().string());
+      if (e.is_regular_file() && is_encrypted_file(e.path().string())) names.push_back(e.path().filename().string());
+    std::sort(names.begin(), names.end());
+    for (const std::string& n : names) {
+      files.push_back(data_dir + "/" + sub + "/" + n);
+      labels.push_back(std::string(sub) + "/" + n);  // the name read_encrypted gives
+    }
   }
-  std::sort(files.begin(), files.end());
-  return rotate_files(old_key, new_key, files);
+  return rotate_files(old_key, new_key, files, labels);
 }
 
 }  // namespace medgen::server

@@ -156,7 +156,7 @@ nlohmann::json Api::Impl::run_image_job(const Job& job, JobControl& control) {
   out.encrypted = true;
   out.created_by = job.created_by;
   out.source_job = job.id;
-  encrypt_file(key, s("output.nii.gz"), path(out.file));
+  encrypt_file(key, s("output.nii.gz"), path(out.file), out.file);
   out.id = store->create_image(out);
   return {{"image", out.id}, {"volume", volume->id}, {"model", model->id}, {"summary", summary}};
 }

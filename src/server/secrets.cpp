@@ -19,7 +19,8 @@ namespace {
 
 constexpr char kMagic[] = "MGENC1";
 constexpr size_t kMagicBytes = 6;
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 1;       // no label
+constexpr uint8_t kVersionLabel = 2;  // every chunk authenticates the file's label too
 constexpr size_t kKeyIdBytes = 8;
 constexpr size_t kStreamHeaderBytes = crypto_secretstream_xchacha20poly1305_HEADERBYTES;
 constexpr size_t kHeaderBytes = kMagicBytes + 1 + kKeyIdBytes + kStreamHeaderBytes;
@@ -105,13 +106,20 @@ void write_all(int fd, const char* p, size_t n, const std::string& path) {
   }
 }
 
-// Writes the MGENC1 header on construction, then one chunk per push().
+// A label as secretstream's additional data (none when empty).
+const unsigned char* ad(const std::string& label) {
+  return label.empty() ? nullptr : reinterpret_cast<const unsigned char*>(label.data());
+}
+
+// Writes the MGENC1 header on construction (version 2 when `label` is given: every chunk then
+// authenticates it as additional data), then one chunk per push().
 class Sealer {
  public:
-  Sealer(const Key& key, AtomicFileWriter& out) : out_(out), buf_(4 + kChunkCipherMax) {
+  Sealer(const Key& key, AtomicFileWriter& out, const std::string& label)
+      : out_(out), label_(label), buf_(4 + kChunkCipherMax) {
     uint8_t head[kHeaderBytes];
     std::memcpy(head, kMagic, kMagicBytes);
-    head[kMagicBytes] = kVersion;
+    head[kMagicBytes] = label.empty() ? kVersion : kVersionLabel;
     const KeyId id = key_id_of(key.bytes);
     std::memcpy(head + kMagicBytes + 1, id.data(), id.size());
     crypto_secretstream_xchacha20poly1305_init_push(&state_, head + kMagicBytes + 1 + kKeyIdBytes, key.bytes.data());
@@ -124,7 +132,7 @@ class Sealer {
   void push(const uint8_t* plain, size_t n, bool final) {
     MEDGEN_ASSERT(n <= kChunkPlain);
     unsigned long long len = 0;
-    crypto_secretstream_xchacha20poly1305_push(&state_, buf_.data() + 4, &len, plain, n, nullptr, 0,
+    crypto_secretstream_xchacha20poly1305_push(&state_, buf_.data() + 4, &len, plain, n, ad(label_), label_.size(),
                                                final ? kTagFinal : kTagMessage);
     for (int i = 0; i < 4; ++i) buf_[i] = static_cast<uint8_t>(len >> (8 * i));
     out_.write(std::string_view(reinterpret_cast<const char*>(buf_.data()), 4 + len));
@@ -132,6 +140,7 @@ class Sealer {
 
  private:
   AtomicFileWriter& out_;
+  std::string label_;
   crypto_secretstream_xchacha20poly1305_state state_;
   std::vector<uint8_t> buf_;  // length prefix + ciphertext
 };
@@ -149,9 +158,10 @@ class Opener {
     if (got < kMagicBytes || std::memcmp(head, kMagic, kMagicBytes) != 0) {
       throw ModelFormat(path + ": not an MGENC1 encrypted file");
     }
-    if (got > kMagicBytes && head[kMagicBytes] != kVersion) {
-      throw ModelFormat(path + ": MGENC1 version " + std::to_string(head[kMagicBytes]) + " is not supported (only 1)");
+    if (got > kMagicBytes && head[kMagicBytes] != kVersion && head[kMagicBytes] != kVersionLabel) {
+      throw ModelFormat(path + ": MGENC1 version " + std::to_string(head[kMagicBytes]) + " is not supported (only 1 and 2)");
     }
+    labelled_ = got > kMagicBytes && head[kMagicBytes] == kVersionLabel;
     if (got < kHeaderBytes) throw ModelFormat(path + ": truncated (the MGENC1 header is incomplete)");
     std::memcpy(id_.data(), head + kMagicBytes + 1, kKeyIdBytes);
     std::memcpy(stream_header_, head + kMagicBytes + 1 + kKeyIdBytes, kStreamHeaderBytes);
@@ -169,9 +179,13 @@ class Opener {
     return ::fstat(fd_.get(), &st) == 0 && st.st_size > 0 ? static_cast<uint64_t>(st.st_size) : 0;
   }
 
+  bool labelled() const { return labelled_; }
+
   // The key id is checked first: the id is not secret, and "wrong key" is the likely mistake,
-  // which deserves a better message than "altered".
-  void open(const Key& key) {
+  // which deserves a better message than "altered". A labelled file (version 2) opens only
+  // under the label it was written with; a version 1 file has none and ignores `label`.
+  void open(const Key& key, const std::string& label) {
+    if (labelled_) label_ = label;
     const KeyId given = key_id_of(key.bytes);
     if (given != id_) {
       throw InvalidInput(path_ + ": encrypted with key " + key_id() + ", not with the key given (" +
@@ -201,9 +215,10 @@ class Opener {
     }
     unsigned long long n = 0;
     unsigned char tag = 0;
-    if (crypto_secretstream_xchacha20poly1305_pull(&state_, plain_.data(), &n, &tag, cipher_.data(), len, nullptr, 0) !=
-        0) {
-      throw ModelFormat(path_ + ": altered or encrypted with another key");
+    if (crypto_secretstream_xchacha20poly1305_pull(&state_, plain_.data(), &n, &tag, cipher_.data(), len, ad(label_),
+                                                   label_.size()) != 0) {
+      throw ModelFormat(path_ + (labelled_ ? ": altered, or not the file '" + label_ + "' (moved or swapped)"
+                                           : std::string(": altered or encrypted with another key")));
     }
     if (tag != kTagMessage && tag != kTagFinal) throw ModelFormat(path_ + ": altered (a chunk has an unknown tag)");
     size_ = static_cast<size_t>(n);
@@ -222,6 +237,8 @@ class Opener {
   std::string path_;
   Fd fd_;
   KeyId id_{};
+  bool labelled_ = false;
+  std::string label_;
   uint8_t stream_header_[kStreamHeaderBytes];
   crypto_secretstream_xchacha20poly1305_state state_;
   std::vector<uint8_t> cipher_, plain_;
@@ -403,10 +420,10 @@ bool is_encrypted_file(const std::string& path) {
   }
 }
 
-void encrypt_to_file(const Key& key, std::string_view plain, const std::string& path) {
+void encrypt_to_file(const Key& key, std::string_view plain, const std::string& path, const std::string& label) {
   init_sodium();
   AtomicFileWriter out(path);
-  Sealer sealer(key, out);
+  Sealer sealer(key, out, label);
   const auto* p = reinterpret_cast<const uint8_t*>(plain.data());
   size_t at = 0;
   do {  // an empty plaintext still gets its FINAL chunk
@@ -417,7 +434,8 @@ void encrypt_to_file(const Key& key, std::string_view plain, const std::string& 
   out.commit();
 }
 
-void encrypt_file(const Key& key, const std::string& plain_path, const std::string& cipher_path) {
+void encrypt_file(const Key& key, const std::string& plain_path, const std::string& cipher_path,
+                  const std::string& label) {
   init_sodium();
   const Fd in(::open(plain_path.c_str(), O_RDONLY | O_CLOEXEC));
   if (in.get() < 0) throw_io("read", plain_path, errno);
@@ -425,7 +443,7 @@ void encrypt_file(const Key& key, const std::string& plain_path, const std::stri
   const Wipe wipe_cur(cur.data(), cur.size()), wipe_ahead(ahead.data(), ahead.size());
   size_t n = read_full(in.get(), cur.data(), kChunkPlain, plain_path);
   AtomicFileWriter out(cipher_path);
-  Sealer sealer(key, out);
+  Sealer sealer(key, out, label);
   // One chunk of look-ahead: a chunk is FINAL only when nothing follows it, so a file of an
   // exact multiple of 64 KiB is encrypted as encrypt_to_file would.
   for (;;) {
@@ -438,10 +456,10 @@ void encrypt_file(const Key& key, const std::string& plain_path, const std::stri
   out.commit();
 }
 
-std::string decrypt_file(const Key& key, const std::string& path, uint64_t max_bytes) {
+std::string decrypt_file(const Key& key, const std::string& path, uint64_t max_bytes, const std::string& label) {
   init_sodium();
   Opener in(path);
-  in.open(key);
+  in.open(key, label);
   std::string out;
   // Reserved once, so no reallocation leaves an unwiped copy of the plaintext behind.
   out.reserve(static_cast<size_t>(std::min(in.file_bytes(), max_bytes)));
@@ -464,7 +482,10 @@ std::string encrypted_key_id(const std::string& path) {
   return Opener(path).key_id();
 }
 
-size_t rotate_files(const Key& old_key, const Key& new_key, const std::vector<std::string>& paths) {
+size_t rotate_files(const Key& old_key, const Key& new_key, const std::vector<std::string>& paths,
+                    const std::vector<std::string>& labels) {
+  if (!labels.empty() && labels.size() != paths.size()) throw Error("rotate_files: a label per path, or none");
+  auto label_of = [&](size_t i) { return labels.empty() ? std::string() : labels[i]; };
   init_sodium();
   const KeyId old_id = key_id_of(old_key.bytes), new_id = key_id_of(new_key.bytes);
   const std::string old_hex = to_hex(old_id.data(), old_id.size()), new_hex = to_hex(new_id.data(), new_id.size());
@@ -478,12 +499,13 @@ size_t rotate_files(const Key& old_key, const Key& new_key, const std::vector<st
     }
   }
   size_t changed = 0;
-  for (const std::string& path : paths) {
+  for (size_t i = 0; i < paths.size(); ++i) {
+    const std::string& path = paths[i];
     Opener in(path);
     if (in.key_id() == new_hex) continue;
-    in.open(old_key);
+    in.open(old_key, label_of(i));
     AtomicFileWriter out(path);
-    Sealer sealer(new_key, out);
+    Sealer sealer(new_key, out, label_of(i));  // an unlabelled (version 1) file gains its label here
     while (in.next()) sealer.push(in.plain(), in.size(), in.final());
     out.commit();
     ++changed;

@@ -342,9 +342,9 @@ TEST_F(Encryption, FlippedByteIsRefused) {
     EXPECT_THROW(decrypt_file(key_, file("bad")), ModelFormat) << at;
   }
   std::string version = good;
-  version[6] = 2;
+  version[6] = 3;
   spit(file("bad"), version);
-  EXPECT_NE(message_of<ModelFormat>([&] { decrypt_file(key_, file("bad")); }).find("version 2"), std::string::npos);
+  EXPECT_NE(message_of<ModelFormat>([&] { decrypt_file(key_, file("bad")); }).find("version 3"), std::string::npos);
   std::string id = good;
   id[7] = static_cast<char>(id[7] ^ 0x80);
   spit(file("bad"), id);
@@ -448,6 +448,38 @@ TEST_F(Encryption, RotateFiles) {
   EXPECT_THROW(rotate_files(key_, other_, {paths[0], file("third")}), InvalidInput);
   EXPECT_EQ(slurp(paths[0]), before);
   for (size_t i = 0; i < paths.size(); ++i) EXPECT_EQ(decrypt_file(key_, paths[i]), plains[i]);
+}
+
+// A labelled file (version 2) is bound to its name: moved or swapped onto another, it does not
+// decrypt; nor does a version byte changed to pass it off as unlabelled. Unlabelled files (version
+// 1) still read, and a rotation with labels rewrites them as labelled.
+TEST_F(Encryption, LabelsBindFilesToTheirNames) {
+  const std::string a(3 * kChunk + 5, 'a'), b(100, 'b');
+  encrypt_to_file(key_, a, file("a"), "datasets/1.csv.enc");
+  encrypt_to_file(key_, b, file("b"), "datasets/2.csv.enc");
+  EXPECT_EQ(slurp(file("a"))[6], 2);
+  EXPECT_EQ(decrypt_file(key_, file("a"), uint64_t{1} << 30, "datasets/1.csv.enc"), a);
+  const std::string m = message_of<ModelFormat>([&] { decrypt_file(key_, file("a"), uint64_t{1} << 30, "datasets/2.csv.enc"); });
+  EXPECT_NE(m.find("not the file 'datasets/2.csv.enc'"), std::string::npos) << m;
+  EXPECT_THROW(decrypt_file(key_, file("a")), ModelFormat);  // no label given
+  std::string downgraded = slurp(file("b"));
+  downgraded[6] = 1;
+  spit(file("b1"), downgraded);
+  EXPECT_THROW(decrypt_file(key_, file("b1"), uint64_t{1} << 30, "datasets/2.csv.enc"), ModelFormat);
+  // Streamed encryption labels the same way.
+  spit(file("plain"), b);
+  encrypt_file(key_, file("plain"), file("c"), "images/job-3.nii.gz.enc");
+  EXPECT_EQ(decrypt_file(key_, file("c"), uint64_t{1} << 30, "images/job-3.nii.gz.enc"), b);
+  EXPECT_THROW(decrypt_file(key_, file("c"), uint64_t{1} << 30, "images/job-4.nii.gz.enc"), ModelFormat);
+  // An old unlabelled file reads under any label; rotated with its label, it is bound.
+  encrypt_to_file(key_, b, file("old"));
+  EXPECT_EQ(decrypt_file(key_, file("old"), uint64_t{1} << 30, "models/job-9.medgen.enc"), b);
+  EXPECT_EQ(rotate_files(key_, other_, {file("old"), file("a")}, {"models/job-9.medgen.enc", "datasets/1.csv.enc"}), 2u);
+  EXPECT_EQ(slurp(file("old"))[6], 2);
+  EXPECT_EQ(decrypt_file(other_, file("old"), uint64_t{1} << 30, "models/job-9.medgen.enc"), b);
+  EXPECT_THROW(decrypt_file(other_, file("old"), uint64_t{1} << 30, "models/job-8.medgen.enc"), ModelFormat);
+  EXPECT_EQ(decrypt_file(other_, file("a"), uint64_t{1} << 30, "datasets/1.csv.enc"), a);
+  EXPECT_THROW(rotate_files(other_, key_, {file("a")}, {"datasets/9.csv.enc"}), ModelFormat);  // the wrong name
 }
 
 TEST_F(Encryption, RotateRefusesAlteredFileAndKeepsIt) {

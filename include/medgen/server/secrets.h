@@ -7,6 +7,10 @@
 // (the first 8 bytes of BLAKE2b-256 of the key: says which key encrypted it without revealing
 // it), the 24-byte secretstream header, then chunks: a 4-byte little-endian ciphertext length
 // followed by that many bytes; the last chunk carries the FINAL tag. Nothing may follow it.
+// Version 2 is the same with a label (the server gives the file's name in its data folder)
+// authenticated as every chunk's additional data: a file moved or swapped onto another name
+// does not decrypt under that name. Version 1 files (no label) are still read; a key rotation
+// rewrites them as version 2 when labels are given.
 //
 // Errors: InvalidInput for a bad key file or variable, a wrong key for a file; ModelFormat for
 // a file that is not MGENC1, or is truncated or altered; IoError for file-system failures.
@@ -62,16 +66,22 @@ Key create_key_file(const std::string& path);
 
 // ---------------------------------------------------------------------------- encryption at rest
 bool is_encrypted_file(const std::string& path);  // starts with the magic (false when unreadable)
-// Encrypts bytes into `path` by core/file.h's output rules (temporary, then rename).
-void encrypt_to_file(const Key& key, std::string_view plain, const std::string& path);
+// Encrypts bytes into `path` by core/file.h's output rules (temporary, then rename); with a
+// `label`, as version 2 bound to it.
+void encrypt_to_file(const Key& key, std::string_view plain, const std::string& path, const std::string& label = "");
 // Streams a plain file into an encrypted one (same output rules), without holding it in memory.
-void encrypt_file(const Key& key, const std::string& plain_path, const std::string& cipher_path);
-// Decrypts a whole file. max_bytes bounds the plaintext (IoError beyond it).
-std::string decrypt_file(const Key& key, const std::string& path, uint64_t max_bytes = uint64_t{2} << 30);
+void encrypt_file(const Key& key, const std::string& plain_path, const std::string& cipher_path,
+                  const std::string& label = "");
+// Decrypts a whole file. max_bytes bounds the plaintext (IoError beyond it). A version 2 file
+// decrypts only under its own label (ModelFormat otherwise).
+std::string decrypt_file(const Key& key, const std::string& path, uint64_t max_bytes = uint64_t{2} << 30,
+                         const std::string& label = "");
 // The key id a file was encrypted with (ModelFormat when it is not MGENC1).
 std::string encrypted_key_id(const std::string& path);
 // Re-encrypts each file under new_key (each atomically: a crash leaves every file readable with
 // one of the two keys). Files already under new_key are left alone. Returns how many changed.
-size_t rotate_files(const Key& old_key, const Key& new_key, const std::vector<std::string>& paths);
+// `labels` (one per path, or none) are the files' labels: read under them, and written with them.
+size_t rotate_files(const Key& old_key, const Key& new_key, const std::vector<std::string>& paths,
+                    const std::vector<std::string>& labels = {});
 
 }  // namespace medgen::server

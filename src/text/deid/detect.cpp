@@ -38,9 +38,13 @@ class Scanner {
     scan_chunks();
     scan_phones();
     scan_tokens();
+    spelled_digits();
+    extend_ids();
     scan_name_list();
     initials_before_names();
     propagate_names();
+    first_names_before_names();
+    nicknames();
     ages_after_names();
     hl7_name_components();
     return merged();
@@ -675,10 +679,11 @@ class Scanner {
     auto lower_word = [&](size_t q) {
       return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(tk_[q].fl & kNever);
     };
+    size_t listed = 0;  // the longest match of this form (a particle may also be a listed name: "das")
     for (size_t firsts = 1; firsts <= 2; ++firsts) {
       size_t q = j;
       while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (tk_[q].fl & lex::kFirst)) ++q;
-      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) return q + 1;
+      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) listed = q + 1;
     }
     // a listed first name (or a word no list knows), then up to two particles, listed names or words
     // no list knows, then a listed surname: "maria das gracas oliveira", "joao da silva"
@@ -693,8 +698,9 @@ class Scanner {
           best = q + 1;
         if (!particle && !(tk_[q].fl & (lex::kFirst | lex::kLast)) && !lower_unknown(q)) break;
       }
-      if (best) return best;
+      if (best) return std::max(best, listed);
     }
+    if (listed) return listed;
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
       if (tk_[e].e - tk_[e].b < 2 ||
@@ -888,6 +894,9 @@ class Scanner {
         if (lw == "zip" || lw == "postal" || lw == "postcode" || lw == "zipcode") zip_after_cue(i);
         // dates with month names
         if (f & lex::kMonth) month_date(i, lw);
+        if ((f & lex::kMonth) || (lw.size() >= 5 && lw.back() != 's' && (lw.back() == 't' || lw.back() == 'd' ||
+                                                                         lw.back() == 'h')))
+          words_date(i, lw);
         if ((f & lex::kHoliday) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
         if (capital(i) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
           size_t e = i + 1;
@@ -1103,7 +1112,33 @@ class Scanner {
       while (w < t_.size() && is_alpha(t_[w])) ++w;
       if (flags(lower_at(q, w)) & lex::kUnitAfterNumber) return;
     }
-    add(b, e, ssn ? PhiType::kSsn : PhiType::kId);
+    add(b, ssn ? e : extend_digit_groups(e), ssn ? PhiType::kSsn : PhiType::kId);
+  }
+
+  // An identifier written in groups: "W0366 24 118830", "ID 884 2291 0073": the groups of 2+
+  // digits after byte e, each after one space, on the same line; a group followed by a unit
+  // ("12 mg") or a decimal point is no part of it.
+  size_t extend_digit_groups(size_t e) const {
+    const size_t n = t_.size();
+    while (e + 2 < n && t_[e] == ' ' && is_digit(t_[e + 1])) {
+      size_t z = e + 1;
+      while (z < n && is_digit(t_[z])) ++z;
+      if (z - e - 1 < 2 || (z < n && (is_alpha(t_[z]) || t_[z] == '/' || t_[z] == ':' || t_[z] == '%'))) break;
+      if (z + 1 < n && (t_[z] == '.' || t_[z] == ',') && is_digit(t_[z + 1])) break;
+      size_t q = z;
+      while (q < n && t_[q] == ' ') ++q;
+      size_t w = q;
+      while (w < n && is_alpha(t_[w])) ++w;
+      if (w > q && (flags(lower_at(q, w)) & lex::kUnitAfterNumber)) break;
+      e = z;
+    }
+    return e;
+  }
+
+  // Identifiers found by their shape continue over digit groups: "W0366 24 118830".
+  void extend_ids() {
+    for (PhiSpan& s : out_)
+      if (s.type == PhiType::kId) s.end = extend_digit_groups(s.end);
   }
 
   // A log-in name after "user", "username", "login", "user id": "user mgreene", "login: jsmith2".
@@ -1193,6 +1228,217 @@ class Scanner {
         add_tokens(i, i + 1, PhiType::kDate);
         return;
       }
+  }
+
+  // ---------- numbers and dates written in words ----------
+  // "zero".."nine" (and "oh"/"o" inside a run of digits): the digit, else -1.
+  static int digit_word(std::string_view w) {
+    static constexpr std::string_view kDigits[] = {"zero", "one", "two", "three", "four",
+                                                   "five", "six", "seven", "eight", "nine"};
+    for (int d = 0; d < 10; ++d)
+      if (w == kDigits[d]) return d;
+    if (w == "nought" || w == "nil") return 0;
+    return -1;
+  }
+  // "one".."nineteen" -> 1..19, "twenty".."ninety" -> 20..90; else -1.
+  static int cardinal_word(std::string_view w) {
+    static constexpr std::string_view kTeens[] = {"ten", "eleven", "twelve", "thirteen", "fourteen",
+                                                  "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+    static constexpr std::string_view kTens[] = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy",
+                                                 "eighty", "ninety"};
+    if (const int d = digit_word(w); d > 0 && w != "nil" && w != "nought") return d;
+    for (int k = 0; k < 10; ++k)
+      if (w == kTeens[k]) return 10 + k;
+    for (int k = 0; k < 8; ++k)
+      if (w == kTens[k]) return 20 + 10 * k;
+    return -1;
+  }
+  // "first".."nineteenth", "twentieth", "thirtieth" -> 1..30; else -1.
+  static int ordinal_word(std::string_view w) {
+    static constexpr std::string_view kOrd[] = {
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+        "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+        "eighteenth", "nineteenth", "twentieth"};
+    for (int k = 0; k < 20; ++k)
+      if (w == kOrd[k]) return k + 1;
+    if (w == "thirtieth") return 30;
+    return -1;
+  }
+  // A number 1..99 in words from token i: "four", "twenty two", "twenty-two", "sixty"; ordinal
+  // forms when `ordinal` ("fourth", "twenty first", "thirty-first"). Returns the end token (i when
+  // none) and the value.
+  size_t number_words(size_t i, bool ordinal, int* value) const {
+    if (!word(i)) return i;
+    const std::string_view w = low(i);
+    auto one = [&](std::string_view x) { return ordinal ? ordinal_word(x) : cardinal_word(x); };
+    if (const size_t dash = w.find('-'); dash != std::string_view::npos) {  // "twenty-first"
+      const int t = cardinal_word(w.substr(0, dash)), u = one(w.substr(dash + 1));
+      if (t >= 20 && t % 10 == 0 && u >= 1 && u <= 9) {
+        *value = t + u;
+        return i + 1;
+      }
+      return i;
+    }
+    const int t = cardinal_word(w);
+    if (t >= 20 && t % 10 == 0 && word(i + 1) && !tk_[i + 1].nl) {  // "twenty first"
+      const int u = one(low(i + 1));
+      if (u >= 1 && u <= 9) {
+        *value = t + u;
+        return i + 2;
+      }
+    }
+    const int v = one(w);
+    if (v > 0) {
+      *value = v;
+      return i + 1;
+    }
+    return i;
+  }
+  // A year in words from token i: "nineteen sixty two", "nineteen sixty-two", "twenty oh five",
+  // "nineteen eighty", "two thousand and five", "two thousand". Returns the end token (i when none).
+  size_t year_words(size_t i) const {
+    if (!word(i) || tk_[i].nl) return i;
+    const std::string_view w = low(i);
+    if (w == "two" && word(i + 1) && low(i + 1) == "thousand") {
+      size_t j = i + 2;
+      if (word(j) && low(j) == "and") ++j;
+      int v = 0;
+      const size_t e = number_words(j, false, &v);
+      return e > j ? e : i + 2;
+    }
+    const int c = cardinal_word(w);
+    if (!(c == 18 || c == 19 || c == 20)) return i;
+    size_t j = i + 1;
+    if (!word(j) || tk_[j].nl) return i;
+    if (low(j) == "oh" || low(j) == "o" || low(j) == "hundred") {
+      if (low(j) == "hundred") return j + 1;
+      const int d = digit_word(word(j + 1) ? low(j + 1) : std::string_view());
+      return d >= 0 ? j + 2 : i;
+    }
+    int v = 0;
+    const size_t e = number_words(j, false, &v);
+    return (e > j && v >= 10) ? e : i;
+  }
+  // Dates in words: "march fourth nineteen sixty two", "May the third", "the 3rd of May",
+  // "fourth of July", "twenty-first of March, 2019", "May the 3rd".
+  void words_date(size_t i, std::string_view lw) {
+    const uint64_t f = tk_[i].fl;
+    if (f & lex::kMonth) {
+      const bool upper = tk_[i].cap || tk_[i].allcaps;
+      size_t j = i + 1;
+      if (punct(j, '.') && touch(j)) ++j;
+      const bool the = word(j) && low(j) == "the" && !tk_[j].nl;
+      if (the) ++j;
+      if (j >= tk_.size() || tk_[j].nl) return;
+      int v = 0;
+      size_t e = number_words(j, true, &v);
+      bool ordinal = e > j;
+      if (!ordinal && !the) e = number_words(j, false, &v);  // "march four": cardinals without "the"
+      if (e == j && the && num(j) && lw_is_ordinal_day_any(j)) {  // "May the 3rd"
+        e = j + 2;
+        v = int_value(j);
+        ordinal = true;
+      }
+      if (e == j || v < 1 || v > 31) return;
+      // lower-case or ambiguous months need an ordinal or a year after ("you may four" is no date)
+      const bool ambiguous = (f & lex::kMonthAmbiguous) || !upper;
+      size_t y = e;
+      if (punct(y, ',')) ++y;
+      size_t ye = year_words(y);
+      if (ye == y && num(y) && tk_[y].e - tk_[y].b == 4 && !tk_[y].nl) ye = y + 1;
+      if (ambiguous && !ordinal && ye == y) return;
+      add_tokens(i, ye > y ? ye : e, PhiType::kDate);
+      return;
+    }
+    // "[the] third of May [, 1990]", "twenty-first of March"
+    int v = 0;
+    const size_t e = number_words(i, true, &v);
+    if (e == i || v < 1 || v > 31) return;
+    size_t j = e;
+    if (word(j) && low(j) == "of" && !tk_[j].nl) ++j;
+    if (!word(j) || tk_[j].nl || !(tk_[j].fl & lex::kMonth)) return;
+    // an abbreviation that is a common word must be capitalised ("the first of may" is too)
+    if (j == e && !(tk_[j].cap || tk_[j].allcaps)) return;
+    size_t b = i;
+    if (b > 0 && word(b - 1) && low(b - 1) == "the" && !tk_[b].nl) --b;
+    size_t end = j + 1;
+    size_t y = end;
+    if (punct(y, ',')) ++y;
+    const size_t ye = year_words(y);
+    if (ye > y) end = ye;
+    else if (num(y) && tk_[y].e - tk_[y].b == 4 && !tk_[y].nl) end = y + 1;
+    (void)lw;
+    add_tokens(b, end, PhiType::kDate);
+  }
+  // Tokens i, i+1: a day 1-31 and its ordinal suffix ("3rd"), whatever follows.
+  bool lw_is_ordinal_day_any(size_t i) const {
+    if (!num(i) || tk_[i].e - tk_[i].b > 2 || int_value(i) < 1 || int_value(i) > 31) return false;
+    if (!word(i + 1) || !touch(i + 1)) return false;
+    const std::string_view s = low(i + 1);
+    return s == "st" || s == "nd" || s == "rd" || s == "th";
+  }
+
+  // Digits spoken or written one by one: "five five two one", "oh seven seven double four",
+  // "5 5 1 9 0 3 2". Seven or more digits are an identifier or a telephone number anywhere;
+  // three to six only after a telephone or identifier cue ("extension five five two one",
+  // "medical record number five one nine").
+  void spelled_digits() {
+    const size_t n = tk_.size();
+    for (size_t i = 0; i < n; ++i) {
+      const bool spelled = word(i) && digit_word(low(i)) >= 0;
+      const bool single = num(i) && tk_[i].e - tk_[i].b == 1;
+      if (!spelled && !single) continue;
+      if (single && i > 0 && (num(i - 1) || (punct(i - 1, '.') || punct(i - 1, ',') || punct(i - 1, '/')) ) && touch(i))
+        continue;
+      size_t j = i;
+      int digits = 0;
+      while (j < n && (j == i || !tk_[j].nl)) {
+        if (spelled) {
+          if (word(j) && (digit_word(low(j)) >= 0 || ((low(j) == "oh" || low(j) == "o") && digits > 0))) {
+            ++digits;
+            ++j;
+          } else if (word(j) && (low(j) == "double" || low(j) == "triple") && word(j + 1) &&
+                     digit_word(low(j + 1)) >= 0) {
+            digits += low(j) == "double" ? 2 : 3;
+            j += 2;
+          } else if ((punct(j, '-') || punct(j, ',')) && digits > 0 && word(j + 1) && digit_word(low(j + 1)) >= 0) {
+            ++j;
+          } else {
+            break;
+          }
+        } else {
+          if (num(j) && tk_[j].e - tk_[j].b == 1 && (j == i || (tk_[j].space && tk_[j].b == tk_[j - 1].e + 1))) {
+            ++digits;
+            ++j;
+          } else {
+            break;
+          }
+        }
+      }
+      while (j > i && !(word(j - 1) || num(j - 1))) --j;
+      if (digits >= 7) {
+        add_tokens(i, j, cue_before(i, lex::kPhoneCue) ? PhiType::kPhone : PhiType::kId);
+      } else if (digits >= 3 && (cue_before(i, lex::kPhoneCue) || cue_before(i, lex::kIdCue))) {
+        add_tokens(i, j, cue_before(i, lex::kPhoneCue) ? PhiType::kPhone : PhiType::kId);
+      } else if (single && digits >= 5) {
+        add_tokens(i, j, PhiType::kId);  // "5 5 1 9 0": no measurement is written so
+      }
+      i = j > i ? j - 1 : i;
+    }
+  }
+  // A word with `bit` among the three words before token i on its line ("extension", "number is").
+  bool cue_before(size_t i, uint64_t bit) const {
+    int words = 0;
+    for (size_t p = i; p-- > 0 && words < 3;) {
+      if (tk_[p + 1].nl) return false;
+      if (word(p)) {
+        if (tk_[p].fl & bit) return true;
+        ++words;
+      } else if (num(p)) {
+        return false;
+      }
+    }
+    return false;
   }
 
   void month_date(size_t i, std::string_view lw) {
@@ -1625,6 +1871,79 @@ class Scanner {
              (b == i || !tk_[b].nl))
         b -= 2;
       if (b < i) add_tokens(b, i + 1, PhiType::kName);
+    }
+  }
+
+  // A capitalised listed first name right before a name found, on its line, is part of it even when
+  // it is a common word or a cue ("Per Gustafsson", "Will Turner", "Said Haddad").
+  void first_names_before_names() {
+    // (a cue word may be a first name too: "Per", "Will")
+    constexpr uint64_t kNever = lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday | lex::kRelative |
+                                lex::kIdCue | lex::kPhoneCue | lex::kNameLabel;
+    for (size_t i = tk_.size(); i-- > 1;) {
+      if (!name_tok_[i] || name_tok_[i - 1] || tk_[i].nl || !word(i) || !word(i - 1)) continue;
+      const size_t p = i - 1;
+      if (tk_[p].e + 1 != tk_[i].b || t_[tk_[p].e] != ' ') continue;  // one space between
+      if (!(tk_[p].fl & lex::kFirst) || (tk_[p].fl & kNever) || tk_[p].e - tk_[p].b < 2) continue;
+      if (!(tk_[p].cap && !tk_[p].allcaps && !tk_[i].allcaps) && !(tk_[p].allcaps && tk_[i].allcaps)) continue;
+      add_tokens(p, p + 1, PhiType::kName);
+      add(tk_[p].b, tk_[i].e, PhiType::kName);
+    }
+  }
+
+  // Nicknames: a word in quotes or brackets right before or after a name found ('"Tiny" (Raymond
+  // Oduya)', 'Robert "Bobby" Lee', 'Margaret (Peggy) Ross'), and a word after "goes by", "known as",
+  // "nickname", "nicknamed", "prefers" ('goes by "Duke"', 'known as Bud').
+  void nicknames() {
+    constexpr uint64_t kNever = lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday |
+                                lex::kRelative | lex::kUnitAfterNumber;
+    const size_t n = tk_.size();
+    auto quote = [&](size_t q) {
+      if (q >= n) return false;
+      if (tk_[q].kind == 'p') return std::strchr("\"'(", t_[tk_[q].b]) != nullptr || t_[tk_[q].b] == ')';
+      return false;
+    };
+    auto curly = [&](size_t b) {  // U+201C/U+201D/U+2018/U+2019 start at byte b
+      return b + 2 < t_.size() && static_cast<unsigned char>(t_[b]) == 0xE2 &&
+             static_cast<unsigned char>(t_[b + 1]) == 0x80 &&
+             (static_cast<unsigned char>(t_[b + 2]) >= 0x98 && static_cast<unsigned char>(t_[b + 2]) <= 0x9D);
+    };
+    for (size_t i = 0; i < n; ++i) {
+      if (!word(i) || name_tok_[i] || (tk_[i].fl & kNever) || tk_[i].e - tk_[i].b < 2 || tk_[i].allcaps) continue;
+      // the word's own bytes may hold curly quotes (they are letters to the tokenizer)
+      size_t wb = tk_[i].b, we = tk_[i].e;
+      bool curly_open = false, curly_close = false;
+      if (curly(wb)) {
+        wb += 3;
+        curly_open = true;
+      }
+      if (we >= wb + 3 && curly(we - 3)) {
+        we -= 3;
+        curly_close = true;
+      }
+      if (we <= wb + 1) continue;
+      const bool open = curly_open || (i > 0 && quote(i - 1) && touch(i));
+      const bool close = curly_close || (quote(i + 1) && touch(i + 1));
+      const bool cap = is_upper(t_[wb]) || static_cast<unsigned char>(t_[wb]) >= 0xC3;
+      bool hit = false;
+      if (open && close && cap) {
+        // a name found within two tokens before or after, on the line
+        for (size_t q = i + 2; q < n && q <= i + 4 && !tk_[q].nl; ++q)
+          if (name_tok_[q]) hit = true;
+        for (size_t q = i; q-- > 0 && q + 4 >= i;) {
+          if (name_tok_[q]) hit = true;
+          if (tk_[q].nl) break;
+        }
+      }
+      // "goes by X", "known as X", "nickname X", "nicknamed X", "prefers X"
+      size_t c = curly_open || !(i > 0 && quote(i - 1) && touch(i)) ? i : i - 1;
+      if (!hit && c >= 1 && word(c - 1) && !tk_[c].nl && (cap || open)) {
+        const std::string_view a = low(c - 1);
+        const std::string_view b2 = c >= 2 && word(c - 2) ? low(c - 2) : std::string_view();
+        hit = (a == "by" && b2 == "goes") || (a == "as" && b2 == "known") || a == "nickname" ||
+              a == "nicknamed" || a == "prefers" || (a == "called" && open);
+      }
+      if (hit) add(wb, we, PhiType::kName), name_tok_[i] = 1;
     }
   }
 

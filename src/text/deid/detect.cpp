@@ -41,6 +41,7 @@ class Scanner {
     spelled_digits();
     extend_ids();
     scan_name_list();
+    table_columns();
     initials_before_names();
     propagate_names();
     first_names_before_names();
@@ -188,9 +189,9 @@ class Scanner {
     }
   }
 
-  // Field separators of delimited records (HL7 "|" and "^", CSV "," and quotes, ";") end a chunk:
+  // Field separators of delimited records (HL7 "|", "^" and "~", CSV "," and quotes, ";") end a chunk:
   // '6023318,"Nakamura, Hiroshi",1952-07-14' holds an identifier and a date.
-  static bool chunk_sep(char c) { return c == '|' || c == '^' || c == ',' || c == ';' || c == '"'; }
+  static bool chunk_sep(char c) { return c == '|' || c == '^' || c == ',' || c == ';' || c == '"' || c == '~'; }
 
   static bool ieq_prefix(std::string_view s, const char* p) {
     const size_t m = std::strlen(p);
@@ -508,7 +509,8 @@ class Scanner {
       if (digits >= 10 && digits <= 13 && ng >= 2 && ng <= 5) {
         phone = true;
         for (size_t g = 0; g < ng; ++g)
-          if (groups[g] > (ng == 2 ? 6 : 5) || (groups[g] < 2 && !(g == 0 && (plus || digits > 10)))) phone = false;
+          if (groups[g] > (ng == 2 || plus ? 6 : 5) || (groups[g] < 2 && !(g == 0 && (plus || digits > 10))))
+            phone = false;  // (international numbers have groups of 6: "+44 7700 900123")
         // dates such as 2019-03-04 10 are not numbers with 10+ digits in 2..5 groups of this shape
         if (groups[0] == 4 && ng >= 3 && groups[1] == 2 && groups[2] == 2) phone = false;
       } else if (digits == 7 && ng == 2 && groups[0] == 3 && groups[1] == 4) {
@@ -674,7 +676,10 @@ class Scanner {
   // dictionary knows (or that a name list has and no dictionary has as a common word), or one or
   // two listed first names and a listed surname even when they are common words too ("pt john
   // doherty", "pt fatima miller", "pt ana lucia ferreira").
-  size_t lower_name_run(size_t j) const {
+  // strong: the cue is a relative or a verb of meeting ("spoke w/ nancy", "wife maria"), after which a
+  // lone listed first name is a name when the dictionary also has it capitalised or not at all
+  // ("nancy", "john", "joaquin"), though it is a common word too.
+  size_t lower_name_run(size_t j, bool strong = false) const {
     constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday;
     auto lower_word = [&](size_t q) {
       return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(tk_[q].fl & kNever);
@@ -682,9 +687,17 @@ class Scanner {
     size_t listed = 0;  // the longest match of this form (a particle may also be a listed name: "das")
     for (size_t firsts = 1; firsts <= 2; ++firsts) {
       size_t q = j;
-      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (tk_[q].fl & lex::kFirst)) ++q;
+      // the first word may be one no list knows ("pt eamon king")
+      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) &&
+             ((tk_[q].fl & lex::kFirst) || (firsts == 1 && lower_unknown(q))))
+        ++q;
       if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) listed = q + 1;
     }
+    if (strong && !listed && lower_word(j) && (tk_[j].fl & lex::kFirst) && tk_[j].e - tk_[j].b >= 3 &&
+        ((tk_[j].fl & lex::kProper) || !(tk_[j].fl & lex::kEnglish)) &&
+        !(tk_[j].fl & (lex::kRelative | lex::kByVerb | lex::kNameVerb1 | lex::kIdCue | lex::kPhoneCue |
+                       lex::kUnitAfterNumber | lex::kDatePrep)))
+      listed = j + 1;
     // a listed first name (or a word no list knows), then up to two particles, listed names or words
     // no list knows, then a listed surname: "maria das gracas oliveira", "joao da silva"
     if (lower_word(j) && ((tk_[j].fl & lex::kFirst) || lower_unknown(j))) {
@@ -829,7 +842,7 @@ class Scanner {
           if (word(j) && (low(j) == "named" || low(j) == "is")) ++j;
           j = skip_title(j);
           if (j < n && word(j) && !capital(j) && !tk_[j].nl) {
-            const size_t e = lower_name_run(j);
+            const size_t e = lower_name_run(j, true);
             if (e > j) add_tokens(j, e, PhiType::kName);
           }
           if (j < n && capital(j) && !tk_[j].nl) {
@@ -870,7 +883,7 @@ class Scanner {
             if (word(j) && (low(j) == "by" || low(j) == "with" || low(j) == "to" || low(j) == "of")) ++j;
             else if (word(j) && low(j) == "w" && punct(j + 1, '/')) j += 2;  // "spoke w/ brenda"
             if (j < n && word(j) && !capital(j) && !tk_[j].nl && j > i + 1) {
-              const size_t e = lower_name_run(j);
+              const size_t e = lower_name_run(j, true);
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
             if (word(j) && (low(j) == "and")) j += 2;
@@ -1104,6 +1117,14 @@ class Scanner {
     const bool weak = lw == "no" || lw == "number" || lw == "#" || lw == "nbr" || lw == "num" || lw == "case" ||
                       lw == "plan" || lw == "model" || lw == "order" || lw == "bed" || lw == "group" ||
                       lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag";
+    if (!digit && !weak && e - b >= 2 && e - b <= 4 && tk_[j].allcaps && tk_[j].e == e) {
+      // letters, then digit groups: "member ID XGH 4471 2290"
+      const size_t x = extend_digit_groups(e);
+      size_t nd = 0;
+      for (size_t k = e; k < x; ++k) nd += is_digit(t_[k]);
+      if (nd >= 6) add(b, x, PhiType::kId);  // ("MR. RVSP 42" is a measurement)
+      return;
+    }
     if (!digit || e - b < (weak ? 4u : 2u)) return;
     if (weak || lw == "id") {  // "ID: 12 mm" -- skip numbers with a unit after them
       size_t q = e;
@@ -1123,7 +1144,12 @@ class Scanner {
     while (e + 2 < n && t_[e] == ' ' && is_digit(t_[e + 1])) {
       size_t z = e + 1;
       while (z < n && is_digit(t_[z])) ++z;
-      if (z - e - 1 < 2 || (z < n && (is_alpha(t_[z]) || t_[z] == '/' || t_[z] == ':' || t_[z] == '%'))) break;
+      if (z < n && (is_alpha(t_[z]) || t_[z] == '/' || t_[z] == ':' || t_[z] == '%')) break;
+      // a one-digit group only at the end ("2123 45670 1", a check digit): no word after it
+      if (z - e - 1 < 2 && !(z >= n || t_[z] == '\n' || t_[z] == '\r' || ((t_[z] == '.' || t_[z] == ',' ||
+                                                                       t_[z] == ';' || t_[z] == ')') &&
+                                                                      (z + 1 >= n || is_space(t_[z + 1])))))
+        break;
       if (z + 1 < n && (t_[z] == '.' || t_[z] == ',') && is_digit(t_[z + 1])) break;
       size_t q = z;
       while (q < n && t_[q] == ' ') ++q;
@@ -1871,6 +1897,186 @@ class Scanner {
              (b == i || !tk_[b].nl))
         b -= 2;
       if (b < i) add_tokens(b, i + 1, PhiType::kName);
+    }
+  }
+
+  // ---------- tables: CSV, TSV, pipe and Markdown rows under a header line ----------
+  // A header line ("mrn,name,dob,visit_date", "| Date | Visitor | Notes |") names its columns; every
+  // field of the rows below it in a column whose name says name, date, identifier, telephone,
+  // e-mail or place is tagged so, whatever it holds ("1003", "Kwame", "02139"). The table ends at a
+  // line with another number of fields.
+  enum class Col { kNone, kName, kDate, kId, kPhone, kEmail, kPlace };
+
+  static Col column_kind(std::string_view field) {
+    std::string h;
+    for (char c : field) {
+      const char d = is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+      if (d == '_' || d == '-' || d == '.' || d == '/' || d == ' ' || d == '(' || d == ')') {
+        if (!h.empty() && h.back() != ' ') h += ' ';
+      } else {
+        h += d;
+      }
+    }
+    while (!h.empty() && h.back() == ' ') h.pop_back();
+    if (h.empty()) return Col::kNone;
+    std::vector<std::string_view> w;
+    for (size_t a = 0; a < h.size();) {
+      size_t b = h.find(' ', a);
+      if (b == std::string::npos) b = h.size();
+      w.push_back(std::string_view(h).substr(a, b - a));
+      a = b + 1;
+    }
+    auto has = [&](std::initializer_list<std::string_view> xs) {
+      for (std::string_view x : w)
+        for (std::string_view y : xs)
+          if (x == y) return true;
+      return false;
+    };
+    if (has({"email", "e-mail", "mail"})) return Col::kEmail;
+    if (has({"phone", "tel", "telephone", "fax", "mobile", "cell", "pager", "contact#"})) return Col::kPhone;
+    if (has({"dob", "date", "dod", "birthdate", "dt", "birthday", "admitted", "discharged", "dos"}) ||
+        h == "birth" || h == "born" || h == "admit" || h == "discharge" || h == "visit" || h == "seen")
+      return Col::kDate;
+    if (has({"id", "mrn", "acct", "account", "ssn", "npi", "no", "nr", "num", "number", "#", "csn", "fin",
+             "encounter", "policy", "member", "record", "chart", "accession", "uid", "uuid", "nhs", "medicare",
+             "medicaid", "passport", "licence", "license", "serial", "patid", "ptid", "patientid"}))
+      return Col::kId;
+    if (has({"address", "addr", "street", "city", "town", "zip", "zipcode", "postcode", "postal", "county",
+             "residence", "hometown", "birthplace"}))
+      return Col::kPlace;
+    if (has({"name", "surname", "forename", "firstname", "lastname", "fname", "lname", "given", "patient", "pt",
+             "provider", "physician", "doctor", "dr", "nurse", "attending", "pcp", "visitor", "guarantor", "nok",
+             "kin", "mother", "father", "guardian", "spouse", "parent", "prescriber", "clinician", "author",
+             "caller", "contact", "staff", "therapist", "surgeon", "resident", "rn", "md", "signed", "by",
+             "client", "subscriber", "insured", "caregiver", "carer", "relative", "son", "daughter", "wife",
+             "husband", "partner", "interpreter", "witness", "referrer", "referring", "consultant"}) ||
+        h == "first" || h == "last" || h == "middle" || h == "given" || h == "family")
+      return Col::kName;
+    return Col::kNone;
+  }
+
+  // The fields of one line split at `sep` (commas and semicolons inside double quotes do not split);
+  // a leading and a trailing empty field of a pipe row are dropped.
+  void split_fields(size_t b, size_t e, char sep, std::vector<std::pair<size_t, size_t>>* out) const {
+    out->clear();
+    bool quoted = false;
+    size_t f = b;
+    for (size_t k = b; k <= e; ++k) {
+      if (k < e && t_[k] == '"' && sep != '|' && sep != '\t') quoted = !quoted;
+      if (k == e || (t_[k] == sep && !quoted)) {
+        out->emplace_back(f, k);
+        f = k + 1;
+      }
+    }
+    auto blank = [&](std::pair<size_t, size_t> r) {
+      for (size_t k = r.first; k < r.second; ++k)
+        if (!is_space(t_[k])) return false;
+      return true;
+    };
+    if (sep == '|' && !out->empty() && blank(out->front())) out->erase(out->begin());
+    if (sep == '|' && !out->empty() && blank(out->back())) out->pop_back();
+  }
+
+  void table_columns() {
+    const size_t n = t_.size();
+    std::vector<Col> cols;
+    std::vector<std::pair<size_t, size_t>> fields;
+    char sep = 0;
+    for (size_t pos = 0; pos < n;) {
+      size_t le = t_.find('\n', pos);
+      if (le == std::string_view::npos) le = n;
+      size_t lb = pos, lend = le;
+      while (lend > lb && (t_[lend - 1] == '\r' || t_[lend - 1] == ' ')) --lend;
+      pos = le + 1;
+      if (!cols.empty()) {
+        bool rule = lend > lb;  // a Markdown rule row: "|---|:---|"
+        for (size_t k = lb; k < lend; ++k)
+          if (!std::strchr("|-:+ \t", t_[k])) rule = false;
+        if (rule) continue;
+        split_fields(lb, lend, sep, &fields);
+        if (fields.size() == cols.size()) {
+          for (size_t c = 0; c < cols.size(); ++c)
+            if (cols[c] != Col::kNone) table_field(fields[c].first, fields[c].second, cols[c]);
+          continue;
+        }
+        cols.clear();
+      }
+      // a header: 2+ separators of one kind, every field a short label
+      for (char sp : {'|', '\t', ',', ';'}) {
+        size_t count = 0;
+        for (size_t k = lb; k < lend; ++k) count += t_[k] == sp;
+        if (count < 2) continue;
+        split_fields(lb, lend, sp, &fields);
+        bool labels = fields.size() >= 2, any = false;
+        std::vector<Col> kinds;
+        for (const auto& [fb, fe] : fields) {
+          size_t a = fb, z = fe;
+          while (a < z && (is_space(t_[a]) || t_[a] == '"')) ++a;
+          while (z > a && (is_space(t_[z - 1]) || t_[z - 1] == '"')) --z;
+          bool letter = false;
+          for (size_t k = a; k < z; ++k) {
+            if (is_alpha(t_[k])) letter = true;
+            else if (!std::strchr(" _-./#()'", t_[k])) labels = false;
+          }
+          if (!letter || z - a > 32) labels = false;
+          kinds.push_back(column_kind(t_.substr(a, z - a)));
+          any |= kinds.back() != Col::kNone;
+        }
+        if (labels && any) {
+          cols = std::move(kinds);
+          sep = sp;
+        }
+        break;
+      }
+    }
+  }
+
+  void table_field(size_t b, size_t e, Col kind) {
+    while (b < e && (is_space(t_[b]) || t_[b] == '"' || t_[b] == '\'')) ++b;
+    while (e > b && (is_space(t_[e - 1]) || t_[e - 1] == '"' || t_[e - 1] == '\'')) --e;
+    if (e <= b) return;
+    bool digit = false, letter = false;
+    for (size_t k = b; k < e; ++k) {
+      digit |= is_digit(t_[k]);
+      letter |= is_alpha(t_[k]);
+    }
+    const std::string_view lv = lower_at(b, e);
+    if (lv == "n/a" || lv == "na" || lv == "none" || lv == "unknown" || lv == "null" || lv == "-") return;
+    switch (kind) {
+      case Col::kName: {
+        if (!letter) return;
+        // a credential after a comma is no part of the name ("Akua Asante, RN")
+        const size_t comma = t_.substr(b, e - b).rfind(',');
+        if (comma != std::string_view::npos) {
+          size_t a = b + comma + 1;
+          while (a < e && t_[a] == ' ') ++a;
+          if (flags(lower_at(a, e)) & lex::kCredential) {
+            e = b + comma;
+            while (e > b && t_[e - 1] == ' ') --e;
+          }
+        }
+        add(b, e, PhiType::kName);
+        for (size_t k = 0; k < tk_.size(); ++k)  // tokens inside (for propagation)
+          if (tk_[k].b >= b && tk_[k].e <= e && word(k)) name_tok_[k] = 1;
+        return;
+      }
+      case Col::kDate:
+        if (digit) add(b, e, PhiType::kDate);
+        return;
+      case Col::kId:
+        if (digit) add(b, e, PhiType::kId);
+        return;
+      case Col::kPhone:
+        if (digit) add(b, e, PhiType::kPhone);
+        return;
+      case Col::kEmail:
+        if (t_.substr(b, e - b).find('@') != std::string_view::npos) add(b, e, PhiType::kEmail);
+        return;
+      case Col::kPlace:
+        add(b, e, PhiType::kLocation);
+        return;
+      case Col::kNone:
+        return;
     }
   }
 

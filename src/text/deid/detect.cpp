@@ -893,12 +893,15 @@ class Scanner {
           if (word(j) && (low(j) == "dr" || low(j) == "the")) break;  // the title rule does it
           if (j < n && capital(j) && !tk_[j].nl) {
             const uint64_t nf = tk_[j].fl;
-            if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName)) {
+            // (a short acronym is a service: "brought by EMS")
+            const bool acronym = tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast));
+            if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName) && !acronym) {
               const size_t e = take_name(j, 3, false, false);
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
           }
         } while (false);
+        if (lw == "from" && i > 0) name_from_department(i);
         if (lw == "user" || lw == "username" || lw == "login" || lw == "userid") user_name(i);
         if (lw == "initials") initials_after_cue(i);
         // ID cues
@@ -995,6 +998,28 @@ class Scanner {
         }
       }
     }
+  }
+
+  // A first name before "from" and a department: "fyi benny from pharmacy", "this is sam from the cath
+  // lab", "Jen from PT". A lower-case word must be a listed first name that the dictionary knows
+  // capitalised or not at all.
+  void name_from_department(size_t i) {
+    const size_t p = i - 1;
+    if (!word(p) || name_tok_[p] || tk_[i].nl || tk_[p].e - tk_[p].b < 3) return;
+    const uint64_t f = tk_[p].fl;
+    if (!(f & lex::kFirst) || (f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative |
+                                    lex::kCredential | lex::kByVerb | lex::kNameVerb1 | lex::kDatePrep)))
+      return;
+    if (!capital(p) && !((f & lex::kProper) || !(f & lex::kEnglish))) return;
+    size_t j = i + 1;
+    if (word(j) && low(j) == "the") ++j;
+    if (!word(j) || tk_[j].nl) return;
+    const uint64_t d = tk_[j].fl;
+    const bool dept = (d & (lex::kFacility | lex::kFacility2)) || (tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4) ||
+                      ((d & lex::kNotName) && (d & lex::kMedical)) ||
+                      (j > i + 1 && word(j + 1) && !tk_[j + 1].nl && (tk_[j + 1].fl & (lex::kFacility | lex::kFacility2 |
+                                                                                    lex::kNotName)));
+    if (dept) add_tokens(p, p + 1, PhiType::kName);
   }
 
   // "LABEL: Name" with up to 4 label words before the colon (same line).

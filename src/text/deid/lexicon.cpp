@@ -13,7 +13,13 @@ namespace {
 constexpr std::string_view kTitleWords[] = {
     "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister", "rev", "sgt",
     "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam", "mister", "missus",
-    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon"};
+    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon",
+    // more honorifics and ranks, several languages ("Sra.", "Dott.", "Shri", "Fr.", "Lt.")
+    "fr", "br", "sir", "dame", "lady", "lord", "hon", "cpl", "pvt", "lt", "col", "maj", "cdr", "insp", "det",
+    "constable", "dott", "dottssa", "dottoressa", "sig", "sigra", "signora", "signor", "srta", "don", "dona",
+    "doña", "senor", "señor", "senora", "señora", "senhor", "senhora", "monsieur", "madame", "mevrouw",
+    "meneer", "dhr", "mevr", "shri", "sri", "smt", "shrimati", "kumari", "sheikh", "haji", "hajj", "ustadh",
+    "elder", "bishop", "sr.", "mstr", "master"};
 // credentials after a name
 constexpr std::string_view kCredentialWords[] = {
     "md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
@@ -66,7 +72,27 @@ constexpr std::string_view kNameLabelWords[] = {
     "sonographer", "technologist", "technician", "tech", "visitor", "doula", "chaplain", "coach", "officer",
     "dietitian", "dietician", "audiologist", "endoscopist", "guarantor", "optometrist", "coordinator",
     "nurse coordinator", "case worker", "caseworker", "initials", "carer", "aide", "escort", "prescriber",
-    "pharmacist in charge", "dentist", "hygienist", "paramedic", "medic", "crew", "driver", "instructor"};
+    "pharmacist in charge", "dentist", "hygienist", "paramedic", "medic", "crew", "driver", "instructor",
+    // more forms and languages ("Client:", "Alias:", "Nombre:", "Vorname:", "Reported by:")
+    "client", "client name", "resident name", "member", "member name", "subscriber", "subscriber name",
+    "insured", "insured name", "policyholder", "beneficiary", "applicant", "donor", "donor name", "child",
+    "child's name", "baby", "infant", "mother's name", "father's name", "maiden name", "alias", "aka",
+    "nickname", "preferred name", "known as", "goes by", "nom", "prénom", "prenom", "nombre", "apellido",
+    "apellidos", "vorname", "nachname", "paciente", "patiente", "patientin", "cognome", "nome", "naam",
+    "achternaam", "voornaam", "imię", "imie", "nazwisko", "staff", "staff member", "employee",
+    "employee name", "reporter", "reported by", "completed by", "entered by", "updated by", "created by",
+    "modified by", "owner", "assigned to", "assignee", "requester", "requestor", "caller", "called by",
+    "on call", "covering", "handed over to", "handover to", "accepting", "accepting physician", "receiving",
+    "receiving nurse", "transferring", "family contact", "contact person", "relative", "responsible party",
+    "parent/guardian", "parent or guardian", "admitting", "admitting physician", "discharging physician",
+    "rendering provider", "billing provider", "registrar", "house officer", "named nurse", "key worker",
+    "keyworker", "named consultant", "responsible clinician", "gp name", "name of patient",
+    "patient full name", "client full name", "participant", "participant name", "subject name", "volunteer",
+    "addressee", "attn", "attention", "re", "for", "patient/client", "mom", "dad", "mum", "grandmother",
+    "grandfather", "aunt", "uncle", "friend", "neighbour", "neighbor", "roommate", "carer name", "sponsor",
+    "insured party", "policy holder", "reviewer", "observer", "scribe name", "co-signer", "countersigned by",
+    "supervisor", "preceptor", "mentor", "tutor", "lawyer", "attorney", "solicitor", "advocate", "notary",
+    "social worker name", "host", "presenter", "speaker", "user", "agent", "operator", "dispatcher"};
 // words after which a name follows without a colon
 constexpr std::string_view kNameVerb1Words[] = {
     "per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify",
@@ -82,14 +108,29 @@ constexpr std::string_view kRelativeWords[] = {
     // plurals: "children Mark and Lisa", "sons Tom and Ben"
     "sons", "daughters", "brothers", "sisters", "siblings", "parents", "grandchildren", "grandsons",
     "granddaughters", "kids", "friends", "cousins", "neighbors", "neighbours",
-    "twin"};
+    "twin",
+    // more family and household words ("son-in-law", "godmother", "hubby", "ex-wife")
+    "son-in-law", "daughter-in-law", "mother-in-law", "father-in-law", "brother-in-law", "sister-in-law",
+    "stepbrother", "stepsister", "half-brother", "half-sister", "godmother", "godfather", "godson",
+    "goddaughter", "granny", "nana", "nan", "grandad", "granddad", "gran", "auntie", "aunty", "mama", "papa",
+    "mommy", "daddy", "hubby", "ex-wife", "ex-husband", "ex-partner", "widow", "widower", "fiancé", "fiancée",
+    "companion", "housemate", "flatmate", "stepmom", "stepdad", "stepmum", "foster", "grandchild",
+    "great-grandson", "great-granddaughter", "grandaughter", "bf", "gf", "sponsor", "godparent", "stepchild",
+    "in-laws", "twins", "triplet"};
 // verbs before "by"/"with"/"to" and a name
 constexpr std::string_view kByVerbWords[] = {
     "signed", "seen", "discussed", "spoke", "spoken", "dictated", "transcribed", "reviewed", "referred",
     "evaluated", "examined", "performed", "attended", "accompanied", "followed", "visited", "treated",
     "managed", "staffed", "consulted", "cosigned", "approved", "prepared", "covered", "interviewed",
     "verified", "authorized", "authorised", "read", "interpreted", "written", "talked", "met", "called",
-    "d/w", "care"};
+    "d/w", "care",
+    // more verbs before by/with/to and a name ("given by J. Okafor", "handed over to Precious")
+    "given", "handed", "reported", "checked", "witnessed", "co-signed", "supervised", "assessed",
+    "counselled", "counseled", "escorted", "transported", "brought", "collected", "drawn", "administered",
+    "vaccinated", "triaged", "updated", "texted", "phoned", "rang", "emailed", "messaged", "consented",
+    "scribed", "entered", "completed", "documented", "observed", "cleared", "assisted", "relieved",
+    "booked", "requested", "prescribed", "chaperoned", "translated", "signed-off", "handover", "sent",
+    "forwarded", "faxed", "received", "accepted", "released", "co-signed", "attested", "confirmed"};
 // sign-off lines before a signature
 constexpr std::string_view kSignoffWords[] = {
     "sincerely", "regards", "thanks", "thank you", "best", "best regards", "kind regards", "warm regards",
@@ -112,17 +153,34 @@ constexpr std::string_view kIdCueWords[] = {
     "insurance", "ins", "tag", "barcode", "wristband", "udi", "lot", "model", "case", "ref", "reference",
     "file", "order", "requisition", "req", "confirmation", "ticket", "bed", "hospital number", "unit number",
     "pin", "ssn", "ss#", "social", "sin", "ahcip", "imei", "mac", "registration", "reg", "tracking",
-    "patient id", "number", "no", "#", "nbr", "num"};
+    "patient id", "number", "no", "#", "nbr", "num",
+    // plurals, other languages and national numbers ("Nr.", "Nº", "NHI", "PESEL", "CURP", "Aadhaar")
+    "numbers", "nos", "ids", "nr", "nº", "n°", "numero", "número", "numéro", "nummer", "dossier",
+    "expediente", "cedula", "cédula", "dni", "nie", "nif", "cpf", "curp", "nss", "pesel", "bsn", "ahv",
+    "svnr", "insee", "nir", "ramq", "ohip", "phn", "hcn", "nhi", "ihi", "nric", "aadhaar", "abha", "uhid",
+    "booking", "unos", "subject", "donor", "batch", "voucher", "invoice", "receipt", "transaction",
+    "authorization", "authorisation", "auth", "prescription", "permit", "iccid", "uuid", "guid", "nino",
+    "ein", "itin", "hic", "cin", "crn", "urn", "hosp", "inmate", "booking#", "docket", "referral",
+    "protocol", "participant", "enrollment", "enrolment", "randomization", "randomisation", "kennitala",
+    "personnummer", "henkilötunnus", "cnp", "egn", "oib", "emso", "tckn", "amka", "pps", "ppsn", "tfn",
+    "sozialversicherungsnummer", "versichertennummer", "krankenversichertennummer", "carte", "vitale",
+    "secu", "tessera", "sanitaria", "codice", "fiscale", "tarjeta", "sanitaria", "sip", "cip", "nhc",
+    "historia", "prontuário", "prontuario", "cartão", "sus"};
 // words between an identifier cue and the identifier
 constexpr std::string_view kIdFillerWords[] = {
     "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",
     "account", "plan", "member", "policy", "card", "code", "insurance", "serial", "the", "identifier",
-    "health", "beneficiary", "group", "subscriber", "licence", "license", "reg", "registration", "sn", "ins"};
+    "health", "beneficiary", "group", "subscriber", "licence", "license", "reg", "registration", "sn", "ins",
+    "numbers", "nos", "nr", "nº", "n°", "numero", "número", "numéro", "nummer", "de", "du", "clinica",
+    "clínica", "clinique", "vitale", "sanitaria", "fiscale", "card#", "ids", "are", "was", "on", "file"};
 // cues before a telephone number
 constexpr std::string_view kPhoneCueWords[] = {
     "phone", "tel", "telephone", "cell", "mobile", "fax", "pager", "ph", "beeper", "cellphone", "landline",
     "whatsapp", "sms", "text", "callback", "call", "contact", "ext", "extension", "mob", "tele", "dial",
-    "voicemail", "hotline", "number"};
+    "voicemail", "hotline", "number",
+    "bleep", "pgr", "telefon", "telefono", "teléfono", "telefone", "téléphone", "tél", "handy", "portable",
+    "movil", "móvil", "celular", "cel", "tlf", "tfn", "switchboard", "reception", "direct", "line", "phones",
+    "numbers", "contactable", "reachable", "reached", "vocera", "cellular", "telefonnummer", "tel#", "ph#"};
 // top-level domains of host names
 constexpr std::string_view kUrlTldWords[] = {
     "com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca", "au", "nl",

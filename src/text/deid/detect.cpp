@@ -506,10 +506,11 @@ class Scanner {
       if (bad || groups.empty()) continue;
       bool phone = false;
       const size_t ng = groups.size();
-      if (digits >= 10 && digits <= 13 && ng >= 2 && ng <= 5) {
+      if (digits >= 10 && digits <= 13 && ng >= 2 && ng <= (plus ? 6 : 5)) {  // "+33 1 23 45 67 89"
         phone = true;
         for (size_t g = 0; g < ng; ++g)
-          if (groups[g] > (ng == 2 || plus ? 6 : 5) || (groups[g] < 2 && !(g == 0 && (plus || digits > 10))))
+          if (groups[g] > (ng == 2 || plus ? 6 : 5) ||
+              (groups[g] < 2 && !(g == 0 && (plus || digits > 10)) && !(g == 1 && plus)))
             phone = false;  // (international numbers have groups of 6: "+44 7700 900123")
         // dates such as 2019-03-04 10 are not numbers with 10+ digits in 2..5 groups of this shape
         if (groups[0] == 4 && ng >= 3 && groups[1] == 2 && groups[2] == 2) phone = false;
@@ -585,7 +586,8 @@ class Scanner {
         if (words == 0) {
           if (!upper && !(allow_lower_first && !eng && !med)) break;
         } else if ((f & lex::kParticle) && capital(j + 1) && !tk_[j + 1].nl) {
-          // particle: keep going
+          // particle: keep going (it does not count as a word: "Abdul Rahman bin Ismail")
+          --words;
         } else {
           if (!upper) {
             // a listed name, or a word no list knows ("mrs agnes mcgillicuddy")
@@ -902,6 +904,9 @@ class Scanner {
           }
         } while (false);
         if (lw == "from" && i > 0) name_from_department(i);
+        if (lw == "its" || lw == "it's" || lw == "im" || lw == "i'm" ||
+            (i > 0 && word(i - 1) && ((lw == "is" && low(i - 1) == "this") || (lw == "am" && low(i - 1) == "i"))))
+          self_introduction(i);
         if (lw == "user" || lw == "username" || lw == "login" || lw == "userid") user_name(i);
         if (lw == "initials") initials_after_cue(i);
         // ID cues
@@ -997,6 +1002,24 @@ class Scanner {
           add_tokens(i + 1, e, PhiType::kLocation);
         }
       }
+    }
+  }
+
+  // A caller or writer naming themselves: "this is Bronwyn", "hey its jess", "I'm Tavita": a listed
+  // first name (in lower case one the dictionary knows capitalised or not at all).
+  void self_introduction(size_t i) {
+    const size_t j = i + 1;
+    if (!word(j) || tk_[j].nl || name_tok_[j]) return;
+    const uint64_t f = tk_[j].fl;
+    if (!(f & lex::kFirst) || (f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative |
+                                    lex::kCredential | lex::kByVerb | lex::kNameVerb1 | lex::kDatePrep)))
+      return;
+    if (capital(j)) {
+      const size_t e = take_name(j, 3, false, false);
+      add_tokens(j, e > j ? e : j + 1, PhiType::kName);
+    } else if ((f & lex::kProper) || !(f & lex::kEnglish)) {
+      const size_t e = lower_name_run(j, true);
+      add_tokens(j, e > j ? e : j + 1, PhiType::kName);
     }
   }
 
@@ -1197,7 +1220,19 @@ class Scanner {
     size_t j = i + 1;
     if (word(j) && (low(j) == "name" || low(j) == "id")) ++j;
     if (punct(j, ':') || punct(j, '=')) ++j;
-    if (!word(j) || tk_[j].nl || tk_[j].e - tk_[j].b < 3) return;
+    if (!word(j) || tk_[j].nl) return;
+    size_t e = tk_[j].b;
+    bool joined = false;  // digits, '.', '_' or '-' inside: "dr_shah01", "k.osei", "mgreene2"
+    while (e < t_.size() && (is_alnum(t_[e]) || ((t_[e] == '.' || t_[e] == '_' || t_[e] == '-') && e + 1 < t_.size() &&
+                                                 is_alnum(t_[e + 1])))) {
+      if (!is_alpha(t_[e])) joined = true;
+      ++e;
+    }
+    if (joined && e - tk_[j].b >= 4) {
+      add(tk_[j].b, e, PhiType::kName);
+      return;
+    }
+    if (tk_[j].e - tk_[j].b < 3) return;
     // a user name is one lower-case word no dictionary knows (nor its stem: "reports"), maybe with
     // digits, dots or underscores
     if (tk_[j].cap || tk_[j].allcaps || (tk_[j].fl & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
@@ -1206,10 +1241,6 @@ class Scanner {
       if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
           (flags(w.substr(0, w.size() - suffix.size())) & (lex::kEnglish | lex::kMedical)))
         return;
-    size_t e = tk_[j].b;
-    while (e < t_.size() && (is_alnum(t_[e]) || ((t_[e] == '.' || t_[e] == '_' || t_[e] == '-') && e + 1 < t_.size() &&
-                                                 is_alnum(t_[e + 1]))))
-      ++e;
     add(tk_[j].b, e, PhiType::kName);
   }
 
@@ -1831,7 +1862,16 @@ class Scanner {
         continue;
       }
       if (len < 2 || !(k.cap || k.allcaps)) continue;
-      if (k.allcaps && len <= 3) continue;  // ED, AL, BP
+      if (k.allcaps && len <= 3) {  // ED, AL, BP; but "LIU, Wen", "NG, Mei Ling" (surname first, in capitals)
+        if ((tk_[i].fl & lex::kLast) && punct(i + 1, ',') && capital(i + 2) && !tk_[i + 2].allcaps &&
+            !tk_[i + 2].nl && (tk_[i + 2].fl & lex::kFirst) &&
+            !(tk_[i + 2].fl & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kTitle))) {
+          const size_t e = take_name(i + 2, 2, false, false);
+          add_tokens(i, e > i + 2 ? e : i + 3, PhiType::kName);
+          i = (e > i + 2 ? e : i + 3) - 1;
+        }
+        continue;
+      }
       std::string_view lw = low(i);
       uint64_t lf = tk_[i].fl;
       if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) {

@@ -13,13 +13,14 @@ namespace {
 constexpr std::string_view kTitleWords[] = {
     "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister", "rev", "sgt",
     "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam", "mister", "missus",
-    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon",
-    // more honorifics and ranks, several languages ("Sra.", "Dott.", "Shri", "Fr.", "Lt.")
-    "fr", "br", "sir", "dame", "lady", "lord", "hon", "cpl", "pvt", "lt", "col", "maj", "cdr", "insp", "det",
-    "constable", "dott", "dottssa", "dottoressa", "sig", "sigra", "signora", "signor", "srta", "don", "dona",
-    "doña", "senor", "señor", "senora", "señora", "senhor", "senhora", "monsieur", "madame", "mevrouw",
-    "meneer", "dhr", "mevr", "shri", "sri", "smt", "shrimati", "kumari", "sheikh", "haji", "hajj", "ustadh",
-    "elder", "bishop", "sr.", "mstr", "master"};
+    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon", "encik", "puan", "cik", "tuan",
+    "datuk", "dato", "bapak",
+    // more honorifics and ranks, several languages ("Sra.", "Dott.", "Shri", "Lt."); not those that are
+    // also names or units ("Don", "Bishop", "14 Fr")
+    "sir", "dame", "lady", "lord", "hon", "cpl", "pvt", "lt", "col", "maj", "cdr", "insp", "constable",
+    "dott", "dottssa", "dottoressa", "sigra", "signora", "signor", "srta", "doña", "senor", "señor", "senora",
+    "señora", "senhor", "senhora", "monsieur", "madame", "mevrouw", "meneer", "dhr", "mevr", "shri", "smt",
+    "shrimati", "kumari", "haji", "hajjah", "ustadh", "mstr"};
 // credentials after a name
 constexpr std::string_view kCredentialWords[] = {
     "md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
@@ -203,7 +204,8 @@ constexpr std::string_view kFacilityWords[] = {
     "hospital", "clinic", "infirmary", "hospice", "healthcare", "pharmacy", "university", "college", "school",
     "academy", "manor", "sanatorium", "sanitarium", "hospitals", "clinics", "polyclinic", "dispensary",
     "prison", "jail", "church", "shelter", "institute", "surgery", "practice", "lodge", "residence", "care",
-    "associates"};
+    "associates", "convent", "monastery", "mosque", "temple", "synagogue", "cathedral", "chapel", "hostel",
+    "penitentiary", "sanatorium", "orphanage", "kindergarten", "nursery", "daycare", "preschool"};
 // second words of facility names
 constexpr std::string_view kFacility2Words[] = {
     "center", "centre", "system", "home", "group", "services", "facility", "network", "partners", "health",

@@ -1420,6 +1420,10 @@ class Scanner {
         e = j + 2;
         v = int_value(j);
         ordinal = true;
+      } else if (e == j && !the && num(j) && tk_[j].e - tk_[j].b <= 2) {  // "October 9th, nineteen eighty"
+        e = lw_is_ordinal_day_any(j) ? j + 2 : j + 1;
+        v = int_value(j);
+        ordinal = true;
       }
       if (e == j || v < 1 || v > 31) return;
       // lower-case or ambiguous months need an ordinal or a year after ("you may four" is no date)
@@ -1429,6 +1433,8 @@ class Scanner {
       size_t ye = year_words(y);
       if (ye == y && num(y) && tk_[y].e - tk_[y].b == 4 && !tk_[y].nl) ye = y + 1;
       if (ambiguous && !ordinal && ye == y) return;
+      // "you may first want...": the verbs need "the" or a year after the ordinal
+      if (!upper && (lw == "may" || lw == "march") && !the && ye == y) return;
       add_tokens(i, ye > y ? ye : e, PhiType::kDate);
       return;
     }
@@ -1467,7 +1473,8 @@ class Scanner {
   void spelled_digits() {
     const size_t n = tk_.size();
     for (size_t i = 0; i < n; ++i) {
-      const bool spelled = word(i) && digit_word(low(i)) >= 0;
+      const bool spelled = word(i) && (digit_word(low(i)) >= 0 ||
+                                       ((low(i) == "oh" || low(i) == "double") && word(i + 1) && digit_word(low(i + 1)) >= 0));
       const bool single = num(i) && tk_[i].e - tk_[i].b == 1;
       if (!spelled && !single) continue;
       if (single && i > 0 && (num(i - 1) || (punct(i - 1, '.') || punct(i - 1, ',') || punct(i - 1, '/')) ) && touch(i))
@@ -1476,7 +1483,7 @@ class Scanner {
       int digits = 0;
       while (j < n && (j == i || !tk_[j].nl)) {
         if (spelled) {
-          if (word(j) && (digit_word(low(j)) >= 0 || ((low(j) == "oh" || low(j) == "o") && digits > 0))) {
+          if (word(j) && (digit_word(low(j)) >= 0 || ((low(j) == "oh" || low(j) == "o") && (digits > 0 || j == i)))) {
             ++digits;
             ++j;
           } else if (word(j) && (low(j) == "double" || low(j) == "triple") && word(j + 1) &&
@@ -2009,7 +2016,7 @@ class Scanner {
     if (has({"address", "addr", "street", "city", "town", "zip", "zipcode", "postcode", "postal", "county",
              "residence", "hometown", "birthplace"}))
       return Col::kPlace;
-    if (has({"name", "surname", "forename", "firstname", "lastname", "fname", "lname", "given", "patient", "pt",
+    if (has({"name", "surname", "forename", "firstname", "lastname", "fname", "lname", "patient", "pt",
              "provider", "physician", "doctor", "dr", "nurse", "attending", "pcp", "visitor", "guarantor", "nok",
              "kin", "mother", "father", "guardian", "spouse", "parent", "prescriber", "clinician", "author",
              "caller", "contact", "staff", "therapist", "surgeon", "resident", "rn", "md", "signed", "by",

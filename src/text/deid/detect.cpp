@@ -1853,7 +1853,9 @@ class Scanner {
       if (!word(i) || name_tok_[i]) continue;
       const Tok& k = tk_[i];
       const size_t len = k.e - k.b;
-      if (len >= 3 && !k.cap && !k.allcaps) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
+      bool lower = true;  // every letter in lower case ("mIU" is a unit)
+      for (size_t q = k.b; q < k.e; ++q) lower &= !is_upper(t_[q]);
+      if (len >= 3 && lower) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
         const uint64_t f = tk_[i].fl;
         if ((f & lex::kFirst) &&
             !(f & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kWeekday))) {
@@ -1919,11 +1921,50 @@ class Scanner {
         if (word(q) && (tk_[q].fl & lex::kEponymHead)) hit = false;
       }
       if (hit && sv(i).find("'s") == sv(i).size() - 2 && word(i + 1) && low(i + 1) == "disease") hit = false;
+      // an eponymous sign after "positive"/"negative" ("positive Lachman, negative McMurray")
+      if (hit && i > 0 && word(i - 1) && !tk_[i].nl) {
+        const std::string_view pw = low(i - 1);
+        if (pw == "positive" || pw == "negative" || pw == "pos" || pw == "neg" || pw == "equivocal") hit = false;
+      }
+      // a word in capitals found on a list alone, in a line that is not in capitals, is an acronym
+      // ("MICU", "ARDS") unless a name in capitals is next to it
+      if (hit && k.allcaps && !caps_line(i) && !caps_name_beside(i)) hit = false;
       if (!hit) continue;
       const size_t e = take_name(i, 3, false, false);
       add_tokens(i, e > i ? e : i + 1, PhiType::kName);
       i = (e > i ? e : i + 1) - 1;
     }
+  }
+
+  // A listed name in capitals next to token i, maybe across one "^", "," or "-" ("VALDEZ^ROSARIO").
+  bool caps_name_beside(size_t i) const {
+    auto listed_caps = [&](size_t q) {
+      return word(q) && tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && (tk_[q].fl & (lex::kFirst | lex::kLast)) &&
+             !(tk_[q].fl & (lex::kNotName | lex::kCredential | lex::kTitle));
+    };
+    auto sep = [&](size_t q) { return punct(q, '^') || punct(q, ',') || punct(q, '-'); };
+    if (i + 1 < tk_.size() && !tk_[i + 1].nl) {
+      if (listed_caps(i + 1)) return true;
+      if (sep(i + 1) && i + 2 < tk_.size() && !tk_[i + 2].nl && listed_caps(i + 2)) return true;
+    }
+    if (i >= 1 && !tk_[i].nl) {
+      if (listed_caps(i - 1)) return true;
+      if (i >= 2 && sep(i - 1) && !tk_[i - 1].nl && listed_caps(i - 2)) return true;
+    }
+    return false;
+  }
+
+  // Most letters of token i's line are capitals (a note or header written in capitals).
+  bool caps_line(size_t i) const {
+    size_t b = tk_[i].b, e = tk_[i].e;
+    while (b > 0 && t_[b - 1] != '\n') --b;
+    while (e < t_.size() && t_[e] != '\n') ++e;
+    size_t up = 0, lo = 0;
+    for (size_t q = b; q < e; ++q) {
+      up += is_upper(t_[q]);
+      lo += is_lower(t_[q]);
+    }
+    return up >= 3 * lo && up >= 8;
   }
 
   // A Titlecase word no word list knows ("Bronagh", "Nwachukwu"): most likely a name or a place.

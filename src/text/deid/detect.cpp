@@ -364,6 +364,18 @@ class Scanner {
         return;
       }
     }
+    // a range of two dates: "3/4-3/6", "9/28-10/2"
+    if (const size_t dash = s.find('-'); dash != std::string_view::npos && dash > 0 && s.find('/') < dash &&
+                                         s.find('/', dash) != std::string_view::npos &&
+                                         s.find('-', dash + 1) == std::string_view::npos) {
+      bool plain = true;
+      for (char c : s) plain &= is_digit(c) || c == '/' || c == '-';
+      if (plain) {
+        chunk(b, b + dash, prev, b + dash);
+        chunk(b + dash + 1, e, std::string_view(), raw_end);
+        return;
+      }
+    }
     if (numeric_date(s)) {
       add(b, e, PhiType::kDate);
       return;
@@ -908,7 +920,13 @@ class Scanner {
             (i > 0 && word(i - 1) && ((lw == "is" && low(i - 1) == "this") || (lw == "am" && low(i - 1) == "i"))))
           self_introduction(i);
         if (lw == "user" || lw == "username" || lw == "login" || lw == "userid") user_name(i);
-        if (lw == "initials") initials_after_cue(i);
+        if (lw == "initials") {
+          initials_after_cue(i);
+          // "by KT (initials)": the capitals before
+          if (i >= 2 && punct(i - 1, '(') && word(i - 2) && tk_[i - 2].allcaps && tk_[i - 2].e - tk_[i - 2].b >= 2 &&
+              tk_[i - 2].e - tk_[i - 2].b <= 4)
+            add_tokens(i - 2, i - 1, PhiType::kName);
+        }
         // ID cues
         if ((f & lex::kIdCue) || lw == "mr") id_after_cue(i, lw);
         if (f & lex::kPhoneCue) phone_after_cue(i);
@@ -1534,8 +1552,12 @@ class Scanner {
     const bool upper = tk_[i].cap || tk_[i].allcaps;
     const bool full = lw.size() > 3 && lw != "sept";
     if (!upper && (!full || lw == "may" || lw == "march" || lw == "mayo" || lw == "mars")) {
-      // lower-case month names: only "jan 3" shapes
-      if (!(num(i + 1) && int_value(i + 1) <= 31)) return;
+      // lower-case month names: only "jan 3" shapes, or a day before and a year after ("5 mars 1962")
+      const bool day_before = i > 0 && num(i - 1) && tk_[i - 1].e - tk_[i - 1].b <= 2 && int_value(i - 1) >= 1 &&
+                              int_value(i - 1) <= 31 && !tk_[i].nl;
+      const bool year_after = num(i + 1) && tk_[i + 1].e - tk_[i + 1].b == 4 && int_value(i + 1) >= 1800 &&
+                              int_value(i + 1) <= 2199 && !tk_[i + 1].nl;
+      if (!(num(i + 1) && int_value(i + 1) <= 31) && !(day_before && year_after)) return;
     }
     size_t b = i, e = i + 1;
     if (punct(e, '.') && touch(e)) ++e;
@@ -1553,6 +1575,16 @@ class Scanner {
           !(d - 1 > 0 && (punct(d - 2, '.') || punct(d - 2, ',')) && touch(d - 1))) {
         b = d - 1;
         attached = true;
+        // a range of days before: "5th-7th March", "5-7 March"
+        size_t r = b;
+        if (r >= 2 && punct(r - 1, '-') && touch(r) && touch(r - 1)) {
+          size_t q = r - 1;
+          if (q > 0 && word(q - 1) && touch(q - 1) && (low(q - 1) == "st" || low(q - 1) == "nd" || low(q - 1) == "rd" ||
+                                                       low(q - 1) == "th"))
+            --q;
+          if (q > 0 && num(q - 1) && tk_[q - 1].e - tk_[q - 1].b <= 2 && int_value(q - 1) >= 1 && int_value(q - 1) <= 31)
+            b = q - 1;
+        }
         // "the 23rd of August": the article belongs to the date
         if (b > 0 && word(b - 1) && low(b - 1) == "the" && !tk_[b].nl) --b;
       }
@@ -2193,6 +2225,15 @@ class Scanner {
     }
   }
 
+  static bool function_word(std::string_view w) {
+    for (std::string_view f : {"she", "he", "his", "her", "they", "their", "the", "an", "and", "or", "of", "in",
+                               "on", "at", "to", "for", "with", "by", "is", "was", "who", "we", "my", "me", "you",
+                               "it", "its", "as", "if", "but", "then", "this", "that", "no", "not", "yes", "has",
+                               "had", "have", "are", "be", "been", "our", "your", "him", "them", "from", "also"})
+      if (w == f) return true;
+    return false;
+  }
+
   // A capitalised listed first name right before a name found, on its line, is part of it even when
   // it is a common word or a cue ("Per Gustafsson", "Will Turner", "Said Haddad").
   void first_names_before_names() {
@@ -2204,6 +2245,7 @@ class Scanner {
       const size_t p = i - 1;
       if (tk_[p].e + 1 != tk_[i].b || t_[tk_[p].e] != ' ') continue;  // one space between
       if (!(tk_[p].fl & lex::kFirst) || (tk_[p].fl & kNever) || tk_[p].e - tk_[p].b < 2) continue;
+      if ((tk_[p].fl & lex::kNotName) && function_word(low(p))) continue;  // "SHE DENIES"
       if (!(tk_[p].cap && !tk_[p].allcaps && !tk_[i].allcaps) && !(tk_[p].allcaps && tk_[i].allcaps)) continue;
       add_tokens(p, p + 1, PhiType::kName);
       add(tk_[p].b, tk_[i].e, PhiType::kName);

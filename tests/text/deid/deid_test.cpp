@@ -375,3 +375,22 @@ TEST(Deid, PhpFakerNamesAreLoaded) {
   EXPECT_TRUE(covered("Interpreter: Wang Lei, ID 3390.", "Wang Lei"));
   EXPECT_TRUE(covered("Seen with Abdul Rahman bin Ismail today.", "Abdul Rahman bin Ismail"));
 }
+
+TEST(Deid, DateRangesForeignMonthsAndInitialsBeforeTheCue) {
+  EXPECT_TRUE(covered("née le 5 mars 1962 à Lyon", "5 mars 1962"));
+  EXPECT_TRUE(covered("Admitted 9/28-10/2 for sepsis.", "9/28"));
+  EXPECT_TRUE(covered("Admitted 9/28-10/2 for sepsis.", "10/2"));
+  EXPECT_TRUE(covered("Away 5th-7th March.", "5th-7th March"));
+  EXPECT_TRUE(covered("Dressing by RT (initials) at noon.", "RT"));
+  // a lower-case "march" with a number after it that is no day, and a dose range
+  EXPECT_TRUE(found("we march 1500 m daily; 5-10 mg", PhiType::kDate).empty());
+}
+
+TEST(Deid, AcronymsAndEponymsAreNoNamesOnAListAlone) {
+  // list-only hits in capitals in a mixed-case line, and eponymous signs after positive/negative
+  EXPECT_TRUE(found("MICU Progress Note, day 4. TSH 4.4 mIU/L.", PhiType::kName).empty());
+  EXPECT_TRUE(found("Exam: positive Lachman, negative McMurray.", PhiType::kName).empty());
+  // names in capitals still are names beside another name or in a line in capitals
+  EXPECT_TRUE(covered("PID|1||4471^^^H^MR||VALDEZ^ROSARIO^M||19670101|F", "VALDEZ"));
+  EXPECT_TRUE(covered("PATIENT SEEN WITH WIFE. MARIANNE ADEYEMI-COLE ADMITTED.", "MARIANNE"));
+}

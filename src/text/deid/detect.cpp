@@ -933,9 +933,7 @@ class Scanner {
         if (lw == "zip" || lw == "postal" || lw == "postcode" || lw == "zipcode") zip_after_cue(i);
         // dates with month names
         if (f & lex::kMonth) month_date(i, lw);
-        if ((f & lex::kMonth) || (lw.size() >= 5 && lw.back() != 's' && (lw.back() == 't' || lw.back() == 'd' ||
-                                                                         lw.back() == 'h')))
-          words_date(i, lw);
+        if (f & (lex::kMonth | lex::kNumberWord)) words_date(i, lw);
         if ((f & lex::kHoliday) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
         if (capital(i) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
           size_t e = i + 1;
@@ -1491,6 +1489,7 @@ class Scanner {
   void spelled_digits() {
     const size_t n = tk_.size();
     for (size_t i = 0; i < n; ++i) {
+      if (!(tk_[i].fl & lex::kNumberWord) && !(num(i) && tk_[i].e - tk_[i].b == 1)) continue;
       const bool spelled = word(i) && (digit_word(low(i)) >= 0 ||
                                        ((low(i) == "oh" || low(i) == "double") && word(i + 1) && digit_word(low(i + 1)) >= 0));
       const bool single = num(i) && tk_[i].e - tk_[i].b == 1;
@@ -2147,10 +2146,18 @@ class Scanner {
         cols.clear();
       }
       // a header: 2+ separators of one kind, every field a short label
-      for (char sp : {'|', '\t', ',', ';'}) {
-        size_t count = 0;
-        for (size_t k = lb; k < lend; ++k) count += t_[k] == sp;
-        if (count < 2) continue;
+      size_t counts[4] = {0, 0, 0, 0};
+      for (size_t k = lb; k < lend; ++k) {
+        const char c = t_[k];
+        counts[0] += c == '|';
+        counts[1] += c == '\t';
+        counts[2] += c == ',';
+        counts[3] += c == ';';
+      }
+      const char seps[4] = {'|', '\t', ',', ';'};
+      for (int si = 0; si < 4; ++si) {
+        const char sp = seps[si];
+        if (counts[si] < 2) continue;
         split_fields(lb, lend, sp, &fields);
         bool labels = fields.size() >= 2, any = false;
         std::vector<Col> kinds;
@@ -2271,6 +2278,13 @@ class Scanner {
     };
     for (size_t i = 0; i < n; ++i) {
       if (!word(i) || name_tok_[i] || (tk_[i].fl & kNever) || tk_[i].e - tk_[i].b < 2 || tk_[i].allcaps) continue;
+      // most words have neither a quote, a bracket nor a cue word beside them
+      if (!(i > 0 && tk_[i - 1].kind == 'p') && !(i + 1 < n && tk_[i + 1].kind == 'p') &&
+          static_cast<unsigned char>(t_[tk_[i].b]) != 0xE2 && static_cast<unsigned char>(t_[tk_[i].e - 1]) < 0x80 &&
+          !(i > 0 && word(i - 1) && (low(i - 1) == "by" || low(i - 1) == "as" ||
+                                                            low(i - 1) == "nickname" || low(i - 1) == "nicknamed" ||
+                                                            low(i - 1) == "prefers")))
+        continue;
       // the word's own bytes may hold curly quotes (they are letters to the tokenizer)
       size_t wb = tk_[i].b, we = tk_[i].e;
       bool curly_open = false, curly_close = false;

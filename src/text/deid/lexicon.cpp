@@ -368,6 +368,23 @@ Lexicon::Lexicon(const DeidResources& r) {
   for (std::string_view w : kSignoffWords)
     if (w.find(' ') == std::string_view::npos) add(w, lex::kSignoffHead);
   for (const auto& [w, m] : kMonthWords) add(w, lex::kMonth | (static_cast<uint64_t>(m) << lex::kMonthShift));
+  // numbers in words, with the compounds "twenty-one".."ninety-nine" and "twenty-first".."ninety-ninth"
+  static constexpr std::string_view kUnits[] = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
+  static constexpr std::string_view kUnitOrdinals[] = {"first", "second", "third", "fourth", "fifth",
+                                                       "sixth", "seventh", "eighth", "ninth"};
+  static constexpr std::string_view kTens[] = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
+  for (std::string_view w : {"zero", "oh", "nought", "nil", "double", "triple", "ten", "eleven", "twelve", "thirteen",
+                             "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "hundred",
+                             "thousand", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
+                             "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth"})
+    add(w, lex::kNumberWord);
+  for (std::string_view w : kUnits) add(w, lex::kNumberWord);
+  for (std::string_view w : kUnitOrdinals) add(w, lex::kNumberWord);
+  for (std::string_view t : kTens) {
+    add(t, lex::kNumberWord);
+    for (std::string_view u : kUnits) add(std::string(t) + "-" + std::string(u), lex::kNumberWord);
+    for (std::string_view u : kUnitOrdinals) add(std::string(t) + "-" + std::string(u), lex::kNumberWord);
+  }
 }
 
 void Lexicon::add(std::string_view w, uint64_t flags) {

@@ -244,6 +244,10 @@ class Scanner {
       }
       return false;
     }
+    if (g.size() == 2 && seps.size() == 1 && (seps[0] == '/' || seps[0] == '-') && g[0] == 4 && g[1] == 2) {
+      const int y = num_at(s, 0, 4), m = num_at(s, 5, 2);  // "2019-03": a month of a year
+      return m >= 1 && m <= 12 && y >= 1800 && y <= 2199;
+    }
     if (g.size() == 2 && seps.size() == 1 && (seps[0] == '/' || seps[0] == '-') && g[1] == 4 && g[0] <= 2) {
       const int m = num_at(s, 0, g[0]), y = num_at(s, g[0] + 1, 4);
       return m >= 1 && m <= 12 && y >= 1800 && y <= 2199;
@@ -934,8 +938,9 @@ class Scanner {
         // dates with month names
         if (f & lex::kMonth) month_date(i, lw);
         if (f & (lex::kMonth | lex::kNumberWord)) words_date(i, lw);
-        if ((f & lex::kHoliday) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
-        if (capital(i) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
+        // (in lower-case notes too: "see you monday", "back after christmas")
+        if ((f & lex::kHoliday) && (capital(i) || lw.size() >= 6)) add_tokens(i, i + 1, PhiType::kDate);
+        if ((capital(i) || lw.size() >= 6) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
           size_t e = i + 1;
           if (punct(e, '.') && touch(e)) ++e;
           size_t q = e;
@@ -1619,7 +1624,10 @@ class Scanner {
       if (num(j) && tk_[j].e - tk_[j].b == 4) e = j + 1;
     }
     if (!attached) {
-      if (!upper) return;
+      // a lower-case full month name that is no common word, after a date word: "back in june"
+      if (!upper && !(full && !(tk_[i].fl & lex::kMonthAmbiguous) && i > 0 && word(i - 1) &&
+                      (tk_[i - 1].fl & lex::kDatePrep)))
+        return;
       if (tk_[i].fl & lex::kMonthAmbiguous) {
         // "May" alone is a date only after a date preposition; never at a sentence start
         if (i == 0 || !word(i - 1) || !(tk_[i - 1].fl & lex::kDatePrep)) return;
@@ -1969,9 +1977,11 @@ class Scanner {
 
   // A listed name in capitals next to token i, maybe across one "^", "," or "-" ("VALDEZ^ROSARIO").
   bool caps_name_beside(size_t i) const {
+    // (or a listed name in Titlecase that is no common word: "DUPONT Marie")
     auto listed_caps = [&](size_t q) {
-      return word(q) && tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && (tk_[q].fl & (lex::kFirst | lex::kLast)) &&
-             !(tk_[q].fl & (lex::kNotName | lex::kCredential | lex::kTitle));
+      return word(q) && tk_[q].e - tk_[q].b >= 2 && (tk_[q].fl & (lex::kFirst | lex::kLast)) &&
+             !(tk_[q].fl & (lex::kNotName | lex::kCredential | lex::kTitle)) &&
+             (tk_[q].allcaps || (tk_[q].cap && !(tk_[q].fl & (lex::kEnglish | lex::kMedical))));
     };
     auto sep = [&](size_t q) { return punct(q, '^') || punct(q, ',') || punct(q, '-'); };
     if (i + 1 < tk_.size() && !tk_[i + 1].nl) {

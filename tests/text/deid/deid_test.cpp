@@ -394,3 +394,12 @@ TEST(Deid, AcronymsAndEponymsAreNoNamesOnAListAlone) {
   EXPECT_TRUE(covered("PID|1||4471^^^H^MR||VALDEZ^ROSARIO^M||19670101|F", "VALDEZ"));
   EXPECT_TRUE(covered("PATIENT SEEN WITH WIFE. MARIANNE ADEYEMI-COLE ADMITTED.", "MARIANNE"));
 }
+
+TEST(Deid, LowerCaseWeekdaysMonthsAndYearMonths) {
+  EXPECT_TRUE(covered("see you monday, back in june", "monday"));
+  EXPECT_TRUE(covered("see you monday, back in june", "june"));
+  EXPECT_TRUE(covered("Last colonoscopy 2019-03, normal.", "2019-03"));
+  EXPECT_TRUE(covered("Nom: DUPONT Marie, née en Bretagne", "DUPONT"));
+  // "may" and "march" stay verbs; a season is no month of a year
+  EXPECT_TRUE(found("she may march on; season 2019-20", PhiType::kDate).empty());
+}

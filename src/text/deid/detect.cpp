@@ -905,7 +905,7 @@ class Scanner {
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
             if (word(j) && (low(j) == "and")) j += 2;
-            if (j == i + 1 && lw != "d/w") break;
+            if (j == i + 1 && lw != "d/w" && !(f & lex::kNameVerb1)) break;  // ("called X": a V1 word too)
           }
           if (punct(j, ':') || punct(j, ',')) ++j;
           if (word(j) && (low(j) == "dr" || low(j) == "the")) break;  // the title rule does it
@@ -956,6 +956,30 @@ class Scanner {
           add_tokens(i, i + 1, PhiType::kDate);  // "Thu 12/5", "practice Sat."
         if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && lw_is_ordinal_day(i + 1))
           add_tokens(i, i + 3, PhiType::kDate);  // "on the 14th" (the month is implied)
+        if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && word(i + 1) &&
+            (tk_[i + 1].fl & lex::kNumberWord) && !tk_[i + 1].nl) {  // "on the twelfth", "by the twenty-first"
+          int v = 0;
+          const size_t e = number_words(i + 1, true, &v);
+          if (e > i + 1 && v >= 1 && v <= 31 && (!word(e) || tk_[e].nl || after_day_word(low(e))))
+            add_tokens(i, e, PhiType::kDate);
+        }
+        // a lower-case credential before a name: "np okafor", "rn sarah" (handover notes)
+        if ((f & lex::kCredential) && !tk_[i].cap && !tk_[i].allcaps &&
+            (lw == "rn" || lw == "np" || lw == "lpn" || lw == "lvn" || lw == "cna" || lw == "crna" || lw == "aprn" ||
+             lw == "fnp" || lw == "md" || lw == "rrt" || lw == "rph") &&
+            word(i + 1) && !capital(i + 1) && !tk_[i + 1].nl) {
+          const size_t e = lower_name_run(i + 1, true);
+          if (e > i + 1) add_tokens(i + 1, e, PhiType::kName);
+        }
+        // "Rose (wife)", "Tunde (son)": a relative in brackets after a capitalised word
+        if ((f & lex::kRelative) && i >= 2 && punct(i - 1, '(') && punct(i + 1, ')') && capital(i - 2) &&
+            !tk_[i - 1].nl && !(tk_[i - 2].fl & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday))) {
+          size_t b = i - 2;
+          while (b > 0 && capital(b - 1) && !tk_[b].nl && i - b < 5 &&
+                 !(tk_[b - 1].fl & (lex::kNotName | lex::kTitle | lex::kCredential)))
+            --b;
+          add_tokens(b, i - 1, PhiType::kName);
+        }
         if (lw.find('-') != std::string_view::npos) month_with_prefix(i, lw);  // "mid-December"
         if ((lw == "new" && word(i + 1) && low(i + 1) == "year's" && capital(i)))
           add_tokens(i, i + 2, PhiType::kDate);
@@ -1185,7 +1209,7 @@ class Scanner {
     // short numbers after the weak cues "no"/"number"/"#" are doses and counts, not identifiers
     const bool weak = lw == "no" || lw == "number" || lw == "#" || lw == "nbr" || lw == "num" || lw == "case" ||
                       lw == "plan" || lw == "model" || lw == "order" || lw == "bed" || lw == "group" ||
-                      lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag";
+                      lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag" || weak_id_cue(lw);
     if (!digit && !weak && e - b >= 2 && e - b <= 4 && tk_[j].allcaps && tk_[j].e == e) {
       // letters, then digit groups: "member ID XGH 4471 2290"
       const size_t x = extend_digit_groups(e);
@@ -1234,6 +1258,17 @@ class Scanner {
   void extend_ids() {
     for (PhiSpan& s : out_)
       if (s.type == PhiType::kId) s.end = extend_digit_groups(s.end);
+  }
+
+  // Cue words that are also common words: 4+ characters after them ("study 2" is no identifier).
+  static bool weak_id_cue(std::string_view w) {
+    for (std::string_view c : {"job", "study", "subject", "donor", "batch", "sample", "protocol", "referral",
+                               "authorization", "authorisation", "auth", "transaction", "invoice", "receipt",
+                               "voucher", "booking", "numbers", "nos", "prescription", "permit", "participant",
+                               "enrollment", "enrolment", "dictation", "inmate", "nr", "numero", "número", "numéro",
+                               "nummer", "file", "reference", "registration", "reg", "unit", "kit", "ids"})
+      if (w == c) return true;
+    return false;
   }
 
   // A log-in name after "user", "username", "login", "user id": "user mgreene", "login: jsmith2".
@@ -1321,7 +1356,14 @@ class Scanner {
     if (!word(i + 1) || !touch(i + 1)) return false;
     const std::string_view s = low(i + 1);
     if (s != "st" && s != "nd" && s != "rd" && s != "th") return false;
-    return !word(i + 2) || tk_[i + 2].nl;
+    return !word(i + 2) || tk_[i + 2].nl || after_day_word(low(i + 2));
+  }
+  // Words that may follow a day of an implied month ("on the 12th and again", "by the third at noon").
+  static bool after_day_word(std::string_view w) {
+    for (std::string_view x : {"and", "or", "at", "but", "when", "through", "thru", "till", "until", "before", "after",
+                               "then", "so", "because", "since", "we", "he", "she", "they", "i"})
+      if (w == x) return true;
+    return false;
   }
   // "mid-December", "early-March", "late-Nov".
   void month_with_prefix(size_t i, std::string_view lw) {
@@ -1929,6 +1971,13 @@ class Scanner {
       if (lf & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth)) continue;
       const bool f = lf & lex::kFirst, l = lf & lex::kLast;
       if (!f && !l) {
+        // a word in capitals no list knows beside a listed name in capitals: "OKAFOR, JOHN"
+        if (k.allcaps && len >= 4 && !(lf & (lex::kEnglish | lex::kMedical | lex::kProper)) &&
+            lw.find_first_of("aeiouy") != std::string_view::npos && lw.find('-') == std::string_view::npos &&
+            !known_stem(lw) && caps_name_beside(i)) {
+          add_tokens(i, i + 1, PhiType::kName);
+          continue;
+        }
         if (unknown_capitalised(i, lw, lf)) {
           const size_t e = take_name(i, 3, false, false);
           add_tokens(i, e > i ? e : i + 1, PhiType::kName);
@@ -1950,7 +1999,10 @@ class Scanner {
                           (((tk_[i + 1].fl & (lex::kLast | lex::kFirst)) &&
                             !(tk_[i + 1].fl & (lex::kEnglish | lex::kMedical))) ||
                            (word(i + 1) && unknown_capitalised(i + 1, low(i + 1), tk_[i + 1].fl)));  // "Ruth-Ann Coker"
-        const bool prev = i > 0 && name_tok_[i - 1] && !tk_[i].nl;
+        // (or a surname in capitals before a comma: "OKAFOR, JOHN")
+        const bool prev = (i > 0 && name_tok_[i - 1] && !tk_[i].nl) ||
+                          (f && k.allcaps && i >= 2 && punct(i - 1, ',') && name_tok_[i - 2] && tk_[i - 2].allcaps &&
+                           !tk_[i].nl && !tk_[i - 1].nl);
         hit = (f && next) || prev;
       }
       // eponyms: "Parkinson's disease", "Wilson disease"
@@ -1979,6 +2031,7 @@ class Scanner {
   bool caps_name_beside(size_t i) const {
     // (or a listed name in Titlecase that is no common word: "DUPONT Marie")
     auto listed_caps = [&](size_t q) {
+      if (q < name_tok_.size() && name_tok_[q] && word(q) && (tk_[q].allcaps || tk_[q].cap)) return true;
       return word(q) && tk_[q].e - tk_[q].b >= 2 && (tk_[q].fl & (lex::kFirst | lex::kLast)) &&
              !(tk_[q].fl & (lex::kNotName | lex::kCredential | lex::kTitle)) &&
              (tk_[q].allcaps || (tk_[q].cap && !(tk_[q].fl & (lex::kEnglish | lex::kMedical))));

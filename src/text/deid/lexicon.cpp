@@ -93,7 +93,8 @@ constexpr std::string_view kNameLabelWords[] = {
     "grandfather", "aunt", "uncle", "friend", "neighbour", "neighbor", "roommate", "carer name", "sponsor",
     "insured party", "policy holder", "reviewer", "observer", "scribe name", "co-signer", "countersigned by",
     "supervisor", "preceptor", "mentor", "tutor", "lawyer", "attorney", "solicitor", "advocate", "notary",
-    "social worker name", "host", "presenter", "speaker", "user", "agent", "operator", "dispatcher"};
+    "social worker name", "host", "presenter", "speaker", "user", "agent", "operator", "dispatcher",
+    "transcriptionist", "typist", "typed by", "dictated", "transcribed", "reviewer name", "nurse name"};
 // words after which a name follows without a colon
 constexpr std::string_view kNameVerb1Words[] = {
     "per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify",
@@ -166,7 +167,7 @@ constexpr std::string_view kIdCueWords[] = {
     "personnummer", "henkilötunnus", "cnp", "egn", "oib", "emso", "tckn", "amka", "pps", "ppsn", "tfn",
     "sozialversicherungsnummer", "versichertennummer", "krankenversichertennummer", "carte", "vitale",
     "secu", "tessera", "sanitaria", "codice", "fiscale", "tarjeta", "sanitaria", "sip", "cip", "nhc",
-    "historia", "prontuário", "prontuario", "cartão", "sus"};
+    "historia", "prontuário", "prontuario", "cartão", "sus", "job", "dictation", "study"};
 // words between an identifier cue and the identifier
 constexpr std::string_view kIdFillerWords[] = {
     "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",

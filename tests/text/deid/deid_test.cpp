@@ -403,3 +403,18 @@ TEST(Deid, LowerCaseWeekdaysMonthsAndYearMonths) {
   // "may" and "march" stay verbs; a season is no month of a year
   EXPECT_TRUE(found("she may march on; season 2019-20", PhiType::kDate).empty());
 }
+
+TEST(Deid, HandoverCredentialsBracketedRelativesAndImpliedMonths) {
+  EXPECT_TRUE(covered("handoff at 1900, np okafor aware", "okafor"));
+  EXPECT_TRUE(covered("Rose (wife) reports he fell.", "Rose"));
+  EXPECT_TRUE(covered("seen on the twelfth and again later", "twelfth"));
+  EXPECT_TRUE(covered("Then called OKAFOR, JOHN at 3pm.", "OKAFOR"));
+  EXPECT_TRUE(covered("Then called OKAFOR, JOHN at 3pm.", "JOHN"));
+  EXPECT_TRUE(covered("Job 448120 typed", "448120"));
+  // ordinals of floors and doses, a dose after "np", counts after weak cues
+  for (const char* t : {"moved to the second floor", "np 2 tabs given", "study 2 of 3 done"}) {
+    EXPECT_TRUE(found(t, PhiType::kDate).empty()) << t;
+    EXPECT_TRUE(found(t, PhiType::kName).empty()) << t;
+    EXPECT_TRUE(found(t, PhiType::kId).empty()) << t;
+  }
+}

@@ -734,6 +734,9 @@ class Scanner {
     if (listed) return listed;
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
+      // a possessive of a known word: "signed by patient's son"
+      if (name_key(e).size() < low(e).size() && (flags(name_key(e)) & (lex::kEnglish | lex::kMedical | lex::kNotName)))
+        break;
       if (tk_[e].e - tk_[e].b < 2 ||
           (tk_[e].fl & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
                      lex::kWeekday)))
@@ -909,6 +912,12 @@ class Scanner {
           }
           if (punct(j, ':') || punct(j, ',')) ++j;
           if (word(j) && (low(j) == "dr" || low(j) == "the")) break;  // the title rule does it
+          if ((f & lex::kNameVerb1) && word(j) && low(j) == "for" && (lw == "ask" || lw == "asked")) ++j;
+          if ((f & lex::kNameVerb1) && j < n && word(j) && !capital(j) && !tk_[j].nl && !name_tok_[j]) {
+            // lower case: "ask for mohammed at reception", "texted keisha" (a listed first name only)
+            const size_t e = lower_name_run(j, true);
+            if (e > j && (tk_[j].fl & lex::kFirst)) add_tokens(j, e, PhiType::kName);
+          }
           if (j < n && capital(j) && !tk_[j].nl) {
             const uint64_t nf = tk_[j].fl;
             // (a short acronym is a service: "brought by EMS")
@@ -940,7 +949,9 @@ class Scanner {
         if (f & (lex::kMonth | lex::kNumberWord)) words_date(i, lw);
         // (in lower-case notes too: "see you monday", "back after christmas")
         if ((f & lex::kHoliday) && (capital(i) || lw.size() >= 6)) add_tokens(i, i + 1, PhiType::kDate);
-        if ((capital(i) || lw.size() >= 6) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
+        if ((capital(i) || lw.size() >= 6 || (i + 1 < n && num(i + 1) && !tk_[i + 1].nl) ||
+             (i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep))) &&
+            (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
           size_t e = i + 1;
           if (punct(e, '.') && touch(e)) ++e;
           size_t q = e;
@@ -1022,6 +1033,8 @@ class Scanner {
         street(i);
       } else if (t_[k.b] == ':') {
         label_name(i);
+      } else if (t_[k.b] == '#' && !(i > 0 && touch(i) && word(i - 1) && (tk_[i - 1].fl & lex::kIdCue))) {
+        id_after_cue(i, "#");  // "pt #: 884-221" (after a cue word, that word's rule does it)
       }
       if (k.nl || i == 0) {
         signoff(i);
@@ -2103,6 +2116,13 @@ class Scanner {
              tk_[b - 2].e - tk_[b - 2].b == 1 && is_upper(t_[tk_[b - 2].b]) && !name_tok_[b - 2] &&
              (b == i || !tk_[b].nl))
         b -= 2;
+      // one capital without a full stop: "K Patel", "C Lindqvist" (not "A"/"I" starting a sentence)
+      if (b == i && word(i - 1) && tk_[i - 1].e - tk_[i - 1].b == 1 && is_upper(t_[tk_[i - 1].b]) &&
+          !name_tok_[i - 1] && tk_[i - 1].e + 1 == tk_[i].b && !tk_[i].nl) {
+        const char c = t_[tk_[i - 1].b];
+        const bool start = tk_[i - 1].nl || i < 2 || punct(i - 2, '.') || punct(i - 2, '!') || punct(i - 2, '?');
+        if (!((c == 'A' || c == 'I') && start)) b = i - 1;
+      }
       if (b < i) add_tokens(b, i + 1, PhiType::kName);
     }
   }

@@ -174,7 +174,8 @@ constexpr std::string_view kIdFillerWords[] = {
     "account", "plan", "member", "policy", "card", "code", "insurance", "serial", "the", "identifier",
     "health", "beneficiary", "group", "subscriber", "licence", "license", "reg", "registration", "sn", "ins",
     "numbers", "nos", "nr", "nº", "n°", "numero", "número", "numéro", "nummer", "de", "du", "clinica",
-    "clínica", "clinique", "vitale", "sanitaria", "fiscale", "card#", "ids", "are", "was", "on", "file"};
+    "clínica", "clinique", "vitale", "sanitaria", "fiscale", "card#", "ids", "are", "was", "on", "file",
+    "ending", "ends", "last", "four", "digits"};
 // cues before a telephone number
 constexpr std::string_view kPhoneCueWords[] = {
     "phone", "tel", "telephone", "cell", "mobile", "fax", "pager", "ph", "beeper", "cellphone", "landline",

@@ -418,3 +418,15 @@ TEST(Deid, HandoverCredentialsBracketedRelativesAndImpliedMonths) {
     EXPECT_TRUE(found(t, PhiType::kId).empty()) << t;
   }
 }
+
+TEST(Deid, BareInitialsHashCuesAndLowerCaseDirectCues) {
+  EXPECT_TRUE(covered("Cc: J Smith; K Patel.", "K Patel"));
+  EXPECT_TRUE(covered("pt #: 884-221 on file", "884-221"));
+  EXPECT_TRUE(covered("please ask for mohammed at reception", "mohammed"));
+  EXPECT_TRUE(covered("re appt tues 4/9", "tues"));
+  EXPECT_TRUE(covered("SSN ending 1234.", "1234"));
+  // a sentence-initial "A", a count after "#", a possessive of a common word
+  EXPECT_FALSE(covered("A Patel family member called.", "A Patel"));
+  EXPECT_TRUE(found("DTaP #5 given; signed by patient's son", PhiType::kId).empty());
+  EXPECT_TRUE(found("signed by patient's son", PhiType::kName).empty());
+}

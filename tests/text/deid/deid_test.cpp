@@ -430,3 +430,9 @@ TEST(Deid, BareInitialsHashCuesAndLowerCaseDirectCues) {
   EXPECT_TRUE(found("DTaP #5 given; signed by patient's son", PhiType::kId).empty());
   EXPECT_TRUE(found("signed by patient's son", PhiType::kName).empty());
 }
+
+TEST(Deid, NamesJoinedAfterAVerbCue) {
+  EXPECT_TRUE(covered("Discussed with Hope and Faith today.", "Hope"));
+  EXPECT_TRUE(covered("Discussed with Hope and Faith today.", "Faith"));
+  EXPECT_TRUE(found("Discussed with Hope and Lasix given.", PhiType::kName).count("Lasix") == 0);
+}

@@ -709,7 +709,9 @@ class Scanner {
       while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) &&
              ((tk_[q].fl & lex::kFirst) || (firsts == 1 && lower_unknown(q))))
         ++q;
-      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) listed = q + 1;
+      // the surname: listed, or a word no list knows ("pt yaw fairweather")
+      if (q == j + firsts && lower_word(q) && !tk_[q].nl && ((tk_[q].fl & lex::kLast) || lower_unknown(q)))
+        listed = q + 1;
     }
     if (strong && !listed && lower_word(j) && (tk_[j].fl & lex::kFirst) && tk_[j].e - tk_[j].b >= 3 &&
         ((tk_[j].fl & lex::kProper) || !(tk_[j].fl & lex::kEnglish)) &&
@@ -2017,9 +2019,12 @@ class Scanner {
                            (word(i + 1) && unknown_capitalised(i + 1, low(i + 1), tk_[i + 1].fl)));  // "Ruth-Ann Coker"
         // (or a surname in capitals before a comma: "OKAFOR, JOHN")
         const bool prev = (i > 0 && name_tok_[i - 1] && !tk_[i].nl) ||
-                          (f && k.allcaps && i >= 2 && punct(i - 1, ',') && name_tok_[i - 2] && tk_[i - 2].allcaps &&
-                           !tk_[i].nl && !tk_[i - 1].nl);
-        hit = (f && next) || prev;
+                          (f && i >= 2 && punct(i - 1, ',') && name_tok_[i - 2] && tk_[i - 2].allcaps == k.allcaps &&
+                           !tk_[i].nl && !tk_[i - 1].nl && !(i >= 3 && name_tok_[i - 3]));
+        // a first name that is a medical word but no English one ("Kamala") before any listed surname
+        const bool next_listed = capital(i + 1) && !tk_[i + 1].nl && (tk_[i + 1].fl & lex::kLast) &&
+                                 !(tk_[i + 1].fl & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth));
+        hit = (f && next) || prev || (f && med && !eng && next_listed);
       }
       // eponyms: "Parkinson's disease", "Wilson disease"
       if (hit && word(i + 1)) {

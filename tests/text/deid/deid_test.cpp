@@ -436,3 +436,11 @@ TEST(Deid, NamesJoinedAfterAVerbCue) {
   EXPECT_TRUE(covered("Discussed with Hope and Faith today.", "Faith"));
   EXPECT_TRUE(found("Discussed with Hope and Lasix given.", PhiType::kName).count("Lasix") == 0);
 }
+
+TEST(Deid, CommaFormWithACommonWordFirstNameAndUnknownLowerSurnames) {
+  EXPECT_TRUE(covered("Ordering: Kapoor, Grace", "Grace"));
+  EXPECT_TRUE(covered("pt yaw okonjo seen in clinic", "yaw okonjo"));
+  // a common word after a comma that follows no name, an inflection after a first name
+  EXPECT_TRUE(found("Stable, Grace period over.", PhiType::kName).empty());
+  EXPECT_FALSE(covered("pt yaw ambulating well", "ambulating"));
+}

@@ -886,6 +886,16 @@ class Scanner {
         // "name is X", "named X", "Patient X tolerated"
         if ((lw == "name" && word(i + 1) && low(i + 1) == "is") || lw == "patient" || lw == "pt" || lw == "named") {
           size_t j = lw == "name" ? i + 2 : i + 1;
+          {  // initials: "pt R.D.", "patient J.K.L."
+            size_t q = j;
+            int letters = 0;
+            while (word(q) && tk_[q].e - tk_[q].b == 1 && is_upper(t_[tk_[q].b]) && punct(q + 1, '.') && touch(q + 1) &&
+                   !tk_[q].nl && (q == j || touch(q))) {
+              ++letters;
+              q += 2;
+            }
+            if (letters >= 2) add_tokens(j, q, PhiType::kName);
+          }
           if (j < n && word(j) && !capital(j) && !tk_[j].nl) {
             const size_t e = lower_name_run(j);
             if (e > j) add_tokens(j, e, PhiType::kName);
@@ -933,7 +943,10 @@ class Scanner {
             }
           }
         } while (false);
-        if (lw == "from" && i > 0) name_from_department(i);
+        if (lw == "from" && i > 0) {
+          name_from_department(i);
+          name_after_message_from(i);
+        }
         if (lw == "its" || lw == "it's" || lw == "im" || lw == "i'm" ||
             (i > 0 && word(i - 1) && ((lw == "is" && low(i - 1) == "this") || (lw == "am" && low(i - 1) == "i"))))
           self_introduction(i);
@@ -1084,6 +1097,27 @@ class Scanner {
       const size_t e = lower_name_run(j, true);
       add_tokens(j, e > j ? e : j + 1, PhiType::kName);
     }
+  }
+
+  // "voicemail from Delphine", "message from Dr. Ruiz", "letter from Okafor": a name after "from"
+  // when the word before is a message or a call.
+  void name_after_message_from(size_t i) {
+    if (!word(i - 1) || tk_[i].nl) return;
+    const std::string_view p = low(i - 1);
+    bool message = false;
+    for (std::string_view w : {"voicemail", "message", "msg", "vm", "call", "calls", "email", "e-mail", "letter",
+                               "text", "texts", "referral", "note", "fax", "page", "sms", "phonecall", "visit",
+                               "visits", "request", "card", "gift", "flowers"})
+      message |= p == w;
+    if (!message) return;
+    size_t j = skip_title(i + 1);
+    if (!capital(j) || tk_[j].nl) return;
+    const uint64_t nf = tk_[j].fl;
+    if (!(nf & (lex::kFirst | lex::kLast)) && (nf & (lex::kEnglish | lex::kMedical))) return;
+    if (nf & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kTitle | lex::kFacility | lex::kFacility2)) return;
+    if (tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast))) return;  // "from ICU"
+    const size_t e = take_name(j, 3, false, false);
+    if (e > j) add_tokens(j, e, PhiType::kName);
   }
 
   // A first name before "from" and a department: "fyi benny from pharmacy", "this is sam from the cath

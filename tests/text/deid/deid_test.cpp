@@ -444,3 +444,11 @@ TEST(Deid, CommaFormWithACommonWordFirstNameAndUnknownLowerSurnames) {
   EXPECT_TRUE(found("Stable, Grace period over.", PhiType::kName).empty());
   EXPECT_FALSE(covered("pt yaw ambulating well", "ambulating"));
 }
+
+TEST(Deid, NamesAfterAMessageFromAndInitialsAfterPatient) {
+  EXPECT_TRUE(covered("Voicemail from Delphine at noon.", "Delphine"));
+  EXPECT_TRUE(covered("Letter from Dr. Ruiz-Abara received.", "Ruiz-Abara"));
+  EXPECT_TRUE(covered("Subject: pt R.D. MRN 0093371", "R.D"));
+  // a unit or a place after "from", a single initial after "pt"
+  EXPECT_TRUE(found("Call from ICU about bed. Message from Pharmacy. Pt A. stable.", PhiType::kName).empty());
+}

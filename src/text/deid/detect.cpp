@@ -1663,8 +1663,14 @@ class Scanner {
     // day before: "3 March", "3rd of March", "03-Mar"
     {
       size_t p = i;
-      if (p > 0 && word(p - 1) && low(p - 1) == "of") --p;
+      // ("5 de marzo de 1970": Spanish and Portuguese "de")
+      const bool de = p > 0 && word(p - 1) && low(p - 1) == "de";
+      if (p > 0 && word(p - 1) && (low(p - 1) == "of" || de)) --p;
       if (p > 0 && (punct(p - 1, '-') || punct(p - 1, '/'))) --p;
+      // "12. März 2024" (not a numbered list's "2. May have...", nor an ambiguous month)
+      else if (p > 1 && punct(p - 1, '.') && num(p - 2) && touch(p - 1) && !tk_[p - 2].nl &&
+               !(tk_[i].fl & lex::kMonthAmbiguous))
+        --p;
       size_t d = p;
       if (d > 0 && word(d - 1) && touch(d - 1) && (low(d - 1) == "st" || low(d - 1) == "nd" ||
                                                           low(d - 1) == "rd" || low(d - 1) == "th"))
@@ -1714,7 +1720,8 @@ class Scanner {
       e = j + 2;
       attached = true;
     } else if (b < i) {
-      // "3 March" with a year after: "3 March, 2019"
+      // "3 March" with a year after: "3 March, 2019", "5 de marzo de 1970"
+      if (word(j) && low(j) == "de" && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 4) ++j;
       if (num(j) && tk_[j].e - tk_[j].b == 4) e = j + 1;
     }
     if (!attached) {

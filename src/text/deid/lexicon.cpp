@@ -252,7 +252,7 @@ constexpr std::string_view kLanguageWords[] = {
 // month names that are also common words
 constexpr std::string_view kMonthAmbiguousWords[] = {
     "may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb", "jul", "mars",
-    "mayo"};
+    "mayo", "mai", "marco", "mei", "dez", "maio"};
 // words before a bare month name that make it a date
 constexpr std::string_view kDatePrepWords[] = {
     "in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after", "by", "from",
@@ -290,7 +290,7 @@ constexpr std::string_view kStateWords[] = {
     "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd",
     "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
     "pr", "on", "qc", "bc", "ab", "mb", "sk", "ns", "nb", "nl", "pe"};
-// month names and abbreviations (English, French, German, Spanish)
+// month names and abbreviations (English, French, German, Spanish, Italian, Portuguese, Dutch)
 constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"january", 1}, {"jan", 1}, {"february", 2}, {"feb", 2}, {"march", 3}, {"mar", 3}, {"april", 4},
     {"apr", 4}, {"may", 5}, {"june", 6}, {"jun", 6}, {"july", 7}, {"jul", 7}, {"august", 8}, {"aug", 8},
@@ -299,7 +299,13 @@ constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"juillet", 7}, {"aout", 8}, {"septembre", 9}, {"octobre", 10}, {"novembre", 11}, {"decembre", 12},
     {"januar", 1}, {"februar", 2}, {"juni", 6}, {"juli", 7}, {"oktober", 10}, {"dezember", 12}, {"enero", 1},
     {"febrero", 2}, {"marzo", 3}, {"abril", 4}, {"mayo", 5}, {"junio", 6}, {"julio", 7}, {"agosto", 8},
-    {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12}};
+    {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12},
+    // French with accents, German, Italian, Portuguese and Dutch
+    {"février", 2}, {"août", 8}, {"décembre", 12}, {"märz", 3}, {"maerz", 3}, {"mai", 5}, {"okt", 10},
+    {"dez", 12}, {"gennaio", 1}, {"febbraio", 2}, {"aprile", 4}, {"maggio", 5}, {"giugno", 6}, {"luglio", 7},
+    {"settembre", 9}, {"ottobre", 10}, {"dicembre", 12}, {"janeiro", 1}, {"fevereiro", 2}, {"março", 3},
+    {"marco", 3}, {"maio", 5}, {"junho", 6}, {"julho", 7}, {"setembro", 9}, {"outubro", 10}, {"dezembro", 12},
+    {"januari", 1}, {"februari", 2}, {"maart", 3}, {"mei", 5}, {"augustus", 8}, {"setiembre", 9}};
 
 struct List {
   uint64_t flag;

@@ -452,3 +452,10 @@ TEST(Deid, NamesAfterAMessageFromAndInitialsAfterPatient) {
   // a unit or a place after "from", a single initial after "pt"
   EXPECT_TRUE(found("Call from ICU about bed. Message from Pharmacy. Pt A. stable.", PhiType::kName).empty());
 }
+
+TEST(Deid, MonthNamesOfMoreLanguages) {
+  const std::string t = "Termin am 12. März 2024, nata il 3 maggio 1950, nascido em 5 de março de 1970, geboren 1 mei 1980.";
+  for (const char* d : {"12. März 2024", "3 maggio 1950", "5 de março de 1970", "1 mei 1980"}) EXPECT_TRUE(covered(t, d)) << d;
+  // a numbered list before "May have", and "de" that joins no date
+  EXPECT_TRUE(found("1. Eczema.\n2. May have arthritis.\nCasa de Maria 12 beds.", PhiType::kDate).empty());
+}

@@ -2290,6 +2290,7 @@ class Scanner {
       for (int si = 0; si < 4; ++si) {
         const char sp = seps[si];
         if (counts[si] < 2) continue;
+        if (lend - lb > 40 * (counts[si] + 1)) break;  // prose with commas, not a row of short labels
         split_fields(lb, lend, sp, &fields);
         bool labels = fields.size() >= 2, any = false;
         std::vector<Col> kinds;
@@ -2298,11 +2299,15 @@ class Scanner {
           while (a < z && (is_space(t_[a]) || t_[a] == '"')) ++a;
           while (z > a && (is_space(t_[z - 1]) || t_[z - 1] == '"')) --z;
           bool letter = false;
-          for (size_t k = a; k < z; ++k) {
-            if (is_alpha(t_[k])) letter = true;
-            else if (!std::strchr(" _-./#()'", t_[k])) labels = false;
+          for (size_t k = a; k < z && labels; ++k) {
+            const char c = t_[k];
+            if (is_alpha(c)) letter = true;
+            else if (!(c == ' ' || c == '_' || c == '-' || c == '.' || c == '/' || c == '#' || c == '(' || c == ')' ||
+                       c == '\''))
+              labels = false;
           }
           if (!letter || z - a > 32) labels = false;
+          if (!labels) break;
           kinds.push_back(column_kind(t_.substr(a, z - a)));
           any |= kinds.back() != Col::kNone;
         }

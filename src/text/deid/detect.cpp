@@ -936,7 +936,10 @@ class Scanner {
             const bool acronym = tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast));
             if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName) && !acronym) {
               const size_t e = take_name(j, 3, false, false);
-              if (e > j) {
+              size_t q = e;  // an eponym: "living with Parkinson disease"
+              if (word(q) && (low(q) == "s" || low(q) == "'s")) ++q;
+              const bool eponym = word(q) && (tk_[q].fl & lex::kEponymHead);
+              if (e > j && !eponym) {
                 add_tokens(j, e, PhiType::kName);
                 coordinated_names(e);  // "discussed with Hope and Faith"
               }

@@ -132,7 +132,8 @@ constexpr std::string_view kByVerbWords[] = {
     "vaccinated", "triaged", "updated", "texted", "phoned", "rang", "emailed", "messaged", "consented",
     "scribed", "entered", "completed", "documented", "observed", "cleared", "assisted", "relieved",
     "booked", "requested", "prescribed", "chaperoned", "translated", "signed-off", "handover", "sent",
-    "forwarded", "faxed", "received", "accepted", "released", "co-signed", "attested", "confirmed"};
+    "forwarded", "faxed", "received", "accepted", "released", "co-signed", "attested", "confirmed",
+    "lives", "living", "stays", "staying", "resides", "residing", "married", "engaged"};
 // sign-off lines before a signature
 constexpr std::string_view kSignoffWords[] = {
     "sincerely", "regards", "thanks", "thank you", "best", "best regards", "kind regards", "warm regards",

@@ -435,6 +435,8 @@ TEST(Deid, NamesJoinedAfterAVerbCue) {
   EXPECT_TRUE(covered("Discussed with Hope and Faith today.", "Hope"));
   EXPECT_TRUE(covered("Discussed with Hope and Faith today.", "Faith"));
   EXPECT_TRUE(found("Discussed with Hope and Lasix given.", PhiType::kName).count("Lasix") == 0);
+  EXPECT_TRUE(covered("Lives with Maria and her son.", "Maria"));
+  EXPECT_TRUE(found("Living with Parkinson disease. Lives with HIV.", PhiType::kName).empty());
 }
 
 TEST(Deid, CommaFormWithACommonWordFirstNameAndUnknownLowerSurnames) {

@@ -788,15 +788,25 @@ class Scanner {
         const uint64_t f = tk_[i].fl;
         // titles
         if ((f & lex::kTitle) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
-                                  lw == "ms" || lw == "mister" || lw == "doctor")) {
+                                  lw == "ms" || lw == "mister" || lw == "doctor" || lw == "nurse")) {
           size_t j = i + 1;
           if (punct(j, '.')) ++j;
+          // "nurse practitioner kowalski", "Nurse Practitioner Ade"
+          if (lw == "nurse" && word(j) && (low(j) == "practitioner" || low(j) == "specialist" || low(j) == "manager" ||
+                                           low(j) == "educator" || low(j) == "navigator"))
+            ++j;
           const bool weak = lw == "nurse" || lw == "sister" || lw == "doctor" || lw == "judge" || lw == "miss" ||
                             lw == "chaplain" || lw == "pastor" || lw == "rabbi" || lw == "imam" || lw == "officer" ||
                             lw == "coach" || lw == "deacon";
           if (j < n && !tk_[j].nl) {
             const size_t e = take_name(j, 3, !weak, false);
-            if (e > j && !(weak && !capital(j))) {
+            // dictated "doctor amara osei", "mister harold finch": a first name and a surname
+            const size_t le = weak || lw == "mister" || lw == "mr" || lw == "mrs" || lw == "ms"
+                                  ? (word(j) && !capital(j) && !tk_[i].cap && !tk_[i].allcaps ? lower_name_run(j) : j)
+                                  : j;
+            if (le > j + 1) {
+              add_tokens(j, le, PhiType::kName);
+            } else if (e > j && !(weak && !capital(j))) {
               add_tokens(j, e, PhiType::kName);
             } else if (!weak && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 && (tk_[j].fl & lex::kLast) &&
                        !(tk_[j].fl & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kCredential))) {
@@ -946,6 +956,7 @@ class Scanner {
             }
           }
         } while (false);
+        if (lw == "for" && i > 0) name_after_document_for(i);
         if (lw == "from" && i > 0) {
           name_from_department(i);
           name_after_message_from(i);
@@ -1099,6 +1110,32 @@ class Scanner {
     } else if ((f & lex::kProper) || !(f & lex::kEnglish)) {
       const size_t e = lower_name_run(j, true);
       add_tokens(j, e > j ? e : j + 1, PhiType::kName);
+    }
+  }
+
+  // "dictation for harold finch", "clinic note for Desmond Achterberg", "letter for Mrs Obi": a name
+  // after "for" when the word before is a document.
+  void name_after_document_for(size_t i) {
+    if (!word(i - 1) || tk_[i].nl) return;
+    const std::string_view p = low(i - 1);
+    bool doc = false;
+    for (std::string_view w : {"dictation", "note", "letter", "report", "consult", "consultation", "summary",
+                               "referral", "prescription", "prescriptions", "appointment", "results", "records",
+                               "paperwork", "forms", "form", "orders", "discharge", "notes", "reminder", "statement"})
+      doc |= p == w;
+    if (!doc) return;
+    const size_t j = skip_title(i + 1);
+    if (!word(j) || tk_[j].nl || name_tok_[j]) return;
+    if (capital(j)) {
+      const uint64_t nf = tk_[j].fl;
+      if (!(nf & (lex::kFirst | lex::kLast)) && (nf & (lex::kEnglish | lex::kMedical))) return;
+      if (nf & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kTitle)) return;
+      if (tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast))) return;
+      const size_t e = take_name(j, 3, false, false);
+      if (e > j) add_tokens(j, e, PhiType::kName);
+    } else if (tk_[j].fl & lex::kFirst) {  // in lower case a listed first name must start it ("for review")
+      const size_t e = lower_name_run(j, true);
+      if (e > j) add_tokens(j, e, PhiType::kName);
     }
   }
 

@@ -461,3 +461,12 @@ TEST(Deid, MonthNamesOfMoreLanguages) {
   // a numbered list before "May have", and "de" that joins no date
   EXPECT_TRUE(found("1. Eczema.\n2. May have arthritis.\nCasa de Maria 12 beds.", PhiType::kDate).empty());
 }
+
+TEST(Deid, DictatedTitlesWithFullNamesAndDocumentsForAName) {
+  EXPECT_TRUE(covered("this is nurse practitioner kowalski calling", "kowalski"));
+  EXPECT_TRUE(covered("follow up with doctor amara osei in two weeks", "amara osei"));
+  EXPECT_TRUE(covered("dictation for harold finch seen today", "harold finch"));
+  EXPECT_TRUE(covered("Clinic note for Desmond Okoro, age 60.", "Desmond Okoro"));
+  // a common word after "nurse", a department after "note for"
+  EXPECT_TRUE(found("nurse aware; note for ICU; letter for review", PhiType::kName).empty());
+}

@@ -654,9 +654,30 @@ class Scanner {
     return false;
   }
 
+  // A British spelling of a dictionary word ("neighbour", "oedema", "anaemia", "centre", "organise").
+  bool british_spelling(std::string_view w) const {
+    if (w.size() < 5) return false;
+    std::string a(w);
+    bool changed = false;
+    auto replace_all = [&](const char* from, const char* to) {
+      for (size_t p = a.find(from); p != std::string::npos; p = a.find(from, p + std::strlen(to))) {
+        a.replace(p, std::strlen(from), to);
+        changed = true;
+      }
+    };
+    replace_all("our", "or");
+    replace_all("ae", "e");
+    replace_all("oe", "e");
+    replace_all("isation", "ization");
+    if (a.size() > 4 && a.compare(a.size() - 3, 3, "ise") == 0) a.replace(a.size() - 3, 3, "ize"), changed = true;
+    if (a.size() > 4 && a.compare(a.size() - 3, 3, "tre") == 0) a.replace(a.size() - 3, 3, "ter"), changed = true;
+    return changed && (flags(a) & (lex::kEnglish | lex::kMedical));
+  }
+
   // A word that is an inflection of a dictionary word ("wishes", "prayed", "ordering").
   bool known_stem(std::string_view w) const {
     constexpr uint64_t kDict = lex::kEnglish | lex::kMedical;
+    if (british_spelling(w)) return true;
     for (std::string_view suffix : {"s", "es", "ed", "d", "ing", "ly", "er"})
       if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
           (flags(w.substr(0, w.size() - suffix.size())) & kDict))

@@ -470,3 +470,8 @@ TEST(Deid, DictatedTitlesWithFullNamesAndDocumentsForAName) {
   // a common word after "nurse", a department after "note for"
   EXPECT_TRUE(found("nurse aware; note for ICU; letter for review", PhiType::kName).empty());
 }
+
+TEST(Deid, BritishSpellingsAreCommonWords) {
+  EXPECT_TRUE(found("Neighbour found him. Oedema improved. Anaemia noted. Organise transport.", PhiType::kName).empty());
+  EXPECT_TRUE(covered("Seen with Dr. Gourlay today.", "Gourlay"));  // a surname is no British spelling
+}

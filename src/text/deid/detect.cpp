@@ -38,9 +38,14 @@ class Scanner {
     scan_chunks();
     scan_phones();
     scan_tokens();
+    spelled_digits();
+    extend_ids();
     scan_name_list();
+    table_columns();
     initials_before_names();
     propagate_names();
+    first_names_before_names();
+    nicknames();
     ages_after_names();
     hl7_name_components();
     return merged();
@@ -184,9 +189,9 @@ class Scanner {
     }
   }
 
-  // Field separators of delimited records (HL7 "|" and "^", CSV "," and quotes, ";") end a chunk:
+  // Field separators of delimited records (HL7 "|", "^" and "~", CSV "," and quotes, ";") end a chunk:
   // '6023318,"Nakamura, Hiroshi",1952-07-14' holds an identifier and a date.
-  static bool chunk_sep(char c) { return c == '|' || c == '^' || c == ',' || c == ';' || c == '"'; }
+  static bool chunk_sep(char c) { return c == '|' || c == '^' || c == ',' || c == ';' || c == '"' || c == '~'; }
 
   static bool ieq_prefix(std::string_view s, const char* p) {
     const size_t m = std::strlen(p);
@@ -238,6 +243,10 @@ class Scanner {
         return md || dm;
       }
       return false;
+    }
+    if (g.size() == 2 && seps.size() == 1 && (seps[0] == '/' || seps[0] == '-') && g[0] == 4 && g[1] == 2) {
+      const int y = num_at(s, 0, 4), m = num_at(s, 5, 2);  // "2019-03": a month of a year
+      return m >= 1 && m <= 12 && y >= 1800 && y <= 2199;
     }
     if (g.size() == 2 && seps.size() == 1 && (seps[0] == '/' || seps[0] == '-') && g[1] == 4 && g[0] <= 2) {
       const int m = num_at(s, 0, g[0]), y = num_at(s, g[0] + 1, 4);
@@ -356,6 +365,18 @@ class Scanner {
         if (!is_digit(s[k])) ok = false;
       if (ok) {
         add(b, e, PhiType::kSsn);
+        return;
+      }
+    }
+    // a range of two dates: "3/4-3/6", "9/28-10/2"
+    if (const size_t dash = s.find('-'); dash != std::string_view::npos && dash > 0 && s.find('/') < dash &&
+                                         s.find('/', dash) != std::string_view::npos &&
+                                         s.find('-', dash + 1) == std::string_view::npos) {
+      bool plain = true;
+      for (char c : s) plain &= is_digit(c) || c == '/' || c == '-';
+      if (plain) {
+        chunk(b, b + dash, prev, b + dash);
+        chunk(b + dash + 1, e, std::string_view(), raw_end);
         return;
       }
     }
@@ -501,10 +522,12 @@ class Scanner {
       if (bad || groups.empty()) continue;
       bool phone = false;
       const size_t ng = groups.size();
-      if (digits >= 10 && digits <= 13 && ng >= 2 && ng <= 5) {
+      if (digits >= 10 && digits <= 13 && ng >= 2 && ng <= (plus ? 6 : 5)) {  // "+33 1 23 45 67 89"
         phone = true;
         for (size_t g = 0; g < ng; ++g)
-          if (groups[g] > (ng == 2 ? 6 : 5) || (groups[g] < 2 && !(g == 0 && (plus || digits > 10)))) phone = false;
+          if (groups[g] > (ng == 2 || plus ? 6 : 5) ||
+              (groups[g] < 2 && !(g == 0 && (plus || digits > 10)) && !(g == 1 && plus)))
+            phone = false;  // (international numbers have groups of 6: "+44 7700 900123")
         // dates such as 2019-03-04 10 are not numbers with 10+ digits in 2..5 groups of this shape
         if (groups[0] == 4 && ng >= 3 && groups[1] == 2 && groups[2] == 2) phone = false;
       } else if (digits == 7 && ng == 2 && groups[0] == 3 && groups[1] == 4) {
@@ -579,7 +602,8 @@ class Scanner {
         if (words == 0) {
           if (!upper && !(allow_lower_first && !eng && !med)) break;
         } else if ((f & lex::kParticle) && capital(j + 1) && !tk_[j + 1].nl) {
-          // particle: keep going
+          // particle: keep going (it does not count as a word: "Abdul Rahman bin Ismail")
+          --words;
         } else {
           if (!upper) {
             // a listed name, or a word no list knows ("mrs agnes mcgillicuddy")
@@ -630,9 +654,30 @@ class Scanner {
     return false;
   }
 
+  // A British spelling of a dictionary word ("neighbour", "oedema", "anaemia", "centre", "organise").
+  bool british_spelling(std::string_view w) const {
+    if (w.size() < 5) return false;
+    std::string a(w);
+    bool changed = false;
+    auto replace_all = [&](const char* from, const char* to) {
+      for (size_t p = a.find(from); p != std::string::npos; p = a.find(from, p + std::strlen(to))) {
+        a.replace(p, std::strlen(from), to);
+        changed = true;
+      }
+    };
+    replace_all("our", "or");
+    replace_all("ae", "e");
+    replace_all("oe", "e");
+    replace_all("isation", "ization");
+    if (a.size() > 4 && a.compare(a.size() - 3, 3, "ise") == 0) a.replace(a.size() - 3, 3, "ize"), changed = true;
+    if (a.size() > 4 && a.compare(a.size() - 3, 3, "tre") == 0) a.replace(a.size() - 3, 3, "ter"), changed = true;
+    return changed && (flags(a) & (lex::kEnglish | lex::kMedical));
+  }
+
   // A word that is an inflection of a dictionary word ("wishes", "prayed", "ordering").
   bool known_stem(std::string_view w) const {
     constexpr uint64_t kDict = lex::kEnglish | lex::kMedical;
+    if (british_spelling(w)) return true;
     for (std::string_view suffix : {"s", "es", "ed", "d", "ing", "ly", "er"})
       if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
           (flags(w.substr(0, w.size() - suffix.size())) & kDict))
@@ -670,16 +715,30 @@ class Scanner {
   // dictionary knows (or that a name list has and no dictionary has as a common word), or one or
   // two listed first names and a listed surname even when they are common words too ("pt john
   // doherty", "pt fatima miller", "pt ana lucia ferreira").
-  size_t lower_name_run(size_t j) const {
+  // strong: the cue is a relative or a verb of meeting ("spoke w/ nancy", "wife maria"), after which a
+  // lone listed first name is a name when the dictionary also has it capitalised or not at all
+  // ("nancy", "john", "joaquin"), though it is a common word too.
+  size_t lower_name_run(size_t j, bool strong = false) const {
     constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday;
     auto lower_word = [&](size_t q) {
       return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(tk_[q].fl & kNever);
     };
+    size_t listed = 0;  // the longest match of this form (a particle may also be a listed name: "das")
     for (size_t firsts = 1; firsts <= 2; ++firsts) {
       size_t q = j;
-      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) && (tk_[q].fl & lex::kFirst)) ++q;
-      if (q == j + firsts && lower_word(q) && !tk_[q].nl && (tk_[q].fl & lex::kLast)) return q + 1;
+      // the first word may be one no list knows ("pt eamon king")
+      while (q < j + firsts && lower_word(q) && (q == j || !tk_[q].nl) &&
+             ((tk_[q].fl & lex::kFirst) || (firsts == 1 && lower_unknown(q))))
+        ++q;
+      // the surname: listed, or a word no list knows ("pt yaw fairweather")
+      if (q == j + firsts && lower_word(q) && !tk_[q].nl && ((tk_[q].fl & lex::kLast) || lower_unknown(q)))
+        listed = q + 1;
     }
+    if (strong && !listed && lower_word(j) && (tk_[j].fl & lex::kFirst) && tk_[j].e - tk_[j].b >= 3 &&
+        ((tk_[j].fl & lex::kProper) || !(tk_[j].fl & lex::kEnglish)) &&
+        !(tk_[j].fl & (lex::kRelative | lex::kByVerb | lex::kNameVerb1 | lex::kIdCue | lex::kPhoneCue |
+                       lex::kUnitAfterNumber | lex::kDatePrep)))
+      listed = j + 1;
     // a listed first name (or a word no list knows), then up to two particles, listed names or words
     // no list knows, then a listed surname: "maria das gracas oliveira", "joao da silva"
     if (lower_word(j) && ((tk_[j].fl & lex::kFirst) || lower_unknown(j))) {
@@ -693,10 +752,14 @@ class Scanner {
           best = q + 1;
         if (!particle && !(tk_[q].fl & (lex::kFirst | lex::kLast)) && !lower_unknown(q)) break;
       }
-      if (best) return best;
+      if (best) return std::max(best, listed);
     }
+    if (listed) return listed;
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
+      // a possessive of a known word: "signed by patient's son"
+      if (name_key(e).size() < low(e).size() && (flags(name_key(e)) & (lex::kEnglish | lex::kMedical | lex::kNotName)))
+        break;
       if (tk_[e].e - tk_[e].b < 2 ||
           (tk_[e].fl & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
                      lex::kWeekday)))
@@ -746,15 +809,25 @@ class Scanner {
         const uint64_t f = tk_[i].fl;
         // titles
         if ((f & lex::kTitle) && (tk_[i].cap || tk_[i].allcaps || lw == "dr" || lw == "mr" || lw == "mrs" ||
-                                  lw == "ms" || lw == "mister" || lw == "doctor")) {
+                                  lw == "ms" || lw == "mister" || lw == "doctor" || lw == "nurse")) {
           size_t j = i + 1;
           if (punct(j, '.')) ++j;
+          // "nurse practitioner kowalski", "Nurse Practitioner Ade"
+          if (lw == "nurse" && word(j) && (low(j) == "practitioner" || low(j) == "specialist" || low(j) == "manager" ||
+                                           low(j) == "educator" || low(j) == "navigator"))
+            ++j;
           const bool weak = lw == "nurse" || lw == "sister" || lw == "doctor" || lw == "judge" || lw == "miss" ||
                             lw == "chaplain" || lw == "pastor" || lw == "rabbi" || lw == "imam" || lw == "officer" ||
                             lw == "coach" || lw == "deacon";
           if (j < n && !tk_[j].nl) {
             const size_t e = take_name(j, 3, !weak, false);
-            if (e > j && !(weak && !capital(j))) {
+            // dictated "doctor amara osei", "mister harold finch": a first name and a surname
+            const size_t le = weak || lw == "mister" || lw == "mr" || lw == "mrs" || lw == "ms"
+                                  ? (word(j) && !capital(j) && !tk_[i].cap && !tk_[i].allcaps ? lower_name_run(j) : j)
+                                  : j;
+            if (le > j + 1) {
+              add_tokens(j, le, PhiType::kName);
+            } else if (e > j && !(weak && !capital(j))) {
               add_tokens(j, e, PhiType::kName);
             } else if (!weak && word(j) && !capital(j) && tk_[j].e - tk_[j].b >= 3 && (tk_[j].fl & lex::kLast) &&
                        !(tk_[j].fl & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kCredential))) {
@@ -823,7 +896,7 @@ class Scanner {
           if (word(j) && (low(j) == "named" || low(j) == "is")) ++j;
           j = skip_title(j);
           if (j < n && word(j) && !capital(j) && !tk_[j].nl) {
-            const size_t e = lower_name_run(j);
+            const size_t e = lower_name_run(j, true);
             if (e > j) add_tokens(j, e, PhiType::kName);
           }
           if (j < n && capital(j) && !tk_[j].nl) {
@@ -844,6 +917,16 @@ class Scanner {
         // "name is X", "named X", "Patient X tolerated"
         if ((lw == "name" && word(i + 1) && low(i + 1) == "is") || lw == "patient" || lw == "pt" || lw == "named") {
           size_t j = lw == "name" ? i + 2 : i + 1;
+          {  // initials: "pt R.D.", "patient J.K.L."
+            size_t q = j;
+            int letters = 0;
+            while (word(q) && tk_[q].e - tk_[q].b == 1 && is_upper(t_[tk_[q].b]) && punct(q + 1, '.') && touch(q + 1) &&
+                   !tk_[q].nl && (q == j || touch(q))) {
+              ++letters;
+              q += 2;
+            }
+            if (letters >= 2) add_tokens(j, q, PhiType::kName);
+          }
           if (j < n && word(j) && !capital(j) && !tk_[j].nl) {
             const size_t e = lower_name_run(j);
             if (e > j) add_tokens(j, e, PhiType::kName);
@@ -864,32 +947,64 @@ class Scanner {
             if (word(j) && (low(j) == "by" || low(j) == "with" || low(j) == "to" || low(j) == "of")) ++j;
             else if (word(j) && low(j) == "w" && punct(j + 1, '/')) j += 2;  // "spoke w/ brenda"
             if (j < n && word(j) && !capital(j) && !tk_[j].nl && j > i + 1) {
-              const size_t e = lower_name_run(j);
+              const size_t e = lower_name_run(j, true);
               if (e > j) add_tokens(j, e, PhiType::kName);
             }
             if (word(j) && (low(j) == "and")) j += 2;
-            if (j == i + 1 && lw != "d/w") break;
+            if (j == i + 1 && lw != "d/w" && !(f & lex::kNameVerb1)) break;  // ("called X": a V1 word too)
           }
           if (punct(j, ':') || punct(j, ',')) ++j;
           if (word(j) && (low(j) == "dr" || low(j) == "the")) break;  // the title rule does it
+          if ((f & lex::kNameVerb1) && word(j) && low(j) == "for" && (lw == "ask" || lw == "asked")) ++j;
+          if ((f & lex::kNameVerb1) && j < n && word(j) && !capital(j) && !tk_[j].nl && !name_tok_[j]) {
+            // lower case: "ask for mohammed at reception", "texted keisha" (a listed first name only)
+            const size_t e = lower_name_run(j, true);
+            if (e > j && (tk_[j].fl & lex::kFirst)) add_tokens(j, e, PhiType::kName);
+          }
           if (j < n && capital(j) && !tk_[j].nl) {
             const uint64_t nf = tk_[j].fl;
-            if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName)) {
+            // (a short acronym is a service: "brought by EMS")
+            const bool acronym = tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast));
+            if (((nf & (lex::kFirst | lex::kLast)) || !(nf & lex::kEnglish)) && !(nf & lex::kNotName) && !acronym) {
               const size_t e = take_name(j, 3, false, false);
-              if (e > j) add_tokens(j, e, PhiType::kName);
+              size_t q = e;  // an eponym: "living with Parkinson disease"
+              if (word(q) && (low(q) == "s" || low(q) == "'s")) ++q;
+              const bool eponym = word(q) && (tk_[q].fl & lex::kEponymHead);
+              if (e > j && !eponym) {
+                add_tokens(j, e, PhiType::kName);
+                coordinated_names(e);  // "discussed with Hope and Faith"
+              }
             }
           }
         } while (false);
+        if (lw == "for" && i > 0) name_after_document_for(i);
+        if (lw == "from" && i > 0) {
+          name_from_department(i);
+          name_after_message_from(i);
+        }
+        if (lw == "its" || lw == "it's" || lw == "im" || lw == "i'm" ||
+            (i > 0 && word(i - 1) && ((lw == "is" && low(i - 1) == "this") || (lw == "am" && low(i - 1) == "i"))))
+          self_introduction(i);
         if (lw == "user" || lw == "username" || lw == "login" || lw == "userid") user_name(i);
-        if (lw == "initials") initials_after_cue(i);
+        if (lw == "initials") {
+          initials_after_cue(i);
+          // "by KT (initials)": the capitals before
+          if (i >= 2 && punct(i - 1, '(') && word(i - 2) && tk_[i - 2].allcaps && tk_[i - 2].e - tk_[i - 2].b >= 2 &&
+              tk_[i - 2].e - tk_[i - 2].b <= 4)
+            add_tokens(i - 2, i - 1, PhiType::kName);
+        }
         // ID cues
         if ((f & lex::kIdCue) || lw == "mr") id_after_cue(i, lw);
         if (f & lex::kPhoneCue) phone_after_cue(i);
         if (lw == "zip" || lw == "postal" || lw == "postcode" || lw == "zipcode") zip_after_cue(i);
         // dates with month names
         if (f & lex::kMonth) month_date(i, lw);
-        if ((f & lex::kHoliday) && capital(i)) add_tokens(i, i + 1, PhiType::kDate);
-        if (capital(i) && (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
+        if (f & (lex::kMonth | lex::kNumberWord)) words_date(i, lw);
+        // (in lower-case notes too: "see you monday", "back after christmas")
+        if ((f & lex::kHoliday) && (capital(i) || lw.size() >= 6)) add_tokens(i, i + 1, PhiType::kDate);
+        if ((capital(i) || lw.size() >= 6 || (i + 1 < n && num(i + 1) && !tk_[i + 1].nl) ||
+             (i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep))) &&
+            (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
           size_t e = i + 1;
           if (punct(e, '.') && touch(e)) ++e;
           size_t q = e;
@@ -905,6 +1020,30 @@ class Scanner {
           add_tokens(i, i + 1, PhiType::kDate);  // "Thu 12/5", "practice Sat."
         if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && lw_is_ordinal_day(i + 1))
           add_tokens(i, i + 3, PhiType::kDate);  // "on the 14th" (the month is implied)
+        if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && word(i + 1) &&
+            (tk_[i + 1].fl & lex::kNumberWord) && !tk_[i + 1].nl) {  // "on the twelfth", "by the twenty-first"
+          int v = 0;
+          const size_t e = number_words(i + 1, true, &v);
+          if (e > i + 1 && v >= 1 && v <= 31 && (!word(e) || tk_[e].nl || after_day_word(low(e))))
+            add_tokens(i, e, PhiType::kDate);
+        }
+        // a lower-case credential before a name: "np okafor", "rn sarah" (handover notes)
+        if ((f & lex::kCredential) && !tk_[i].cap && !tk_[i].allcaps &&
+            (lw == "rn" || lw == "np" || lw == "lpn" || lw == "lvn" || lw == "cna" || lw == "crna" || lw == "aprn" ||
+             lw == "fnp" || lw == "md" || lw == "rrt" || lw == "rph") &&
+            word(i + 1) && !capital(i + 1) && !tk_[i + 1].nl) {
+          const size_t e = lower_name_run(i + 1, true);
+          if (e > i + 1) add_tokens(i + 1, e, PhiType::kName);
+        }
+        // "Rose (wife)", "Tunde (son)": a relative in brackets after a capitalised word
+        if ((f & lex::kRelative) && i >= 2 && punct(i - 1, '(') && punct(i + 1, ')') && capital(i - 2) &&
+            !tk_[i - 1].nl && !(tk_[i - 2].fl & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday))) {
+          size_t b = i - 2;
+          while (b > 0 && capital(b - 1) && !tk_[b].nl && i - b < 5 &&
+                 !(tk_[b - 1].fl & (lex::kNotName | lex::kTitle | lex::kCredential)))
+            --b;
+          add_tokens(b, i - 1, PhiType::kName);
+        }
         if (lw.find('-') != std::string_view::npos) month_with_prefix(i, lw);  // "mid-December"
         if ((lw == "new" && word(i + 1) && low(i + 1) == "year's" && capital(i)))
           add_tokens(i, i + 2, PhiType::kDate);
@@ -947,6 +1086,8 @@ class Scanner {
         street(i);
       } else if (t_[k.b] == ':') {
         label_name(i);
+      } else if (t_[k.b] == '#' && !(i > 0 && touch(i) && word(i - 1) && (tk_[i - 1].fl & lex::kIdCue))) {
+        id_after_cue(i, "#");  // "pt #: 884-221" (after a cue word, that word's rule does it)
       }
       if (k.nl || i == 0) {
         signoff(i);
@@ -973,6 +1114,93 @@ class Scanner {
         }
       }
     }
+  }
+
+  // A caller or writer naming themselves: "this is Bronwyn", "hey its jess", "I'm Tavita": a listed
+  // first name (in lower case one the dictionary knows capitalised or not at all).
+  void self_introduction(size_t i) {
+    const size_t j = i + 1;
+    if (!word(j) || tk_[j].nl || name_tok_[j]) return;
+    const uint64_t f = tk_[j].fl;
+    if (!(f & lex::kFirst) || (f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative |
+                                    lex::kCredential | lex::kByVerb | lex::kNameVerb1 | lex::kDatePrep)))
+      return;
+    if (capital(j)) {
+      const size_t e = take_name(j, 3, false, false);
+      add_tokens(j, e > j ? e : j + 1, PhiType::kName);
+    } else if ((f & lex::kProper) || !(f & lex::kEnglish)) {
+      const size_t e = lower_name_run(j, true);
+      add_tokens(j, e > j ? e : j + 1, PhiType::kName);
+    }
+  }
+
+  // "dictation for harold finch", "clinic note for Desmond Achterberg", "letter for Mrs Obi": a name
+  // after "for" when the word before is a document.
+  void name_after_document_for(size_t i) {
+    if (!word(i - 1) || tk_[i].nl) return;
+    const std::string_view p = low(i - 1);
+    bool doc = false;
+    for (std::string_view w : {"dictation", "note", "letter", "report", "consult", "consultation", "summary",
+                               "referral", "prescription", "prescriptions", "appointment", "results", "records",
+                               "paperwork", "forms", "form", "orders", "discharge", "notes", "reminder", "statement"})
+      doc |= p == w;
+    if (!doc) return;
+    const size_t j = skip_title(i + 1);
+    if (!word(j) || tk_[j].nl || name_tok_[j]) return;
+    if (capital(j)) {
+      const uint64_t nf = tk_[j].fl;
+      if (!(nf & (lex::kFirst | lex::kLast)) && (nf & (lex::kEnglish | lex::kMedical))) return;
+      if (nf & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kTitle)) return;
+      if (tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast))) return;
+      const size_t e = take_name(j, 3, false, false);
+      if (e > j) add_tokens(j, e, PhiType::kName);
+    } else if (tk_[j].fl & lex::kFirst) {  // in lower case a listed first name must start it ("for review")
+      const size_t e = lower_name_run(j, true);
+      if (e > j) add_tokens(j, e, PhiType::kName);
+    }
+  }
+
+  // "voicemail from Delphine", "message from Dr. Ruiz", "letter from Okafor": a name after "from"
+  // when the word before is a message or a call.
+  void name_after_message_from(size_t i) {
+    if (!word(i - 1) || tk_[i].nl) return;
+    const std::string_view p = low(i - 1);
+    bool message = false;
+    for (std::string_view w : {"voicemail", "message", "msg", "vm", "call", "calls", "email", "e-mail", "letter",
+                               "text", "texts", "referral", "note", "fax", "page", "sms", "phonecall", "visit",
+                               "visits", "request", "card", "gift", "flowers"})
+      message |= p == w;
+    if (!message) return;
+    size_t j = skip_title(i + 1);
+    if (!capital(j) || tk_[j].nl) return;
+    const uint64_t nf = tk_[j].fl;
+    if (!(nf & (lex::kFirst | lex::kLast)) && (nf & (lex::kEnglish | lex::kMedical))) return;
+    if (nf & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kTitle | lex::kFacility | lex::kFacility2)) return;
+    if (tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4 && !(nf & (lex::kFirst | lex::kLast))) return;  // "from ICU"
+    const size_t e = take_name(j, 3, false, false);
+    if (e > j) add_tokens(j, e, PhiType::kName);
+  }
+
+  // A first name before "from" and a department: "fyi benny from pharmacy", "this is sam from the cath
+  // lab", "Jen from PT". A lower-case word must be a listed first name that the dictionary knows
+  // capitalised or not at all.
+  void name_from_department(size_t i) {
+    const size_t p = i - 1;
+    if (!word(p) || name_tok_[p] || tk_[i].nl || tk_[p].e - tk_[p].b < 3) return;
+    const uint64_t f = tk_[p].fl;
+    if (!(f & lex::kFirst) || (f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative |
+                                    lex::kCredential | lex::kByVerb | lex::kNameVerb1 | lex::kDatePrep)))
+      return;
+    if (!capital(p) && !((f & lex::kProper) || !(f & lex::kEnglish))) return;
+    size_t j = i + 1;
+    if (word(j) && low(j) == "the") ++j;
+    if (!word(j) || tk_[j].nl) return;
+    const uint64_t d = tk_[j].fl;
+    const bool dept = (d & (lex::kFacility | lex::kFacility2)) || (tk_[j].allcaps && tk_[j].e - tk_[j].b <= 4) ||
+                      ((d & lex::kNotName) && (d & lex::kMedical)) ||
+                      (j > i + 1 && word(j + 1) && !tk_[j + 1].nl && (tk_[j + 1].fl & (lex::kFacility | lex::kFacility2 |
+                                                                                    lex::kNotName)));
+    if (dept) add_tokens(p, p + 1, PhiType::kName);
   }
 
   // "LABEL: Name" with up to 4 label words before the colon (same line).
@@ -1094,7 +1322,15 @@ class Scanner {
     // short numbers after the weak cues "no"/"number"/"#" are doses and counts, not identifiers
     const bool weak = lw == "no" || lw == "number" || lw == "#" || lw == "nbr" || lw == "num" || lw == "case" ||
                       lw == "plan" || lw == "model" || lw == "order" || lw == "bed" || lw == "group" ||
-                      lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag";
+                      lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag" || weak_id_cue(lw);
+    if (!digit && !weak && e - b >= 2 && e - b <= 4 && tk_[j].allcaps && tk_[j].e == e) {
+      // letters, then digit groups: "member ID XGH 4471 2290"
+      const size_t x = extend_digit_groups(e);
+      size_t nd = 0;
+      for (size_t k = e; k < x; ++k) nd += is_digit(t_[k]);
+      if (nd >= 6) add(b, x, PhiType::kId);  // ("MR. RVSP 42" is a measurement)
+      return;
+    }
     if (!digit || e - b < (weak ? 4u : 2u)) return;
     if (weak || lw == "id") {  // "ID: 12 mm" -- skip numbers with a unit after them
       size_t q = e;
@@ -1103,7 +1339,49 @@ class Scanner {
       while (w < t_.size() && is_alpha(t_[w])) ++w;
       if (flags(lower_at(q, w)) & lex::kUnitAfterNumber) return;
     }
-    add(b, e, ssn ? PhiType::kSsn : PhiType::kId);
+    add(b, ssn ? e : extend_digit_groups(e), ssn ? PhiType::kSsn : PhiType::kId);
+  }
+
+  // An identifier written in groups: "W0366 24 118830", "ID 884 2291 0073": the groups of 2+
+  // digits after byte e, each after one space, on the same line; a group followed by a unit
+  // ("12 mg") or a decimal point is no part of it.
+  size_t extend_digit_groups(size_t e) const {
+    const size_t n = t_.size();
+    while (e + 2 < n && t_[e] == ' ' && is_digit(t_[e + 1])) {
+      size_t z = e + 1;
+      while (z < n && is_digit(t_[z])) ++z;
+      if (z < n && (is_alpha(t_[z]) || t_[z] == '/' || t_[z] == ':' || t_[z] == '%')) break;
+      // a one-digit group only at the end ("2123 45670 1", a check digit): no word after it
+      if (z - e - 1 < 2 && !(z >= n || t_[z] == '\n' || t_[z] == '\r' || ((t_[z] == '.' || t_[z] == ',' ||
+                                                                       t_[z] == ';' || t_[z] == ')') &&
+                                                                      (z + 1 >= n || is_space(t_[z + 1])))))
+        break;
+      if (z + 1 < n && (t_[z] == '.' || t_[z] == ',') && is_digit(t_[z + 1])) break;
+      size_t q = z;
+      while (q < n && t_[q] == ' ') ++q;
+      size_t w = q;
+      while (w < n && is_alpha(t_[w])) ++w;
+      if (w > q && (flags(lower_at(q, w)) & lex::kUnitAfterNumber)) break;
+      e = z;
+    }
+    return e;
+  }
+
+  // Identifiers found by their shape continue over digit groups: "W0366 24 118830".
+  void extend_ids() {
+    for (PhiSpan& s : out_)
+      if (s.type == PhiType::kId) s.end = extend_digit_groups(s.end);
+  }
+
+  // Cue words that are also common words: 4+ characters after them ("study 2" is no identifier).
+  static bool weak_id_cue(std::string_view w) {
+    for (std::string_view c : {"job", "study", "subject", "donor", "batch", "sample", "protocol", "referral",
+                               "authorization", "authorisation", "auth", "transaction", "invoice", "receipt",
+                               "voucher", "booking", "numbers", "nos", "prescription", "permit", "participant",
+                               "enrollment", "enrolment", "dictation", "inmate", "nr", "numero", "número", "numéro",
+                               "nummer", "file", "reference", "registration", "reg", "unit", "kit", "ids"})
+      if (w == c) return true;
+    return false;
   }
 
   // A log-in name after "user", "username", "login", "user id": "user mgreene", "login: jsmith2".
@@ -1111,7 +1389,19 @@ class Scanner {
     size_t j = i + 1;
     if (word(j) && (low(j) == "name" || low(j) == "id")) ++j;
     if (punct(j, ':') || punct(j, '=')) ++j;
-    if (!word(j) || tk_[j].nl || tk_[j].e - tk_[j].b < 3) return;
+    if (!word(j) || tk_[j].nl) return;
+    size_t e = tk_[j].b;
+    bool joined = false;  // digits, '.', '_' or '-' inside: "dr_shah01", "k.osei", "mgreene2"
+    while (e < t_.size() && (is_alnum(t_[e]) || ((t_[e] == '.' || t_[e] == '_' || t_[e] == '-') && e + 1 < t_.size() &&
+                                                 is_alnum(t_[e + 1])))) {
+      if (!is_alpha(t_[e])) joined = true;
+      ++e;
+    }
+    if (joined && e - tk_[j].b >= 4) {
+      add(tk_[j].b, e, PhiType::kName);
+      return;
+    }
+    if (tk_[j].e - tk_[j].b < 3) return;
     // a user name is one lower-case word no dictionary knows (nor its stem: "reports"), maybe with
     // digits, dots or underscores
     if (tk_[j].cap || tk_[j].allcaps || (tk_[j].fl & (lex::kEnglish | lex::kMedical | lex::kNotName))) return;
@@ -1120,10 +1410,6 @@ class Scanner {
       if (w.size() > suffix.size() + 2 && w.compare(w.size() - suffix.size(), suffix.size(), suffix) == 0 &&
           (flags(w.substr(0, w.size() - suffix.size())) & (lex::kEnglish | lex::kMedical)))
         return;
-    size_t e = tk_[j].b;
-    while (e < t_.size() && (is_alnum(t_[e]) || ((t_[e] == '.' || t_[e] == '_' || t_[e] == '-') && e + 1 < t_.size() &&
-                                                 is_alnum(t_[e + 1]))))
-      ++e;
     add(tk_[j].b, e, PhiType::kName);
   }
 
@@ -1183,7 +1469,14 @@ class Scanner {
     if (!word(i + 1) || !touch(i + 1)) return false;
     const std::string_view s = low(i + 1);
     if (s != "st" && s != "nd" && s != "rd" && s != "th") return false;
-    return !word(i + 2) || tk_[i + 2].nl;
+    return !word(i + 2) || tk_[i + 2].nl || after_day_word(low(i + 2));
+  }
+  // Words that may follow a day of an implied month ("on the 12th and again", "by the third at noon").
+  static bool after_day_word(std::string_view w) {
+    for (std::string_view x : {"and", "or", "at", "but", "when", "through", "thru", "till", "until", "before", "after",
+                               "then", "so", "because", "since", "we", "he", "she", "they", "i"})
+      if (w == x) return true;
+    return false;
   }
   // "mid-December", "early-March", "late-Nov".
   void month_with_prefix(size_t i, std::string_view lw) {
@@ -1195,12 +1488,235 @@ class Scanner {
       }
   }
 
+  // ---------- numbers and dates written in words ----------
+  // "zero".."nine" (and "oh"/"o" inside a run of digits): the digit, else -1.
+  static int digit_word(std::string_view w) {
+    static constexpr std::string_view kDigits[] = {"zero", "one", "two", "three", "four",
+                                                   "five", "six", "seven", "eight", "nine"};
+    for (int d = 0; d < 10; ++d)
+      if (w == kDigits[d]) return d;
+    if (w == "nought" || w == "nil") return 0;
+    return -1;
+  }
+  // "one".."nineteen" -> 1..19, "twenty".."ninety" -> 20..90; else -1.
+  static int cardinal_word(std::string_view w) {
+    static constexpr std::string_view kTeens[] = {"ten", "eleven", "twelve", "thirteen", "fourteen",
+                                                  "fifteen", "sixteen", "seventeen", "eighteen", "nineteen"};
+    static constexpr std::string_view kTens[] = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy",
+                                                 "eighty", "ninety"};
+    if (const int d = digit_word(w); d > 0 && w != "nil" && w != "nought") return d;
+    for (int k = 0; k < 10; ++k)
+      if (w == kTeens[k]) return 10 + k;
+    for (int k = 0; k < 8; ++k)
+      if (w == kTens[k]) return 20 + 10 * k;
+    return -1;
+  }
+  // "first".."nineteenth", "twentieth", "thirtieth" -> 1..30; else -1.
+  static int ordinal_word(std::string_view w) {
+    static constexpr std::string_view kOrd[] = {
+        "first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth", "ninth", "tenth",
+        "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth", "sixteenth", "seventeenth",
+        "eighteenth", "nineteenth", "twentieth"};
+    for (int k = 0; k < 20; ++k)
+      if (w == kOrd[k]) return k + 1;
+    if (w == "thirtieth") return 30;
+    return -1;
+  }
+  // A number 1..99 in words from token i: "four", "twenty two", "twenty-two", "sixty"; ordinal
+  // forms when `ordinal` ("fourth", "twenty first", "thirty-first"). Returns the end token (i when
+  // none) and the value.
+  size_t number_words(size_t i, bool ordinal, int* value) const {
+    if (!word(i)) return i;
+    const std::string_view w = low(i);
+    auto one = [&](std::string_view x) { return ordinal ? ordinal_word(x) : cardinal_word(x); };
+    if (const size_t dash = w.find('-'); dash != std::string_view::npos) {  // "twenty-first"
+      const int t = cardinal_word(w.substr(0, dash)), u = one(w.substr(dash + 1));
+      if (t >= 20 && t % 10 == 0 && u >= 1 && u <= 9) {
+        *value = t + u;
+        return i + 1;
+      }
+      return i;
+    }
+    const int t = cardinal_word(w);
+    if (t >= 20 && t % 10 == 0 && word(i + 1) && !tk_[i + 1].nl) {  // "twenty first"
+      const int u = one(low(i + 1));
+      if (u >= 1 && u <= 9) {
+        *value = t + u;
+        return i + 2;
+      }
+    }
+    const int v = one(w);
+    if (v > 0) {
+      *value = v;
+      return i + 1;
+    }
+    return i;
+  }
+  // A year in words from token i: "nineteen sixty two", "nineteen sixty-two", "twenty oh five",
+  // "nineteen eighty", "two thousand and five", "two thousand". Returns the end token (i when none).
+  size_t year_words(size_t i) const {
+    if (!word(i) || tk_[i].nl) return i;
+    const std::string_view w = low(i);
+    if (w == "two" && word(i + 1) && low(i + 1) == "thousand") {
+      size_t j = i + 2;
+      if (word(j) && low(j) == "and") ++j;
+      int v = 0;
+      const size_t e = number_words(j, false, &v);
+      return e > j ? e : i + 2;
+    }
+    const int c = cardinal_word(w);
+    if (!(c == 18 || c == 19 || c == 20)) return i;
+    size_t j = i + 1;
+    if (!word(j) || tk_[j].nl) return i;
+    if (low(j) == "oh" || low(j) == "o" || low(j) == "hundred") {
+      if (low(j) == "hundred") return j + 1;
+      const int d = digit_word(word(j + 1) ? low(j + 1) : std::string_view());
+      return d >= 0 ? j + 2 : i;
+    }
+    int v = 0;
+    const size_t e = number_words(j, false, &v);
+    return (e > j && v >= 10) ? e : i;
+  }
+  // Dates in words: "march fourth nineteen sixty two", "May the third", "the 3rd of May",
+  // "fourth of July", "twenty-first of March, 2019", "May the 3rd".
+  void words_date(size_t i, std::string_view lw) {
+    const uint64_t f = tk_[i].fl;
+    if (f & lex::kMonth) {
+      const bool upper = tk_[i].cap || tk_[i].allcaps;
+      size_t j = i + 1;
+      if (punct(j, '.') && touch(j)) ++j;
+      const bool the = word(j) && low(j) == "the" && !tk_[j].nl;
+      if (the) ++j;
+      if (j >= tk_.size() || tk_[j].nl) return;
+      int v = 0;
+      size_t e = number_words(j, true, &v);
+      bool ordinal = e > j;
+      if (!ordinal && !the) e = number_words(j, false, &v);  // "march four": cardinals without "the"
+      if (e == j && the && num(j) && lw_is_ordinal_day_any(j)) {  // "May the 3rd"
+        e = j + 2;
+        v = int_value(j);
+        ordinal = true;
+      } else if (e == j && !the && num(j) && tk_[j].e - tk_[j].b <= 2) {  // "October 9th, nineteen eighty"
+        e = lw_is_ordinal_day_any(j) ? j + 2 : j + 1;
+        v = int_value(j);
+        ordinal = true;
+      }
+      if (e == j || v < 1 || v > 31) return;
+      // lower-case or ambiguous months need an ordinal or a year after ("you may four" is no date)
+      const bool ambiguous = (f & lex::kMonthAmbiguous) || !upper;
+      size_t y = e;
+      if (punct(y, ',')) ++y;
+      size_t ye = year_words(y);
+      if (ye == y && num(y) && tk_[y].e - tk_[y].b == 4 && !tk_[y].nl) ye = y + 1;
+      if (ambiguous && !ordinal && ye == y) return;
+      // "you may first want...": the verbs need "the" or a year after the ordinal
+      if (!upper && (lw == "may" || lw == "march") && !the && ye == y) return;
+      add_tokens(i, ye > y ? ye : e, PhiType::kDate);
+      return;
+    }
+    // "[the] third of May [, 1990]", "twenty-first of March"
+    int v = 0;
+    const size_t e = number_words(i, true, &v);
+    if (e == i || v < 1 || v > 31) return;
+    size_t j = e;
+    if (word(j) && low(j) == "of" && !tk_[j].nl) ++j;
+    if (!word(j) || tk_[j].nl || !(tk_[j].fl & lex::kMonth)) return;
+    // an abbreviation that is a common word must be capitalised ("the first of may" is too)
+    if (j == e && !(tk_[j].cap || tk_[j].allcaps)) return;
+    size_t b = i;
+    if (b > 0 && word(b - 1) && low(b - 1) == "the" && !tk_[b].nl) --b;
+    size_t end = j + 1;
+    size_t y = end;
+    if (punct(y, ',')) ++y;
+    const size_t ye = year_words(y);
+    if (ye > y) end = ye;
+    else if (num(y) && tk_[y].e - tk_[y].b == 4 && !tk_[y].nl) end = y + 1;
+    (void)lw;
+    add_tokens(b, end, PhiType::kDate);
+  }
+  // Tokens i, i+1: a day 1-31 and its ordinal suffix ("3rd"), whatever follows.
+  bool lw_is_ordinal_day_any(size_t i) const {
+    if (!num(i) || tk_[i].e - tk_[i].b > 2 || int_value(i) < 1 || int_value(i) > 31) return false;
+    if (!word(i + 1) || !touch(i + 1)) return false;
+    const std::string_view s = low(i + 1);
+    return s == "st" || s == "nd" || s == "rd" || s == "th";
+  }
+
+  // Digits spoken or written one by one: "five five two one", "oh seven seven double four",
+  // "5 5 1 9 0 3 2". Seven or more digits are an identifier or a telephone number anywhere;
+  // three to six only after a telephone or identifier cue ("extension five five two one",
+  // "medical record number five one nine").
+  void spelled_digits() {
+    const size_t n = tk_.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (!(tk_[i].fl & lex::kNumberWord) && !(num(i) && tk_[i].e - tk_[i].b == 1)) continue;
+      const bool spelled = word(i) && (digit_word(low(i)) >= 0 ||
+                                       ((low(i) == "oh" || low(i) == "double") && word(i + 1) && digit_word(low(i + 1)) >= 0));
+      const bool single = num(i) && tk_[i].e - tk_[i].b == 1;
+      if (!spelled && !single) continue;
+      if (single && i > 0 && (num(i - 1) || (punct(i - 1, '.') || punct(i - 1, ',') || punct(i - 1, '/')) ) && touch(i))
+        continue;
+      size_t j = i;
+      int digits = 0;
+      while (j < n && (j == i || !tk_[j].nl)) {
+        if (spelled) {
+          if (word(j) && (digit_word(low(j)) >= 0 || ((low(j) == "oh" || low(j) == "o") && (digits > 0 || j == i)))) {
+            ++digits;
+            ++j;
+          } else if (word(j) && (low(j) == "double" || low(j) == "triple") && word(j + 1) &&
+                     digit_word(low(j + 1)) >= 0) {
+            digits += low(j) == "double" ? 2 : 3;
+            j += 2;
+          } else if ((punct(j, '-') || punct(j, ',')) && digits > 0 && word(j + 1) && digit_word(low(j + 1)) >= 0) {
+            ++j;
+          } else {
+            break;
+          }
+        } else {
+          if (num(j) && tk_[j].e - tk_[j].b == 1 && (j == i || (tk_[j].space && tk_[j].b == tk_[j - 1].e + 1))) {
+            ++digits;
+            ++j;
+          } else {
+            break;
+          }
+        }
+      }
+      while (j > i && !(word(j - 1) || num(j - 1))) --j;
+      if (digits >= 7) {
+        add_tokens(i, j, cue_before(i, lex::kPhoneCue) ? PhiType::kPhone : PhiType::kId);
+      } else if (digits >= 3 && (cue_before(i, lex::kPhoneCue) || cue_before(i, lex::kIdCue))) {
+        add_tokens(i, j, cue_before(i, lex::kPhoneCue) ? PhiType::kPhone : PhiType::kId);
+      } else if (single && digits >= 5) {
+        add_tokens(i, j, PhiType::kId);  // "5 5 1 9 0": no measurement is written so
+      }
+      i = j > i ? j - 1 : i;
+    }
+  }
+  // A word with `bit` among the three words before token i on its line ("extension", "number is").
+  bool cue_before(size_t i, uint64_t bit) const {
+    int words = 0;
+    for (size_t p = i; p-- > 0 && words < 3;) {
+      if (tk_[p + 1].nl) return false;
+      if (word(p)) {
+        if (tk_[p].fl & bit) return true;
+        ++words;
+      } else if (num(p)) {
+        return false;
+      }
+    }
+    return false;
+  }
+
   void month_date(size_t i, std::string_view lw) {
     const bool upper = tk_[i].cap || tk_[i].allcaps;
     const bool full = lw.size() > 3 && lw != "sept";
     if (!upper && (!full || lw == "may" || lw == "march" || lw == "mayo" || lw == "mars")) {
-      // lower-case month names: only "jan 3" shapes
-      if (!(num(i + 1) && int_value(i + 1) <= 31)) return;
+      // lower-case month names: only "jan 3" shapes, or a day before and a year after ("5 mars 1962")
+      const bool day_before = i > 0 && num(i - 1) && tk_[i - 1].e - tk_[i - 1].b <= 2 && int_value(i - 1) >= 1 &&
+                              int_value(i - 1) <= 31 && !tk_[i].nl;
+      const bool year_after = num(i + 1) && tk_[i + 1].e - tk_[i + 1].b == 4 && int_value(i + 1) >= 1800 &&
+                              int_value(i + 1) <= 2199 && !tk_[i + 1].nl;
+      if (!(num(i + 1) && int_value(i + 1) <= 31) && !(day_before && year_after)) return;
     }
     size_t b = i, e = i + 1;
     if (punct(e, '.') && touch(e)) ++e;
@@ -1208,8 +1724,14 @@ class Scanner {
     // day before: "3 March", "3rd of March", "03-Mar"
     {
       size_t p = i;
-      if (p > 0 && word(p - 1) && low(p - 1) == "of") --p;
+      // ("5 de marzo de 1970": Spanish and Portuguese "de")
+      const bool de = p > 0 && word(p - 1) && low(p - 1) == "de";
+      if (p > 0 && word(p - 1) && (low(p - 1) == "of" || de)) --p;
       if (p > 0 && (punct(p - 1, '-') || punct(p - 1, '/'))) --p;
+      // "12. März 2024" (not a numbered list's "2. May have...", nor an ambiguous month)
+      else if (p > 1 && punct(p - 1, '.') && num(p - 2) && touch(p - 1) && !tk_[p - 2].nl &&
+               !(tk_[i].fl & lex::kMonthAmbiguous))
+        --p;
       size_t d = p;
       if (d > 0 && word(d - 1) && touch(d - 1) && (low(d - 1) == "st" || low(d - 1) == "nd" ||
                                                           low(d - 1) == "rd" || low(d - 1) == "th"))
@@ -1218,6 +1740,16 @@ class Scanner {
           !(d - 1 > 0 && (punct(d - 2, '.') || punct(d - 2, ',')) && touch(d - 1))) {
         b = d - 1;
         attached = true;
+        // a range of days before: "5th-7th March", "5-7 March"
+        size_t r = b;
+        if (r >= 2 && punct(r - 1, '-') && touch(r) && touch(r - 1)) {
+          size_t q = r - 1;
+          if (q > 0 && word(q - 1) && touch(q - 1) && (low(q - 1) == "st" || low(q - 1) == "nd" || low(q - 1) == "rd" ||
+                                                       low(q - 1) == "th"))
+            --q;
+          if (q > 0 && num(q - 1) && tk_[q - 1].e - tk_[q - 1].b <= 2 && int_value(q - 1) >= 1 && int_value(q - 1) <= 31)
+            b = q - 1;
+        }
         // "the 23rd of August": the article belongs to the date
         if (b > 0 && word(b - 1) && low(b - 1) == "the" && !tk_[b].nl) --b;
       }
@@ -1249,11 +1781,15 @@ class Scanner {
       e = j + 2;
       attached = true;
     } else if (b < i) {
-      // "3 March" with a year after: "3 March, 2019"
+      // "3 March" with a year after: "3 March, 2019", "5 de marzo de 1970"
+      if (word(j) && low(j) == "de" && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 4) ++j;
       if (num(j) && tk_[j].e - tk_[j].b == 4) e = j + 1;
     }
     if (!attached) {
-      if (!upper) return;
+      // a lower-case full month name that is no common word, after a date word: "back in june"
+      if (!upper && !(full && !(tk_[i].fl & lex::kMonthAmbiguous) && i > 0 && word(i - 1) &&
+                      (tk_[i - 1].fl & lex::kDatePrep)))
+        return;
       if (tk_[i].fl & lex::kMonthAmbiguous) {
         // "May" alone is a date only after a date preposition; never at a sentence start
         if (i == 0 || !word(i - 1) || !(tk_[i - 1].fl & lex::kDatePrep)) return;
@@ -1518,7 +2054,9 @@ class Scanner {
       if (!word(i) || name_tok_[i]) continue;
       const Tok& k = tk_[i];
       const size_t len = k.e - k.b;
-      if (len >= 3 && !k.cap && !k.allcaps) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
+      bool lower = true;  // every letter in lower case ("mIU" is a unit)
+      for (size_t q = k.b; q < k.e; ++q) lower &= !is_upper(t_[q]);
+      if (len >= 3 && lower) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
         const uint64_t f = tk_[i].fl;
         if ((f & lex::kFirst) &&
             !(f & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kWeekday))) {
@@ -1534,7 +2072,16 @@ class Scanner {
         continue;
       }
       if (len < 2 || !(k.cap || k.allcaps)) continue;
-      if (k.allcaps && len <= 3) continue;  // ED, AL, BP
+      if (k.allcaps && len <= 3) {  // ED, AL, BP; but "LIU, Wen", "NG, Mei Ling" (surname first, in capitals)
+        if ((tk_[i].fl & lex::kLast) && punct(i + 1, ',') && capital(i + 2) && !tk_[i + 2].allcaps &&
+            !tk_[i + 2].nl && (tk_[i + 2].fl & lex::kFirst) &&
+            !(tk_[i + 2].fl & (lex::kNotName | lex::kMonth | lex::kWeekday | lex::kTitle))) {
+          const size_t e = take_name(i + 2, 2, false, false);
+          add_tokens(i, e > i + 2 ? e : i + 3, PhiType::kName);
+          i = (e > i + 2 ? e : i + 3) - 1;
+        }
+        continue;
+      }
       std::string_view lw = low(i);
       uint64_t lf = tk_[i].fl;
       if (lw.size() > 2 && lw.compare(lw.size() - 2, 2, "'s") == 0) {
@@ -1544,6 +2091,13 @@ class Scanner {
       if (lf & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth)) continue;
       const bool f = lf & lex::kFirst, l = lf & lex::kLast;
       if (!f && !l) {
+        // a word in capitals no list knows beside a listed name in capitals: "OKAFOR, JOHN"
+        if (k.allcaps && len >= 4 && !(lf & (lex::kEnglish | lex::kMedical | lex::kProper)) &&
+            lw.find_first_of("aeiouy") != std::string_view::npos && lw.find('-') == std::string_view::npos &&
+            !known_stem(lw) && caps_name_beside(i)) {
+          add_tokens(i, i + 1, PhiType::kName);
+          continue;
+        }
         if (unknown_capitalised(i, lw, lf)) {
           const size_t e = take_name(i, 3, false, false);
           add_tokens(i, e > i ? e : i + 1, PhiType::kName);
@@ -1565,8 +2119,14 @@ class Scanner {
                           (((tk_[i + 1].fl & (lex::kLast | lex::kFirst)) &&
                             !(tk_[i + 1].fl & (lex::kEnglish | lex::kMedical))) ||
                            (word(i + 1) && unknown_capitalised(i + 1, low(i + 1), tk_[i + 1].fl)));  // "Ruth-Ann Coker"
-        const bool prev = i > 0 && name_tok_[i - 1] && !tk_[i].nl;
-        hit = (f && next) || prev;
+        // (or a surname in capitals before a comma: "OKAFOR, JOHN")
+        const bool prev = (i > 0 && name_tok_[i - 1] && !tk_[i].nl) ||
+                          (f && i >= 2 && punct(i - 1, ',') && name_tok_[i - 2] && tk_[i - 2].allcaps == k.allcaps &&
+                           !tk_[i].nl && !tk_[i - 1].nl && !(i >= 3 && name_tok_[i - 3]));
+        // a first name that is a medical word but no English one ("Kamala") before any listed surname
+        const bool next_listed = capital(i + 1) && !tk_[i + 1].nl && (tk_[i + 1].fl & lex::kLast) &&
+                                 !(tk_[i + 1].fl & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth));
+        hit = (f && next) || prev || (f && med && !eng && next_listed);
       }
       // eponyms: "Parkinson's disease", "Wilson disease"
       if (hit && word(i + 1)) {
@@ -1575,11 +2135,53 @@ class Scanner {
         if (word(q) && (tk_[q].fl & lex::kEponymHead)) hit = false;
       }
       if (hit && sv(i).find("'s") == sv(i).size() - 2 && word(i + 1) && low(i + 1) == "disease") hit = false;
+      // an eponymous sign after "positive"/"negative" ("positive Lachman, negative McMurray")
+      if (hit && i > 0 && word(i - 1) && !tk_[i].nl) {
+        const std::string_view pw = low(i - 1);
+        if (pw == "positive" || pw == "negative" || pw == "pos" || pw == "neg" || pw == "equivocal") hit = false;
+      }
+      // a word in capitals found on a list alone, in a line that is not in capitals, is an acronym
+      // ("MICU", "ARDS") unless a name in capitals is next to it
+      if (hit && k.allcaps && !caps_line(i) && !caps_name_beside(i)) hit = false;
       if (!hit) continue;
       const size_t e = take_name(i, 3, false, false);
       add_tokens(i, e > i ? e : i + 1, PhiType::kName);
       i = (e > i ? e : i + 1) - 1;
     }
+  }
+
+  // A listed name in capitals next to token i, maybe across one "^", "," or "-" ("VALDEZ^ROSARIO").
+  bool caps_name_beside(size_t i) const {
+    // (or a listed name in Titlecase that is no common word: "DUPONT Marie")
+    auto listed_caps = [&](size_t q) {
+      if (q < name_tok_.size() && name_tok_[q] && word(q) && (tk_[q].allcaps || tk_[q].cap)) return true;
+      return word(q) && tk_[q].e - tk_[q].b >= 2 && (tk_[q].fl & (lex::kFirst | lex::kLast)) &&
+             !(tk_[q].fl & (lex::kNotName | lex::kCredential | lex::kTitle)) &&
+             (tk_[q].allcaps || (tk_[q].cap && !(tk_[q].fl & (lex::kEnglish | lex::kMedical))));
+    };
+    auto sep = [&](size_t q) { return punct(q, '^') || punct(q, ',') || punct(q, '-'); };
+    if (i + 1 < tk_.size() && !tk_[i + 1].nl) {
+      if (listed_caps(i + 1)) return true;
+      if (sep(i + 1) && i + 2 < tk_.size() && !tk_[i + 2].nl && listed_caps(i + 2)) return true;
+    }
+    if (i >= 1 && !tk_[i].nl) {
+      if (listed_caps(i - 1)) return true;
+      if (i >= 2 && sep(i - 1) && !tk_[i - 1].nl && listed_caps(i - 2)) return true;
+    }
+    return false;
+  }
+
+  // Most letters of token i's line are capitals (a note or header written in capitals).
+  bool caps_line(size_t i) const {
+    size_t b = tk_[i].b, e = tk_[i].e;
+    while (b > 0 && t_[b - 1] != '\n') --b;
+    while (e < t_.size() && t_[e] != '\n') ++e;
+    size_t up = 0, lo = 0;
+    for (size_t q = b; q < e; ++q) {
+      up += is_upper(t_[q]);
+      lo += is_lower(t_[q]);
+    }
+    return up >= 3 * lo && up >= 8;
   }
 
   // A Titlecase word no word list knows ("Bronagh", "Nwachukwu"): most likely a name or a place.
@@ -1624,7 +2226,297 @@ class Scanner {
              tk_[b - 2].e - tk_[b - 2].b == 1 && is_upper(t_[tk_[b - 2].b]) && !name_tok_[b - 2] &&
              (b == i || !tk_[b].nl))
         b -= 2;
+      // one capital without a full stop: "K Patel", "C Lindqvist" (not "A"/"I" starting a sentence)
+      if (b == i && word(i - 1) && tk_[i - 1].e - tk_[i - 1].b == 1 && is_upper(t_[tk_[i - 1].b]) &&
+          !name_tok_[i - 1] && tk_[i - 1].e + 1 == tk_[i].b && !tk_[i].nl) {
+        const char c = t_[tk_[i - 1].b];
+        const bool start = tk_[i - 1].nl || i < 2 || punct(i - 2, '.') || punct(i - 2, '!') || punct(i - 2, '?');
+        if (!((c == 'A' || c == 'I') && start)) b = i - 1;
+      }
       if (b < i) add_tokens(b, i + 1, PhiType::kName);
+    }
+  }
+
+  // ---------- tables: CSV, TSV, pipe and Markdown rows under a header line ----------
+  // A header line ("mrn,name,dob,visit_date", "| Date | Visitor | Notes |") names its columns; every
+  // field of the rows below it in a column whose name says name, date, identifier, telephone,
+  // e-mail or place is tagged so, whatever it holds ("1003", "Kwame", "02139"). The table ends at a
+  // line with another number of fields.
+  enum class Col { kNone, kName, kDate, kId, kPhone, kEmail, kPlace };
+
+  static Col column_kind(std::string_view field) {
+    std::string h;
+    for (char c : field) {
+      const char d = is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+      if (d == '_' || d == '-' || d == '.' || d == '/' || d == ' ' || d == '(' || d == ')') {
+        if (!h.empty() && h.back() != ' ') h += ' ';
+      } else {
+        h += d;
+      }
+    }
+    while (!h.empty() && h.back() == ' ') h.pop_back();
+    if (h.empty()) return Col::kNone;
+    std::vector<std::string_view> w;
+    for (size_t a = 0; a < h.size();) {
+      size_t b = h.find(' ', a);
+      if (b == std::string::npos) b = h.size();
+      w.push_back(std::string_view(h).substr(a, b - a));
+      a = b + 1;
+    }
+    auto has = [&](std::initializer_list<std::string_view> xs) {
+      for (std::string_view x : w)
+        for (std::string_view y : xs)
+          if (x == y) return true;
+      return false;
+    };
+    if (has({"email", "e-mail", "mail"})) return Col::kEmail;
+    if (has({"phone", "tel", "telephone", "fax", "mobile", "cell", "pager", "contact#"})) return Col::kPhone;
+    if (has({"dob", "date", "dod", "birthdate", "dt", "birthday", "admitted", "discharged", "dos"}) ||
+        h == "birth" || h == "born" || h == "admit" || h == "discharge" || h == "visit" || h == "seen")
+      return Col::kDate;
+    if (has({"id", "mrn", "acct", "account", "ssn", "npi", "no", "nr", "num", "number", "#", "csn", "fin",
+             "encounter", "policy", "member", "record", "chart", "accession", "uid", "uuid", "nhs", "medicare",
+             "medicaid", "passport", "licence", "license", "serial", "patid", "ptid", "patientid"}))
+      return Col::kId;
+    if (has({"address", "addr", "street", "city", "town", "zip", "zipcode", "postcode", "postal", "county",
+             "residence", "hometown", "birthplace"}))
+      return Col::kPlace;
+    if (has({"name", "surname", "forename", "firstname", "lastname", "fname", "lname", "patient", "pt",
+             "provider", "physician", "doctor", "dr", "nurse", "attending", "pcp", "visitor", "guarantor", "nok",
+             "kin", "mother", "father", "guardian", "spouse", "parent", "prescriber", "clinician", "author",
+             "caller", "contact", "staff", "therapist", "surgeon", "resident", "rn", "md", "signed", "by",
+             "client", "subscriber", "insured", "caregiver", "carer", "relative", "son", "daughter", "wife",
+             "husband", "partner", "interpreter", "witness", "referrer", "referring", "consultant"}) ||
+        h == "first" || h == "last" || h == "middle" || h == "given" || h == "family")
+      return Col::kName;
+    return Col::kNone;
+  }
+
+  // The fields of one line split at `sep` (commas and semicolons inside double quotes do not split);
+  // a leading and a trailing empty field of a pipe row are dropped.
+  void split_fields(size_t b, size_t e, char sep, std::vector<std::pair<size_t, size_t>>* out) const {
+    out->clear();
+    bool quoted = false;
+    size_t f = b;
+    for (size_t k = b; k <= e; ++k) {
+      if (k < e && t_[k] == '"' && sep != '|' && sep != '\t') quoted = !quoted;
+      if (k == e || (t_[k] == sep && !quoted)) {
+        out->emplace_back(f, k);
+        f = k + 1;
+      }
+    }
+    auto blank = [&](std::pair<size_t, size_t> r) {
+      for (size_t k = r.first; k < r.second; ++k)
+        if (!is_space(t_[k])) return false;
+      return true;
+    };
+    if (sep == '|' && !out->empty() && blank(out->front())) out->erase(out->begin());
+    if (sep == '|' && !out->empty() && blank(out->back())) out->pop_back();
+  }
+
+  void table_columns() {
+    const size_t n = t_.size();
+    std::vector<Col> cols;
+    std::vector<std::pair<size_t, size_t>> fields;
+    char sep = 0;
+    for (size_t pos = 0; pos < n;) {
+      size_t le = t_.find('\n', pos);
+      if (le == std::string_view::npos) le = n;
+      size_t lb = pos, lend = le;
+      while (lend > lb && (t_[lend - 1] == '\r' || t_[lend - 1] == ' ')) --lend;
+      pos = le + 1;
+      if (!cols.empty()) {
+        bool rule = lend > lb;  // a Markdown rule row: "|---|:---|"
+        for (size_t k = lb; k < lend; ++k)
+          if (!std::strchr("|-:+ \t", t_[k])) rule = false;
+        if (rule) continue;
+        split_fields(lb, lend, sep, &fields);
+        if (fields.size() == cols.size()) {
+          for (size_t c = 0; c < cols.size(); ++c)
+            if (cols[c] != Col::kNone) table_field(fields[c].first, fields[c].second, cols[c]);
+          continue;
+        }
+        cols.clear();
+      }
+      // a header: 2+ separators of one kind, every field a short label
+      size_t counts[4] = {0, 0, 0, 0};
+      for (size_t k = lb; k < lend; ++k) {
+        const char c = t_[k];
+        counts[0] += c == '|';
+        counts[1] += c == '\t';
+        counts[2] += c == ',';
+        counts[3] += c == ';';
+      }
+      const char seps[4] = {'|', '\t', ',', ';'};
+      for (int si = 0; si < 4; ++si) {
+        const char sp = seps[si];
+        if (counts[si] < 2) continue;
+        if (lend - lb > 40 * (counts[si] + 1)) break;  // prose with commas, not a row of short labels
+        split_fields(lb, lend, sp, &fields);
+        bool labels = fields.size() >= 2, any = false;
+        std::vector<Col> kinds;
+        for (const auto& [fb, fe] : fields) {
+          size_t a = fb, z = fe;
+          while (a < z && (is_space(t_[a]) || t_[a] == '"')) ++a;
+          while (z > a && (is_space(t_[z - 1]) || t_[z - 1] == '"')) --z;
+          bool letter = false;
+          for (size_t k = a; k < z && labels; ++k) {
+            const char c = t_[k];
+            if (is_alpha(c)) letter = true;
+            else if (!(c == ' ' || c == '_' || c == '-' || c == '.' || c == '/' || c == '#' || c == '(' || c == ')' ||
+                       c == '\''))
+              labels = false;
+          }
+          if (!letter || z - a > 32) labels = false;
+          if (!labels) break;
+          kinds.push_back(column_kind(t_.substr(a, z - a)));
+          any |= kinds.back() != Col::kNone;
+        }
+        if (labels && any) {
+          cols = std::move(kinds);
+          sep = sp;
+        }
+        break;
+      }
+    }
+  }
+
+  void table_field(size_t b, size_t e, Col kind) {
+    while (b < e && (is_space(t_[b]) || t_[b] == '"' || t_[b] == '\'')) ++b;
+    while (e > b && (is_space(t_[e - 1]) || t_[e - 1] == '"' || t_[e - 1] == '\'')) --e;
+    if (e <= b) return;
+    bool digit = false, letter = false;
+    for (size_t k = b; k < e; ++k) {
+      digit |= is_digit(t_[k]);
+      letter |= is_alpha(t_[k]);
+    }
+    const std::string_view lv = lower_at(b, e);
+    if (lv == "n/a" || lv == "na" || lv == "none" || lv == "unknown" || lv == "null" || lv == "-") return;
+    switch (kind) {
+      case Col::kName: {
+        if (!letter) return;
+        // a credential after a comma is no part of the name ("Akua Asante, RN")
+        const size_t comma = t_.substr(b, e - b).rfind(',');
+        if (comma != std::string_view::npos) {
+          size_t a = b + comma + 1;
+          while (a < e && t_[a] == ' ') ++a;
+          if (flags(lower_at(a, e)) & lex::kCredential) {
+            e = b + comma;
+            while (e > b && t_[e - 1] == ' ') --e;
+          }
+        }
+        add(b, e, PhiType::kName);
+        for (size_t k = 0; k < tk_.size(); ++k)  // tokens inside (for propagation)
+          if (tk_[k].b >= b && tk_[k].e <= e && word(k)) name_tok_[k] = 1;
+        return;
+      }
+      case Col::kDate:
+        if (digit) add(b, e, PhiType::kDate);
+        return;
+      case Col::kId:
+        if (digit) add(b, e, PhiType::kId);
+        return;
+      case Col::kPhone:
+        if (digit) add(b, e, PhiType::kPhone);
+        return;
+      case Col::kEmail:
+        if (t_.substr(b, e - b).find('@') != std::string_view::npos) add(b, e, PhiType::kEmail);
+        return;
+      case Col::kPlace:
+        add(b, e, PhiType::kLocation);
+        return;
+      case Col::kNone:
+        return;
+    }
+  }
+
+  static bool function_word(std::string_view w) {
+    for (std::string_view f : {"she", "he", "his", "her", "they", "their", "the", "an", "and", "or", "of", "in",
+                               "on", "at", "to", "for", "with", "by", "is", "was", "who", "we", "my", "me", "you",
+                               "it", "its", "as", "if", "but", "then", "this", "that", "no", "not", "yes", "has",
+                               "had", "have", "are", "be", "been", "our", "your", "him", "them", "from", "also"})
+      if (w == f) return true;
+    return false;
+  }
+
+  // A capitalised listed first name right before a name found, on its line, is part of it even when
+  // it is a common word or a cue ("Per Gustafsson", "Will Turner", "Said Haddad").
+  void first_names_before_names() {
+    // (a cue word may be a first name too: "Per", "Will")
+    constexpr uint64_t kNever = lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday | lex::kRelative |
+                                lex::kIdCue | lex::kPhoneCue | lex::kNameLabel;
+    for (size_t i = tk_.size(); i-- > 1;) {
+      if (!name_tok_[i] || name_tok_[i - 1] || tk_[i].nl || !word(i) || !word(i - 1)) continue;
+      const size_t p = i - 1;
+      if (tk_[p].e + 1 != tk_[i].b || t_[tk_[p].e] != ' ') continue;  // one space between
+      if (!(tk_[p].fl & lex::kFirst) || (tk_[p].fl & kNever) || tk_[p].e - tk_[p].b < 2) continue;
+      if ((tk_[p].fl & lex::kNotName) && function_word(low(p))) continue;  // "SHE DENIES"
+      if (!(tk_[p].cap && !tk_[p].allcaps && !tk_[i].allcaps) && !(tk_[p].allcaps && tk_[i].allcaps)) continue;
+      add_tokens(p, p + 1, PhiType::kName);
+      add(tk_[p].b, tk_[i].e, PhiType::kName);
+    }
+  }
+
+  // Nicknames: a word in quotes or brackets right before or after a name found ('"Tiny" (Raymond
+  // Oduya)', 'Robert "Bobby" Lee', 'Margaret (Peggy) Ross'), and a word after "goes by", "known as",
+  // "nickname", "nicknamed", "prefers" ('goes by "Duke"', 'known as Bud').
+  void nicknames() {
+    constexpr uint64_t kNever = lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday |
+                                lex::kRelative | lex::kUnitAfterNumber;
+    const size_t n = tk_.size();
+    auto quote = [&](size_t q) {
+      if (q >= n) return false;
+      if (tk_[q].kind == 'p') return std::strchr("\"'(", t_[tk_[q].b]) != nullptr || t_[tk_[q].b] == ')';
+      return false;
+    };
+    auto curly = [&](size_t b) {  // U+201C/U+201D/U+2018/U+2019 start at byte b
+      return b + 2 < t_.size() && static_cast<unsigned char>(t_[b]) == 0xE2 &&
+             static_cast<unsigned char>(t_[b + 1]) == 0x80 &&
+             (static_cast<unsigned char>(t_[b + 2]) >= 0x98 && static_cast<unsigned char>(t_[b + 2]) <= 0x9D);
+    };
+    for (size_t i = 0; i < n; ++i) {
+      if (!word(i) || name_tok_[i] || (tk_[i].fl & kNever) || tk_[i].e - tk_[i].b < 2 || tk_[i].allcaps) continue;
+      // most words have neither a quote, a bracket nor a cue word beside them
+      if (!(i > 0 && tk_[i - 1].kind == 'p') && !(i + 1 < n && tk_[i + 1].kind == 'p') &&
+          static_cast<unsigned char>(t_[tk_[i].b]) != 0xE2 && static_cast<unsigned char>(t_[tk_[i].e - 1]) < 0x80 &&
+          !(i > 0 && word(i - 1) && (low(i - 1) == "by" || low(i - 1) == "as" ||
+                                                            low(i - 1) == "nickname" || low(i - 1) == "nicknamed" ||
+                                                            low(i - 1) == "prefers")))
+        continue;
+      // the word's own bytes may hold curly quotes (they are letters to the tokenizer)
+      size_t wb = tk_[i].b, we = tk_[i].e;
+      bool curly_open = false, curly_close = false;
+      if (curly(wb)) {
+        wb += 3;
+        curly_open = true;
+      }
+      if (we >= wb + 3 && curly(we - 3)) {
+        we -= 3;
+        curly_close = true;
+      }
+      if (we <= wb + 1) continue;
+      const bool open = curly_open || (i > 0 && quote(i - 1) && touch(i));
+      const bool close = curly_close || (quote(i + 1) && touch(i + 1));
+      const bool cap = is_upper(t_[wb]) || static_cast<unsigned char>(t_[wb]) >= 0xC3;
+      bool hit = false;
+      if (open && close && cap) {
+        // a name found within two tokens before or after, on the line
+        for (size_t q = i + 2; q < n && q <= i + 4 && !tk_[q].nl; ++q)
+          if (name_tok_[q]) hit = true;
+        for (size_t q = i; q-- > 0 && q + 4 >= i;) {
+          if (name_tok_[q]) hit = true;
+          if (tk_[q].nl) break;
+        }
+      }
+      // "goes by X", "known as X", "nickname X", "nicknamed X", "prefers X"
+      size_t c = curly_open || !(i > 0 && quote(i - 1) && touch(i)) ? i : i - 1;
+      if (!hit && c >= 1 && word(c - 1) && !tk_[c].nl && (cap || open)) {
+        const std::string_view a = low(c - 1);
+        const std::string_view b2 = c >= 2 && word(c - 2) ? low(c - 2) : std::string_view();
+        hit = (a == "by" && b2 == "goes") || (a == "as" && b2 == "known") || a == "nickname" ||
+              a == "nicknamed" || a == "prefers" || (a == "called" && open);
+      }
+      if (hit) add(wb, we, PhiType::kName), name_tok_[i] = 1;
     }
   }
 

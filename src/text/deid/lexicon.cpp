@@ -13,7 +13,14 @@ namespace {
 constexpr std::string_view kTitleWords[] = {
     "dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "nurse", "sister", "rev", "sgt",
     "capt", "judge", "dra", "sr", "sra", "mme", "mlle", "herr", "frau", "madam", "mister", "missus",
-    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon"};
+    "chaplain", "pastor", "rabbi", "imam", "officer", "coach", "deacon", "encik", "puan", "cik", "tuan",
+    "datuk", "dato", "bapak",
+    // more honorifics and ranks, several languages ("Sra.", "Dott.", "Shri", "Lt."); not those that are
+    // also names or units ("Don", "Bishop", "14 Fr")
+    "sir", "dame", "lady", "lord", "hon", "cpl", "pvt", "lt", "col", "maj", "cdr", "insp", "constable",
+    "dott", "dottssa", "dottoressa", "sigra", "signora", "signor", "srta", "doña", "senor", "señor", "senora",
+    "señora", "senhor", "senhora", "monsieur", "madame", "mevrouw", "meneer", "dhr", "mevr", "shri", "smt",
+    "shrimati", "kumari", "haji", "hajjah", "ustadh", "mstr"};
 // credentials after a name
 constexpr std::string_view kCredentialWords[] = {
     "md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
@@ -66,7 +73,28 @@ constexpr std::string_view kNameLabelWords[] = {
     "sonographer", "technologist", "technician", "tech", "visitor", "doula", "chaplain", "coach", "officer",
     "dietitian", "dietician", "audiologist", "endoscopist", "guarantor", "optometrist", "coordinator",
     "nurse coordinator", "case worker", "caseworker", "initials", "carer", "aide", "escort", "prescriber",
-    "pharmacist in charge", "dentist", "hygienist", "paramedic", "medic", "crew", "driver", "instructor"};
+    "pharmacist in charge", "dentist", "hygienist", "paramedic", "medic", "crew", "driver", "instructor",
+    // more forms and languages ("Client:", "Alias:", "Nombre:", "Vorname:", "Reported by:")
+    "client", "client name", "resident name", "member", "member name", "subscriber", "subscriber name",
+    "insured", "insured name", "policyholder", "beneficiary", "applicant", "donor", "donor name", "child",
+    "child's name", "baby", "infant", "mother's name", "father's name", "maiden name", "alias", "aka",
+    "nickname", "preferred name", "known as", "goes by", "nom", "prénom", "prenom", "nombre", "apellido",
+    "apellidos", "vorname", "nachname", "paciente", "patiente", "patientin", "cognome", "nome", "naam",
+    "achternaam", "voornaam", "imię", "imie", "nazwisko", "staff", "staff member", "employee",
+    "employee name", "reporter", "reported by", "completed by", "entered by", "updated by", "created by",
+    "modified by", "owner", "assigned to", "assignee", "requester", "requestor", "caller", "called by",
+    "on call", "covering", "handed over to", "handover to", "accepting", "accepting physician", "receiving",
+    "receiving nurse", "transferring", "family contact", "contact person", "relative", "responsible party",
+    "parent/guardian", "parent or guardian", "admitting", "admitting physician", "discharging physician",
+    "rendering provider", "billing provider", "registrar", "house officer", "named nurse", "key worker",
+    "keyworker", "named consultant", "responsible clinician", "gp name", "name of patient",
+    "patient full name", "client full name", "participant", "participant name", "subject name", "volunteer",
+    "addressee", "attn", "attention", "re", "for", "patient/client", "mom", "dad", "mum", "grandmother",
+    "grandfather", "aunt", "uncle", "friend", "neighbour", "neighbor", "roommate", "carer name", "sponsor",
+    "insured party", "policy holder", "reviewer", "observer", "scribe name", "co-signer", "countersigned by",
+    "supervisor", "preceptor", "mentor", "tutor", "lawyer", "attorney", "solicitor", "advocate", "notary",
+    "social worker name", "host", "presenter", "speaker", "user", "agent", "operator", "dispatcher",
+    "transcriptionist", "typist", "typed by", "dictated", "transcribed", "reviewer name", "nurse name"};
 // words after which a name follows without a colon
 constexpr std::string_view kNameVerb1Words[] = {
     "per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify",
@@ -82,14 +110,30 @@ constexpr std::string_view kRelativeWords[] = {
     // plurals: "children Mark and Lisa", "sons Tom and Ben"
     "sons", "daughters", "brothers", "sisters", "siblings", "parents", "grandchildren", "grandsons",
     "granddaughters", "kids", "friends", "cousins", "neighbors", "neighbours",
-    "twin"};
+    "twin",
+    // more family and household words ("son-in-law", "godmother", "hubby", "ex-wife")
+    "son-in-law", "daughter-in-law", "mother-in-law", "father-in-law", "brother-in-law", "sister-in-law",
+    "stepbrother", "stepsister", "half-brother", "half-sister", "godmother", "godfather", "godson",
+    "goddaughter", "granny", "nana", "nan", "grandad", "granddad", "gran", "auntie", "aunty", "mama", "papa",
+    "mommy", "daddy", "hubby", "ex-wife", "ex-husband", "ex-partner", "widow", "widower", "fiancé", "fiancée",
+    "companion", "housemate", "flatmate", "stepmom", "stepdad", "stepmum", "foster", "grandchild",
+    "great-grandson", "great-granddaughter", "grandaughter", "bf", "gf", "sponsor", "godparent", "stepchild",
+    "in-laws", "twins", "triplet"};
 // verbs before "by"/"with"/"to" and a name
 constexpr std::string_view kByVerbWords[] = {
     "signed", "seen", "discussed", "spoke", "spoken", "dictated", "transcribed", "reviewed", "referred",
     "evaluated", "examined", "performed", "attended", "accompanied", "followed", "visited", "treated",
     "managed", "staffed", "consulted", "cosigned", "approved", "prepared", "covered", "interviewed",
     "verified", "authorized", "authorised", "read", "interpreted", "written", "talked", "met", "called",
-    "d/w", "care"};
+    "d/w", "care",
+    // more verbs before by/with/to and a name ("given by J. Okafor", "handed over to Precious")
+    "given", "handed", "reported", "checked", "witnessed", "co-signed", "supervised", "assessed",
+    "counselled", "counseled", "escorted", "transported", "brought", "collected", "drawn", "administered",
+    "vaccinated", "triaged", "updated", "texted", "phoned", "rang", "emailed", "messaged", "consented",
+    "scribed", "entered", "completed", "documented", "observed", "cleared", "assisted", "relieved",
+    "booked", "requested", "prescribed", "chaperoned", "translated", "signed-off", "handover", "sent",
+    "forwarded", "faxed", "received", "accepted", "released", "co-signed", "attested", "confirmed",
+    "lives", "living", "stays", "staying", "resides", "residing", "married", "engaged"};
 // sign-off lines before a signature
 constexpr std::string_view kSignoffWords[] = {
     "sincerely", "regards", "thanks", "thank you", "best", "best regards", "kind regards", "warm regards",
@@ -112,17 +156,35 @@ constexpr std::string_view kIdCueWords[] = {
     "insurance", "ins", "tag", "barcode", "wristband", "udi", "lot", "model", "case", "ref", "reference",
     "file", "order", "requisition", "req", "confirmation", "ticket", "bed", "hospital number", "unit number",
     "pin", "ssn", "ss#", "social", "sin", "ahcip", "imei", "mac", "registration", "reg", "tracking",
-    "patient id", "number", "no", "#", "nbr", "num"};
+    "patient id", "number", "no", "#", "nbr", "num",
+    // plurals, other languages and national numbers ("Nr.", "Nº", "NHI", "PESEL", "CURP", "Aadhaar")
+    "numbers", "nos", "ids", "nr", "nº", "n°", "numero", "número", "numéro", "nummer", "dossier",
+    "expediente", "cedula", "cédula", "dni", "nie", "nif", "cpf", "curp", "nss", "pesel", "bsn", "ahv",
+    "svnr", "insee", "nir", "ramq", "ohip", "phn", "hcn", "nhi", "ihi", "nric", "aadhaar", "abha", "uhid",
+    "booking", "unos", "subject", "donor", "batch", "voucher", "invoice", "receipt", "transaction",
+    "authorization", "authorisation", "auth", "prescription", "permit", "iccid", "uuid", "guid", "nino",
+    "ein", "itin", "hic", "cin", "crn", "urn", "hosp", "inmate", "booking#", "docket", "referral",
+    "protocol", "participant", "enrollment", "enrolment", "randomization", "randomisation", "kennitala",
+    "personnummer", "henkilötunnus", "cnp", "egn", "oib", "emso", "tckn", "amka", "pps", "ppsn", "tfn",
+    "sozialversicherungsnummer", "versichertennummer", "krankenversichertennummer", "carte", "vitale",
+    "secu", "tessera", "sanitaria", "codice", "fiscale", "tarjeta", "sanitaria", "sip", "cip", "nhc",
+    "historia", "prontuário", "prontuario", "cartão", "sus", "job", "dictation", "study"};
 // words between an identifier cue and the identifier
 constexpr std::string_view kIdFillerWords[] = {
     "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",
     "account", "plan", "member", "policy", "card", "code", "insurance", "serial", "the", "identifier",
-    "health", "beneficiary", "group", "subscriber", "licence", "license", "reg", "registration", "sn", "ins"};
+    "health", "beneficiary", "group", "subscriber", "licence", "license", "reg", "registration", "sn", "ins",
+    "numbers", "nos", "nr", "nº", "n°", "numero", "número", "numéro", "nummer", "de", "du", "clinica",
+    "clínica", "clinique", "vitale", "sanitaria", "fiscale", "card#", "ids", "are", "was", "on", "file",
+    "ending", "ends", "last", "four", "digits"};
 // cues before a telephone number
 constexpr std::string_view kPhoneCueWords[] = {
     "phone", "tel", "telephone", "cell", "mobile", "fax", "pager", "ph", "beeper", "cellphone", "landline",
     "whatsapp", "sms", "text", "callback", "call", "contact", "ext", "extension", "mob", "tele", "dial",
-    "voicemail", "hotline", "number"};
+    "voicemail", "hotline", "number",
+    "bleep", "pgr", "telefon", "telefono", "teléfono", "telefone", "téléphone", "tél", "handy", "portable",
+    "movil", "móvil", "celular", "cel", "tlf", "tfn", "switchboard", "reception", "direct", "line", "phones",
+    "numbers", "contactable", "reachable", "reached", "vocera", "cellular", "telefonnummer", "tel#", "ph#"};
 // top-level domains of host names
 constexpr std::string_view kUrlTldWords[] = {
     "com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca", "au", "nl",
@@ -145,7 +207,8 @@ constexpr std::string_view kFacilityWords[] = {
     "hospital", "clinic", "infirmary", "hospice", "healthcare", "pharmacy", "university", "college", "school",
     "academy", "manor", "sanatorium", "sanitarium", "hospitals", "clinics", "polyclinic", "dispensary",
     "prison", "jail", "church", "shelter", "institute", "surgery", "practice", "lodge", "residence", "care",
-    "associates"};
+    "associates", "convent", "monastery", "mosque", "temple", "synagogue", "cathedral", "chapel", "hostel",
+    "penitentiary", "sanatorium", "orphanage", "kindergarten", "nursery", "daycare", "preschool"};
 // second words of facility names
 constexpr std::string_view kFacility2Words[] = {
     "center", "centre", "system", "home", "group", "services", "facility", "network", "partners", "health",
@@ -190,7 +253,7 @@ constexpr std::string_view kLanguageWords[] = {
 // month names that are also common words
 constexpr std::string_view kMonthAmbiguousWords[] = {
     "may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb", "jul", "mars",
-    "mayo"};
+    "mayo", "mai", "marco", "mei", "dez", "maio"};
 // words before a bare month name that make it a date
 constexpr std::string_view kDatePrepWords[] = {
     "in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after", "by", "from",
@@ -228,7 +291,7 @@ constexpr std::string_view kStateWords[] = {
     "la", "me", "md", "ma", "mi", "mn", "ms", "mo", "mt", "ne", "nv", "nh", "nj", "nm", "ny", "nc", "nd",
     "oh", "ok", "or", "pa", "ri", "sc", "sd", "tn", "tx", "ut", "vt", "va", "wa", "wv", "wi", "wy", "dc",
     "pr", "on", "qc", "bc", "ab", "mb", "sk", "ns", "nb", "nl", "pe"};
-// month names and abbreviations (English, French, German, Spanish)
+// month names and abbreviations (English, French, German, Spanish, Italian, Portuguese, Dutch)
 constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"january", 1}, {"jan", 1}, {"february", 2}, {"feb", 2}, {"march", 3}, {"mar", 3}, {"april", 4},
     {"apr", 4}, {"may", 5}, {"june", 6}, {"jun", 6}, {"july", 7}, {"jul", 7}, {"august", 8}, {"aug", 8},
@@ -237,7 +300,13 @@ constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"juillet", 7}, {"aout", 8}, {"septembre", 9}, {"octobre", 10}, {"novembre", 11}, {"decembre", 12},
     {"januar", 1}, {"februar", 2}, {"juni", 6}, {"juli", 7}, {"oktober", 10}, {"dezember", 12}, {"enero", 1},
     {"febrero", 2}, {"marzo", 3}, {"abril", 4}, {"mayo", 5}, {"junio", 6}, {"julio", 7}, {"agosto", 8},
-    {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12}};
+    {"septiembre", 9}, {"octubre", 10}, {"noviembre", 11}, {"diciembre", 12},
+    // French with accents, German, Italian, Portuguese and Dutch
+    {"février", 2}, {"août", 8}, {"décembre", 12}, {"märz", 3}, {"maerz", 3}, {"mai", 5}, {"okt", 10},
+    {"dez", 12}, {"gennaio", 1}, {"febbraio", 2}, {"aprile", 4}, {"maggio", 5}, {"giugno", 6}, {"luglio", 7},
+    {"settembre", 9}, {"ottobre", 10}, {"dicembre", 12}, {"janeiro", 1}, {"fevereiro", 2}, {"março", 3},
+    {"marco", 3}, {"maio", 5}, {"junho", 6}, {"julho", 7}, {"setembro", 9}, {"outubro", 10}, {"dezembro", 12},
+    {"januari", 1}, {"februari", 2}, {"maart", 3}, {"mei", 5}, {"augustus", 8}, {"setiembre", 9}};
 
 struct List {
   uint64_t flag;
@@ -308,6 +377,23 @@ Lexicon::Lexicon(const DeidResources& r) {
   for (std::string_view w : kSignoffWords)
     if (w.find(' ') == std::string_view::npos) add(w, lex::kSignoffHead);
   for (const auto& [w, m] : kMonthWords) add(w, lex::kMonth | (static_cast<uint64_t>(m) << lex::kMonthShift));
+  // numbers in words, with the compounds "twenty-one".."ninety-nine" and "twenty-first".."ninety-ninth"
+  static constexpr std::string_view kUnits[] = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
+  static constexpr std::string_view kUnitOrdinals[] = {"first", "second", "third", "fourth", "fifth",
+                                                       "sixth", "seventh", "eighth", "ninth"};
+  static constexpr std::string_view kTens[] = {"twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"};
+  for (std::string_view w : {"zero", "oh", "nought", "nil", "double", "triple", "ten", "eleven", "twelve", "thirteen",
+                             "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "hundred",
+                             "thousand", "tenth", "eleventh", "twelfth", "thirteenth", "fourteenth", "fifteenth",
+                             "sixteenth", "seventeenth", "eighteenth", "nineteenth", "twentieth", "thirtieth"})
+    add(w, lex::kNumberWord);
+  for (std::string_view w : kUnits) add(w, lex::kNumberWord);
+  for (std::string_view w : kUnitOrdinals) add(w, lex::kNumberWord);
+  for (std::string_view t : kTens) {
+    add(t, lex::kNumberWord);
+    for (std::string_view u : kUnits) add(std::string(t) + "-" + std::string(u), lex::kNumberWord);
+    for (std::string_view u : kUnitOrdinals) add(std::string(t) + "-" + std::string(u), lex::kNumberWord);
+  }
 }
 
 void Lexicon::add(std::string_view w, uint64_t flags) {

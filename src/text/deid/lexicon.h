@@ -61,6 +61,7 @@ enum : uint64_t {
   kUnitAfterNumber = 1ull << 36,  // "mg", "ml": a number before it is a dose
   kDayMonthCue = 1ull << 37,   // the chunk before a bare "9/2" that makes it a date ("on", "dob:")
   kDayMonthPrep = 1ull << 38,  // a lower-case word after "9/2" that does not make it a score ("by", "at")
+  kNumberWord = 1ull << 39,    // numbers in words: "five", "oh", "double", "twenty-one", "third", "thousand"
 };
 constexpr int kMonthShift = 56;  // bits 56-59: the month number of kMonth entries
 }  // namespace lex

@@ -83,6 +83,67 @@ size_t load_faker_file(const std::string& path, WordSet* first, WordSet* last) {
   return n;
 }
 
+// Faker for PHP (php-faker): the single-quoted strings of every `static $firstName...`,
+// `$middleName...` and `$lastName...` array of a Person.php provider ("$lastNameChinese" of
+// ms_MY holds romanised Chinese surnames; en_IN, en_NG, en_UG, en_ZA, vi_VN... have their own).
+// Format, suffix and kana arrays are not names; entries shorter than three bytes are skipped.
+size_t load_php_faker_file(const std::string& path, WordSet* first, WordSet* last) {
+  std::ifstream in(path);
+  std::string line;
+  WordSet* target = nullptr;
+  int depth = 0;
+  size_t n = 0;
+  while (std::getline(in, line)) {
+    size_t from = 0;
+    if (!target) {
+      const size_t d = line.find("static $");
+      if (d == std::string::npos) continue;
+      const size_t nb = d + 8;
+      size_t ne = nb;
+      while (ne < line.size() && std::isalnum(static_cast<unsigned char>(line[ne]))) ++ne;
+      const std::string var = line.substr(nb, ne - nb);
+      const bool f = var.rfind("firstName", 0) == 0 || var.rfind("middleName", 0) == 0;
+      const bool l = var.rfind("lastName", 0) == 0;
+      if ((!f && !l) || var.find("Format") != std::string::npos || var.find("Suffix") != std::string::npos ||
+          var.find("Kana") != std::string::npos)
+        continue;
+      const size_t eq = line.find('=', ne);
+      if (eq == std::string::npos) continue;
+      target = f ? first : last;
+      depth = 0;
+      from = eq + 1;
+    }
+    for (size_t i = from; i < line.size(); ++i) {
+      const char c = line[i];
+      if (c == '[' || c == '(') {
+        ++depth;
+      } else if (c == ']' || c == ')') {
+        if (--depth <= 0) {
+          target = nullptr;
+          break;
+        }
+      } else if (c == '\'') {
+        std::string w;
+        size_t e = i + 1;
+        for (; e < line.size() && line[e] != '\''; ++e) {
+          if (line[e] == '\\' && e + 1 < line.size()) ++e;  // \' inside a string
+          w += line[e];
+        }
+        if (e >= line.size()) break;
+        // two-letter entries ("Na", "Le") are mostly syllables that clash with abbreviations
+        if (w.size() >= 3) {
+          target->add(w);
+          ++n;
+        }
+        i = e;
+      } else if (c == '/' && i + 1 < line.size() && line[i + 1] == '/') {
+        break;
+      }
+    }
+  }
+  return n;
+}
+
 // Hunspell .dic: first line a count, then WORD[/FLAGS]. lower_only: only all-lower-case entries.
 size_t load_hunspell(const std::string& path, WordSet* set, bool lower_only, WordSet* capitalised = nullptr) {
   std::ifstream in(path);
@@ -165,6 +226,17 @@ DeidResources DeidResources::load_default(const std::string& data_dir_in) {
     size_t n = 0;
     for (const auto& f : files) n += load_faker_file(f.string(), first.get(), last.get());
     r.sources.push_back(faker + "/*/__init__.py (" + std::to_string(n) + " names, " + std::to_string(files.size()) +
+                        " locales)");
+  }
+  const std::string php_faker = "/usr/share/php/Faker/Provider";
+  if (fs::is_directory(php_faker)) {
+    std::vector<fs::path> files;
+    for (const auto& e : fs::directory_iterator(php_faker))
+      if (e.is_directory() && fs::is_regular_file(e.path() / "Person.php")) files.push_back(e.path() / "Person.php");
+    std::sort(files.begin(), files.end());
+    size_t n = 0;
+    for (const auto& f : files) n += load_php_faker_file(f.string(), first.get(), last.get());
+    r.sources.push_back(php_faker + "/*/Person.php (" + std::to_string(n) + " names, " + std::to_string(files.size()) +
                         " locales)");
   }
   const std::string en = "/usr/share/hunspell/en_US.dic", med = "/usr/share/hunspell/en_med_glut.dic";

@@ -41,8 +41,10 @@ struct PhiSpan {
 // Word lists the detector uses. Loaded once (load_default_resources) from installed packages:
 //  - first and last names: the person providers of python3-fake-factory (Faker), every
 //    Latin-script locale, parsed from /usr/lib/python3/dist-packages/faker/providers/person/*/
-//    __init__.py (variables first_names*, last_names*), plus data/text/deid/names.txt (a small
-//    own list, also the fallback when Faker is not installed);
+//    __init__.py (variables first_names*, last_names*), and of php-faker (Faker for PHP), every
+//    locale, parsed from /usr/share/php/Faker/Provider/*/Person.php (arrays $firstName*,
+//    $middleName*, $lastName*; entries of 3+ bytes), plus data/text/deid/names.txt (a small own
+//    list, also the fallback when neither Faker is installed);
 //  - English words (to require a cue before tagging "Will" or "Brown"): the lower-case entries of
 //    /usr/share/hunspell/en_US.dic;
 //  - medical words (never a name on a name-list hit alone: "pilar", "Allegra"): the lower-case

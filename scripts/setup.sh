@@ -12,6 +12,7 @@ packages=(
   libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql
   libxapian-dev libhpdf-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory
   libcurl4-openssl-dev coinor-libcbc-dev
+  python3-dev python3-numpy python3-pandas pybind11-dev pybind11-json-dev
 )
 # `scripts/setup.sh --fuzz` (make fuzz, make test-slow) adds clang with its sanitizer and
 # libFuzzer runtimes (Debian's clang recommends but does not pull them in).

@@ -236,11 +236,30 @@ class Synthesizer:
         self._impl.save(_fspath(path), reproducible)
 
 
+def _synthesizer_of(path: str) -> str:
+    """The synthesizer a model file names (its JSON header; docs/formats.md), or "" when the file
+    cannot be read so (load then says what is wrong)."""
+    import json as _json
+    import struct
+
+    try:
+        with open(path, "rb") as f:
+            head = f.read(20)
+            if len(head) < 20 or head[:7] != b"MEDGENM":
+                return ""
+            (length,) = struct.unpack("<Q", head[12:20])
+            if length > 1 << 30:
+                return ""
+            return str(_json.loads(f.read(length)).get("synthesizer", ""))
+    except (OSError, ValueError, AttributeError):
+        return ""
+
+
 def load(path: PathLike, *, seed: int = 42, threads: int = 1, progress: ProgressArg = None) -> Synthesizer:
     """A model file written by Synthesizer.save or `medgen fit` (checked field by field)."""
+    if _synthesizer_of(_fspath(path)) in _NEURAL:
+        check_torch()  # before the plugin (and LibTorch) is loaded
     impl = _medgen._load(_fspath(path))
-    if impl.name in _NEURAL:
-        check_torch()
     return Synthesizer._wrap(impl, seed, threads, progress)
 
 

@@ -1,6 +1,7 @@
 #include "frame.h"
 
 #include <charconv>
+#include <cstring>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -32,11 +33,33 @@ std::string number_text(double v) {
   return std::string(buf, r.ptr);
 }
 
+// The vector's buffer as a NumPy array of T (same element size: a buffer rewritten in place as
+// another type), owned by a capsule: no copy.
+template <class T, class U>
+py::array_t<T> adopt_as(std::vector<U>&& v) {
+  static_assert(sizeof(T) == sizeof(U));
+  auto* owned = new std::vector<U>(std::move(v));
+  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<U>*>(p); });
+  return py::array_t<T>({owned->size()}, {sizeof(T)}, reinterpret_cast<T*>(owned->data()), owner);
+}
+
 template <class T>
 py::array_t<T> adopt(std::vector<T>&& v) {
-  auto* owned = new std::vector<T>(std::move(v));
-  py::capsule owner(owned, [](void* p) { delete static_cast<std::vector<T>*>(p); });
-  return py::array_t<T>({owned->size()}, {sizeof(T)}, owned->data(), owner);
+  return adopt_as<T>(std::move(v));
+}
+
+// Rewrites a number column's values as int64 (rounded; `missing` where not valid) in place.
+void values_to_int64(Column& col, int64_t missing, double scale) {
+  for (size_t i = 0; i < col.values.size(); ++i) {
+    const int64_t x = col.valid[i] ? std::llround(col.values[i] * scale) : missing;
+    std::memcpy(&col.values[i], &x, sizeof x);
+  }
+}
+
+// The validity mask turned into pandas' missing mask (1 = missing), in place.
+py::array_t<bool> missing_mask(Column& col) {
+  for (uint8_t& v : col.valid) v = v ? 0 : 1;
+  return adopt_as<bool>(std::move(col.valid));
 }
 
 // One column's cells as text (empty = missing); bools as `labels` (false, true).
@@ -199,19 +222,12 @@ py::object table_to_frame(Table&& table, const Schema& schema) {
     const size_t n = col.size();
     py::object out;
     if (col.storage == Storage::kNumber && cs && cs->type == ColumnType::kDatetime) {
-      std::vector<int64_t> ns(n, kNaT);
-      for (size_t i = 0; i < n; ++i)
-        if (col.valid[i]) ns[i] = std::llround(col.values[i] * 1e9);
-      out = adopt(std::move(ns)).attr("view")("datetime64[ns]");
+      values_to_int64(col, kNaT, 1e9);
+      out = adopt_as<int64_t>(std::move(col.values)).attr("view")("datetime64[ns]");
     } else if (col.storage == Storage::kNumber && cs && cs->integer) {
-      std::vector<int64_t> v(n, 0);
-      py::array_t<bool> mask(static_cast<py::ssize_t>(n));
-      bool* mp = mask.mutable_data();
-      for (size_t i = 0; i < n; ++i) {
-        mp[i] = !col.valid[i];
-        if (col.valid[i]) v[i] = std::llround(col.values[i]);
-      }
-      out = pd.attr("arrays").attr("IntegerArray")(adopt(std::move(v)), mask);
+      values_to_int64(col, 0, 1.0);
+      py::array_t<bool> mask = missing_mask(col);
+      out = pd.attr("arrays").attr("IntegerArray")(adopt_as<int64_t>(std::move(col.values)), mask);
     } else if (col.storage == Storage::kNumber) {
       for (size_t i = 0; i < n; ++i)
         if (!col.valid[i]) col.values[i] = std::numeric_limits<double>::quiet_NaN();

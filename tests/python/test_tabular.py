@@ -173,6 +173,24 @@ class Tabular(unittest.TestCase):
         self.assertGreaterEqual(first[2], 3)  # started after the checkpoint's epochs
         self.assertEqual(len(model.sample(10)), 10)
 
+    def test_another_torch_in_the_process_is_refused(self):
+        import sys
+        import types
+
+        subprocess.run([CLI, "fit", PBC, "-s", "tvae", "--epochs", "1", "-o", self.path("t.medgen"), "-q"], check=True)
+        fake = types.ModuleType("torch")
+        fake.__file__ = "/opt/conda/lib/python3.11/site-packages/torch/__init__.py"
+        sys.modules["torch"] = fake
+        try:
+            with self.assertRaisesRegex(RuntimeError, "not Debian's"):
+                medgen.Synthesizer("tvae", epochs=1).fit(pbc())
+            with self.assertRaisesRegex(RuntimeError, "not Debian's"):
+                medgen.load(self.path("t.medgen"))
+            medgen.Synthesizer("copula").fit(pbc())  # no LibTorch involved: fine
+        finally:
+            del sys.modules["torch"]
+        self.assertEqual(medgen.load(self.path("t.medgen")).name, "tvae")
+
 
 if __name__ == "__main__":
     unittest.main()

@@ -1,6 +1,8 @@
 // The extension module medgen._medgen: exceptions, context and progress, then each area's
 // bindings (tabular.cpp, eval.cpp, sim.cpp, image.cpp). The package medgen (python/medgen/)
 // wraps it with keyword arguments, progress bars and type hints.
+#include <malloc.h>
+
 #include <pybind11/pybind11.h>
 
 #include "engine.h"
@@ -52,6 +54,13 @@ PYBIND11_MODULE(_medgen, m) {
   using namespace medgen::python;
   m.doc() = "medgen's C++ engine (use the package medgen, not this module directly)";
   m.attr("__version__") = MEDGEN_VERSION;
+  // glibc raises its mmap threshold (to at most 32 MiB, and the trim threshold to twice that) as a
+  // process frees large blocks; the CLI gets there within its first training steps, an interpreter
+  // that has run other code often never does, and then every LibTorch buffer of a training step
+  // is a fresh mmap whose pages fault in and are zeroed again: a small CTGAN fit ran at half the
+  // CLI's speed. Start where the CLI ends (docs/python.md, "Speed").
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
 
   static py::exception<medgen::Error> error(m, "Error", PyExc_RuntimeError);
   static py::exception<medgen::InvalidInput> invalid(m, "InvalidInput", PyExc_ValueError);

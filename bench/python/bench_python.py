@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """The Python package against the CLI on the same table: fit (to a model file) and sample (to a CSV
-file and to a DataFrame), each in fresh processes, and the calling overhead of sample() beyond the
-engine's own call. One JSON line per figure. docs/python.md has the results and the machine.
+file and to a DataFrame), each in fresh processes (the Python side timed from after its imports,
+the CLI's as a whole process), and the calling overhead of sample() beyond the engine's own call.
+One JSON line per figure. docs/python.md has the results and the machine.
 
 Usage: PYTHONPATH=build/python bench/python/bench_python.py [--cli build/medgen] [--reps 5]
        [--table data/pbc.csv] [--rows 30000] [--epochs 30]
@@ -82,7 +83,7 @@ def main():
             cli_s.append(wall([a.cli, "sample", model, "-n", str(n), "-o", out, "-q"]))
             csv_s.append(py("import time, medgen\nt0 = time.perf_counter()\n"
                             f"medgen.load({model!r}).sample_csv({out!r}, {n})\nprint(time.perf_counter() - t0)\n", env))
-            frame_s.append(py("import time, medgen\nt0 = time.perf_counter()\n"
+            frame_s.append(py("import time, pandas, medgen\nt0 = time.perf_counter()\n"
                               f"medgen.load({model!r}).sample({n})\nprint(time.perf_counter() - t0)\n", env))
         emit(bench="python_sample", synthesizer=synth, rows=n, reps=a.reps, cli_s=statistics.median(cli_s),
              python_csv_s=statistics.median(csv_s), python_frame_s=statistics.median(frame_s),

@@ -282,6 +282,8 @@ def evaluate(
     """The evaluation report of `medgen evaluate` (fidelity, utility with a target and a holdout,
     privacy) as a dict; html= and json= also write the report files. gate= (a dict of thresholds
     or a gate file) adds the release gate's verdict under "gate"."""
+    if not hasattr(_medgen, "_evaluate"):
+        raise Error("medgen.evaluate: this build leaves out the eval module (MEDGEN_SKIP_MODULES)")
     if gate is not None and not isinstance(gate, dict):
         gate = _fspath(gate)
     return _medgen._evaluate(
@@ -290,4 +292,8 @@ def evaluate(
     )
 
 
-from . import image, sim  # noqa: E402  (the submodules need the names above)
+# The areas a build left out (MEDGEN_SKIP_MODULES) are absent from the package too.
+if hasattr(_medgen, "image"):
+    from . import image  # noqa: E402,F401
+if hasattr(_medgen, "sim"):
+    from . import sim  # noqa: E402,F401

@@ -19,6 +19,7 @@ PBC = os.path.join(SRC, "data", "pbc.csv")
 CT_SMALL = "/usr/lib/python3/dist-packages/pydicom/data/test_files/CT_small.dcm"
 
 
+@unittest.skipUnless(hasattr(medgen._medgen, "_evaluate"), "this build leaves out the eval module")
 class Evaluate(unittest.TestCase):
     def test_report_matches_the_cli(self):
         warnings.simplefilter("ignore")
@@ -45,6 +46,7 @@ class Evaluate(unittest.TestCase):
                 medgen.evaluate(train, synthetic, target="status")
 
 
+@unittest.skipUnless(hasattr(medgen._medgen, "sim"), "this build leaves out the sim module")
 class Simulator(unittest.TestCase):
     def test_session_steps_and_scores(self):
         names = [c["name"] for c in medgen.sim.conditions()]
@@ -71,6 +73,7 @@ class Simulator(unittest.TestCase):
             s.advance(-1)
 
 
+@unittest.skipUnless(hasattr(medgen._medgen, "image"), "this build leaves out the imaging module")
 class Images(unittest.TestCase):
     def test_write_read_geometry_and_zero_copy(self):
         rng = np.random.default_rng(1)

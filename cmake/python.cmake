@@ -4,6 +4,11 @@
 # LibTorch plugins beside them (PYTHONPATH=<build>/python; docs/python.md). Areas left out by
 # MEDGEN_SKIP_MODULES (eval, sim, imaging) are left out of the package too. The module links no
 # LibTorch itself: the neural synthesizers load their plugin on first use, as the CLI does.
+if(MEDGEN_SANITIZE)
+  # An ASan-instrumented module cannot be loaded into an uninstrumented interpreter.
+  message(STATUS "python: left out of a MEDGEN_SANITIZE build")
+  return()
+endif()
 if(NOT DEFINED PYTHON_EXECUTABLE AND EXISTS /usr/bin/python3)
   set(PYTHON_EXECUTABLE /usr/bin/python3 CACHE FILEPATH "the Python the medgen package is built for")
 endif()

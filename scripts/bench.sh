@@ -11,3 +11,8 @@ for b in "$build"/bench_*; do
   echo "# $(basename "$b")" >&2
   "$b" | tee -a "$out"
 done
+# The Python package against the CLI (docs/python.md), when the build has it.
+if [ -d "$build/python/medgen" ]; then
+  echo "# bench/python/bench_python.py" >&2
+  PYTHONPATH="$build/python" /usr/bin/python3 bench/python/bench_python.py --cli "$build/medgen" | tee -a "$out"
+fi

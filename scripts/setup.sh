@@ -12,6 +12,7 @@ packages=(
   libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql libarchive-dev
   libxapian-dev libhpdf-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory php-faker
   libcurl4-openssl-dev coinor-libcbc-dev nodejs
+  python3-dev python3-numpy python3-pandas pybind11-dev pybind11-json-dev
 )
 # Not installed: r-base-core, r-cran-epiestim, r-cran-surveillance. Only scripts/epi/export_epi_data.R
 # needs them, to remake the committed outbreak series in data/epi/ (data/epi/PROVENANCE.md).

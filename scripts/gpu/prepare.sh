@@ -12,7 +12,8 @@
 # Portable form: the sysroot holds no symbolic links (a copy that dereferences or drops links would
 # break them). Every link is listed in .gpu/sysroot/links.txt as "<path> <target>" (both relative to
 # the sysroot) and run.sh recreates them with `restore_links` before configuring.
-# Not included: SUNDIALS (module sim): run.sh leaves that module out (MEDGEN_SKIP_MODULES="sim");
+# Not included: SUNDIALS (module sim) and pybind11 (the Python package): run.sh leaves them out
+# (MEDGEN_SKIP_MODULES="sim;python");
 # GTest (tests are off there); OpenBLAS (nothing of ours links it:
 # LibTorch brings its own BLAS).
 set -euo pipefail
@@ -179,7 +180,7 @@ rm -rf "$B"
 trap 'rm -rf "$B"; remove_links "$SR"' EXIT
 sysroot_cmake_args "$SR"
 cmake -S "$ROOT" -B "$B" -G Ninja -DCMAKE_BUILD_TYPE=Release -DMEDGEN_BUILD_TESTS=OFF \
-  -DMEDGEN_SKIP_MODULES="sim" "${SYSROOT_ARGS[@]}"
+  -DMEDGEN_SKIP_MODULES="sim;python" "${SYSROOT_ARGS[@]}"
 echo "--- resolved packages (CMakeCache.txt):"
 grep -iE '^[a-z0-9_]*(nlohmann|CLI11|GDCM|NIFTI|ZNZ|PNG|OPENSSL|ZLIB)[a-z0-9_]*:[A-Z]+=' "$B/CMakeCache.txt" |
   grep -vE 'NOTFOUND|^pkgcfg|^FIND_PACKAGE|^_|:INTERNAL=' | tee "$B/resolved.txt"

@@ -5,7 +5,7 @@
 #
 # Runs from the repository root, with .gpu/ carried over (scripts/gpu/prepare.sh makes it here).
 # Writes $OUT/facts.txt (the machine), $OUT/build.log (configure + build) and whatever jobs.sh
-# writes. Environment knobs: MEDGEN_SKIP_MODULES (default "sim": its SUNDIALS is
+# writes. Environment knobs: MEDGEN_SKIP_MODULES (default "sim;python": SUNDIALS and pybind11 are
 # not in the sysroot), MEDGEN_CXX_STD (17 or 20; default: 20 only if the LibTorch headers demand it),
 # MEDGEN_JOBS (default 16), MEDGEN_BUILD_DIR (default build-gpu), CXX (default g++).
 # `source scripts/gpu/run.sh --source-only` defines the helpers and returns (prepare.sh --check).
@@ -181,7 +181,7 @@ cmake -S . -B "$B" -G "$GEN" \
   -DCMAKE_CXX_COMPILER="$(command -v "$CXX")" \
   -DMEDGEN_USE_CUDA=ON \
   -DMEDGEN_BUILD_TESTS=OFF \
-  -DMEDGEN_SKIP_MODULES="${MEDGEN_SKIP_MODULES-sim}" \
+  -DMEDGEN_SKIP_MODULES="${MEDGEN_SKIP_MODULES-sim;python}" \
   -DCMAKE_CUDA_COMPILER="$NVCC" \
   -DCMAKE_CUDA_ARCHITECTURES=90 \
   -DCUDAToolkit_ROOT="$(dirname "$(dirname "$(readlink -f "$NVCC")")")" \

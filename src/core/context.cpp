@@ -1,5 +1,7 @@
 #include "medgen/core/context.h"
 
+#include <dlfcn.h>
+
 #include <cstdlib>
 #include <string>
 
@@ -28,6 +30,18 @@ void apply_threads(const Context& ctx) {
 #ifdef _OPENMP
   omp_set_num_threads(ctx.threads);
 #endif
+  // An OpenBLAS loaded before these variables were set (NumPy's, in a Python process) read its
+  // thread count already: two OpenMP threads spinning on a loaded two-core machine made a small
+  // CTGAN fit twice as slow as the CLI's. Set it directly, without loading anything.
+  for (const char* lib : {"libopenblas.so.0", "libblas.so.3"}) {
+    void* h = ::dlopen(lib, RTLD_NOW | RTLD_NOLOAD);
+    if (!h) continue;
+    using SetThreads = void (*)(int);
+    const auto set = reinterpret_cast<SetThreads>(::dlsym(h, "openblas_set_num_threads"));
+    if (set) set(ctx.threads);
+    ::dlclose(h);
+    if (set) break;
+  }
 }
 
 }  // namespace medgen

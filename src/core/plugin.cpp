@@ -43,6 +43,11 @@ void* load_plugin_symbol(const std::string& library, const std::string& symbol, 
     exe[n] = '\0';
     candidates.push_back((std::filesystem::path(exe).parent_path() / library).string());
   }
+  // The folder of the shared object holding this code, when it is not the executable (the Python
+  // extension module carries its plugins beside it).
+  Dl_info self{};
+  if (::dladdr(reinterpret_cast<void*>(&load_plugin_symbol), &self) && self.dli_fname)
+    candidates.push_back((std::filesystem::path(self.dli_fname).parent_path() / library).string());
   candidates.push_back(std::string(MEDGEN_LIBRARY_DIR) + "/" + library);
   std::string errors;
   for (const std::string& path : candidates) {

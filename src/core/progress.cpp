@@ -12,6 +12,11 @@
 
 namespace medgen {
 
+Progress::Progress(std::function<void(const ProgressEvent&)> listener)
+    : Progress(static_cast<bool>(listener)) {
+  listener_ = std::move(listener);
+}
+
 Progress::Progress(bool enabled) : enabled_(enabled) {
   if (const char* fd = std::getenv("MEDGEN_PROGRESS_FD")) {
     char* end = nullptr;
@@ -53,6 +58,7 @@ void Progress::begin(const std::string& task, size_t total) {
   total_ = total;
   start_ = last_ = std::chrono::steady_clock::now();
   active_ = true;
+  if (listener_) listener_({ProgressEvent::Kind::kBegin, task_, 0, total_, "", 0.0});
 }
 
 void Progress::update(size_t done, const std::string& detail) {
@@ -67,6 +73,10 @@ void Progress::update(size_t done, const std::string& detail) {
   if (now - last_ < std::chrono::milliseconds(100) && done < total_) return;
   last_ = now;
   const double elapsed = std::chrono::duration<double>(now - start_).count();
+  if (listener_) {
+    listener_({ProgressEvent::Kind::kUpdate, task_, done, total_, detail, elapsed});
+    return;
+  }
   const double rate = elapsed > 0 ? done / elapsed : 0.0;
   if (total_ > 0) {
     const double eta = rate > 0 ? (total_ - done) / rate : 0.0;
@@ -81,6 +91,11 @@ void Progress::update(size_t done, const std::string& detail) {
 void Progress::stage(const std::string& what) {
   if (json_fd_ >= 0) json_line(nlohmann::json{{"stage", what}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
   if (!enabled_) return;
+  active_ = true;
+  if (listener_) {
+    listener_({ProgressEvent::Kind::kStage, what, 0, 0, "", 0.0});
+    return;
+  }
   std::fprintf(stderr, "\r%s ...\x1b[K", what.c_str());
   std::fflush(stderr);
   active_ = true;
@@ -88,6 +103,11 @@ void Progress::stage(const std::string& what) {
 
 void Progress::end() {
   if (!enabled_ || !active_) return;
+  active_ = false;
+  if (listener_) {
+    listener_({ProgressEvent::Kind::kEnd, task_, 0, total_, "", 0.0});
+    return;
+  }
   std::fprintf(stderr, "\r\x1b[K");
   std::fflush(stderr);
   active_ = false;

@@ -86,19 +86,29 @@ size_t resolve(const std::vector<EvalColumn>& cols, const Schema& schema, const 
 EvalData load_eval_data(const EvalFiles& files, const CsvOptions& csv) {
   if (files.real.empty()) throw InvalidInput("--real: a CSV file is required");
   if (files.synthetic.empty()) throw InvalidInput("--synthetic: a CSV file is required");
-  EvalData d;
-  d.real_path = files.real;
-  d.synthetic_path = files.synthetic;
-  d.holdout_path = files.holdout;
   const RawTable real = read_nonempty(files.real, csv);
-  if (files.schema.empty())
-    d.schema = infer_schema(real, csv, {}, &d.warnings);
-  else
-    d.schema = Schema::read(files.schema);
+  Schema schema;
+  if (!files.schema.empty()) schema = Schema::read(files.schema);
   const RawTable syn = read_nonempty(files.synthetic, csv);
   RawTable hold;
-  d.has_holdout = !files.holdout.empty();
-  if (d.has_holdout) hold = read_nonempty(files.holdout, csv);
+  if (!files.holdout.empty()) hold = read_nonempty(files.holdout, csv);
+  return load_eval_data(real, syn, files.holdout.empty() ? nullptr : &hold, files.schema.empty() ? nullptr : &schema,
+                        csv);
+}
+
+EvalData load_eval_data(const RawTable& real, const RawTable& syn, const RawTable* hold, const Schema* schema,
+                        const CsvOptions& csv) {
+  for (const RawTable* t : {&real, &syn, hold})
+    if (t && t->num_rows() == 0) throw InvalidInput(located(t->source, 1, 0, "the table has a header but no data rows"));
+  EvalData d;
+  d.real_path = real.source;
+  d.synthetic_path = syn.source;
+  d.has_holdout = hold != nullptr;
+  if (hold) d.holdout_path = hold->source;
+  if (schema)
+    d.schema = *schema;
+  else
+    d.schema = infer_schema(real, csv, {}, &d.warnings);
   // Identifiers and free text are never scored, and synthesizers regenerate or drop them:
   // leave them out, so that a synthetic file without the text column still loads.
   std::vector<ColumnSchema> scored;
@@ -107,14 +117,14 @@ EvalData load_eval_data(const EvalFiles& files, const CsvOptions& csv) {
   d.schema.columns = std::move(scored);
   // Rejecting the real file's own labels against a user schema stays to_table's job.
   widen(&d.schema, syn, csv, &d.warnings);
-  if (d.has_holdout) widen(&d.schema, hold, csv, &d.warnings);
+  if (hold) widen(&d.schema, *hold, csv, &d.warnings);
   for (const std::string& n : syn.names)
     if (d.schema.find(n) < 0 &&
         std::none_of(d.left_out.begin(), d.left_out.end(), [&](const ColumnSchema& c) { return c.name == n; }))
-      d.warnings.push_back(files.synthetic + ": column '" + n + "' is not in the schema (ignored)");
+      d.warnings.push_back(syn.source + ": column '" + n + "' is not in the schema (ignored)");
   d.real = to_table(real, d.schema, csv);
   d.synthetic = to_table(syn, d.schema, csv);
-  if (d.has_holdout) d.holdout = to_table(hold, d.schema, csv);
+  if (hold) d.holdout = to_table(*hold, d.schema, csv);
   return d;
 }
 

@@ -80,7 +80,14 @@ size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std
   if (request.rows == 0) throw InvalidInput("-n must be at least 1");
   if (chunk_rows == 0) throw InvalidInput("chunk size must be at least 1");
   LoadedModel m = load_model(request.model);
-  const Synthesizer& synth = *m.synthesizer;
+  return sample_to_csv(*m.synthesizer, request, ctx, path, chunk_rows);
+}
+
+size_t sample_to_csv(const Synthesizer& synth, const SampleRequest& request, const Context& ctx,
+                     const std::string& path, size_t chunk_rows) {
+  ctx.validate();
+  if (request.rows == 0) throw InvalidInput("-n must be at least 1");
+  if (chunk_rows == 0) throw InvalidInput("chunk size must be at least 1");
   const Schema& schema = synth.schema();
   // The parts to draw: one, or one per level for --balance (exact equal shares).
   struct Part {

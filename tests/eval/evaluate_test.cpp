@@ -415,3 +415,41 @@ TEST(Evaluate, DetectionHintsNameThePairWhoseRelationIsBroken) {
   EXPECT_TRUE(top["pair_score"].is_number());
   EXPECT_TRUE(top["region"]["a"].is_string() && top["region"]["b"].is_string());
 }
+
+TEST(Evaluate, TablesInMemoryLoadLikeTheirFiles) {
+  const std::string path = test::data_dir() + "/pbc.csv";
+  const RawTable raw = read_csv(path);
+  // The synthetic side: every other row, with a label the real table lacks (widened, noted).
+  RawTable syn;
+  syn.source = "<synthetic>";
+  syn.names = raw.names;
+  const int sex = [&] {
+    for (size_t c = 0; c < raw.names.size(); ++c)
+      if (raw.names[c] == "sex") return static_cast<int>(c);
+    return -1;
+  }();
+  ASSERT_GE(sex, 0);
+  for (size_t r = 0; r < raw.num_rows(); r += 2) {
+    std::vector<std::string> fields;
+    for (size_t c = 0; c < raw.num_cols(); ++c) fields.emplace_back(raw.field(r, c));
+    if (r == 0) fields[static_cast<size_t>(sex)] = "x";
+    syn.append_row(std::vector<std::string_view>(fields.begin(), fields.end()), r + 2);
+  }
+  const EvalData mem = load_eval_data(raw, syn, nullptr, nullptr);
+  EXPECT_EQ(mem.real_path, path);
+  EXPECT_EQ(mem.synthetic_path, "<synthetic>");
+  EXPECT_FALSE(mem.has_holdout);
+  EXPECT_EQ(mem.synthetic.num_rows(), (raw.num_rows() + 1) / 2);
+  const Column& s = mem.synthetic.column("sex");
+  EXPECT_EQ(s.dictionary[static_cast<size_t>(s.codes[0])], "x");
+  EXPECT_TRUE(std::any_of(mem.warnings.begin(), mem.warnings.end(),
+                          [](const std::string& w) { return w.find("<synthetic>: column 'sex'") == 0; }));
+  // A file and its table in memory give the same typed tables.
+  const EvalData files = load_eval_data(EvalFiles{path, path, "", ""});
+  const EvalData same = load_eval_data(raw, raw, nullptr, nullptr);
+  EXPECT_EQ(to_csv(same.real, same.schema), to_csv(files.real, files.schema));
+  RawTable empty;
+  empty.source = "<empty>";
+  empty.names = raw.names;
+  EXPECT_THROW(load_eval_data(raw, empty, nullptr, nullptr), InvalidInput);
+}

@@ -85,3 +85,19 @@ TEST(Pipeline, FailedSamplingLeavesNoFile) {
   for (const auto& e : std::filesystem::directory_iterator(dir.path))
     EXPECT_EQ(e.path().filename().string().find("x.csv"), std::string::npos) << e.path();
 }
+
+TEST(Pipeline, InMemoryModelSamplesTheSameBytesAsItsFile) {
+  test::TempDir dir;
+  SampleRequest sr;
+  sr.model = fit_pbc(dir);
+  sr.rows = 250;
+  sr.balance = "sex";
+  Context ctx;
+  ctx.seed = 11;
+  sample_to_csv(sr, ctx, dir.file("file.csv"), 64);
+  const LoadedModel m = load_model(sr.model);
+  SampleRequest mem = sr;
+  mem.model = dir.file("no-such-file.medgen");  // not read
+  sample_to_csv(*m.synthesizer, mem, ctx, dir.file("mem.csv"), 64);
+  EXPECT_EQ(read_file(dir.file("mem.csv")), read_file(dir.file("file.csv")));
+}

@@ -23,7 +23,8 @@ struct Context {
   void validate() const;
 };
 
-// Applies ctx.threads to OpenMP/BLAS (sets OMP_WAIT_POLICY=passive first when threads > 1).
+// Applies ctx.threads to OpenMP/BLAS (sets OMP_WAIT_POLICY=passive first when threads > 1), and
+// to an OpenBLAS already loaded (e.g. by NumPy) through openblas_set_num_threads.
 void apply_threads(const Context& ctx);
 
 }  // namespace medgen

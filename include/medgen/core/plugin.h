@@ -10,10 +10,11 @@
 
 namespace medgen {
 
-// dlopen()s `library` (searched in $MEDGEN_PLUGIN_DIR, the executable's folder, then the build
-// folder) and returns the address of `symbol`. Before the first load, picks OpenBLAS's best
-// kernels for this CPU unless OPENBLAS_CORETYPE is set (see docs/benchmarks.md). Throws
-// InvalidInput naming `purpose` when the library cannot be loaded.
+// dlopen()s `library` (searched in $MEDGEN_PLUGIN_DIR, the executable's folder, the folder of the
+// shared object holding this code (a Python extension module), then the build folder) and
+// returns the address of `symbol`. Before the first load, picks OpenBLAS's best kernels for
+// this CPU unless OPENBLAS_CORETYPE is set (see docs/benchmarks.md). Throws InvalidInput
+// naming `purpose` when the library cannot be loaded.
 void* load_plugin_symbol(const std::string& library, const std::string& symbol, const std::string& purpose);
 
 }  // namespace medgen

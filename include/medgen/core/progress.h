@@ -9,14 +9,29 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 
 namespace medgen {
+
+// What a listener hears (Progress(listener)): a task's start (done 0), its updates, a stage, the end.
+struct ProgressEvent {
+  enum class Kind { kBegin, kUpdate, kStage, kEnd };
+  Kind kind = Kind::kUpdate;
+  std::string task;    // kBegin/kUpdate: the task; kStage: what is being done
+  size_t done = 0;     // steps done
+  size_t total = 0;    // steps in all (0: unknown)
+  std::string detail;  // kUpdate: the detail ("g=0.71 d=-0.12")
+  double elapsed_s = 0;  // kUpdate: seconds since the task began
+};
 
 class Progress {
  public:
   // enabled=false makes every call a no-op (e.g. --quiet, or stderr not a terminal).
   explicit Progress(bool enabled);
+  // Reports to `listener` instead of the terminal (the Python package draws its own bar), with the
+  // same rate limit (~10 updates/s, and always a task's last step). MEDGEN_PROGRESS_FD still applies.
+  explicit Progress(std::function<void(const ProgressEvent&)> listener);
   ~Progress();
   static bool stderr_is_terminal();
 
@@ -31,6 +46,7 @@ class Progress {
  private:
   void json_line(const std::string& line);
   bool enabled_;
+  std::function<void(const ProgressEvent&)> listener_;
   int json_fd_ = -1;  // MEDGEN_PROGRESS_FD, -1 for none
   std::chrono::steady_clock::time_point json_last_;
   bool active_ = false;

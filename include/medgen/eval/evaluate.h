@@ -59,6 +59,12 @@ struct EvalFiles {
 // not be in the synthetic file).
 EvalData load_eval_data(const EvalFiles& files, const CsvOptions& csv = {});
 
+// The same from tables already parsed (the Python package's data frames): holdout and schema
+// may be null (no holdout; infer the schema from `real`). Each table's `source` names it in
+// messages and in the report. InvalidInput as above.
+EvalData load_eval_data(const RawTable& real, const RawTable& synthetic, const RawTable* holdout, const Schema* schema,
+                        const CsvOptions& csv = {});
+
 // Computes every metric. `holdout` may be null (no ceiling scores, no utility, and the privacy
 // metrics that need fresh real records are reported as not measured). InvalidInput when
 // options name unknown or unusable columns (target, sensitive, quasi), or when a table has no

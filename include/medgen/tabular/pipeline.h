@@ -74,6 +74,10 @@ Table sample_model(const SampleRequest& request, const Context& ctx, Schema* sch
 // Returns the number of rows written (always request.rows).
 size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std::string& path,
                      size_t chunk_rows = size_t{1} << 20);
+// The same from a model in memory (request.model is not read): the Python package samples a
+// model it holds with the CLI's chunking and seeds, so both write the same bytes.
+size_t sample_to_csv(const Synthesizer& synth, const SampleRequest& request, const Context& ctx,
+                     const std::string& path, size_t chunk_rows = size_t{1} << 20);
 
 // A plain-text, one-screen comparison of real and synthetic columns: for numbers mean, sd
 // and missing %; for labels the top level's share and missing %.

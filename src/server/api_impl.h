@@ -75,6 +75,7 @@ struct Route {
 };
 
 class LiveSim;  // api_sim.cpp
+class Scratch;  // scratch.h
 
 struct Api::Impl {
   ServerConfig cfg;
@@ -149,6 +150,9 @@ struct Api::Impl {
   // (`object` is what it works on); 202 with the job, or 429 when the queue is full.
   Reply submit_job(Ctx& ctx, const std::string& kind, const nlohmann::json& params, const std::string& object);
   nlohmann::json run_job(const Job& job, JobControl& control);
+  // An evaluate job's child wrote report.json and report.html into `s`: the HTML is stored
+  // encrypted, and the job's result is the summary and the gate's verdict.
+  nlohmann::json evaluation_result(const Job& job, const Scratch& s);
   nlohmann::json run_image_job(const Job& job, JobControl& control);  // api_images.cpp: "image.*" kinds
   std::shared_ptr<const sim::Catalog> sim_catalog();
   void end_all_sims();

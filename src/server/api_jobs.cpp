@@ -119,6 +119,15 @@ std::function<void(const nlohmann::json&)> job_progress(JobControl& control) {
   };
 }
 
+nlohmann::json Api::Impl::evaluation_result(const Job& job, const Scratch& s) {
+  const nlohmann::json report = nlohmann::json::parse(read_file(s("report.json")));
+  write_encrypted("evaluations/" + std::to_string(job.id) + ".html.enc", read_file(s("report.html")));
+  const nlohmann::json gate = report.value("gate", nlohmann::json::object());
+  return {{"summary", report.value("summary", nlohmann::json::object())},
+          {"gate_passed", gate.value("passed", false)},
+          {"gate", gate}};
+}
+
 nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
   if (job.kind.rfind("image.", 0) == 0) return run_image_job(job, control);
   const nlohmann::json p = nlohmann::json::parse(job.params_json);
@@ -256,12 +265,7 @@ nlohmann::json Api::Impl::run_job(const Job& job, JobControl& control) {
     if (control.shutdown && r.exit_code != 0 && r.exit_code != 3) throw JobPostponed{};
     if (control.cancel) return nlohmann::json::object();
     if (r.exit_code != 0 && r.exit_code != 3) throw InvalidInput(child_error(r, s, names));
-    const nlohmann::json report = nlohmann::json::parse(read_file(s("report.json")));
-    write_encrypted("evaluations/" + std::to_string(job.id) + ".html.enc", read_file(s("report.html")));
-    const nlohmann::json gate = report.value("gate", nlohmann::json::object());
-    return {{"summary", report.value("summary", nlohmann::json::object())},
-            {"gate_passed", gate.value("passed", false)},
-            {"gate", gate}};
+    return evaluation_result(job, s);
   }
   throw Error("unknown job kind '" + job.kind + "'");
 }

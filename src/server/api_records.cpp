@@ -257,12 +257,7 @@ nlohmann::json Api::Impl::run_records_job(const Job& job, JobControl& control) {
     }
     if (p.contains("target")) args.insert(args.end(), {"--target", p["target"].get<std::string>()});
     if (!step(args)) return nlohmann::json::object();
-    const nlohmann::json report = nlohmann::json::parse(read_file(s("report.json")));
-    write_encrypted("evaluations/" + std::to_string(job.id) + ".html.enc", read_file(s("report.html")));
-    const nlohmann::json gate = report.value("gate", nlohmann::json::object());
-    return {{"summary", report.value("summary", nlohmann::json::object())},
-            {"gate_passed", gate.value("passed", false)},
-            {"gate", gate}};
+    return evaluation_result(job, s);
   }
   throw Error("unknown job kind '" + job.kind + "' for a dataset of several tables");
 }

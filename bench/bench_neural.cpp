@@ -4,6 +4,10 @@
 //   {"bench":"tvae_epoch","table":"mixed","rows":30000,"cols":15,"epochs":3,"seconds_per_epoch":...}
 //   {"bench":"tvae_sample","table":"mixed","rows":100000,"seconds":...,"rows_per_s":...}   (and ctgan_*)
 // cpu_* fields count this process's CPU time, which a busy machine inflates less than wall time.
+// For ctgan it also times the generator's matrix products alone at the sampling shapes (the
+// same chunk, inputs and widths, preallocated outputs): {"bench":"ctgan_sample_gemm_only",...}
+// gives the rows/s the GEMMs allow on this CPU (the roofline of sampling) and the share of it
+// that sampling reaches.
 // Usage: bench_neural [epochs] [models: tvae,ctgan,diffusion,autoregressive] [tables: mixed,categorical] [device: cpu|cuda] [params JSON]
 // (params are merged into every model's options and echoed in the output, e.g. '{"cuda_graph":"off"}').
 #include <chrono>
@@ -12,6 +16,7 @@
 #include <string>
 
 #include <nlohmann/json.hpp>
+#include <torch/torch.h>
 
 #include "bench_table.h"
 #include "medgen/tabular/synthesizer.h"
@@ -27,6 +32,36 @@ static double cpu_now() {
 
 static double wall_now() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Rows/s of the ctgan generator's GEMMs alone when sampling: chunk x in0 through the residual
+// blocks (each block's input is its predecessor's input plus its output), then to dim.
+static double generator_gemm_rows_per_s(int64_t in0, const std::vector<int64_t>& widths, int64_t dim, int64_t chunk,
+                                        int64_t rows, double* gflop_per_s) {
+  torch::NoGradGuard no_grad;
+  std::vector<torch::Tensor> w, b, h, out;
+  int64_t in = in0;
+  double flop_per_row = 0;
+  for (size_t i = 0; i <= widths.size(); ++i) {
+    const int64_t o = i < widths.size() ? widths[i] : dim;
+    // Blocks use a folded (in x o) matrix; the output layer is a Linear, weight (o x in) transposed.
+    w.push_back(i < widths.size() ? torch::randn({in, o}) : torch::randn({o, in}).t());
+    b.push_back(torch::randn({o}));
+    h.push_back(torch::randn({chunk, in}));
+    out.push_back(torch::empty({chunk, o}));
+    flop_per_row += 2.0 * static_cast<double>(in * o);
+    in += o;
+  }
+  auto pass = [&] {
+    for (size_t i = 0; i < w.size(); ++i) torch::addmm_out(out[i], b[i], h[i], w[i]);
+  };
+  for (int i = 0; i < 3; ++i) pass();
+  const int64_t passes = (rows + chunk - 1) / chunk;
+  const double t0 = cpu_now();
+  for (int64_t i = 0; i < passes; ++i) pass();
+  const double s = cpu_now() - t0;
+  *gflop_per_s = flop_per_row * static_cast<double>(passes * chunk) / s * 1e-9;
+  return static_cast<double>(passes * chunk) / s;
 }
 
 static int run(int argc, char** argv) {
@@ -90,6 +125,20 @@ static int run(int argc, char** argv) {
                                          {"cpu_rows_per_s", out.num_rows() / s_cpu}}
                               .dump()
                               .c_str());
+      if (name == "ctgan" && device == "cpu") {
+        const nlohmann::json sum = synth->summary(), par = synth->params();
+        const int64_t in0 = par.at("embedding_dim").get<int64_t>() + sum.at("cond_dim").get<int64_t>();
+        const std::vector<int64_t> widths = par.at("generator").get<std::vector<int64_t>>();
+        const int64_t dim = sum.at("output_dim").get<int64_t>();
+        double gflops = 0;
+        const double roof = generator_gemm_rows_per_s(in0, widths, dim, 512, 100000, &gflops);
+        std::printf("%s\n", nlohmann::json{{"bench", "ctgan_sample_gemm_only"}, {"table", kind}, {"input", in0},
+                                           {"widths", widths}, {"output_dim", dim}, {"chunk", 512},
+                                           {"cpu_rows_per_s", roof}, {"gflop_per_s", gflops},
+                                           {"sampling_share_of_gemm_rows_per_s", out.num_rows() / s_cpu / roof}}
+                                .dump()
+                                .c_str());
+      }
     }
   }
   return 0;

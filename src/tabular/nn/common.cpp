@@ -3,6 +3,8 @@
 #include "../state_check.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstring>
 #include <limits>
 #include <sstream>
 

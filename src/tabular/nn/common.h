@@ -10,6 +10,7 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/schema.h"
+#include "draw.h"
 #include "medgen/nn/archive.h"
 #include "medgen/nn/trainer.h"
 #include "medgen/core/table.h"

@@ -417,32 +417,33 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   // In "train" batch-norm mode the statistics come from each batch: use the training size.
   // Modest chunks keep the buffers in the allocator's arena (large ones page-faulted anew each time).
   const int64_t chunk = p_.sample_batchnorm == "train" ? p_.train.batch_size : 512;
-  // Unconditional cond vectors follow the training frequencies of a uniformly picked column.
-  int64_t max_w = 1;
-  for (const auto& d : discrete_) max_w = std::max(max_w, d.width);
-  auto freq_table = torch::zeros({std::max<int64_t>(1, static_cast<int64_t>(discrete_.size())), max_w}, torch::kDouble);
-  std::vector<int64_t> offset_list;
+  // Unconditional cond vectors follow the training frequencies of a uniformly picked column:
+  // drawn here by inverse CDF over each column's cumulative frequencies.
+  std::vector<std::vector<double>> cumulative(discrete_.size());
   for (size_t c = 0; c < discrete_.size(); ++c) {
-    for (size_t k = 0; k < frequency_[c].size(); ++k) freq_table[static_cast<int64_t>(c)][static_cast<int64_t>(k)] = frequency_[c][k];
-    offset_list.push_back(discrete_[c].cond_offset);
+    double run = 0.0;
+    for (double f : frequency_[c]) cumulative[c].push_back(run += f);
   }
-  if (offset_list.empty()) offset_list.push_back(0);
-  const auto offsets = torch::tensor(offset_list, torch::kLong);
-  auto make_cond = [&](int64_t m) {
-    auto cond = torch::zeros({m, cond_dim_});
-    if (!targets.empty()) {
-      for (int64_t c : target_cond) cond.select(1, c).fill_(1.0);
-      return cond;
+  Rng rng(ctx.seed ^ 0x2545F4914F6CDD1DULL);
+  // Fills the generator's (m x (embedding + cond)) input: standard normal noise, then the cond vector.
+  // Rows are `stride` floats apart (the input can sit inside a wider buffer).
+  auto fill_input = [&](int64_t m, float* in, int64_t stride) {
+    for (int64_t r = 0; r < m; ++r) {
+      float* row = in + r * stride;
+      for (int64_t k = 0; k < p_.embedding_dim; ++k) row[k] = static_cast<float>(rng.normal());
+      float* cond = row + p_.embedding_dim;
+      std::fill(cond, cond + cond_dim_, 0.0f);
+      if (!targets.empty()) {
+        for (int64_t c : target_cond) cond[c] = 1.0f;
+      } else if (!discrete_.empty()) {
+        const size_t c = static_cast<size_t>(rng.below(discrete_.size()));
+        const std::vector<double>& cum = cumulative[c];
+        const double u = rng.uniform() * cum.back();
+        const size_t k = std::min<size_t>(std::upper_bound(cum.begin(), cum.end(), u) - cum.begin(), cum.size() - 1);
+        cond[discrete_[c].cond_offset + static_cast<int64_t>(k)] = 1.0f;
+      }
     }
-    if (discrete_.empty()) return cond;
-    const auto col = torch::randint(0, static_cast<int64_t>(discrete_.size()), {m}, torch::kLong);
-    const auto cat = torch::multinomial(freq_table.index_select(0, col), 1).squeeze(1);
-    cond.scatter_(1, (offsets.index_select(0, col) + cat).unsqueeze(1), 1.0);
-    return cond;
   };
-  // Sampling needs one-hot draws, not the relaxed Gumbel-softmax: argmax(logits + Gumbel
-  // noise) draws from the same softmax (the Gumbel-max trick) at a fraction of the cost.
-  const OutputLayout lay = layout(torch::kCPU);
   // With running statistics, BatchNorm is an affine map: fold it into the preceding Linear
   // (W' = W * g / sqrt(v + eps) row-wise, b' = (b - mu) * g / sqrt(v + eps) + beta), leaving
   // one addmm and one relu per block.
@@ -457,23 +458,43 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
                           (block->fc->bias - bn->running_mean) * scale + bn->bias);
     }
   }
-  auto forward = [&](const torch::Tensor& input) {
-    if (folded.empty()) return generator_->forward(input);
-    torch::Tensor h = input;
-    for (const auto& [w, b] : folded) h = torch::cat({torch::relu(torch::addmm(b, h, w)), h}, 1);
-    return generator_->out->forward(h);
-  };
-  auto generate = [&](int64_t m) {
-    const auto cond = make_cond(m);
-    const auto raw = forward(torch::cat({torch::randn({m, p_.embedding_dim}), cond}, 1));
-    std::vector<torch::Tensor> parts;
-    if (lay.scalars.numel() > 0) parts.push_back(torch::tanh(raw.index_select(1, lay.scalars)));
-    if (!lay.soft.empty()) {
-      const auto gumbel = -torch::log(-torch::log(torch::rand_like(raw).clamp_(1e-10, 1.0 - 1e-7)));
-      const auto noisy = lay.soft.gather(raw + gumbel);
-      parts.push_back(lay.soft.flatten(torch::zeros_like(noisy).scatter_(2, noisy.argmax(2, true), 1.0)));
+  // Generates m rows into out (m x dim): one forward pass, then draw_rows's one pass. With the
+  // folded blocks, every block's input and output live in one buffer laid out as the residual
+  // concatenation leaves them ([r_k, ..., r_1, input] per row): each block writes its output
+  // just left of its input, in place, so nothing is concatenated or copied.
+  const int64_t in0 = p_.embedding_dim + cond_dim_;
+  int64_t buffer_width = in0;
+  for (const auto& fw : folded) buffer_width += fw.first.size(1);
+  torch::Tensor buffer;
+  auto generate_into = [&](int64_t m, float* out) {
+    if (!buffer.defined() || buffer.size(0) < m) buffer = torch::empty({std::max(m, chunk), buffer_width}, torch::kFloat);
+    const auto h = buffer.narrow(0, 0, m);
+    int64_t offset = buffer_width - in0;
+    fill_input(m, h.data_ptr<float>() + offset, buffer_width);
+    torch::Tensor raw;
+    if (folded.empty()) {
+      raw = generator_->forward(h.narrow(1, offset, in0));
+    } else {
+      int64_t width = in0;
+      for (const auto& [w, b] : folded) {
+        const int64_t o = w.size(1);
+        auto dst = h.narrow(1, offset - o, o);
+        torch::addmm_out(dst, b, h.narrow(1, offset, width), w);
+        dst.relu_();
+        offset -= o;
+        width += o;
+      }
+      raw = generator_->out->forward(h);
     }
-    return torch::cat(parts, 1).index_select(1, lay.inverse);
+    raw = raw.contiguous();
+    draw_rows(raw.data_ptr<float>(), m, dim, scalars_, nullptr, softmax_, rng, out);
+  };
+  // Batch-norm statistics from a batch need two rows at least.
+  const int64_t least = p_.sample_batchnorm == "train" ? 2 : 1;
+  auto generate = [&](int64_t m) {
+    auto x = torch::empty({std::max(m, least), dim}, torch::kFloat);
+    generate_into(x.size(0), x.data_ptr<float>());
+    return x.narrow(0, 0, m);
   };
   auto honours = [&](const torch::Tensor& x) {
     auto ok = torch::ones({x.size(0)}, torch::kBool);
@@ -483,19 +504,23 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   std::vector<float> rows_out(static_cast<size_t>(total * dim));
   for (int64_t done = 0; done < total; done += chunk) {
     const int64_t m = std::min(chunk, total - done);
-    torch::Tensor x = generate(std::max<int64_t>(m, p_.sample_batchnorm == "train" ? 2 : 1)).narrow(0, 0, m);
+    float* dst = rows_out.data() + done * dim;
+    if (m >= least) {
+      generate_into(m, dst);
+    } else {
+      const auto x = generate(m).contiguous();
+      std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, dst);
+    }
     if (!targets.empty()) {
+      auto x = torch::from_blob(dst, {m, dim}, torch::kFloat);
       // Keep rows that honour every condition; regenerate the rest a few times.
       for (int round = 0; round < 20; ++round) {
         const auto bad = (~honours(x)).nonzero().squeeze(1);
         if (bad.numel() == 0) break;
-        const auto redo = generate(std::max<int64_t>(bad.numel(), 2)).narrow(0, 0, bad.numel());
-        x.index_copy_(0, bad, redo);
+        x.index_copy_(0, bad, generate(bad.numel()));
       }
       set_targets(x, targets);  // the rows the generator still got wrong
     }
-    x = x.contiguous();
-    std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, rows_out.begin() + done * dim);
   }
   return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
 }

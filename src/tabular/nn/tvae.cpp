@@ -215,6 +215,9 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
   const int64_t total = static_cast<int64_t>(n);
   const int64_t chunk = 1024;  // small buffers stay in the allocator's arena
   std::vector<float> rows_out(static_cast<size_t>(total * dim));
+  std::vector<int64_t> scalars(scalar_idx_.data_ptr<int64_t>(), scalar_idx_.data_ptr<int64_t>() + scalar_idx_.numel());
+  const torch::Tensor sigma = decoder_->sigma.detach().to(torch::kFloat).contiguous();
+  Rng rng(ctx.seed ^ 0x7A3E5D1C0B9F8E27ULL);
   for (int64_t done = 0; done < total; done += chunk) {
     const int64_t m = std::min(chunk, total - done);
     torch::Tensor out;
@@ -233,20 +236,13 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
         throw InvalidInput("--condition: the model gives this combination of values (numerically) zero probability");
       out = o.index_select(0, torch::multinomial(w, m, /*replacement=*/true));
     }
-    auto x = torch::empty({m, dim});
-    if (scalar_idx_.numel() > 0) {
-      const auto mean = torch::tanh(out.index_select(1, scalar_idx_));
-      const auto sig = decoder_->sigma.index_select(0, scalar_idx_);
-      x.index_copy_(1, scalar_idx_, (mean + torch::randn_like(mean) * sig).clamp(-1.0, 1.0));
+    out = out.contiguous();
+    float* dst = rows_out.data() + done * dim;
+    draw_rows(out.data_ptr<float>(), m, dim, scalars, sigma.data_ptr<float>(), softmax_spans_, rng, dst);
+    if (!targets.empty()) {
+      auto x = torch::from_blob(dst, {m, dim}, torch::kFloat);
+      set_targets(x, targets);
     }
-    for (const auto& [start, width] : softmax_spans_) {
-      const auto probs = torch::softmax(out.narrow(1, start, width), 1);
-      const auto pick = torch::multinomial(probs, 1, true);
-      x.narrow(1, start, width).zero_().scatter_(1, pick, 1.0);
-    }
-    set_targets(x, targets);
-    x = x.contiguous();
-    std::copy(x.data_ptr<float>(), x.data_ptr<float>() + m * dim, rows_out.begin() + done * dim);
   }
   return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
 }

@@ -127,13 +127,26 @@ PrivacySpent epsilon_spent(const std::vector<SampledGaussian>& mechanisms, doubl
   return rdp_to_epsilon(compose_rdp(mechanisms, o), o, delta);
 }
 
-double calibrate_sigma(double target_epsilon, double delta, double q, long long steps, const std::vector<double>& orders) {
+PrivacySpent epsilon_spent_with_zcdp(const std::vector<SampledGaussian>& mechanisms, double rho, double delta,
+                                     const std::vector<double>& orders) {
+  if (!(rho >= 0) || !std::isfinite(rho)) throw InvalidInput("rho must be >= 0, got " + std::to_string(rho));
+  const std::vector<double> o = orders.empty() ? default_orders() : orders;
+  std::vector<double> rdp = compose_rdp(mechanisms, o);
+  for (size_t k = 0; k < o.size(); ++k) rdp[k] += rho * o[k];
+  return rdp_to_epsilon(rdp, o, delta);
+}
+
+double calibrate_sigma_with_zcdp(double target_epsilon, double delta, double q, long long steps, double rho,
+                                 const std::vector<double>& orders) {
   if (!(target_epsilon > 0) || !std::isfinite(target_epsilon))
     throw InvalidInput("target epsilon must be positive, got " + std::to_string(target_epsilon));
   check_delta(delta);
   if (!(q > 0 && q <= 1)) throw InvalidInput("sampling rate q must be in (0, 1], got " + std::to_string(q));
   if (steps < 1) throw InvalidInput("steps must be >= 1, got " + std::to_string(steps));
-  auto eps = [&](double sigma) { return epsilon_spent({{q, sigma, steps}}, delta, orders).epsilon; };
+  auto eps = [&](double sigma) {
+    return rho > 0 ? epsilon_spent_with_zcdp({{q, sigma, steps}}, rho, delta, orders).epsilon
+                   : epsilon_spent({{q, sigma, steps}}, delta, orders).epsilon;
+  };
   double hi = 1;
   while (eps(hi) > target_epsilon) {
     hi *= 2;
@@ -146,6 +159,10 @@ double calibrate_sigma(double target_epsilon, double delta, double q, long long 
     (eps(mid) > target_epsilon ? lo : hi) = mid;
   }
   return hi;
+}
+
+double calibrate_sigma(double target_epsilon, double delta, double q, long long steps, const std::vector<double>& orders) {
+  return calibrate_sigma_with_zcdp(target_epsilon, delta, q, steps, 0, orders);
 }
 
 double zcdp_epsilon(double rho, double delta) {

@@ -138,6 +138,24 @@ TEST(Accountant, CalibrationHitsTheTarget) {
   }
 }
 
+// DP-SGD with a Gaussian release before training (issue 20 item 1): the zCDP part adds
+// rho * alpha at every order; the calibrated multiplier meets the target with it, and a
+// q = 1 step at sigma is exactly rho = 1 / (2 sigma^2).
+TEST(Accountant, CalibrationWithAZcdpRelease) {
+  const double rho = zcdp_rho(0.3, 1e-6);
+  for (double target : {1.0, 3.0}) {
+    const double sigma = calibrate_sigma_with_zcdp(target, 1e-6, 0.05, 400, rho);
+    EXPECT_LE(epsilon_spent_with_zcdp({{0.05, sigma, 400}}, rho, 1e-6).epsilon, target);
+    EXPECT_GT(epsilon_spent_with_zcdp({{0.05, sigma * 0.999, 400}}, rho, 1e-6).epsilon, target);
+    EXPECT_GT(sigma, calibrate_sigma(target, 1e-6, 0.05, 400));  // the release costs noise
+  }
+  EXPECT_EQ(calibrate_sigma_with_zcdp(2.0, 1e-5, 0.01, 1000, 0), calibrate_sigma(2.0, 1e-5, 0.01, 1000));
+  const std::vector<double> orders = {2.0, 8.0, 32.0};
+  EXPECT_NEAR(epsilon_spent_with_zcdp({}, gaussian_rho(1, 2.0), 1e-5, orders).epsilon,
+              epsilon_spent({{1.0, 2.0, 1}}, 1e-5, orders).epsilon, 1e-12);
+  EXPECT_THROW(epsilon_spent_with_zcdp({}, -1, 1e-5), InvalidInput);
+}
+
 TEST(Accountant, Zcdp) {
   // rho-zCDP from the Gaussian mechanism: RDP alpha / (2 sigma^2), so the two conversions agree
   // (the continuous minimum is at most the grid's).

@@ -57,6 +57,18 @@ PrivacySpent epsilon_spent(const std::vector<SampledGaussian>& mechanisms, doubl
 double calibrate_sigma(double target_epsilon, double delta, double q, long long steps,
                        const std::vector<double>& orders = {});
 
+// The composition of `mechanisms` with a rho-zCDP mechanism (RDP rho * alpha at every order,
+// e.g. Gaussian histograms released before training) at delta. InvalidInput on rho < 0.
+PrivacySpent epsilon_spent_with_zcdp(const std::vector<SampledGaussian>& mechanisms, double rho, double delta,
+                                     const std::vector<double>& orders = {});
+
+// calibrate_sigma for `steps` SGM steps composed with a rho-zCDP mechanism: the smallest noise
+// multiplier for which the composition spends at most target_epsilon at delta. rho = 0 is
+// calibrate_sigma. InvalidInput as calibrate_sigma, and when no multiplier up to 1e7 is enough
+// (rho alone spends the target).
+double calibrate_sigma_with_zcdp(double target_epsilon, double delta, double q, long long steps, double rho,
+                                 const std::vector<double>& orders = {});
+
 // zero-concentrated DP (Bun and Steinke 2016): rho-zCDP is RDP rho * alpha at every order.
 // The epsilon at delta (the same Balle et al. conversion, minimised over alpha > 1 continuously),
 // and its inverse, the largest rho whose epsilon at delta is at most `epsilon`.

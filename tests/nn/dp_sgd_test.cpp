@@ -1,0 +1,151 @@
+// DP-SGD's per-example gradients (issue 20 item 1): the per-layer outer-product path against
+// the micro-batch computation (batches of one through LibTorch's autograd, each gradient clipped,
+// then summed), on a small VAE shaped like tvae's (a per-example parameter included).
+#include "medgen/nn/dp_sgd.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "medgen/core/error.h"
+
+namespace {
+
+using medgen::nn::PerExampleGrads;
+
+struct ToyVae {
+  torch::nn::Sequential enc{torch::nn::Linear(5, 8), torch::nn::ReLU(), torch::nn::Linear(8, 6), torch::nn::ReLU()};
+  torch::nn::Linear mu{6, 3}, logvar{6, 3};
+  torch::nn::Sequential dec{torch::nn::Linear(3, 6),
+                            torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2))};
+  torch::nn::Linear out{6, 5};
+  torch::Tensor sigma;
+  ToyVae() {
+    for (torch::nn::Module* m : std::vector<torch::nn::Module*>{enc.ptr().get(), mu.ptr().get(), logvar.ptr().get(),
+                                                                dec.ptr().get(), out.ptr().get()})
+      m->to(torch::kDouble);
+    sigma = torch::full({5}, 0.3, torch::kDouble).requires_grad_(true);
+  }
+  std::vector<torch::Tensor> parameters() const {
+    std::vector<torch::Tensor> p;
+    for (const auto& m : std::vector<std::vector<torch::Tensor>>{enc->parameters(), mu->parameters(),
+                                                                 logvar->parameters(), dec->parameters(),
+                                                                 out->parameters()})
+      p.insert(p.end(), m.begin(), m.end());
+    p.push_back(sigma);
+    return p;
+  }
+  // Each row's loss: Gaussian reconstruction with the learned sigma, plus the KL term. Through
+  // the tape when given one, else through the modules' own forward().
+  torch::Tensor losses(const torch::Tensor& x, const torch::Tensor& noise, PerExampleGrads* tape) {
+    torch::Tensor h, m, lv, o, sig;
+    if (tape) {
+      h = tape->sequential(enc, x);
+      m = tape->linear(*mu, h);
+      lv = tape->linear(*logvar, h);
+    } else {
+      h = enc->forward(x);
+      m = mu->forward(h);
+      lv = logvar->forward(h);
+    }
+    const auto z = m + noise * torch::exp(0.5 * lv);
+    if (tape) {
+      o = tape->linear(*out, tape->sequential(dec, z));
+      sig = tape->per_example(sigma);
+    } else {
+      o = out->forward(dec->forward(z));
+      sig = sigma.unsqueeze(0).expand({x.size(0), 5});
+    }
+    const auto diff = x - torch::tanh(o);
+    const auto rec = (diff * diff / (2 * sig * sig) + torch::log(sig)).sum(1);
+    const auto kl = -0.5 * (1 + lv - m * m - torch::exp(lv)).sum(1);
+    return rec + kl;
+  }
+};
+
+TEST(DpSgd, PerLayerClippedSumEqualsMicroBatches) {
+  torch::manual_seed(11);
+  ToyVae net;
+  const int64_t rows = 13;
+  const auto x = torch::randn({rows, 5}, torch::kDouble);
+  const auto noise = torch::randn({rows, 3}, torch::kDouble);
+  const std::vector<torch::Tensor> params = net.parameters();
+
+  // The reference: one example at a time.
+  std::vector<double> ref_norms;
+  std::vector<torch::Tensor> micro_sum;
+  for (const auto& p : params) micro_sum.push_back(torch::zeros_like(p));
+  // A clip between the smallest and largest norms, so that both branches are exercised.
+  std::vector<std::vector<torch::Tensor>> each;
+  for (int64_t i = 0; i < rows; ++i) {
+    for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+    net.losses(x.narrow(0, i, 1), noise.narrow(0, i, 1), nullptr).sum().backward();
+    double sq = 0;
+    std::vector<torch::Tensor> g;
+    for (const auto& p : params) {
+      g.push_back(p.grad().clone());
+      sq += p.grad().pow(2).sum().item<double>();
+    }
+    ref_norms.push_back(std::sqrt(sq));
+    each.push_back(g);
+  }
+  std::vector<double> sorted = ref_norms;
+  std::sort(sorted.begin(), sorted.end());
+  const double clip = sorted[rows / 2];
+  for (int64_t i = 0; i < rows; ++i) {
+    const double c = std::min(1.0, clip / ref_norms[static_cast<size_t>(i)]);
+    for (size_t k = 0; k < params.size(); ++k) micro_sum[k] += c * each[static_cast<size_t>(i)][k];
+  }
+
+  for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+  PerExampleGrads tape(rows);
+  const auto losses = net.losses(x, noise, &tape);
+  ASSERT_EQ(tape.parameters().size(), params.size());  // every parameter recorded
+  const auto norms = tape.clip_and_sum(losses, clip);
+  for (int64_t i = 0; i < rows; ++i) EXPECT_NEAR(norms[i].item<double>(), ref_norms[static_cast<size_t>(i)], 1e-10 * ref_norms[static_cast<size_t>(i)]);
+  for (size_t k = 0; k < params.size(); ++k) {
+    ASSERT_TRUE(params[k].grad().defined()) << k;
+    EXPECT_TRUE(torch::allclose(params[k].grad(), micro_sum[k], 1e-9, 1e-12)) << "parameter " << k;
+  }
+
+  // The same in single precision, to float tolerance.
+  torch::manual_seed(11);
+  ToyVae f32;
+  for (auto* m : std::vector<torch::nn::Module*>{f32.enc.ptr().get(), f32.mu.ptr().get(), f32.logvar.ptr().get(),
+                                                 f32.dec.ptr().get(), f32.out.ptr().get()})
+    m->to(torch::kFloat);
+  f32.sigma = torch::full({5}, 0.3, torch::kFloat).requires_grad_(true);
+  PerExampleGrads tape32(rows);
+  const auto n32 = tape32.clip_and_sum(f32.losses(x.to(torch::kFloat), noise.to(torch::kFloat), &tape32), clip);
+  for (int64_t i = 0; i < rows; ++i) EXPECT_NEAR(n32[i].item<double>(), ref_norms[static_cast<size_t>(i)], 1e-4 * ref_norms[static_cast<size_t>(i)]);
+  const std::vector<torch::Tensor> p32 = f32.parameters();
+  for (size_t k = 0; k < p32.size(); ++k)
+    EXPECT_TRUE(torch::allclose(p32[k].grad().to(torch::kDouble), micro_sum[k], 1e-4, 1e-5)) << "parameter " << k;
+}
+
+TEST(DpSgd, BatchNormIsRefused) {
+  torch::nn::Sequential seq{torch::nn::Linear(4, 4), torch::nn::BatchNorm1d(4), torch::nn::ReLU()};
+  PerExampleGrads tape(6);
+  try {
+    tape.sequential(seq, torch::randn({6, 4}));
+    ADD_FAILURE() << "BatchNorm accepted";
+  } catch (const medgen::InvalidInput& e) {
+    EXPECT_NE(std::string(e.what()).find("BatchNorm"), std::string::npos) << e.what();
+  }
+}
+
+TEST(DpSgd, PoissonSampleAndNoise) {
+  torch::manual_seed(3);
+  int64_t total = 0;
+  for (int k = 0; k < 200; ++k) total += medgen::nn::poisson_sample(1000, 0.05).numel();
+  EXPECT_NEAR(total / 200.0, 50.0, 2.0);  // sd of the mean ~ 0.49
+  EXPECT_EQ(medgen::nn::poisson_sample(100, 0).numel(), 0);
+  auto p = torch::zeros({200, 200}).requires_grad_(true);
+  p.mutable_grad() = torch::full({200, 200}, 8.0);
+  medgen::nn::add_noise({p}, 1.5, 2.0, 4.0);
+  EXPECT_NEAR(p.grad().mean().item<double>(), 2.0, 0.02);
+  EXPECT_NEAR(p.grad().std().item<double>(), 1.5 * 2.0 / 4.0, 0.01);
+}
+
+}  // namespace

@@ -88,6 +88,19 @@ json model_disclosure_json(const json& header) {
     out["delta"] = dp["delta"];
     line = std::string(b) + ": noisy marginals only; the schema's min/max of " + std::to_string(bounded) + " columns and " +
            std::to_string(labels) + " category labels are not covered (public only if the schema was)";
+  } else if (neural && dp.is_object() && dp.value("mechanism", json()) == "dp-sgd" &&
+             dp.value("epsilon", json()).is_number() && dp.value("delta", json()).is_number()) {
+    // DP-SGD: network weights and a transformer fitted from noisy histograms.
+    char b[200];
+    std::snprintf(b, sizeof b, "(epsilon %g, delta %g)-differentially private (DP-SGD, noise multiplier %.4g)",
+                  dp["epsilon"].get<double>(), dp["delta"].get<double>(), dp.value("noise_multiplier", 0.0));
+    out["privacy"] = "dp";
+    out["counts"] = "noisy (Gaussian)";
+    out["epsilon"] = dp["epsilon"];
+    out["delta"] = dp["delta"];
+    line = std::string(b) + ": weights and transformer from noisy gradients and histograms; the schema's min/max of " +
+           std::to_string(bounded) + " columns and " + std::to_string(labels) +
+           " category labels are not covered (public only if the schema was)";
   } else if (!coarse) {
     line = "privacy exact: holds real values from the training data (";
     if (!neural || real > 0) line += std::to_string(real) + " values as they occur in the data, ";

@@ -33,6 +33,18 @@ std::string info_text(const json& h) {
        std::to_string(p.value("seed", 0ULL)) + ", " + std::to_string(p.value("threads", 1)) + " thread(s))\n";
   s += "disclosure    " + model_disclosure(h) + "\n";
   const json summary = h.value("summary", json::object());
+  const json dp = summary.value("privacy", json());
+  if (dp.is_object() && dp.value("mechanism", "") == "dp-sgd") {
+    char line[400];
+    std::snprintf(line, sizeof line,
+                  "privacy       DP-SGD (epsilon %.4g of %.4g, delta %.3g): noise multiplier %.4g, clip %.4g, sampling "
+                  "rate %.4g, %lld steps; transformer from noisy histograms (share %.3g, rho %.4g)\n",
+                  dp.value("epsilon", 0.0), dp.value("epsilon_target", 0.0), dp.value("delta", 0.0),
+                  dp.value("noise_multiplier", 0.0), dp.value("clip", 0.0), dp.value("sampling_rate", 0.0),
+                  static_cast<long long>(dp.value("steps", 0LL)), dp.value("transformer_share", 0.0),
+                  dp.value("transformer_rho", 0.0));
+    s += line;
+  }
   if (summary.contains("history") && !summary["history"].empty()) {
     const json& hist = summary["history"];
     s += "training      " + std::to_string(hist.size()) + " epochs\n";

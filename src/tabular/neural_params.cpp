@@ -37,6 +37,39 @@ json common_json(const TrainParams& t, const TransformerParams& tr) {
               {"max_modes", tr.gmm.max_components}};
 }
 
+// The DP-SGD options (dp_sgd_params): read only when epsilon is given, which `raw` (the caller's
+// object) tells apart from the default 0.
+void read_dp(const std::string& synth, const json& raw, const json& r, DpParams* dp) {
+  const bool given = raw.is_object() && raw.contains("epsilon");
+  if (!given) {
+    for (const char* k : {"delta", "dp_clip", "dp_transformer_share", "dp_bins", "dp_noise_multiplier"})
+      if (raw.is_object() && raw.contains(k))
+        throw InvalidInput(synth + ": option '" + k + "' needs 'epsilon' (--epsilon): differential privacy is off without it");
+    return;
+  }
+  dp->epsilon = r["epsilon"].get<double>();
+  if (!(dp->epsilon > 0))
+    throw InvalidInput(synth + ": epsilon must be > 0 (leave it out to train without differential privacy), got " +
+                       r["epsilon"].dump());
+  dp->delta = r["delta"].get<double>();
+  if (!(dp->delta > 0 && dp->delta < 1)) throw InvalidInput(synth + ": delta must be in (0, 1), got " + r["delta"].dump());
+  dp->clip = r["dp_clip"].get<double>();
+  dp->transformer_share = r["dp_transformer_share"].get<double>();
+  dp->bins = r["dp_bins"].get<int>();
+  dp->noise_multiplier = r["dp_noise_multiplier"].get<double>();
+}
+
+// Written only when differential privacy is on, so that other models' files stay as they were.
+void write_dp(const DpParams& dp, json* j) {
+  if (!dp.enabled()) return;
+  (*j)["epsilon"] = dp.epsilon;
+  (*j)["delta"] = dp.delta;
+  (*j)["dp_clip"] = dp.clip;
+  (*j)["dp_transformer_share"] = dp.transformer_share;
+  (*j)["dp_bins"] = dp.bins;
+  (*j)["dp_noise_multiplier"] = dp.noise_multiplier;
+}
+
 }  // namespace
 
 // Names, defaults and ranges: the tables in param_table.cpp.
@@ -48,6 +81,7 @@ TvaeParams TvaeParams::from_json(const json& j) {
   p.loss_factor = r["loss_factor"].get<double>();
   p.proposals_per_row = r["proposals_per_row"].get<int>();
   p.hidden = widths(r["hidden"]);
+  read_dp("tvae", j, r, &p.dp);
   p.transformer.validate();
   return p;
 }
@@ -58,6 +92,7 @@ json TvaeParams::to_json() const {
   j["hidden"] = hidden;
   j["loss_factor"] = loss_factor;
   j["proposals_per_row"] = proposals_per_row;
+  write_dp(dp, &j);
   return j;
 }
 

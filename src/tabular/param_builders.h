@@ -44,6 +44,20 @@ inline std::vector<ParamSpec> neural_common(double lr, double weight_decay) {
   };
 }
 
+// Differential privacy by DP-SGD (DpParams in neural.h): epsilon 0 leaves it off.
+inline std::vector<ParamSpec> dp_sgd_params() {
+  return {
+      real_param("epsilon", 0, 0, 1e6, "differential privacy (DP-SGD): total budget epsilon; 0: off (--epsilon)"),
+      real_param("delta", 1e-9, 0, 1, "DP-SGD: delta of (epsilon, delta)-DP, in (0, 1 / rows) (--delta)"),
+      real_param("dp_clip", 1.0, 1e-6, 1e4, "DP-SGD: per-row gradient norm bound C"),
+      real_param("dp_transformer_share", 0.1, 0.001, 0.9,
+                 "DP-SGD: share of epsilon for the transformer's noisy histograms"),
+      int_param("dp_bins", 16, 2, 1000, "DP-SGD: histogram bins of a numeric column between the schema's min and max"),
+      real_param("dp_noise_multiplier", 0, 0, 1e6,
+                 "DP-SGD: noise multiplier; 0: calibrated to epsilon; one too small for the budget is refused"),
+  };
+}
+
 // The tables of the synthesizers defined in their own files.
 std::vector<ParamSpec> diffusion_param_table();
 std::vector<ParamSpec> autoregressive_param_table();

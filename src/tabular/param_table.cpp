@@ -35,6 +35,7 @@ std::vector<ParamSpec> tvae_table() {
   t.push_back(widths_param("hidden", {128, 128}, "encoder layer widths (the decoder mirrors them)"));
   t.push_back(real_param("loss_factor", 1.0, 1e-3, 1e3, "weight of the reconstruction term (1: the ELBO)"));
   t.push_back(int_param("proposals_per_row", 20, 1, 10000, "conditional sampling: importance proposals per row"));
+  for (ParamSpec& p : dp_sgd_params()) t.push_back(std::move(p));
   return t;
 }
 

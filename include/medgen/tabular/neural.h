@@ -34,6 +34,22 @@ struct TrainParams {
   std::string privacy = "exact";
 };
 
+// Differential privacy by DP-SGD (docs/privacy.md, "DP-SGD"): off while epsilon is 0, and then
+// nothing about training changes. On: the transformer is fitted from noisy per-column histograms
+// (transformer_share of the budget), training takes Poisson-sampled batches (rate batch_size /
+// rows), clips each row's gradient to norm `clip` and adds Gaussian noise of standard deviation
+// noise_multiplier * clip to their sum; the multiplier is calibrated so that the whole run spends
+// at most (epsilon, delta) (privacy::calibrate_sigma_with_zcdp).
+struct DpParams {
+  double epsilon = 0;               // total budget epsilon; 0: no differential privacy
+  double delta = 1e-9;              // delta of (epsilon, delta)-DP; below 1 / rows
+  double clip = 1.0;                // per-row gradient norm bound C
+  double transformer_share = 0.1;   // share of epsilon for the transformer's histograms, in (0, 1)
+  int bins = 16;                    // histogram bins of a numeric column between the schema's bounds
+  double noise_multiplier = 0;      // 0: calibrated; > 0: this one, refused if it spends more than epsilon
+  bool enabled() const { return epsilon > 0; }
+};
+
 // InvalidInput (naming the library) when the neural library cannot be loaded.
 std::unique_ptr<Synthesizer> create_neural_synthesizer(const std::string& name, const nlohmann::json& params);
 

@@ -11,6 +11,11 @@
 // with weights prod_i softmax_i(c_i | z), the conditioned spans are set to their values and the
 // other columns are drawn from p(x | z). Exactly n rows; no rejection.
 //
+// With dp.epsilon > 0 the model is trained by DP-SGD (see DpParams in neural.h and
+// docs/privacy.md): the encoder and decoder are Linear + ReLU stacks (no BatchNorm), so each
+// row's gradient, the learned sigma's included, is separable; the model file then records the
+// budget spent, and no loss history computed from the rows.
+//
 // Implemented in the LibTorch shared library (see neural.h); this header carries the options.
 // Thread safety and global state: see Synthesizer in synthesizer.h. fit and sample seed
 // LibTorch's global generator from ctx.seed and set its process-wide intra-op thread count
@@ -34,6 +39,7 @@ struct TvaeParams {
   double loss_factor = 1.0;            // weight of the reconstruction term (1 = the ELBO)
   int proposals_per_row = 20;          // conditional sampling: importance proposals per row
   TransformerParams transformer;       // the data transformer's options
+  DpParams dp;                         // differential privacy (off unless dp.epsilon > 0)
 
   // InvalidInput on unknown keys or absurd values, naming the key.
   static TvaeParams from_json(const nlohmann::json& j);

@@ -124,6 +124,116 @@ TrainingData prepare_training(const Table& table, const Schema& schema, const Co
   return d;
 }
 
+TrainingData prepare_training_dp(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
+                                 const TransformerParams& params, int bins, double rho, DataTransformer* tr,
+                                 DpRelease* release) {
+  const size_t n = table.num_rows();
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  MEDGEN_ASSERT(rho > 0 && bins >= 1);
+  TrainingData d;
+  d.device = resolve_device(device);
+  Context tctx = ctx;
+  tctx.device = d.device.is_cuda() ? Device::kCuda : Device::kCpu;
+  nn::init_torch(tctx);
+  Rng rng(ctx.seed);
+  Rng noise = rng.split(0x44505F68697374ULL);  // the histograms' noise: its own stream
+  auto numeric = [](const ColumnSchema& cs) { return cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime; };
+  auto categorical = [](const ColumnSchema& cs) { return cs.type == ColumnType::kCategorical || cs.type == ColumnType::kBoolean; };
+  std::vector<size_t> learned;
+  for (size_t si : output_columns(schema))
+    if (numeric(schema.columns[si]) || categorical(schema.columns[si])) learned.push_back(si);
+  const double stddev = std::sqrt(static_cast<double>(learned.size()) / (2 * rho));
+  const size_t rows = static_cast<size_t>(kDpProxyRows) + 1;
+  Table proxy;
+  nlohmann::json seen = nlohmann::json::object();
+  for (size_t si : learned) {
+    const ColumnSchema& cs = schema.columns[si];
+    const Column& col = table.column(cs.name);
+    std::vector<double> counts;
+    if (numeric(cs)) {
+      if (!std::isfinite(cs.min) || !std::isfinite(cs.max) || cs.min > cs.max)
+        throw InvalidInput("differential privacy: column '" + cs.name +
+                           "' needs finite min and max in the schema (the histogram's public bounds)");
+      if (col.storage != Storage::kNumber) throw InvalidInput("column '" + cs.name + "' is not stored as numbers");
+      const size_t k = cs.max > cs.min ? static_cast<size_t>(bins) : 1;
+      counts.assign(k + 1, 0.0);
+      for (size_t r = 0; r < n; ++r) {
+        if (!col.valid[r]) {
+          counts[k] += 1;
+          continue;
+        }
+        const double pos = k > 1 ? (col.values[r] - cs.min) / (cs.max - cs.min) * static_cast<double>(k) : 0;
+        counts[static_cast<size_t>(std::clamp(std::floor(pos), 0.0, static_cast<double>(k - 1)))] += 1;
+      }
+    } else {
+      if (col.storage != Storage::kString) throw InvalidInput("column '" + cs.name + "' is not stored as labels");
+      const size_t k = cs.values.size();
+      std::vector<int64_t> level(col.dictionary.size(), -1);
+      for (size_t c = 0; c < col.dictionary.size(); ++c) {
+        const auto it = std::find(cs.values.begin(), cs.values.end(), col.dictionary[c]);
+        if (it != cs.values.end()) level[c] = it - cs.values.begin();
+      }
+      counts.assign(k + 1, 0.0);
+      for (size_t r = 0; r < n; ++r) {
+        const int32_t code = col.codes[r];
+        if (code < 0) {
+          counts[k] += 1;
+          continue;
+        }
+        const int64_t l = level[static_cast<size_t>(code)];
+        if (l < 0)
+          throw InvalidInput("column '" + cs.name + "': label '" + col.dictionary[static_cast<size_t>(code)] +
+                             "' is not among the schema's values");
+        counts[static_cast<size_t>(l)] += 1;
+      }
+      seen[cs.name] = cs.values;
+    }
+    // The release; from here on only the noisy counts are used.
+    double total = 0;
+    for (double& c : counts) {
+      c = std::max(0.0, c + stddev * noise.normal());
+      total += c;
+    }
+    if (!(total > 0)) {
+      std::fill(counts.begin(), counts.end(), 1.0);
+      total = static_cast<double>(counts.size());
+    }
+    // The proxy column: row 0 missing, the others drawn from the noisy histogram.
+    const size_t k = counts.size() - 1;
+    Rng draw = noise.split(si);
+    Column pc = numeric(cs) ? Column::numbers(cs.name, rows) : Column::strings(cs.name, rows, cs.values);
+    for (size_t r = 0; r < rows; ++r) {
+      size_t cell = k;
+      if (r > 0) {
+        double u = draw.uniform() * total;
+        for (cell = 0; cell < k; ++cell) {
+          u -= counts[cell];
+          if (u < 0) break;
+        }
+      }
+      const bool missing = cell == k;
+      if (!numeric(cs)) {
+        pc.codes[r] = missing ? -1 : static_cast<int32_t>(cell);
+      } else if (!missing) {
+        pc.valid[r] = 1;
+        pc.values[r] = k > 1 ? cs.min + (static_cast<double>(cell) + draw.uniform()) * (cs.max - cs.min) / static_cast<double>(k)
+                             : cs.min;
+      }
+    }
+    proxy.columns.push_back(std::move(pc));
+  }
+  tr->fit(proxy, schema, params, rng);
+  const std::vector<float> data = tr->transform(table, rng);
+  d.x = torch::from_blob(const_cast<float*>(data.data()),
+                         {static_cast<int64_t>(n), static_cast<int64_t>(tr->output_dim())}, torch::kFloat32)
+            .clone();
+  d.seen = seen;
+  release->rho = rho;
+  release->stddev = stddev;
+  release->columns = static_cast<int64_t>(learned.size());
+  return d;
+}
+
 std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const nlohmann::json& seen,
                                                 const std::vector<Condition>& conditions) {
   std::vector<ConditionTarget> out;

@@ -81,6 +81,25 @@ struct TrainingData {
 TrainingData prepare_training(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
                               const TransformerParams& params, DataTransformer* tr);
 
+// prepare_training under differential privacy (DpParams): the transformer never sees the rows.
+// Every learned column's histogram (a numeric column: dp.bins equal-width bins between the
+// schema's min and max; a categorical one: the schema's labels; each with a missing cell) is
+// released with Gaussian noise of standard deviation sqrt(columns / (2 rho)) (L2 sensitivity
+// sqrt(columns): a row adds one count per column), i.e. rho-zCDP. The transformer is fitted on
+// a proxy table of kDpProxyRows rows drawn from those noisy histograms, column by column, plus
+// one all-missing row (so every column has a missing slot, whatever the data), then transforms
+// the real rows. `seen` lists every schema label. InvalidInput for a numeric column without
+// finite bounds in the schema.
+struct DpRelease {
+  double rho = 0;      // zCDP spent
+  double stddev = 0;   // of each count's noise
+  int64_t columns = 0; // histograms released
+};
+constexpr int64_t kDpProxyRows = 4000;
+TrainingData prepare_training_dp(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
+                                 const TransformerParams& params, int bins, double rho, DataTransformer* tr,
+                                 DpRelease* release);
+
 // A condition resolved against the transformer: the one-hot span it fixes, the slot in it,
 // and the schema level (a level folded into "other" shares the other slot, so the level is
 // set on the output afterwards).

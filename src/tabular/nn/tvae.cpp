@@ -8,7 +8,9 @@
 
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
+#include "medgen/privacy/accountant.h"
 #include "medgen/nn/device.h"
+#include "medgen/nn/dp_sgd.h"
 #include "medgen/nn/trainer.h"
 #include "medgen/tabular/neural.h"
 #include "common.h"
@@ -69,7 +71,9 @@ class TvaeSynthesizer : public Synthesizer {
   void save_state(json* state, std::string* payload) const override;
   void load_state(const json& state, const std::string& payload) override;
   json summary() const override {
-    return json{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()}, {"history", history_}};
+    json s{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()}, {"history", history_}};
+    if (!budget_.is_null()) s["privacy"] = budget_;
+    return s;
   }
 
  private:
@@ -79,6 +83,16 @@ class TvaeSynthesizer : public Synthesizer {
   }
   // Reconstruction term (summed over the batch) for decoder output `out` and data `x`.
   torch::Tensor reconstruction(const torch::Tensor& out, const torch::Tensor& x) const;
+  // The same per row (rows), with sigma given per row (rows x dim): DP-SGD's per-example losses.
+  torch::Tensor reconstruction_rows(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& sigma_rows) const;
+  // DP-SGD's plan for n rows: the sampling rate, steps, the transformer's share and the noise
+  // multiplier. InvalidInput when delta >= 1 / n or when the run would spend more than epsilon.
+  struct DpPlan {
+    double q = 0, sigma = 0, rho_transformer = 0;
+    int64_t batch = 0, steps_per_epoch = 0, steps = 0;
+    privacy::PrivacySpent spent;
+  };
+  DpPlan plan_dp(int64_t n) const;
   void write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& opt) const;
   int read_checkpoint(torch::optim::Adam& opt, const torch::Device& dev);
 
@@ -89,6 +103,7 @@ class TvaeSynthesizer : public Synthesizer {
   mutable Decoder decoder_{nullptr};
   json history_ = json::array();
   json seen_levels_ = json::object();  // column -> values present in the training data
+  json budget_;                        // DP-SGD: what was spent (null without differential privacy)
   std::string checkpoint_;
   bool resume_ = false;
   // Spans split for the loss: scalar dimensions, and softmax spans as (start, width).
@@ -113,6 +128,56 @@ torch::Tensor TvaeSynthesizer::reconstruction(const torch::Tensor& out, const to
   return loss;
 }
 
+torch::Tensor TvaeSynthesizer::reconstruction_rows(const torch::Tensor& out, const torch::Tensor& x,
+                                                  const torch::Tensor& sigma_rows) const {
+  torch::Tensor loss = torch::zeros({x.size(0)}, out.options());
+  if (scalar_idx_.numel() > 0) {
+    const auto sig = sigma_rows.index_select(1, scalar_idx_);
+    const auto diff = x.index_select(1, scalar_idx_) - torch::tanh(out.index_select(1, scalar_idx_));
+    loss = loss + (diff * diff / (2 * sig * sig) + torch::log(sig)).sum(1);
+  }
+  for (const auto& [start, width] : softmax_spans_) {
+    const auto target = x.narrow(1, start, width).argmax(1);
+    loss = loss + torch::nn::functional::cross_entropy(
+                      out.narrow(1, start, width), target,
+                      torch::nn::functional::CrossEntropyFuncOptions().reduction(torch::kNone));
+  }
+  return loss;
+}
+
+TvaeSynthesizer::DpPlan TvaeSynthesizer::plan_dp(int64_t n) const {
+  const DpParams& dp = p_.dp;
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  if (!(dp.delta < 1.0 / static_cast<double>(n))) {
+    char b[200];
+    std::snprintf(b, sizeof b, "tvae: delta must be below 1 / rows = %.3g for %lld rows (a larger delta can reveal a row), got %g",
+                  1.0 / static_cast<double>(n), static_cast<long long>(n), dp.delta);
+    throw InvalidInput(b);
+  }
+  DpPlan pl;
+  pl.batch = std::min<int64_t>(p_.train.batch_size, n);
+  pl.q = static_cast<double>(pl.batch) / static_cast<double>(n);
+  pl.steps_per_epoch = (n + pl.batch - 1) / pl.batch;
+  pl.steps = static_cast<int64_t>(p_.train.epochs) * pl.steps_per_epoch;
+  pl.rho_transformer = privacy::zcdp_rho(dp.transformer_share * dp.epsilon, dp.delta);
+  try {
+    pl.sigma = dp.noise_multiplier > 0 ? dp.noise_multiplier
+                                       : privacy::calibrate_sigma_with_zcdp(dp.epsilon, dp.delta, pl.q, pl.steps, pl.rho_transformer);
+  } catch (const InvalidInput& e) {
+    throw InvalidInput(std::string("tvae: no noise multiplier fits the budget: ") + e.what());
+  }
+  pl.spent = privacy::epsilon_spent_with_zcdp({{pl.q, pl.sigma, pl.steps}}, pl.rho_transformer, dp.delta);
+  if (pl.spent.epsilon > dp.epsilon * (1 + 1e-9)) {
+    char b[320];
+    std::snprintf(b, sizeof b,
+                  "tvae: the requested training would spend epsilon %.4g, more than --epsilon %g (%lld steps at noise "
+                  "multiplier %g, sampling rate %.4g, transformer share %g): raise dp_noise_multiplier, or train fewer epochs",
+                  pl.spent.epsilon, dp.epsilon, static_cast<long long>(pl.steps), pl.sigma, pl.q, dp.transformer_share);
+    throw InvalidInput(b);
+  }
+  return pl;
+}
+
 void TvaeSynthesizer::write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& opt) const {
   nnlib::write_checkpoint(checkpoint_, "tvae", p_.to_json(),
                           json{{"epoch", epoch}, {"history", history}, {"seen_levels", seen_levels_}},
@@ -130,7 +195,20 @@ int TvaeSynthesizer::read_checkpoint(torch::optim::Adam& opt, const torch::Devic
 
 void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
   schema_ = schema;
-  TrainingData td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
+  const DpParams& dp = p_.dp;
+  DpPlan plan;
+  DpRelease release;
+  budget_ = json();
+  TrainingData td;
+  if (dp.enabled()) {
+    if (resume_)
+      throw InvalidInput("tvae: --resume cannot continue a differentially private run (its budget is planned for one run); fit again");
+    plan = plan_dp(static_cast<int64_t>(table.num_rows()));
+    td = prepare_training_dp(table, schema, ctx, p_.train.device, p_.transformer, dp.bins, plan.rho_transformer,
+                             &transformer_, &release);
+  } else {
+    td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
+  }
   const torch::Device dev = td.device;
   const int64_t n = td.x.size(0), dim = td.x.size(1);
   warnings_ = transformer_.warnings();
@@ -165,6 +243,41 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   encoder_->train();
   decoder_->train();
   trainer.run([&](int64_t epoch, bool) -> nn::Losses {
+    if (dp.enabled()) {
+      // DP-SGD: Poisson-sampled batches, each row's gradient clipped, Gaussian noise on the sum.
+      torch::Tensor rec_sum = torch::zeros({}, x_all.options()), kl_sum = torch::zeros({}, x_all.options());
+      int64_t rows_seen = 0;
+      for (int64_t s = 0; s < plan.steps_per_epoch; ++s) {
+        trainer.stop_point(epoch);
+        const auto idx = nn::poisson_sample(n, plan.q).to(dev);
+        const int64_t rows = idx.size(0);
+        if (rows > 0) {
+          const auto x = x_all.index_select(0, idx);
+          nn::PerExampleGrads tape(rows);
+          const auto h = tape.sequential(encoder_->body, x);
+          const auto mu = tape.linear(*encoder_->mu, h);
+          const auto logvar = tape.linear(*encoder_->logvar, h);
+          const auto z = mu + torch::randn_like(mu) * torch::exp(0.5 * logvar);
+          const auto out = tape.linear(*decoder_->out, tape.sequential(decoder_->body, z));
+          const auto rec = reconstruction_rows(out, x, tape.per_example(decoder_->sigma));
+          const auto kl = -0.5 * (1 + logvar - mu * mu - torch::exp(logvar)).sum(1);
+          MEDGEN_ASSERT(tape.parameters().size() == params.size());  // every weight's gradient is clipped
+          tape.clip_and_sum(p_.loss_factor * rec + kl, dp.clip);
+          rec_sum += rec.detach().sum();
+          kl_sum += kl.detach().sum();
+          rows_seen += rows;
+        } else {
+          for (auto& t : params) t.mutable_grad() = torch::zeros_like(t);
+        }
+        nn::add_noise(params, plan.sigma, dp.clip, static_cast<double>(plan.batch));
+        opt.step();
+        torch::NoGradGuard guard;
+        decoder_->sigma.clamp_(0.01, 1.0);
+      }
+      const double m = std::max<double>(1, static_cast<double>(rows_seen));
+      const double rec_per_row = rec_sum.item<double>() / m, kl_per_row = kl_sum.item<double>() / m;
+      return {{"reconstruction", rec_per_row}, {"kl", kl_per_row}, {"elbo", -(rec_per_row + kl_per_row)}};
+    }
     const auto perm = torch::randperm(n, torch::kLong).to(dev);
     torch::Tensor rec_sum = torch::zeros({}, x_all.options()), kl_sum = torch::zeros({}, x_all.options());
     for (int64_t b = 0; b < n; b += batch) {
@@ -193,6 +306,27 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     return {{"reconstruction", rec_per_row}, {"kl", kl_per_row}, {"elbo", -(rec_per_row + kl_per_row)}};
   });
   history_ = trainer.history();
+  if (dp.enabled()) {
+    // The losses were computed from the rows without noise: the model file keeps only the epochs.
+    for (json& row : history_)
+      for (auto it = row.begin(); it != row.end();)
+        it = it.key() == "epoch" ? std::next(it) : row.erase(it);
+    budget_ = json{{"mechanism", "dp-sgd"},
+                   {"epsilon", plan.spent.epsilon},
+                   {"epsilon_target", dp.epsilon},
+                   {"delta", dp.delta},
+                   {"order", plan.spent.order},
+                   {"noise_multiplier", plan.sigma},
+                   {"clip", dp.clip},
+                   {"sampling_rate", plan.q},
+                   {"expected_batch", plan.batch},
+                   {"steps", plan.steps},
+                   {"transformer_share", dp.transformer_share},
+                   {"transformer_rho", release.rho},
+                   {"histogram_stddev", release.stddev},
+                   {"histograms", release.columns},
+                   {"domain", "schema"}};
+  }
   encoder_->to(torch::kCPU);
   decoder_->to(torch::kCPU);
   scalar_idx_ = scalar_idx_.cpu();
@@ -256,6 +390,7 @@ void TvaeSynthesizer::save_state(json* state, std::string* payload) const {
   *payload = archive_bytes(root);
   *state = json{{"transformer", transformer_.to_json()}, {"history", history_}, {"seen_levels", seen_levels_},
                 {"warnings", warnings_}};
+  if (!budget_.is_null()) (*state)["privacy"] = budget_;
 }
 
 void TvaeSynthesizer::load_state(const json& state, const std::string& payload) {
@@ -266,6 +401,15 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
     seen_levels_ = checked_seen_levels(state.at("seen_levels"), schema_);
     warnings_ = state.contains("warnings") ? tabular::state::string_array(state["warnings"], "tvae state: warnings")
                                            : std::vector<std::string>{};
+    budget_ = json();
+    if (state.contains("privacy")) {
+      namespace st = tabular::state;
+      const json& b = st::object(state["privacy"], "tvae state: privacy");
+      for (const char* key : {"epsilon", "delta", "noise_multiplier", "clip", "sampling_rate"})
+        if (!(st::finite(st::member(b, key, "tvae state: privacy"), std::string("tvae state: privacy.") + key) >= 0))
+          st::fail(std::string("tvae state: privacy.") + key + ": negative");
+      budget_ = b;
+    }
     std::vector<int64_t> scalars;
     softmax_spans_.clear();
     index_spans(transformer_, &scalars, &softmax_spans_);

@@ -144,7 +144,7 @@ TrainingData prepare_training_dp(const Table& table, const Schema& schema, const
     if (numeric(schema.columns[si]) || categorical(schema.columns[si])) learned.push_back(si);
   const double stddev = std::sqrt(static_cast<double>(learned.size()) / (2 * rho));
   const size_t rows = static_cast<size_t>(kDpProxyRows) + 1;
-  Table proxy;
+  Table proxy, rows_in = table;  // rows_in: the rows with the missing values of slot-less columns imputed
   nlohmann::json seen = nlohmann::json::object();
   for (size_t si : learned) {
     const ColumnSchema& cs = schema.columns[si];
@@ -189,41 +189,67 @@ TrainingData prepare_training_dp(const Table& table, const Schema& schema, const
       seen[cs.name] = cs.values;
     }
     // The release; from here on only the noisy counts are used.
-    double total = 0;
-    for (double& c : counts) {
-      c = std::max(0.0, c + stddev * noise.normal());
-      total += c;
-    }
-    if (!(total > 0)) {
-      std::fill(counts.begin(), counts.end(), 1.0);
-      total = static_cast<double>(counts.size());
-    }
-    // The proxy column: row 0 missing, the others drawn from the noisy histogram.
+    for (double& c : counts) c = std::max(0.0, c + stddev * noise.normal());
+    // A missing slot only where the noisy count of missing values stands 3 standard deviations
+    // above 0: otherwise the network would have to learn (under noise) that the slot is empty.
     const size_t k = counts.size() - 1;
+    const bool with_missing = k == 0 || counts[k] > 3 * stddev;
+    if (!with_missing) counts[k] = 0;
+    double total = 0;
+    for (double c : counts) total += c;
+    if (!(total > 0)) {
+      std::fill(counts.begin(), counts.begin() + static_cast<std::ptrdiff_t>(k), 1.0);
+      total = static_cast<double>(k);
+    }
     Rng draw = noise.split(si);
+    auto draw_cell = [&] {
+      double u = draw.uniform() * total;
+      size_t cell = 0;
+      for (; cell < k; ++cell) {
+        u -= counts[cell];
+        if (u < 0) break;
+      }
+      return cell < k || with_missing ? cell : k - 1;  // rounding past the last value cell
+    };
+    auto draw_value = [&](size_t cell) {
+      return k > 1 ? cs.min + (static_cast<double>(cell) + draw.uniform()) * (cs.max - cs.min) / static_cast<double>(k)
+                   : cs.min;
+    };
+    // The proxy column: with a missing slot row 0 is missing, the others drawn from the noisy histogram.
     Column pc = numeric(cs) ? Column::numbers(cs.name, rows) : Column::strings(cs.name, rows, cs.values);
     for (size_t r = 0; r < rows; ++r) {
-      size_t cell = k;
-      if (r > 0) {
-        double u = draw.uniform() * total;
-        for (cell = 0; cell < k; ++cell) {
-          u -= counts[cell];
-          if (u < 0) break;
-        }
-      }
+      const size_t cell = r == 0 && with_missing ? k : draw_cell();
       const bool missing = cell == k;
       if (!numeric(cs)) {
         pc.codes[r] = missing ? -1 : static_cast<int32_t>(cell);
       } else if (!missing) {
         pc.valid[r] = 1;
-        pc.values[r] = k > 1 ? cs.min + (static_cast<double>(cell) + draw.uniform()) * (cs.max - cs.min) / static_cast<double>(k)
-                             : cs.min;
+        pc.values[r] = draw_value(cell);
       }
     }
     proxy.columns.push_back(std::move(pc));
+    // Without a missing slot, a row's missing value is replaced by a draw from the noisy
+    // histogram (a function of that row and of released counts only).
+    if (!with_missing) {
+      Column& rc = rows_in.columns[static_cast<size_t>(rows_in.find(cs.name))];
+      for (size_t r = 0; r < n; ++r) {
+        if (!rc.is_missing(r)) continue;
+        const size_t cell = draw_cell();
+        if (numeric(cs)) {
+          rc.valid[r] = 1;
+          rc.values[r] = draw_value(cell);
+        } else {
+          // The schema's level as a code of the column's own dictionary.
+          const std::string& label = cs.values[cell];
+          auto it = std::find(rc.dictionary.begin(), rc.dictionary.end(), label);
+          if (it == rc.dictionary.end()) it = rc.dictionary.insert(rc.dictionary.end(), label);
+          rc.codes[r] = static_cast<int32_t>(it - rc.dictionary.begin());
+        }
+      }
+    }
   }
   tr->fit(proxy, schema, params, rng);
-  const std::vector<float> data = tr->transform(table, rng);
+  const std::vector<float> data = tr->transform(rows_in, rng);
   d.x = torch::from_blob(const_cast<float*>(data.data()),
                          {static_cast<int64_t>(n), static_cast<int64_t>(tr->output_dim())}, torch::kFloat32)
             .clone();

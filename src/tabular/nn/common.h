@@ -85,11 +85,12 @@ TrainingData prepare_training(const Table& table, const Schema& schema, const Co
 // Every learned column's histogram (a numeric column: dp.bins equal-width bins between the
 // schema's min and max; a categorical one: the schema's labels; each with a missing cell) is
 // released with Gaussian noise of standard deviation sqrt(columns / (2 rho)) (L2 sensitivity
-// sqrt(columns): a row adds one count per column), i.e. rho-zCDP. The transformer is fitted on
-// a proxy table of kDpProxyRows rows drawn from those noisy histograms, column by column, plus
-// one all-missing row (so every column has a missing slot, whatever the data), then transforms
-// the real rows. `seen` lists every schema label. InvalidInput for a numeric column without
-// finite bounds in the schema.
+// sqrt(columns): a row adds one count per column), i.e. rho-zCDP. A column keeps a missing slot
+// when its noisy missing count exceeds 3 standard deviations; elsewhere a row's missing value is
+// replaced by a draw from the column's noisy histogram before encoding. The transformer is
+// fitted on a proxy table of kDpProxyRows (+ 1) rows drawn from the noisy histograms, column by
+// column, then transforms the real rows. `seen` lists every schema label. InvalidInput for a
+// numeric column without finite bounds in the schema.
 struct DpRelease {
   double rho = 0;      // zCDP spent
   double stddev = 0;   // of each count's noise

@@ -47,6 +47,7 @@ const char* kHelp =
     "  fluids 30 ml/kg | bolus 500 ml over 15 min | blood 2 units | stop fluids\n"
     "  oxygen 15 l/min | oxygen 40% | oxygen off | intubate\n"
     "  needle decompression | chest drain | haemorrhage control | pci\n"
+    "  start cpr | hold compressions | shock 200 J | cardiovert 120 J synchronised | start pacing at 70 | stop pacing\n"
     "  silence alarms 2 min | acknowledge alarms\n"
     "  wait 5 min | end";
 

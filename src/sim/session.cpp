@@ -13,7 +13,7 @@ namespace medgen::sim {
 namespace {
 
 std::string fmt(const char* f, double x) {
-  char buf[64];
+  char buf[256];
   std::snprintf(buf, sizeof buf, f, x);
   return buf;
 }

@@ -75,7 +75,7 @@ TEST_P(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
 
 INSTANTIATE_TEST_SUITE_P(Sim, NewConditions,
                          testing::Values("upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis",
-                                         "acute_heart_failure"));
+                                         "acute_heart_failure", "thyroid_storm"));
 
 // Upper GI bleed (NICE CG141; ATLS 10th ed. classes; Blatchford 2000; Villanueva 2013; Wiesen 1994).
 TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {
@@ -284,6 +284,32 @@ TEST(AcuteHeartFailure, PresentsHypoxaemicAndTachypnoeicAndClearsWithDiureticAnd
     std::printf("acute_heart_failure seed %d: furosemide 40 mg removed %.0f mL in 2 h\n", static_cast<int>(seed), removed);
     EXPECT_GT(removed, 200) << seed;
     EXPECT_LT(removed, 1500) << seed;
+  }
+}
+
+// Thyroid storm (Burch & Wartofsky 1993 score bands: temperature 38.5-38.9 / 39.0-39.4 / 39.5-39.9 / >= 40,
+// heart rate >= 100 / 120 / 140; ATA 2016: propranolol, PTU, hydrocortisone, fluids).
+TEST(ThyroidStorm, PresentsFebrileAndTachycardicAndSettlesWithBetaBlockadeAndPtu) {
+  for (uint64_t seed : kSeeds) {
+    for (const char* sev : {"mild", "moderate", "severe"}) {
+      const std::string s = sev;
+      const Course none = course("thyroid_storm", sev, seed, "none"), good = course("thyroid_storm", sev, seed, "good");
+      print("present", "thyroid_storm", sev, seed, none.start);
+      print("untreated", "thyroid_storm", sev, seed, none.end);
+      print("treated", "thyroid_storm", sev, seed, good.end);
+      std::printf("  temperature %.1f -> untreated %.1f, treated %.1f\n", none.start.temp_c, none.end.temp_c, good.end.temp_c);
+      const double t_min = s == "mild" ? 38.5 : s == "moderate" ? 39.0 : 39.5;
+      const double hr_min = s == "mild" ? 100 : s == "moderate" ? 120 : 140;
+      EXPECT_GE(none.start.temp_c, t_min) << sev << " " << seed;
+      EXPECT_GE(none.start.hr_bpm, hr_min) << sev << " " << seed;
+      // Untreated over 5 h: no settling.
+      EXPECT_GT(none.end.hr_bpm, none.start.hr_bpm - 5) << sev << " " << seed;
+      EXPECT_GT(none.end.temp_c, none.start.temp_c - 0.3) << sev << " " << seed;
+      // Treated: heart rate down by a quarter or more and below 120, temperature down by 0.5 C or more, alive.
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_LT(good.end.hr_bpm, std::min(120.0, 0.75 * none.start.hr_bpm)) << sev << " " << seed;
+      EXPECT_LT(good.end.temp_c, none.start.temp_c - 0.5) << sev << " " << seed;
+    }
   }
 }
 

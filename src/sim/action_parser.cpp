@@ -478,6 +478,9 @@ const char* action_kind_name(Action::Kind k) {
     case Action::Kind::kCancel: return "cancel";
     case Action::Kind::kSilence: return "silence";
     case Action::Kind::kAcknowledge: return "acknowledge";
+    case Action::Kind::kShock: return "shock";
+    case Action::Kind::kPace: return "pace";
+    case Action::Kind::kCpr: return "cpr";
     case Action::Kind::kUnknown: return "unknown";
   }
   return "unknown";
@@ -659,6 +662,103 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       contains_phrase(text, "intubation")) {
     a.kind = Action::Kind::kIntubate;
     return a;
+  }
+
+  // CPR, defibrillation and cardioversion, pacing: "start cpr", "hold compressions", "shock 200 J",
+  // "defib at 150 joules", "cardiovert 120 J synchronised", "sync shock 200j", "start pacing at 70",
+  // "transcutaneous pacing 70 bpm 80 mA", "stop pacing".
+  {
+    const bool stopping = first == "stop" || first == "hold" || first == "pause" || first == "discontinue" ||
+                          first == "cease" || has_word("off");
+    const bool cpr_word = has_word("cpr") || has_word("compressions") || contains_phrase(text, "chest compression") ||
+                          has_word("bls");
+    if (cpr_word) {
+      a.kind = Action::Kind::kCpr;
+      a.what = "cpr";
+      a.stop = stopping;
+      return a;
+    }
+    // A number followed by one of `units` (glued, "200j", or the next word); -1 when none.
+    auto number_before = [&](const std::set<std::string>& units) {
+      for (size_t k = 0; k < w.size(); ++k) {
+        double v = 0;
+        std::string rest;
+        if (!parse_number(w[k], &v, &rest)) continue;
+        if ((!rest.empty() && units.count(rest)) || (rest.empty() && k + 1 < w.size() && units.count(w[k + 1])))
+          return v;
+      }
+      return -1.0;
+    };
+    auto bare_number = [&](const std::set<std::string>& not_before) {
+      for (size_t k = 0; k < w.size(); ++k) {
+        double v = 0;
+        std::string rest;
+        if (!parse_number(w[k], &v, &rest) || !rest.empty()) continue;
+        if (k + 1 < w.size() && not_before.count(w[k + 1])) continue;
+        return v;
+      }
+      return -1.0;
+    };
+    static const std::set<std::string> kJoules = {"j", "joule", "joules", "jls"};
+    static const std::set<std::string> kMa = {"ma", "milliamp", "milliamps", "milliampere", "milliamperes"};
+    static const std::set<std::string> kBpm = {"bpm", "/min", "beats/min", "beats", "ppm"};
+    const bool sync_word = has_word("sync") || has_word("synchronised") || has_word("synchronized") ||
+                           has_word("synchronous") || has_word("synced") || has_word("synchronise") ||
+                           has_word("synchronize");
+    const bool unsync_word = has_word("unsynchronised") || has_word("unsynchronized") || has_word("unsync") ||
+                             has_word("async") || has_word("asynchronous") || contains_phrase(text, "not synchronised") ||
+                             contains_phrase(text, "not synchronized") || contains_phrase(text, "sync off");
+    const bool cardiovert = has_word("cardiovert") || has_word("cardioversion") || has_word("dccv") ||
+                            contains_phrase(text, "dc cardioversion");
+    const bool shock_word = cardiovert || has_word("shock") || has_word("defib") || has_word("defibrillate") ||
+                            has_word("defibrillation") || has_word("defibrillator") || has_word("dc") ||
+                            has_word("countershock") || has_word("shocks") || has_word("shocking") ||
+                            number_before(kJoules) >= 0;
+    if (shock_word && !has_word("pace") && !has_word("pacing")) {
+      a.kind = Action::Kind::kShock;
+      a.synchronised = !unsync_word && (sync_word || cardiovert);
+      a.what = a.synchronised ? "cardioversion" : "defibrillation";
+      double j = number_before(kJoules);
+      if (j < 0) j = bare_number(kMa);
+      if (j < 0) {
+        j = a.synchronised ? 120 : 200;
+        a.note = "no energy given: " + std::to_string(static_cast<int>(j)) + " J";
+      }
+      if (!(j >= 1 && j <= 360)) {
+        a.kind = Action::Kind::kUnknown;
+        a.message = "a defibrillator delivers 1-360 J, e.g. 'shock 200 J' or 'cardiovert 120 J synchronised'";
+        return a;
+      }
+      a.joules = j;
+      a.dose_value = j;
+      a.dose_unit = "j";
+      return a;
+    }
+    if (has_word("pace") || has_word("pacing") || has_word("tcp") || has_word("pacer") || has_word("paced")) {
+      a.kind = Action::Kind::kPace;
+      a.what = "pacing";
+      if (stopping) {
+        a.stop = true;
+        return a;
+      }
+      double r = number_before(kBpm);
+      if (r < 0) r = bare_number(kMa);
+      const double ma = number_before(kMa);
+      if (r < 0) {
+        r = 70;
+        a.note = "no rate given: 70/min";
+      }
+      if (!(r >= 30 && r <= 180) || (ma >= 0 && !(ma > 0 && ma <= 200))) {
+        a.kind = Action::Kind::kUnknown;
+        a.message = "pacing takes a rate of 30-180/min and an output up to 200 mA, e.g. 'start pacing at 70' or 'pace 70 bpm 80 mA'";
+        return a;
+      }
+      a.pace_rate_bpm = r;
+      a.pace_ma = ma > 0 ? ma : 0;
+      a.dose_value = r;
+      a.dose_unit = "/min";
+      return a;
+    }
   }
 
   // Orders.

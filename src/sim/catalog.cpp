@@ -1,4 +1,5 @@
 #include "medgen/sim/catalog.h"
+#include "medgen/sim/rhythm.h"
 
 #include <algorithm>
 #include <cmath>
@@ -44,7 +45,10 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "glucose_production",
                                      "insulin_mu_per_l",
                                      "unmeasured_anions_mmol_per_l_per_h",
-                                     "tachypnoea"};
+                                     "tachypnoea",
+                                     "av_conduction",
+                                     "vagolysis",
+                                     "antiarrhythmic"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};
@@ -196,7 +200,7 @@ DrugSpec load_drug(const std::string& path) {
     d.infusion = true;
   }
   if (src.has("/limits")) {
-    src.check_keys("/limits", {"bolus", "rate_per_h", "source"}, {"source"});
+    src.check_keys("/limits", {"bolus", "rate_per_h", "arrest", "source"}, {"source"});
     d.limits_source = src.string("/limits/source");
     auto limit = [&](const std::string& p) {
       src.check_keys(p, {"soft_per_kg", "hard_per_kg", "soft_max", "hard_max"});
@@ -225,6 +229,10 @@ DrugSpec load_drug(const std::string& path) {
     if (src.has("/limits/rate_per_h")) {
       d.rate_limit_per_h = limit("/limits/rate_per_h");
       d.infusion = true;
+    }
+    if (src.has("/limits/arrest")) {
+      d.arrest_limit = limit("/limits/arrest");
+      d.has_arrest_limit = true;
     }
   }
   d.iv_push_per_min = src.number_or("/iv_push_per_min", 0, 0, 1e9);
@@ -280,7 +288,7 @@ ConditionSpec load_condition(const std::string& path) {
   src.check_keys("",
                  {"name", "title", "aliases", "description", "sources", "onset_hours", "severity", "demographics",
                   "comorbidities", "effects", "initial_drugs", "treatments", "presenting_complaint", "history",
-                  "findings", "investigations", "rubric", "setting"},
+                  "findings", "investigations", "rubric", "setting", "rhythm"},
                  {"name", "title", "sources", "onset_hours", "effects", "presenting_complaint", "findings", "rubric"});
   ConditionSpec c;
   c.file = path;
@@ -389,6 +397,34 @@ ConditionSpec load_condition(const std::string& path) {
       c.investigations[lower(it.key())] = src.string("/investigations/" + pointer_key(it.key()));
   }
   c.rubric = src.string("/rubric");
+  if (src.has("/rhythm")) {
+    src.check_keys("/rhythm", {"kind", "rate_bpm", "before_presentation_min", "note"}, {"kind"});
+    // One rhythm, or one per severity ({"mild": "av_block_nodal", "moderate": ..., "severe": ...}).
+    const bool per_severity = src.root().at(nlohmann::json::json_pointer("/rhythm/kind")).is_object();
+    if (per_severity) src.check_keys("/rhythm/kind", {"mild", "moderate", "severe"}, {"mild", "moderate", "severe"});
+    bool needs_rate = false;
+    for (int s = 0; s < 3; ++s) {
+      const std::string p = per_severity ? std::string("/rhythm/kind/") + kSeverities[s] : "/rhythm/kind";
+      c.rhythm.kind[s] = lower(src.string(p));
+      Rhythm r;
+      if (!rhythm_from_name(c.rhythm.kind[s], &r) || r == Rhythm::kAsystole)
+        src.fail(p, "rhythm must be sinus, af, av_block_nodal, complete_heart_block, vf or pulseless_vt");
+      needs_rate = needs_rate || r == Rhythm::kAf || r == Rhythm::kAvBlockNodal || r == Rhythm::kCompleteHeartBlock;
+    }
+    if (src.has("/rhythm/rate_bpm")) {
+      src.check_keys("/rhythm/rate_bpm", {"mild", "moderate", "severe"}, {"mild", "moderate", "severe"});
+      c.rhythm.rate_bpm = by_severity(src, "/rhythm/rate_bpm", 15, 250);
+    } else if (needs_rate) {
+      src.fail("/rhythm", "this rhythm needs rate_bpm by severity");
+    }
+    if (src.has("/rhythm/before_presentation_min")) {
+      src.check_keys("/rhythm/before_presentation_min", {"mild", "moderate", "severe"}, {"mild", "moderate", "severe"});
+      c.rhythm.before_min = by_severity(src, "/rhythm/before_presentation_min", 0, 60);
+      for (int s = 0; s < 3; ++s)
+        if (c.rhythm.before_min[s] > c.onset_min_hours * 60)
+          src.fail("/rhythm/before_presentation_min", "the rhythm cannot start before the condition's onset");
+    }
+  }
   return c;
 }
 

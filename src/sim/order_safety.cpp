@@ -68,7 +68,7 @@ double amount_of(const DrugSpec& d, double value, const Unit& u, double w) {
 
 }  // namespace
 
-DoseCheck check_dose(const DrugSpec& d, const Action& a, double w) {
+DoseCheck check_dose(const DrugSpec& d, const Action& a, double w, bool in_arrest) {
   DoseCheck out;
   const bool rate = a.rate_per_s > 0;
   const std::string what = rate ? "rate" : "dose";
@@ -80,6 +80,7 @@ DoseCheck check_dose(const DrugSpec& d, const Action& a, double w) {
     return out;
   }
   const DoseLimit* lim = rate ? &d.rate_limit_per_h : d.bolus_limit(a.route);
+  if (!rate && in_arrest && d.has_arrest_limit && (a.route == "iv" || a.route == "io")) lim = &d.arrest_limit;
   if (!lim) return out;
   const double x = rate ? a.rate_per_s * 3600.0 : a.amount;
   const double hard = effective(lim->hard_per_kg, lim->hard_max, w);

@@ -1,5 +1,7 @@
 #include "medgen/sim/parse_eval.h"
 
+#include <algorithm>
+
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -51,6 +53,21 @@ std::map<std::string, std::string> fields_of(const Action& a) {
     case K::kWait:
       f["dose"] = num(a.seconds);
       f["unit"] = "s";
+      break;
+    case K::kShock:
+      f["what"] = a.what;
+      f["dose"] = num(a.joules);
+      f["unit"] = "j";
+      break;
+    case K::kPace:
+      f["what"] = a.stop ? "stop" : "pacing";
+      if (!a.stop) {
+        f["dose"] = num(a.pace_rate_bpm);
+        f["unit"] = "/min";
+      }
+      break;
+    case K::kCpr:
+      f["what"] = a.stop ? "stop" : "cpr";
       break;
     case K::kStopDrug:
     case K::kOrder:
@@ -146,12 +163,16 @@ nlohmann::json ParseEvalReport::to_json() const {
 
 std::string ParseEvalReport::to_text() const {
   std::string o = "split     rows  kind    what    dose    unit    route   rate    all fields\n";
-  for (const char* name : {"dev", "heldout", "hand", "all"}) {
+  std::vector<std::string> order = {"dev", "heldout", "hand"};
+  for (const auto& kv : splits)  // further splits (e.g. proc-dev, proc-heldout) before the total
+    if (kv.first != "all" && std::find(order.begin(), order.end(), kv.first) == order.end()) order.push_back(kv.first);
+  order.push_back("all");
+  for (const std::string& name : order) {
     auto it = splits.find(name);
     if (it == splits.end()) continue;
     const ParseEvalSplit& s = it->second;
     char buf[64];
-    std::snprintf(buf, sizeof buf, "%-8s %5zu", name, s.rows);
+    std::snprintf(buf, sizeof buf, "%-8s %5zu", name.c_str(), s.rows);
     o += buf;
     for (const auto& f : parse_eval_fields()) {
       auto c = s.correct.find(f);

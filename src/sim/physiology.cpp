@@ -38,6 +38,7 @@ enum : int {
   kUrine,
   kUa,    // unmeasured (non-lactate, non-ketone) strong anions, mmol/L
   kBled,  // whole blood shed since the start, mL
+  kIsch,  // ischaemic minutes of cardiac arrest (no flow counts 1 per minute, CPR less)
   kNumCore
 };
 
@@ -156,7 +157,8 @@ bool Vitals::get(const std::string& n, double* out) const {
                                    {"blood_lost", &Vitals::blood_lost_ml},
                                    {"blood_lost_pct", &Vitals::blood_lost_pct},
                                    {"do2_per_kg", &Vitals::do2_ml_kg_min},
-                                   {"do2", &Vitals::do2_ml_min}};
+                                   {"do2", &Vitals::do2_ml_min},
+                                   {"ischaemia_min", &Vitals::ischaemia_min}};
   for (const Entry& e : kEntries)
     if (n == e.name) {
       *out = this->*e.field;
@@ -170,7 +172,7 @@ const std::vector<std::string>& Vitals::names() {
       "hr",           "sbp",      "dbp",          "map",        "cvp",         "co",        "sv",         "svr",
       "blood_volume", "rr",       "tidal_volume", "spo2",       "pao2",        "paco2",     "fio2",       "temp",
       "gcs",          "lactate",  "glucose",      "ph",         "hco3",        "potassium", "sodium",     "chloride",   "anion_gap", "creatinine", "wbc",
-      "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "blood_lost", "blood_lost_pct", "do2", "do2_per_kg"};
+      "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "blood_lost", "blood_lost_pct", "do2", "do2_per_kg", "ischaemia_min"};
   return kNames;
 }
 
@@ -182,7 +184,12 @@ struct Physiology::Impl {
   std::vector<double> ka;        // per drug, absorption rate of the depot (1/s)
   double fio2 = 0.21;
   Ventilation vent;
-  bool arrested = false;
+  bool arrested = false;  // is_arrest(rhythm)
+  Rhythm rhythm = Rhythm::kSinus;
+  double rhythm_rate = 0;          // AF's uncontrolled ventricular rate, an escape rhythm's rate
+  bool cpr = false;
+  Pacing pacing;
+  double rosc_t = -1, rosc_isch = 0;  // the last return of spontaneous circulation and the ischaemia behind it
   struct Fluid {
     FluidKind kind;
     double remaining_ml, rate_ml_s;
@@ -291,20 +298,55 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double acid_depression = clamp(1 - 1.2 * pos(7.2 - d->ph), 0.3, 1);
   const double fever_hr = 1 + 0.07 * (temp - 37.0);
   // Heart rate saturates towards the age-predicted maximum (Tanaka: 208 - 0.7 x age) above a knee.
-  double hr = hr0 * (1 + 1.0 * p.baroreflex_gain * symp_f) * std::max(0.2, 1 + M(Mod::kHr)) * fever_hr;
+  // Atropine removes vagal tone (up to +60% at full vagolysis: 0.04 mg/kg raises a resting rate by ~40%).
+  const double vag = clamp(M(Mod::kVagolysis), 0, 1);
+  double hr = hr0 * (1 + 1.0 * p.baroreflex_gain * symp_f) * std::max(0.2, 1 + M(Mod::kHr)) * fever_hr * (1 + 0.6 * vag);
   const double hr_max = 208 - 0.7 * p.age_years, knee = 0.75 * hr_max;
   if (hr > knee) hr = knee + (hr_max - knee) * std::tanh((hr - knee) / (hr_max - knee));
-  d->hr = clamp(hr, 25, 230);
-  const double contr =
-      std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) * acid_depression);
+  // The rhythm decides which rate the ventricles follow (rhythm.h). In AF the AV node conducts a chaotic
+  // atrial rhythm: the rate is the condition's uncontrolled rate, lowered by AV-nodal blockers and moved
+  // only a little by sympathetic tone (+-15% of the sinus node's range), so the baroreflex cannot defend
+  // it. A vagal (nodal) block conducts again as atropine removes vagal tone (from 20% to 50% vagolysis:
+  // ERC 2021, atropine 0.5 mg repeated). An infranodal escape rhythm ignores atropine and rises only a
+  // little with sympathetic drive and catecholamines.
+  double atrial_kick = 1;
+  switch (rhythm) {
+    case Rhythm::kAf:
+      hr = rhythm_rate * std::max(0.3, 1 + M(Mod::kAvConduction)) * (1 + 0.15 * p.baroreflex_gain * symp_f) * fever_hr;
+      atrial_kick = 0.8;  // the atrial contribution to ventricular filling, 15-25% (lost in AF)
+      break;
+    case Rhythm::kAvBlockNodal:
+      hr = rhythm_rate * (1 + 0.2 * symp_f) + pos(hr - rhythm_rate) * smooth01((vag - 0.2) / 0.3);
+      break;
+    case Rhythm::kCompleteHeartBlock:
+      hr = rhythm_rate * (1 + 0.1 * symp_f) * (1 + 0.3 * clamp(M(Mod::kHr), 0, 1));
+      atrial_kick = 0.85;  // AV dissociation
+      break;
+    default:
+      break;
+  }
+  if (pacing.capture && pacing.rate_bpm > hr && !arrested) {
+    hr = pacing.rate_bpm;
+    atrial_kick = 0.85;  // ventricular pacing without AV synchrony
+  }
+  d->hr = clamp(hr, 15, 230);
+  // After a return of spontaneous circulation the myocardium is stunned in proportion to the arrest's
+  // ischaemic minutes (4% of contractility per minute, at most 40%), recovering over hours (half-life 4 h).
+  const double since_rosc = rosc_t >= 0 ? tt - rosc_t : -1;
+  const double stunning = since_rosc >= 0 ? std::min(0.4, 0.04 * rosc_isch) * std::exp(-kLn2 * since_rosc / 14400.0) : 0;
+  const double contr = std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) *
+                                          acid_depression * (1 - stunning));
   const double preload = pos(d->pv - d->pth);
   const double fill = 1.0 / (1.0 + std::pow(d->hr / 165.0, 4));
   // Raised pleural pressure with mediastinal shift (tension pneumothorax) also compresses the
   // heart and kinks the venae cavae: ventricular filling falls in proportion to the pressure, so
   // the obstructive shock is graded rather than only a cliff where it reaches the filling pressure.
   const double compression = clamp(1 - 0.05 * pos(M(Mod::kIntrathoracicMmhg)), 0.3, 1);
-  d->sv = svmax * contr * (1 - std::exp(-preload / kPk)) * fill * compression;
-  d->co_ml_s = arrested ? 0.0 : d->hr / 60.0 * d->sv;
+  d->sv = svmax * contr * (1 - std::exp(-preload / kPk)) * fill * compression * atrial_kick;
+  // CPR: chest compressions give ~20% of the resting cardiac output (20-30%: AHA 2020), less when the
+  // circulation is empty.
+  const double cpr_flow = cpr ? 0.2 * co0 * std::min(1.0, (1 - std::exp(-preload / kPk)) / (1 - std::exp(-kPvRef / kPk))) : 0.0;
+  d->co_ml_s = arrested ? cpr_flow : d->hr / 60.0 * d->sv;
   d->svr = svr0 * (1 + 0.45 * symp_s) * std::max(0.15, 1 + M(Mod::kSvr));
   const double q = (d->pa - d->pv) / d->svr;
   const double pp = arrested ? 0 : 0.9 * d->sv / ca;
@@ -331,9 +373,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // PaCO2 set-point loop, are unchanged (rapid shallow breathing that the CO2 loop cannot cancel).
   // The tidal volume never falls below the dead space, so this cannot collapse ventilation.
   const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
-  const double rr_chem = vent.intubated ? vent.rr_per_min : arrested ? 0.0 : std::max(0.0, s[kRr]);
-  double vt = vent.intubated ? vent.tidal_ml_per_kg * w : vt_rest_ml * (1 - 0.35 * bronch);
-  if (!vent.intubated && rr_chem > 30) vt *= std::pow(30.0 / rr_chem, 0.3);  // rapid shallow breathing
+  // In arrest with CPR and no tube: bag-mask ventilation, 2 breaths per 30 compressions (~8/min of 6 mL/kg).
+  const bool bagging = arrested && cpr && !vent.intubated;
+  const double rr_chem = vent.intubated ? vent.rr_per_min : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
+  double vt = vent.intubated ? vent.tidal_ml_per_kg * w : bagging ? 6.0 * w : vt_rest_ml * (1 - 0.35 * bronch);
+  if (!vent.intubated && !bagging && rr_chem > 30) vt *= std::pow(30.0 / rr_chem, 0.3);  // rapid shallow breathing
   const double vd = 2.2 * w * (1 + 0.8 * bronch);
   d->va_l_min = rr_chem * pos(vt - vd) / 1000.0;
 
@@ -360,7 +404,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // Breathing pattern (see above): the condition's `tachypnoea` drive plus the hypoxic drive, hyperbolic
   // in PaO2 and steep below ~60 mmHg (0.1 at 50, 0.33 at 40, at most 1); both blunted by opioids.
   d->pattern = 0;
-  if (!vent.intubated) {
+  if (!vent.intubated && !arrested) {
     const double pao2 = d->sa < 0.93 ? odc_inverse(d->sa) : 100.0;
     const double hypoxic = std::min(1.0, 0.25 * pos(60.0 - pao2) / std::max(pao2 - 25.0, 5.0));
     // Hypovolaemia quickens breathing (ATLS shock classes: RR 20-30 at 15-30% blood loss, 30-40 at
@@ -387,6 +431,9 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // ATLS: anxious, then confused beyond ~30% blood shed (an intravascular deficit of ~20%), lethargic beyond 40%.
   gcs -= 15.0 * pos(1.0 - (s[kVa] + s[kVv]) / tbv - 0.20);
   gcs -= pos(M(Mod::kSedationGcs));
+  // Hypoxic-ischaemic brain injury after an arrest: 1.5 GCS points per ischaemic minute (at most 12),
+  // recovering with a half-life of 3 h (most survivors of a short arrest wake within hours).
+  if (since_rosc >= 0) gcs -= std::min(12.0, 1.5 * rosc_isch) * std::exp(-kLn2 * since_rosc / 10800.0);
   if (vent.intubated || arrested) gcs = 3;
   d->gcs = clamp(gcs, 3, 15);
   d->glucose_in = 0;
@@ -416,6 +463,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   ds[kRbc] = -d->bleed_ml_s * hct + rbc_in;
   ds[kUrine] = d->urine_ml_s;
   ds[kBled] = d->bleed_ml_s;
+  // The arrest's ischaemic clock: a minute of no flow counts 1; with CPR the perfusion pressure it makes
+  // (arterial minus venous) slows the clock, to 0.57 at the ~24 mmHg that compressions make with the
+  // arrest's own sympathetic vasoconstriction (0.57: the ratio of Valenzuela 1997's defibrillation and
+  // CPR-plus-defibrillation coefficients, 0.139 / 0.245), and further as vasopressors raise it.
+  ds[kIsch] = arrested ? (cpr ? clamp(1.0 - 0.018 * pos(d->pa - d->pv), 0.3, 1.0) : 1.0) / 60.0 : 0.0;
 
   // Ventilatory control. The chemoreflex defends a PaCO2 set point: 40 mmHg, lowered in metabolic
   // acidosis to Winter's expected compensation (1.5 x HCO3 + 8; Albert, Dell & Winters 1967) and
@@ -535,7 +587,7 @@ void Physiology::Impl::init_cvode() {
   s[kWbc] = p.wbc_e9_l;
   s[kTrop] = 5;
   const double scale[kNumCore] = {0.05, 0.05, 0.05, 0.01, 1e-5, 1e-5, 1e-3, 1e-3, 1e-4, 1e-4,
-                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01, 1e-4, 0.01};
+                                  1e-5, 1e-4, 1e-8, 1e-4, 1e-4, 1e-3, 1e-4, 1e-3, 0.01, 1e-4, 0.01, 1e-4};
   for (int i = 0; i < n; ++i) a[i] = i < kNumCore ? scale[i] : 1e-9;
   mem = CVodeCreate(CV_BDF, ctx);
   if (!mem || CVodeInit(mem, &Impl::rhs, 0.0, y) != 0) throw Error("SUNDIALS: CVodeInit failed");
@@ -716,9 +768,32 @@ void Physiology::set_ventilation(const Ventilation& v) {
 }
 const Ventilation& Physiology::ventilation() const { return impl_->vent; }
 void Physiology::set_arrested(bool a) {
-  impl_->arrested = a;
+  if (a == impl_->arrested) return;
+  set_rhythm(a ? Rhythm::kAsystole : Rhythm::kSinus);
+}
+void Physiology::set_rhythm(Rhythm r, double rate_bpm) {
+  Impl& m = *impl_;
+  if (m.arrested && !is_arrest(r)) {  // return of spontaneous circulation
+    m.rosc_t = m.t;
+    m.rosc_isch = N_VGetArrayPointer(m.y)[kIsch];
+  }
+  m.rhythm = r;
+  if (rate_bpm > 0) m.rhythm_rate = rate_bpm;
+  m.arrested = is_arrest(r);
+  if (m.arrested) m.pacing.capture = false;
+  m.dirty = true;
+}
+Rhythm Physiology::rhythm() const { return impl_->rhythm; }
+void Physiology::set_cpr(bool on) {
+  impl_->cpr = on;
   impl_->dirty = true;
 }
+bool Physiology::cpr() const { return impl_->cpr; }
+void Physiology::set_pacing(const Pacing& p) {
+  impl_->pacing = p;
+  impl_->dirty = true;
+}
+const Pacing& Physiology::pacing() const { return impl_->pacing; }
 
 double Physiology::plasma_concentration(int drug) const {
   const DrugSpec& d = (*impl_->drugs)[drug];
@@ -789,6 +864,10 @@ Vitals Physiology::vitals() const {
   v.do2_ml_kg_min = d.do2 / m.w;
   v.do2_ml_min = d.do2;
   v.interstitial_excess_ml = s[kVi];
+  v.ischaemia_min = s[kIsch];
+  v.rhythm = m.rhythm;
+  v.cpr = m.cpr && m.arrested;
+  v.paced = m.pacing.capture && m.pacing.rate_bpm >= d.hr - 1e-9 && !m.arrested;
   return v;
 }
 

@@ -13,7 +13,7 @@ namespace medgen::sim {
 namespace {
 
 std::string fmt(const char* f, double x) {
-  char buf[64];
+  char buf[256];
   std::snprintf(buf, sizeof buf, f, x);
   return buf;
 }
@@ -47,10 +47,19 @@ const char* kHelp =
     "  fluids 30 ml/kg | bolus 500 ml over 15 min | blood 2 units | stop fluids\n"
     "  oxygen 15 l/min | oxygen 40% | oxygen off | intubate\n"
     "  needle decompression | chest drain | haemorrhage control | pci\n"
+    "  start cpr | hold compressions | shock 200 J | cardiovert 120 J synchronised | start pacing at 70 | stop pacing\n"
     "  silence alarms 2 min | acknowledge alarms\n"
     "  wait 5 min | end";
 
 }  // namespace
+
+double Session::next_draw() {
+  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) / 9007199254740992.0;  // [0, 1)
+}
 
 std::string Session::clock(double t) {
   const long s = std::lround(t);
@@ -79,7 +88,20 @@ Session::Session(const Catalog& catalog, const Case& c, const SessionOptions& op
     phys_.give_drug(k, d.per_kg[c.severity] * w, d.route);
   }
   onset_s_ = c.onset_hours * 3600.0;
-  phys_.advance(onset_s_);
+  // splitmix64 stream from the case's seed (the same case gives the same draws).
+  rng_ = c.seed * 0x9E3779B97F4A7C15ULL + 0x5AD1EC0FFEEULL;
+  prognosis_u_ = next_draw();
+  pace_threshold_ma_ = 40 + 50 * next_draw();  // transcutaneous capture thresholds are typically 40-90 mA
+  Rhythm r = Rhythm::kSinus;
+  if (!cond_->rhythm.kind[c.severity].empty() && rhythm_from_name(cond_->rhythm.kind[c.severity], &r) &&
+      r != Rhythm::kSinus) {
+    const double before_s = cond_->rhythm.before_min[c.severity] * 60.0;
+    if (before_s >= 0 && before_s < onset_s_) phys_.advance(onset_s_ - before_s);
+    phys_.set_rhythm(r, cond_->rhythm.rate_bpm[c.severity]);
+    phys_.advance(onset_s_ - phys_.time_s());
+  } else {
+    phys_.advance(onset_s_);
+  }
   danger_since_.assign(kNumLethal, -1);
   limits_ = opt_.alarms.empty() ? default_alarm_limits() : opt_.alarms;
   alarm_on_.assign(limits_.size(), -1);
@@ -120,15 +142,21 @@ std::string Session::true_monitor_line() const {
   const Vitals v = phys_.vitals();
   char buf[256];
   if (v.arrested) {
-    std::snprintf(buf, sizeof buf, "%s  CARDIAC ARREST  no pulse  SpO2 --  %s", clock(t_s_).c_str(),
-                  dead_ ? "(dead)" : "");
+    const char* rh = v.rhythm == Rhythm::kVf ? "VF  " : v.rhythm == Rhythm::kPulselessVt ? "pulseless VT  " : "";
+    std::snprintf(buf, sizeof buf, "%s  CARDIAC ARREST  %sno pulse  SpO2 --  %s%s", clock(t_s_).c_str(), rh,
+                  v.cpr ? ("(CPR: MAP " + fmt("%.0f", v.map_mmhg) + ")  ").c_str() : "", dead_ ? "(dead)" : "");
     return buf;
   }
   std::snprintf(buf, sizeof buf,
                 "%s  HR %3.0f  BP %3.0f/%-3.0f (%3.0f)  RR %2.0f  SpO2 %3.0f%% (FiO2 %.2f)  T %.1f  GCS %s",
                 clock(t_s_).c_str(), v.hr_bpm, v.sbp_mmhg, v.dbp_mmhg, v.map_mmhg, v.rr_per_min, v.spo2_pct, v.fio2,
                 v.temp_c, v.intubated ? "3T" : std::to_string(static_cast<int>(std::lround(v.gcs))).c_str());
-  return buf;
+  std::string line = buf;
+  if (v.paced) line += "  (paced)";
+  else if (v.rhythm == Rhythm::kAf) line += "  (AF)";
+  else if (v.rhythm == Rhythm::kAvBlockNodal) line += "  (2:1 AV block)";
+  else if (v.rhythm == Rhythm::kCompleteHeartBlock) line += "  (CHB)";
+  return line;
 }
 
 void Session::apply_treatments(const std::vector<std::string>& tags) {
@@ -317,7 +345,7 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
       const int k = cat_->drug_index(a.what);
       const DrugSpec& d = cat_->drugs[k];
       // Checked against the drug file's limits before anything is given.
-      DoseCheck chk = check_dose(d, a, w);
+      DoseCheck chk = check_dose(d, a, w, phys_.vitals().arrested);
       // A drug of a class the patient is allergic to waits for confirmation like a soft limit.
       for (const auto& c : d.classes)
         if (chk.verdict != DoseCheck::Verdict::kRefuse && case_.allergies.find(c) != std::string::npos) {
@@ -424,6 +452,124 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
       record("intubated and ventilated (RR 16, VT 7 ml/kg, PEEP 5, FiO2 >= 0.6)");
       return out;
     }
+    case Action::Kind::kCpr: {
+      const bool arrested = phys_.vitals().arrested;
+      if (a.stop) {
+        phys_.set_cpr(false);
+        rec.tags = {"stop:cpr"};
+        record(arrested ? "stopped chest compressions (no flow while they are held)" : "stopped CPR");
+        return out;
+      }
+      phys_.set_cpr(true);
+      rec.tags = {"cpr"};
+      if (!arrested) {
+        rec.tags.push_back("cpr:with_pulse");
+        rec.harmful = true;
+        phys_.set_cpr(false);
+      }
+      record(arrested ? "started CPR: chest compressions 100-120/min with ventilation 30:2"
+                      : "started chest compressions on a patient who has a pulse");
+      if (!arrested) emit(&out, "warning", "harm: the patient has a pulse; compressions are not indicated");
+      return out;
+    }
+    case Action::Kind::kPace: {
+      if (a.stop) {
+        phys_.set_pacing({});
+        rec.tags = {"stop:pacing"};
+        record("stopped pacing");
+        return out;
+      }
+      Pacing pc;
+      pc.rate_bpm = a.pace_rate_bpm;
+      pc.output_ma = a.pace_ma > 0 ? a.pace_ma : std::ceil(pace_threshold_ma_ / 5.0) * 5.0 + 5.0;
+      pc.capture = pc.output_ma >= pace_threshold_ma_ && !phys_.vitals().arrested;
+      phys_.set_pacing(pc);
+      rec.tags = {"pacing", "pacing:" + std::string(pc.capture ? "capture" : "no_capture")};
+      std::string summary = "transcutaneous pacing " + fmt("%.0f", pc.rate_bpm) + "/min at " + fmt("%.0f", pc.output_ma) +
+                            " mA" + (a.pace_ma > 0 ? "" : " (output raised until capture)");
+      if (phys_.vitals().arrested)
+        summary += ": no capture (pacing does not treat cardiac arrest)";
+      else if (!pc.capture)
+        summary += ": no electrical capture (raise the output)";
+      else
+        summary += ": electrical and mechanical capture";
+      if (!a.note.empty()) summary += " (" + a.note + ")";
+      record(summary);
+      return out;
+    }
+    case Action::Kind::kShock: {
+      const Vitals before = phys_.vitals();
+      const Rhythm r = before.rhythm;
+      ++shocks_;
+      const double u = next_draw();
+      const std::string kind = a.synchronised ? "synchronised cardioversion" : "defibrillation";
+      std::string what = kind + " " + fmt("%.0f", a.joules) + " J";
+      rec.tags = {"shock", a.synchronised ? "cardioversion" : "defibrillation"};
+      rec.amount_per_kg = a.joules / w;
+      if (a.synchronised && is_shockable(r)) {
+        // A defibrillator cannot find R waves to synchronise to in VF: nothing is delivered.
+        rec.tags = {"shock:not_delivered"};
+        record(what + ": not delivered (no R waves to synchronise to: turn sync off to defibrillate)");
+        return out;
+      }
+      if (r == Rhythm::kAsystole) {
+        rec.tags.push_back("shock:non_shockable");
+        rec.harmful = true;
+        record(what + ": delivered; asystole/PEA is not a shockable rhythm, nothing changes");
+        return out;
+      }
+      if (is_shockable(r)) {
+        rec.tags.push_back("shock:shockable");
+        const Modifiers m = phys_.modifiers();
+        const double anti = m[static_cast<size_t>(Mod::kAntiarrhythmic)];
+        const bool terminated = u < vf_termination_probability(a.joules, anti);
+        const bool rosc =
+            terminated && prognosis_u_ < arrest_survival_probability(before.ischaemia_min, anti);
+        if (rosc) {
+          phys_.set_rhythm(Rhythm::kSinus);
+          phys_.set_cpr(false);
+          std::fill(danger_since_.begin(), danger_since_.end(), -1);
+          rec.tags.push_back("rosc");
+          record(what + ": VF terminated; return of spontaneous circulation (sinus rhythm)");
+          emit(&out, "event", "ROSC: return of spontaneous circulation after " + fmt("%.1f", before.ischaemia_min) +
+                                  " ischaemic minutes");
+        } else {
+          record(what + (terminated ? ": VF terminated briefly, then recurred" : ": VF persists") +
+                 (phys_.cpr() ? "; CPR continues" : "; no CPR running"));
+        }
+        return out;
+      }
+      // A rhythm with a pulse.
+      if (!a.synchronised) {
+        // An unsynchronised shock can land on the T wave (R-on-T) and cause VF: one in four here (a rule of
+        // the model; the vulnerable period is a fifth to a third of the cycle at fast rates).
+        rec.tags.push_back("shock:unsynchronised_with_pulse");
+        rec.harmful = true;
+        if (u < 0.25) {
+          phys_.set_rhythm(Rhythm::kVf);
+          arrest_at_ = t_s_;
+          record(what + " to a patient with a pulse: shock on the T wave, VENTRICULAR FIBRILLATION");
+          emit(&out, "event", "CARDIAC ARREST (ventricular fibrillation after an unsynchronised shock)");
+          return out;
+        }
+      }
+      if (r == Rhythm::kAf) {
+        const double p = af_cardioversion_probability(a.joules);
+        // A second draw, so that the R-on-T draw above does not decide this one.
+        if (next_draw() < p) {
+          phys_.set_rhythm(Rhythm::kSinus);
+          rec.tags.push_back("cardioversion:success");
+          record(what + ": sinus rhythm restored");
+        } else {
+          record(what + ": atrial fibrillation persists");
+        }
+        return out;
+      }
+      rec.tags.push_back("shock:not_indicated");
+      rec.harmful = true;
+      record(what + ": delivered to " + std::string(rhythm_title(r)) + "; no shockable rhythm, nothing changes");
+      return out;
+    }
     case Action::Kind::kProcedure:
       rec.tags = {a.what};
       if (a.what == "monitoring" && opt_.examiner) {
@@ -442,9 +588,14 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
 void Session::check(std::vector<Event>* out) {
   const Vitals v = phys_.vitals();
   if (v.arrested) {
-    if (!dead_ && t_s_ - arrest_at_ >= 600) {
+    // Ten ischaemic minutes: ten minutes of no flow, longer with CPR (rhythm.h); survival would then be ~10%
+    // at best (Valenzuela 1997) and the model declares death.
+    if (!dead_ && v.ischaemia_min >= 10 - 1e-6) {
       dead_ = true;
-      emit(out, "event", "DEATH: no return of spontaneous circulation after 10 minutes of cardiac arrest");
+      emit(out, "event",
+           std::string("DEATH: no return of spontaneous circulation after 10 ") +
+               (v.cpr ? "ischaemic minutes of cardiac arrest (CPR slows the clock, it does not stop it)"
+                      : "minutes of cardiac arrest"));
     }
     return;
   }
@@ -543,9 +694,24 @@ std::vector<Event> Session::advance(double seconds) {
             s += buf;
           }
         }
-        if (p.order->name == "ecg")
-          s += fmt(p.at_draw.hr_bpm > 100 ? " sinus tachycardia %.0f/min;" : " sinus rhythm %.0f/min;",
-                   p.at_draw.hr_bpm);
+        if (p.order->name == "ecg") {
+          const Vitals& e = p.at_draw;
+          if (e.arrested)
+            s += std::string(" ") + rhythm_title(e.rhythm) + ";";
+          else if (e.paced)
+            s += fmt(" paced rhythm %.0f/min, broad complexes, each preceded by a pacing spike;", e.hr_bpm);
+          else if (e.rhythm == Rhythm::kAf)
+            s += fmt(" atrial fibrillation, irregularly irregular, ventricular rate %.0f/min, no P waves;", e.hr_bpm);
+          else if (e.rhythm == Rhythm::kAvBlockNodal)
+            s += fmt(" second-degree AV block (2:1), narrow QRS, ventricular rate %.0f/min;", e.hr_bpm);
+          else if (e.rhythm == Rhythm::kCompleteHeartBlock)
+            s += fmt(" complete heart block: P waves unrelated to broad QRS complexes, ventricular rate %.0f/min;",
+                     e.hr_bpm);
+          else
+            s += fmt(e.hr_bpm > 100 ? " sinus tachycardia %.0f/min;" : e.hr_bpm < 60 ? " sinus bradycardia %.0f/min;"
+                                                                                    : " sinus rhythm %.0f/min;",
+                     e.hr_bpm);
+        }
         auto it = cond_->investigations.find(p.order->name);
         if (it != cond_->investigations.end())
           s += " " + fill_template(it->second, case_);

@@ -56,6 +56,9 @@ std::string action_category(const Action& a) {
       if (a.what == "iv_access" || a.what == "haemorrhage_control") return "circulation";
       if (a.what == "call_senior") return "leadership";
       return "procedure";
+    case Action::Kind::kShock:
+    case Action::Kind::kPace: return "procedure";
+    case Action::Kind::kCpr: return "circulation";
     default: return "other";
   }
 }

@@ -74,7 +74,8 @@ TEST_P(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Sim, NewConditions,
-                         testing::Values("upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis"));
+                         testing::Values("upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis",
+                                         "acute_heart_failure", "thyroid_storm"));
 
 // Upper GI bleed (NICE CG141; ATLS 10th ed. classes; Blatchford 2000; Villanueva 2013; Wiesen 1994).
 TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {
@@ -239,6 +240,75 @@ TEST(AdrenalCrisis, PresentsHypotensiveAndRecoversWithHydrocortisoneNotFluidsAlo
       Session fluids_only(catalog(), c);
       run(&fluids_only, {{3, "fluids 1000 ml over 60 min"}}, 120);
       EXPECT_LT(fluids_only.vitals().map_mmhg, map_2h - 5) << sev << " " << seed;
+    }
+  }
+}
+
+// Acute heart failure with pulmonary oedema (ESC 2021: respiratory distress is RR > 25 and SpO2 < 90%;
+// oxygen, IV furosemide, nitrates while SBP > 110; an adequate diuretic response is > 100-150 mL/h).
+TEST(AcuteHeartFailure, PresentsHypoxaemicAndTachypnoeicAndClearsWithDiureticAndNitrate) {
+  for (uint64_t seed : kSeeds) {
+    for (const char* sev : {"mild", "moderate", "severe"}) {
+      const std::string s = sev;
+      const Course none = course("acute_heart_failure", sev, seed, "none"),
+                   good = course("acute_heart_failure", sev, seed, "good");
+      print("present", "acute_heart_failure", sev, seed, none.start);
+      print("untreated", "acute_heart_failure", sev, seed, none.end);
+      print("treated", "acute_heart_failure", sev, seed, good.end);
+      // Not cardiogenic shock (SBP >= 100); moderate and severe in respiratory distress (ESC 2021), mild
+      // hypoxaemic (SpO2 < 94) and tachypnoeic (RR >= 20).
+      EXPECT_GE(none.start.sbp_mmhg, 100) << sev << " " << seed;
+      if (s == "mild") {
+        EXPECT_LT(none.start.spo2_pct, 94) << seed;
+        EXPECT_GE(none.start.rr_per_min, 20) << seed;
+      } else {
+        EXPECT_LT(none.start.spo2_pct, 90) << sev << " " << seed;
+        EXPECT_GT(none.start.rr_per_min, 25) << sev << " " << seed;
+      }
+      // Untreated over 3 h: no recovery.
+      EXPECT_LT(none.end.spo2_pct, none.start.spo2_pct + 1) << sev << " " << seed;
+      EXPECT_GT(none.end.rr_per_min, none.start.rr_per_min - 2) << sev << " " << seed;
+      // Treated (oxygen, furosemide 40 mg, GTN): SpO2 >= 92, RR down by a quarter or more, SBP >= 90, alive.
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_GE(good.end.spo2_pct, 92) << sev << " " << seed;
+      EXPECT_LT(good.end.rr_per_min, 0.75 * none.start.rr_per_min) << sev << " " << seed;
+      EXPECT_GE(good.end.sbp_mmhg, 90) << sev << " " << seed;
+    }
+    // Furosemide 40 mg IV removes more than 100 mL/h over the first 2 h (ESC 2021's adequate response).
+    const Case c = make_case("acute_heart_failure", "moderate", seed);
+    Session with(catalog(), c), without(catalog(), c);
+    run(&with, {{0, "furosemide 40 mg iv"}}, 120);
+    run(&without, {}, 120);
+    const double removed = (without.vitals().blood_volume_ml + without.vitals().interstitial_excess_ml) -
+                           (with.vitals().blood_volume_ml + with.vitals().interstitial_excess_ml);
+    std::printf("acute_heart_failure seed %d: furosemide 40 mg removed %.0f mL in 2 h\n", static_cast<int>(seed), removed);
+    EXPECT_GT(removed, 200) << seed;
+    EXPECT_LT(removed, 1500) << seed;
+  }
+}
+
+// Thyroid storm (Burch & Wartofsky 1993 score bands: temperature 38.5-38.9 / 39.0-39.4 / 39.5-39.9 / >= 40,
+// heart rate >= 100 / 120 / 140; ATA 2016: propranolol, PTU, hydrocortisone, fluids).
+TEST(ThyroidStorm, PresentsFebrileAndTachycardicAndSettlesWithBetaBlockadeAndPtu) {
+  for (uint64_t seed : kSeeds) {
+    for (const char* sev : {"mild", "moderate", "severe"}) {
+      const std::string s = sev;
+      const Course none = course("thyroid_storm", sev, seed, "none"), good = course("thyroid_storm", sev, seed, "good");
+      print("present", "thyroid_storm", sev, seed, none.start);
+      print("untreated", "thyroid_storm", sev, seed, none.end);
+      print("treated", "thyroid_storm", sev, seed, good.end);
+      std::printf("  temperature %.1f -> untreated %.1f, treated %.1f\n", none.start.temp_c, none.end.temp_c, good.end.temp_c);
+      const double t_min = s == "mild" ? 38.5 : s == "moderate" ? 39.0 : 39.5;
+      const double hr_min = s == "mild" ? 100 : s == "moderate" ? 120 : 140;
+      EXPECT_GE(none.start.temp_c, t_min) << sev << " " << seed;
+      EXPECT_GE(none.start.hr_bpm, hr_min) << sev << " " << seed;
+      // Untreated over 5 h: no settling.
+      EXPECT_GT(none.end.hr_bpm, none.start.hr_bpm - 5) << sev << " " << seed;
+      EXPECT_GT(none.end.temp_c, none.start.temp_c - 0.3) << sev << " " << seed;
+      // Treated: heart rate down by a quarter or more and below 120, temperature down by 0.5 C or more, alive.
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_LT(good.end.hr_bpm, std::min(120.0, 0.75 * none.start.hr_bpm)) << sev << " " << seed;
+      EXPECT_LT(good.end.temp_c, none.start.temp_c - 0.5) << sev << " " << seed;
     }
   }
 }

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "medgen/sim/rhythm.h"
 #include "sim_test_util.h"
 
 namespace medgen::sim::test {
@@ -32,7 +33,11 @@ TEST(Sweep, RandomCasesNeverFailAndStayInRange) {
         deaths_treated += b.dead();
         score_gap += score_session(b, rub).percent - score_session(a, rub).percent;
         ++runs;
-        if (!std::string(sev).compare("mild") || !std::string(sev).compare("moderate"))
+        // A shockable cardiac arrest (vf_arrest) is survived with a probability even with guideline care
+        // (rhythm_slow_test.cpp checks it against the published figures).
+        Rhythm r = Rhythm::kSinus;
+        const bool arrest = rhythm_from_name(cond.rhythm.kind[c.severity], &r) && is_arrest(r);
+        if (!arrest && (!std::string(sev).compare("mild") || !std::string(sev).compare("moderate")))
           EXPECT_FALSE(b.dead()) << cond.name << " " << sev << " seed " << seed << " died despite guideline care";
       }
   }

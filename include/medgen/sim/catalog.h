@@ -45,6 +45,11 @@ enum class Mod {
   kUnmeasuredAnionsMmolPerLPerH,  // non-lactate strong anions (sepsis: Noritomi 2009), cleared by the kidneys
   kTachypnoea,  // non-CO2 drive (lung stretch, J receptors): fractional rise of rate with shallower breaths,
                 // alveolar ventilation unchanged, so the PaCO2 set point cannot cancel it
+  kAvConduction,   // fractional change of AV-nodal conduction: the ventricular rate in atrial fibrillation
+                   // (-0.3: beta-blockers, diltiazem); no effect in sinus rhythm (they act there through `hr`)
+  kVagolysis,      // 0..1: fraction of vagal tone removed (atropine): sinus rate up, a vagal (nodal) AV block
+                   // conducts again; an infranodal escape rhythm does not respond
+  kAntiarrhythmic, // 0..1: membrane stabilisation (amiodarone): a shock more often ends VF for good
   kCount
 };
 constexpr size_t kNumMods = static_cast<size_t>(Mod::kCount);
@@ -110,6 +115,8 @@ struct DrugSpec {
   double concentration_per_ml = 0;     // amount per mL of the usual preparation (doses given in mL)
   std::map<std::string, DoseLimit> bolus_limits;  // by route; "*" applies to routes not listed
   DoseLimit rate_limit_per_h;                     // infusion rate limits (amount unit per hour)
+  DoseLimit arrest_limit;                         // IV/IO bolus limits during cardiac arrest (epinephrine 1 mg)
+  bool has_arrest_limit = false;
   bool infusion = false;                          // may run as an infusion (an order with a rate)
   double iv_push_per_min = 0;  // an IV dose runs in at this rate (amount unit/min); 0: an instant push
   std::string limits_source;   // where the limits come from
@@ -149,6 +156,15 @@ struct HistoryTopic {
   std::string answer;  // may use {age}, {sex}, {weight}, {onset}, {comorbidities}, {allergies}
 };
 
+// The heart rhythm a condition imposes (see rhythm.h): from onset, or from `before_presentation_min`
+// before the patient presents (a witnessed collapse), with a rate by severity (AF's uncontrolled
+// ventricular rate, an escape rhythm's rate).
+struct RhythmSpec {
+  std::array<std::string, 3> kind;        // by severity: "" (sinus), "af", "av_block_nodal", "complete_heart_block", "vf", "pulseless_vt"
+  std::array<double, 3> rate_bpm{};       // by severity (0 for VF)
+  std::array<double, 3> before_min{-1, -1, -1};  // minutes before presentation it starts (-1: at onset)
+};
+
 struct ConditionSpec {
   std::string name, title, file, description;
   std::vector<std::string> aliases, sources;
@@ -165,6 +181,7 @@ struct ConditionSpec {
   std::map<std::string, std::string> investigations;  // order name -> finding text (ecg, chest_xray...)
   std::string rubric;
   std::string setting = "emergency department";
+  RhythmSpec rhythm;
 };
 
 struct ComorbiditySpec {

@@ -19,7 +19,8 @@ struct DoseCheck {
   std::string reason;       // for kConfirm and kRefuse
 };
 
-// `a` is a parsed kDrug action for `d` (amount or rate_per_s in the drug's amount unit).
-DoseCheck check_dose(const DrugSpec& d, const Action& a, double weight_kg);
+// `a` is a parsed kDrug action for `d` (amount or rate_per_s in the drug's amount unit). In cardiac arrest an
+// IV/IO dose is checked against the drug's `arrest` limits where it has them (epinephrine 1 mg).
+DoseCheck check_dose(const DrugSpec& d, const Action& a, double weight_kg, bool in_arrest = false);
 
 }  // namespace medgen::sim

@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "medgen/sim/catalog.h"
+#include "medgen/sim/rhythm.h"
 
 namespace medgen::sim {
 
@@ -82,7 +83,10 @@ struct Vitals {
   double urine_ml_per_h = 0, urine_total_ml = 0, do2_ml_min = 0, interstitial_excess_ml = 0;
   double blood_lost_ml = 0, blood_lost_pct = 0;  // whole blood shed so far (% of the normal blood volume)
   double do2_ml_kg_min = 0;                       // oxygen delivery per kg
+  double ischaemia_min = 0;  // cardiac arrest so far: no-flow minutes plus CPR minutes at a fraction (rhythm.h)
   bool intubated = false, arrested = false;
+  Rhythm rhythm = Rhythm::kSinus;
+  bool cpr = false, paced = false;  // chest compressions running; pacing with capture
 
   // By name ("hr", "map", "spo2", "lactate", ...); false when unknown.
   bool get(const std::string& name, double* out) const;
@@ -119,7 +123,21 @@ class Physiology {
   void set_fio2(double fio2);
   void set_ventilation(const Ventilation& v);
   const Ventilation& ventilation() const;
+  // Cardiac arrest outside the rhythm model's own causes (a sustained lethal derangement): asystole/PEA.
+  // set_arrested(false) is a return of spontaneous circulation in sinus rhythm.
   void set_arrested(bool a);
+  // The rhythm (rhythm.h): `rate_bpm` is AF's uncontrolled ventricular rate or an escape rhythm's rate.
+  // Leaving an arrest rhythm is a return of spontaneous circulation: what the arrest cost (the ischaemic
+  // minutes) stuns the myocardium and the brain for hours.
+  void set_rhythm(Rhythm r, double rate_bpm = 0);
+  Rhythm rhythm() const;
+  // Chest compressions (with bag-mask ventilation when not intubated): ~20% of the resting cardiac output
+  // in arrest; nothing otherwise.
+  void set_cpr(bool on);
+  bool cpr() const;
+  // Transcutaneous pacing (demand): with capture the ventricular rate is at least `rate_bpm`.
+  void set_pacing(const Pacing& p);
+  const Pacing& pacing() const;
 
   // Plasma and effect-site concentration of a drug (amount unit per L).
   double plasma_concentration(int drug) const;

@@ -67,6 +67,9 @@ struct Action {
     kCancel,       // drop it
     kSilence,      // pause the alarms' audio for `seconds` ("silence alarms 2 min")
     kAcknowledge,  // acknowledge the active alarms
+    kShock,        // defibrillation or synchronised cardioversion, `joules`
+    kPace,         // transcutaneous pacing at `pace_rate_bpm` (`stop`: off)
+    kCpr,          // chest compressions (`stop`: hold them)
     kUnknown
   };
   Kind kind = Kind::kUnknown;
@@ -88,6 +91,12 @@ struct Action {
   bool confirmed = false;     // the order says "confirm": above a soft limit, give it anyway
   bool refused = false;       // kUnknown for a drug order that cannot be given as written (unit, route)
   std::string note;           // said back with the action (a corrected spelling, an assumed unit)
+  // Electrical procedures and CPR.
+  double joules = 0;          // kShock: energy
+  bool synchronised = false;  // kShock: synchronised to the R wave (cardioversion)
+  double pace_rate_bpm = 0;   // kPace
+  double pace_ma = 0;         // kPace: output; 0 = titrated until capture
+  bool stop = false;          // kPace, kCpr: stop
 };
 
 // The name of an action kind ("drug", "stop_drug", "fluid", ...), as in the parser evaluation set.
@@ -192,6 +201,13 @@ class Session {
   std::vector<double> next_reminder_s_;  // per limit: when an unacknowledged alarm is announced again
   std::vector<AlarmRecord> alarm_log_;
   double silenced_until_s_ = -1;
+  // Seeded draws for the electrical procedures (never a clock): the patient's prognosis in a shockable
+  // arrest (a shock that ends VF restores circulation when it is below arrest_survival_probability),
+  // the pacing capture threshold, and one draw per shock.
+  uint64_t rng_ = 0;
+  double prognosis_u_ = 0, pace_threshold_ma_ = 60;
+  int shocks_ = 0;
+  double next_draw();
   bool had_alarm_ = false, stable_reported_ = false;
   double stable_since_ = -1;
 

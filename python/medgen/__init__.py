@@ -31,6 +31,7 @@ __all__ = [
     "IoError",
     "ModelFormat",
     "Synthesizer",
+    "blas_kernels",
     "evaluate",
     "infer_schema",
     "load",
@@ -45,6 +46,26 @@ Schema = Union[None, Dict[str, Any], PathLike]
 # The synthesizers that run on LibTorch (loaded from the plugin beside the module on first use).
 _NEURAL = frozenset({"ctgan", "tvae", "diffusion", "autoregressive"})
 _DEBIAN_TORCH = "/usr/lib/python3/dist-packages/torch/"
+
+
+def blas_kernels() -> str:
+    """The kernels of the OpenBLAS this process runs ("Haswell", "SkylakeX", ...; "" when the BLAS
+    is not OpenBLAS).
+
+    OpenBLAS chooses them once, when it loads (in a Python process, when NumPy or medgen is
+    imported), from OPENBLAS_CORETYPE or its own CPU detection. Rows drawn here are the CLI's byte
+    for byte when the CLI runs the same kernels, as it does when started from this process with
+    the environment unchanged."""
+    import ctypes
+
+    try:
+        lib = ctypes.CDLL("libopenblas.so.0", mode=os.RTLD_NOLOAD)
+        fn = lib.openblas_get_corename
+    except (OSError, AttributeError):
+        return ""
+    fn.restype = ctypes.c_char_p
+    name = fn()
+    return name.decode() if name else ""
 
 
 def check_torch() -> None:

@@ -6,6 +6,7 @@
 #include <climits>
 #include <cstdlib>
 #include <filesystem>
+#include <string>
 #include <vector>
 
 #include "medgen/core/error.h"
@@ -13,28 +14,16 @@
 
 namespace medgen {
 
-namespace {
-
-// OpenBLAS picks its kernels when LibTorch loads it. On virtualised CPUs that hide their model
-// it falls back to generic SSE3 ("Prescott") kernels. Measured here (docs/benchmarks.md): its
-// Haswell (AVX2 + FMA) kernels made CTGAN sampling 1.7x faster than Prescott, and on a CPU
-// with AVX-512 its SkylakeX kernels cut a CTGAN epoch by a further ~25%. Choose the best the
-// CPU has, unless the user has chosen (OPENBLAS_CORETYPE).
-void choose_blas_kernels() {
-#if defined(__x86_64__)
-  if (std::getenv("OPENBLAS_CORETYPE")) return;
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl"))
-    ::setenv("OPENBLAS_CORETYPE", "SkylakeX", 0);
-  else if (__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))
-    ::setenv("OPENBLAS_CORETYPE", "Haswell", 0);
-#endif
+std::string blas_core() {
+  using CoreName = char* (*)();
+  const auto fn = reinterpret_cast<CoreName>(::dlsym(RTLD_DEFAULT, "openblas_get_corename"));
+  if (!fn) return "";
+  const char* name = fn();
+  return name ? name : "";
 }
 
-}  // namespace
 
 void* load_plugin_symbol(const std::string& library, const std::string& symbol, const std::string& purpose) {
-  choose_blas_kernels();
   std::vector<std::string> candidates;
   if (const char* dir = std::getenv("MEDGEN_PLUGIN_DIR")) candidates.push_back(std::string(dir) + "/" + library);
   char exe[PATH_MAX];

@@ -3,6 +3,11 @@
 #include <dlfcn.h>
 #include <gtest/gtest.h>
 
+#include <cstdlib>
+#include <string>
+
+#include "medgen/core/plugin.h"
+
 using namespace medgen;
 
 namespace {
@@ -30,4 +35,12 @@ TEST(Context, ThreadsReachAnOpenBlasLoadedBefore) {
   ctx.threads = 1;
   apply_threads(ctx);
   EXPECT_EQ(openblas_threads(), 1);
+}
+
+// The kernels reported are the loaded OpenBLAS's: the ones OPENBLAS_CORETYPE names when ctest's
+// environment sets it (any OpenBLAS kernel set runs on the CPUs we support).
+TEST(Blas, KernelsAreTheLoadedOnes) {
+  const std::string core = medgen::blas_core();
+  EXPECT_FALSE(core.empty());  // scripts/setup.sh selects OpenBLAS
+  if (const char* asked = std::getenv("OPENBLAS_CORETYPE")) EXPECT_EQ(core, asked);
 }

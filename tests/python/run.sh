@@ -5,6 +5,12 @@
 set -euo pipefail
 py="$1" pkg="$2" cli="$3" src="$4"
 export PYTHONPATH="$pkg" MEDGEN_CLI="$cli" MEDGEN_SOURCE_DIR="$src" PYTHONDONTWRITEBYTECODE=1
+# One set of OpenBLAS kernels, named, for every process of the tests: the Python processes and the
+# `medgen` children whose files they compare byte for byte (medgen.blas_kernels(); docs/python.md).
+if [ -z "${OPENBLAS_CORETYPE:-}" ]; then
+  core=$("$py" -c 'import medgen; print(medgen.blas_kernels())')
+  [ -n "$core" ] && export OPENBLAS_CORETYPE="$core"
+fi
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "$py" -m unittest discover -s "$src/tests/python" -p 'test_*.py'

@@ -4,6 +4,7 @@
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import unittest
@@ -38,6 +39,19 @@ class Tabular(unittest.TestCase):
 
     def path(self, name):
         return os.path.join(self.tmp, name)
+
+    def test_blas_kernels_are_the_loaded_ones(self):
+        # What the process runs, not what it was asked for: a kernel set OpenBLAS knows is taken,
+        # and the CLI's rows are compared under the same one (run.sh pins it for the children).
+        with open("/proc/cpuinfo") as f:
+            flags = set(next((l for l in f if l.startswith("flags")), "").split())
+        for core in ("Prescott", "Haswell") if {"avx2", "fma"} <= flags else ("Prescott",):
+            out = subprocess.run([sys.executable, "-c", "import medgen; print(medgen.blas_kernels())"],
+                                 env=dict(os.environ, OPENBLAS_CORETYPE=core), check=True,
+                                 capture_output=True, text=True).stdout.strip()
+            self.assertEqual(out, core)
+        if "OPENBLAS_CORETYPE" in os.environ:
+            self.assertEqual(medgen.blas_kernels(), os.environ["OPENBLAS_CORETYPE"])
 
     def test_registry_and_unknown_parameters(self):
         self.assertIn("ctgan", medgen.synthesizers())

@@ -13,37 +13,6 @@ namespace {
 
 const uint64_t kSeeds[] = {3, 7, 11};
 
-Script load_script(const std::string& condition, const std::string& which, const Case& c) {
-  return Script::load(std::string(MEDGEN_SOURCE_DIR) + "/data/sim/scripts/" + condition + "_" + which + ".json",
-                      catalog(), *catalog().find_condition(condition), c.patient.weight_kg);
-}
-
-struct Course {
-  Vitals start, end;
-  double score = 0;
-  bool dead = false;
-  std::vector<Sample> samples;
-};
-
-// Runs the condition's script ("good", "bad" or "none": no actions for the good script's length).
-Course course(const std::string& condition, const std::string& severity, uint64_t seed, const std::string& which) {
-  const Case c = make_case(condition, severity, seed);
-  Script sc = load_script(condition, "good", c);
-  if (which == "none")
-    sc.actions.clear();
-  else if (which != "good")
-    sc = load_script(condition, which, c);
-  Session s(catalog(), c);
-  Course out;
-  out.start = s.vitals();
-  run_script(&s, sc);
-  out.end = s.vitals();
-  out.dead = s.dead();
-  out.samples = s.samples();
-  out.score = score_session(s, catalog().rubrics.at(catalog().find_condition(condition)->rubric)).percent;
-  return out;
-}
-
 void print(const char* tag, const std::string& c, const std::string& sev, uint64_t seed, const Vitals& v) {
   std::printf("%-22s %-8s seed %2d %-6s HR %3.0f SBP %3.0f MAP %3.0f RR %4.1f SpO2 %3.0f Hb %4.1f lost %4.1f%% K %4.2f "
               "glu %5.1f Na %4.0f pH %4.2f lac %4.1f GCS %4.1f\n",

@@ -13,11 +13,6 @@
 namespace medgen::sim::test {
 namespace {
 
-Script load_script(const std::string& condition, const std::string& which, const Case& c) {
-  return Script::load(std::string(MEDGEN_SOURCE_DIR) + "/data/sim/scripts/" + condition + "_" + which + ".json",
-                      catalog(), *catalog().find_condition(condition), c.patient.weight_kg);
-}
-
 TEST(VfArrestSlow, GuidelineSurvivalByTierMatchesValenzuela1997) {
   // Survival with the guideline script over 100 patients per tier against Valenzuela's logistic model
   // at the script's intervals (CPR at 0.2 min, first shock at 0.5 min after the team arrives, with the

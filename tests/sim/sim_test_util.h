@@ -39,4 +39,36 @@ inline double get(const Vitals& v, const std::string& name) {
   return x;
 }
 
+// A condition's script from data/sim/scripts ("good" or "bad"), dosed for the case's weight.
+inline Script load_script(const std::string& condition, const std::string& which, const Case& c) {
+  return Script::load(std::string(MEDGEN_SOURCE_DIR) + "/data/sim/scripts/" + condition + "_" + which + ".json",
+                      catalog(), *catalog().find_condition(condition), c.patient.weight_kg);
+}
+
+struct Course {
+  Vitals start, end;
+  double score = 0;
+  bool dead = false;
+  std::vector<Sample> samples;
+};
+
+// Runs the condition's script ("good", "bad" or "none": no actions for the good script's length).
+inline Course course(const std::string& condition, const std::string& severity, uint64_t seed, const std::string& which) {
+  const Case c = make_case(condition, severity, seed);
+  Script sc = load_script(condition, "good", c);
+  if (which == "none")
+    sc.actions.clear();
+  else if (which != "good")
+    sc = load_script(condition, which, c);
+  Session s(catalog(), c);
+  Course out;
+  out.start = s.vitals();
+  run_script(&s, sc);
+  out.end = s.vitals();
+  out.dead = s.dead();
+  out.samples = s.samples();
+  out.score = score_session(s, catalog().rubrics.at(catalog().find_condition(condition)->rubric)).percent;
+  return out;
+}
+
 }  // namespace medgen::sim::test

@@ -106,15 +106,25 @@ nlohmann::json resumable_options(nlohmann::json params) {
   return params;
 }
 
+namespace {
+
+// The device a fit runs on, with LibTorch's threads and seed set for it.
+torch::Device start_torch(const Context& ctx, const std::string& device) {
+  const torch::Device d = resolve_device(device);
+  Context tctx = ctx;
+  tctx.device = d.is_cuda() ? Device::kCuda : Device::kCpu;
+  nn::init_torch(tctx);
+  return d;
+}
+
+}  // namespace
+
 TrainingData prepare_training(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
                               const TransformerParams& params, DataTransformer* tr) {
   const int64_t n = static_cast<int64_t>(table.num_rows());
   if (n == 0) throw InvalidInput("the table has no rows to learn from");
   TrainingData d;
-  d.device = resolve_device(device);
-  Context tctx = ctx;
-  tctx.device = d.device.is_cuda() ? Device::kCuda : Device::kCpu;
-  nn::init_torch(tctx);
+  d.device = start_torch(ctx, device);
   Rng rng(ctx.seed);
   tr->fit(table, schema, params, rng);
   const std::vector<float> data = tr->transform(table, rng);
@@ -131,10 +141,7 @@ TrainingData prepare_training_dp(const Table& table, const Schema& schema, const
   if (n == 0) throw InvalidInput("the table has no rows to learn from");
   MEDGEN_ASSERT(rho > 0 && bins >= 1);
   TrainingData d;
-  d.device = resolve_device(device);
-  Context tctx = ctx;
-  tctx.device = d.device.is_cuda() ? Device::kCuda : Device::kCpu;
-  nn::init_torch(tctx);
+  d.device = start_torch(ctx, device);
   Rng rng(ctx.seed);
   Rng noise = rng.split(0x44505F68697374ULL);  // the histograms' noise: its own stream
   auto numeric = [](const ColumnSchema& cs) { return cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime; };

@@ -280,7 +280,11 @@ std::string render_html(const ojson& report) {
          "</td></tr><tr><th>quantile-table entries</th><td>" + val("quantile_entries") +
          "</td></tr><tr><th>columns with stored min/max</th><td>" + val("bounded_columns") + " (" + val("bounds") +
          ")</td></tr><tr><th>category labels</th><td>" + val("labels") + "</td></tr><tr><th>frequencies</th><td>" +
-         val("counts") + "</td></tr><tr><th>network weights</th><td>" + val("weights") + "</td></tr></table>\n";
+         val("counts") + "</td></tr><tr><th>network weights</th><td>" + val("weights") + "</td></tr>" +
+         (d.contains("epsilon") ? "<tr><th>differential privacy spent (&epsilon;, &delta;)</th><td>" + val("epsilon") +
+                                      ", " + val("delta") + "</td></tr>"
+                                : std::string()) +
+         "</table>\n";
   }
 
   // Fidelity.

@@ -3,6 +3,7 @@
 // categorical columns, "categorical" 9 categorical + 6 numeric), for tvae and ctgan. JSON lines:
 //   {"bench":"tvae_epoch","table":"mixed","rows":30000,"cols":15,"epochs":3,"seconds_per_epoch":...}
 //   {"bench":"tvae_sample","table":"mixed","rows":100000,"seconds":...,"rows_per_s":...}   (and ctgan_*)
+// "blas" names the OpenBLAS kernels the process runs (OPENBLAS_CORETYPE, else OpenBLAS's detection).
 // cpu_* fields count this process's CPU time, which a busy machine inflates less than wall time.
 // For ctgan it also times the generator's matrix products alone at the sampling shapes (the
 // same chunk, inputs and widths, preallocated outputs): {"bench":"ctgan_sample_gemm_only",...}
@@ -19,6 +20,7 @@
 #include <torch/torch.h>
 
 #include "bench_table.h"
+#include "medgen/core/plugin.h"
 #include "medgen/tabular/synthesizer.h"
 
 using namespace medgen;
@@ -70,6 +72,7 @@ static int run(int argc, char** argv) {
   const std::string tables = argc > 3 ? argv[3] : "mixed,categorical";
   const std::string device = argc > 4 ? argv[4] : "cpu";
   const nlohmann::json extra = argc > 5 ? nlohmann::json::parse(argv[5]) : nlohmann::json::object();
+  const std::string blas = medgen::blas_core();
   auto options = [&](int n_epochs) {
     nlohmann::json o = extra;
     o["epochs"] = n_epochs;
@@ -110,7 +113,7 @@ static int run(int argc, char** argv) {
       const double one_wall = wall_now() - t0, one_cpu = cpu_now() - c0;
       const double per_epoch = epochs > 1 ? (total - one_wall) / (epochs - 1) : total;
       const double per_epoch_cpu = epochs > 1 ? (total_cpu - one_cpu) / (epochs - 1) : total_cpu;
-      std::printf("%s\n", nlohmann::json{{"bench", name + "_epoch"}, {"table", kind}, {"device", device}, {"params", extra}, {"rows", table.num_rows()},
+      std::printf("%s\n", nlohmann::json{{"bench", name + "_epoch"}, {"table", kind}, {"device", device}, {"blas", blas}, {"params", extra}, {"rows", table.num_rows()},
                                          {"cols", table.num_cols()}, {"epochs", epochs}, {"fit_seconds", total},
                                          {"seconds_per_epoch", per_epoch}, {"cpu_seconds_per_epoch", per_epoch_cpu},
                                          {"rows_per_s", table.num_rows() / per_epoch}}
@@ -120,7 +123,7 @@ static int run(int argc, char** argv) {
       c0 = cpu_now();
       const Table out = synth->sample(100000, {}, ctx);
       const double s = wall_now() - t0, s_cpu = cpu_now() - c0;
-      std::printf("%s\n", nlohmann::json{{"bench", name + "_sample"}, {"table", kind}, {"rows", out.num_rows()},
+      std::printf("%s\n", nlohmann::json{{"bench", name + "_sample"}, {"table", kind}, {"blas", blas}, {"rows", out.num_rows()},
                                          {"seconds", s}, {"cpu_seconds", s_cpu}, {"rows_per_s", out.num_rows() / s},
                                          {"cpu_rows_per_s", out.num_rows() / s_cpu}}
                               .dump()

@@ -22,7 +22,6 @@ std::string blas_core() {
   return name ? name : "";
 }
 
-
 void* load_plugin_symbol(const std::string& library, const std::string& symbol, const std::string& purpose) {
   std::vector<std::string> candidates;
   if (const char* dir = std::getenv("MEDGEN_PLUGIN_DIR")) candidates.push_back(std::string(dir) + "/" + library);

@@ -312,20 +312,43 @@ std::vector<float> DataTransformer::transform(const Table& table, Rng& rng) cons
 }
 
 Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rng) const {
-  const size_t dim = output_dim_;
-  Table table;
-  size_t span_i = 0;
-  for (const ColumnState& st : columns_) {
-    const ColumnSchema& cs = schema_.columns[static_cast<size_t>(st.schema_index)];
-    Rng col_rng = rng.split(static_cast<uint64_t>(st.schema_index));
+  Inverse inv(*this, rows, rng);
+  inv.write(data, 0, rows);
+  return inv.finish();
+}
+
+DataTransformer::Inverse::Inverse(const DataTransformer& tr, size_t rows, Rng& rng) : tr_(&tr), rows_(rows) {
+  // Table columns in column-state order: numbers and strings now, identifiers at finish (an
+  // empty placeholder keeps their place).
+  for (const ColumnState& st : tr.columns_) {
+    const ColumnSchema& cs = tr.schema_.columns[static_cast<size_t>(st.schema_index)];
+    rngs_.push_back(rng.split(static_cast<uint64_t>(st.schema_index)));
+    if (is_numeric(cs.type))
+      table_.columns.push_back(Column::numbers(cs.name, rows));
+    else if (is_categorical(cs.type))
+      table_.columns.push_back(Column::strings(cs.name, rows, cs.values));
+    else if (cs.type == ColumnType::kIdentifier)
+      table_.columns.emplace_back();
+  }
+}
+
+void DataTransformer::Inverse::write(const float* data, size_t first, size_t count) {
+  MEDGEN_ASSERT(first <= rows_ && count <= rows_ - first);
+  const DataTransformer& tr = *tr_;
+  const size_t dim = tr.output_dim_;
+  size_t span_i = 0, out_i = 0;
+  for (size_t c = 0; c < tr.columns_.size(); ++c) {
+    const ColumnState& st = tr.columns_[c];
+    const ColumnSchema& cs = tr.schema_.columns[static_cast<size_t>(st.schema_index)];
     if (is_numeric(cs.type)) {
-      Column col = Column::numbers(cs.name, rows);
-      const Span& value = spans_[span_i];
-      const Span& mode = spans_[span_i + 1];
-      const Span* null_span = st.has_null ? &spans_[span_i + 2] : nullptr;
+      Column& col = table_.columns[out_i++];
+      const Span& value = tr.spans_[span_i];
+      const Span& mode = tr.spans_[span_i + 1];
+      const Span* null_span = st.has_null ? &tr.spans_[span_i + 2] : nullptr;
       span_i += st.has_null ? 3 : 2;
-      for (size_t r = 0; r < rows; ++r) {
-        const float* row = data + r * dim;
+      for (size_t i = 0; i < count; ++i) {
+        const float* row = data + i * dim;
+        const size_t r = first + i;
         if (null_span && argmax(row + null_span->start, 2) == 1) {
           col.valid[r] = 0;
           continue;
@@ -333,21 +356,21 @@ Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rn
         const size_t k = argmax(row + mode.start, mode.width);
         const GaussianComponent& g = st.modes[k];
         double v = static_cast<double>(row[value.start]);
-        v = std::isfinite(v) ? v : 0.0;  // range limits come from apply_constraints below
+        v = std::isfinite(v) ? v : 0.0;  // range limits come from apply_constraints in finish
         col.values[r] = g.mean + 4.0 * g.std * v;
         col.valid[r] = 1;
       }
-      apply_constraints(col, cs);
-      table.columns.push_back(std::move(col));
     } else if (is_categorical(cs.type)) {
-      Column col = Column::strings(cs.name, rows, cs.values);
-      const Span& span = spans_[span_i++];
+      Column& col = table_.columns[out_i++];
+      Rng& col_rng = rngs_[c];
+      const Span& span = tr.spans_[span_i++];
       double other_total = 0.0;
       std::vector<double> other_cum;
       other_cum.reserve(st.other_weights.size());
       for (double w : st.other_weights) other_cum.push_back(other_total += w);
-      for (size_t r = 0; r < rows; ++r) {
-        const int32_t level = st.slot_level[argmax(data + r * dim + span.start, span.width)];
+      for (size_t i = 0; i < count; ++i) {
+        const size_t r = first + i;
+        const int32_t level = st.slot_level[argmax(data + i * dim + span.start, span.width)];
         if (level != -2) {
           col.codes[r] = level;  // a level index, or -1 for missing
           continue;
@@ -365,12 +388,25 @@ Table DataTransformer::inverse_transform(const float* data, size_t rows, Rng& rn
         }
         col.codes[r] = st.other_levels[pick];
       }
-      table.columns.push_back(std::move(col));
     } else if (cs.type == ColumnType::kIdentifier) {
-      table.columns.push_back(synthetic_identifiers(cs, rows));
+      ++out_i;
     }
   }
-  return table;
+}
+
+Table DataTransformer::Inverse::finish() {
+  const DataTransformer& tr = *tr_;
+  size_t out_i = 0;
+  for (const ColumnState& st : tr.columns_) {
+    const ColumnSchema& cs = tr.schema_.columns[static_cast<size_t>(st.schema_index)];
+    if (is_numeric(cs.type))
+      apply_constraints(table_.columns[out_i++], cs);
+    else if (is_categorical(cs.type))
+      ++out_i;
+    else if (cs.type == ColumnType::kIdentifier)
+      table_.columns[out_i++] = synthetic_identifiers(cs, rows_);
+  }
+  return std::move(table_);
 }
 
 void DataTransformer::coarsen() {

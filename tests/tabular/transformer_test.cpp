@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <map>
 #include <numeric>
 #include <set>
 #include <string>
@@ -298,6 +299,52 @@ TEST(DataTransformer, InverseClipsAndRoundsNoisyInput) {
   }
 }
 
+
+// The samplers turn each generated chunk into rows as it comes (DataTransformer::Inverse):
+// uneven chunks give the very table the whole block gives, folded levels' draws and
+// missing values and identifiers included.
+TEST(DataTransformer, InverseInChunksIsTheWholeInverse) {
+  const Fixture f = make_fixture(12);
+  DataTransformer tr;
+  Rng rng(13);
+  tr.fit(f.table, f.schema, default_params(), rng);
+  Rng noise(14);
+  std::vector<float> data(kRows * tr.output_dim());
+  for (float& v : data) v = static_cast<float>(2.0 * noise.normal());
+  Rng r1(15), r2(15);
+  const Table whole = tr.inverse_transform(data.data(), kRows, r1);
+  DataTransformer::Inverse inv(tr, kRows, r2);
+  size_t done = 0;
+  for (size_t step = 1; done < kRows; step = step * 3 + 1) {
+    const size_t m = std::min(step, kRows - done);
+    inv.write(data.data() + done * tr.output_dim(), done, m);
+    done += m;
+  }
+  const Table pieces = inv.finish();
+  ASSERT_EQ(pieces.num_cols(), whole.num_cols());
+  ASSERT_EQ(pieces.num_rows(), kRows);
+  size_t folded_draws = 0;
+  for (size_t c = 0; c < whole.num_cols(); ++c) {
+    SCOPED_TRACE(whole.columns[c].name);
+    EXPECT_EQ(pieces.columns[c].name, whole.columns[c].name);
+    EXPECT_EQ(pieces.columns[c].storage, whole.columns[c].storage);
+    EXPECT_EQ(pieces.columns[c].values, whole.columns[c].values);
+    EXPECT_EQ(pieces.columns[c].valid, whole.columns[c].valid);
+    EXPECT_EQ(pieces.columns[c].codes, whole.columns[c].codes);
+    EXPECT_EQ(pieces.columns[c].dictionary, whole.columns[c].dictionary);
+  }
+  // The comparison covers the randomised and missing paths: rows drawn from dx's folded
+  // levels (the slot several levels share) and missing bmi values.
+  const std::vector<std::string>& dx = f.schema.columns[5].values;
+  std::map<size_t, int> levels_per_slot;
+  for (const std::string& v : dx) ++levels_per_slot[tr.category_slot("dx", v).slot];
+  for (size_t r = 0; r < kRows; ++r) {
+    const int32_t code = whole.columns[5].codes[r];
+    if (code >= 0 && levels_per_slot[tr.category_slot("dx", dx[static_cast<size_t>(code)]).slot] > 1) ++folded_draws;
+  }
+  EXPECT_GT(folded_draws, 0u);
+  EXPECT_GT(std::count(whole.columns[2].valid.begin(), whole.columns[2].valid.end(), 0), 0);
+}
 TEST(DataTransformer, JsonRoundTripGivesIdenticalOutput) {
   const Fixture f = make_fixture(4);
   DataTransformer tr;

@@ -60,6 +60,26 @@ class DataTransformer {
   // Back to a table with the schema's non-text columns, in schema order.
   Table inverse_transform(const float* data, size_t rows, Rng& rng) const;
 
+  // inverse_transform in pieces: a table of `rows` rows filled block by block, so that a sampler
+  // can turn each chunk it generates into rows while the chunk is still in cache, instead of
+  // keeping all rows x output_dim() floats. The same table as inverse_transform on the whole
+  // block, byte for byte (each column draws from its own stream, split from rng here, in row
+  // order). The transformer must outlive it.
+  class Inverse {
+   public:
+    Inverse(const DataTransformer& tr, size_t rows, Rng& rng);
+    // Rows [first, first + count) from `count` rows of output_dim() floats.
+    void write(const float* data, size_t first, size_t count);
+    // Range limits, rounding and identifiers; call once, after every row is written.
+    Table finish();
+
+   private:
+    const DataTransformer* tr_;
+    size_t rows_;
+    Table table_;
+    std::vector<Rng> rngs_;  // one per column state
+  };
+
   size_t output_dim() const { return output_dim_; }
   const std::vector<Span>& spans() const { return spans_; }
   const Schema& schema() const { return schema_; }
@@ -85,6 +105,7 @@ class DataTransformer {
   static DataTransformer from_json(const nlohmann::json& j);
 
  private:
+  friend class Inverse;
   struct ColumnState {
     int schema_index = -1;
     // numerical / datetime

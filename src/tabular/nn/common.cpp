@@ -287,15 +287,25 @@ void set_targets(torch::Tensor& x, const std::vector<ConditionTarget>& targets) 
   }
 }
 
-Table finish_rows(const DataTransformer& tr, const std::vector<float>& rows, size_t n,
-                  const std::vector<ConditionTarget>& targets, uint64_t seed) {
+DataTransformer::Inverse start_rows(const DataTransformer& tr, size_t n, uint64_t seed) {
   Rng rng(seed ^ 0x5DEECE66DULL);
-  Table t = tr.inverse_transform(rows.data(), n, rng);
+  return DataTransformer::Inverse(tr, n, rng);
+}
+
+Table finish_table(DataTransformer::Inverse& inv, const std::vector<ConditionTarget>& targets) {
+  Table t = inv.finish();
   for (const ConditionTarget& tg : targets) {
     Column& col = t.columns[static_cast<size_t>(t.find(tg.column))];
     std::fill(col.codes.begin(), col.codes.end(), tg.level);
   }
   return t;
+}
+
+Table finish_rows(const DataTransformer& tr, const float* rows, size_t n, const std::vector<ConditionTarget>& targets,
+                  uint64_t seed) {
+  DataTransformer::Inverse inv = start_rows(tr, n, seed);
+  inv.write(rows, 0, n);
+  return finish_table(inv, targets);
 }
 
 void write_checkpoint(const std::string& path, const std::string& kind, const nlohmann::json& params,

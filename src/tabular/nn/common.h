@@ -114,9 +114,14 @@ std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const
                                                 const std::vector<Condition>& conditions);
 // Sets each target's span of the (rows x dim) float tensor x to the target's one-hot.
 void set_targets(torch::Tensor& x, const std::vector<ConditionTarget>& targets);
-// Inverse-transforms generated rows and sets the conditioned columns' levels exactly.
-Table finish_rows(const DataTransformer& tr, const std::vector<float>& rows, size_t n,
-                  const std::vector<ConditionTarget>& targets, uint64_t seed);
+// Inverse-transforms n generated rows (n x output_dim floats) and sets the conditioned columns'
+// levels exactly.
+Table finish_rows(const DataTransformer& tr, const float* rows, size_t n, const std::vector<ConditionTarget>& targets,
+                  uint64_t seed);
+// The same in pieces: start_rows before the first chunk, inv.write(chunk, first, m) for each,
+// then finish_table; byte for byte what finish_rows gives on the whole block.
+DataTransformer::Inverse start_rows(const DataTransformer& tr, size_t n, uint64_t seed);
+Table finish_table(DataTransformer::Inverse& inv, const std::vector<ConditionTarget>& targets);
 
 // Training checkpoints: named modules and optimizers, the CPU generator's state, and a JSON
 // header (which must carry "epoch"), in a medgen model-file container.

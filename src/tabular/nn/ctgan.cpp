@@ -462,12 +462,19 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
   // folded blocks, every block's input and output live in one buffer laid out as the residual
   // concatenation leaves them ([r_k, ..., r_1, input] per row): each block writes its output
   // just left of its input, in place, so nothing is concatenated or copied.
+  // The output layer likewise: its weight transposed once, its output in a buffer reused by
+  // every chunk (a fresh one per chunk went back to the OS and was page-faulted in again).
   const int64_t in0 = p_.embedding_dim + cond_dim_;
   int64_t buffer_width = in0;
   for (const auto& fw : folded) buffer_width += fw.first.size(1);
+  torch::Tensor out_weight, out_raw;
+  if (!folded.empty()) out_weight = generator_->out->weight.t().contiguous();
   torch::Tensor buffer;
   auto generate_into = [&](int64_t m, float* out) {
-    if (!buffer.defined() || buffer.size(0) < m) buffer = torch::empty({std::max(m, chunk), buffer_width}, torch::kFloat);
+    if (!buffer.defined() || buffer.size(0) < m) {
+      buffer = torch::empty({std::max(m, chunk), buffer_width}, torch::kFloat);
+      if (out_weight.defined()) out_raw = torch::empty({buffer.size(0), dim}, torch::kFloat);
+    }
     const auto h = buffer.narrow(0, 0, m);
     int64_t offset = buffer_width - in0;
     fill_input(m, h.data_ptr<float>() + offset, buffer_width);
@@ -484,7 +491,8 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
         offset -= o;
         width += o;
       }
-      raw = generator_->out->forward(h);
+      raw = out_raw.narrow(0, 0, m);
+      torch::addmm_out(raw, generator_->out->bias, h, out_weight);
     }
     raw = raw.contiguous();
     draw_rows(raw.data_ptr<float>(), m, dim, scalars_, nullptr, softmax_, rng, out);
@@ -501,10 +509,12 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
     for (const ConditionTarget& t : targets) ok &= x.narrow(1, t.start, t.width).argmax(1) == t.slot;
     return ok;
   };
-  std::vector<float> rows_out(static_cast<size_t>(total * dim));
+  // Each chunk goes into rows while it is still in cache (no n x dim block of floats).
+  DataTransformer::Inverse inv = start_rows(transformer_, n, ctx.seed);
+  std::vector<float> rows_chunk(static_cast<size_t>(std::min(chunk, std::max<int64_t>(total, least)) * dim));
   for (int64_t done = 0; done < total; done += chunk) {
     const int64_t m = std::min(chunk, total - done);
-    float* dst = rows_out.data() + done * dim;
+    float* dst = rows_chunk.data();
     if (m >= least) {
       generate_into(m, dst);
     } else {
@@ -521,8 +531,9 @@ Table CtganSynthesizer::sample(size_t n, const std::vector<Condition>& condition
       }
       set_targets(x, targets);  // the rows the generator still got wrong
     }
+    inv.write(dst, static_cast<size_t>(done), static_cast<size_t>(m));
   }
-  return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
+  return finish_table(inv, targets);
 }
 
 void CtganSynthesizer::save_state(json* state, std::string* payload) const {

@@ -544,7 +544,7 @@ Table DiffusionSynthesizer::sample(size_t n, const std::vector<Condition>& condi
   std::vector<float> rows_out(static_cast<size_t>(total * dim));
   if (targets.empty()) {
     generate(total, free_slots, seed, rows_out.data());
-    return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
+    return finish_rows(transformer_, rows_out.data(), n, targets, ctx.seed);
   }
   // Conditions: rejection first. Unconditional rows that carry the values are draws from the
   // learned conditional law; inpainting alone (holding the values at every reverse step) was
@@ -571,7 +571,7 @@ Table DiffusionSynthesizer::sample(size_t n, const std::vector<Condition>& condi
     for (const ConditionTarget& t : targets) cond_slot[static_cast<size_t>(lay.span_of_start.at(t.start))] = t.slot;
     generate(total - accepted, cond_slot, mix64(seed), rows_out.data() + accepted * dim);
   }
-  return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
+  return finish_rows(transformer_, rows_out.data(), n, targets, ctx.seed);
 }
 
 void DiffusionSynthesizer::save_state(json* state, std::string* payload) const {

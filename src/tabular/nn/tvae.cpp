@@ -348,7 +348,9 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
   const int64_t total = static_cast<int64_t>(n);
   const int64_t chunk = 1024;  // small buffers stay in the allocator's arena
-  std::vector<float> rows_out(static_cast<size_t>(total * dim));
+  // Each chunk goes into rows while it is still in cache (no n x dim block of floats).
+  DataTransformer::Inverse inv = start_rows(transformer_, n, ctx.seed);
+  std::vector<float> rows_chunk(static_cast<size_t>(std::min(chunk, total) * dim));
   std::vector<int64_t> scalars(scalar_idx_.data_ptr<int64_t>(), scalar_idx_.data_ptr<int64_t>() + scalar_idx_.numel());
   const torch::Tensor sigma = decoder_->sigma.detach().to(torch::kFloat).contiguous();
   Rng rng(ctx.seed ^ 0x7A3E5D1C0B9F8E27ULL);
@@ -371,14 +373,15 @@ Table TvaeSynthesizer::sample(size_t n, const std::vector<Condition>& conditions
       out = o.index_select(0, torch::multinomial(w, m, /*replacement=*/true));
     }
     out = out.contiguous();
-    float* dst = rows_out.data() + done * dim;
+    float* dst = rows_chunk.data();
     draw_rows(out.data_ptr<float>(), m, dim, scalars, sigma.data_ptr<float>(), softmax_spans_, rng, dst);
     if (!targets.empty()) {
       auto x = torch::from_blob(dst, {m, dim}, torch::kFloat);
       set_targets(x, targets);
     }
+    inv.write(dst, static_cast<size_t>(done), static_cast<size_t>(m));
   }
-  return finish_rows(transformer_, rows_out, n, targets, ctx.seed);
+  return finish_table(inv, targets);
 }
 
 void TvaeSynthesizer::save_state(json* state, std::string* payload) const {

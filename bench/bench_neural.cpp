@@ -9,10 +9,17 @@
 // same chunk, inputs and widths, preallocated outputs): {"bench":"ctgan_sample_gemm_only",...}
 // gives the rows/s the GEMMs allow on this CPU (the roofline of sampling) and the share of it
 // that sampling reaches.
+// The allocator is set as `medgen` and the Python package set it (freed memory kept, mmap only
+// above 32 MB), so the figures are those of `medgen fit` / `medgen sample`; MEDGEN_BENCH_MALLOC=default
+// leaves glibc's defaults (what a host program that does not tune it gets), and "malloc" in the
+// output says which.
 // Usage: bench_neural [epochs] [models: tvae,ctgan,diffusion,autoregressive] [tables: mixed,categorical] [device: cpu|cuda] [params JSON]
 // (params are merged into every model's options and echoed in the output, e.g. '{"cuda_graph":"off"}').
+#include <malloc.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 #include <string>
 
@@ -73,6 +80,8 @@ static int run(int argc, char** argv) {
   const std::string device = argc > 4 ? argv[4] : "cpu";
   const nlohmann::json extra = argc > 5 ? nlohmann::json::parse(argv[5]) : nlohmann::json::object();
   const std::string blas = medgen::blas_core();
+  const char* malloc_env = std::getenv("MEDGEN_BENCH_MALLOC");
+  const std::string malloc_mode = malloc_env && std::string(malloc_env) == "default" ? "default" : "cli";
   auto options = [&](int n_epochs) {
     nlohmann::json o = extra;
     o["epochs"] = n_epochs;
@@ -113,7 +122,7 @@ static int run(int argc, char** argv) {
       const double one_wall = wall_now() - t0, one_cpu = cpu_now() - c0;
       const double per_epoch = epochs > 1 ? (total - one_wall) / (epochs - 1) : total;
       const double per_epoch_cpu = epochs > 1 ? (total_cpu - one_cpu) / (epochs - 1) : total_cpu;
-      std::printf("%s\n", nlohmann::json{{"bench", name + "_epoch"}, {"table", kind}, {"device", device}, {"blas", blas}, {"params", extra}, {"rows", table.num_rows()},
+      std::printf("%s\n", nlohmann::json{{"bench", name + "_epoch"}, {"table", kind}, {"device", device}, {"blas", blas}, {"malloc", malloc_mode}, {"params", extra}, {"rows", table.num_rows()},
                                          {"cols", table.num_cols()}, {"epochs", epochs}, {"fit_seconds", total},
                                          {"seconds_per_epoch", per_epoch}, {"cpu_seconds_per_epoch", per_epoch_cpu},
                                          {"rows_per_s", table.num_rows() / per_epoch}}
@@ -123,7 +132,7 @@ static int run(int argc, char** argv) {
       c0 = cpu_now();
       const Table out = synth->sample(100000, {}, ctx);
       const double s = wall_now() - t0, s_cpu = cpu_now() - c0;
-      std::printf("%s\n", nlohmann::json{{"bench", name + "_sample"}, {"table", kind}, {"blas", blas}, {"rows", out.num_rows()},
+      std::printf("%s\n", nlohmann::json{{"bench", name + "_sample"}, {"table", kind}, {"blas", blas}, {"malloc", malloc_mode}, {"rows", out.num_rows()},
                                          {"seconds", s}, {"cpu_seconds", s_cpu}, {"rows_per_s", out.num_rows() / s},
                                          {"cpu_rows_per_s", out.num_rows() / s_cpu}}
                               .dump()
@@ -148,6 +157,11 @@ static int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
+  const char* malloc_mode = std::getenv("MEDGEN_BENCH_MALLOC");
+  if (!malloc_mode || std::string(malloc_mode) != "default") {
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);  // as tools/medgen/main.cpp
+    mallopt(M_TRIM_THRESHOLD, 256 << 20);
+  }
   try {
     return run(argc, argv);
   } catch (const std::exception& e) {

@@ -14,7 +14,9 @@ For each epoch count (default 2 and 6) and repetition, alternating the two:
     CSV reading excluded, which favours the reference), the object columns as its discrete ones.
 Both use CTGAN's default architecture and batch (500 rows, pac 10, 256-256 residual generator and
 discriminator). Seconds per epoch are the slope between the two epoch counts (medians over the
-repetitions), which takes the fixed costs out of both sides. One JSON line per run, then a summary.
+repetitions), which takes the fixed costs out of both sides; for the reference also its epochs as
+its own loop times them (python_s_per_epoch_timed, the median epoch: its transformer's fit varies
+by seconds from run to run and blurs the slope). One JSON line per run, then a summary.
 
   bench/compare_ctgan_python.py --peers /tmp/peers [--medgen build/medgen] [--table adult.csv]
       [--epochs 2 6] [--reps 2]
@@ -36,7 +38,22 @@ import json, sys, time
 import pandas as pd
 import torch
 torch.set_num_threads(1)
+import ctgan.synthesizers.ctgan as reference
 from ctgan import CTGAN
+# The reference loops over tqdm(range(epochs)): a stand-in records when each epoch starts and the
+# last ends, so its epochs are timed without its transformer's fit (which varies by seconds).
+stamps = []
+class EpochClock:
+    def __init__(self, iterable, disable=True):
+        self.iterable = iterable
+    def __iter__(self):
+        for item in self.iterable:
+            stamps.append(time.perf_counter())
+            yield item
+        stamps.append(time.perf_counter())
+    def set_description(self, *args, **kwargs):
+        pass
+reference.tqdm = EpochClock
 table, epochs = sys.argv[1], int(sys.argv[2])
 df = pd.read_csv(table)
 discrete = [c for c in df.columns if df[c].dtype == object]
@@ -44,7 +61,9 @@ model = CTGAN(epochs=epochs, batch_size=500, verbose=False)
 t0 = time.perf_counter()
 model.fit(df, discrete)
 fit = time.perf_counter() - t0
-print(json.dumps({"seconds": fit, "torch": torch.__version__, "rows": len(df), "discrete": len(discrete)}))
+epoch_s = [b - a for a, b in zip(stamps, stamps[1:])]
+print(json.dumps({"seconds": fit, "epoch_seconds": epoch_s, "torch": torch.__version__, "rows": len(df),
+                  "discrete": len(discrete)}))
 """
 
 
@@ -82,6 +101,7 @@ def main():
     if lo < 1 or hi <= lo:
         sys.exit("compare_ctgan_python: --epochs needs two different counts >= 1")
     times = {("medgen", lo): [], ("medgen", hi): [], ("python", lo): [], ("python", hi): []}
+    python_epochs = []  # every epoch the reference ran, timed by its own loop
     torch_version = None
     with tempfile.TemporaryDirectory() as work:
         for rep in range(a.reps):
@@ -91,8 +111,10 @@ def main():
                 torch_version = p["torch"]
                 times[("medgen", epochs)].append(m)
                 times[("python", epochs)].append(p["seconds"])
+                python_epochs += p["epoch_seconds"]
                 print(json.dumps({"bench": "ctgan_vs_python_run", "rep": rep, "epochs": epochs, "medgen_s": m,
-                                  "python_s": p["seconds"], "rows": p["rows"], "discrete": p["discrete"]}), flush=True)
+                                  "python_s": p["seconds"], "python_epoch_s": p["epoch_seconds"], "rows": p["rows"],
+                                  "discrete": p["discrete"]}), flush=True)
     med = {k: statistics.median(v) for k, v in times.items()}
     per_epoch = {side: (med[(side, hi)] - med[(side, lo)]) / (hi - lo) for side in ("medgen", "python")}
     print(json.dumps({"bench": "ctgan_vs_python", "table": os.path.basename(table), "threads": 1,
@@ -100,7 +122,9 @@ def main():
                       "medgen_s": {str(lo): med[("medgen", lo)], str(hi): med[("medgen", hi)]},
                       "python_s": {str(lo): med[("python", lo)], str(hi): med[("python", hi)]},
                       "medgen_s_per_epoch": per_epoch["medgen"], "python_s_per_epoch": per_epoch["python"],
+                      "python_s_per_epoch_timed": statistics.median(python_epochs),
                       "ratio_per_epoch": per_epoch["python"] / per_epoch["medgen"],
+                      "ratio_per_epoch_timed": statistics.median(python_epochs) / per_epoch["medgen"],
                       "ratio_end_to_end": {str(e): med[("python", e)] / med[("medgen", e)] for e in (lo, hi)}}))
 
 

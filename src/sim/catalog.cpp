@@ -48,7 +48,8 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "tachypnoea",
                                      "av_conduction",
                                      "vagolysis",
-                                     "antiarrhythmic"};
+                                     "antiarrhythmic",
+                                     "pericardial_mmhg"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};

@@ -220,7 +220,7 @@ struct Physiology::Impl {
 
   struct Derived {
     Modifiers mods{};
-    double hr, sv, co_ml_s, pa, pv, pth, svr, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
+    double hr, sv, co_ml_s, pa, pv, pth, ppc, svr, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
         urine_ml_s, hco3, ph, k_serum, gcs, hb, bleed_ml_s, glucose_in, fio2;
   };
 
@@ -336,7 +336,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double stunning = since_rosc >= 0 ? std::min(0.4, 0.04 * rosc_isch) * std::exp(-kLn2 * since_rosc / 14400.0) : 0;
   const double contr = std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) *
                                           acid_depression * (1 - stunning));
-  const double preload = pos(d->pv - d->pth);
+  // Cardiac tamponade: the ventricles fill against the pericardial pressure, so the transmural filling
+  // pressure is the venous pressure less both the pleural and the pericardial pressure; venous pressure
+  // backs up (Beck's raised JVP) while the output falls. The lungs are untouched (no shunt term).
+  d->ppc = pos(M(Mod::kPericardialMmhg));
+  const double preload = pos(d->pv - d->pth - d->ppc);
   const double fill = 1.0 / (1.0 + std::pow(d->hr / 165.0, 4));
   // Raised pleural pressure with mediastinal shift (tension pneumothorax) also compresses the
   // heart and kinks the venae cavae: ventricular filling falls in proportion to the pressure, so
@@ -446,7 +450,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // volume loading only mildly withdraws sympathetic tone.
   // The low-pressure receptors act mostly on heart rate, less on vasomotor tone, so that early
   // blood loss raises heart rate without pushing MAP above its set point.
-  const double cp = clamp((kPvRef - (d->pv - d->pth)) / kPvRef, -0.15, 1.0);
+  const double cp = clamp((kPvRef - (d->pv - d->pth - d->ppc)) / kPvRef, -0.15, 1.0);
   const double common = 4.0 * (p.map_mmhg - d->pa) / p.map_mmhg + 3.0 * pos(0.9 - d->sa) + 0.3 * pos(3.5 - glu);
   auto activity = [](double drive) {
     return drive >= 0 ? std::tanh(drive) : 0.3 * std::tanh(drive);

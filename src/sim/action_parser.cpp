@@ -24,8 +24,9 @@ const std::vector<Procedure>& procedures() {
       // Before needle decompression: "needle pericardiocentesis" names the pericardium, not the chest.
       {"pericardiocentesis",
        {"pericardiocentesis", "pericardial drain", "pericardial drainage", "pericardial tap", "tap the pericardium",
-        "drain the pericardium", "drain the pericardial", "drain pericardial", "aspirate the pericardium",
-        "pericardial aspiration", "pericardial window", "subxiphoid needle"}},
+        "tap pericardium", "drain the pericardium", "drain pericardium", "drain the pericardial", "drain pericardial",
+        "aspirate the pericardium", "aspirate pericardium", "pericardial aspiration", "pericardial window",
+        "subxiphoid needle"}},
       {"needle_decompression",
        {"needle decompression", "needle thoracostomy", "needle thoracocentesis", "decompress", "needle the chest",
         "needle"}},

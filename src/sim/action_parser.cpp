@@ -767,6 +767,16 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
     }
   }
 
+  // "Needle pericardiocentesis under echo": the procedure, not an order for the echo that guides it.
+  for (const auto& p : procedures())
+    if (std::string(p.name) == "pericardiocentesis")
+      for (const char* ph : p.phrases)
+        if (contains_phrase(text, ph)) {
+          a.kind = Action::Kind::kProcedure;
+          a.what = p.name;
+          return a;
+        }
+
   // Orders.
   const bool ordering = first == "order" || first == "check" || first == "send" || first == "request" ||
                         first == "measure" || first == "get" || first == "do";

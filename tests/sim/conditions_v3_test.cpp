@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "medgen/sim/order_safety.h"
 #include "sim_test_util.h"
 
 namespace medgen::sim::test {
@@ -64,7 +65,8 @@ TEST_P(ConditionsV3, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
   EXPECT_GE(good / n - bad / n, 30) << cond;
 }
 
-INSTANTIATE_TEST_SUITE_P(Sim, ConditionsV3, testing::Values("cardiac_tamponade", "pulmonary_embolism", "meningitis"));
+INSTANTIATE_TEST_SUITE_P(Sim, ConditionsV3,
+                         testing::Values("cardiac_tamponade", "pulmonary_embolism", "meningitis", "paediatric_asthma"));
 
 // Cardiac tamponade (ESC 2015 pericardial; Spodick 2003; Roy 2007; Reddy 1978).
 TEST(CardiacTamponade, PresentsWithBecksTriadWorsensUntreatedAndRecoversAfterPericardiocentesis) {
@@ -244,6 +246,116 @@ TEST(Meningitis, PresentsWithFeverAndLowGcsAndEarlyCeftriaxoneHaltsTheDecline) {
       if (s == "moderate") EXPECT_LT(bad.end.gcs, good.end.gcs - 0.8) << seed;
       if (s == "severe") EXPECT_LT(bad.end.map_mmhg, good.end.map_mmhg - 5) << seed;
     }
+}
+
+// Children (case.cpp, physiology.cpp): school-age cases have APLS-sized bodies and normal ranges, 80 mL/kg of
+// blood, and rest at PaCO2 ~40 with SpO2 >= 95 on air.
+TEST(Children, CasesHaveChildSizesAndNormalRanges) {
+  for (uint64_t seed = 1; seed <= 20; ++seed) {
+    const Case c = make_case("paediatric_asthma", "mild", seed);
+    const PatientParams& p = c.patient;
+    SCOPED_TRACE(seed);
+    EXPECT_GE(p.age_years, 6);
+    EXPECT_LE(p.age_years, 12);
+    // APLS weight estimate 3 x age + 7 kg (6-12 years), within the spread of real children (+-40%).
+    const double apls = 3 * p.age_years + 7;
+    EXPECT_GT(p.weight_kg, 0.6 * apls) << p.weight_kg;
+    EXPECT_LT(p.weight_kg, 1.4 * apls) << p.weight_kg;
+    // APLS normal ranges at 5-12 years: HR 80-120 (allowing 75-130 for 6-year-olds), RR 20-25 (16-28 drawn).
+    EXPECT_TRUE(p.hr_bpm >= 75 && p.hr_bpm <= 130) << p.hr_bpm;
+    EXPECT_TRUE(p.rr_per_min >= 16 && p.rr_per_min <= 28) << p.rr_per_min;
+    EXPECT_TRUE(p.map_mmhg >= 55 && p.map_mmhg <= 80) << p.map_mmhg;
+    Physiology healthy(p, &catalog().drugs);
+    const Vitals v0 = healthy.vitals();
+    EXPECT_NEAR(v0.blood_volume_ml / p.weight_kg, 80, 1);
+    healthy.advance(1800);
+    const Vitals v = healthy.vitals();
+    EXPECT_NEAR(v.paco2_mmhg, 40, 2.5);
+    EXPECT_GE(v.spo2_pct, 95);
+    EXPECT_NEAR(v.rr_per_min, p.rr_per_min, 2);
+  }
+  // The vignette says girl or boy.
+  const Case c = make_case("paediatric_asthma", "mild", 3);
+  EXPECT_NE(c.vignette.find(c.patient.female ? "girl" : "boy"), std::string::npos) << c.vignette;
+}
+
+// Acute asthma in a child over 5 (BTS/SIGN 158, 2019).
+TEST(PaediatricAsthma, PresentsByBtsChildCriteriaAndRespondsToNebulisersWhileMorphineMakesItWorse) {
+  for (uint64_t seed : kSeeds)
+    for (const char* sev : kTiers) {
+      const std::string s = sev;
+      const Course none = course("paediatric_asthma", sev, seed, "none"), good = course("paediatric_asthma", sev, seed, "good"),
+                   bad = course("paediatric_asthma", sev, seed, "bad");
+      print("present", "paed_asthma", sev, seed, none.start);
+      print("untreated", "paed_asthma", sev, seed, none.end);
+      print("at 30 min", "paed_asthma", sev, seed, at(good, 30));
+      print("treated", "paed_asthma", sev, seed, good.end);
+      print("morphine", "paed_asthma", sev, seed, bad.end);
+      const Vitals& p = none.start;
+      // BTS/SIGN, over 5 years: moderate attack (mild tier) SpO2 >= 92% without the features of a severe one (HR
+      // <= 125; RR around the 30/min line: 27-33 here); acute severe (moderate tier) has any of SpO2 < 92, HR > 125,
+      // RR > 30; life-threatening (severe tier) SpO2 < 92 with a PaCO2 no longer low (>= 40: tiring).
+      if (s == "mild") {
+        EXPECT_GE(p.spo2_pct, 92) << seed;
+        EXPECT_LE(p.hr_bpm, 125) << seed;
+        EXPECT_LE(p.rr_per_min, 33) << seed;
+      }
+      if (s == "moderate") EXPECT_TRUE(p.spo2_pct < 92 || p.hr_bpm > 125 || p.rr_per_min > 30) << seed;
+      if (s == "severe") {
+        EXPECT_LT(p.spo2_pct, 92) << seed;
+        EXPECT_GE(p.paco2_mmhg, 40) << seed;
+      }
+      // Untreated for 3 h the attack worsens: SpO2 falls and PaCO2 rises; the life-threatening tier dies or ends
+      // with SpO2 < 85%.
+      if (!none.dead) {
+        EXPECT_LT(none.end.spo2_pct, p.spo2_pct) << sev << " " << seed;
+        EXPECT_GT(none.end.paco2_mmhg, p.paco2_mmhg) << sev << " " << seed;
+      }
+      if (s == "severe") EXPECT_TRUE(none.dead || none.end.spo2_pct < 85) << seed;
+      // Treated (oxygen, salbutamol 5 mg with ipratropium 250 mcg three times in the first hour, prednisolone,
+      // IV magnesium 40 mg/kg if RR >= 30 at 30 min): SpO2 >= 94 at 30 min (BTS target 94-98%), RR at least half-way
+      // back to the child's resting rate within the hour, PaCO2 < 42 at 3 h, alive; salbutamol's tachycardia stays
+      // below 180/min.
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_GE(at(good, 30).spo2_pct, 94) << sev << " " << seed;
+      const double rr_rest = make_case("paediatric_asthma", sev, seed).patient.rr_per_min;
+      EXPECT_LT(at(good, 60).rr_per_min, p.rr_per_min - 0.5 * (p.rr_per_min - rr_rest)) << sev << " " << seed;
+      EXPECT_LT(good.end.paco2_mmhg, 42) << sev << " " << seed;
+      double hr_max = 0;
+      for (const Sample& x : good.samples) hr_max = std::max(hr_max, x.v.hr_bpm);
+      EXPECT_LT(hr_max, 180) << sev << " " << seed;
+      // Morphine for the distressed child and no bronchodilator (BTS: sedation is contraindicated): oxygen hides
+      // the hypoventilation (SpO2 fine) while PaCO2 rises above its presentation value and 2.5 mmHg above the
+      // treated child's, and consciousness falls.
+      EXPECT_FALSE(bad.dead) << sev << " " << seed;
+      EXPECT_GT(bad.end.paco2_mmhg, p.paco2_mmhg + 1.5) << sev << " " << seed;
+      EXPECT_GT(bad.end.paco2_mmhg, good.end.paco2_mmhg + 2.5) << sev << " " << seed;
+      EXPECT_LT(bad.end.gcs, good.end.gcs) << sev << " " << seed;
+    }
+}
+
+// Dose checks at a child's weight: the usual paediatric doses pass, adult doses are held (above the per-kg soft
+// limits) and gross errors refused.
+TEST(PaediatricAsthma, DoseChecksUseTheChildsWeight) {
+  const ConditionSpec& c = *catalog().find_condition("paediatric_asthma");
+  auto verdict = [&](const std::string& text, double kg) {
+    const Action a = parse_action(text, catalog(), c, kg);
+    EXPECT_EQ(a.kind, Action::Kind::kDrug) << text;
+    return check_dose(*catalog().find_drug(a.what), a, kg).verdict;
+  };
+  for (double kg : {18.0, 25.0, 40.0})
+    for (const char* t : {"salbutamol 5 mg neb", "ipratropium 250 mcg neb", "prednisolone 30 mg po",
+                          "magnesium sulfate 40 mg/kg iv over 20 min", "hydrocortisone 4 mg/kg iv",
+                          "salbutamol 250 mcg iv"})
+      EXPECT_EQ(verdict(t, kg), DoseCheck::Verdict::kOk) << t << " at " << kg << " kg";
+  // Adult doses in a 15-20 kg child: held for confirmation.
+  EXPECT_EQ(verdict("magnesium sulfate 2 g iv", 20), DoseCheck::Verdict::kConfirm);       // 100 mg/kg
+  EXPECT_EQ(verdict("ipratropium 500 mcg neb", 15), DoseCheck::Verdict::kConfirm);        // adult dose
+  EXPECT_EQ(verdict("salbutamol 250 mcg iv", 15), DoseCheck::Verdict::kConfirm);          // 17 mcg/kg
+  EXPECT_EQ(verdict("hydrocortisone 200 mg iv", 15), DoseCheck::Verdict::kConfirm);       // 13 mg/kg
+  // Gross errors: refused.
+  EXPECT_EQ(verdict("magnesium sulfate 4 g iv", 20), DoseCheck::Verdict::kRefuse);        // 200 mg/kg
+  EXPECT_EQ(verdict("salbutamol 1 mg iv", 20), DoseCheck::Verdict::kRefuse);              // 50 mcg/kg
 }
 
 // Parser: the new actions and drug orders are understood.

@@ -185,19 +185,19 @@ Case generate_case(const Catalog& cat, const CaseOptions& o) {
     p.creatinine_umol_l = std::round(truncated_normal(rng, 20 + 3 * p.age_years, 5, 15, 70));
     p.wbc_e9_l = round_to(truncated_normal(rng, 8.5, 1.5, 5, 12), 0.1);
   } else {
-  c.height_cm = std::round(truncated_normal(rng, p.female ? 163 : 176, p.female ? 6.5 : 7, 145, 200));
-  const double bmi = truncated_normal(rng, 27, 4.5, 18, 42);
-  p.weight_kg = std::round(bmi * c.height_cm * c.height_cm / 10000.0);
-  // Baseline physiology.
-  p.hr_bpm = std::round(truncated_normal(rng, 72, 8, 52, 95));
-  p.map_mmhg = std::round(truncated_normal(rng, 88 + 0.15 * (p.age_years - 50), 6, 72, 108));
-  p.rr_per_min = std::round(truncated_normal(rng, 14, 1.5, 11, 18));
-  p.hb_g_dl = round_to(truncated_normal(rng, p.female ? 13.2 : 14.6, 0.9, 11, 17), 0.1);
-  p.temp_c = round_to(truncated_normal(rng, 36.8, 0.2, 36.2, 37.3), 0.1);
-  p.glucose_mmol_l = round_to(truncated_normal(rng, 5.2, 0.4, 4.2, 6.4), 0.1);
-  p.potassium_mmol_l = round_to(truncated_normal(rng, 4.2, 0.25, 3.6, 4.9), 0.1);
-  p.creatinine_umol_l = std::round(truncated_normal(rng, p.female ? 68 : 85, 12, 45, 115));
-  p.wbc_e9_l = round_to(truncated_normal(rng, 7, 1.4, 4.2, 10.5), 0.1);
+    c.height_cm = std::round(truncated_normal(rng, p.female ? 163 : 176, p.female ? 6.5 : 7, 145, 200));
+    const double bmi = truncated_normal(rng, 27, 4.5, 18, 42);
+    p.weight_kg = std::round(bmi * c.height_cm * c.height_cm / 10000.0);
+    // Baseline physiology.
+    p.hr_bpm = std::round(truncated_normal(rng, 72, 8, 52, 95));
+    p.map_mmhg = std::round(truncated_normal(rng, 88 + 0.15 * (p.age_years - 50), 6, 72, 108));
+    p.rr_per_min = std::round(truncated_normal(rng, 14, 1.5, 11, 18));
+    p.hb_g_dl = round_to(truncated_normal(rng, p.female ? 13.2 : 14.6, 0.9, 11, 17), 0.1);
+    p.temp_c = round_to(truncated_normal(rng, 36.8, 0.2, 36.2, 37.3), 0.1);
+    p.glucose_mmol_l = round_to(truncated_normal(rng, 5.2, 0.4, 4.2, 6.4), 0.1);
+    p.potassium_mmol_l = round_to(truncated_normal(rng, 4.2, 0.25, 3.6, 4.9), 0.1);
+    p.creatinine_umol_l = std::round(truncated_normal(rng, p.female ? 68 : 85, 12, 45, 115));
+    p.wbc_e9_l = round_to(truncated_normal(rng, 7, 1.4, 4.2, 10.5), 0.1);
   }
   if (!o.population.empty()) {
     const std::vector<std::string> used = apply_population(o.population, *cond, &p, &c.height_cm);

@@ -21,6 +21,12 @@ struct Procedure {
 
 const std::vector<Procedure>& procedures() {
   static const std::vector<Procedure> kProcedures = {
+      // Before needle decompression: "needle pericardiocentesis" names the pericardium, not the chest.
+      {"pericardiocentesis",
+       {"pericardiocentesis", "pericardial drain", "pericardial drainage", "pericardial tap", "tap the pericardium",
+        "tap pericardium", "drain the pericardium", "drain pericardium", "drain the pericardial", "drain pericardial",
+        "aspirate the pericardium", "aspirate pericardium", "pericardial aspiration", "pericardial window",
+        "subxiphoid needle"}},
       {"needle_decompression",
        {"needle decompression", "needle thoracostomy", "needle thoracocentesis", "decompress", "needle the chest",
         "needle"}},
@@ -760,6 +766,16 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       return a;
     }
   }
+
+  // "Needle pericardiocentesis under echo": the procedure, not an order for the echo that guides it.
+  for (const auto& p : procedures())
+    if (std::string(p.name) == "pericardiocentesis")
+      for (const char* ph : p.phrases)
+        if (contains_phrase(text, ph)) {
+          a.kind = Action::Kind::kProcedure;
+          a.what = p.name;
+          return a;
+        }
 
   // Orders.
   const bool ordering = first == "order" || first == "check" || first == "send" || first == "request" ||

@@ -16,6 +16,9 @@ using json = nlohmann::json;
 
 namespace {
 
+// Below this age a case is drawn as a child (body size and normal ranges by age; see generate_case).
+constexpr double kAdultAge = 16;
+
 double truncated_normal(Rng& rng, double mean, double sd, double lo, double hi) {
   for (int i = 0; i < 100; ++i) {
     const double x = mean + sd * rng.normal();
@@ -54,7 +57,8 @@ void replace_all(std::string* s, const std::string& from, const std::string& to)
 std::string fill_template(const std::string& tmpl, const Case& c) {
   std::string s = tmpl;
   replace_all(&s, "{age}", std::to_string(static_cast<int>(c.patient.age_years)));
-  replace_all(&s, "{sex}", c.patient.female ? "woman" : "man");
+  const bool child = c.patient.age_years < kAdultAge;
+  replace_all(&s, "{sex}", c.patient.female ? (child ? "girl" : "woman") : (child ? "boy" : "man"));
   replace_all(&s, "{pronoun}", c.patient.female ? "she" : "he");
   replace_all(&s, "{possessive}", c.patient.female ? "her" : "his");
   replace_all(&s, "{weight}", std::to_string(static_cast<int>(std::lround(c.patient.weight_kg))));
@@ -163,19 +167,38 @@ Case generate_case(const Catalog& cat, const CaseOptions& o) {
   PatientParams& p = c.patient;
   p.female = rng.uniform() < cond->female_fraction;
   p.age_years = std::floor(truncated_normal(rng, cond->age_mean, cond->age_sd, cond->age_min, cond->age_max));
-  c.height_cm = std::round(truncated_normal(rng, p.female ? 163 : 176, p.female ? 6.5 : 7, 145, 200));
-  const double bmi = truncated_normal(rng, 27, 4.5, 18, 42);
-  p.weight_kg = std::round(bmi * c.height_cm * c.height_cm / 10000.0);
-  // Baseline physiology.
-  p.hr_bpm = std::round(truncated_normal(rng, 72, 8, 52, 95));
-  p.map_mmhg = std::round(truncated_normal(rng, 88 + 0.15 * (p.age_years - 50), 6, 72, 108));
-  p.rr_per_min = std::round(truncated_normal(rng, 14, 1.5, 11, 18));
-  p.hb_g_dl = round_to(truncated_normal(rng, p.female ? 13.2 : 14.6, 0.9, 11, 17), 0.1);
-  p.temp_c = round_to(truncated_normal(rng, 36.8, 0.2, 36.2, 37.3), 0.1);
-  p.glucose_mmol_l = round_to(truncated_normal(rng, 5.2, 0.4, 4.2, 6.4), 0.1);
-  p.potassium_mmol_l = round_to(truncated_normal(rng, 4.2, 0.25, 3.6, 4.9), 0.1);
-  p.creatinine_umol_l = std::round(truncated_normal(rng, p.female ? 68 : 85, 12, 45, 115));
-  p.wbc_e9_l = round_to(truncated_normal(rng, 7, 1.4, 4.2, 10.5), 0.1);
+  if (p.age_years < kAdultAge) {
+    // A child (2-15 years): height by Weech's formula (6 x age + 77 cm), a childhood BMI around 16, and
+    // the age-dependent normal ranges of APLS (6th edition, 2016): heart rate 95-140/min at 2-5 years and
+    // 80-120 at 5-12; respiratory rate 25-30 and 20-25; systolic pressure about 90 + 2 x age, so MAP about
+    // 55 + 1.5 x age; haemoglobin 11.5-13.5 g/dL; creatinine rising with muscle mass. Adults draw as before.
+    c.height_cm = std::round(truncated_normal(rng, 6 * p.age_years + 77, 5, 80, 180));
+    const double bmi = truncated_normal(rng, 16, 1.5, 13, 22);
+    p.weight_kg = std::round(bmi * c.height_cm * c.height_cm / 10000.0);
+    p.hr_bpm = std::round(truncated_normal(rng, 120 - 3 * p.age_years, 8, 75, 140));
+    p.map_mmhg = std::round(truncated_normal(rng, 55 + 1.5 * p.age_years, 4, 50, 85));
+    p.rr_per_min = std::round(truncated_normal(rng, 30 - p.age_years, 1.5, 16, 34));
+    p.hb_g_dl = round_to(truncated_normal(rng, 12.5, 0.6, 11.5, 13.5), 0.1);
+    p.temp_c = round_to(truncated_normal(rng, 36.8, 0.2, 36.2, 37.3), 0.1);
+    p.glucose_mmol_l = round_to(truncated_normal(rng, 5.0, 0.4, 4.0, 6.0), 0.1);
+    p.potassium_mmol_l = round_to(truncated_normal(rng, 4.2, 0.25, 3.6, 4.9), 0.1);
+    p.creatinine_umol_l = std::round(truncated_normal(rng, 20 + 3 * p.age_years, 5, 15, 70));
+    p.wbc_e9_l = round_to(truncated_normal(rng, 8.5, 1.5, 5, 12), 0.1);
+  } else {
+    c.height_cm = std::round(truncated_normal(rng, p.female ? 163 : 176, p.female ? 6.5 : 7, 145, 200));
+    const double bmi = truncated_normal(rng, 27, 4.5, 18, 42);
+    p.weight_kg = std::round(bmi * c.height_cm * c.height_cm / 10000.0);
+    // Baseline physiology.
+    p.hr_bpm = std::round(truncated_normal(rng, 72, 8, 52, 95));
+    p.map_mmhg = std::round(truncated_normal(rng, 88 + 0.15 * (p.age_years - 50), 6, 72, 108));
+    p.rr_per_min = std::round(truncated_normal(rng, 14, 1.5, 11, 18));
+    p.hb_g_dl = round_to(truncated_normal(rng, p.female ? 13.2 : 14.6, 0.9, 11, 17), 0.1);
+    p.temp_c = round_to(truncated_normal(rng, 36.8, 0.2, 36.2, 37.3), 0.1);
+    p.glucose_mmol_l = round_to(truncated_normal(rng, 5.2, 0.4, 4.2, 6.4), 0.1);
+    p.potassium_mmol_l = round_to(truncated_normal(rng, 4.2, 0.25, 3.6, 4.9), 0.1);
+    p.creatinine_umol_l = std::round(truncated_normal(rng, p.female ? 68 : 85, 12, 45, 115));
+    p.wbc_e9_l = round_to(truncated_normal(rng, 7, 1.4, 4.2, 10.5), 0.1);
+  }
   if (!o.population.empty()) {
     const std::vector<std::string> used = apply_population(o.population, *cond, &p, &c.height_cm);
     std::string cols;
@@ -324,12 +347,12 @@ Case Case::load(const std::string& path, const Catalog* catalog) {
   src.check_keys("/patient", {"age_years", "sex", "height_cm", "weight_kg", "comorbidities", "allergies"},
                  {"age_years", "sex", "weight_kg"});
   PatientParams& p = c.patient;
-  p.age_years = src.number("/patient/age_years", 12, 110);
+  p.age_years = src.number("/patient/age_years", 2, 110);
   const std::string sex = src.string("/patient/sex");
   if (sex != "female" && sex != "male") src.fail("/patient/sex", "sex must be 'female' or 'male'");
   p.female = sex == "female";
-  c.height_cm = src.number_or("/patient/height_cm", 170, 100, 230);
-  p.weight_kg = src.number("/patient/weight_kg", 20, 250);
+  c.height_cm = src.number_or("/patient/height_cm", 170, 80, 230);
+  p.weight_kg = src.number("/patient/weight_kg", 10, 250);
   if (src.has("/patient/comorbidities")) {
     const json& a = src.array("/patient/comorbidities");
     for (size_t i = 0; i < a.size(); ++i)

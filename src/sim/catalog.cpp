@@ -48,7 +48,8 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "tachypnoea",
                                      "av_conduction",
                                      "vagolysis",
-                                     "antiarrhythmic"};
+                                     "antiarrhythmic",
+                                     "pericardial_mmhg"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};
@@ -311,9 +312,9 @@ ConditionSpec load_condition(const std::string& path) {
   }
   if (src.has("/demographics")) {
     src.check_keys("/demographics", {"age_mean", "age_sd", "age_min", "age_max", "female_fraction"});
-    c.age_min = src.number_or("/demographics/age_min", c.age_min, 12, 110);
+    c.age_min = src.number_or("/demographics/age_min", c.age_min, 2, 110);
     c.age_max = src.number_or("/demographics/age_max", c.age_max, c.age_min, 110);
-    c.age_mean = src.number_or("/demographics/age_mean", c.age_mean, 12, 110);
+    c.age_mean = src.number_or("/demographics/age_mean", c.age_mean, 2, 110);
     c.age_sd = src.number_or("/demographics/age_sd", c.age_sd, 0, 50);
     c.female_fraction = src.number_or("/demographics/female_fraction", c.female_fraction, 0, 1);
   }

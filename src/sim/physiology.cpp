@@ -99,16 +99,16 @@ void PatientParams::validate() const {
       throw InvalidInput(std::string("patient ") + what + " = " + std::to_string(v) + " is outside [" +
                          std::to_string(lo) + ", " + std::to_string(hi) + "]");
   };
-  check(weight_kg, 20, 250, "weight_kg");
-  check(age_years, 12, 110, "age_years");
-  check(hr_bpm, 35, 130, "hr_bpm");
-  check(map_mmhg, 55, 140, "map_mmhg");
-  check(rr_per_min, 6, 30, "rr_per_min");
+  check(weight_kg, 10, 250, "weight_kg");
+  check(age_years, 2, 110, "age_years");
+  check(hr_bpm, 35, 150, "hr_bpm");
+  check(map_mmhg, 45, 140, "map_mmhg");
+  check(rr_per_min, 6, 40, "rr_per_min");
   check(hb_g_dl, 5, 20, "hb_g_dl");
   check(temp_c, 34, 39, "temp_c");
   check(glucose_mmol_l, 2.5, 25, "glucose_mmol_l");
   check(potassium_mmol_l, 2.5, 6.5, "potassium_mmol_l");
-  check(creatinine_umol_l, 30, 1000, "creatinine_umol_l");
+  check(creatinine_umol_l, 15, 1000, "creatinine_umol_l");
   check(wbc_e9_l, 1, 30, "wbc_e9_l");
   check(baroreflex_gain, 0, 2, "baroreflex_gain");
   check(contractility, 0.2, 1.5, "contractility");
@@ -206,6 +206,13 @@ struct Physiology::Impl {
   double w = 70, tbv = 4900, ca = 1.6, cv = 100, va_u = 0, vv_u0 = 0, svr0 = 1, hr0 = 72, svmax = 90, co0 = 83;
   double kf = 0.04, ci = 300, gfr0_l_min = 0.1;
   double vt_rest_ml = 490;  // resting tidal volume: alveolar ventilation gives PaCO2 40 at the patient's resting rate
+  // Children (under 16): metabolic rate per kg rises as weight falls (Kleiber: VO2 ~ weight^0.75, the same
+  // scaling as the resting cardiac output), and their normal rates are faster, so breaths become shallower only
+  // above twice the resting rate. Adults: 1 and 30/min, as before.
+  double metab_per_kg = 1, shallow_rr = 30;
+  // Heart rate above which diastolic filling falls off (adults 165/min); children's hearts fill at faster rates,
+  // scaled by their normal resting rate (APLS mean 120 - 3 x age against an adult's 72).
+  double fill_ref = 165;
 
   // CVODE.
   SUNContext ctx = nullptr;
@@ -220,7 +227,7 @@ struct Physiology::Impl {
 
   struct Derived {
     Modifiers mods{};
-    double hr, sv, co_ml_s, pa, pv, pth, svr, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
+    double hr, sv, co_ml_s, pa, pv, pth, ppc, svr, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
         urine_ml_s, hco3, ph, k_serum, gcs, hb, bleed_ml_s, glucose_in, fio2;
   };
 
@@ -336,8 +343,12 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double stunning = since_rosc >= 0 ? std::min(0.4, 0.04 * rosc_isch) * std::exp(-kLn2 * since_rosc / 14400.0) : 0;
   const double contr = std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) *
                                           acid_depression * (1 - stunning));
-  const double preload = pos(d->pv - d->pth);
-  const double fill = 1.0 / (1.0 + std::pow(d->hr / 165.0, 4));
+  // Cardiac tamponade: the ventricles fill against the pericardial pressure, so the transmural filling
+  // pressure is the venous pressure less both the pleural and the pericardial pressure; venous pressure
+  // backs up (Beck's raised JVP) while the output falls. The lungs are untouched (no shunt term).
+  d->ppc = pos(M(Mod::kPericardialMmhg));
+  const double preload = pos(d->pv - d->pth - d->ppc);
+  const double fill = 1.0 / (1.0 + std::pow(d->hr / fill_ref, 4));
   // Raised pleural pressure with mediastinal shift (tension pneumothorax) also compresses the
   // heart and kinks the venae cavae: ventricular filling falls in proportion to the pressure, so
   // the obstructive shock is graded rather than only a cliff where it reaches the filling pressure.
@@ -377,12 +388,12 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const bool bagging = arrested && cpr && !vent.intubated;
   const double rr_chem = vent.intubated ? vent.rr_per_min : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
   double vt = vent.intubated ? vent.tidal_ml_per_kg * w : bagging ? 6.0 * w : vt_rest_ml * (1 - 0.35 * bronch);
-  if (!vent.intubated && !bagging && rr_chem > 30) vt *= std::pow(30.0 / rr_chem, 0.3);  // rapid shallow breathing
+  if (!vent.intubated && !bagging && rr_chem > shallow_rr) vt *= std::pow(shallow_rr / rr_chem, 0.3);  // rapid shallow breathing
   const double vd = 2.2 * w * (1 + 0.8 * bronch);
   d->va_l_min = rr_chem * pos(vt - vd) / 1000.0;
 
   const double metab = 1 + 0.1 * (temp - 37.0);
-  const double vco2 = 3.0 * w * metab, vo2 = 3.5 * w * metab;
+  const double vco2 = 3.0 * w * metab * metab_per_kg, vo2 = 3.5 * w * metab * metab_per_kg;
   d->paco2_target = std::min(150.0, 0.863 * vco2 / std::max(d->va_l_min, 0.3));
   d->fio2 = vent.intubated ? std::max(fio2, 0.21) : fio2;
   const double pao2_alv = d->fio2 * 713.0 - paco2 / 0.8;
@@ -446,7 +457,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // volume loading only mildly withdraws sympathetic tone.
   // The low-pressure receptors act mostly on heart rate, less on vasomotor tone, so that early
   // blood loss raises heart rate without pushing MAP above its set point.
-  const double cp = clamp((kPvRef - (d->pv - d->pth)) / kPvRef, -0.15, 1.0);
+  const double cp = clamp((kPvRef - (d->pv - d->pth - d->ppc)) / kPvRef, -0.15, 1.0);
   const double common = 4.0 * (p.map_mmhg - d->pa) / p.map_mmhg + 3.0 * pos(0.9 - d->sa) + 0.3 * pos(3.5 - glu);
   auto activity = [](double drive) {
     return drive >= 0 ? std::tanh(drive) : 0.3 * std::tanh(drive);
@@ -611,8 +622,14 @@ Physiology::Physiology(const PatientParams& p, const std::vector<DrugSpec>* drug
   m.timed_rate.assign(drugs->size(), 0.0);
   m.ka.assign(drugs->size(), 0.0);
   m.w = p.weight_kg;
-  m.tbv = (p.female ? 65.0 : 70.0) * m.w;
+  // Blood volume: 70 (men) or 65 (women) mL/kg; 80 mL/kg in children under 12 (APLS).
+  m.tbv = (p.age_years < 12 ? 80.0 : p.female ? 65.0 : 70.0) * m.w;
   const double size = m.w / 70.0;
+  if (p.age_years < 16) {
+    m.metab_per_kg = std::pow(size, -0.25);
+    m.shallow_rr = std::max(30.0, 2.0 * p.rr_per_min);
+    m.fill_ref = 165.0 * std::max(1.0, (120.0 - 3.0 * p.age_years) / 72.0);
+  }
   m.ca = 1.6 * size * clamp(1.0 - 0.006 * pos(p.age_years - 40), 0.6, 1.0);  // stiffer arteries with age
   m.cv = 100.0 * size;
   m.ci = 600.0 * size;  // interstitium plus the intracellular water that follows it
@@ -622,12 +639,12 @@ Physiology::Physiology(const PatientParams& p, const std::vector<DrugSpec>* drug
   m.vv_u0 = (m.tbv - va0) - kPvRef * m.cv;
   m.co0 = 5000.0 / 60.0 * std::pow(size, 0.75);
   m.hr0 = p.hr_bpm;
-  const double fill = 1.0 / (1.0 + std::pow(m.hr0 / 165.0, 4));
+  const double fill = 1.0 / (1.0 + std::pow(m.hr0 / m.fill_ref, 4));
   m.svmax = m.co0 * 60.0 / m.hr0 / ((1 - std::exp(-kPvRef / kPk)) * fill);
   m.svr0 = (p.map_mmhg - kPvRef) / m.co0;
   // Resting tidal volume such that alveolar ventilation at the resting rate gives PaCO2 40 mmHg
   // (VCO2 3 mL/kg/min, dead space 2.2 mL/kg), within 5-10 mL/kg.
-  m.vt_rest_ml = m.w * clamp(2.2 + 0.863 * 3.0 / 40.0 * 1000.0 / p.rr_per_min, 5.0, 10.0);
+  m.vt_rest_ml = m.w * clamp(2.2 + 0.863 * 3.0 * m.metab_per_kg / 40.0 * 1000.0 / p.rr_per_min, 5.0, 10.0);
   m.gfr0_l_min = 0.1 * clamp(1 - 0.008 * pos(p.age_years - 40), 0.4, 1) * 80.0 / std::max(p.creatinine_umol_l, 40.0) *
                  (p.female ? 0.85 : 1.0) * size;
   m.init_cvode();

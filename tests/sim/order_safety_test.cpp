@@ -93,12 +93,35 @@ TEST(OrderSafety, EveryGuidelineDoseIsWithinTheSoftLimits) {
          {"epinephrine 0.5 mg im", "norepinephrine 0.2 mcg/kg/min", "insulin 0.1 units/kg/h", "dextrose 10% 200 ml iv",
           "dextrose 10% 100 ml/h", "potassium chloride 10 mmol/h", "ceftriaxone 2 g iv", "naloxone 0.4 mg iv",
           "naloxone 0.4 mg im", "salbutamol 5 mg neb", "magnesium sulfate 2 g iv", "hydrocortisone 200 mg iv",
-          "morphine 5 mg iv", "aspirin 300 mg po", "amoxicillin 1 g iv", "clarithromycin 500 mg iv"}) {
+          "morphine 5 mg iv", "aspirin 300 mg po", "amoxicillin 1 g iv", "clarithromycin 500 mg iv",
+          "heparin 80 units/kg iv", "heparin 18 units/kg/h", "alteplase 10 mg iv", "dexamethasone 10 mg iv"}) {
       const Action a = parse_action(text, catalog(), c, kg);
       ASSERT_EQ(a.kind, Action::Kind::kDrug) << text;
       const DoseCheck chk = check_dose(*catalog().find_drug(a.what), a, kg);
       EXPECT_EQ(chk.verdict, DoseCheck::Verdict::kOk) << text << " at " << kg << " kg: " << chk.reason;
     }
+}
+
+// The weight limits of the new drugs (issue 19 item 5, third set).
+TEST(OrderSafety, HeparinAndAlteplaseAreCheckedByWeight) {
+  const ConditionSpec& c = *catalog().find_condition("pulmonary_embolism");
+  auto verdict = [&](const std::string& text, double kg) {
+    const Action a = parse_action(text, catalog(), c, kg);
+    return check_dose(*catalog().find_drug(a.what), a, kg).verdict;
+  };
+  // Actilyse SmPC: in PE at most 1.5 mg/kg below 65 kg; 90 mg is fine at 70 kg, held at 45 kg, refused at 150 mg.
+  EXPECT_EQ(verdict("alteplase 90 mg iv over 120 min", 70), DoseCheck::Verdict::kOk);
+  EXPECT_EQ(verdict("alteplase 90 mg iv over 120 min", 45), DoseCheck::Verdict::kConfirm);
+  EXPECT_EQ(verdict("alteplase 200 mg iv", 80), DoseCheck::Verdict::kRefuse);
+  // Heparin: 80 units/kg bolus is usual; 10,000 units is the usual maximum bolus; 18 units/kg/h is the
+  // infusion; 40 units/kg/h is refused; a mistaken 80,000 units is refused.
+  EXPECT_EQ(verdict("heparin 15000 units iv", 120), DoseCheck::Verdict::kConfirm);
+  EXPECT_EQ(verdict("heparin 80000 units iv", 80), DoseCheck::Verdict::kRefuse);
+  EXPECT_EQ(verdict("heparin 45 units/kg/h", 70), DoseCheck::Verdict::kRefuse);
+  // Dexamethasone 10 mg is the meningitis dose; 40 mg is held; 100 mg refused.
+  EXPECT_EQ(verdict("dexamethasone 10 mg iv", 45), DoseCheck::Verdict::kOk);
+  EXPECT_EQ(verdict("dexamethasone 40 mg iv", 70), DoseCheck::Verdict::kConfirm);
+  EXPECT_EQ(verdict("dexamethasone 100 mg iv", 70), DoseCheck::Verdict::kRefuse);
 }
 
 TEST(OrderSafety, NaturalPhrasings) {

@@ -24,6 +24,12 @@ TEST(ParseEval, SetHasFiveHundredPhrasingsAndTheParserKeepsItsAccuracy) {
   // purpose and split before the parser was written for them.
   EXPECT_GE(r.splits.at("proc-dev").exact, 0.95 * r.splits.at("proc-dev").rows);
   EXPECT_GE(r.splits.at("proc-heldout").exact, 0.90 * r.splits.at("proc-heldout").rows);
+  // Issue 19 item 5, third set (pericardiocentesis, heparin, alteplase, dexamethasone, CTPA, lumbar puncture):
+  // 24 phrasings written before the parser was run on them, split at once. The held-out floor is what the first
+  // run gave (10 of 12): "bolus of unfractionated heparin 80 u/kg" and "thrombolyse with rtpa 100 mg over 120 min"
+  // (read as the thrombolysis procedure) still fail.
+  EXPECT_GE(r.splits.at("v3-dev").exact, 0.95 * r.splits.at("v3-dev").rows);
+  EXPECT_GE(r.splits.at("v3-heldout").exact, 0.80 * r.splits.at("v3-heldout").rows);
 }
 
 }  // namespace

@@ -50,6 +50,8 @@ enum class Mod {
   kVagolysis,      // 0..1: fraction of vagal tone removed (atropine): sinus rate up, a vagal (nodal) AV block
                    // conducts again; an infranodal escape rhythm does not respond
   kAntiarrhythmic, // 0..1: membrane stabilisation (amiodarone): a shock more often ends VF for good
+  kPericardialMmhg,  // pericardial pressure (tamponade): the ventricle fills against it (transmural preload =
+                     // Pv - intrathoracic - pericardial), venous pressure backs up; no effect on the lungs
   kCount
 };
 constexpr size_t kNumMods = static_cast<size_t>(Mod::kCount);

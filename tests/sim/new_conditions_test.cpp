@@ -32,7 +32,8 @@ TEST_P(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
   for (const char* sev : {"mild", "moderate", "severe"})
     for (uint64_t seed : kSeeds) {
       const Course g = course(cond, sev, seed, "good"), b = course(cond, sev, seed, "bad");
-      std::printf("%s %s seed %d: good %.0f%%, bad %.0f%%\n", cond, sev, static_cast<int>(seed), g.score, b.score);
+      std::printf("%s %s seed %d: good %.0f%%, bad %.0f%%%s\n", cond, sev, static_cast<int>(seed), g.score, b.score,
+                  b.dead ? " (bad: died)" : "");
       EXPECT_GE(g.score, 70) << cond << " " << sev << " seed " << seed;
       EXPECT_FALSE(g.dead) << cond << " " << sev << " seed " << seed;
       good += g.score;
@@ -44,7 +45,8 @@ TEST_P(NewConditions, GoodScriptsScoreWellAndBadScriptsClearlyLower) {
 
 INSTANTIATE_TEST_SUITE_P(Sim, NewConditions,
                          testing::Values("upper_gi_bleed", "postpartum_haemorrhage", "hyperkalaemia", "adrenal_crisis",
-                                         "acute_heart_failure", "thyroid_storm"));
+                                         "acute_heart_failure", "thyroid_storm", "cardiac_tamponade", "pulmonary_embolism",
+                                         "meningitis", "paediatric_asthma"));
 
 // Upper GI bleed (NICE CG141; ATLS 10th ed. classes; Blatchford 2000; Villanueva 2013; Wiesen 1994).
 TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {

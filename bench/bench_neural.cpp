@@ -73,6 +73,9 @@ static double generator_gemm_rows_per_s(int64_t in0, const std::vector<int64_t>&
   return static_cast<double>(passes * chunk) / s;
 }
 
+// "cli": the allocator set as tools/medgen/main.cpp sets it; "default": glibc's (MEDGEN_BENCH_MALLOC=default).
+static std::string malloc_mode = "cli";
+
 static int run(int argc, char** argv) {
   const int epochs = argc > 1 ? std::stoi(argv[1]) : 3;
   const std::string models = argc > 2 ? argv[2] : "tvae,ctgan";
@@ -80,8 +83,6 @@ static int run(int argc, char** argv) {
   const std::string device = argc > 4 ? argv[4] : "cpu";
   const nlohmann::json extra = argc > 5 ? nlohmann::json::parse(argv[5]) : nlohmann::json::object();
   const std::string blas = medgen::blas_core();
-  const char* malloc_env = std::getenv("MEDGEN_BENCH_MALLOC");
-  const std::string malloc_mode = malloc_env && std::string(malloc_env) == "default" ? "default" : "cli";
   auto options = [&](int n_epochs) {
     nlohmann::json o = extra;
     o["epochs"] = n_epochs;
@@ -157,8 +158,10 @@ static int run(int argc, char** argv) {
 }
 
 int main(int argc, char** argv) {
-  const char* malloc_mode = std::getenv("MEDGEN_BENCH_MALLOC");
-  if (!malloc_mode || std::string(malloc_mode) != "default") {
+  const char* env = std::getenv("MEDGEN_BENCH_MALLOC");
+  if (env && std::string(env) == "default") {
+    malloc_mode = "default";
+  } else {
     mallopt(M_MMAP_THRESHOLD, 32 << 20);  // as tools/medgen/main.cpp
     mallopt(M_TRIM_THRESHOLD, 256 << 20);
   }

@@ -323,6 +323,10 @@ DataTransformer::Inverse::Inverse(const DataTransformer& tr, size_t rows, Rng& r
   for (const ColumnState& st : tr.columns_) {
     const ColumnSchema& cs = tr.schema_.columns[static_cast<size_t>(st.schema_index)];
     rngs_.push_back(rng.split(static_cast<uint64_t>(st.schema_index)));
+    // Folded levels' cumulative frequencies, for the "other" slot's draws.
+    double run = 0.0;
+    other_cum_.emplace_back();
+    for (double w : st.other_weights) other_cum_.back().push_back(run += w);
     if (is_numeric(cs.type))
       table_.columns.push_back(Column::numbers(cs.name, rows));
     else if (is_categorical(cs.type))
@@ -364,10 +368,8 @@ void DataTransformer::Inverse::write(const float* data, size_t first, size_t cou
       Column& col = table_.columns[out_i++];
       Rng& col_rng = rngs_[c];
       const Span& span = tr.spans_[span_i++];
-      double other_total = 0.0;
-      std::vector<double> other_cum;
-      other_cum.reserve(st.other_weights.size());
-      for (double w : st.other_weights) other_cum.push_back(other_total += w);
+      const std::vector<double>& other_cum = other_cum_[c];
+      const double other_total = other_cum.empty() ? 0.0 : other_cum.back();
       for (size_t i = 0; i < count; ++i) {
         const size_t r = first + i;
         const int32_t level = st.slot_level[argmax(data + i * dim + span.start, span.width)];

@@ -77,7 +77,8 @@ class DataTransformer {
     const DataTransformer* tr_;
     size_t rows_;
     Table table_;
-    std::vector<Rng> rngs_;  // one per column state
+    std::vector<Rng> rngs_;                       // one per column state
+    std::vector<std::vector<double>> other_cum_;  // per column state: folded levels' cumulative weights
   };
 
   size_t output_dim() const { return output_dim_; }

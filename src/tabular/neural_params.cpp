@@ -110,7 +110,8 @@ CtganParams CtganParams::from_json(const json& j) {
   p.loss = r["loss"].get<std::string>();
   p.sample_batchnorm = r["sample_batchnorm"].get<std::string>();
   p.cuda_graph = r["cuda_graph"].get<std::string>();
-  if (p.train.batch_size % p.pac != 0)
+  read_dp("ctgan", j, r, &p.dp);
+  if (!p.dp.enabled() && p.train.batch_size % p.pac != 0)  // under DP-SGD one row per decision
     throw InvalidInput("option 'batch_size' (" + std::to_string(p.train.batch_size) + ") must be a multiple of 'pac' (" +
                        std::to_string(p.pac) + ")");
   p.transformer.validate();
@@ -129,6 +130,7 @@ json CtganParams::to_json() const {
   j["tau"] = tau;
   j["sample_batchnorm"] = sample_batchnorm;
   j["cuda_graph"] = cuda_graph;
+  write_dp(dp, &j);
   return j;
 }
 

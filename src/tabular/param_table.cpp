@@ -53,6 +53,7 @@ std::vector<ParamSpec> ctgan_table() {
                            "BatchNorm when sampling: running statistics (eval) or the batch's (train)"));
   t.push_back(choice_param("cuda_graph", {"auto", "off"},
                            "on CUDA, capture the training step as a CUDA graph (auto) or launch each kernel (off)"));
+  for (ParamSpec& p : dp_sgd_params()) t.push_back(std::move(p));
   return t;
 }
 

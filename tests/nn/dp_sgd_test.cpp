@@ -124,6 +124,100 @@ TEST(DpSgd, PerLayerClippedSumEqualsMicroBatches) {
     EXPECT_TRUE(torch::allclose(p32[k].grad().to(torch::kDouble), micro_sum[k], 1e-4, 1e-5)) << "parameter " << k;
 }
 
+// A WGAN-GP critic's per-example loss, as ctgan's private discriminator has it: the critic on a
+// real and a fake row (two forward uses of every weight) and the gradient penalty at a mix of
+// the two (a third forward use and a backward use, differentiated twice). The outer-product
+// norms and clipped sums against batches of one through autograd's double backward; Tanh's
+// second derivative exercises the penalty's path through the activations.
+TEST(DpSgd, CriticWithGradientPenaltyEqualsMicroBatches) {
+  torch::manual_seed(5);
+  torch::nn::Sequential critic{torch::nn::Linear(4, 7),
+                               torch::nn::LeakyReLU(torch::nn::LeakyReLUOptions().negative_slope(0.2)),
+                               torch::nn::Dropout(0.5),
+                               torch::nn::Linear(7, 5),
+                               torch::nn::Tanh(),
+                               torch::nn::Linear(5, 1)};
+  critic->to(torch::kDouble);
+  critic->eval();  // autograd's reference cannot replay the tape's dropout masks
+  const int64_t rows = 11;
+  const auto real = torch::randn({rows, 4}, torch::kDouble);
+  const auto fake = torch::randn({rows, 4}, torch::kDouble);
+  const auto alpha = torch::rand({rows, 1}, torch::kDouble);
+  const auto mixed = (alpha * real + (1 - alpha) * fake).detach();
+  const double lambda = 10;
+  const std::vector<torch::Tensor> params = critic->parameters();
+
+  std::vector<double> ref_norms;
+  std::vector<std::vector<torch::Tensor>> each;
+  for (int64_t i = 0; i < rows; ++i) {
+    for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+    const auto xi = mixed.narrow(0, i, 1).clone().requires_grad_(true);
+    const auto yi = critic->forward(xi);
+    const auto gx = torch::autograd::grad({yi}, {xi}, {torch::ones_like(yi)}, true, true)[0];
+    const auto loss = -critic->forward(real.narrow(0, i, 1)).sum() + critic->forward(fake.narrow(0, i, 1)).sum() +
+                      lambda * (gx.norm(2, 1) - 1).pow(2).sum();
+    loss.backward();
+    double sq = 0;
+    std::vector<torch::Tensor> g;
+    for (const auto& p : params) {
+      g.push_back(p.grad().clone());
+      sq += p.grad().pow(2).sum().item<double>();
+    }
+    ref_norms.push_back(std::sqrt(sq));
+    each.push_back(g);
+  }
+  std::vector<double> sorted = ref_norms;
+  std::sort(sorted.begin(), sorted.end());
+  const double clip = sorted[rows / 2];
+  std::vector<torch::Tensor> micro_sum;
+  for (const auto& p : params) micro_sum.push_back(torch::zeros_like(p));
+  for (int64_t i = 0; i < rows; ++i) {
+    const double c = std::min(1.0, clip / ref_norms[static_cast<size_t>(i)]);
+    for (size_t k = 0; k < params.size(); ++k) micro_sum[k] += c * each[static_cast<size_t>(i)][k];
+  }
+
+  for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+  PerExampleGrads tape(rows);
+  const auto y_real = tape.sequential(critic, real), y_fake = tape.sequential(critic, fake);
+  const auto [y_mixed, gx] = tape.critic_with_input_gradient(critic, mixed);
+  // The input gradient is autograd's.
+  {
+    const auto xm = mixed.clone().requires_grad_(true);
+    const auto ym = critic->forward(xm);
+    const auto ref = torch::autograd::grad({ym}, {xm}, {torch::ones_like(ym)})[0];
+    EXPECT_TRUE(torch::allclose(gx.detach(), ref, 1e-10, 1e-12));
+    EXPECT_TRUE(torch::allclose(y_mixed.detach(), ym.detach(), 1e-12, 1e-12));
+  }
+  ASSERT_EQ(tape.parameters().size(), params.size());
+  const auto losses = (-y_real + y_fake).squeeze(1) + lambda * (gx.norm(2, 1) - 1).pow(2);
+  const auto norms = tape.clip_and_sum(losses, clip);
+  for (int64_t i = 0; i < rows; ++i)
+    EXPECT_NEAR(norms[i].item<double>(), ref_norms[static_cast<size_t>(i)], 1e-9 * ref_norms[static_cast<size_t>(i)]) << i;
+  for (size_t k = 0; k < params.size(); ++k)
+    EXPECT_TRUE(torch::allclose(params[k].grad(), micro_sum[k], 1e-8, 1e-11)) << "parameter " << k;
+}
+
+// In training mode the penalty's input gradient uses the forward pass's dropout mask: autograd's
+// gradient of the tape's own output (whose graph holds the mask) equals the tape's dy/dx.
+TEST(DpSgd, CriticDropoutMaskIsUsedBothWays) {
+  torch::manual_seed(9);
+  torch::nn::Sequential critic{torch::nn::Linear(3, 16), torch::nn::ReLU(), torch::nn::Dropout(0.5),
+                               torch::nn::Linear(16, 1)};
+  critic->to(torch::kDouble);
+  critic->train();
+  const auto x = torch::randn({8, 3}, torch::kDouble).requires_grad_(true);
+  PerExampleGrads tape(8);
+  const auto [y, gx] = tape.critic_with_input_gradient(critic, x);
+  const auto ref = torch::autograd::grad({y}, {x}, {torch::ones_like(y)})[0];
+  EXPECT_TRUE(torch::allclose(gx.detach(), ref, 1e-12, 1e-12));
+  // Some units were dropped: the gradient differs from the one without dropout.
+  critic->eval();
+  const auto xe = x.detach().clone().requires_grad_(true);
+  const auto ye = critic->forward(xe);
+  const auto full = torch::autograd::grad({ye}, {xe}, {torch::ones_like(ye)})[0];
+  EXPECT_FALSE(torch::allclose(gx.detach(), full, 1e-6, 1e-9));
+}
+
 TEST(DpSgd, BatchNormIsRefused) {
   torch::nn::Sequential seq{torch::nn::Linear(4, 4), torch::nn::BatchNorm1d(4), torch::nn::ReLU()};
   PerExampleGrads tape(6);

@@ -58,7 +58,7 @@ json other_value(const ParamSpec& p) {
 // DP-SGD's options (tvae) are written by to_json only when epsilon is given, so that the files
 // of models trained without differential privacy stay byte-identical.
 bool dp_option(const std::string& synthesizer, const std::string& key) {
-  return synthesizer == "tvae" && (key == "epsilon" || key == "delta" || key.rfind("dp_", 0) == 0);
+  return (synthesizer == "tvae" || synthesizer == "ctgan") && (key == "epsilon" || key == "delta" || key.rfind("dp_", 0) == 0);
 }
 json written(const std::string& synthesizer, json resolved) {
   if (resolved.value("epsilon", 0.0) > 0) return resolved;

@@ -301,8 +301,8 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   add_integer<int>(fit, "--batch-size", &fa.batch_size, "neural: rows per step (option batch_size, below)");
   add_real(fit, "--lr", &fa.lr, "neural: learning rate (option lr, below)", 0, 1e6, true);
   add_real(fit, "--epsilon", &fa.epsilon,
-           "mst, tvae: total privacy budget epsilon (option epsilon, below; tvae: trains by DP-SGD)");
-  add_real(fit, "--delta", &fa.delta, "mst, tvae: delta of (epsilon, delta)-DP (option delta, below)");
+           "mst, tvae, ctgan: total privacy budget epsilon (option epsilon, below; tvae and ctgan: trained by DP-SGD)");
+  add_real(fit, "--delta", &fa.delta, "mst, tvae, ctgan: delta of (epsilon, delta)-DP (option delta, below)");
   fit->add_option("--loss", fa.loss, "ctgan: wgan-gp (default) | minimax (option loss, below)");
   add_integer<int>(fit, "--checkpoint-every", &fa.checkpoint_every, "neural: write a checkpoint every N epochs", 0);
   fit->add_option("--checkpoint", fr.checkpoint, "neural: checkpoint file (default: OUTPUT.ckpt)");

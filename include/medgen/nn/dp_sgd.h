@@ -2,15 +2,19 @@
 // layers and elementwise activations: Poisson-sampled batches, per-example gradients clipped to
 // an L2 norm C, Gaussian noise of standard deviation sigma * C added to their sum.
 //
-// Per-example gradient norms without a batch of one: for y = x W^T + b applied once per example,
-// example i's weight gradient is the outer product delta_i x_i^T (delta = dL/dy), so
-//   ||g_i||^2 = sum over layers of |delta_i|^2 (|x_i|^2 + 1)   (the 1: the bias),
+// Per-example gradient norms without a batch of one. A Linear layer's weight W can be used
+// several times per example: forward, y = x W^T + b (a critic scoring a real and a fake row),
+// and backward, o = g W (the product that carries a gradient g to the layer's input: a gradient
+// penalty differentiates through it). Each use u gives example i a weight gradient that is an
+// outer product a_ui b_ui^T: forward a = dL/dy, b = x; backward a = g, b = dL/do. So
+//   ||g_i||^2 = sum over weights of sum_{u,v} (a_ui . a_vi)(b_ui . b_vi)
+//             + sum over biases of |sum over forward uses u of a_ui|^2,
 // plus, for a parameter used per example (PerExampleGrads::per_example), the squared norm of
-// its row of the gradient. One backward pass to the recorded layer outputs gives every delta;
-// the clipped sum is then built directly, W.grad = (c * delta)^T X and b.grad = sum c_i delta_i
-// with c_i = min(1, C / ||g_i||). Exact when no layer mixes the examples of a batch (no
-// BatchNorm) and each recorded layer runs once per example; tests/nn/dp_sgd_test.cpp checks it
-// against batches of one.
+// its row of the gradient. One backward pass to the recorded outputs gives every a and b; the
+// clipped sum is then built directly, W.grad = sum_u (c * a_u)^T b_u with c_i = min(1, C / ||g_i||).
+// Exact when no layer mixes the examples of a batch (no BatchNorm), row i of every recorded
+// tensor belongs to example i, and the weights enter the loss only through recorded uses;
+// tests/nn/dp_sgd_test.cpp checks it against batches of one, the penalty's double backward included.
 //
 // Randomness comes from LibTorch's default generator (seeded by nn::init_torch). Not
 // thread-safe: one PerExampleGrads per forward pass.
@@ -18,6 +22,7 @@
 
 #include <torch/torch.h>
 
+#include <utility>
 #include <vector>
 
 namespace medgen::nn {
@@ -29,10 +34,17 @@ class PerExampleGrads {
 
   // y = x W^T + b through `layer` (x: rows x in), recorded.
   torch::Tensor linear(torch::nn::LinearImpl& layer, const torch::Tensor& x);
+  // g W (g: rows x out): the gradient g at the layer's output carried to its input, recorded.
+  torch::Tensor linear_backward(torch::nn::LinearImpl& layer, const torch::Tensor& g);
   // A Sequential of Linear layers and per-example layers (ReLU, LeakyReLU, Tanh, Sigmoid,
   // Dropout, Identity), its Linear layers recorded. InvalidInput naming any other layer
   // (BatchNorm mixes the examples of a batch: its per-example gradients are not separable).
   torch::Tensor sequential(torch::nn::Sequential& seq, const torch::Tensor& x);
+  // A critic with one output per row (a Sequential as above ending in a Linear layer of width
+  // 1) and the gradient of its output with respect to its input, both recorded, for a gradient
+  // penalty: returns {y (rows x 1), dy/dx (rows x in)}. dy/dx keeps its graph (the penalty's
+  // gradient reaches the weights through it). Dropout draws one mask, used both ways.
+  std::pair<torch::Tensor, torch::Tensor> critic_with_input_gradient(torch::nn::Sequential& seq, const torch::Tensor& x);
   // `param` repeated once per example (rows x param's shape), recorded: use the result in place
   // of param in the loss, so each example's gradient with respect to it can be read.
   torch::Tensor per_example(const torch::Tensor& param);
@@ -47,8 +59,10 @@ class PerExampleGrads {
   std::vector<torch::Tensor> parameters() const;
 
  private:
+  // One use of a weight: forward (in = x, out = y) or backward (in = g, out = g W).
   struct LinearUse {
-    torch::Tensor x, y, weight, bias;
+    torch::Tensor in, out, weight, bias;
+    bool backward = false;
   };
   struct ParamUse {
     torch::Tensor rows, param;

@@ -24,6 +24,14 @@
 // updates, conditions and noise drawn on the device) is captured once as a CUDA graph after a
 // few eager steps and replayed, with Adam's step counts on the device (nn::DeviceAdam): the same
 // mathematics without hundreds of kernel launches per step; "off" launches each kernel.
+// With dp.epsilon > 0 the discriminator, the only part that reads rows, is trained by DP-SGD
+// (docs/privacy.md, "DP-SGD"): Poisson-sampled rows, one row per decision (pac 1: a pack of
+// several rows would make a row's presence change a pack instead of adding one), each row's
+// cond vector taken from the row itself (a uniformly picked discrete column's value), and the
+// per-row loss -- the critic on the real row, on its fake, and the gradient penalty at their
+// interpolate (wgan-gp) -- clipped as one gradient before the noise is added. The transformer
+// and the generator's cond frequencies come from noisy histograms (the transformer's share of
+// the budget); generator updates read no rows. No CUDA graph; the model records the budget.
 // Thread safety and global state: see Synthesizer in synthesizer.h. fit and sample seed
 // LibTorch's global generator from ctx.seed and set its process-wide intra-op thread count
 // (nn::init_torch); fit handles SIGINT, SIGTERM and SIGHUP while it trains (to write a
@@ -54,6 +62,7 @@ struct CtganParams {
   std::string sample_batchnorm = "eval";    // "eval" or "train" (see above)
   std::string cuda_graph = "auto";          // "auto" or "off" (see below)
   TransformerParams transformer;
+  DpParams dp;                              // differential privacy (off unless dp.epsilon > 0; see below)
 
   static TrainParams default_train() {
     TrainParams t;

@@ -261,10 +261,48 @@ TrainingData prepare_training_dp(const Table& table, const Schema& schema, const
                          {static_cast<int64_t>(n), static_cast<int64_t>(tr->output_dim())}, torch::kFloat32)
             .clone();
   d.seen = seen;
+  const std::vector<float> pdata = tr->transform(proxy, rng);
+  d.proxy = torch::from_blob(const_cast<float*>(pdata.data()),
+                             {static_cast<int64_t>(rows), static_cast<int64_t>(tr->output_dim())}, torch::kFloat32)
+                .clone();
   release->rho = rho;
   release->stddev = stddev;
   release->columns = static_cast<int64_t>(learned.size());
   return d;
+}
+
+DpPlan plan_dp_sgd(const std::string& synth, const DpParams& dp, int64_t n, int64_t batch_size, int64_t epochs,
+                   int64_t updates_per_batch) {
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  if (!(dp.delta < 1.0 / static_cast<double>(n))) {
+    char b[200];
+    std::snprintf(b, sizeof b, "%s: delta must be below 1 / rows = %.3g for %lld rows (a larger delta can reveal a row), got %g",
+                  synth.c_str(), 1.0 / static_cast<double>(n), static_cast<long long>(n), dp.delta);
+    throw InvalidInput(b);
+  }
+  DpPlan pl;
+  pl.batch = std::min<int64_t>(batch_size, n);
+  pl.q = static_cast<double>(pl.batch) / static_cast<double>(n);
+  pl.steps_per_epoch = (n + pl.batch - 1) / pl.batch;
+  pl.steps = epochs * pl.steps_per_epoch * updates_per_batch;
+  pl.rho_transformer = privacy::zcdp_rho(dp.transformer_share * dp.epsilon, dp.delta);
+  try {
+    pl.sigma = dp.noise_multiplier > 0 ? dp.noise_multiplier
+                                       : privacy::calibrate_sigma_with_zcdp(dp.epsilon, dp.delta, pl.q, pl.steps, pl.rho_transformer);
+  } catch (const InvalidInput& e) {
+    throw InvalidInput(synth + ": no noise multiplier fits the budget: " + e.what());
+  }
+  pl.spent = privacy::epsilon_spent_with_zcdp({{pl.q, pl.sigma, pl.steps}}, pl.rho_transformer, dp.delta);
+  if (pl.spent.epsilon > dp.epsilon * (1 + 1e-9)) {
+    char b[360];
+    std::snprintf(b, sizeof b,
+                  "%s: the requested training would spend epsilon %.4g, more than --epsilon %g (%lld steps at noise "
+                  "multiplier %g, sampling rate %.4g, transformer share %g): raise dp_noise_multiplier, or train fewer epochs",
+                  synth.c_str(), pl.spent.epsilon, dp.epsilon, static_cast<long long>(pl.steps), pl.sigma, pl.q,
+                  dp.transformer_share);
+    throw InvalidInput(b);
+  }
+  return pl;
 }
 
 std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const nlohmann::json& seen,

@@ -14,6 +14,8 @@
 #include "medgen/nn/archive.h"
 #include "medgen/nn/trainer.h"
 #include "medgen/core/table.h"
+#include "medgen/privacy/accountant.h"
+#include "medgen/tabular/neural.h"
 #include "medgen/tabular/neural.h"
 #include "medgen/tabular/synthesizer.h"
 #include "medgen/tabular/transformer.h"
@@ -77,6 +79,7 @@ struct TrainingData {
   torch::Device device{torch::kCPU};
   torch::Tensor x;
   nlohmann::json seen;  // seen_levels of the table
+  torch::Tensor proxy;  // prepare_training_dp: the proxy rows, transformed (released data only)
 };
 TrainingData prepare_training(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
                               const TransformerParams& params, DataTransformer* tr);
@@ -100,6 +103,19 @@ constexpr int64_t kDpProxyRows = 4000;
 TrainingData prepare_training_dp(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
                                  const TransformerParams& params, int bins, double rho, DataTransformer* tr,
                                  DpRelease* release);
+
+// DP-SGD's plan for n rows (DpParams): Poisson sampling at rate q = min(batch, n) / n,
+// ceil(n / batch) batches per epoch with `updates_per_batch` private updates each, the
+// transformer's share of the budget as zCDP, and the noise multiplier (calibrated, or the
+// given one checked). InvalidInput, naming `synth`, when delta >= 1 / n or when the run would
+// spend more than epsilon.
+struct DpPlan {
+  double q = 0, sigma = 0, rho_transformer = 0;
+  int64_t batch = 0, steps_per_epoch = 0, steps = 0;
+  privacy::PrivacySpent spent;
+};
+DpPlan plan_dp_sgd(const std::string& synth, const DpParams& dp, int64_t n, int64_t batch_size, int64_t epochs,
+                   int64_t updates_per_batch);
 
 // A condition resolved against the transformer: the one-hot span it fixes, the slot in it,
 // and the schema level (a level folded into "other" shares the other slot, so the level is

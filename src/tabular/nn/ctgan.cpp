@@ -15,6 +15,7 @@
 #include "medgen/nn/cuda_graph.h"
 #include "medgen/nn/device.h"
 #include "medgen/nn/device_adam.h"
+#include "medgen/nn/dp_sgd.h"
 #include "medgen/nn/gan.h"
 #include "medgen/nn/trainer.h"
 
@@ -105,13 +106,15 @@ class CtganSynthesizer : public Synthesizer {
   void save_state(json* state, std::string* payload) const override;
   void load_state(const json& state, const std::string& payload) override;
   json summary() const override {
-    return json{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()},
-                {"cond_dim", cond_dim_}, {"history", history_}};
+    json s{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()},
+           {"cond_dim", cond_dim_}, {"history", history_}};
+    if (!budget_.is_null()) s["privacy"] = budget_;
+    return s;
   }
 
  private:
   void index(const DataTransformer& tr);
-  void build();
+  void build(int64_t pac);
   OutputLayout layout(const torch::Device& dev) const;
   // tanh on scalars, Gumbel-softmax on one-hot spans.
   torch::Tensor activate(const torch::Tensor& raw, const OutputLayout& l) const;
@@ -129,6 +132,7 @@ class CtganSynthesizer : public Synthesizer {
   std::vector<std::vector<double>> frequency_;  // per discrete column: share of each category
   json history_ = json::array();
   json seen_levels_ = json::object();
+  json budget_;  // DP-SGD: what was spent (null without differential privacy)
   std::string checkpoint_;
   bool resume_ = false;
 };
@@ -146,10 +150,10 @@ void CtganSynthesizer::index(const DataTransformer& tr) {
   }
 }
 
-void CtganSynthesizer::build() {
+void CtganSynthesizer::build(int64_t pac) {
   const int64_t dim = static_cast<int64_t>(transformer_.output_dim());
   generator_ = Generator(p_.embedding_dim + cond_dim_, p_.generator, dim);
-  discriminator_ = Discriminator(dim + cond_dim_, p_.discriminator, p_.pac);
+  discriminator_ = Discriminator(dim + cond_dim_, p_.discriminator, pac);
 }
 
 OutputLayout CtganSynthesizer::layout(const torch::Device& dev) const {
@@ -195,7 +199,21 @@ int CtganSynthesizer::read_checkpoint(torch::optim::Adam& og, torch::optim::Adam
 
 void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
   schema_ = schema;
-  TrainingData td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
+  const DpParams& dp = p_.dp;
+  DpPlan plan;
+  DpRelease release;
+  budget_ = json();
+  TrainingData td;
+  if (dp.enabled()) {
+    if (resume_)
+      throw InvalidInput("ctgan: --resume cannot continue a differentially private run (its budget is planned for one run); fit again");
+    plan = plan_dp_sgd("ctgan", dp, static_cast<int64_t>(table.num_rows()), p_.train.batch_size, p_.train.epochs,
+                       p_.discriminator_steps);
+    td = prepare_training_dp(table, schema, ctx, p_.train.device, p_.transformer, dp.bins, plan.rho_transformer,
+                             &transformer_, &release);
+  } else {
+    td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
+  }
   const torch::Device dev = td.device;
   const torch::Tensor x_all = td.x;
   const int64_t n = x_all.size(0);
@@ -204,7 +222,11 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   index(transformer_);
 
   // Training-by-sampling tables, built once on the host, then kept on the device:
-  // rows grouped by (discrete column, category); the log-frequency sampling weights.
+  // rows grouped by (discrete column, category); the log-frequency sampling weights. Under
+  // differential privacy the frequencies come from the released proxy rows (scaled to n rows)
+  // and no real row is picked by its category.
+  const torch::Tensor freq_rows = dp.enabled() ? td.proxy : x_all;
+  const int64_t m_rows = freq_rows.size(0);
   const int64_t n_disc = static_cast<int64_t>(discrete_.size());
   int64_t max_w = 1;
   for (const auto& d : discrete_) max_w = std::max(max_w, d.width);
@@ -213,17 +235,18 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   std::vector<float> log_weight(n_disc * max_w, 0.0f);
   frequency_.assign(discrete_.size(), {});
   for (int64_t c = 0; c < n_disc; ++c) {
-    const auto cat = x_all.narrow(1, discrete_[c].start, discrete_[c].width).argmax(1);
+    const auto cat = freq_rows.narrow(1, discrete_[c].start, discrete_[c].width).argmax(1);
     const int64_t* cp = cat.data_ptr<int64_t>();
     std::vector<std::vector<int64_t>> rows(discrete_[c].width);
-    for (int64_t r = 0; r < n; ++r) rows[cp[r]].push_back(r);
+    for (int64_t r = 0; r < m_rows; ++r) rows[cp[r]].push_back(r);
     frequency_[c].resize(discrete_[c].width);
     for (int64_t k = 0; k < discrete_[c].width; ++k) {
       group_start[c * max_w + k] = static_cast<int64_t>(grouped.size());
       group_count[c * max_w + k] = static_cast<int64_t>(rows[k].size());
       grouped.insert(grouped.end(), rows[k].begin(), rows[k].end());
-      log_weight[c * max_w + k] = static_cast<float>(std::log1p(static_cast<double>(rows[k].size())));
-      frequency_[c][k] = static_cast<double>(rows[k].size()) / n;
+      log_weight[c * max_w + k] = static_cast<float>(
+          std::log1p(static_cast<double>(rows[k].size()) * static_cast<double>(n) / static_cast<double>(m_rows)));
+      frequency_[c][k] = static_cast<double>(rows[k].size()) / static_cast<double>(m_rows);
     }
   }
   const auto long_opts = torch::TensorOptions().dtype(torch::kLong).device(dev);
@@ -236,7 +259,7 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   for (const auto& d : discrete_) offsets.push_back(d.cond_offset);
   const auto cond_offset_t = torch::tensor(offsets.empty() ? std::vector<int64_t>{0} : offsets, torch::kLong).to(dev);
 
-  build();
+  build(dp.enabled() ? 1 : p_.pac);
   generator_->to(dev);
   discriminator_->to(dev);
   torch::optim::Adam opt_g(generator_->parameters(), torch::optim::AdamOptions(p_.train.lr).betas({0.5, 0.9}).weight_decay(p_.train.weight_decay));
@@ -246,7 +269,7 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   if (resume_) start_epoch = read_checkpoint(opt_g, opt_d, dev);
 
   const int64_t batch = p_.train.batch_size;
-  const int64_t steps = std::max<int64_t>(1, n / batch);
+  const int64_t steps = dp.enabled() ? plan.steps_per_epoch : std::max<int64_t>(1, n / batch);
   const auto fopts = torch::TensorOptions().dtype(torch::kFloat32).device(dev);
 
   // A batch of conditions (all on the device, no host synchronisation): the cond vectors,
@@ -285,7 +308,7 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   const bool wgan = p_.loss == "wgan-gp";
 
   // On CUDA the step is captured once as a graph and replayed (cuda_graph "auto").
-  const bool use_graph = dev.is_cuda() && p_.cuda_graph == "auto" && nn::CudaStepGraph::supported();
+  const bool use_graph = !dp.enabled() && dev.is_cuda() && p_.cuda_graph == "auto" && nn::CudaStepGraph::supported();
   std::unique_ptr<nn::CudaStepGraph> graph;
   std::unique_ptr<nn::DeviceAdam> dadam_g, dadam_d;  // the optimizers' updates inside the graph
 
@@ -318,11 +341,71 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
     else
       opt.step();
   };
+  // DP-SGD's discriminator update: a Poisson sample of rows, each with its cond vector from
+  // itself and its own fake; each row's loss (the critic on the real row and on its fake, and
+  // with wgan-gp the penalty at their interpolate) is one clipped gradient. The fakes come from
+  // the generator with its BatchNorm on running statistics, so that a row's fake depends on that
+  // row alone (batch statistics would mix the rows' cond vectors) and the running statistics
+  // never see a row's cond. Returns the sum of the rows' losses (0 without rows).
+  torch::Tensor disc_cats;  // rows x discrete columns: each row's category
+  if (dp.enabled() && n_disc > 0) {
+    std::vector<torch::Tensor> cats;
+    for (const auto& d : discrete_) cats.push_back(x_dev.narrow(1, d.start, d.width).argmax(1));
+    disc_cats = torch::stack(cats, 1);
+  }
+  const std::vector<torch::Tensor> params_d = discriminator_->parameters();
+  auto private_discriminator_update = [&]() -> torch::Tensor {
+    const auto idx = nn::poisson_sample(n, plan.q).to(dev);
+    const int64_t rows = idx.size(0);
+    torch::Tensor loss_sum = torch::zeros({}, fopts);
+    if (rows > 0) {
+      const auto real = x_dev.index_select(0, idx);
+      auto cond = torch::zeros({rows, cond_dim_}, fopts);
+      if (n_disc > 0) {
+        const auto col = torch::randint(0, n_disc, {rows}, long_opts);
+        const auto cat = disc_cats.index_select(0, idx).gather(1, col.unsqueeze(1)).squeeze(1);
+        cond.scatter_(1, (cond_offset_t.index_select(0, col) + cat).unsqueeze(1), 1.0);
+      }
+      torch::Tensor fake;
+      {
+        torch::NoGradGuard no_grad;
+        generator_->eval();
+        fake = activate(generator_->forward(torch::cat({torch::randn({rows, p_.embedding_dim}, fopts), cond}, 1)), lay);
+        generator_->train();
+      }
+      const auto real_in = torch::cat({real, cond}, 1), fake_in = torch::cat({fake, cond}, 1);
+      nn::PerExampleGrads tape(rows);
+      const auto y_real = tape.sequential(discriminator_->body, real_in).squeeze(1);
+      const auto y_fake = tape.sequential(discriminator_->body, fake_in).squeeze(1);
+      torch::Tensor losses;
+      if (wgan) {
+        const auto a = torch::rand({rows, 1}, fopts);
+        const auto mixed = (a * real_in + (1 - a) * fake_in).detach();
+        const auto grad_x = tape.critic_with_input_gradient(discriminator_->body, mixed).second;
+        const auto norm = (grad_x.pow(2).sum(1) + 1e-12).sqrt();
+        losses = -y_real + y_fake + p_.gp_lambda * (norm - 1).pow(2);
+      } else {
+        losses = F::softplus(-y_real) + F::softplus(y_fake);
+      }
+      MEDGEN_ASSERT(tape.parameters().size() == params_d.size());  // every weight's gradient is clipped
+      loss_sum = losses.detach().sum();
+      tape.clip_and_sum(losses, dp.clip);
+    } else {
+      for (const auto& t : params_d) const_cast<torch::Tensor&>(t).mutable_grad() = torch::zeros_like(t);
+    }
+    nn::add_noise(params_d, plan.sigma, dp.clip, static_cast<double>(plan.batch));
+    opt_d.step();
+    return loss_sum / static_cast<double>(plan.batch);
+  };
   // One training step: discriminator_steps updates of D, then one of G. Device work only (no
   // host synchronisation), so that it can be captured.
   auto train_step = [&]() {
     torch::Tensor loss_d;
     for (int k = 0; k < p_.discriminator_steps; ++k) {
+      if (dp.enabled()) {
+        loss_d = private_discriminator_update();
+        continue;
+      }
       const CondBatch b = sample_conditions();
       const auto noise = torch::randn({batch, p_.embedding_dim}, fopts);
       const auto fake = activate(generator_->forward(torch::cat({noise, b.cond}, 1)), lay).detach();
@@ -386,6 +469,29 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   });
   graph.reset();
   history_ = trainer.history();
+  if (dp.enabled()) {
+    // The losses were computed from the rows without noise: the model file keeps only the epochs.
+    for (json& row : history_)
+      for (auto it = row.begin(); it != row.end();)
+        it = it.key() == "epoch" ? std::next(it) : row.erase(it);
+    budget_ = json{{"mechanism", "dp-sgd"},
+                   {"epsilon", plan.spent.epsilon},
+                   {"epsilon_target", dp.epsilon},
+                   {"delta", dp.delta},
+                   {"order", plan.spent.order},
+                   {"noise_multiplier", plan.sigma},
+                   {"clip", dp.clip},
+                   {"sampling_rate", plan.q},
+                   {"expected_batch", plan.batch},
+                   {"steps", plan.steps},
+                   {"private_part", "discriminator"},
+                   {"pac", 1},
+                   {"transformer_share", dp.transformer_share},
+                   {"transformer_rho", release.rho},
+                   {"histogram_stddev", release.stddev},
+                   {"histograms", release.columns},
+                   {"domain", "schema"}};
+  }
   generator_->to(torch::kCPU);
   discriminator_ = Discriminator{nullptr};  // not needed for sampling
   if (p_.train.privacy == "coarse") {
@@ -543,6 +649,7 @@ void CtganSynthesizer::save_state(json* state, std::string* payload) const {
   *payload = archive_bytes(root);
   *state = json{{"transformer", transformer_.to_json()}, {"history", history_}, {"seen_levels", seen_levels_},
                 {"frequency", frequency_}, {"warnings", warnings_}};
+  if (!budget_.is_null()) (*state)["privacy"] = budget_;
 }
 
 void CtganSynthesizer::load_state(const json& state, const std::string& payload) {
@@ -553,6 +660,15 @@ void CtganSynthesizer::load_state(const json& state, const std::string& payload)
     seen_levels_ = checked_seen_levels(state.at("seen_levels"), schema_);
     warnings_ = state.contains("warnings") ? tabular::state::string_array(state["warnings"], "ctgan state: warnings")
                                            : std::vector<std::string>{};
+    budget_ = json();
+    if (state.contains("privacy")) {
+      namespace st = tabular::state;
+      const json& b = st::object(state["privacy"], "ctgan state: privacy");
+      for (const char* key : {"epsilon", "delta", "noise_multiplier", "clip", "sampling_rate"})
+        if (!(st::finite(st::member(b, key, "ctgan state: privacy"), std::string("ctgan state: privacy.") + key) >= 0))
+          st::fail(std::string("ctgan state: privacy.") + key + ": negative");
+      budget_ = b;
+    }
     index(transformer_);
     const json& freq = tabular::state::array(state.at("frequency"), "ctgan state: frequency");
     if (freq.size() != discrete_.size()) throw ModelFormat("ctgan state: frequency table does not match the spans");
@@ -568,7 +684,7 @@ void CtganSynthesizer::load_state(const json& state, const std::string& payload)
           !(std::accumulate(f.begin(), f.end(), 0.0) > 0))
         throw ModelFormat(where + ": shares must be non-negative with a positive sum");
     }
-    build();
+    build(p_.pac);
     torch::serialize::InputArchive root, g;
     load_archive(root, payload, torch::kCPU);
     root.read("generator", g);

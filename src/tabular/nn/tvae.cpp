@@ -85,14 +85,6 @@ class TvaeSynthesizer : public Synthesizer {
   torch::Tensor reconstruction(const torch::Tensor& out, const torch::Tensor& x) const;
   // The same per row (rows), with sigma given per row (rows x dim): DP-SGD's per-example losses.
   torch::Tensor reconstruction_rows(const torch::Tensor& out, const torch::Tensor& x, const torch::Tensor& sigma_rows) const;
-  // DP-SGD's plan for n rows: the sampling rate, steps, the transformer's share and the noise
-  // multiplier. InvalidInput when delta >= 1 / n or when the run would spend more than epsilon.
-  struct DpPlan {
-    double q = 0, sigma = 0, rho_transformer = 0;
-    int64_t batch = 0, steps_per_epoch = 0, steps = 0;
-    privacy::PrivacySpent spent;
-  };
-  DpPlan plan_dp(int64_t n) const;
   void write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& opt) const;
   int read_checkpoint(torch::optim::Adam& opt, const torch::Device& dev);
 
@@ -145,39 +137,6 @@ torch::Tensor TvaeSynthesizer::reconstruction_rows(const torch::Tensor& out, con
   return loss;
 }
 
-TvaeSynthesizer::DpPlan TvaeSynthesizer::plan_dp(int64_t n) const {
-  const DpParams& dp = p_.dp;
-  if (n == 0) throw InvalidInput("the table has no rows to learn from");
-  if (!(dp.delta < 1.0 / static_cast<double>(n))) {
-    char b[200];
-    std::snprintf(b, sizeof b, "tvae: delta must be below 1 / rows = %.3g for %lld rows (a larger delta can reveal a row), got %g",
-                  1.0 / static_cast<double>(n), static_cast<long long>(n), dp.delta);
-    throw InvalidInput(b);
-  }
-  DpPlan pl;
-  pl.batch = std::min<int64_t>(p_.train.batch_size, n);
-  pl.q = static_cast<double>(pl.batch) / static_cast<double>(n);
-  pl.steps_per_epoch = (n + pl.batch - 1) / pl.batch;
-  pl.steps = static_cast<int64_t>(p_.train.epochs) * pl.steps_per_epoch;
-  pl.rho_transformer = privacy::zcdp_rho(dp.transformer_share * dp.epsilon, dp.delta);
-  try {
-    pl.sigma = dp.noise_multiplier > 0 ? dp.noise_multiplier
-                                       : privacy::calibrate_sigma_with_zcdp(dp.epsilon, dp.delta, pl.q, pl.steps, pl.rho_transformer);
-  } catch (const InvalidInput& e) {
-    throw InvalidInput(std::string("tvae: no noise multiplier fits the budget: ") + e.what());
-  }
-  pl.spent = privacy::epsilon_spent_with_zcdp({{pl.q, pl.sigma, pl.steps}}, pl.rho_transformer, dp.delta);
-  if (pl.spent.epsilon > dp.epsilon * (1 + 1e-9)) {
-    char b[320];
-    std::snprintf(b, sizeof b,
-                  "tvae: the requested training would spend epsilon %.4g, more than --epsilon %g (%lld steps at noise "
-                  "multiplier %g, sampling rate %.4g, transformer share %g): raise dp_noise_multiplier, or train fewer epochs",
-                  pl.spent.epsilon, dp.epsilon, static_cast<long long>(pl.steps), pl.sigma, pl.q, dp.transformer_share);
-    throw InvalidInput(b);
-  }
-  return pl;
-}
-
 void TvaeSynthesizer::write_checkpoint(int64_t epoch, const json& history, torch::optim::Adam& opt) const {
   nnlib::write_checkpoint(checkpoint_, "tvae", p_.to_json(),
                           json{{"epoch", epoch}, {"history", history}, {"seen_levels", seen_levels_}},
@@ -203,7 +162,7 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   if (dp.enabled()) {
     if (resume_)
       throw InvalidInput("tvae: --resume cannot continue a differentially private run (its budget is planned for one run); fit again");
-    plan = plan_dp(static_cast<int64_t>(table.num_rows()));
+    plan = plan_dp_sgd("tvae", dp, static_cast<int64_t>(table.num_rows()), p_.train.batch_size, p_.train.epochs, 1);
     td = prepare_training_dp(table, schema, ctx, p_.train.device, p_.transformer, dp.bins, plan.rho_transformer,
                              &transformer_, &release);
   } else {

@@ -5,7 +5,7 @@ set -euo pipefail
 
 packages=(
   build-essential cmake ccache pkg-config
-  libtorch-dev libopenblas0-openmp liblapack-dev
+  libtorch-dev libgloo-dev libopenblas0-openmp liblapack-dev
   libxgboost-dev libsundials-dev chromium chromium-driver
   libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev

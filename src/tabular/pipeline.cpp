@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "medgen/core/distributed.h"
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
 #include "medgen/core/model_file.h"
@@ -41,6 +42,10 @@ Dataset load_dataset(const std::string& csv_path, const std::string& schema_path
 FitResult fit_model(const FitRequest& request, const Context& ctx) {
   ctx.validate();
   if (request.output.empty()) throw InvalidInput("fit: an output model path (-o) is required");
+  const DistributedConfig& dist = distributed();
+  if (dist.enabled() && request.synthesizer != "tvae")
+    throw InvalidInput("fit: data-parallel training (--world-size " + std::to_string(dist.world_size) +
+                       ") is implemented for tvae only, not for '" + request.synthesizer + "'");
   auto synth = create_synthesizer(request.synthesizer, request.params);
   synth->set_checkpoint(request.checkpoint.empty() ? request.output + ".ckpt" : request.checkpoint, request.resume);
   Dataset data = load_dataset(request.input, request.schema_path, request.csv, ctx.progress);
@@ -61,7 +66,7 @@ FitResult fit_model(const FitRequest& request, const Context& ctx) {
   p.train_seconds = request.reproducible ? 0.0 : r.seconds;
   p.seed = ctx.seed;
   p.threads = ctx.threads;
-  save_model(*synth, p, request.output);
+  if (dist.rank == 0) save_model(*synth, p, request.output);  // one model, written by rank 0
   return r;
 }
 

@@ -10,6 +10,7 @@
 
 #include "commands.h"
 #include "medgen/core/csv.h"
+#include "medgen/core/distributed.h"
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
 #include "medgen/tabular/model_info.h"
@@ -105,6 +106,8 @@ struct FitArgs {
   std::string params_text, loss, privacy;
   int epochs = 0, batch_size = 0, checkpoint_every = 0;
   double lr = 0, epsilon = 0, delta = 0;
+  int world_size = 1, rank = 0;
+  std::string rendezvous;
   CLI::App* app = nullptr;
 };
 
@@ -114,6 +117,15 @@ int run_fit(FitArgs& a) {
   CommonOptions common = a.common;
   common.device = "cpu";  // the device is a synthesizer option (merged into the params below)
   const Context ctx = make_context(common);
+  // Data-parallel training: the flags, else torchrun's environment variables.
+  DistributedConfig dist = distributed_from_environment();
+  if (a.app->count("--world-size") || a.app->count("--rank") || a.app->count("--rendezvous")) {
+    dist = DistributedConfig{};
+    dist.world_size = a.world_size;
+    dist.rank = a.rank;
+    dist.rendezvous = a.rendezvous;
+  }
+  set_distributed(dist);
   fr.csv = csv_options(a.csv);
   if (!a.params_text.empty()) {
     try {
@@ -139,6 +151,7 @@ int run_fit(FitArgs& a) {
   set("--epsilon", "epsilon", a.epsilon);
   set("--delta", "delta", a.delta);
   const FitResult r = fit_model(fr, ctx);
+  if (dist.rank != 0) return 0;  // rank 0 writes the model and reports
   for (const auto& w : r.warnings) note(a.common, w);
   if (a.common.json) {
     std::printf("%s\n", json{{"model", fr.output}, {"synthesizer", fr.synthesizer}, {"rows", r.rows},
@@ -300,6 +313,11 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
   add_integer<int>(fit, "--epochs", &fa.epochs, "neural: passes over the data (option epochs, below)");
   add_integer<int>(fit, "--batch-size", &fa.batch_size, "neural: rows per step (option batch_size, below)");
   add_real(fit, "--lr", &fa.lr, "neural: learning rate (option lr, below)", 0, 1e6, true);
+  fit->add_option("--world-size", fa.world_size,
+                  "tvae: processes training one model data-parallel (c10d, Gloo; default: WORLD_SIZE or 1)");
+  fit->add_option("--rank", fa.rank, "tvae: this process, 0 .. world size - 1 (default: RANK or 0); rank 0 writes -o");
+  fit->add_option("--rendezvous", fa.rendezvous,
+                  "tvae: HOST:PORT where rank 0 listens and the others connect (default: MASTER_ADDR:MASTER_PORT)");
   add_real(fit, "--epsilon", &fa.epsilon,
            "mst, tvae, ctgan: total privacy budget epsilon (option epsilon, below; tvae and ctgan: trained by DP-SGD)");
   add_real(fit, "--delta", &fa.delta, "mst, tvae, ctgan: delta of (epsilon, delta)-DP (option delta, below)");

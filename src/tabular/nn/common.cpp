@@ -7,6 +7,7 @@
 #include <cstring>
 #include <limits>
 #include <sstream>
+#include <type_traits>
 
 #include "medgen/core/error.h"
 #include "medgen/core/model_file.h"
@@ -130,6 +131,35 @@ TrainingData prepare_training(const Table& table, const Schema& schema, const Co
   const std::vector<float> data = tr->transform(table, rng);
   d.x = torch::from_blob(const_cast<float*>(data.data()), {n, static_cast<int64_t>(tr->output_dim())}, torch::kFloat32)
             .clone();
+  d.seen = seen_levels(table, schema);
+  return d;
+}
+
+TrainingData prepare_training_distributed(const Table& table, const Schema& schema, const Context& ctx,
+                                          const std::string& device, const TransformerParams& params,
+                                          DataTransformer* tr, nn::ProcessGroup& group) {
+  const int64_t n = static_cast<int64_t>(table.num_rows());
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  static_assert(std::is_trivially_copyable_v<Rng>, "the random stream is handed over as bytes");
+  TrainingData d;
+  d.device = start_torch(ctx, device);
+  Rng rng(ctx.seed);
+  std::string payload;
+  if (group.rank() == 0) {
+    tr->fit(table, schema, params, rng);
+    payload.assign(reinterpret_cast<const char*>(&rng), sizeof rng);
+    payload += tr->to_json().dump();
+  }
+  payload = group.broadcast_bytes(payload);
+  if (group.rank() != 0) {
+    MEDGEN_ASSERT(payload.size() > sizeof rng);
+    std::memcpy(static_cast<void*>(&rng), payload.data(), sizeof rng);
+    *tr = DataTransformer::from_json(nlohmann::json::parse(payload.substr(sizeof rng)));
+  }
+  const std::vector<float> data = tr->transform(table, rng);
+  const auto all = torch::from_blob(const_cast<float*>(data.data()), {n, static_cast<int64_t>(tr->output_dim())},
+                                    torch::kFloat32);
+  d.x = all.index_select(0, torch::arange(group.rank(), n, group.size(), torch::kLong)).clone();
   d.seen = seen_levels(table, schema);
   return d;
 }

@@ -12,6 +12,7 @@
 #include "medgen/core/schema.h"
 #include "draw.h"
 #include "medgen/nn/archive.h"
+#include "medgen/nn/distributed.h"
 #include "medgen/nn/trainer.h"
 #include "medgen/core/table.h"
 #include "medgen/privacy/accountant.h"
@@ -83,6 +84,14 @@ struct TrainingData {
 };
 TrainingData prepare_training(const Table& table, const Schema& schema, const Context& ctx, const std::string& device,
                               const TransformerParams& params, DataTransformer* tr);
+
+// prepare_training for data-parallel training (rank `group.rank()` of `group.size()`): rank 0
+// fits the transformer and hands it, with its random stream, to the others, so that every
+// process encodes every row with the draws one process makes (rows are encoded whole, then
+// each process keeps its shard: the rows r with r % size == rank, at local index r / size).
+TrainingData prepare_training_distributed(const Table& table, const Schema& schema, const Context& ctx,
+                                          const std::string& device, const TransformerParams& params,
+                                          DataTransformer* tr, nn::ProcessGroup& group);
 
 // prepare_training under differential privacy (DpParams): the transformer never sees the rows.
 // Every learned column's histogram (a numeric column: dp.bins equal-width bins between the

@@ -10,6 +10,8 @@
 #include "medgen/core/model_file.h"
 #include "medgen/privacy/accountant.h"
 #include "medgen/nn/device.h"
+#include "medgen/core/distributed.h"
+#include "medgen/nn/distributed.h"
 #include "medgen/nn/dp_sgd.h"
 #include "medgen/nn/trainer.h"
 #include "medgen/tabular/neural.h"
@@ -73,6 +75,7 @@ class TvaeSynthesizer : public Synthesizer {
   json summary() const override {
     json s{{"epochs_trained", history_.size()}, {"output_dim", transformer_.output_dim()}, {"history", history_}};
     if (!budget_.is_null()) s["privacy"] = budget_;
+    if (!parallel_.is_null()) s["data_parallel"] = parallel_;
     return s;
   }
 
@@ -96,6 +99,7 @@ class TvaeSynthesizer : public Synthesizer {
   json history_ = json::array();
   json seen_levels_ = json::object();  // column -> values present in the training data
   json budget_;                        // DP-SGD: what was spent (null without differential privacy)
+  json parallel_;                      // data-parallel training: processes and rows (null alone)
   std::string checkpoint_;
   bool resume_ = false;
   // Spans split for the loss: scalar dimensions, and softmax spans as (start, width).
@@ -158,8 +162,18 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   DpPlan plan;
   DpRelease release;
   budget_ = json();
+  parallel_ = json();
   TrainingData td;
-  if (dp.enabled()) {
+  const DistributedConfig& dist = distributed();
+  std::unique_ptr<nn::ProcessGroup> group;
+  if (dist.enabled()) {
+    if (dp.enabled())
+      throw InvalidInput("tvae: data-parallel training (--world-size) cannot be combined with differential privacy yet");
+    if (resume_) throw InvalidInput("tvae: --resume cannot continue a data-parallel run; fit again");
+    group = std::make_unique<nn::ProcessGroup>(dist);
+    td = prepare_training_distributed(table, schema, ctx, p_.train.device, p_.transformer, &transformer_, *group);
+    parallel_ = json{{"world_size", group->size()}, {"backend", "gloo"}, {"rank0_rows", td.x.size(0)}};
+  } else if (dp.enabled()) {
     if (resume_)
       throw InvalidInput("tvae: --resume cannot continue a differentially private run (its budget is planned for one run); fit again");
     plan = plan_dp_sgd("tvae", dp, static_cast<int64_t>(table.num_rows()), p_.train.batch_size, p_.train.epochs, 1);
@@ -169,7 +183,8 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     td = prepare_training(table, schema, ctx, p_.train.device, p_.transformer, &transformer_);
   }
   const torch::Device dev = td.device;
-  const int64_t n = td.x.size(0), dim = td.x.size(1);
+  // n: the table's rows (every process's, when data-parallel); td.x holds this process's shard.
+  const int64_t n = static_cast<int64_t>(table.num_rows()), dim = td.x.size(1);
   warnings_ = transformer_.warnings();
   seen_levels_ = td.seen;
   std::vector<int64_t> scalars;
@@ -187,11 +202,14 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   int start_epoch = 0;
   history_ = json::array();
   if (resume_) start_epoch = read_checkpoint(opt, dev);
+  if (group) group->broadcast(params);  // the same start everywhere (the same seed gives it too)
 
   const torch::Tensor x_all = td.x.to(dev);
   const int64_t batch = std::min<int64_t>(p_.train.batch_size, n);
   nn::TrainLoop loop = neural_train_loop("training tvae", p_.train, start_epoch, history_, ctx, checkpoint_,
-                                         [&](int64_t done, const json& history) { write_checkpoint(done, history, opt); });
+                                         [&](int64_t done, const json& history) {
+                                           if (!group || group->rank() == 0) write_checkpoint(done, history, opt);
+                                         });
   loop.detail = [&](const nn::Losses& l, double secs) {
     char detail[160];
     std::snprintf(detail, sizeof detail, "recon %.3f kl %.3f %.0f rows/s", l[0].second, l[1].second,
@@ -239,6 +257,44 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
     }
     const auto perm = torch::randperm(n, torch::kLong).to(dev);
     torch::Tensor rec_sum = torch::zeros({}, x_all.options()), kl_sum = torch::zeros({}, x_all.options());
+    if (group) {
+      // Data-parallel: every process walks the same global batches (the same permutation and
+      // noise draws as one process), computes the loss of the batch's rows it holds, and the
+      // gradients are summed over the processes before the (identical) optimizer steps.
+      const int64_t world = group->size(), rank = group->rank();
+      for (int64_t b = 0; b < n; b += batch) {
+        trainer.stop_point(epoch);
+        const int64_t len = std::min(batch, n - b);
+        const auto idx = perm.narrow(0, b, len);
+        const auto noise = torch::randn({len, static_cast<int64_t>(p_.latent_dim)}, x_all.options());
+        const auto mine = (idx.remainder(world) == rank).nonzero().view({-1});
+        const auto x = x_all.index_select(0, idx.index_select(0, mine).div(world, "floor"));
+        auto [mu, logvar] = encoder_->forward(x);
+        const auto z = mu + noise.index_select(0, mine) * torch::exp(0.5 * logvar);
+        const auto out = decoder_->forward(z);
+        const auto rec = reconstruction(out, x);
+        const auto kl = -0.5 * (1 + logvar - mu * mu - torch::exp(logvar)).sum();
+        const auto loss = (p_.loss_factor * rec + kl) / static_cast<double>(len);
+        opt.zero_grad();
+        loss.backward();
+        std::vector<torch::Tensor> grads;
+        for (auto& t : params) {
+          if (!t.grad().defined()) t.mutable_grad() = torch::zeros_like(t);
+          grads.push_back(t.grad());
+        }
+        group->all_reduce_sum(grads);
+        opt.step();
+        {
+          torch::NoGradGuard guard;
+          decoder_->sigma.clamp_(0.01, 1.0);
+        }
+        rec_sum += rec.detach();
+        kl_sum += kl.detach();
+      }
+      group->all_reduce_sum({rec_sum, kl_sum});
+      const double rec_per_row = rec_sum.item<double>() / n, kl_per_row = kl_sum.item<double>() / n;
+      return {{"reconstruction", rec_per_row}, {"kl", kl_per_row}, {"elbo", -(rec_per_row + kl_per_row)}};
+    }
     for (int64_t b = 0; b < n; b += batch) {
       trainer.stop_point(epoch);
       const auto idx = perm.narrow(0, b, std::min(batch, n - b));
@@ -353,6 +409,7 @@ void TvaeSynthesizer::save_state(json* state, std::string* payload) const {
   *state = json{{"transformer", transformer_.to_json()}, {"history", history_}, {"seen_levels", seen_levels_},
                 {"warnings", warnings_}};
   if (!budget_.is_null()) (*state)["privacy"] = budget_;
+  if (!parallel_.is_null()) (*state)["data_parallel"] = parallel_;
 }
 
 void TvaeSynthesizer::load_state(const json& state, const std::string& payload) {
@@ -363,6 +420,14 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
     seen_levels_ = checked_seen_levels(state.at("seen_levels"), schema_);
     warnings_ = state.contains("warnings") ? tabular::state::string_array(state["warnings"], "tvae state: warnings")
                                            : std::vector<std::string>{};
+    parallel_ = json();
+    if (state.contains("data_parallel")) {
+      namespace st = tabular::state;
+      const json& d = st::object(state["data_parallel"], "tvae state: data_parallel");
+      if (!(st::finite(st::member(d, "world_size", "tvae state: data_parallel"), "tvae state: data_parallel.world_size") >= 2))
+        st::fail("tvae state: data_parallel.world_size: below 2");
+      parallel_ = d;
+    }
     budget_ = json();
     if (state.contains("privacy")) {
       namespace st = tabular::state;

@@ -2,6 +2,7 @@
 // files are refused with one line, training is deterministic, the model adds recall on held-out
 // notes at a stated precision, and the union never loses a rule's detection.
 #include "medgen/text/deid/tagger.h"
+#include "medgen/core/context.h"
 
 #include <gtest/gtest.h>
 
@@ -20,7 +21,11 @@ namespace {
 const std::string kDir = std::string(MEDGEN_SOURCE_DIR) + "/data/text/deid";
 
 const Deidentifier& rules() {
-  static const Deidentifier d(DeidResources::load_default(kDir));
+  static const Deidentifier d = [] {
+    // liblinear calls BLAS on the whole weight vector: one thread (OpenBLAS's would spin)
+    medgen::apply_threads(medgen::Context{});
+    return Deidentifier(DeidResources::load_default(kDir));
+  }();
   return d;
 }
 

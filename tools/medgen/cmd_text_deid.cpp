@@ -164,6 +164,9 @@ struct TrainCli {
 int run_train(TrainCli& o) {
   o.params.seed = o.common.seed;
   o.params.validate();
+  // liblinear's vector operations call BLAS on 2^hash_bits entries: OpenBLAS's threads only
+  // wait on each other there (4x the CPU time for the same model); --threads 1 is the default.
+  make_context(o.common);
   if (o.out.empty() && !o.cv) throw InvalidInput("text deid-train: give -o MODEL, --cv, or both");
   std::vector<AnnotatedNote> notes;
   std::vector<std::string> group;

@@ -3,7 +3,8 @@
 // over the bytes keeps it above 5 MB/s), context cues (titles, credentials, header fields,
 // relatives) and name lists loaded at run time, then replaced by tags or by consistent,
 // keyed surrogates. Recall is favoured over precision: a missed name is a breach, an extra tag
-// a nuisance (docs/text-deid.md).
+// a nuisance (docs/text-deid.md). A learned tagger (tagger.h), when given, adds its detections to
+// the rules'.
 //
 // Thread safety: DeidResources and Deidentifier are read-only after construction; detect()
 // and deidentify() may run concurrently on one object.

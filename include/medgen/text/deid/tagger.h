@@ -41,7 +41,8 @@ struct TaggerParams {
 class TaggerModel {
  public:
   // The model's classes: NAME, DATE, AGE, LOCATION, PHONE and ID (ID also learns SSN and IP
-  // tokens; e-mails and URLs are left to the rules' patterns).
+  // tokens; e-mails and URLs are left to the rules' patterns). AGE is only given to a number
+  // 90-150 or a number in words (Safe Harbor's ages are those over 89).
   static constexpr int kClasses = 6;
   static const std::array<PhiType, kClasses>& class_types();
 

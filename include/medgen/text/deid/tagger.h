@@ -9,8 +9,9 @@
 // Model file: medgen's model file (core/model_file.h) whose header holds the format, classes,
 // thresholds, per-class scales and biases, training parameters and provenance, and whose payload
 // is the weight table (2^hash_bits rows of one int8 per class).
-// Thread safety: a TaggerModel is read-only after loading or training; training functions share
-// no state.
+// Thread safety: a TaggerModel is read-only after loading or training (add_spans may run
+// concurrently); the training functions share no state of their own (they set liblinear's
+// global print hook to silence, the same value every time).
 #pragma once
 
 #include <array>

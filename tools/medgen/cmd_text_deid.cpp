@@ -170,11 +170,11 @@ int run_train(TrainCli& o) {
   if (o.out.empty() && !o.cv) throw InvalidInput("text deid-train: give -o MODEL, --cv, or both");
   std::vector<AnnotatedNote> notes;
   std::vector<std::string> group;
-  json files = json::array();
+  json files_in = json::array();
   for (const std::string& p : o.inputs) {
     std::vector<AnnotatedNote> n = read_annotated_notes(p);
     if (n.empty()) throw InvalidInput(p + ": no '### note' in this file");
-    files.push_back({{"file", fs::path(p).filename().string()}, {"notes", n.size()}, {"sha256", sha256_file_hex(p)}});
+    files_in.push_back({{"file", fs::path(p).filename().string()}, {"notes", n.size()}, {"sha256", sha256_file_hex(p)}});
     for (auto& x : n) {
       notes.push_back(std::move(x));
       group.push_back(fs::path(p).filename().string());
@@ -182,13 +182,14 @@ int run_train(TrainCli& o) {
   }
   const Deidentifier rules(DeidResources::load_default(o.data_dir));
   std::string text;
-  json summary{{"notes", notes.size()}, {"files", files}};
+  json summary{{"notes", notes.size()}, {"files", files_in}};
+  std::vector<std::pair<std::string, std::string>> files;  // written together at the end
   if (o.cv) {
     const TaggerCvReport r = cross_validate_tagger(rules, notes, group, o.params);
     text += std::to_string(o.params.folds) + "-fold cross-validation by note (seed " + std::to_string(o.params.seed) +
             "): each fold scored by a model trained without it\n\n" + r.table();
     summary["cv"] = r.to_json();
-    if (!o.cv_out.empty()) write_file_atomic(o.cv_out, r.to_json().dump(2) + "\n");
+    if (!o.cv_out.empty()) files.emplace_back(o.cv_out, r.to_json().dump(2) + "\n");
   }
   if (!o.out.empty()) {
     // the word lists the features read (paths in the data folder written relative to it, so that
@@ -197,14 +198,14 @@ int run_train(TrainCli& o) {
     const std::string dir = DeidResources::data_dir(o.data_dir) + "/";
     for (const std::string& w : rules.resources().sources)
       word_lists.push_back(w.rfind(dir, 0) == 0 ? "<data-dir>/" + w.substr(dir.size()) : w);
-    json prov{{"trained_on", files},
+    json prov{{"trained_on", files_in},
               {"command", "medgen text deid-train <files> -o <model> --seed " + std::to_string(o.params.seed) +
                               " --folds " + std::to_string(o.params.folds) + " --hash-bits " +
                               std::to_string(o.params.hash_bits) + " --c " + json(o.params.c).dump() + " --beta " +
                               json(o.params.beta).dump()},
               {"word_lists", word_lists}};
     const TaggerModel m = train_tagger(rules, notes, o.params, prov);
-    m.save(o.out);
+    files.emplace_back(o.out, m.serialize());
     std::string th;
     for (int c = 0; c < TaggerModel::kClasses; ++c)
       th += std::string(c ? ", " : "") + phi_type_name(TaggerModel::class_types()[c]) + " " +
@@ -212,6 +213,7 @@ int run_train(TrainCli& o) {
     text += "model: " + o.out + " (" + std::to_string(notes.size()) + " notes; thresholds " + th + ")\n";
     summary["model"] = o.out;
   }
+  write_files_atomic(files);
   if (o.common.json)
     write_output("", summary.dump(2) + "\n");
   else

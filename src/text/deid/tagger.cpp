@@ -348,7 +348,12 @@ void TaggerModel::add_spans(std::string_view text, const RuleScan& rs, std::vect
     hs.clear();
     fz.features(k, &hs);
     rows.resize(hs.size());
-    for (size_t i = 0; i < hs.size(); ++i) rows[i] = static_cast<uint32_t>(row_of(hs[i], hash_bits_));
+    // the weight rows are scattered over the table: ask for them all before summing (the sum
+    // waited on each cache miss in turn)
+    for (size_t i = 0; i < hs.size(); ++i) {
+      rows[i] = static_cast<uint32_t>(row_of(hs[i], hash_bits_));
+      __builtin_prefetch(w_.data() + static_cast<size_t>(rows[i]) * K);
+    }
     double lg[K];
     TaggerAccess::logits(*this, rows.data(), rows.size(), lg);
     if (!fz.age_candidate(k)) lg[kAgeClass] = -1e300;

@@ -2,7 +2,8 @@
 #   medgen_text       src/text/*.cpp       sections, sentences, tokens, lexicons, concepts, context
 #                                          (negation, uncertainty, history, hypothetical, family),
 #                                          FHIR R4 and registry output
-#   medgen_text_deid  src/text/deid/*.cpp  de-identification (HIPAA Safe Harbor identifiers)
+#   medgen_text_deid  src/text/deid/*.cpp  de-identification (HIPAA Safe Harbor identifiers): rules
+#                                          and a learned tagger (liblinear)
 #   medgen_text_docs  src/text/docs/*.cpp  documents from data (HTML, PDF), SOAP drafts from
 #                                          transcripts, answers with citations (Xapian)
 # Run-time data (lexicons, context rules, templates) lives in data/text/.
@@ -24,6 +25,13 @@ foreach(_part deid docs)
   list(APPEND MEDGEN_CLI_LIBS medgen_text_${_part})
   medgen_add_tests(text/${_part} medgen_text_${_part})
 endforeach()
+if(TARGET medgen_text_deid)
+  # liblinear (Debian liblinear-dev): the learned tagger's logistic regression (src/text/deid/tagger.cpp)
+  find_path(MEDGEN_LIBLINEAR_INCLUDE linear.h REQUIRED)
+  find_library(MEDGEN_LIBLINEAR_LIB linear REQUIRED)
+  target_include_directories(medgen_text_deid PRIVATE ${MEDGEN_LIBLINEAR_INCLUDE})
+  target_link_libraries(medgen_text_deid PRIVATE ${MEDGEN_LIBLINEAR_LIB})
+endif()
 if(TARGET medgen_text_docs)
   pkg_check_modules(XAPIAN REQUIRED IMPORTED_TARGET xapian-core)
   find_path(MEDGEN_HPDF_INCLUDE hpdf.h REQUIRED)

@@ -10,7 +10,7 @@ packages=(
   libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
   libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql libarchive-dev
-  libxapian-dev libhpdf-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory php-faker
+  libxapian-dev libhpdf-dev liblinear-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory php-faker
   libcurl4-openssl-dev coinor-libcbc-dev nodejs
   python3-dev python3-numpy python3-pandas pybind11-dev pybind11-json-dev
 )

@@ -7,8 +7,10 @@
 #include "cmd_text.h"
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
+#include "medgen/core/model_file.h"
 #include "medgen/text/deid/deid.h"
 #include "medgen/text/deid/eval.h"
+#include "medgen/text/deid/tagger.h"
 #include "medgen/text/utf8.h"
 
 namespace fs = std::filesystem;
@@ -20,10 +22,23 @@ namespace medgen::cli {
 
 namespace {
 
+// The detector: the rules, plus the learned tagger unless --no-model (its file: --model, else
+// tagger.model in the data folder; a missing or damaged model is an error, never a silent fall
+// back to the rules alone).
+Deidentifier make_deidentifier(const std::string& data_dir, const std::string& model, bool no_model) {
+  if (no_model && !model.empty()) throw InvalidInput("give --model FILE or --no-model, not both");
+  DeidResources r = DeidResources::load_default(data_dir);
+  if (no_model) return Deidentifier(std::move(r));
+  const std::string path = model.empty() ? DeidResources::data_dir(data_dir) + "/tagger.model" : model;
+  if (!fs::is_regular_file(path))
+    throw InvalidInput(path + ": de-identification model not found (--model FILE, or --no-model for the rules alone)");
+  return Deidentifier(std::move(r), TaggerModel::load(path));
+}
+
 struct DeidCli {
   std::vector<std::string> inputs;
-  std::string out, out_dir, report, key_file, patient, data_dir;
-  bool tags = false, day_first = false, per_file_patient = false;
+  std::string out, out_dir, report, key_file, patient, data_dir, model;
+  bool tags = false, day_first = false, per_file_patient = false, no_model = false;
   int max_shift = 365;
   CommonOptions common;
 };
@@ -63,7 +78,7 @@ int run_deid(DeidCli& o) {
   std::vector<std::string> notes;
   for (const std::string& p : o.inputs) notes.push_back(read_note(p));
   if (!o.out_dir.empty() && !fs::is_directory(o.out_dir)) throw IoError(o.out_dir + ": output folder not found");
-  const Deidentifier d(DeidResources::load_default(o.data_dir));
+  const Deidentifier d = make_deidentifier(o.data_dir, o.model, o.no_model);
   std::vector<std::pair<std::string, std::string>> files;
   json report = json::array();
   std::string to_stdout;
@@ -106,15 +121,15 @@ int run_deid(DeidCli& o) {
 
 struct EvalCli {
   std::vector<std::string> inputs;
-  std::string data_dir, json_out;
-  bool show_missed = false;
+  std::string data_dir, json_out, model;
+  bool show_missed = false, no_model = false;
   CommonOptions common;
 };
 
 int run_eval(EvalCli& o) {
   std::vector<AnnotatedNote> notes;
   json per_file = json::object();
-  const Deidentifier d(DeidResources::load_default(o.data_dir));
+  const Deidentifier d = make_deidentifier(o.data_dir, o.model, o.no_model);
   std::string text;
   std::vector<AnnotatedNote> all;
   for (const std::string& p : o.inputs) {
@@ -128,12 +143,81 @@ int run_eval(EvalCli& o) {
     for (auto& x : n) all.push_back(std::move(x));
   }
   const DeidScores total = evaluate_deid(d, all);
-  json j{{"files", per_file}, {"total", total.to_json()}, {"resources", d.resources().sources}};
+  json j{{"files", per_file}, {"total", total.to_json()}, {"resources", d.resources().sources},
+         {"model", d.model() ? json(o.model.empty() ? "tagger.model" : o.model) : json(nullptr)}};
   if (!o.json_out.empty()) write_file_atomic(o.json_out, j.dump(2) + "\n");
   if (o.common.json)
     write_output("", j.dump(2) + "\n");
   else
     write_output("", text + (o.inputs.size() > 1 ? "all files (" + std::to_string(all.size()) + " notes)\n" + total.table() : ""));
+  return 0;
+}
+
+struct TrainCli {
+  std::vector<std::string> inputs;
+  std::string out, data_dir, cv_out;
+  bool cv = false;
+  TaggerParams params;
+  CommonOptions common;
+};
+
+int run_train(TrainCli& o) {
+  o.params.seed = o.common.seed;
+  o.params.validate();
+  // liblinear's vector operations call BLAS on 2^hash_bits entries: OpenBLAS's threads only
+  // wait on each other there (4x the CPU time for the same model); --threads 1 is the default.
+  make_context(o.common);
+  if (o.out.empty() && !o.cv) throw InvalidInput("text deid-train: give -o MODEL, --cv, or both");
+  std::vector<AnnotatedNote> notes;
+  std::vector<std::string> group;
+  json files_in = json::array();
+  for (const std::string& p : o.inputs) {
+    std::vector<AnnotatedNote> n = read_annotated_notes(p);
+    if (n.empty()) throw InvalidInput(p + ": no '### note' in this file");
+    files_in.push_back({{"file", fs::path(p).filename().string()}, {"notes", n.size()}, {"sha256", sha256_file_hex(p)}});
+    for (auto& x : n) {
+      notes.push_back(std::move(x));
+      group.push_back(fs::path(p).filename().string());
+    }
+  }
+  const Deidentifier rules(DeidResources::load_default(o.data_dir));
+  std::string text;
+  json summary{{"notes", notes.size()}, {"files", files_in}};
+  std::vector<std::pair<std::string, std::string>> files;  // written together at the end
+  if (o.cv) {
+    const TaggerCvReport r = cross_validate_tagger(rules, notes, group, o.params);
+    text += std::to_string(o.params.folds) + "-fold cross-validation by note (seed " + std::to_string(o.params.seed) +
+            "): each fold scored by a model trained without it\n\n" + r.table();
+    summary["cv"] = r.to_json();
+    if (!o.cv_out.empty()) files.emplace_back(o.cv_out, r.to_json().dump(2) + "\n");
+  }
+  if (!o.out.empty()) {
+    // the word lists the features read (paths in the data folder written relative to it, so that
+    // the file does not depend on where the checkout is)
+    json word_lists = json::array();
+    const std::string dir = DeidResources::data_dir(o.data_dir) + "/";
+    for (const std::string& w : rules.resources().sources)
+      word_lists.push_back(w.rfind(dir, 0) == 0 ? "<data-dir>/" + w.substr(dir.size()) : w);
+    json prov{{"trained_on", files_in},
+              {"command", "medgen text deid-train <files> -o <model> --seed " + std::to_string(o.params.seed) +
+                              " --folds " + std::to_string(o.params.folds) + " --hash-bits " +
+                              std::to_string(o.params.hash_bits) + " --c " + json(o.params.c).dump() + " --beta " +
+                              json(o.params.beta).dump()},
+              {"word_lists", word_lists}};
+    const TaggerModel m = train_tagger(rules, notes, o.params, prov);
+    files.emplace_back(o.out, m.serialize());
+    std::string th;
+    for (int c = 0; c < TaggerModel::kClasses; ++c)
+      th += std::string(c ? ", " : "") + phi_type_name(TaggerModel::class_types()[c]) + " " +
+            json(m.thresholds()[c]).dump();
+    text += "model: " + o.out + " (" + std::to_string(notes.size()) + " notes; thresholds " + th + ")\n";
+    summary["model"] = o.out;
+  }
+  write_files_atomic(files);
+  if (o.common.json)
+    write_output("", summary.dump(2) + "\n");
+  else
+    write_output("", text);
   return 0;
 }
 
@@ -156,6 +240,8 @@ std::vector<Command> add_text_deid_commands(CLI::App& text) {
     c->add_flag("--day-first", o->day_first, "read 03/04/2020 as 3 April (default: month first)");
     add_integer(c, "--max-shift-days", &o->max_shift, "dates move by a keyed offset in [-N, N] days, never 0 [365]", 1, 3650);
     c->add_option("--data-dir", o->data_dir, "folder with names.txt and medical_stop.txt (default data/text/deid)");
+    c->add_option("--model", o->model, "the learned tagger's model (default: tagger.model in the data folder)");
+    c->add_flag("--no-model", o->no_model, "the rules alone, without the learned tagger");
     add_common(c, &o->common, kNone, "print per-note counts as JSON on stdout (with -o/--out-dir)");
     out.push_back({c, [o] { return run_deid(*o); }});
   }
@@ -164,10 +250,28 @@ std::vector<Command> add_text_deid_commands(CLI::App& text) {
     CLI::App* c = text.add_subcommand("deid-eval", "score the de-identifier on annotated notes (precision, recall, F1 per PHI type)");
     c->add_option("files", o->inputs, "annotated note files (### note ID, ⟦TYPE|text⟧)")->required();
     c->add_option("--data-dir", o->data_dir, "folder with names.txt and medical_stop.txt");
+    c->add_option("--model", o->model, "the learned tagger's model (default: tagger.model in the data folder)");
+    c->add_flag("--no-model", o->no_model, "score the rules alone, without the learned tagger");
     c->add_option("--json-out", o->json_out, "write the scores as JSON to this file");
     c->add_flag("--missed", o->show_missed, "list the gold identifiers not fully covered");
     add_common(c, &o->common, kNone, "print the scores as JSON");
     out.push_back({c, [o] { return run_eval(*o); }});
+  }
+  {
+    auto o = std::make_shared<TrainCli>();
+    CLI::App* c = text.add_subcommand(
+        "deid-train", "train the de-identification tagger on annotated notes (and cross-validate it by note)");
+    c->add_option("files", o->inputs, "annotated note files (### note ID, ⟦TYPE|text⟧)")->required();
+    c->add_option("-o,--output", o->out, "the model file to write");
+    c->add_flag("--cv", o->cv, "K-fold cross-validation by note: rules vs rules + model per file and type");
+    c->add_option("--cv-out", o->cv_out, "write the cross-validation scores as JSON to this file");
+    add_integer(c, "--folds", &o->params.folds, "folds by note, for the thresholds and for --cv [5]", 2, 50);
+    add_integer(c, "--hash-bits", &o->params.hash_bits, "the weight table has 2^N rows [18]", 12, 22);
+    add_real(c, "--c", &o->params.c, "liblinear's C, the inverse L2 penalty [0.5]", 0, 1e6, true);
+    add_real(c, "--beta", &o->params.beta, "thresholds maximise F_beta of the model out of fold [2]", 0, 100, true);
+    c->add_option("--data-dir", o->data_dir, "folder with names.txt and medical_stop.txt");
+    add_common(c, &o->common, kNone, "print a JSON summary (and the cross-validation scores)");
+    out.push_back({c, [o] { return run_train(*o); }});
   }
   return out;
 }

@@ -380,9 +380,16 @@ void DeidOptions::validate() const {
     throw InvalidInput("the date shift range must be between 1 and 3650 days, got " + std::to_string(max_shift_days));
 }
 
-Deidentifier::Deidentifier(DeidResources resources) : res_(std::move(resources)) {
+Deidentifier::Deidentifier(DeidResources resources, std::shared_ptr<const TaggerModel> model)
+    : res_(std::move(resources)), model_(std::move(model)) {
   MEDGEN_ASSERT(res_.first_names && res_.last_names && res_.english && res_.medical && res_.proper);
   lex_ = std::make_shared<const Lexicon>(res_);
+}
+
+Deidentifier Deidentifier::with_model(std::shared_ptr<const TaggerModel> model) const {
+  Deidentifier d(*this);
+  d.model_ = std::move(model);
+  return d;
 }
 
 DeidResult Deidentifier::deidentify(std::string_view text, const DeidOptions& options) const {

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "lexicon.h"
+#include "scan.h"
 
 namespace medgen::text::deid {
 
@@ -18,16 +19,6 @@ inline bool is_lower(char c) { return c >= 'a' && c <= 'z'; }
 inline bool is_alpha(char c) { return is_upper(c) || is_lower(c) || static_cast<unsigned char>(c) >= 0x80; }
 inline bool is_alnum(char c) { return is_alpha(c) || is_digit(c); }
 inline bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
-
-struct Tok {
-  uint64_t fl = 0;  // the Lexicon flags of the lower-cased text (0 for numbers)
-  uint32_t b = 0, e = 0;
-  char kind = 'p';  // 'w' word, 'n' number, 'p' punctuation
-  bool cap = false, allcaps = false;
-  bool nl = false;      // a line break between the previous token and this one
-  bool space = false;   // white space between the previous token and this one
-};
-
 
 class Scanner {
  public:
@@ -2634,10 +2625,24 @@ class Scanner {
     out_.resize(m);
     return std::move(out_);
   }
+
+ public:
+  // after run(): the tokens and the lower-cased text
+  std::vector<Tok> take_tokens() { return std::move(tk_); }
+  std::string take_lower() { return std::move(lt_); }
 };
 
 }  // namespace
 
-std::vector<PhiSpan> Deidentifier::detect(std::string_view text) const { return Scanner(text, *lex_).run(); }
+RuleScan scan_rules(std::string_view text, const Lexicon& lx) {
+  Scanner s(text, lx);
+  RuleScan r;
+  r.spans = s.run();
+  r.tokens = s.take_tokens();
+  r.lower = s.take_lower();
+  return r;
+}
+
+std::vector<PhiSpan> Deidentifier::detect_rules(std::string_view text) const { return Scanner(text, *lex_).run(); }
 
 }  // namespace medgen::text::deid

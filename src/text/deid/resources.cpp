@@ -168,20 +168,19 @@ size_t load_hunspell(const std::string& path, WordSet* set, bool lower_only, Wor
 
 }  // namespace
 
+std::string DeidResources::data_dir(const std::string& given) {
+  if (!given.empty()) return given;
+  if (const char* e = std::getenv("MEDGEN_TEXT_DATA"); e && *e) return std::string(e) + "/deid";
+  if (fs::is_directory(std::string(MEDGEN_DATA_DIR) + "/text/deid")) return std::string(MEDGEN_DATA_DIR) + "/text/deid";
+  return "data/text/deid";
+}
+
 DeidResources DeidResources::load_default(const std::string& data_dir_in) {
   DeidResources r;
   auto first = std::make_shared<WordSet>(), last = std::make_shared<WordSet>(),
        english = std::make_shared<WordSet>(), medical = std::make_shared<WordSet>(),
        proper = std::make_shared<WordSet>();
-  std::string dir = data_dir_in;
-  if (dir.empty()) {
-    if (const char* e = std::getenv("MEDGEN_TEXT_DATA"); e && *e)
-      dir = std::string(e) + "/deid";
-    else if (fs::is_directory(std::string(MEDGEN_DATA_DIR) + "/text/deid"))
-      dir = std::string(MEDGEN_DATA_DIR) + "/text/deid";
-    else
-      dir = "data/text/deid";
-  }
+  const std::string dir = data_dir(data_dir_in);
   // Our own list: sections "# first", "# last", "# city", "# street"; also the surrogates.
   const std::string own = dir + "/names.txt";
   if (!fs::is_regular_file(own)) throw InvalidInput(own + ": de-identification name list not found");

@@ -3,7 +3,8 @@
 // over the bytes keeps it above 5 MB/s), context cues (titles, credentials, header fields,
 // relatives) and name lists loaded at run time, then replaced by tags or by consistent,
 // keyed surrogates. Recall is favoured over precision: a missed name is a breach, an extra tag
-// a nuisance (docs/text-deid.md).
+// a nuisance (docs/text-deid.md). A learned tagger (tagger.h), when given, adds its detections to
+// the rules'.
 //
 // Thread safety: DeidResources and Deidentifier are read-only after construction; detect()
 // and deidentify() may run concurrently on one object.
@@ -64,6 +65,9 @@ struct DeidResources {
   // data_dir: the folder with names.txt and medical_stop.txt ("" = data/text/deid beside the
   // build's data folder).
   static DeidResources load_default(const std::string& data_dir = "");
+  // The folder load_default reads: `given`, else $MEDGEN_TEXT_DATA/deid, else the installed or
+  // source data/text/deid. The learned tagger's model is tagger.model there.
+  static std::string data_dir(const std::string& given);
 };
 
 enum class DateOrder { kMonthFirst, kDayFirst };  // how 03/04/2020 is read
@@ -87,20 +91,30 @@ struct DeidResult {
   nlohmann::json report() const;
 };
 
-class Lexicon;  // every word list in one table (src/text/deid/lexicon.h)
+class Lexicon;      // every word list in one table (src/text/deid/lexicon.h)
+class TaggerModel;  // the learned tagger (medgen/text/deid/tagger.h)
 
 class Deidentifier {
  public:
-  explicit Deidentifier(DeidResources resources);
+  // model: the learned tagger whose detections are added to the rules' (null: the rules alone).
+  explicit Deidentifier(DeidResources resources, std::shared_ptr<const TaggerModel> model = nullptr);
+  // The same word lists (shared, not rebuilt) with another model (null: the rules alone).
+  Deidentifier with_model(std::shared_ptr<const TaggerModel> model) const;
   // Every identifier in `text` (UTF-8; bytes outside ASCII are treated as letters), sorted and
-  // merged so that no two overlap (the wider kind wins).
+  // merged so that no two overlap (the wider kind wins). With a model: the rules' spans, never
+  // shrunk, plus the tokens the rules left alone that the model scores above its threshold.
   std::vector<PhiSpan> detect(std::string_view text) const;
+  // The rules alone, whatever the model.
+  std::vector<PhiSpan> detect_rules(std::string_view text) const;
   DeidResult deidentify(std::string_view text, const DeidOptions& options) const;
   const DeidResources& resources() const { return res_; }
+  const std::shared_ptr<const TaggerModel>& model() const { return model_; }
+  const Lexicon& lexicon() const { return *lex_; }
 
  private:
   DeidResources res_;
   std::shared_ptr<const Lexicon> lex_;  // built from res_ and the cue lists
+  std::shared_ptr<const TaggerModel> model_;
 };
 
 // A keyed 64-bit pseudo-random function (SipHash-2-4 with a 128-bit key derived from `key`).

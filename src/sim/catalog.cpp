@@ -49,7 +49,10 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "av_conduction",
                                      "vagolysis",
                                      "antiarrhythmic",
-                                     "pericardial_mmhg"};
+                                     "pericardial_mmhg",
+                                     "icp_mmhg",
+                                     "oxygen_dead_space",
+                                     "seizure"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};
@@ -146,8 +149,8 @@ DrugSpec load_drug(const std::string& path) {
   if (src.has("/substance")) {
     src.check_keys("/substance", {"name", "mmol_per_unit"}, {"name", "mmol_per_unit"});
     d.substance = src.string("/substance/name");
-    if (d.substance != "glucose" && d.substance != "potassium")
-      src.fail("/substance/name", "substance must be 'glucose' or 'potassium'");
+    if (d.substance != "glucose" && d.substance != "potassium" && d.substance != "bicarbonate")
+      src.fail("/substance/name", "substance must be 'glucose', 'potassium' or 'bicarbonate'");
     d.substance_mmol_per_unit = src.number("/substance/mmol_per_unit", 1e-6, 1e6);
   } else {
     src.check_keys("/pk", {"volume_l_per_kg", "half_life_min", "ke0_per_min", "source"},
@@ -248,12 +251,14 @@ DrugSpec load_drug(const std::string& path) {
     k.dose_per_kg = src.number("/kinetics/dose_per_kg", 1e-9, 1e6);
     k.measure = src.string("/kinetics/measure");
     Mod m;
-    if (k.measure != "plasma" && k.measure != "glucose" && k.measure != "potassium" && k.measure != "antagonism" &&
-        !mod_from_name(k.measure, &m))
+    if (k.measure != "plasma" && k.measure != "glucose" && k.measure != "potassium" && k.measure != "hco3" &&
+        k.measure != "antagonism" && !mod_from_name(k.measure, &m))
       src.fail("/kinetics/measure",
-               "measure must be plasma, glucose, potassium, antagonism or a modifier (" + mod_names() + ")");
+               "measure must be plasma, glucose, potassium, hco3, antagonism or a modifier (" + mod_names() + ")");
     if (k.measure == "antagonism" && d.antagonist_ki.empty())
       src.fail("/kinetics/measure", "measure 'antagonism' needs antagonist_ki");
+    if (k.measure == "hco3" && d.substance != "bicarbonate")
+      src.fail("/kinetics/measure", "this drug changes no hco3");
     if ((k.measure == "glucose" || k.measure == "potassium") && d.substance != k.measure && d.effects.empty())
       src.fail("/kinetics/measure", "this drug changes no " + k.measure);
     if (k.measure == "plasma" && !d.substance.empty())
@@ -354,7 +359,7 @@ ConditionSpec load_condition(const std::string& path) {
     const json& a = src.array("/treatments");
     for (size_t i = 0; i < a.size(); ++i) {
       const std::string p = "/treatments/" + std::to_string(i);
-      src.check_keys(p, {"by", "targets", "mode", "delay_hours", "half_life_hours", "note"}, {"by", "mode"});
+      src.check_keys(p, {"by", "targets", "mode", "delay_hours", "half_life_hours", "severities", "note"}, {"by", "mode"});
       TreatmentSpec t;
       t.by = lower(src.string(p + "/by"));
       if (src.has(p + "/targets")) {
@@ -372,6 +377,22 @@ ConditionSpec load_condition(const std::string& path) {
         src.fail(p + "/mode", "mode must be 'resolve', 'decay' or 'halt'");
       t.delay_hours = src.number_or(p + "/delay_hours", 0, 0, 240);
       t.half_life_hours = src.number_or(p + "/half_life_hours", 1, 0.01, 1000);
+      if (src.has(p + "/severities")) {
+        const json& sv = src.array(p + "/severities");
+        if (sv.empty()) src.fail(p + "/severities", "severities must name at least one of mild, moderate, severe");
+        t.severities = {false, false, false};
+        for (size_t k = 0; k < sv.size(); ++k) {
+          const std::string q = p + "/severities/" + std::to_string(k), name = src.string(q);
+          if (name == "mild")
+            t.severities[kMild] = true;
+          else if (name == "moderate")
+            t.severities[kModerate] = true;
+          else if (name == "severe")
+            t.severities[kSevere] = true;
+          else
+            src.fail(q, "a severity is 'mild', 'moderate' or 'severe', not '" + name + "'");
+        }
+      }
       t.note = src.string_or(p + "/note", "");
       c.treatments.push_back(t);
     }

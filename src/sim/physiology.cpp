@@ -47,6 +47,7 @@ constexpr double kPvRef = 7.0;               // mean venous (filling) pressure a
 constexpr double kPk = 5.0;                  // Frank-Starling curvature, mmHg
 constexpr double kGlucoseVolLPerKg = 0.2;    // extracellular distribution of glucose
 constexpr double kPotassiumVolLPerKg = 4.0;  // apparent: ~100 mmol deficit per 0.3 mmol/L (intracellular buffer)
+constexpr double kBicarbonateVolLPerKg = 0.5;  // apparent space of infused bicarbonate (~1 mmol/kg raises HCO3 ~2)
 constexpr double kIb = 10;                   // basal insulin, mU/L
 constexpr double kSg = 0.025, kP2 = 0.025, kP3 = 1.3e-5;  // Bergman minimal model, per min
 constexpr double kGlucoseKmMmolL = 2;
@@ -139,6 +140,10 @@ bool Vitals::get(const std::string& n, double* out) const {
                                    {"fio2", &Vitals::fio2},
                                    {"temp", &Vitals::temp_c},
                                    {"gcs", &Vitals::gcs},
+                                   {"seizure", &Vitals::seizure},
+                                   {"weight", &Vitals::weight_kg},
+                                   {"icp", &Vitals::icp_mmhg},
+                                   {"cpp", &Vitals::cpp_mmhg},
                                    {"lactate", &Vitals::lactate_mmol_l},
                                    {"glucose", &Vitals::glucose_mmol_l},
                                    {"ph", &Vitals::ph},
@@ -171,7 +176,7 @@ const std::vector<std::string>& Vitals::names() {
   static const std::vector<std::string> kNames = {
       "hr",           "sbp",      "dbp",          "map",        "cvp",         "co",        "sv",         "svr",
       "blood_volume", "rr",       "tidal_volume", "spo2",       "pao2",        "paco2",     "fio2",       "temp",
-      "gcs",          "lactate",  "glucose",      "ph",         "hco3",        "potassium", "sodium",     "chloride",   "anion_gap", "creatinine", "wbc",
+      "gcs",          "seizure",  "icp",  "cpp",  "weight",  "lactate",  "glucose",      "ph",         "hco3",        "potassium", "sodium",     "chloride",   "anion_gap", "creatinine", "wbc",
       "hb",           "troponin", "ketones",      "urine_rate", "urine_total", "blood_lost", "blood_lost_pct", "do2", "do2_per_kg", "ischaemia_min"};
   return kNames;
 }
@@ -286,9 +291,11 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // Metabolic: every strong anion added (lactate above its baseline of 1 mmol/L, ketoacids,
   // unmeasured anions) consumes bicarbonate 1:1. Respiratory: PaCO2 is a state driven by alveolar
   // ventilation (below). pH by Henderson-Hasselbalch.
-  const double lac = std::max(0.0, s[kLac]), ket = std::max(0.0, s[kKet]), ua = std::max(0.0, s[kUa]);
+  const double lac = std::max(0.0, s[kLac]), ket = std::max(0.0, s[kKet]);
   const double paco2 = clamp(s[kPaco2], 5, 200);
-  d->hco3 = clamp(24.0 - (lac - 1.0) - ket - ua, 2, 45);
+  // Infused bicarbonate is carried as a negative unmeasured-anion state (a base excess), so the state itself
+  // enters here; it is never negative without bicarbonate, so other patients are unchanged.
+  d->hco3 = clamp(24.0 - (lac - 1.0) - ket - s[kUa], 2, 45);
   d->ph = 6.1 + std::log10(d->hco3 / (0.03 * paco2));
   const double temp = s[kTemp];
   const double glu = std::max(0.0, s[kGlu]);
@@ -389,13 +396,18 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double rr_chem = vent.intubated ? vent.rr_per_min : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
   double vt = vent.intubated ? vent.tidal_ml_per_kg * w : bagging ? 6.0 * w : vt_rest_ml * (1 - 0.35 * bronch);
   if (!vent.intubated && !bagging && rr_chem > shallow_rr) vt *= std::pow(shallow_rr / rr_chem, 0.3);  // rapid shallow breathing
-  const double vd = 2.2 * w * (1 + 0.8 * bronch);
+  // COPD: hypoxic pulmonary vasoconstriction keeps blood away from poorly ventilated units; oxygen releases it
+  // and, with the Haldane effect, raises the physiological dead space as alveolar PO2 climbs from 60 to
+  // 300 mmHg (Aubier 1980, Robinson 2000: PaCO2 up ~20 mmHg on high-flow oxygen in exacerbations).
+  const double fio2_in = vent.intubated ? std::max(fio2, 0.21) : fio2;
+  const double o2_release = clamp((fio2_in * 713.0 - paco2 / 0.8 - 60.0) / 240.0, 0, 1);
+  const double vd = 2.2 * w * (1 + 0.8 * bronch) * (1 + pos(M(Mod::kOxygenDeadSpace)) * o2_release);
   d->va_l_min = rr_chem * pos(vt - vd) / 1000.0;
 
   const double metab = 1 + 0.1 * (temp - 37.0);
   const double vco2 = 3.0 * w * metab * metab_per_kg, vo2 = 3.5 * w * metab * metab_per_kg;
   d->paco2_target = std::min(150.0, 0.863 * vco2 / std::max(d->va_l_min, 0.3));
-  d->fio2 = vent.intubated ? std::max(fio2, 0.21) : fio2;
+  d->fio2 = fio2_in;
   const double pao2_alv = d->fio2 * 713.0 - paco2 / 0.8;
   const double vam = p.va_mismatch_mmhg + M(Mod::kVaMismatchMmhg) + 40.0 * bronch;
   const double sc = odc(pao2_alv - vam);
@@ -436,12 +448,19 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
       std::max(0.0, s[kKpool]) + clamp(2.5 * (7.4 - d->ph) - 12.0 * x + M(Mod::kPotassiumShiftMmolPerL), -1.8, 4);
   double gcs = 15;
   gcs -= 0.25 * pos(60 - d->pa);
+  // Raised intracranial pressure: perfusion of the brain is MAP - ICP (10 mmHg normally, so the MAP term above is a
+  // CPP of 50); with ICP raised, consciousness falls by 0.4 GCS points per mmHg of CPP below 50 instead (the term
+  // is zero when ICP is not raised).
+  const double icp = pos(M(Mod::kIcpMmhg));
+  gcs -= 0.4 * pos(60 - (d->pa - icp)) - 0.25 * pos(60 - d->pa);
   gcs -= 40.0 * pos(0.85 - d->sa);
   gcs -= 0.12 * pos(paco2 - 60);
   gcs -= 5.0 * pos(3.0 - glu);
   // ATLS: anxious, then confused beyond ~30% blood shed (an intravascular deficit of ~20%), lethargic beyond 40%.
   gcs -= 15.0 * pos(1.0 - (s[kVa] + s[kVv]) / tbv - 0.20);
   gcs -= pos(M(Mod::kSedationGcs));
+  // A generalised convulsion: unresponsive while it lasts (GCS 3-5 at full activity).
+  gcs -= 10.0 * clamp(M(Mod::kSeizure), 0, 1);
   // Hypoxic-ischaemic brain injury after an arrest: 1.5 GCS points per ischaemic minute (at most 12),
   // recovering with a half-life of 3 h (most survivors of a short arrest wake within hours).
   if (since_rosc >= 0) gcs -= std::min(12.0, 1.5 * rosc_isch) * std::exp(-kLn2 * since_rosc / 10800.0);
@@ -508,7 +527,8 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   ds[kKet] = pos(M(Mod::kKetonesMmolPerLPerH)) / 3600.0 * (5.0 / (5.0 + ins_total)) - kLn2 / 7200.0 * ket;
   // Unmeasured anions (the strong-ion gap of sepsis, Noritomi 2009): produced by the condition,
   // excreted by perfused kidneys with a 4-hour half-life.
-  ds[kUa] = pos(M(Mod::kUnmeasuredAnionsMmolPerLPerH)) / 3600.0 - kLn2 / (4 * 3600.0) * d->renal * ua;
+  // Excreted with a 4 h half-life scaled by renal perfusion; a base excess from bicarbonate (negative state) too.
+  ds[kUa] = pos(M(Mod::kUnmeasuredAnionsMmolPerLPerH)) / 3600.0 - kLn2 / (4 * 3600.0) * d->renal * s[kUa];
 
   // Glucose and insulin: Bergman's minimal model (per minute, converted).
   // Insulin-mediated uptake saturates (Michaelis-Menten in glucose, relative to the patient's own level), so
@@ -549,6 +569,8 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
       const double mmol_s = (absorbed + infusion[k] + timed_rate[k]) * dr.substance_mmol_per_unit;
       if (dr.substance == "glucose")
         ds[kGlu] += mmol_s / (kGlucoseVolLPerKg * w);
+      else if (dr.substance == "bicarbonate")
+        ds[kUa] -= mmol_s / (kBicarbonateVolLPerKg * w);
       else
         ds[kKpool] += mmol_s / kvol;
       ds[b + 1] = 0;
@@ -738,6 +760,8 @@ void Physiology::give_drug(int drug, double amount, const std::string& route) {
     const double mmol = dose * d.substance_mmol_per_unit;
     if (d.substance == "glucose")
       s[kGlu] += mmol / (kGlucoseVolLPerKg * m.w);
+    else if (d.substance == "bicarbonate")
+      s[kUa] -= mmol / (kBicarbonateVolLPerKg * m.w);
     else
       s[kKpool] += mmol / (kPotassiumVolLPerKg * m.w);
   } else {
@@ -855,6 +879,10 @@ Vitals Physiology::vitals() const {
   v.fio2 = d.fio2;
   v.temp_c = s[kTemp];
   v.gcs = d.gcs;
+  v.seizure = clamp(d.mods[static_cast<size_t>(Mod::kSeizure)], 0, 1);
+  v.weight_kg = m.w;
+  v.icp_mmhg = 10.0 + pos(d.mods[static_cast<size_t>(Mod::kIcpMmhg)]);
+  v.cpp_mmhg = d.pa - v.icp_mmhg;
   v.lactate_mmol_l = std::max(0.0, s[kLac]);
   v.glucose_mmol_l = std::max(0.0, s[kGlu]);
   v.ph = d.ph;

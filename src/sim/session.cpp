@@ -164,6 +164,7 @@ void Session::apply_treatments(const std::vector<std::string>& tags) {
   const double now = onset_s_ + t_s_;
   for (const TreatmentSpec& tr : cond_->treatments) {
     if (std::find(tags.begin(), tags.end(), tr.by) == tags.end()) continue;
+    if (!tr.severities[case_.severity]) continue;
     for (size_t i = 0; i < courses.size() && i < cond_->effects.size(); ++i) {
       if (!tr.targets.empty() && std::find(tr.targets.begin(), tr.targets.end(), courses[i].target) == tr.targets.end())
         continue;

@@ -22,6 +22,7 @@ double measure(const Physiology& p, const DrugSpec& d, int k, const std::string&
   const Vitals v = p.vitals();
   if (what == "glucose") return v.glucose_mmol_l - base.glucose_mmol_l;
   if (what == "potassium") return v.potassium_mmol_l - base.potassium_mmol_l;
+  if (what == "hco3") return v.hco3_mmol_l - base.hco3_mmol_l;
   if (what == "antagonism") return p.plasma_concentration(k) / d.antagonist_ki.begin()->second;  // EC50 shift - 1
   Mod m;
   mod_from_name(what, &m);

@@ -52,6 +52,12 @@ enum class Mod {
   kAntiarrhythmic, // 0..1: membrane stabilisation (amiodarone): a shock more often ends VF for good
   kPericardialMmhg,  // pericardial pressure (tamponade): the ventricle fills against it (transmural preload =
                      // Pv - intrathoracic - pericardial), venous pressure backs up; no effect on the lungs
+  kIcpMmhg,  // rise of intracranial pressure above 10 mmHg (traumatic brain injury): CPP = MAP - ICP; consciousness
+             // falls as CPP drops below 50 mmHg (no Cushing reflex, no herniation)
+  kOxygenDeadSpace,  // COPD: fractional rise of dead space when oxygen releases hypoxic pulmonary vasoconstriction
+                     // (with the Haldane effect), scaled by alveolar PO2 from 60 (none) to 300 mmHg (all)
+  kSeizure,  // 0..1: generalised convulsive seizure activity (status epilepticus): unresponsive (10 GCS points at 1),
+             // readable as the vital `seizure`; its sympathetic, metabolic and airway effects are the condition's own
   kCount
 };
 constexpr size_t kNumMods = static_cast<size_t>(Mod::kCount);
@@ -144,6 +150,8 @@ struct TreatmentSpec {
   TreatmentMode mode = TreatmentMode::kDecay;
   double delay_hours = 0;      // before the treatment starts to act
   double half_life_hours = 1;  // kDecay only
+  std::array<bool, 3> severities{true, true, true};  // the tiers it acts in (status epilepticus: a benzodiazepine
+                                                     // ends an early seizure, not an established one)
   std::string note;
 };
 

@@ -77,6 +77,9 @@ struct Vitals {
   double co_l_min = 0, sv_ml = 0, svr_dyn = 0, blood_volume_ml = 0;
   double rr_per_min = 0, tidal_ml = 0, spo2_pct = 0, pao2_mmhg = 0, paco2_mmhg = 0, fio2 = 0.21;
   double temp_c = 0, gcs = 15;
+  double seizure = 0;  // 0..1: convulsive seizure activity (the `seizure` modifier), seen on examination
+  double weight_kg = 70;  // the patient's weight (constant), so that a script can dose by weight band
+  double icp_mmhg = 10, cpp_mmhg = 80;  // intracranial pressure (10 + the `icp_mmhg` modifier), MAP - ICP
   double lactate_mmol_l = 0, glucose_mmol_l = 0, ph = 7.4, hco3_mmol_l = 24, potassium_mmol_l = 4;
   double sodium_mmol_l = 140, chloride_mmol_l = 104, anion_gap_mmol_l = 12;  // anion gap = Na - (Cl + HCO3)
   double creatinine_umol_l = 0, wbc_e9_l = 0, hb_g_dl = 0, troponin_ng_l = 0, ketones_mmol_l = 0;

@@ -5,14 +5,14 @@
 # seed; the figures in docs/imaging.md come from this script.
 #
 #   bench/imaging/blind_denoise.sh [MEDGEN] [OUT_DIR] [STEPS]
-#   MEDGEN default build/medgen; OUT_DIR default blind-bench; STEPS default 2000.
+#   MEDGEN default build/medgen; OUT_DIR default blind-bench; STEPS default 6000.
 #   An existing OUT_DIR/blind.medgen is reused (delete it to retrain).
 # Needs the Debian packages mricron-data, invesalius-examples, python3-pydicom, python3-nibabel
 # and insighttoolkit5-examples.
 set -euo pipefail
 B=${1:-build/medgen}
 OUT=${2:-blind-bench}
-STEPS=${3:-2000}
+STEPS=${3:-6000}
 SEED=1
 mkdir -p "$OUT"
 

@@ -259,7 +259,7 @@ std::vector<float> nlm_fast_filter(const float* img, size_t h, size_t w, double 
 std::vector<float> nlm_estimated_sigma(const float* img, size_t h, size_t w, double* sigma_est) {
   const double s = estimate_noise_sigma(img, h, w);
   if (sigma_est) *sigma_est = s;
-  if (!(s > 0)) return std::vector<float>(img, img + h * w);
+  if (!(s > 1e-9)) return std::vector<float>(img, img + h * w);  // noise-free (rounding of the filter taps alone)
   return nlm_fast_filter(img, h, w, s, 0.8 * s, 2, 6);
 }
 

@@ -47,7 +47,7 @@ TEST(BlindDenoise, NoiseEstimatorRecoversAKnownSigma) {
   const std::vector<float> clean = phantom(h, w, 3);
   EXPECT_LT(estimate_noise_sigma(clean.data(), h, w), 0.01);
   const std::vector<float> flat(64 * 64, 0.5f);
-  EXPECT_EQ(estimate_noise_sigma(flat.data(), 64, 64), 0.0);
+  EXPECT_LT(estimate_noise_sigma(flat.data(), 64, 64), 1e-12);  // rounding of the filter taps alone
   EXPECT_THROW(estimate_noise_sigma(flat.data(), 1, 64), InvalidInput);
 }
 

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -59,10 +60,17 @@ std::string fmt3(const std::array<double, 3>& a) {
   return buf;
 }
 
+// A medgen model file (its magic, docs/formats.md) rather than an image.
+bool is_model_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[8] = {};
+  return f.read(magic, 8) && std::string(magic, 7) == "MEDGENM" && magic[7] == '\x01';
+}
+
 int run_image(ImageArgs& a) {
   if (const int rc = a.models(); rc >= 0) return rc;
   if (a.info->parsed()) {
-    if (a.input.size() > 7 && a.input.compare(a.input.size() - 7, 7, ".medgen") == 0) {
+    if (is_model_file(a.input)) {
       // An image model: its header (kind, training options, blind noise range, data), no weights.
       const ModelFile mf = ModelFile::load(a.input);
       if (!mf.header.is_object() || mf.header.value("model", std::string()) != "image")

@@ -3,6 +3,7 @@
 #include "medgen/imaging/models.h"
 
 #include <cmath>
+#include <cstdio>
 
 #include "medgen/core/error.h"
 #include "medgen/core/plugin.h"
@@ -51,22 +52,50 @@ void ImageTrainOptions::validate() const {
   if (patch < 16 || patch > 1024) bad("--patch: expected 16..1024, got " + std::to_string(patch));
   if (scale != 2 && scale != 4) bad("--scale: expected 2 or 4, got " + std::to_string(scale));
   if (patch % scale != 0) bad("--patch must be a multiple of --scale");
-  if (noise == NoiseKind::Poisson) {
-    if (!(noise_level >= 1 && noise_level <= 1e7)) bad("--noise-level: Poisson peak counts must be in [1, 1e7]");
-  } else if (!(noise_level > 0 && noise_level <= 1)) {
-    bad("--noise-level: sigma must be in (0, 1] (model units: the window is [0, 1])");
+  if (!noise_mix.empty() && noise_mix.front() != noise) bad("--noise: the first of the mix must be the model's noise");
+  for (size_t i = 0; i < noise_mix.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (noise_mix[i] == noise_mix[j]) bad("--noise: '" + noise_kind_name(noise_mix[i]) + "' is listed twice");
+  auto check_level = [&](double v, const char* what) {
+    if (!levels_are_sigma()) {
+      if (!(v >= 1 && v <= 1e7)) bad(std::string("--noise-level: Poisson peak counts must be in [1, 1e7]") + what);
+    } else if (!(v > 0 && v <= 1)) {
+      bad(std::string("--noise-level: sigma must be in (0, 1] (model units: the window is [0, 1])") + what);
+    }
+  };
+  check_level(noise_level, "");
+  if (noise_level_max != 0) {
+    check_level(noise_level_max, " (the range's maximum)");
+    if (noise_level_max < noise_level) {
+      char buf[128];
+      std::snprintf(buf, sizeof buf, "--noise-level: the range's minimum (%g) is above its maximum (%g)", noise_level,
+                    noise_level_max);
+      bad(buf);
+    }
   }
   if (classes < 2 || classes > 64) bad("classes: expected 2..64");
   if (!(coarse_noise > 0 && coarse_noise <= 1)) bad("--coarse-noise: expected a sigma in (0, 1]");
 }
 
 nlohmann::json ImageTrainOptions::to_json() const {
-  return {{"kind", image_model_kind_name(kind)}, {"steps", steps},       {"batch", batch},
+  nlohmann::json j = {{"kind", image_model_kind_name(kind)}, {"steps", steps},       {"batch", batch},
           {"lr", lr},                            {"latent", latent},     {"channels", channels},
           {"loss", loss},                        {"flip", flip},         {"depth", depth},
           {"width", width},                      {"patch", patch},       {"noise", noise_kind_name(noise)},
           {"noise_level", noise_level},          {"scale", scale},       {"classes", classes},
           {"coarse_noise", coarse_noise}};
+  if (blind()) {
+    j["blind"] = true;
+    j["noise_level_max"] = noise_level_max;
+    nlohmann::json mix = nlohmann::json::array();
+    for (NoiseKind k : noise_kinds()) mix.push_back(noise_kind_name(k));
+    j["noise_mix"] = mix;
+  }
+  return j;
+}
+
+bool ImageTrainOptions::levels_are_sigma() const {
+  return !(noise_kinds().size() == 1 && noise_kinds().front() == NoiseKind::Poisson);
 }
 
 ImageTrainOptions ImageTrainOptions::from_json(const nlohmann::json& j) {
@@ -103,6 +132,13 @@ ImageTrainOptions ImageTrainOptions::from_json(const nlohmann::json& j) {
     o.scale = count("scale");
     o.classes = count("classes");
     o.coarse_noise = real("coarse_noise", 0.2, false);
+    o.noise_level_max = real("noise_level_max", 0, false);
+    if (j.contains("noise_mix")) {
+      const nlohmann::json& mix = j.at("noise_mix");
+      if (!mix.is_array() || mix.size() > 3) throw ModelFormat("image model options: 'noise_mix' must be a list of at most 3 noise names");
+      for (const nlohmann::json& k : mix) o.noise_mix.push_back(noise_kind_from_name(k.get<std::string>()));
+      if (o.noise_mix.size() == 1) o.noise_mix.clear();
+    }
     o.validate();
     return o;
   } catch (const nlohmann::json::exception& e) {

@@ -126,7 +126,71 @@ SliceStack SliceData::test(size_t size) const {
   return concat(parts);
 }
 
-SliceData load_slice_data(const DataSpec& spec) {
+size_t SliceData::test_slice_count() const {
+  size_t n = 0;
+  for (const SliceSplit& s : splits) n += s.test.size();
+  return n;
+}
+
+SliceStack SliceData::train_tiles(size_t side, std::vector<size_t>* counts) const {
+  if (side < 2) throw InvalidInput("tiles: side must be at least 2");
+  const size_t stride = std::max<size_t>(1, side / 2);
+  // Tile origins along a side of n pixels: 0, stride, ..., and one flush with the end.
+  auto origins = [&](size_t n) {
+    std::vector<long> o;
+    if (n <= side) return std::vector<long>{0};
+    for (size_t p = 0; p + side < n; p += stride) o.push_back(static_cast<long>(p));
+    o.push_back(static_cast<long>(n - side));
+    return o;
+  };
+  auto reflect = [](long i, long n) {  // half-sample symmetric, any index
+    if (n == 1) return 0L;
+    const long period = 2 * n;
+    i %= period;
+    if (i < 0) i += period;
+    return i < n ? i : period - 1 - i;
+  };
+  SliceStack out;
+  out.h = out.w = side;
+  if (counts) counts->clear();
+  const size_t P = side * side;
+  std::vector<float> tile(P);
+  for (size_t v = 0; v < volumes.size(); ++v) {
+    const SliceStack st = slices_from_volume(volumes[v], spec.axis, windows[v], splits[v].train, 0);
+    std::vector<float> tiles;
+    std::vector<size_t> pos;
+    for (size_t i = 0; i < st.n; ++i) {
+      const float* img = st.slice(i);
+      for (long y0 : origins(st.h))
+        for (long x0 : origins(st.w)) {
+          size_t signal = 0;
+          for (size_t y = 0; y < side; ++y)
+            for (size_t x = 0; x < side; ++x) {
+              const float val = img[reflect(y0 + long(y), long(st.h)) * st.w + reflect(x0 + long(x), long(st.w))];
+              tile[y * side + x] = val;
+              signal += val > 0.05f;
+            }
+          if (signal * 10 < P) continue;
+          tiles.insert(tiles.end(), tile.begin(), tile.end());
+          pos.push_back(st.position[i]);
+        }
+    }
+    const size_t n = pos.size();
+    if (n == 0) throw InvalidInput(spec.paths[v] + ": no training tile with signal");
+    // Thin evenly or repeat cyclically to [kMinTilesPerVolume, kMaxTilesPerVolume].
+    const size_t keep = std::clamp(n, kMinTilesPerVolume, kMaxTilesPerVolume);
+    for (size_t k = 0; k < keep; ++k) {
+      const size_t src = n > keep ? k * n / keep : k % n;
+      out.data.insert(out.data.end(), tiles.begin() + src * P, tiles.begin() + (src + 1) * P);
+      out.position.push_back(pos[src]);
+    }
+    out.n += keep;
+    if (counts) counts->push_back(keep);
+  }
+  return out;
+}
+
+SliceData load_slice_data(const DataSpec& spec, bool train_only_if_small) {
   if (spec.paths.empty()) throw InvalidInput("--data: at least one volume is needed");
   SliceData d;
   d.spec = spec;
@@ -136,9 +200,14 @@ SliceData load_slice_data(const DataSpec& spec) {
     d.windows.push_back(model_window(v, spec.window));
     const auto cand = foreground_slices(v, spec.axis, d.windows.back(), spec.min_foreground);
     d.splits.push_back(split_by_position(cand, spec.block, spec.test_every, spec.gap));
-    if (d.splits.back().train.empty() || d.splits.back().test.empty())
+    if (d.splits.back().train.empty() || d.splits.back().test.empty()) {
+      if (train_only_if_small && !cand.empty()) {
+        d.splits.back() = SliceSplit{cand, {}};
+        continue;
+      }
       throw InvalidInput(p + ": too few slices with signal (" + std::to_string(cand.size()) +
                          ") for a train/test split by position; lower --block or use a larger volume");
+    }
   }
   return d;
 }
@@ -168,16 +237,31 @@ AnomalyMaps anomaly_maps(const ImageModel& model, const SliceStack& x, double sm
 std::unique_ptr<ImageModel> train_on_data(const ImageTrainOptions& opt, const SliceData& data, size_t size,
                                           const Context& ctx) {
   const bool square = square_input(opt.kind);
-  const SliceStack train = data.train(square ? size : 0);
+  // Enhancement on several volumes trains on tiles (their slices may differ in size).
+  const bool tiled = !square && data.volumes.size() > 1;
+  std::vector<size_t> tile_counts;
+  const SliceStack train = tiled ? data.train_tiles(2 * opt.patch, &tile_counts) : data.train(square ? size : 0);
   std::vector<int> labels;
   if (opt.kind == ImageModelKind::Features) labels = position_labels(data, true, opt.classes);
   auto m = train_image_model(opt, train, labels, ctx);
   nlohmann::json& info = m->info();
   info["data"] = data.spec.to_json();
   info["modality"] = modality_name(data.volumes.front().modality);
-  info["train_slices"] = train.n;
-  info["test_slices"] = data.test(square ? size : 0).n;
+  size_t train_slices = 0;
+  for (const SliceSplit& s : data.splits) train_slices += s.train.size();
+  info["train_slices"] = train_slices;
+  info["test_slices"] = data.test_slice_count();
   info["slice_shape"] = {train.w, train.h};
+  if (tiled) {
+    // Provenance: what each input contributed.
+    nlohmann::json vols = nlohmann::json::array();
+    for (size_t v = 0; v < data.volumes.size(); ++v)
+      vols.push_back({{"path", data.spec.paths[v]}, {"modality", modality_name(data.volumes[v].modality)},
+                      {"dims", data.volumes[v].dims}, {"train_slices", data.splits[v].train.size()},
+                      {"test_slices", data.splits[v].test.size()}, {"tiles", tile_counts[v]}});
+    info["volumes"] = vols;
+    info["tile"] = train.w;
+  }
   if (opt.kind == ImageModelKind::Vae || opt.kind == ImageModelKind::Dae) {
     // Calibration on normal anatomy: what the maps look like on the training slices.
     const AnomalyMaps am = anomaly_maps(*m, train);

@@ -57,6 +57,27 @@ if [ -f "$ch2" ]; then
   expect_error "bad size" "--size: expected" "$medgen" image train --model vae --size 50 --data "$ch2" --output "$tmp/out.mdl"
   expect_error "absurd noise level" "--noise-level" \
     "$medgen" image train --model denoise --noise-level 3 --data "$ch2" --output "$tmp/out.mdl"
+  # Blind denoising: a range, a mix, several inputs.
+  expect_error "noise range min > max" "minimum \\(0.12\\) is above its maximum \\(0.02\\)" \
+    "$medgen" image train --model denoise --noise-level 0.12:0.02 --data "$ch2" --output "$tmp/out.mdl"
+  expect_error "negative sigma" "--noise-level: must not be negative" \
+    "$medgen" image train --model denoise --noise-level -0.05 --data "$ch2" --output "$tmp/out.mdl"
+  expect_error "negative sigma in a range" "--noise-level: must not be negative" \
+    "$medgen" image train --model denoise --noise-level 0.02:-0.1 --data "$ch2" --output "$tmp/out.mdl"
+  expect_error "range not a number" "--noise-level: expected a number" \
+    "$medgen" image train --model denoise --noise-level 0.02:x --data "$ch2" --output "$tmp/out.mdl"
+  expect_error "unknown noise in a mix" "unknown noise 'speckle'" \
+    "$medgen" image train --model denoise --noise rician,speckle --data "$ch2" --output "$tmp/out.mdl"
+  expect_error "missing --data file among several" "$tmp/absent.nii.gz" \
+    "$medgen" image train --model denoise --noise-level 0.02:0.1 --data "$ch2" --data "$tmp/absent.nii.gz" \
+    --output "$tmp/out.mdl"
+  expect_error "evaluate needs --data or --images" "give --data .* or --images" \
+    "$medgen" image evaluate --model "$tmp/dn.mdl"
+  expect_ok "train blind on two inputs" "$medgen" image train --model denoise --noise gaussian,rician \
+    --noise-level 0.02:0.12 --data "$ch2" --data /usr/share/mricron/templates/ch2bet.nii.gz --output "$tmp/blind.mdl" \
+    --steps 10 --depth 3 --width 8 --patch 32 "${q[@]}"
+  expect_ok "info of the blind model" "$medgen" image info "$tmp/blind.mdl"
+  check "info shows the range" 'blind +noise \["gaussian","rician"\], level 0.02..0.12' "$tmp/stdout"
   expect_error "bad loss" "--loss: expected minimax or wgan-gp" \
     "$medgen" image train --model gan --loss hinge --data "$ch2" --output "$tmp/out.mdl"
   expect_error "anomaly from a denoiser" "anomaly needs a vae or dae" \

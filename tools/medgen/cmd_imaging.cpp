@@ -3,12 +3,14 @@
 #include <CLI/CLI.hpp>
 #include <cmath>
 #include <cstdio>
+#include <fstream>
 #include <functional>
 #include <nlohmann/json.hpp>
 #include <string>
 
 #include "commands.h"
 #include "medgen/core/error.h"
+#include "medgen/core/model_file.h"
 #include "medgen/imaging/intensity.h"
 #include "medgen/imaging/io.h"
 #include "options.h"
@@ -58,9 +60,40 @@ std::string fmt3(const std::array<double, 3>& a) {
   return buf;
 }
 
+// A medgen model file (its magic, docs/formats.md) rather than an image.
+bool is_model_file(const std::string& path) {
+  std::ifstream f(path, std::ios::binary);
+  char magic[8] = {};
+  return f.read(magic, 8) && std::string(magic, 7) == "MEDGENM" && magic[7] == '\x01';
+}
+
 int run_image(ImageArgs& a) {
   if (const int rc = a.models(); rc >= 0) return rc;
   if (a.info->parsed()) {
+    if (is_model_file(a.input)) {
+      // An image model: its header (kind, training options, blind noise range, data), no weights.
+      const ModelFile mf = ModelFile::load(a.input);
+      if (!mf.header.is_object() || mf.header.value("model", std::string()) != "image")
+        throw ModelFormat(a.input + ": not a medgen image model");
+      const nlohmann::json& o = mf.header.at("options");
+      if (!a.common.json && o.is_object() && o.value("kind", std::string()) == "denoise") {
+        std::printf("%s: image model, denoise\n", a.input.c_str());
+        if (o.value("blind", false))
+          std::printf("  blind       noise %s, level %g..%g\n", o.at("noise_mix").dump().c_str(),
+                      o.value("noise_level", 0.0), o.value("noise_level_max", 0.0));
+        else
+          std::printf("  noise       %s, level %g (trained on 0.5..1.5x)\n", o.value("noise", std::string()).c_str(),
+                      o.value("noise_level", 0.0));
+        std::printf("  network     depth %s, width %s, %s steps\n", o.value("depth", nlohmann::json()).dump().c_str(),
+                    o.value("width", nlohmann::json()).dump().c_str(), o.value("steps", nlohmann::json()).dump().c_str());
+        const nlohmann::json info = mf.header.value("info", nlohmann::json::object());
+        if (info.is_object() && info.contains("data") && info["data"].is_object())
+          std::printf("  data        %s\n", info["data"].value("paths", nlohmann::json::array()).dump().c_str());
+        return 0;
+      }
+      std::printf("%s\n", mf.header.dump(2).c_str());
+      return 0;
+    }
     const Volume v = read_image(a.input);
     const auto j = describe(v);
     if (a.common.json) {

@@ -1,7 +1,9 @@
 // medgen image train|sample|evaluate|enhance|anomaly|degrade: the image models. Thin: parses
 // flags, calls medgen/imaging/tasks.h, prints. See docs/imaging.md.
 #include <CLI/CLI.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <functional>
 #include <nlohmann/json.hpp>
@@ -36,6 +38,12 @@ struct ModelArgs {
   double min_foreground = 0.15;
   std::string noise = "gaussian";
   double noise_level = 0;
+  std::string noise_level_text;  // train: SIGMA, PEAK or MIN:MAX (blind)
+  // evaluate --images: evaluation-only images, the levels and the classical filters
+  std::vector<std::string> images;
+  std::string levels = "0.05,0.1";
+  bool classical = false;
+  bool nlm = false;  // enhance --nlm
   ImageTrainOptions opt;
   LesionOptions lesions;
   CLI::App *train = nullptr, *sample = nullptr, *evaluate = nullptr, *enhance = nullptr, *anomaly = nullptr,
@@ -81,13 +89,53 @@ void write_overlays(const std::string& dir, const std::vector<RgbImage>& images)
   for (const RgbImage& im : images) write_png_rgb(dir + "/" + im.stem + ".png", im.width, im.height, im.rgb);
 }
 
+// A number for `flag` (InvalidInput naming it otherwise).
+double parse_number(const std::string& text, const char* flag) {
+  char* end = nullptr;
+  const double v = std::strtod(text.c_str(), &end);
+  if (text.empty() || end != text.c_str() + text.size() || !std::isfinite(v))
+    throw InvalidInput(std::string(flag) + ": expected a number, got '" + text + "'");
+  if (v < 0) throw InvalidInput(std::string(flag) + ": must not be negative, got " + text);
+  return v;
+}
+
+std::vector<std::string> split_list(const std::string& s, char sep) {
+  std::vector<std::string> out;
+  size_t b = 0;
+  for (size_t e; (e = s.find(sep, b)) != std::string::npos; b = e + 1) out.push_back(s.substr(b, e - b));
+  out.push_back(s.substr(b));
+  return out;
+}
+
 int run_train(ModelArgs& a) {
-  a.opt.noise = noise_kind_from_name(a.noise);
+  // --noise KIND[,KIND...] (a mix: blind) and --noise-level LEVEL or MIN:MAX (a range: blind).
+  const std::vector<std::string> kinds = split_list(a.noise, ',');
+  if (kinds.size() > 3) throw InvalidInput("--noise: at most gaussian, rician and poisson, once each");
+  for (const std::string& k : kinds) a.opt.noise_mix.push_back(noise_kind_from_name(k));
+  a.opt.noise = a.opt.noise_mix.front();
+  if (a.opt.noise_mix.size() == 1) a.opt.noise_mix.clear();
+  double level = 0;
+  if (!a.noise_level_text.empty()) {
+    const std::vector<std::string> r = split_list(a.noise_level_text, ':');
+    if (r.size() > 2) throw InvalidInput("--noise-level: expected LEVEL or MIN:MAX, got '" + a.noise_level_text + "'");
+    level = parse_number(r[0], "--noise-level");
+    if (!(level > 0)) throw InvalidInput("--noise-level: must be positive, got " + r[0]);
+    if (r.size() == 2) {
+      if (a.opt.kind != ImageModelKind::Denoise) throw InvalidInput("--noise-level MIN:MAX: only for --model denoise");
+      a.opt.noise_level_max = parse_number(r[1], "--noise-level");
+      if (!(a.opt.noise_level_max > 0)) throw InvalidInput("--noise-level: the range's maximum must be positive");
+    }
+  }
+  if (!a.opt.noise_mix.empty() && a.opt.kind != ImageModelKind::Denoise)
+    throw InvalidInput("--noise with several models: only for --model denoise");
+  if (!a.opt.noise_mix.empty() && level == 0) level = 0.05;  // a mix's levels are sigmas
   std::string window = a.window;
-  resolve_train_defaults(&a.opt, &a.size, &window, a.noise_level, a.train->count("--patch") > 0);
+  resolve_train_defaults(&a.opt, &a.size, &window, level, a.train->count("--patch") > 0);
   if (a.output.empty()) throw InvalidInput("--output: the model file to write is required");
   const Context ctx = make_context(a);
-  const SliceData data = load_slice_data(data_spec(a, window));
+  // Enhancement may learn from single images and short series too (no held-out slices there).
+  const bool enh = a.opt.kind == ImageModelKind::Denoise || a.opt.kind == ImageModelKind::SuperRes;
+  const SliceData data = load_slice_data(data_spec(a, window), enh && a.data.size() > 1);
   auto m = train_on_data(a.opt, data, a.size, ctx);
   m->save(a.output);
   emit(a, train_summary(*m, a.output));
@@ -108,8 +156,22 @@ int run_sample(ModelArgs& a) {
 }
 
 int run_evaluate(ModelArgs& a) {
+  if (a.images.empty() == a.data.empty())
+    throw InvalidInput("evaluate: give --data (the model's held-out slices) or --images (evaluation-only images)");
   const Context ctx = make_context(a);
   auto m = load_image_model(a.model, ctx);
+  if (!a.images.empty()) {
+    BlindEvalOptions o;
+    o.images = a.images;
+    const ImageTrainOptions mo = ImageTrainOptions::from_json(m->header().at("options"));
+    o.noise = a.evaluate->count("--noise") ? noise_kind_from_name(a.noise) : mo.noise;
+    o.levels.clear();
+    for (const std::string& l : split_list(a.levels, ',')) o.levels.push_back(parse_number(l, "--levels"));
+    o.classical = a.classical;
+    o.seed = a.common.seed;
+    emit(a, evaluate_blind_denoising(*m, o));
+    return 0;
+  }
   const SliceData data = load_slice_data(spec_of_model(a, *m));
   switch (m->kind()) {
     case ImageModelKind::Vae:
@@ -125,6 +187,16 @@ int run_evaluate(ModelArgs& a) {
 }
 
 int run_enhance(ModelArgs& a) {
+  if (a.nlm == !a.model.empty()) throw InvalidInput("enhance: give --model FILE or --nlm (the classical baseline)");
+  if (a.nlm) {
+    Volume v = read_image(a.input);
+    std::vector<double> sig;
+    const Volume out = nlm_estimated_volume(v, axis_from_name(a.axis), &sig);
+    write_image(out, a.output);
+    emit(a, {{"input", a.input}, {"output", a.output}, {"method", "non-local means, estimated sigma"},
+             {"dims", out.dims}, {"sigma_est", sig}});
+    return 0;
+  }
   const Context ctx = make_context(a);
   auto m = load_image_model(a.model, ctx);
   Volume v = read_image(a.input);
@@ -227,9 +299,13 @@ std::function<int()> add_image_model_commands(CLI::App* image) {
       ->default_str(cli::default_text(a.opt.width));
   cli::add_integer<size_t>(a.train, "--patch", &a.opt.patch, "denoise/sr: training crop side (dae: default size/2)", 0)
       ->default_str(cli::default_text(a.opt.patch));
-  a.train->add_option("--noise", a.noise, "denoise: gaussian, rician (MRI) or poisson (low-dose CT)")
+  a.train->add_option("--noise", a.noise,
+                      "denoise: gaussian, rician (MRI) or poisson (low-dose CT); a comma list (e.g. "
+                      "gaussian,rician) trains one blind model on a mix")
       ->capture_default_str();
-  cli::add_real(a.train, "--noise-level", &a.noise_level, "denoise: sigma in window units (default 0.05) or Poisson peak (2000)", 0);
+  a.train->add_option("--noise-level", a.noise_level_text,
+                      "denoise: sigma in window units (default 0.05) or Poisson peak (2000); MIN:MAX (e.g. "
+                      "0.02:0.12) trains a blind model, each example drawing its own level");
   cli::add_integer<size_t>(a.train, "--scale", &a.opt.scale, "sr: 2 or 4", 1)
       ->default_str(cli::default_text(a.opt.scale));
   cli::add_real(a.train, "--coarse-noise", &a.opt.coarse_noise, "dae: sigma of the coarse training noise", 0, 10)
@@ -245,14 +321,25 @@ std::function<int()> add_image_model_commands(CLI::App* image) {
 
   a.evaluate = image->add_subcommand("evaluate", "quality on the held-out slices (PSNR, SSIM, Fréchet distance, baselines)");
   a.evaluate->add_option("--model", a.model, "model file")->required();
-  a.evaluate->add_option("--data", a.data, "the volume(s) the model was trained on")->required();
+  a.evaluate->add_option("--data", a.data, "the volume(s) the model was trained on (their held-out slices)");
+  a.evaluate->add_option("--images", a.images,
+                         "denoise, instead of --data: evaluation-only images, against non-local means with an "
+                         "estimated sigma (pixel-identical images are scored once)");
+  a.evaluate->add_option("--levels", a.levels, "--images: noise levels, comma-separated (sigmas; Poisson: peaks)")
+      ->capture_default_str();
+  a.evaluate->add_option("--noise", a.noise, "--images: gaussian, rician or poisson (default: the model's first)");
+  a.evaluate->add_flag("--classical", a.classical,
+                       "--images: also the best Gaussian, median and NLM filter per image (oracle parameters)");
   cli::add_integer<size_t>(a.evaluate, "--n", &a.n, "vae/gan: samples for the Fréchet distance (default 256)", 1);
   cli::add_real(a.evaluate, "--noise-level", &a.noise_level, "denoise: test noise level (default: the model's)", 0);
   common(a.evaluate, a);
   data_options(a.evaluate, a);
 
   a.enhance = image->add_subcommand("enhance", "denoise or super-resolve a whole volume, keeping its geometry");
-  a.enhance->add_option("--model", a.model, "denoise or sr model file")->required();
+  a.enhance->add_option("--model", a.model, "denoise or sr model file");
+  a.enhance->add_flag("--nlm", a.nlm,
+                      "instead of --model: non-local means with sigma estimated per slice (h 0.8 sigma, 5x5 "
+                      "patches, 13x13 search; the blind baseline)");
   a.enhance->add_option("--input", a.input, "volume to enhance")->required();
   a.enhance->add_option("-o,--output", a.output, "volume to write (.nii, .nii.gz or a DICOM folder)")->required();
   a.enhance->add_option("--reference", a.reference, "clean volume: report PSNR/SSIM before and after");

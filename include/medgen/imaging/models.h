@@ -47,6 +47,14 @@ struct ImageTrainOptions {
   size_t patch = 48;     // side of the training crops (native pixels; dae: of the model-size slices)
   NoiseKind noise = NoiseKind::Gaussian;
   double noise_level = 0.05;  // sigma (Gaussian, Rician) or peak counts (Poisson)
+  // Blind denoising: when > 0, each training example draws its own level uniformly in
+  // [noise_level, noise_level_max] (and the model is told nothing at test time); 0: the level is
+  // drawn in [0.5, 1.5] x noise_level.
+  double noise_level_max = 0;
+  // Blind denoising with several noise models: each example draws one of these (empty: `noise`
+  // alone). With more than one, the levels are sigmas, and a Poisson example uses the peak whose
+  // noise has that sigma at a signal of 0.25 (peak = 0.25 / sigma^2).
+  std::vector<NoiseKind> noise_mix;
   // Dae: sigma of the coarse noise (drawn at 1/8 of the side, bilinearly enlarged)
   double coarse_noise = 0.2;
   size_t scale = 2;           // super-resolution factor: 2 or 4
@@ -57,6 +65,12 @@ struct ImageTrainOptions {
   static ImageTrainOptions from_json(const nlohmann::json& j);  // ModelFormat on bad keys
   // The defaults the kind fills in for steps, batch and lr left at 0.
   ImageTrainOptions resolved() const;
+  // A denoiser trained over a range of levels or noise models.
+  bool blind() const { return noise_level_max > 0 || noise_mix.size() > 1; }
+  // The noise models a training example may draw (noise_mix, or `noise` alone).
+  std::vector<NoiseKind> noise_kinds() const { return noise_mix.empty() ? std::vector<NoiseKind>{noise} : noise_mix; }
+  // Whether the levels are sigmas (not Poisson peaks): any model but Poisson alone.
+  bool levels_are_sigma() const;
 };
 
 // A trained image model. Inputs and outputs are model units ([0, 1] through the window).

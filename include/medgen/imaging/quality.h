@@ -41,6 +41,27 @@ std::vector<float> median_filter(const float* img, size_t h, size_t w, int radiu
 std::vector<float> nlm_filter(const float* img, size_t h, size_t w, double sigma, double hparam, int patch_radius = 2,
                               int search_radius = 7);
 
+// The noise's standard deviation estimated from the image itself (Donoho & Johnstone 1994, as
+// scikit-image's estimate_sigma): the median absolute value of the nonzero finest diagonal detail
+// coefficients of a one-level 2D Daubechies-2 wavelet transform (half-sample symmetric extension,
+// PyWavelets' default), divided by 0.6745 (the standard normal's 75th percentile). 0 when every
+// coefficient is zero; a constant image gives ~1e-30 (the filter taps' rounding). Images smaller
+// than 2 x 2: InvalidInput.
+double estimate_noise_sigma(const float* img, size_t h, size_t w);
+
+// Non-local means with scikit-image's fast-mode arithmetic (Darbon et al. 2008, Froment 2014):
+// for every shift t in the (2s+1)^2 search window, D = max(0, sum over a 2p x 2p box, rows and
+// columns (c - p, c + p], of ((x - x_t)^2 - 2 sigma^2)) / ((2p+1)^2 h^2) (the box is 2p wide, not
+// 2p+1, as scikit-image's integral-image indexing makes it); weight exp(-D), and 0 when D > 5;
+// borders whole-sample reflected (numpy's 'reflect').
+std::vector<float> nlm_fast_filter(const float* img, size_t h, size_t w, double sigma, double hparam,
+                                   int patch_radius = 2, int search_radius = 6);
+// The classical baseline of blind denoising: nlm_fast_filter with sigma = estimate_noise_sigma of
+// the image, h = 0.8 sigma, 5 x 5 patches, 13 x 13 search window (scikit-image's recommended
+// fast-mode setting). `sigma_est` (optional) receives the estimate. An image whose estimate is
+// below 1e-9 (noise-free: a constant) is returned unchanged.
+std::vector<float> nlm_estimated_sigma(const float* img, size_t h, size_t w, double* sigma_est = nullptr);
+
 // Noise models on model-unit images (in place):
 //  gaussian: x + N(0, sigma^2);
 //  rician: |(x + N(0, sigma^2)) + i N(0, sigma^2)|, the magnitude-MRI noise;

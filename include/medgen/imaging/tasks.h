@@ -40,8 +40,21 @@ struct SliceData {
   // have the same slice shape).
   SliceStack train(size_t size) const;
   SliceStack test(size_t size) const;
+  // Enhancement training on several volumes (slices of any sizes): every training slice cut into
+  // side x side tiles (stride side / 2, the last one flush with the edge; a slice smaller than
+  // `side` is reflected out to it), tiles with under 10 % of pixels above 0.05 dropped, and each
+  // volume's tiles thinned evenly to at most kMaxTilesPerVolume or repeated up to
+  // kMinTilesPerVolume, so that neither a large volume nor a single image dominates.
+  // `counts` (optional) receives each volume's tile count. InvalidInput naming a volume that
+  // gives no tile.
+  SliceStack train_tiles(size_t side, std::vector<size_t>* counts = nullptr) const;
+  static constexpr size_t kMaxTilesPerVolume = 400, kMinTilesPerVolume = 64;
+  size_t test_slice_count() const;
 };
-SliceData load_slice_data(const DataSpec& spec);
+// train_only_if_small: a volume with too few slices for the split by position (a single image,
+// a short series) gives all its slices to training instead of an error (enhancement training on
+// several inputs; such a volume has no held-out slices).
+SliceData load_slice_data(const DataSpec& spec, bool train_only_if_small = false);
 
 // Trains on the training split (VAE, GAN, features: slices resized to `size`; enhancement:
 // native slices). The model's info() records the data, window, split and (VAE) the anomaly
@@ -104,6 +117,33 @@ struct EnhancementScores {
   nlohmann::json to_json() const;
 };
 EnhancementScores evaluate_enhancement(const ImageModel& m, const SliceData& data, double noise_level, uint64_t seed);
+
+// Blind denoising on images kept for evaluation (never trained or tuned on): each image (every
+// slice with signal, in its own window: CT -1024..3071 HU, otherwise its range) gets `noise` at
+// each level, and the model (told nothing) is compared with non-local means with the sigma
+// estimated from the noisy image (nlm_estimated_sigma, the baseline) and, with `classical`, with
+// the best of Gaussian, median and non-local means filters whose parameter (and NLM's sigma: the
+// true one, Poisson: at the image's mean signal) is chosen per image against the clean image (an
+// oracle, so an upper bound on what these filters reach). Images with identical pixels are
+// scored once (the first path; the others are listed as duplicates). Deterministic from `seed`.
+struct BlindEvalOptions {
+  std::vector<std::string> images;
+  NoiseKind noise = NoiseKind::Rician;
+  std::vector<double> levels = {0.05, 0.1};  // sigmas in window units (Poisson: peak counts)
+  bool classical = false;
+  uint64_t seed = 0;
+};
+// {model, noise, seed, images: [{path, duplicates, modality, slices, width, height}],
+//  levels: [{level, results: [{image, noisy, nlm_estimated_sigma {psnr_db, ssim, sigma_est},
+//  model, best_classical {method, param, psnr_db, ssim}}], mean: {...},
+//  gain_over_nlm_estimated_sigma_db, gain_over_best_classical_db}]} (PSNR/SSIM: mean over slices).
+nlohmann::json evaluate_blind_denoising(const ImageModel& m, const BlindEvalOptions& opt);
+
+// The classical blind baseline applied to a volume: every slice along `axis`, in the window
+// "full" (CT -1024..3071 HU, otherwise the volume's range), denoised by nlm_estimated_sigma and
+// written back with the volume's geometry. `sigma_est` (optional) receives each slice's estimate
+// in window units.
+Volume nlm_estimated_volume(const Volume& v, Axis axis, std::vector<double>* sigma_est = nullptr);
 
 // Synthetic-lesion evaluation of a VAE's anomaly maps on the test slices: each slice is scored
 // clean and with lesions (`repeats` lesion draws per slice): pixel AUROC and AUPRC (pixels with

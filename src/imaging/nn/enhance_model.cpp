@@ -25,7 +25,11 @@ double correction_scale(const ImageTrainOptions& o) {
   switch (o.kind) {
     case ImageModelKind::Dae: return o.coarse_noise;
     case ImageModelKind::SuperRes: return 0.1;
-    default: return o.noise == NoiseKind::Poisson ? std::sqrt(0.25 / o.noise_level) : o.noise_level;
+    default: {
+      // Blind: the middle of the range.
+      const double level = o.noise_level_max > 0 ? (o.noise_level + o.noise_level_max) / 2 : o.noise_level;
+      return o.levels_are_sigma() ? level : std::sqrt(0.25 / level);
+    }
   }
 }
 
@@ -55,6 +59,7 @@ class EnhanceModel : public TorchImageModel {
     torch::optim::Adam adam(net_->parameters(), torch::optim::AdamOptions(opt_.lr));
     net_->train();
     const int64_t B = static_cast<int64_t>(opt_.batch), iP = static_cast<int64_t>(P);
+    const bool blind = opt_.kind == ImageModelKind::Denoise && opt_.blind();
     std::vector<float> clean(B * P * P), in(B * P * P);
     nn::Trainer t(image_loop(ctx_, image_model_kind_name(opt_.kind), opt_.steps, [](const nn::Losses& l) {
       return fmt("mse=%.5f psnr=%.2f", l[0].second, -10 * std::log10(std::max(l[0].second, 1e-12)));
@@ -66,11 +71,16 @@ class EnhanceModel : public TorchImageModel {
         const size_t hh = S > 1 ? input.h : data.h, ww = S > 1 ? input.w : data.w;
         const size_t y0 = rng.below(hh - P + 1), x0 = rng.below(ww - P + 1);
         const bool flip = opt_.flip && rng.uniform() < 0.5;
+        // Blind denoising also flips vertically, transposes and scales the contrast (x 0.5..1.5),
+        // so that scans of other orientations and intensity ranges look like training data.
+        const bool vflip = blind && rng.uniform() < 0.5, transpose = blind && rng.uniform() < 0.5;
+        const float gain = blind ? float(0.5 + rng.uniform()) : 1.0f;
         for (size_t y = 0; y < P; ++y)
           for (size_t x = 0; x < P; ++x) {
-            const size_t sx = flip ? x0 + P - 1 - x : x0 + x;
-            clean[(b * P + y) * P + x] = data.slice(i)[(y0 + y) * data.w + sx];
-            if (S > 1) in[(b * P + y) * P + x] = input.slice(i)[(y0 + y) * input.w + sx];
+            const size_t u = transpose ? y : x, v = transpose ? x : y;
+            const size_t sx = flip ? x0 + P - 1 - u : x0 + u, sy = vflip ? y0 + P - 1 - v : y0 + v;
+            clean[(b * P + y) * P + x] = gain * data.slice(i)[sy * data.w + sx];
+            if (S > 1) in[(b * P + y) * P + x] = input.slice(i)[sy * input.w + sx];
           }
       }
       const auto target = torch::from_blob(clean.data(), {B, 1, iP, iP}, torch::kFloat32).to(dev_, false, true);
@@ -87,9 +97,11 @@ class EnhanceModel : public TorchImageModel {
                                                 .size(std::vector<int64_t>{iP, iP})
                                                 .mode(torch::kBilinear)
                                                 .align_corners(false));
+      } else if (blind) {
+        x = add_blind_noise(target);
       } else {
         const auto level = opt_.noise_level * (0.5 + torch::rand({B, 1, 1, 1}, target.options()));
-        x = add_noise_torch(target, level);
+        x = add_noise_torch(opt_.noise, target, level);
       }
       const auto loss = (net_->forward(x) - target).pow(2).mean();
       adam.zero_grad();
@@ -120,9 +132,25 @@ class EnhanceModel : public TorchImageModel {
   torch::nn::Module& root() const override { return *net_; }
 
  private:
+  // Blind training noise: each example's level uniform in [noise_level, noise_level_max] and its
+  // noise model drawn from the mix (a Poisson example in a mix: peak 0.25 / sigma^2).
+  torch::Tensor add_blind_noise(const torch::Tensor& clean) const {
+    const int64_t B = clean.size(0);
+    const double lo = opt_.noise_level, hi = opt_.noise_level_max > 0 ? opt_.noise_level_max : opt_.noise_level;
+    const auto level = lo + (hi - lo) * torch::rand({B, 1, 1, 1}, clean.options());
+    const std::vector<NoiseKind> kinds = opt_.noise_kinds();
+    if (kinds.size() == 1) return add_noise_torch(kinds.front(), clean, level);
+    const auto pick = torch::randint(static_cast<int64_t>(kinds.size()), {B, 1, 1, 1}, clean.options());
+    torch::Tensor out = torch::zeros_like(clean);
+    for (size_t k = 0; k < kinds.size(); ++k) {
+      const auto lv = kinds[k] == NoiseKind::Poisson ? 0.25 / (level * level) : level;
+      out = torch::where(pick == double(k), add_noise_torch(kinds[k], clean, lv), out);
+    }
+    return out;
+  }
   // The noise models of quality.h, on tensors (level: sigma or peak counts per sample).
-  torch::Tensor add_noise_torch(const torch::Tensor& x, const torch::Tensor& level) const {
-    switch (opt_.noise) {
+  static torch::Tensor add_noise_torch(NoiseKind kind, const torch::Tensor& x, const torch::Tensor& level) {
+    switch (kind) {
       case NoiseKind::Gaussian: return x + level * torch::randn_like(x);
       case NoiseKind::Rician: {
         const auto re = x + level * torch::randn_like(x), im = level * torch::randn_like(x);

@@ -8,6 +8,7 @@ packages=(
   libtorch-dev libgloo-dev libopenblas0-openmp liblapack-dev
   libxgboost-dev libsundials-dev chromium chromium-driver
   libgdcm-dev libnifti2-dev libpng-dev mricron-data invesalius-examples python3-pydicom
+  insighttoolkit5-examples python3-nibabel
   nlohmann-json3-dev libcli11-dev libgtest-dev libssl-dev
   libboost-dev libsqlite3-dev libsodium-dev libpqxx-dev postgresql libarchive-dev
   libxapian-dev libhpdf-dev liblinear-dev libkainjow-mustache-dev hunspell-en-med hunspell-en-us python3-fake-factory php-faker

@@ -13,6 +13,21 @@ namespace medgen::nn {
 
 #ifdef MEDGEN_C10D_GLOO
 
+namespace {
+
+// The flattened buffer's values copied back into the tensors it was made from, in order.
+void unflatten(const torch::Tensor& buffer, const std::vector<torch::Tensor>& tensors) {
+  int64_t at = 0;
+  torch::NoGradGuard no_grad;
+  for (const auto& t : tensors) {
+    const int64_t k = t.numel();
+    const_cast<torch::Tensor&>(t).copy_(buffer.narrow(0, at, k).view(t.sizes()));
+    at += k;
+  }
+}
+
+}  // namespace
+
 struct ProcessGroup::Impl {
   c10::intrusive_ptr<c10d::TCPStore> store;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group;
@@ -56,13 +71,7 @@ void ProcessGroup::all_reduce_sum(const std::vector<torch::Tensor>& tensors) {
   for (const auto& t : tensors) flat.push_back(t.reshape({-1}));
   std::vector<at::Tensor> buffer = {torch::cat(flat)};
   impl_->group->allreduce(buffer)->wait();
-  int64_t at = 0;
-  torch::NoGradGuard no_grad;
-  for (const auto& t : tensors) {
-    const int64_t k = t.numel();
-    const_cast<torch::Tensor&>(t).copy_(buffer[0].narrow(0, at, k).view(t.sizes()));
-    at += k;
-  }
+  unflatten(buffer[0], tensors);
 }
 
 std::string ProcessGroup::broadcast_bytes(const std::string& bytes, int root) {
@@ -83,13 +92,7 @@ void ProcessGroup::broadcast(const std::vector<torch::Tensor>& tensors, int root
   c10d::BroadcastOptions o;
   o.rootRank = root;
   impl_->group->broadcast(buffer, o)->wait();
-  int64_t at = 0;
-  torch::NoGradGuard no_grad;
-  for (const auto& t : tensors) {
-    const int64_t k = t.numel();
-    const_cast<torch::Tensor&>(t).copy_(buffer[0].narrow(0, at, k).view(t.sizes()));
-    at += k;
-  }
+  unflatten(buffer[0], tensors);
 }
 
 void ProcessGroup::barrier() { impl_->group->barrier()->wait(); }

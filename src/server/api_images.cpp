@@ -218,6 +218,9 @@ void Api::Impl::add_image_routes() {
           if (r.exit_code != 0) throw ApiError{400, "invalid_input", child_error(r, s, {{file, name}})};
           info = nlohmann::json::parse(r.out, nullptr, false);
           if (!info.is_object()) throw Error("`medgen image info --json` printed no JSON object");
+          // `image info` also describes model files (their header): a volume has dimensions.
+          if (!info.contains("dims"))
+            throw ApiError{400, "invalid_input", name + ": not a NIfTI volume (a medgen model file goes to images/models)"};
         }
         const Image im = store_upload(ctx, name, "volume", ext);
         nlohmann::json out = image_json(im);

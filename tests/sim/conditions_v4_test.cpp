@@ -24,27 +24,6 @@ void print(const char* tag, const std::string& c, const std::string& sev, uint64
               v.seizure, v.arrested ? " ARREST" : "");
 }
 
-// The sample at (or just before) a session minute.
-const Vitals& at(const Course& c, double minute) {
-  const Sample* best = &c.samples.front();
-  for (const Sample& s : c.samples)
-    if (s.t_s <= minute * 60 + 1e-6) best = &s;
-  return best->v;
-}
-
-Course run_course(const std::string& condition, const std::string& sev, uint64_t seed,
-                  const std::vector<std::pair<double, std::string>>& actions, double end_min) {
-  const Case c = make_case(condition, sev, seed);
-  Session s(catalog(), c);
-  Course out;
-  out.start = s.vitals();
-  run(&s, actions, end_min);
-  out.end = s.vitals();
-  out.dead = s.dead();
-  out.samples = s.samples();
-  return out;
-}
-
 // Status epilepticus (ILAE 2015; AES 2016; Alldredge 2001; ESETT 2019; Orringer 1977; Aminoff & Simon 1980).
 TEST(StatusEpilepticus, ConvulsesWithLacticAcidosisAndStopsWithABenzodiazepineOrASecondLineAgent) {
   for (uint64_t seed : kSeeds)

@@ -71,4 +71,26 @@ inline Course course(const std::string& condition, const std::string& severity, 
   return out;
 }
 
+// The sample at (or just before) a session minute.
+inline const Vitals& at(const Course& c, double minute) {
+  const Sample* best = &c.samples.front();
+  for (const Sample& s : c.samples)
+    if (s.t_s <= minute * 60 + 1e-6) best = &s;
+  return best->v;
+}
+
+// The condition run with the given actions (minute, action) until end_min.
+inline Course run_course(const std::string& condition, const std::string& sev, uint64_t seed,
+                         const std::vector<std::pair<double, std::string>>& actions, double end_min) {
+  const Case c = make_case(condition, sev, seed);
+  Session s(catalog(), c);
+  Course out;
+  out.start = s.vitals();
+  run(&s, actions, end_min);
+  out.end = s.vitals();
+  out.dead = s.dead();
+  out.samples = s.samples();
+  return out;
+}
+
 }  // namespace medgen::sim::test

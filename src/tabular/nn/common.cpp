@@ -335,6 +335,38 @@ DpPlan plan_dp_sgd(const std::string& synth, const DpParams& dp, int64_t n, int6
   return pl;
 }
 
+nlohmann::json dp_budget(const DpPlan& plan, const DpParams& dp, const DpRelease& release) {
+  return nlohmann::json{{"mechanism", "dp-sgd"},
+                        {"epsilon", plan.spent.epsilon},
+                        {"epsilon_target", dp.epsilon},
+                        {"delta", dp.delta},
+                        {"order", plan.spent.order},
+                        {"noise_multiplier", plan.sigma},
+                        {"clip", dp.clip},
+                        {"sampling_rate", plan.q},
+                        {"expected_batch", plan.batch},
+                        {"steps", plan.steps},
+                        {"transformer_share", dp.transformer_share},
+                        {"transformer_rho", release.rho},
+                        {"histogram_stddev", release.stddev},
+                        {"histograms", release.columns},
+                        {"domain", "schema"}};
+}
+
+void keep_only_epochs(nlohmann::json* history) {
+  for (nlohmann::json& row : *history)
+    for (auto it = row.begin(); it != row.end();) it = it.key() == "epoch" ? std::next(it) : row.erase(it);
+}
+
+nlohmann::json checked_budget(const nlohmann::json& budget, const std::string& synth) {
+  namespace st = tabular::state;
+  const std::string where = synth + " state: privacy";
+  const nlohmann::json& b = st::object(budget, where);
+  for (const char* key : {"epsilon", "delta", "noise_multiplier", "clip", "sampling_rate"})
+    if (!(st::finite(st::member(b, key, where), where + "." + key) >= 0)) st::fail(where + "." + key + ": negative");
+  return b;
+}
+
 std::vector<ConditionTarget> resolve_conditions(const DataTransformer& tr, const nlohmann::json& seen,
                                                 const std::vector<Condition>& conditions) {
   std::vector<ConditionTarget> out;

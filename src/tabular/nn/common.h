@@ -126,6 +126,16 @@ struct DpPlan {
 DpPlan plan_dp_sgd(const std::string& synth, const DpParams& dp, int64_t n, int64_t batch_size, int64_t epochs,
                    int64_t updates_per_batch);
 
+// After a DP-SGD fit: what the model records of the budget (summary "privacy": mechanism,
+// epsilon spent and target, delta, order, noise multiplier, clip, sampling rate, expected batch,
+// steps, the transformer's share and release), and the history cut to its epoch numbers (its
+// losses were computed from the rows without noise).
+nlohmann::json dp_budget(const DpPlan& plan, const DpParams& dp, const DpRelease& release);
+void keep_only_epochs(nlohmann::json* history);
+// The recorded budget read back from a model's state (`synth` names it in errors): an object
+// whose epsilon, delta, noise multiplier, clip and sampling rate are finite and not negative.
+nlohmann::json checked_budget(const nlohmann::json& budget, const std::string& synth);
+
 // A condition resolved against the transformer: the one-hot span it fixes, the slot in it,
 // and the schema level (a level folded into "other" shares the other slot, so the level is
 // set on the output afterwards).

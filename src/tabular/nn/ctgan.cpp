@@ -470,27 +470,10 @@ void CtganSynthesizer::fit(const Table& table, const Schema& schema, const Conte
   graph.reset();
   history_ = trainer.history();
   if (dp.enabled()) {
-    // The losses were computed from the rows without noise: the model file keeps only the epochs.
-    for (json& row : history_)
-      for (auto it = row.begin(); it != row.end();)
-        it = it.key() == "epoch" ? std::next(it) : row.erase(it);
-    budget_ = json{{"mechanism", "dp-sgd"},
-                   {"epsilon", plan.spent.epsilon},
-                   {"epsilon_target", dp.epsilon},
-                   {"delta", dp.delta},
-                   {"order", plan.spent.order},
-                   {"noise_multiplier", plan.sigma},
-                   {"clip", dp.clip},
-                   {"sampling_rate", plan.q},
-                   {"expected_batch", plan.batch},
-                   {"steps", plan.steps},
-                   {"private_part", "discriminator"},
-                   {"pac", 1},
-                   {"transformer_share", dp.transformer_share},
-                   {"transformer_rho", release.rho},
-                   {"histogram_stddev", release.stddev},
-                   {"histograms", release.columns},
-                   {"domain", "schema"}};
+    keep_only_epochs(&history_);
+    budget_ = dp_budget(plan, dp, release);
+    budget_["private_part"] = "discriminator";
+    budget_["pac"] = 1;
   }
   generator_->to(torch::kCPU);
   discriminator_ = Discriminator{nullptr};  // not needed for sampling
@@ -661,14 +644,7 @@ void CtganSynthesizer::load_state(const json& state, const std::string& payload)
     warnings_ = state.contains("warnings") ? tabular::state::string_array(state["warnings"], "ctgan state: warnings")
                                            : std::vector<std::string>{};
     budget_ = json();
-    if (state.contains("privacy")) {
-      namespace st = tabular::state;
-      const json& b = st::object(state["privacy"], "ctgan state: privacy");
-      for (const char* key : {"epsilon", "delta", "noise_multiplier", "clip", "sampling_rate"})
-        if (!(st::finite(st::member(b, key, "ctgan state: privacy"), std::string("ctgan state: privacy.") + key) >= 0))
-          st::fail(std::string("ctgan state: privacy.") + key + ": negative");
-      budget_ = b;
-    }
+    if (state.contains("privacy")) budget_ = checked_budget(state["privacy"], "ctgan");
     index(transformer_);
     const json& freq = tabular::state::array(state.at("frequency"), "ctgan state: frequency");
     if (freq.size() != discrete_.size()) throw ModelFormat("ctgan state: frequency table does not match the spans");

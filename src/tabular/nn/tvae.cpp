@@ -322,25 +322,8 @@ void TvaeSynthesizer::fit(const Table& table, const Schema& schema, const Contex
   });
   history_ = trainer.history();
   if (dp.enabled()) {
-    // The losses were computed from the rows without noise: the model file keeps only the epochs.
-    for (json& row : history_)
-      for (auto it = row.begin(); it != row.end();)
-        it = it.key() == "epoch" ? std::next(it) : row.erase(it);
-    budget_ = json{{"mechanism", "dp-sgd"},
-                   {"epsilon", plan.spent.epsilon},
-                   {"epsilon_target", dp.epsilon},
-                   {"delta", dp.delta},
-                   {"order", plan.spent.order},
-                   {"noise_multiplier", plan.sigma},
-                   {"clip", dp.clip},
-                   {"sampling_rate", plan.q},
-                   {"expected_batch", plan.batch},
-                   {"steps", plan.steps},
-                   {"transformer_share", dp.transformer_share},
-                   {"transformer_rho", release.rho},
-                   {"histogram_stddev", release.stddev},
-                   {"histograms", release.columns},
-                   {"domain", "schema"}};
+    keep_only_epochs(&history_);
+    budget_ = dp_budget(plan, dp, release);
   }
   encoder_->to(torch::kCPU);
   decoder_->to(torch::kCPU);
@@ -429,14 +412,7 @@ void TvaeSynthesizer::load_state(const json& state, const std::string& payload) 
       parallel_ = d;
     }
     budget_ = json();
-    if (state.contains("privacy")) {
-      namespace st = tabular::state;
-      const json& b = st::object(state["privacy"], "tvae state: privacy");
-      for (const char* key : {"epsilon", "delta", "noise_multiplier", "clip", "sampling_rate"})
-        if (!(st::finite(st::member(b, key, "tvae state: privacy"), std::string("tvae state: privacy.") + key) >= 0))
-          st::fail(std::string("tvae state: privacy.") + key + ": negative");
-      budget_ = b;
-    }
+    if (state.contains("privacy")) budget_ = checked_budget(state["privacy"], "tvae");
     std::vector<int64_t> scalars;
     softmax_spans_.clear();
     index_spans(transformer_, &scalars, &softmax_spans_);

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 #include "medgen/core/error.h"
 
@@ -64,6 +65,42 @@ struct ToyVae {
   }
 };
 
+// The reference DP-SGD computes one example at a time: each example's gradient norm (its loss,
+// from `loss_of(i)`, back-propagated alone) and the sum of the gradients clipped to `clip`, the
+// median norm (between the smallest and largest, so that both branches are exercised).
+struct MicroBatches {
+  std::vector<double> norms;
+  double clip = 0;
+  std::vector<torch::Tensor> clipped_sum;
+};
+MicroBatches micro_batches(const std::vector<torch::Tensor>& params, int64_t rows,
+                           const std::function<torch::Tensor(int64_t)>& loss_of) {
+  MicroBatches m;
+  std::vector<std::vector<torch::Tensor>> each;
+  for (int64_t i = 0; i < rows; ++i) {
+    for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+    loss_of(i).backward();
+    double sq = 0;
+    std::vector<torch::Tensor> g;
+    for (const auto& p : params) {
+      g.push_back(p.grad().clone());
+      sq += p.grad().pow(2).sum().item<double>();
+    }
+    m.norms.push_back(std::sqrt(sq));
+    each.push_back(g);
+  }
+  std::vector<double> sorted = m.norms;
+  std::sort(sorted.begin(), sorted.end());
+  m.clip = sorted[static_cast<size_t>(rows / 2)];
+  for (const auto& p : params) m.clipped_sum.push_back(torch::zeros_like(p));
+  for (int64_t i = 0; i < rows; ++i) {
+    const double c = std::min(1.0, m.clip / m.norms[static_cast<size_t>(i)]);
+    for (size_t k = 0; k < params.size(); ++k) m.clipped_sum[k] += c * each[static_cast<size_t>(i)][k];
+  }
+  for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+  return m;
+}
+
 TEST(DpSgd, PerLayerClippedSumEqualsMicroBatches) {
   torch::manual_seed(11);
   ToyVae net;
@@ -73,30 +110,12 @@ TEST(DpSgd, PerLayerClippedSumEqualsMicroBatches) {
   const std::vector<torch::Tensor> params = net.parameters();
 
   // The reference: one example at a time.
-  std::vector<double> ref_norms;
-  std::vector<torch::Tensor> micro_sum;
-  for (const auto& p : params) micro_sum.push_back(torch::zeros_like(p));
-  // A clip between the smallest and largest norms, so that both branches are exercised.
-  std::vector<std::vector<torch::Tensor>> each;
-  for (int64_t i = 0; i < rows; ++i) {
-    for (const auto& p : params) p.mutable_grad() = torch::Tensor();
-    net.losses(x.narrow(0, i, 1), noise.narrow(0, i, 1), nullptr).sum().backward();
-    double sq = 0;
-    std::vector<torch::Tensor> g;
-    for (const auto& p : params) {
-      g.push_back(p.grad().clone());
-      sq += p.grad().pow(2).sum().item<double>();
-    }
-    ref_norms.push_back(std::sqrt(sq));
-    each.push_back(g);
-  }
-  std::vector<double> sorted = ref_norms;
-  std::sort(sorted.begin(), sorted.end());
-  const double clip = sorted[rows / 2];
-  for (int64_t i = 0; i < rows; ++i) {
-    const double c = std::min(1.0, clip / ref_norms[static_cast<size_t>(i)]);
-    for (size_t k = 0; k < params.size(); ++k) micro_sum[k] += c * each[static_cast<size_t>(i)][k];
-  }
+  const MicroBatches ref = micro_batches(params, rows, [&](int64_t i) {
+    return net.losses(x.narrow(0, i, 1), noise.narrow(0, i, 1), nullptr).sum();
+  });
+  const std::vector<double>& ref_norms = ref.norms;
+  const std::vector<torch::Tensor>& micro_sum = ref.clipped_sum;
+  const double clip = ref.clip;
 
   for (const auto& p : params) p.mutable_grad() = torch::Tensor();
   PerExampleGrads tape(rows);
@@ -147,34 +166,16 @@ TEST(DpSgd, CriticWithGradientPenaltyEqualsMicroBatches) {
   const double lambda = 10;
   const std::vector<torch::Tensor> params = critic->parameters();
 
-  std::vector<double> ref_norms;
-  std::vector<std::vector<torch::Tensor>> each;
-  for (int64_t i = 0; i < rows; ++i) {
-    for (const auto& p : params) p.mutable_grad() = torch::Tensor();
+  const MicroBatches ref = micro_batches(params, rows, [&](int64_t i) {
     const auto xi = mixed.narrow(0, i, 1).clone().requires_grad_(true);
     const auto yi = critic->forward(xi);
     const auto gx = torch::autograd::grad({yi}, {xi}, {torch::ones_like(yi)}, true, true)[0];
-    const auto loss = -critic->forward(real.narrow(0, i, 1)).sum() + critic->forward(fake.narrow(0, i, 1)).sum() +
-                      lambda * (gx.norm(2, 1) - 1).pow(2).sum();
-    loss.backward();
-    double sq = 0;
-    std::vector<torch::Tensor> g;
-    for (const auto& p : params) {
-      g.push_back(p.grad().clone());
-      sq += p.grad().pow(2).sum().item<double>();
-    }
-    ref_norms.push_back(std::sqrt(sq));
-    each.push_back(g);
-  }
-  std::vector<double> sorted = ref_norms;
-  std::sort(sorted.begin(), sorted.end());
-  const double clip = sorted[rows / 2];
-  std::vector<torch::Tensor> micro_sum;
-  for (const auto& p : params) micro_sum.push_back(torch::zeros_like(p));
-  for (int64_t i = 0; i < rows; ++i) {
-    const double c = std::min(1.0, clip / ref_norms[static_cast<size_t>(i)]);
-    for (size_t k = 0; k < params.size(); ++k) micro_sum[k] += c * each[static_cast<size_t>(i)][k];
-  }
+    return -critic->forward(real.narrow(0, i, 1)).sum() + critic->forward(fake.narrow(0, i, 1)).sum() +
+           lambda * (gx.norm(2, 1) - 1).pow(2).sum();
+  });
+  const std::vector<double>& ref_norms = ref.norms;
+  const std::vector<torch::Tensor>& micro_sum = ref.clipped_sum;
+  const double clip = ref.clip;
 
   for (const auto& p : params) p.mutable_grad() = torch::Tensor();
   PerExampleGrads tape(rows);

@@ -5,24 +5,15 @@
 #include <cstdio>
 
 #include "medgen/text/deid/tagger.h"
+#include "tagger_test_util.h"
 #include "medgen/core/context.h"
 
 using namespace medgen::text::deid;
+using medgen::text::deid::test::kDir;
+using medgen::text::deid::test::notes_of;
+using medgen::text::deid::test::rules;
 
 namespace {
-
-const std::string kDir = std::string(MEDGEN_SOURCE_DIR) + "/data/text/deid";
-
-const Deidentifier& rules() {
-  static const Deidentifier d = [] {
-    // liblinear calls BLAS on the whole weight vector: one thread (OpenBLAS's would spin)
-    medgen::apply_threads(medgen::Context{});
-    return Deidentifier(DeidResources::load_default(kDir));
-  }();
-  return d;
-}
-
-std::vector<AnnotatedNote> notes_of(const std::string& set) { return read_annotated_notes(kDir + "/eval/" + set + ".txt"); }
 
 // A small, fast training set: the three older hand-written sets and 40 generated notes.
 std::vector<AnnotatedNote> small_training_set() {

@@ -2,6 +2,7 @@
 // files are refused with one line, training is deterministic, the model adds recall on held-out
 // notes at a stated precision, and the union never loses a rule's detection.
 #include "medgen/text/deid/tagger.h"
+#include "tagger_test_util.h"
 #include "medgen/core/context.h"
 
 #include <gtest/gtest.h>
@@ -15,21 +16,11 @@
 
 using namespace medgen;
 using namespace medgen::text::deid;
+using medgen::text::deid::test::kDir;
+using medgen::text::deid::test::notes_of;
+using medgen::text::deid::test::rules;
 
 namespace {
-
-const std::string kDir = std::string(MEDGEN_SOURCE_DIR) + "/data/text/deid";
-
-const Deidentifier& rules() {
-  static const Deidentifier d = [] {
-    // liblinear calls BLAS on the whole weight vector: one thread (OpenBLAS's would spin)
-    medgen::apply_threads(medgen::Context{});
-    return Deidentifier(DeidResources::load_default(kDir));
-  }();
-  return d;
-}
-
-std::vector<AnnotatedNote> notes_of(const std::string& set) { return read_annotated_notes(kDir + "/eval/" + set + ".txt"); }
 
 std::string temp_path(const std::string& name) {
   return (std::filesystem::temp_directory_path() / ("medgen_tagger_test_" + name)).string();

@@ -145,6 +145,13 @@ uint32_t order_key(float f) {
   return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
 }
 
+float from_order_key(uint32_t k) {
+  const uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+  float f;
+  std::memcpy(&f, &u, sizeof f);
+  return f;
+}
+
 // LSD radix sort by key, 8 bits a pass: O(n), several times faster than std::sort on the
 // ~10^7 pixels of an anomaly map.
 void radix_sort(std::vector<Scored>& a) {
@@ -222,6 +229,26 @@ double average_precision(const std::vector<float>& score, const std::vector<uint
     j = i;
   }
   return ap / static_cast<double>(npos);
+}
+
+BestDice best_dice(const std::vector<float>& score, const std::vector<uint8_t>& label) {
+  size_t npos = 0;
+  const std::vector<Scored> s = sorted_scores(score, label, "best_dice", &npos);
+  BestDice best;
+  if (npos == 0) return best;
+  // Thresholds from the highest score down, a tie group at once: pixels with a score >= t are
+  // called positive; Dice = 2 TP / (called + positives).
+  size_t tp = 0, called = 0;
+  for (size_t j = s.size(); j > 0;) {
+    size_t i = j, p = 0;
+    while (i > 0 && s[i - 1].key == s[j - 1].key) p += s[--i].positive;
+    tp += p;
+    called += j - i;
+    const double dice = 2.0 * static_cast<double>(tp) / static_cast<double>(called + npos);
+    if (dice > best.dice) best = {dice, from_order_key(s[j - 1].key)};
+    j = i;
+  }
+  return best;
 }
 
 NoiseKind noise_kind_from_name(const std::string& s) {

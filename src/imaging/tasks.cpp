@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <stdexcept>
 
 #include "medgen/core/error.h"
 #include "medgen/core/rng.h"
@@ -463,11 +464,15 @@ nlohmann::json AnomalyScores::to_json() const {
           {"pixel_auroc", pixel_auroc},
           {"pixel_auprc", pixel_auprc},
           {"pixel_auprc_chance", pixel_auprc_chance},
+          {"pixel_dice_best", pixel_dice},
+          {"dice_threshold", std::isfinite(dice_threshold) ? nlohmann::json(dice_threshold) : nlohmann::json()},
           {"slice_auroc", slice_auroc},
           {"lesions",
-           {{"per_slice", {lesions.min_lesions, lesions.max_lesions}},
+           {{"kind", lesion_kind_name(lesions.kind)},
+            {"per_slice", {lesions.min_lesions, lesions.max_lesions}},
             {"radius_px", {lesions.min_radius, lesions.max_radius}},
-            {"contrast", {lesions.min_contrast, lesions.max_contrast}}}}};
+            {"contrast", {lesions.min_contrast, lesions.max_contrast}},
+            {"max_mass_effect", lesions.max_mass_effect}}}};
 }
 
 AnomalyScores evaluate_anomaly(const ImageModel& vae, const SliceData& data, const LesionOptions& lesions,
@@ -478,6 +483,21 @@ AnomalyScores evaluate_anomaly(const ImageModel& vae, const SliceData& data, con
   const SliceStack test = data.test(S);
   const size_t P = test.plane();
   SliceStack les = SliceStack::zeros(test.n * repeats, S, S), mask = SliceStack::zeros(test.n * repeats, S, S);
+  // Each test slice's window (haemorrhages are drawn in Hounsfield units): the slices of
+  // test(S) are the volumes' test slices in order.
+  std::vector<LesionOptions> slice_opts;
+  for (size_t v = 0; v < data.volumes.size(); ++v) {
+    LesionOptions o = lesions;
+    if (lesions.kind == LesionKind::Haemorrhage) {
+      if (data.volumes[v].modality != Modality::CT)
+        throw InvalidInput(data.spec.paths[v] + ": haemorrhage lesions need a CT volume (Hounsfield units), this is " +
+                           modality_name(data.volumes[v].modality));
+      o.hu_per_unit = data.windows[v].width;
+      o.window_lo_hu = data.windows[v].lo();
+    }
+    slice_opts.insert(slice_opts.end(), data.splits[v].test.size(), o);
+  }
+  if (slice_opts.size() != test.n) throw std::logic_error("evaluate_anomaly: test slices do not match the splits");
   Rng rng(seed);
   std::vector<uint8_t> mk(P);
   for (size_t r = 0; r < repeats; ++r)
@@ -485,7 +505,7 @@ AnomalyScores evaluate_anomaly(const ImageModel& vae, const SliceData& data, con
       const size_t k = r * test.n + i;
       std::copy_n(test.slice(i), P, les.slice(k));
       std::fill(mk.begin(), mk.end(), 0);
-      insert_lesions(les.slice(k), mk.data(), S, S, lesions, rng);
+      insert_lesions(les.slice(k), mk.data(), S, S, slice_opts[i], rng);
       for (size_t p = 0; p < P; ++p) mask.slice(k)[p] = mk[p];
     }
   const AnomalyMaps clean = anomaly_maps(vae, test), sick = anomaly_maps(vae, les);
@@ -523,6 +543,9 @@ AnomalyScores evaluate_anomaly(const ImageModel& vae, const SliceData& data, con
   out.pixel_auroc = roc_auc(px_score, px_label);
   out.pixel_auprc = average_precision(px_score, px_label);
   out.pixel_auprc_chance = pos / double(px_label.size());
+  const BestDice dice = best_dice(px_score, px_label);
+  out.pixel_dice = dice.dice;
+  out.dice_threshold = dice.threshold;
   out.slice_auroc = roc_auc(sl_score, sl_label);
   out.lesions = lesions;
   return out;

@@ -51,6 +51,16 @@ if [ -f "$ch2" ]; then
   [ "$(ls "$tmp/png" | wc -l)" -ge 1 ] && echo "ok   overlays written" || { echo "FAIL no overlays"; fails=$((fails + 1)); }
   expect_ok "anomaly lesion evaluation" "$medgen" image anomaly --model "$tmp/vae.mdl" --data "$ch2" "${q[@]}"
   check "slice AUROC reported" '"slice_auroc"' "$tmp/stdout"
+  expect_ok "tumour lesion evaluation" "$medgen" image anomaly --model "$tmp/vae.mdl" --data "$ch2" --lesions tumour \
+    --repeats 1 "${q[@]}"
+  check "best Dice reported" '"pixel_dice_best"' "$tmp/stdout"
+  check "lesion kind recorded" '"kind": "tumour"' "$tmp/stdout"
+  expect_error "haemorrhage on MRI" "haemorrhage lesions need a CT volume" \
+    "$medgen" image anomaly --model "$tmp/vae.mdl" --data "$ch2" --lesions haemorrhage
+  expect_error "unknown lesion kind" "unknown lesion kind 'cyst'" \
+    "$medgen" image anomaly --model "$tmp/vae.mdl" --data "$ch2" --lesions cyst
+  expect_error "absurd mass effect" "--mass-effect" \
+    "$medgen" image anomaly --model "$tmp/vae.mdl" --data "$ch2" --lesions tumour --mass-effect 2
 
   expect_error "unknown model kind" "--model: expected vae, gan, dae, denoise or sr" \
     "$medgen" image train --model unet --data "$ch2" --output "$tmp/out.mdl"

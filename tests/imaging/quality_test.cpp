@@ -123,6 +123,43 @@ TEST(Metric, RocAucAndAveragePrecisionByHand) {
   EXPECT_THROW(roc_auc({1, 2}, {1}), InvalidInput);
 }
 
+TEST(Metric, BestDiceByHandAndAgainstAllThresholds) {
+  // Perfect separation: Dice 1 at the lowest positive score.
+  BestDice d = best_dice({0.1f, 0.2f, 0.7f, 0.9f}, {0, 0, 1, 1});
+  EXPECT_NEAR(d.dice, 1.0, 1e-12);
+  EXPECT_FLOAT_EQ(d.threshold, 0.7f);
+  // {3:+, 2:-, 1:+}: threshold 3 gives 2*1/(1+2) = 2/3; threshold 1 gives 2*2/(3+2) = 0.8.
+  d = best_dice({3, 2, 1}, {1, 0, 1});
+  EXPECT_NEAR(d.dice, 0.8, 1e-12);
+  EXPECT_FLOAT_EQ(d.threshold, 1.0f);
+  // A tie group enters at once.
+  d = best_dice({2, 2, 1}, {1, 0, 0});
+  EXPECT_NEAR(d.dice, 2.0 / 3, 1e-12);
+  d = best_dice({1, 2}, {0, 0});
+  EXPECT_EQ(d.dice, 0.0);
+  EXPECT_TRUE(std::isnan(d.threshold));
+  EXPECT_THROW(best_dice({1, 2}, {1}), InvalidInput);
+  // Against brute force over every threshold on random scores with ties.
+  Rng rng(3);
+  std::vector<float> score(400);
+  std::vector<uint8_t> label(400);
+  for (size_t i = 0; i < score.size(); ++i) {
+    label[i] = rng.uniform() < 0.2;
+    score[i] = static_cast<float>(std::round((rng.uniform() + 0.4 * label[i]) * 20) / 20);
+  }
+  double brute = 0;
+  for (float t : score) {
+    double tp = 0, called = 0, pos = 0;
+    for (size_t i = 0; i < score.size(); ++i) {
+      called += score[i] >= t;
+      tp += score[i] >= t && label[i];
+      pos += label[i];
+    }
+    brute = std::max(brute, 2 * tp / (called + pos));
+  }
+  EXPECT_NEAR(best_dice(score, label).dice, brute, 1e-12);
+}
+
 TEST(Metric, RocAucMatchesPairCountingWithManyTies) {
   Rng rng(9);
   const size_t n = 1500;
@@ -313,6 +350,124 @@ TEST(Lesion, NothingWithoutForegroundAndBadOptionsRejected) {
   LesionOptions bad;
   bad.min_radius = 5, bad.max_radius = 2;
   EXPECT_THROW(insert_lesions(img.data(), mask.data(), 64, 64, bad, rng), InvalidInput);
+}
+
+TEST(Lesion, KindNamesRoundTrip) {
+  for (LesionKind k : {LesionKind::Blob, LesionKind::Tumour, LesionKind::Haemorrhage})
+    EXPECT_EQ(lesion_kind_from_name(lesion_kind_name(k)), k);
+  EXPECT_EQ(lesion_kind_from_name("tumor"), LesionKind::Tumour);
+  EXPECT_EQ(lesion_kind_from_name("hemorrhage"), LesionKind::Haemorrhage);
+  EXPECT_THROW(lesion_kind_from_name("cyst"), InvalidInput);
+}
+
+// A disk of stripes (0.3 and 0.6, period 6 px) on black: displaced tissue shows as changed
+// stripes outside the lesion mask.
+std::vector<float> striped_disk() {
+  std::vector<float> img(128 * 128, 0.0f);
+  for (size_t y = 0; y < 128; ++y)
+    for (size_t x = 0; x < 128; ++x)
+      if (std::hypot(x - 63.5, y - 63.5) < 50) img[y * 128 + x] = (x / 3) % 2 ? 0.6f : 0.3f;
+  return img;
+}
+
+TEST(Lesion, TumourHasOedemaAndPushesTheTissueAround) {
+  LesionOptions opt;
+  opt.kind = LesionKind::Tumour;
+  opt.min_lesions = opt.max_lesions = 1;
+  opt.min_radius = 6, opt.max_radius = 10;
+  size_t darker = 0, brighter = 0;
+  for (uint64_t seed = 1; seed <= 12; ++seed) {
+    size_t displaced[2] = {0, 0};
+    for (int with_mass = 0; with_mass < 2; ++with_mass) {
+      opt.max_mass_effect = with_mass ? 0.4 : 0.0;
+      std::vector<float> img = striped_disk();
+      const std::vector<float> before = img;
+      std::vector<uint8_t> mask(img.size(), 0);
+      Rng rng(seed);
+      insert_lesions(img.data(), mask.data(), 128, 128, opt, rng);
+      size_t marked = 0;
+      double cy = 0, cx = 0;
+      for (size_t i = 0; i < img.size(); ++i) {
+        ASSERT_GE(img[i], 0.0f);
+        ASSERT_LE(img[i], 1.0f);
+        if (mask[i]) ++marked, cy += i / 128, cx += i % 128;
+      }
+      ASSERT_GT(marked, 0u) << "seed " << seed;
+      cy /= marked, cx /= marked;
+      // Core and oedema: the mask is wider than the core's largest radius (oedema 1.3-2 radii).
+      const double equivalent_radius = std::sqrt(marked / kPi);
+      EXPECT_GT(equivalent_radius, 1.15 * opt.min_radius * 0.6) << "seed " << seed;
+      // Outside the mask, away from its soft edge: changed only by the mass effect.
+      size_t changed = 0;
+      for (size_t i = 0; i < img.size(); ++i) {
+        if (mask[i]) continue;
+        bool near_mask = false;
+        const long y = i / 128, x = i % 128;
+        for (long dy = -4; dy <= 4 && !near_mask; ++dy)
+          for (long dx = -4; dx <= 4 && !near_mask; ++dx) {
+            const long yy = y + dy, xx = x + dx;
+            near_mask = yy >= 0 && xx >= 0 && yy < 128 && xx < 128 && mask[yy * 128 + xx];
+          }
+        if (!near_mask) changed += std::fabs(img[i] - before[i]) > 0.05f;
+      }
+      displaced[with_mass] = changed;
+      // The centre is darker (a necrotic centre or a hypointense core) or brighter.
+      if (with_mass == 0) {
+        const size_t c = static_cast<size_t>(std::lround(cy)) * 128 + static_cast<size_t>(std::lround(cx));
+        darker += img[c] < before[c] - 0.05;
+        brighter += img[c] > before[c] + 0.05;
+      }
+    }
+    EXPECT_EQ(displaced[0], 0u) << "seed " << seed;  // no mass effect: the surroundings stay
+    EXPECT_GT(displaced[1], 20u) << "seed " << seed;  // stripes pushed outward
+  }
+  EXPECT_GE(darker, 2u);
+  EXPECT_GE(brighter, 1u);
+}
+
+// A CT slice in the brain window (0..80 HU): skull ring (bone, clipped to 1), brain at 35 HU
+// (0.4375), air outside.
+std::vector<float> ct_head() {
+  std::vector<float> img(128 * 128, 0.0f);
+  for (size_t y = 0; y < 128; ++y)
+    for (size_t x = 0; x < 128; ++x) {
+      const double r = std::hypot(x - 63.5, y - 63.5);
+      if (r < 50) img[y * 128 + x] = r < 45 ? 35.0f / 80 : 1.0f;
+    }
+  return img;
+}
+
+TEST(Lesion, HaemorrhageIsHyperdenseBloodInBrainWithAHypodenseRim) {
+  LesionOptions opt;
+  opt.kind = LesionKind::Haemorrhage;
+  opt.min_lesions = opt.max_lesions = 1;
+  opt.min_radius = 5, opt.max_radius = 9;
+  std::vector<float> img = ct_head();
+  std::vector<uint8_t> mask(img.size(), 0);
+  Rng rng0(1);
+  EXPECT_THROW(insert_lesions(img.data(), mask.data(), 128, 128, opt, rng0), InvalidInput);  // no window
+  opt.hu_per_unit = 80, opt.window_lo_hu = 0;
+  for (uint64_t seed = 1; seed <= 10; ++seed) {
+    img = ct_head();
+    std::fill(mask.begin(), mask.end(), 0);
+    Rng rng(seed);
+    insert_lesions(img.data(), mask.data(), 128, 128, opt, rng);
+    double peak_hu = 0, low_hu = 1e9;
+    size_t marked = 0;
+    for (size_t i = 0; i < img.size(); ++i) {
+      if (!mask[i]) continue;
+      ++marked;
+      // Lesions lie in the brain, never in the skull or outside.
+      ASSERT_LT(std::hypot(i % 128 - 63.5, i / 128 - 63.5), 46.0) << "seed " << seed;
+      peak_hu = std::max(peak_hu, 80.0 * img[i]);
+      low_hu = std::min(low_hu, 80.0 * img[i]);
+    }
+    ASSERT_GT(marked, 0u) << "seed " << seed;
+    EXPECT_GE(peak_hu, 35 + 25 - 3) << "seed " << seed;   // blood 55-90 HU (+25..+50)
+    EXPECT_LE(peak_hu, 35 + 50 * 1.05 + 1) << "seed " << seed;
+    EXPECT_LT(low_hu, 35 - 2) << "seed " << seed;          // the oedema rim, -4..-10 HU
+    EXPECT_GT(low_hu, 35 - 11) << "seed " << seed;
+  }
 }
 
 }  // namespace

@@ -46,6 +46,7 @@ struct ModelArgs {
   bool nlm = false;  // enhance --nlm
   ImageTrainOptions opt;
   LesionOptions lesions;
+  std::string lesion_kind = "blob";
   CLI::App *train = nullptr, *sample = nullptr, *evaluate = nullptr, *enhance = nullptr, *anomaly = nullptr,
            *degrade = nullptr;
 };
@@ -231,6 +232,7 @@ int run_anomaly(ModelArgs& a) {
   const size_t S = m->image_size();
   if (!a.data.empty()) {
     // Evaluation with synthetic lesions on the held-out slices.
+    a.lesions.kind = lesion_kind_from_name(a.lesion_kind);
     const SliceData data = load_slice_data(spec_of_model(a, *m));
     // Lesion radii scale with the model's slice size unless given (64 px: 2 to 6.4 px).
     if (a.anomaly->count("--min-radius") == 0) a.lesions.min_radius = S / 32.0;
@@ -364,7 +366,13 @@ std::function<int()> add_image_model_commands(CLI::App* image) {
       ->default_str(cli::default_text(a.repeats));
   cli::add_real(a.anomaly, "--min-radius", &a.lesions.min_radius, "lesion radius, px at the model's size (default size/32)", 0);
   cli::add_real(a.anomaly, "--max-radius", &a.lesions.max_radius, "(default size/10)", 0);
-  cli::add_real(a.anomaly, "--min-contrast", &a.lesions.min_contrast, "lesion contrast, window units", 0, 10)
+  a.anomaly->add_option("--lesions", a.lesion_kind,
+                        "synthetic lesion kind: blob, tumour (mass effect, oedema, ring enhancement) or haemorrhage (CT, HU)")
+      ->capture_default_str();
+  cli::add_real(a.anomaly, "--mass-effect", &a.lesions.max_mass_effect,
+                "tumour, haemorrhage: largest push of the surrounding tissue, fraction of the radius", 0, 0.6)
+      ->default_str(cli::default_text(a.lesions.max_mass_effect));
+  cli::add_real(a.anomaly, "--min-contrast", &a.lesions.min_contrast, "lesion contrast, window units (blob, tumour)", 0, 10)
       ->default_str(cli::default_text(a.lesions.min_contrast));
   cli::add_real(a.anomaly, "--max-contrast", &a.lesions.max_contrast, "", 0, 10)
       ->default_str(cli::default_text(a.lesions.max_contrast));

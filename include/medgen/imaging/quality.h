@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <limits>
+#include <string>
 #include <vector>
 
 #include "medgen/core/rng.h"
@@ -32,6 +34,14 @@ double frechet_distance(const std::vector<double>& a, size_t n1, const std::vect
 // NaN when a class is absent. O(n log n); fine for millions of pixels.
 double roc_auc(const std::vector<float>& score, const std::vector<uint8_t>& label);
 double average_precision(const std::vector<float>& score, const std::vector<uint8_t>& label);
+// The best Dice over all thresholds (a pixel with score >= threshold is called a lesion), the
+// optimistic segmentation figure of unsupervised anomaly studies (Baur et al. 2021's "best
+// possible Dice"); dice 0 and threshold NaN when no label is positive.
+struct BestDice {
+  double dice = 0;
+  float threshold = std::numeric_limits<float>::quiet_NaN();
+};
+BestDice best_dice(const std::vector<float>& score, const std::vector<uint8_t>& label);
 
 // Classical filters on one h x w image (borders reflected):
 std::vector<float> gaussian_filter(const float* img, size_t h, size_t w, double sigma);
@@ -72,16 +82,36 @@ NoiseKind noise_kind_from_name(const std::string& s);  // gaussian|rician|poisso
 std::string noise_kind_name(NoiseKind k);
 void add_noise(float* img, size_t n, NoiseKind kind, double level, Rng& rng);  // level: sigma or peak
 
-// Synthetic lesions for evaluating anomaly maps: `count` lesions per chosen slice, each a
-// blob (an ellipse with random axes and rotation whose radius is modulated by low-frequency
-// harmonics, so shapes vary) with a soft edge, centred on foreground (> 0.1) pixels, that
-// adds `contrast` (sign random, magnitude uniform in [min_contrast, max_contrast]) times a
-// texture near 1, clipped to [0, 1]. Radii are uniform in [min_radius, max_radius] pixels.
-// The mask marks pixels where the blob's weight is at least 0.5.
+// Synthetic lesions for evaluating anomaly maps, 1..3 per slice (`min_lesions`..`max_lesions`),
+// centred in tissue, with a mask of the abnormal pixels. Shapes are ellipses with random axes
+// and rotation whose radius is modulated by low-frequency harmonics (irregular outlines), with
+// soft edges; radii are uniform in [min_radius, max_radius] pixels. Three kinds:
+//  blob: adds `contrast` (sign random, magnitude uniform in [min_contrast, max_contrast], window
+//    units) times a texture near 1; the mask is where the blob's weight is >= 0.5.
+//  tumour: a brain-tumour-like mass: mass effect first (the surrounding tissue pushed outward
+//    by up to `max_mass_effect` of the radius, decaying with distance, so neighbouring anatomy
+//    is displaced but stays normal), then a solid core (hypo- or hyperintense by `contrast`) or,
+//    for half of them, a ring-enhancing core (a bright rim around a dark necrotic centre), inside
+//    a wider halo of vasogenic oedema (1.3-2 radii, finger-like, the core's sign on a solid
+//    tumour and hypointense around a ring, at 0.3-0.6 of the core's contrast). The mask is core
+//    and oedema (the "whole tumour" of brain-tumour segmentation), not the displaced tissue.
+//  haemorrhage: an acute intraparenchymal haematoma on CT: +25..+50 HU over the parenchyma
+//    (so 55-90 HU blood in 30-40 HU brain), a perihaematomal oedema rim of -4..-10 HU, and
+//    mass effect; centres where the tissue is 15-60 HU (brain, not bone, fluid or air). Needs the
+//    image's window: `hu_per_unit` (its width in HU) and `window_lo_hu` (its lower end).
+//    The mask is haematoma and oedema rim.
+// Clipped to [0, 1] (window units). A lesion whose sign would be hidden by clipping takes the
+// other sign (blob and tumour core).
+enum class LesionKind { Blob, Tumour, Haemorrhage };
+LesionKind lesion_kind_from_name(const std::string& s);  // blob|tumour|tumor|haemorrhage|hemorrhage
+std::string lesion_kind_name(LesionKind k);
 struct LesionOptions {
+  LesionKind kind = LesionKind::Blob;
   size_t min_lesions = 1, max_lesions = 3;
   double min_radius = 3, max_radius = 12;
   double min_contrast = 0.2, max_contrast = 0.5;
+  double max_mass_effect = 0.3;                 // tumour, haemorrhage: 0..0.6 of the radius
+  double hu_per_unit = 0, window_lo_hu = 0;     // haemorrhage only (CT)
 };
 void insert_lesions(float* img, uint8_t* mask, size_t h, size_t w, const LesionOptions& opt, Rng& rng);
 

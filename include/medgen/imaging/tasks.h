@@ -146,8 +146,9 @@ nlohmann::json evaluate_blind_denoising(const ImageModel& m, const BlindEvalOpti
 Volume nlm_estimated_volume(const Volume& v, Axis axis, std::vector<double>* sigma_est = nullptr);
 
 // Synthetic-lesion evaluation of a VAE's anomaly maps on the test slices: each slice is scored
-// clean and with lesions (`repeats` lesion draws per slice): pixel AUROC and AUPRC (pixels with
-// signal), slice AUROC. `examples` (optional) receives some lesioned slices, their masks and
+// clean and with lesions (`repeats` lesion draws per slice): pixel AUROC, AUPRC and best Dice
+// (pixels with signal), slice AUROC. Haemorrhages need CT volumes (InvalidInput otherwise).
+// `examples` (optional) receives some lesioned slices, their masks and
 // maps for overlays.
 struct AnomalyExamples {
   SliceStack image, mask, map;
@@ -155,6 +156,8 @@ struct AnomalyExamples {
 struct AnomalyScores {
   size_t test_slices = 0, lesioned_slices = 0, lesion_pixels = 0;
   double pixel_auroc = 0, pixel_auprc = 0, pixel_auprc_chance = 0, slice_auroc = 0;
+  double pixel_dice = 0;  // the best Dice over thresholds of the map, and its threshold
+  float dice_threshold = 0;
   LesionOptions lesions;
   nlohmann::json to_json() const;
 };

@@ -1,7 +1,8 @@
-// Conditions added for issue 19 item 5 (fifth set): beta-blocker (propranolol) poisoning. Its presentation, untreated
-// and guideline-treated course against the figures cited in its file (data/sim/conditions/<name>.json), deterministic
-// from the seeds; the mechanism added for it (beta-adrenergic blockade: the sympathetic response and beta agonists
-// blocked, competitively) and glucagon's inotropy; its good and bad scripts are compared in new_conditions_test.cpp.
+// Conditions added for issue 19 item 5 (fifth set): beta-blocker (propranolol) poisoning and anaphylaxis in a child.
+// Their presentation, untreated and guideline-treated course against the figures cited in their files
+// (data/sim/conditions/<name>.json), deterministic from the seeds; the mechanism added for the first (beta-adrenergic
+// blockade: the sympathetic response and beta agonists blocked, competitively) and glucagon's inotropy; the weight-based
+// dose checks of the second; their good and bad scripts are compared in new_conditions_test.cpp.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -205,6 +206,108 @@ TEST(BetaBlockerPoisoning, HighDoseInsulinIsNotRepresentedYet) {
   Session s(catalog(), make_case("beta_blocker_poisoning", "severe", 7));
   s.act("insulin 1 units/kg/h");
   EXPECT_EQ(s.physiology().infusion(ins), 0);
+}
+
+// Anaphylaxis in a child (RCUK 2021; Brown 2004; APLS 2016; Pumphrey 2000; Simons 1998).
+TEST(PaediatricAnaphylaxis, PresentsByBrownGradeAndRespondsToWeightBasedAdrenaline) {
+  for (uint64_t seed : kSeeds)
+    for (const char* sev : kTiers) {
+      const std::string s = sev;
+      const Course none = course("paediatric_anaphylaxis", sev, seed, "none"),
+                   good = course("paediatric_anaphylaxis", sev, seed, "good"),
+                   bad = course("paediatric_anaphylaxis", sev, seed, "bad");
+      const Case c = make_case("paediatric_anaphylaxis", sev, seed);
+      const Vitals own = own_vitals(c);
+      print("own", "p-anaph", sev, seed, own);
+      print("present", "p-anaph", sev, seed, none.start);
+      print("untreated", "p-anaph", sev, seed, none.end);
+      print("at 10 min", "p-anaph", sev, seed, at(good, 10));
+      print("treated", "p-anaph", sev, seed, good.end);
+      print("adult dose", "p-anaph", sev, seed, bad.end);
+      const Vitals& p = none.start;
+      EXPECT_LT(c.patient.age_years, 13);
+      // Tachycardia in every tier; the severe tier meets Brown's severe grade (SpO2 <= 92) with APLS hypotension
+      // (SBP < 70 + 2 x age); the mild tier is neither hypoxic nor hypotensive.
+      EXPECT_GT(p.hr_bpm, own.hr_bpm + 15) << sev << " " << seed;
+      if (s == "mild") {
+        EXPECT_GE(p.spo2_pct, 94) << seed;
+        EXPECT_GE(p.sbp_mmhg, 70 + 2 * c.patient.age_years) << seed;
+      }
+      if (s == "severe") {
+        EXPECT_LE(p.spo2_pct, 92) << seed;
+        EXPECT_LT(p.sbp_mmhg, 70 + 2 * c.patient.age_years) << seed;
+      }
+      // Untreated: no better (rate not lower, SpO2 not higher), and the severe tier arrests within an hour of arrival
+      // (Pumphrey 2000: median 30 min from a food to cardiorespiratory arrest in fatal reactions).
+      if (s != "severe") {
+        EXPECT_FALSE(none.dead) << sev << " " << seed;
+        EXPECT_GT(none.end.hr_bpm, p.hr_bpm - 5) << sev << " " << seed;
+        EXPECT_LT(none.end.spo2_pct, p.spo2_pct + 1.5) << sev << " " << seed;
+      } else {
+        EXPECT_TRUE(none.dead) << seed;
+        EXPECT_TRUE(at(none, 60).arrested) << seed;
+      }
+      // IM adrenaline 10 mcg/kg at 1 min with oxygen (and 10 mL/kg for shock): better within 10 min (SpO2 >= 97, MAP
+      // above the untreated child's), alive, and at 2 h SpO2 >= 94, MAP within 10 of the child's own and the rate
+      // settling (< own + 35).
+      EXPECT_GE(at(good, 10).spo2_pct, 97) << sev << " " << seed;
+      EXPECT_GT(at(good, 10).map_mmhg, at(none, 10).map_mmhg + 2) << sev << " " << seed;
+      EXPECT_FALSE(good.dead) << sev << " " << seed;
+      EXPECT_GE(good.end.spo2_pct, 94) << sev << " " << seed;
+      EXPECT_GT(good.end.map_mmhg, own.map_mmhg - 10) << sev << " " << seed;
+      EXPECT_LT(good.end.hr_bpm, own.hr_bpm + 35) << sev << " " << seed;
+    }
+}
+
+// Every dose by weight: the adult 500 mcg IM is held for confirmation below 33 kg while 10 mcg/kg and the RCUK age-band
+// doses pass; 1 mg is refused; the adult dose, once confirmed, drives the pressure higher than 10 mcg/kg (its alpha
+// effect; the rate is near the child's maximum either way). The IM dose peaks
+// in plasma at ~7 min (Simons 1998: 8 +/- 2 min in children).
+TEST(PaediatricAnaphylaxis, AdrenalineIsDosedByWeight) {
+  const Case c = make_case("paediatric_anaphylaxis", "moderate", 3);
+  const double w = c.patient.weight_kg;
+  std::printf("child of %.0f kg, %.0f years\n", w, c.patient.age_years);
+  ASSERT_LT(w, 33);
+  {
+    Session s(catalog(), c);
+    s.act("epinephrine 0.5 mg im");
+    s.advance(60);
+    EXPECT_EQ(s.physiology().plasma_concentration(catalog().drug_index("epinephrine")), 0) << "held for confirmation";
+  }
+  {
+    Session s(catalog(), c);
+    s.act("epinephrine 1 mg im");
+    s.act("confirm");
+    s.advance(60);
+    EXPECT_EQ(s.physiology().plasma_concentration(catalog().drug_index("epinephrine")), 0) << "refused";
+  }
+  for (const char* dose : {"epinephrine 10 mcg/kg im", "epinephrine 300 mcg im", "epinephrine 150 mcg im"}) {
+    Session s(catalog(), c);
+    s.act(dose);
+    s.advance(60);
+    EXPECT_GT(s.physiology().plasma_concentration(catalog().drug_index("epinephrine")), 0) << dose;
+  }
+  auto peak = [&](const std::vector<std::string>& acts, double* t_peak_c) {
+    Session s(catalog(), c);
+    for (const auto& a : acts) s.act(a);
+    double sbp = 0, cmax = 0;
+    for (int m = 1; m <= 20; ++m) {
+      s.advance(60);
+      sbp = std::max(sbp, s.vitals().sbp_mmhg);
+      const double cp = s.physiology().plasma_concentration(catalog().drug_index("epinephrine"));
+      if (cp > cmax) {
+        cmax = cp;
+        *t_peak_c = m;
+      }
+    }
+    return sbp;
+  };
+  double t10 = 0, t500 = 0;
+  const double sbp10 = peak({"epinephrine 10 mcg/kg im"}, &t10), sbp500 = peak({"epinephrine 0.5 mg im", "confirm"}, &t500);
+  std::printf("peak SBP in 20 min: %.0f after 10 mcg/kg, %.0f after 500 mcg; plasma peak at %.0f min\n", sbp10, sbp500, t10);
+  EXPECT_GT(sbp500, sbp10 + 5);
+  EXPECT_GE(t10, 5);
+  EXPECT_LE(t10, 10);
 }
 
 // Parser: glucagon by weight and as an infusion, and the poisons service, are understood.

@@ -42,7 +42,9 @@ const std::vector<Procedure>& procedures() {
       {"thrombolysis", {"thrombolysis", "thrombolyse", "lysis"}},
       {"iv_access", {"iv access", "cannula", "cannulate", "iv line", "large bore"}},
       {"monitoring", {"monitor", "attach monitor", "cardiac monitor"}},
-      {"call_senior", {"call senior", "call for help", "escalate", "call icu", "call the icu", "call consultant"}},
+      {"call_senior", {"call senior", "call for help", "escalate", "call icu", "call the icu", "call consultant",
+                       "poisons centre", "poisons center", "poison centre", "poison center", "poisons service",
+                       "poisons information", "toxbase", "toxicology", "toxicologist", "npis"}},
   };
   return kProcedures;
 }

@@ -52,7 +52,8 @@ constexpr const char* kModNames[] = {"bleeding_ml_per_min",
                                      "pericardial_mmhg",
                                      "icp_mmhg",
                                      "oxygen_dead_space",
-                                     "seizure"};
+                                     "seizure",
+                                     "beta_blockade"};
 static_assert(sizeof(kModNames) / sizeof(kModNames[0]) == kNumMods, "one name per modifier");
 
 const char* kSeverities[] = {"mild", "moderate", "severe"};

@@ -43,6 +43,7 @@ enum : int {
 };
 
 constexpr double kLn2 = 0.69314718055994531;
+const std::string kBetaReceptor = "beta_adrenergic";  // drug effects that beta-blockade antagonises
 constexpr double kPvRef = 7.0;               // mean venous (filling) pressure at rest, mmHg
 constexpr double kPk = 5.0;                  // Frank-Starling curvature, mmHg
 constexpr double kGlucoseVolLPerKg = 0.2;    // extracellular distribution of glucose
@@ -263,27 +264,33 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
     const double cp = std::max(0.0, s[kNumCore + 3 * k + 1]) / (dr.volume_l_per_kg * w);
     return dr.ke0_per_min > 0 ? std::max(0.0, s[kNumCore + 3 * k + 2]) : cp;
   };
+  // Beta-adrenergic blockade (a condition's or a drug's) is summed first: agonists on the beta receptor read it.
+  // Blocking a fraction b of the receptors competitively is an antagonist at C/Ki = b/(1 - b), so their EC50 is
+  // multiplied by 1/(1 - b) (surmountable by higher concentrations).
+  auto drug_effect = [&](const DrugEffect& e, double c, double beta) {
+    if (e.emax == 0) return e.slope * c;
+    double ec50 = e.ec50;
+    if (!e.receptor.empty())
+      for (size_t j = 0; j < nd; ++j) {
+        auto it = (*drugs)[j].antagonist_ki.find(e.receptor);
+        if (it != (*drugs)[j].antagonist_ki.end()) ec50 *= 1 + conc(j) / it->second;
+      }
+    if (beta > 0 && e.receptor == kBetaReceptor) ec50 /= 1 - beta;
+    const double ch = std::pow(c, e.hill);
+    return e.emax * ch / (std::pow(ec50, e.hill) + ch);
+  };
+  constexpr size_t kBeta = static_cast<size_t>(Mod::kBetaBlockade);
+  for (size_t k = 0; k < nd; ++k)
+    for (const DrugEffect& e : (*drugs)[k].effects)
+      if (e.target == Mod::kBetaBlockade && conc(k) > 0) m[kBeta] += drug_effect(e, conc(k), 0);
+  const double beta = clamp(m[kBeta], 0, 0.98);
   for (size_t k = 0; k < nd; ++k) {
     const DrugSpec& dr = (*drugs)[k];
     if (dr.effects.empty()) continue;
     const double c = conc(k);
     if (c <= 0) continue;
-    for (const DrugEffect& e : dr.effects) {
-      double v;
-      if (e.emax != 0) {
-        double ec50 = e.ec50;
-        if (!e.receptor.empty())
-          for (size_t j = 0; j < nd; ++j) {
-            auto it = (*drugs)[j].antagonist_ki.find(e.receptor);
-            if (it != (*drugs)[j].antagonist_ki.end()) ec50 *= 1 + conc(j) / it->second;
-          }
-        const double ch = std::pow(c, e.hill);
-        v = e.emax * ch / (std::pow(ec50, e.hill) + ch);
-      } else {
-        v = e.slope * c;
-      }
-      m[static_cast<size_t>(e.target)] += v;
-    }
+    for (const DrugEffect& e : dr.effects)
+      if (e.target != Mod::kBetaBlockade) m[static_cast<size_t>(e.target)] += drug_effect(e, c, beta);
   }
   auto M = [&](Mod x) { return m[static_cast<size_t>(x)]; };
 
@@ -305,6 +312,10 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double hct = volume > 1 ? clamp(s[kRbc] / volume, 0, 0.9) : 0;
   d->hb = hct * 34.0;
   const double symp_f = s[kSympFast], symp_s = s[kSympSlow];
+  // The beta-adrenergic (chronotropic, inotropic) part of the sympathetic response is lost to beta-blockade; vagal
+  // withdrawal (negative activity) and the alpha-mediated vascular tone are not.
+  const double symp_hr = symp_f > 0 ? symp_f * (1 - beta) : symp_f;
+  const double symp_inotropy = symp_s > 0 ? symp_s * (1 - beta) : symp_s;
   d->pth = pos(M(Mod::kIntrathoracicMmhg)) + (vent.intubated ? 0.3 * vent.peep_cmh2o : 0.0);
   const double vv_u = vv_u0 * (1 - 0.2 * symp_s) * std::max(0.3, 1 + M(Mod::kVenousCapacitance));
   d->pv = (s[kVv] - vv_u) / cv;
@@ -314,7 +325,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // Heart rate saturates towards the age-predicted maximum (Tanaka: 208 - 0.7 x age) above a knee.
   // Atropine removes vagal tone (up to +60% at full vagolysis: 0.04 mg/kg raises a resting rate by ~40%).
   const double vag = clamp(M(Mod::kVagolysis), 0, 1);
-  double hr = hr0 * (1 + 1.0 * p.baroreflex_gain * symp_f) * std::max(0.2, 1 + M(Mod::kHr)) * fever_hr * (1 + 0.6 * vag);
+  double hr = hr0 * (1 + 1.0 * p.baroreflex_gain * symp_hr) * std::max(0.2, 1 + M(Mod::kHr)) * fever_hr * (1 + 0.6 * vag);
   const double hr_max = 208 - 0.7 * p.age_years, knee = 0.75 * hr_max;
   if (hr > knee) hr = knee + (hr_max - knee) * std::tanh((hr - knee) / (hr_max - knee));
   // The rhythm decides which rate the ventricles follow (rhythm.h). In AF the AV node conducts a chaotic
@@ -326,14 +337,14 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   double atrial_kick = 1;
   switch (rhythm) {
     case Rhythm::kAf:
-      hr = rhythm_rate * std::max(0.3, 1 + M(Mod::kAvConduction)) * (1 + 0.15 * p.baroreflex_gain * symp_f) * fever_hr;
+      hr = rhythm_rate * std::max(0.3, 1 + M(Mod::kAvConduction)) * (1 + 0.15 * p.baroreflex_gain * symp_hr) * fever_hr;
       atrial_kick = 0.8;  // the atrial contribution to ventricular filling, 15-25% (lost in AF)
       break;
     case Rhythm::kAvBlockNodal:
-      hr = rhythm_rate * (1 + 0.2 * symp_f) + pos(hr - rhythm_rate) * smooth01((vag - 0.2) / 0.3);
+      hr = rhythm_rate * (1 + 0.2 * symp_hr) + pos(hr - rhythm_rate) * smooth01((vag - 0.2) / 0.3);
       break;
     case Rhythm::kCompleteHeartBlock:
-      hr = rhythm_rate * (1 + 0.1 * symp_f) * (1 + 0.3 * clamp(M(Mod::kHr), 0, 1));
+      hr = rhythm_rate * (1 + 0.1 * symp_hr) * (1 + 0.3 * clamp(M(Mod::kHr), 0, 1));
       atrial_kick = 0.85;  // AV dissociation
       break;
     default:
@@ -348,7 +359,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // ischaemic minutes (4% of contractility per minute, at most 40%), recovering over hours (half-life 4 h).
   const double since_rosc = rosc_t >= 0 ? tt - rosc_t : -1;
   const double stunning = since_rosc >= 0 ? std::min(0.4, 0.04 * rosc_isch) * std::exp(-kLn2 * since_rosc / 14400.0) : 0;
-  const double contr = std::max(0.05, p.contractility * (1 + 0.3 * symp_s) * (1 + M(Mod::kContractility)) *
+  const double contr = std::max(0.05, p.contractility * (1 + 0.3 * symp_inotropy) * (1 + M(Mod::kContractility)) *
                                           acid_depression * (1 - stunning));
   // Cardiac tamponade: the ventricles fill against the pericardial pressure, so the transmural filling
   // pressure is the venous pressure less both the pleural and the pericardial pressure; venous pressure
@@ -536,7 +547,8 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // per hour instead of exponentially. Below the patient's level the minimal model is unchanged.
   const double sat = std::min(1.0, (kGlucoseKmMmolL + p.glucose_mmol_l) / (kGlucoseKmMmolL + glu));
   const double sg_eff = std::max(0.005, kSg + x * sat);
-  const double counter = 1.5 * pos(3.8 - glu) / 3.8;
+  // Counter-regulation below 3.8 mmol/L: glucagon's half and adrenaline's half; beta-blockade removes the latter.
+  const double counter = 1.5 * pos(3.8 - glu) / 3.8 * (1 - 0.5 * beta);
   double dglu = -sg_eff * glu + kSg * p.glucose_mmol_l * (1 + M(Mod::kGlucoseProduction) + counter) -
                 0.008 * pos(glu - 10.0) * d->renal;
   ds[kGlu] = dglu / 60.0;

@@ -48,7 +48,7 @@ INSTANTIATE_TEST_SUITE_P(Sim, NewConditions,
                                          "acute_heart_failure", "thyroid_storm", "cardiac_tamponade", "pulmonary_embolism",
                                          "meningitis", "paediatric_asthma", "status_epilepticus", "acute_ischaemic_stroke",
                                          "paediatric_sepsis", "copd_exacerbation", "salicylate_poisoning",
-                                         "traumatic_brain_injury"));
+                                         "traumatic_brain_injury", "beta_blocker_poisoning", "paediatric_anaphylaxis"));
 
 // Upper GI bleed (NICE CG141; ATLS 10th ed. classes; Blatchford 2000; Villanueva 2013; Wiesen 1994).
 TEST(UpperGiBleed, PresentsByAtlsClassBleedsOnUntreatedAndStopsWithEndoscopy) {

@@ -58,6 +58,10 @@ enum class Mod {
                      // (with the Haldane effect), scaled by alveolar PO2 from 60 (none) to 300 mmHg (all)
   kSeizure,  // 0..1: generalised convulsive seizure activity (status epilepticus): unresponsive (10 GCS points at 1),
              // readable as the vital `seizure`; its sympathetic, metabolic and airway effects are the condition's own
+  kBetaBlockade,  // 0..1: fraction of beta-adrenergic signalling blocked (beta-blocker poisoning): the sympathetic
+                  // chronotropic and inotropic response and half the adrenergic counter-regulation of glucose are lost,
+                  // and drug effects on the "beta_adrenergic" receptor need 1/(1 - x) times the concentration
+                  // (competitive, surmountable); alpha-mediated vasoconstriction is untouched
   kCount
 };
 constexpr size_t kNumMods = static_cast<size_t>(Mod::kCount);

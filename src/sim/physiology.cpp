@@ -460,10 +460,10 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   double gcs = 15;
   gcs -= 0.25 * pos(60 - d->pa);
   // Raised intracranial pressure: perfusion of the brain is MAP - ICP (10 mmHg normally, so the MAP term above is a
-  // CPP of 50); with ICP raised, consciousness falls by 0.4 GCS points per mmHg of CPP below 50 instead (the term
-  // is zero when ICP is not raised).
+  // CPP of 50); each mmHg of CPP below 50 that raised ICP adds costs 0.4 GCS points. The term is zero when ICP is
+  // not raised (it was 0.15 per mmHg of MAP below 60 until 2026-12-02, when the two terms did not cancel).
   const double icp = pos(M(Mod::kIcpMmhg));
-  gcs -= 0.4 * pos(60 - (d->pa - icp)) - 0.25 * pos(60 - d->pa);
+  gcs -= 0.4 * (pos(60 - (d->pa - icp)) - pos(60 - d->pa));
   gcs -= 40.0 * pos(0.85 - d->sa);
   gcs -= 0.12 * pos(paco2 - 60);
   gcs -= 5.0 * pos(3.0 - glu);

@@ -20,6 +20,7 @@ namespace medgen::text::deid {
 namespace {
 
 constexpr int K = TaggerModel::kClasses;
+constexpr int kDateClass = 1;
 constexpr int kAgeClass = 2;
 constexpr int kFormat = 1;
 // Bump when the features change: a model trained on other features is refused.
@@ -96,6 +97,28 @@ class Featurizer {
     int v = 0;
     for (size_t i = t.b; i < t.e; ++i) v = v * 10 + (t_[i] - '0');
     return v >= 90 && v <= 150;
+  }
+  // A number of 1, 2 or 4 digits (a day, a month, a year, a time) is a DATE only beside what makes a
+  // date of it: within two tokens on its line another number, a month or weekday name, or a
+  // touching ordinal suffix ("02 14 1979", "25th", "Dec 2"). A year alone is no PHI under Safe
+  // Harbor, and a lone "2" or "20" in a clinical note is a count.
+  bool date_candidate(size_t k) const {
+    const Tok& t = tk_[k];
+    const size_t len = t.e - t.b;
+    if (t.kind != 'n' || (len != 1 && len != 2 && len != 4)) return true;
+    for (long d = -2; d <= 2; ++d) {
+      const long j = static_cast<long>(k) + d;
+      if (d == 0 || j < 0 || j >= static_cast<long>(tk_.size())) continue;
+      if ((d > 0 && (tk_[k + 1].nl || (d == 2 && tk_[k + 2].nl))) || (d < 0 && (t.nl || (d == -2 && tk_[k - 1].nl))))
+        continue;
+      const Tok& o = tk_[j];
+      if (o.kind == 'n' || (o.kind == 'w' && (o.fl & (lex::kMonth | lex::kWeekday)))) return true;
+      if (d == 1 && o.kind == 'w' && !o.space) {
+        const std::string_view w = low(j);
+        if (w == "st" || w == "nd" || w == "rd" || w == "th") return true;
+      }
+    }
+    return false;
   }
   int rule(size_t k) const { return info_[k].rule; }
 
@@ -370,6 +393,7 @@ void TaggerModel::add_spans(std::string_view text, const RuleScan& rs, std::vect
     double lg[K];
     TaggerAccess::logits(*this, rows.data(), rows.size(), lg);
     if (!fz.age_candidate(k)) lg[kAgeClass] = -1e300;
+    if (!fz.date_candidate(k)) lg[kDateClass] = -1e300;
     int best = -1;
     double margin = 0;
     for (int c = 0; c < K; ++c)
@@ -516,6 +540,7 @@ struct Sample {
   std::vector<float> counts;   // how often each row occurs
   int label = -1;              // class, -1 none
   bool age_ok = false;         // may be an AGE (Featurizer::age_candidate)
+  bool date_ok = false;        // may be a DATE (Featurizer::date_candidate)
   bool covered = false;        // a rule span overlaps the token (the model is not asked there)
 };
 
@@ -550,6 +575,7 @@ std::vector<std::vector<Sample>> featurize(const Deidentifier& rules, const std:
       Sample s;
       s.label = label;
       s.age_ok = fz.age_candidate(k);
+      s.date_ok = fz.date_candidate(k);
       s.covered = fz.rule(k) >= 0;
       for (uint32_t r : rows) {
         if (!s.rows.empty() && s.rows.back() == r) {
@@ -665,6 +691,7 @@ std::vector<TaggerOofSample> out_of_fold(const std::vector<std::vector<Sample>>&
         TaggerOofSample o;
         for (int c = 0; c < K; ++c) o.prob[c] = 1 / (1 + std::exp(-lg[c]));
         if (!s.age_ok) o.prob[kAgeClass] = 0;
+        if (!s.date_ok) o.prob[kDateClass] = 0;
         o.label = static_cast<int8_t>(s.label);
         o.covered = s.covered;
         o.note = static_cast<uint32_t>(n);

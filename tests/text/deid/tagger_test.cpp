@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -122,6 +123,22 @@ TEST(Tagger, SetThresholdChecksTheClassAndTheRange) {
   size_t covered = 0;
   for (const PhiSpan& s : rules().with_model(shared).detect(t)) covered += s.end - s.begin;
   EXPECT_GE(covered, t.size() - 12);  // spaces and the full stop only
+}
+
+// The model's DATE is never a lone number of 1, 2 or 4 digits (a count, a year: no PHI), however low
+// its threshold; beside another number or a month it may be.
+TEST(Tagger, LoneNumbersAreNoModelDates) {
+  auto m = std::make_shared<TaggerModel>(TaggerModel::deserialize(medgen::read_file(kDir + "/tagger.model"), "shipped"));
+  for (PhiType t : TaggerModel::class_types()) m->set_threshold(t, 1.5);
+  m->set_threshold(PhiType::kDate, 1e-9);
+  const Deidentifier d = rules().with_model(m);
+  const std::string lone = "In 2010 she had 2 falls and 20 visits.";
+  for (const PhiSpan& s : d.detect(lone))  // (every word passes a threshold of 1e-9; no number may)
+    for (size_t k = s.begin; k < s.end; ++k) EXPECT_FALSE(std::isdigit(static_cast<unsigned char>(lone[k]))) << lone.substr(s.begin, s.end - s.begin);
+  const std::string spaced = "born 02 14 1979 at home";
+  bool all = false;
+  for (const PhiSpan& s : d.detect(spaced)) all |= s.type == PhiType::kDate && s.begin <= 5 && s.end >= 15;
+  EXPECT_TRUE(all);
 }
 
 namespace {

@@ -56,7 +56,8 @@ class Scanner {
   std::vector<PhiSpan> out_;
   std::vector<uint8_t> name_tok_;  // per token: inside a name span
   std::string buf_;                // scratch for phrases (labels, sign-off lines)
-  std::vector<std::string_view> views_, table_;  // scratch for propagate_names
+  std::vector<std::string_view> views_, table_;  // scratch for propagate_names (table_: initials_of_names too)
+  std::vector<std::pair<size_t, size_t>> date_starts_;  // scratch for weekdays_before_dates
 
   // ---------- helpers ----------
   std::string_view sv(size_t i) const { return t_.substr(tk_[i].b, tk_[i].e - tk_[i].b); }
@@ -2919,15 +2920,14 @@ class Scanner {
   // A weekday right before a date found is part of it: "WED 03-DEC-2025", "Tue, 4 March".
   void weekdays_before_dates() {
     const size_t n = tk_.size();
-    std::vector<std::pair<size_t, size_t>> d;  // (begin, index in out_) of the date spans
+    std::vector<std::pair<size_t, size_t>>& d = date_starts_;  // (begin, index in out_) of the date spans
+    d.clear();
     for (size_t k = 0; k < out_.size(); ++k)
       if (out_[k].type == PhiType::kDate) d.emplace_back(out_[k].begin, k);
     if (d.empty()) return;
     std::sort(d.begin(), d.end());
     for (size_t i = 0; i + 1 < n; ++i) {
-      if (!word(i)) continue;
-      const std::string_view lw = low(i);
-      if (!(tk_[i].fl & lex::kWeekday) && !short_weekday(lw)) continue;
+      if (!word(i) || !(tk_[i].fl & lex::kWeekday || (tk_[i].e - tk_[i].b == 3 && short_weekday(low(i))))) continue;
       size_t j = i + 1;
       if (punct(j, '.') && touch(j)) ++j;
       if (punct(j, ',')) ++j;

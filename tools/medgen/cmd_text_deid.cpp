@@ -1,4 +1,5 @@
 // `medgen text deid` and `medgen text deid-eval`: de-identification of notes (docs/text-deid.md).
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -25,18 +26,45 @@ namespace {
 // The detector: the rules, plus the learned tagger unless --no-model (its file: --model, else
 // tagger.model in the data folder; a missing or damaged model is an error, never a silent fall
 // back to the rules alone).
-Deidentifier make_deidentifier(const std::string& data_dir, const std::string& model, bool no_model) {
+// --threshold TYPE=P (repeatable): the model's threshold for one class, replacing the one stored
+// in the model file.
+std::vector<std::pair<PhiType, double>> parse_thresholds(const std::vector<std::string>& given) {
+  std::vector<std::pair<PhiType, double>> out;
+  for (const std::string& g : given) {
+    const size_t eq = g.find('=');
+    PhiType t;
+    const auto& classes = TaggerModel::class_types();
+    if (eq == std::string::npos || !parse_phi_type(g.substr(0, eq), &t) ||
+        std::find(classes.begin(), classes.end(), t) == classes.end())
+      throw InvalidInput("--threshold '" + g + "': want TYPE=P with TYPE one of NAME, DATE, AGE, LOCATION, PHONE, ID " +
+                         "(SSN and IP are ID's)");
+    const std::string v = g.substr(eq + 1);
+    char* end = nullptr;
+    const double p = std::strtod(v.c_str(), &end);
+    if (v.empty() || end != v.c_str() + v.size() || !(p > 0 && p <= 2))
+      throw InvalidInput("--threshold '" + g + "': P must be a number in (0, 1] (above 1, up to 2: the class off)");
+    out.emplace_back(t, p);
+  }
+  return out;
+}
+
+Deidentifier make_deidentifier(const std::string& data_dir, const std::string& model, bool no_model,
+                               const std::vector<std::string>& thresholds = {}) {
   if (no_model && !model.empty()) throw InvalidInput("give --model FILE or --no-model, not both");
+  if (no_model && !thresholds.empty()) throw InvalidInput("--threshold sets the model's thresholds: not with --no-model");
+  const auto th = parse_thresholds(thresholds);
   DeidResources r = DeidResources::load_default(data_dir);
   if (no_model) return Deidentifier(std::move(r));
   const std::string path = model.empty() ? DeidResources::data_dir(data_dir) + "/tagger.model" : model;
   if (!fs::is_regular_file(path))
     throw InvalidInput(path + ": de-identification model not found (--model FILE, or --no-model for the rules alone)");
-  return Deidentifier(std::move(r), TaggerModel::load(path));
+  auto m = std::make_shared<TaggerModel>(*TaggerModel::load(path));
+  for (const auto& [type, p] : th) m->set_threshold(type, p);
+  return Deidentifier(std::move(r), std::move(m));
 }
 
 struct DeidCli {
-  std::vector<std::string> inputs;
+  std::vector<std::string> inputs, thresholds;
   std::string out, out_dir, report, key_file, patient, data_dir, model;
   bool tags = false, day_first = false, per_file_patient = false, no_model = false;
   int max_shift = 365;
@@ -78,7 +106,7 @@ int run_deid(DeidCli& o) {
   std::vector<std::string> notes;
   for (const std::string& p : o.inputs) notes.push_back(read_note(p));
   if (!o.out_dir.empty() && !fs::is_directory(o.out_dir)) throw IoError(o.out_dir + ": output folder not found");
-  const Deidentifier d = make_deidentifier(o.data_dir, o.model, o.no_model);
+  const Deidentifier d = make_deidentifier(o.data_dir, o.model, o.no_model, o.thresholds);
   std::vector<std::pair<std::string, std::string>> files;
   json report = json::array();
   std::string to_stdout;
@@ -120,7 +148,7 @@ int run_deid(DeidCli& o) {
 }
 
 struct EvalCli {
-  std::vector<std::string> inputs;
+  std::vector<std::string> inputs, thresholds;
   std::string data_dir, json_out, model;
   bool show_missed = false, no_model = false;
   CommonOptions common;
@@ -129,7 +157,7 @@ struct EvalCli {
 int run_eval(EvalCli& o) {
   std::vector<AnnotatedNote> notes;
   json per_file = json::object();
-  const Deidentifier d = make_deidentifier(o.data_dir, o.model, o.no_model);
+  const Deidentifier d = make_deidentifier(o.data_dir, o.model, o.no_model, o.thresholds);
   std::string text;
   std::vector<AnnotatedNote> all;
   for (const std::string& p : o.inputs) {
@@ -145,6 +173,12 @@ int run_eval(EvalCli& o) {
   const DeidScores total = evaluate_deid(d, all);
   json j{{"files", per_file}, {"total", total.to_json()}, {"resources", d.resources().sources},
          {"model", d.model() ? json(o.model.empty() ? "tagger.model" : o.model) : json(nullptr)}};
+  if (d.model()) {
+    json th = json::object();
+    for (int c = 0; c < TaggerModel::kClasses; ++c)
+      th[phi_type_name(TaggerModel::class_types()[c])] = d.model()->thresholds()[c];
+    j["thresholds"] = th;
+  }
   if (!o.json_out.empty()) write_file_atomic(o.json_out, j.dump(2) + "\n");
   if (o.common.json)
     write_output("", j.dump(2) + "\n");
@@ -155,7 +189,7 @@ int run_eval(EvalCli& o) {
 
 struct TrainCli {
   std::vector<std::string> inputs;
-  std::string out, data_dir, cv_out;
+  std::string out, data_dir, cv_out, oof_out;
   bool cv = false;
   TaggerParams params;
   CommonOptions common;
@@ -167,7 +201,8 @@ int run_train(TrainCli& o) {
   // liblinear's vector operations call BLAS on 2^hash_bits entries: OpenBLAS's threads only
   // wait on each other there (4x the CPU time for the same model); --threads 1 is the default.
   make_context(o.common);
-  if (o.out.empty() && !o.cv) throw InvalidInput("text deid-train: give -o MODEL, --cv, or both");
+  if (o.out.empty() && !o.cv && o.oof_out.empty())
+    throw InvalidInput("text deid-train: give -o MODEL, --cv or --oof-out FILE");
   std::vector<AnnotatedNote> notes;
   std::vector<std::string> group;
   json files_in = json::array();
@@ -191,6 +226,24 @@ int run_train(TrainCli& o) {
     summary["cv"] = r.to_json();
     if (!o.cv_out.empty()) files.emplace_back(o.cv_out, r.to_json().dump(2) + "\n");
   }
+  if (!o.oof_out.empty()) {
+    // one line per training token: its file, note, gold class, whether a rule covers it, and the
+    // out-of-fold probability of each class (what the thresholds are chosen from)
+    std::string tsv = "file\tnote\tlabel\tcovered";
+    for (PhiType t : TaggerModel::class_types()) tsv += std::string("\t") + phi_type_name(t);
+    tsv += "\n";
+    char buf[32];
+    for (const TaggerOofSample& s : tagger_out_of_fold(rules, notes, o.params)) {
+      tsv += group[s.note] + "\t" + notes[s.note].id + "\t" +
+             (s.label < 0 ? "-" : phi_type_name(TaggerModel::class_types()[s.label])) + "\t" + (s.covered ? "1" : "0");
+      for (double p : s.prob) {
+        std::snprintf(buf, sizeof buf, "\t%.5g", p);
+        tsv += buf;
+      }
+      tsv += "\n";
+    }
+    files.emplace_back(o.oof_out, tsv);
+  }
   if (!o.out.empty()) {
     // the word lists the features read (paths in the data folder written relative to it, so that
     // the file does not depend on where the checkout is)
@@ -202,9 +255,10 @@ int run_train(TrainCli& o) {
               {"command", "medgen text deid-train <files> -o <model> --seed " + std::to_string(o.params.seed) +
                               " --folds " + std::to_string(o.params.folds) + " --hash-bits " +
                               std::to_string(o.params.hash_bits) + " --c " + json(o.params.c).dump() + " --beta " +
-                              json(o.params.beta).dump()},
+                              json(o.params.beta).dump() + " --recall " + json(o.params.recall).dump() +
+                              " --min-precision " + json(o.params.min_precision).dump()},
               {"word_lists", word_lists}};
-    const TaggerModel m = train_tagger(rules, notes, o.params, prov);
+    const TaggerModel m = train_tagger(rules, notes, o.params, prov, group);
     files.emplace_back(o.out, m.serialize());
     std::string th;
     for (int c = 0; c < TaggerModel::kClasses; ++c)
@@ -242,6 +296,9 @@ std::vector<Command> add_text_deid_commands(CLI::App& text) {
     c->add_option("--data-dir", o->data_dir, "folder with names.txt and medical_stop.txt (default data/text/deid)");
     c->add_option("--model", o->model, "the learned tagger's model (default: tagger.model in the data folder)");
     c->add_flag("--no-model", o->no_model, "the rules alone, without the learned tagger");
+    c->add_option("--threshold", o->thresholds,
+                  "TYPE=P: the model's probability threshold for one class instead of the model file's (repeatable; "
+                  "lower P finds more, tags more in error)");
     add_common(c, &o->common, kNone, "print per-note counts as JSON on stdout (with -o/--out-dir)");
     out.push_back({c, [o] { return run_deid(*o); }});
   }
@@ -252,6 +309,9 @@ std::vector<Command> add_text_deid_commands(CLI::App& text) {
     c->add_option("--data-dir", o->data_dir, "folder with names.txt and medical_stop.txt");
     c->add_option("--model", o->model, "the learned tagger's model (default: tagger.model in the data folder)");
     c->add_flag("--no-model", o->no_model, "score the rules alone, without the learned tagger");
+    c->add_option("--threshold", o->thresholds,
+                  "TYPE=P: the model's probability threshold for one class instead of the model file's (repeatable; "
+                  "lower P finds more, tags more in error)");
     c->add_option("--json-out", o->json_out, "write the scores as JSON to this file");
     c->add_flag("--missed", o->show_missed, "list the gold identifiers not fully covered");
     add_common(c, &o->common, kNone, "print the scores as JSON");
@@ -265,10 +325,20 @@ std::vector<Command> add_text_deid_commands(CLI::App& text) {
     c->add_option("-o,--output", o->out, "the model file to write");
     c->add_flag("--cv", o->cv, "K-fold cross-validation by note: rules vs rules + model per file and type");
     c->add_option("--cv-out", o->cv_out, "write the cross-validation scores as JSON to this file");
+    c->add_option("--oof-out", o->oof_out,
+                  "write every training token's out-of-fold probabilities (the thresholds' source) as TSV to this file");
     add_integer(c, "--folds", &o->params.folds, "folds by note, for the thresholds and for --cv [5]", 2, 50);
     add_integer(c, "--hash-bits", &o->params.hash_bits, "the weight table has 2^N rows [18]", 12, 22);
     add_real(c, "--c", &o->params.c, "liblinear's C, the inverse L2 penalty [0.5]", 0, 1e6, true);
-    add_real(c, "--beta", &o->params.beta, "thresholds maximise F_beta of the model out of fold [2]", 0, 100, true);
+    add_real(c, "--beta", &o->params.beta, "AGE's and LOCATION's thresholds maximise F_beta of the model out of fold [2]",
+             0, 100, true);
+    add_real(c, "--recall", &o->params.recall,
+             "NAME, DATE, PHONE, ID: the highest threshold whose out-of-fold recall reaches this, within --min-precision "
+             "(0: F_beta for all) [0.99]",
+             0, 1, false);
+    add_real(c, "--min-precision", &o->params.min_precision,
+             "the out-of-fold precision those thresholds may not fall below (else the lowest threshold that keeps it) [0.8]",
+             0, 1, false);
     c->add_option("--data-dir", o->data_dir, "folder with names.txt and medical_stop.txt");
     add_common(c, &o->common, kNone, "print a JSON summary (and the cross-validation scores)");
     out.push_back({c, [o] { return run_train(*o); }});

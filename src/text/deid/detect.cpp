@@ -2,6 +2,7 @@
 // word lists for names, dates, ages and places. No regular-expression engine (speed). Every word
 // list is one bit of the Lexicon; each token is looked up once (tokenize) and the rules test bits.
 #include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -39,6 +40,11 @@ class Scanner {
     nicknames();
     ages_after_names();
     hl7_name_components();
+    join_name_parts();
+    initials_of_names();
+    handles_beside_names();
+    weekdays_before_dates();
+    registration_numbers();
     return merged();
   }
 
@@ -50,7 +56,8 @@ class Scanner {
   std::vector<PhiSpan> out_;
   std::vector<uint8_t> name_tok_;  // per token: inside a name span
   std::string buf_;                // scratch for phrases (labels, sign-off lines)
-  std::vector<std::string_view> views_, table_;  // scratch for propagate_names
+  std::vector<std::string_view> views_, table_;  // scratch for propagate_names (table_: initials_of_names too)
+  std::vector<std::pair<size_t, size_t>> date_starts_;  // scratch for weekdays_before_dates
 
   // ---------- helpers ----------
   std::string_view sv(size_t i) const { return t_.substr(tk_[i].b, tk_[i].e - tk_[i].b); }
@@ -246,6 +253,28 @@ class Scanner {
     return false;
   }
 
+  // A compact date-time (HL7 TS, CDA, ISO basic): yyyymmddhhmm[ss][.fff] with an offset or "Z"
+  // ("20251201143322+0800", "20251202101500Z"), or yyyymmdd with one ("20251202+0100").
+  static bool compact_timestamp(std::string_view s) {
+    size_t d = 0;
+    while (d < s.size() && is_digit(s[d])) ++d;
+    if (d != 8 && d != 12 && d != 14) return false;
+    const int y = num_at(s, 0, 4), m = num_at(s, 4, 2), day = num_at(s, 6, 2);
+    if (y < 1800 || y > 2199 || m < 1 || m > 12 || day < 1 || day > 31) return false;
+    if (d >= 12 && (num_at(s, 8, 2) > 23 || num_at(s, 10, 2) > 59)) return false;
+    size_t k = d;
+    if (d == 14 && k < s.size() && s[k] == '.') {
+      ++k;
+      while (k < s.size() && is_digit(s[k])) ++k;
+    }
+    if (k == s.size()) return false;  // a bare run of digits stays an identifier
+    if (s[k] == 'Z' || s[k] == 'z') return k + 1 == s.size();
+    if (s[k] != '+' && s[k] != '-') return false;
+    size_t o = k + 1;
+    while (o < s.size() && is_digit(s[o])) ++o;
+    return o == s.size() && o - k - 1 == 4 && num_at(s, k + 1, 2) <= 14;
+  }
+
   static bool ipv4(std::string_view s) {
     int parts = 0, len = 0, v = 0;
     for (size_t k = 0; k <= s.size(); ++k) {
@@ -340,6 +369,18 @@ class Scanner {
           }
         }
       }
+    }
+    // "key=value" (logs, query-like fields): the value ("ip=10.61.7.112", "gw=10.61.7.1")
+    if (const size_t eq = s.rfind('='); eq != std::string_view::npos && eq > 0 && eq + 1 < s.size() && is_alpha(s[0])) {
+      chunk(b + eq + 1, e, std::string_view(), raw_end);
+      return;
+    }
+    // a check character in brackets after an identifier: "K123456(3)", "HN19004417(2)"
+    if (s.size() >= 6 && s[s.size() - 2] == '(' && is_alnum(s.back()) && e < t_.size() && t_[e] == ')') {
+      const size_t before = out_.size();
+      chunk(b, e - 2, prev, e - 2);
+      if (out_.size() > before && out_.back().type == PhiType::kId && out_.back().end == e - 2) out_.back().end = e + 1;
+      return;
     }
     if (ipv4(s)) {
       add(b, e, PhiType::kIp);
@@ -439,6 +480,10 @@ class Scanner {
         }
       }
     }
+    if (compact_timestamp(s)) {
+      add(b, e, PhiType::kDate);
+      return;
+    }
     // identifiers: letters and digits with at least 4 digits and an upper-case letter or a
     // letter prefix, or 7+ digits
     int nd = 0, nl = 0, nupper = 0;
@@ -487,6 +532,13 @@ class Scanner {
       bool plus = c == '+', paren = false, bad = false;
       while (j < n) {
         const char d = t_[j];
+        if (plus && d == '(' && j + 2 < n && t_[j + 1] == '0' && t_[j + 2] == ')') {
+          // the trunk prefix of an international number: "+44 (0)20 7946 0018", "+234 (0)1 555 0419"
+          if (cur) groups.push_back(cur);
+          cur = 0;
+          j += 3;
+          continue;
+        }
         if (is_digit(d)) {
           ++cur;
           ++digits;
@@ -528,6 +580,9 @@ class Scanner {
         // a bare 10-digit run only with a telephone cue before it
         phone = phone_cue_before(i);
       }
+      // a mobile number with its trunk zero: "0301 5557732", "0917-5553821"
+      if (!phone && ng == 2 && groups[0] == 4 && groups[1] == 7 && c == '0' && (t_[i + 4] == ' ' || t_[i + 4] == '-'))
+        phone = true;
       (void)paren;
       (void)seps;
       if (phone) {
@@ -592,8 +647,9 @@ class Scanner {
         const bool eng = f & lex::kEnglish, med = f & lex::kMedical;
         if (words == 0) {
           if (!upper && !(allow_lower_first && !eng && !med)) break;
-        } else if ((f & lex::kParticle) && capital(j + 1) && !tk_[j + 1].nl) {
-          // particle: keep going (it does not count as a word: "Abdul Rahman bin Ismail")
+        } else if ((f & lex::kParticle) && particle_chain_to_capital(j)) {
+          // particle: keep going (it does not count as a word: "Abdul Rahman bin Ismail", "Pieter
+          // van der Merwe")
           --words;
         } else {
           if (!upper) {
@@ -606,7 +662,10 @@ class Scanner {
         }
         ++words;
         ++j;
-        if (tk_[j - 1].e - tk_[j - 1].b <= 2 && punct(j, '.') && touch(j)) ++j;  // initial "J." / "St."
+        // an initial "J." or "St.", "Wm."; not a short surname ending a sentence ("Jasmine Wu. Sunny")
+        if (punct(j, '.') && touch(j) &&
+            (tk_[j - 1].e - tk_[j - 1].b == 1 || low(j - 1) == "st" || low(j - 1) == "wm"))
+          ++j;
         continue;
       }
       if (punct(j, ',') && comma_form && !comma_used && words == 1 && word(j + 1) && !tk_[j + 1].nl &&
@@ -625,6 +684,17 @@ class Scanner {
     // do not end on a comma or hyphen
     while (j > i && tk_[j - 1].kind == 'p' && !punct(j - 1, '.')) --j;
     return words > 0 ? j : i;
+  }
+
+  // Token j is a particle followed, on its line, by at most two more particles and then a
+  // capitalised word ("van der Merwe", "de la Cruz", "DE LA FUENTE").
+  bool particle_chain_to_capital(size_t j) const {
+    for (size_t q = j + 1; q < tk_.size() && q <= j + 3 && !tk_[q].nl && word(q); ++q) {
+      if (!(tk_[q].fl & lex::kParticle)) return capital(q);
+      if (capital(q) && q + 1 < tk_.size() && !(word(q + 1) && (tk_[q + 1].fl & lex::kParticle)) && capital(q + 1))
+        return true;  // ("DE LA FUENTE": a particle in capitals before a capitalised word)
+    }
+    return false;
   }
 
   // A lower-case word of 3+ letters with a vowel that no word list holds ("mcgillicuddy").
@@ -1075,6 +1145,14 @@ class Scanner {
       } else if (k.kind == 'n') {
         age(i);
         street(i);
+        dotted_year_first_date(i);
+        if (i > 0 && word(i - 1) && lw_is_ordinal_day(i) && !tk_[i].nl) {
+          // "on 16th and ...", "by 3rd" (the month is implied; "the" is not needed)
+          const std::string_view pw = low(i - 1);
+          if (pw == "on" || pw == "by" || pw == "from" || pw == "until" || pw == "till" || pw == "since" ||
+              pw == "before" || pw == "after" || pw == "due" || pw == "dated")
+            add_tokens(i, i + 2, PhiType::kDate);
+        }
       } else if (t_[k.b] == ':') {
         label_name(i);
       } else if (t_[k.b] == '#' && !(i > 0 && touch(i) && word(i - 1) && (tk_[i - 1].fl & lex::kIdCue))) {
@@ -1218,18 +1296,44 @@ class Scanner {
         size_t j = colon + 1;
         if (j < tk_.size() && tk_[j].nl) return;
         j = skip_title(j);
-        const size_t e = take_name(j, 4, true, true);
+        size_t e = take_name(j, 4, true, true);
+        // after who checked or dispensed, capitals followed by more text are a measurement or a
+        // unit ("Checked: BP stable"), not initials
+        if (e == j + 1 && signer_label(label) && tk_[j].allcaps && tk_[j].e - tk_[j].b <= 3 && !initials_alone(j)) e = j;
         if (e > j) {
           add_tokens(j, e, PhiType::kName);
-        } else if (word(j) && tk_[j].allcaps && tk_[j].e - tk_[j].b <= 3 && !(tk_[j].fl & lex::kNotName) &&
-                   (j + 1 >= tk_.size() || tk_[j + 1].nl)) {
-          add_tokens(j, j + 1, PhiType::kName);  // initials alone on the line: "Sonographer: LR"
+        } else if (initials_alone(j)) {
+          // initials alone on the line or in their column: "Sonographer: LR", "Checked: TS   Next:"
+          add_tokens(j, j + 1, PhiType::kName);
         }
+        // two signers' initials: "checked: SB / NR"
+        if (name_tok_[j] && e <= j + 1 && punct(j + 1, '/') && initials_alone(j + 2)) add_tokens(j + 2, j + 3, PhiType::kName);
         return;
       }
       if ((lf & lex::kIdCue) || label.find("number") != std::string::npos || label.find("id") == label.size() - 2)
         break;
     }
+  }
+
+  // The labels of who checked, dispensed or witnessed (lexicon.cpp's last name labels).
+  static bool signer_label(std::string_view l) {
+    for (std::string_view w : {"checked", "dispensed", "counselled", "counseled", "administered", "witnessed", "issued",
+                               "collected", "collector", "received", "packed", "released", "authorised", "authorized",
+                               "signed off", "labelled", "labeled", "checker", "second check"})
+      if (l.compare(0, w.size(), w) == 0 || (l.size() > w.size() && l.find(w) != std::string_view::npos)) return true;
+    return false;
+  }
+
+  // Token j is initials in capitals (2-3 letters) standing alone: the line or the form's column
+  // ends after it (end of line, two spaces or a tab), or a "/", ",", ";" or ")" follows.
+  bool initials_alone(size_t j) const {
+    if (!word(j) || !tk_[j].allcaps || tk_[j].e - tk_[j].b > 3 || (tk_[j].fl & lex::kNotName) || tk_[j].nl) return false;
+    if (j + 1 >= tk_.size() || tk_[j + 1].nl) return true;
+    const size_t e = tk_[j].e;
+    if (e + 1 < t_.size() && ((t_[e] == ' ' && t_[e + 1] == ' ') || t_[e] == '\t')) return true;
+    if (tk_[j + 1].kind == 'p' && std::strchr("/,;)", t_[tk_[j + 1].b]) && (j + 2 >= tk_.size() || tk_[j + 2].nl || !touch(j + 2) || punct(j + 1, '/')))
+      return true;
+    return false;
   }
 
   // Secure-chat and log lines: "[chat 16:04] rachel.t: ...", "09:12 jsmith2: ..." -- a handle
@@ -1244,9 +1348,30 @@ class Scanner {
       for (size_t r = j + 1; r < q; ++r)
         if (punct(r, ':') && num(r - 1) && num(r + 1)) stamp = true;
       j = q + 1;
-    } else if (num(j) && punct(j + 1, ':') && num(j + 2) && touch(j + 1) && touch(j + 2)) {  // "09:12"
-      stamp = true;
-      j += 3;
+    } else {
+      // "09:12", "2025-11-28 09:12", "28/11/2025 09:12:40"
+      if (num(j) && (punct(j + 1, '-') || punct(j + 1, '/') || punct(j + 1, '.')) && touch(j + 1) && num(j + 2) &&
+          touch(j + 2)) {
+        size_t q = j + 3;
+        while (q + 1 < tk_.size() && tk_[q].kind == 'p' && t_[tk_[q].b] != ':' && touch(q) && num(q + 1) && touch(q + 1))
+          q += 2;
+        if (num(q) || !tk_[q].nl) j = q;
+      }
+      if (num(j) && punct(j + 1, ':') && num(j + 2) && touch(j + 1) && touch(j + 2)) {
+        stamp = true;
+        j += 3;
+        while (punct(j, ':') && num(j + 1) && touch(j) && touch(j + 1)) j += 2;  // seconds
+      }
+    }
+    // a handle in brackets after the stamp: "09:02 [kwong.mh] Remote session"
+    if (stamp && punct(j, '[') && word(j + 1) && !tk_[j + 1].nl) {
+      const size_t b = tk_[j + 1].b;
+      size_t e = b;
+      while (e < t_.size() && (is_lower(t_[e]) || is_digit(t_[e]) || t_[e] == '.' || t_[e] == '_' || t_[e] == '-')) ++e;
+      if (e < t_.size() && t_[e] == ']' && e - b >= 3 &&
+          !(e == tk_[j + 1].e && (tk_[j + 1].fl & (lex::kEnglish | lex::kMedical | lex::kNotName))))
+        add(b, e, PhiType::kName);
+      return;
     }
     if (!stamp || !word(j) || tk_[j].nl || tk_[j].cap || tk_[j].allcaps) return;
     // the handle: letters, digits, '.', '_', '-' up to a colon
@@ -1287,8 +1412,19 @@ class Scanner {
     const bool ssn = lw == "ssn" || lw == "ss#" || lw == "social" || lw == "sin";
     size_t j = i + 1;
     int steps = 0;
-    while (j < tk_.size() && steps < 5 && !(tk_[j].nl && steps > 0)) {
-      if (tk_[j].kind == 'p' && std::strchr(":#.-=(", t_[tk_[j].b])) {
+    while (j < tk_.size() && steps < 8 && !(tk_[j].nl && steps > 0)) {
+      // a remark in brackets between the cue and the number: "SSN (last 4): 4418", "MRN (old): ..."
+      if (punct(j, '(') && !num(j + 1)) {
+        size_t q = j + 1;
+        while (q < tk_.size() && q < j + 5 && !tk_[q].nl && !punct(q, ')')) ++q;
+        if (punct(q, ')')) {
+          j = q + 1;
+          ++steps;
+          continue;
+        }
+      }
+      // ('*': a masked number, "NRIC ****417F")
+      if (tk_[j].kind == 'p' && std::strchr(":#.-=(*", t_[tk_[j].b])) {
         ++j;
         ++steps;
         continue;
@@ -1314,12 +1450,14 @@ class Scanner {
     const bool weak = lw == "no" || lw == "number" || lw == "#" || lw == "nbr" || lw == "num" || lw == "case" ||
                       lw == "plan" || lw == "model" || lw == "order" || lw == "bed" || lw == "group" ||
                       lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag" || weak_id_cue(lw);
-    if (!digit && !weak && e - b >= 2 && e - b <= 4 && tk_[j].allcaps && tk_[j].e == e) {
-      // letters, then digit groups: "member ID XGH 4471 2290"
-      const size_t x = extend_digit_groups(e);
+    if (!digit && e - b >= 2 && e - b <= 4 && tk_[j].allcaps && tk_[j].e == e) {
+      // letters, then digit groups, maybe closed by letters: "member ID XGH 4471 2290", vehicle
+      // plates and device serials "reg HGZ 418 EC", "serial NKR 416 338 H"
       size_t nd = 0;
-      for (size_t k = e; k < x; ++k) nd += is_digit(t_[k]);
-      if (nd >= 6) add(b, x, PhiType::kId);  // ("MR. RVSP 42" is a measurement)
+      bool tail = false;
+      const size_t x = letter_digit_groups(e, &nd, &tail);
+      // ("MR. RVSP 42" is a measurement; after a weak cue, a plate needs its closing letters)
+      if (nd >= 6 || (nd >= 3 && (tail || !weak))) add(b, x, PhiType::kId);
       return;
     }
     if (!digit || e - b < (weak ? 4u : 2u)) return;
@@ -1331,6 +1469,33 @@ class Scanner {
       if (flags(lower_at(q, w)) & lex::kUnitAfterNumber) return;
     }
     add(b, ssn ? e : extend_digit_groups(e), ssn ? PhiType::kSsn : PhiType::kId);
+  }
+
+  // After the letters of an identifier ending at byte e: groups of 2+ digits after single spaces on
+  // the line, then maybe one closing group of 1-3 capitals ("HGZ 418 EC", "NKR 416 338 H") that ends
+  // the line, the sentence or the bracket. A digit group followed by a lower-case word is a
+  // measurement, not part of it. Returns the end; *digits counts the digits, *tail the closing letters.
+  size_t letter_digit_groups(size_t e, size_t* digits, bool* tail) const {
+    const size_t n = t_.size();
+    while (e + 2 < n && t_[e] == ' ' && is_alnum(t_[e + 1])) {
+      size_t z = e + 1;
+      if (is_digit(t_[z])) {
+        while (z < n && is_digit(t_[z])) ++z;
+        if (z - e - 1 < 2 || (z < n && (is_alpha(t_[z]) || t_[z] == '.' || t_[z] == '/' || t_[z] == '%'))) break;
+        if (z + 1 < n && t_[z] == ' ' && is_lower(t_[z + 1])) break;  // "42 mm"
+        *digits += z - e - 1;
+        e = z;
+        continue;
+      }
+      if (!is_upper(t_[z]) || *digits == 0) break;
+      while (z < n && is_upper(t_[z])) ++z;
+      if (z - e - 1 > 3 || (z < n && !(is_space(t_[z]) || std::strchr(".,;)]|", t_[z])))) break;
+      if (z < n && t_[z] == ' ' && z + 1 < n && is_alnum(t_[z + 1])) break;  // a word follows: no closing group
+      *tail = true;
+      e = z;
+      break;
+    }
+    return e;
   }
 
   // An identifier written in groups: "W0366 24 118830", "ID 884 2291 0073": the groups of 2+
@@ -1453,6 +1618,24 @@ class Scanner {
     if (word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep)) return true;
     return (punct(i + 1, '.') || punct(i + 1, ',')) && touch(i + 1) && !punct(i - 1, '.');
   }
+  // A year-first date with a full stop and a space after each part (Korean and Hungarian usage):
+  // "2025. 12. 2.", "2025. 12. 02".
+  void dotted_year_first_date(size_t i) {
+    if (tk_[i].e - tk_[i].b != 4 || int_value(i) < 1800 || int_value(i) > 2199) return;
+    size_t j = i;
+    int v[2];
+    for (int part = 0; part < 2; ++part) {
+      if (!punct(j + 1, '.') || !touch(j + 1) || !num(j + 2) || tk_[j + 2].nl || touch(j + 2) ||
+          tk_[j + 2].b != tk_[j + 1].e + 1 || tk_[j + 2].e - tk_[j + 2].b > 2)
+        return;
+      v[part] = int_value(j + 2);
+      j += 2;
+    }
+    if (v[0] < 1 || v[0] > 12 || v[1] < 1 || v[1] > 31) return;
+    if (punct(j + 1, '.') && touch(j + 1)) ++j;
+    add_tokens(i, j + 1, PhiType::kDate);
+  }
+
   // Tokens i, i+1: a day 1-31 and its ordinal suffix ("14th"), not followed by a word ("the 5th
   // percentile", "the 2nd dose" are no dates).
   bool lw_is_ordinal_day(size_t i) const {
@@ -1705,8 +1888,10 @@ class Scanner {
       // lower-case month names: only "jan 3" shapes, or a day before and a year after ("5 mars 1962")
       const bool day_before = i > 0 && num(i - 1) && tk_[i - 1].e - tk_[i - 1].b <= 2 && int_value(i - 1) >= 1 &&
                               int_value(i - 1) <= 31 && !tk_[i].nl;
-      const bool year_after = num(i + 1) && tk_[i + 1].e - tk_[i + 1].b == 4 && int_value(i + 1) >= 1800 &&
-                              int_value(i + 1) <= 2199 && !tk_[i + 1].nl;
+      // (after an abbreviation's full stop too: "28 nov. 2025")
+      const size_t y = punct(i + 1, '.') && touch(i + 1) ? i + 2 : i + 1;
+      const bool year_after = num(y) && tk_[y].e - tk_[y].b == 4 && int_value(y) >= 1800 && int_value(y) <= 2199 &&
+                              !tk_[y].nl;
       if (!(num(i + 1) && int_value(i + 1) <= 31) && !(day_before && year_after)) return;
     }
     size_t b = i, e = i + 1;
@@ -1775,6 +1960,10 @@ class Scanner {
       // "3 March" with a year after: "3 March, 2019", "5 de marzo de 1970"
       if (word(j) && low(j) == "de" && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 4) ++j;
       if (num(j) && tk_[j].e - tk_[j].b == 4) e = j + 1;
+    }
+    if (!attached && upper && i > 0 && punct(i - 1, '(') && touch(i) && punct(e, ')') && touch(e)) {
+      add_tokens(i, e, PhiType::kDate);  // a month alone in brackets: "HbA1c 9.1% (Aug)"
+      return;
     }
     if (!attached) {
       // a lower-case full month name that is no common word, after a date word: "back in june"
@@ -2047,6 +2236,11 @@ class Scanner {
       const size_t len = k.e - k.b;
       bool lower = true;  // every letter in lower case ("mIU" is a unit)
       for (size_t q = k.b; q < k.e; ++q) lower &= !is_upper(t_[q]);
+      if (len >= 5 && lower && tk_[i].fl == 0 && initial_surname_handle(i)) {
+        // a user name made of an initial and a surname: "agarcia2", "tadeyemi", "hwong"
+        add_tokens(i, num(i + 1) && touch(i + 1) ? i + 2 : i + 1, PhiType::kName);
+        continue;
+      }
       if (len >= 3 && lower) {  // lower-case notes: "spoke w/ brenda", "pt john doherty"
         const uint64_t f = tk_[i].fl;
         if ((f & lex::kFirst) &&
@@ -2139,6 +2333,16 @@ class Scanner {
       add_tokens(i, e > i ? e : i + 1, PhiType::kName);
       i = (e > i ? e : i + 1) - 1;
     }
+  }
+
+  // Token i (lower case, in no word list) is an initial and a listed surname of 4+ letters that is
+  // no common word: a user name ("agarcia", "tadeyemi").
+  bool initial_surname_handle(size_t i) const {
+    const std::string_view lw = low(i);
+    if (lw.find_first_of("-'") != std::string_view::npos || static_cast<unsigned char>(lw[0]) >= 0x80) return false;
+    const uint64_t f = flags(lw.substr(1));
+    return (f & lex::kLast) && !(f & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kWeekday)) &&
+           !known_stem(lw);
   }
 
   // A listed name in capitals next to token i, maybe across one "^", "," or "-" ("VALDEZ^ROSARIO").
@@ -2431,7 +2635,8 @@ class Scanner {
   }
 
   // A capitalised listed first name right before a name found, on its line, is part of it even when
-  // it is a common word or a cue ("Per Gustafsson", "Will Turner", "Said Haddad").
+  // it is a common word or a cue ("Per Gustafsson", "Will Turner", "Said Haddad"); so is a short
+  // listed surname before a hyphenated given name ("Ho Yuk-lan").
   void first_names_before_names() {
     // (a cue word may be a first name too: "Per", "Will")
     constexpr uint64_t kNever = lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday | lex::kRelative |
@@ -2440,9 +2645,15 @@ class Scanner {
       if (!name_tok_[i] || name_tok_[i - 1] || tk_[i].nl || !word(i) || !word(i - 1)) continue;
       const size_t p = i - 1;
       if (tk_[p].e + 1 != tk_[i].b || t_[tk_[p].e] != ' ') continue;  // one space between
-      if (!(tk_[p].fl & lex::kFirst) || (tk_[p].fl & kNever) || tk_[p].e - tk_[p].b < 2) continue;
+      // (or a short listed surname before a hyphenated given name, surname first: "Ho Yuk-lan",
+      // "Kim Min-jun")
+      const bool surname_first = (tk_[p].fl & lex::kLast) && tk_[p].e - tk_[p].b <= 3 &&
+                                 std::memchr(t_.data() + tk_[i].b, '-', tk_[i].e - tk_[i].b) != nullptr;
+      if (!((tk_[p].fl & lex::kFirst) || surname_first) || (tk_[p].fl & kNever) || tk_[p].e - tk_[p].b < 2) continue;
       if ((tk_[p].fl & lex::kNotName) && function_word(low(p))) continue;  // "SHE DENIES"
-      if (!(tk_[p].cap && !tk_[p].allcaps && !tk_[i].allcaps) && !(tk_[p].allcaps && tk_[i].allcaps)) continue;
+      if (!(tk_[p].cap && !tk_[p].allcaps && !tk_[i].allcaps) && !(tk_[p].allcaps && tk_[i].allcaps) &&
+          !(surname_first && tk_[p].allcaps && tk_[i].cap))  // "LAU Wing-sze", "LEE Kam-chuen"
+        continue;
       add_tokens(p, p + 1, PhiType::kName);
       add(tk_[p].b, tk_[i].e, PhiType::kName);
     }
@@ -2522,11 +2733,209 @@ class Scanner {
   }
 
   // HL7 name fields join components with '^' ("VALDEZ^ROSARIO^M"): a word joined so to a name
-  // found is part of it (the middle initial).
+  // found is part of it (the middle initial), and so is a suffix or degree of up to four capitals
+  // after empty components ("DELA CRUZ^RODEL^^JR", "ANG^KATHERINE^^^^DRA"). The number before an
+  // HL7 person's name is the person's identifier ("|004417^VILLANUEVA^RAMON^P|").
   void hl7_name_components() {
-    for (size_t i = 2; i < tk_.size(); ++i)
-      if (word(i) && !name_tok_[i] && capital(i) && punct(i - 1, '^') && touch(i - 1) && touch(i) && name_tok_[i - 2])
+    for (size_t i = 2; i < tk_.size(); ++i) {
+      if (!word(i) || name_tok_[i] || !capital(i) || !punct(i - 1, '^') || !touch(i - 1) || !touch(i)) continue;
+      size_t p = i - 1;
+      while (p > 0 && punct(p - 1, '^') && touch(p) && i - p < 5) --p;
+      if (p == 0 || !touch(p) || !name_tok_[p - 1]) continue;
+      if (p < i - 1 && !(tk_[i].allcaps && tk_[i].e - tk_[i].b <= 4)) continue;
+      add_tokens(i, i + 1, PhiType::kName);
+    }
+    for (size_t i = 0; i + 2 < tk_.size(); ++i) {
+      if (!num(i) || tk_[i].e - tk_[i].b < 3 || !punct(i + 1, '^') || !touch(i + 1) || !touch(i + 2) || !name_tok_[i + 2])
+        continue;
+      if (i > 0 && !(punct(i - 1, '|') || punct(i - 1, '~')) ) continue;
+      add_tokens(i, i + 1, PhiType::kId);
+    }
+  }
+
+  // Token q is a single capital letter ("R", the initial of "R. van der Merwe").
+  bool initial_letter(size_t q) const { return word(q) && tk_[q].e - tk_[q].b == 1 && is_upper(t_[tk_[q].b]); }
+  // Tokens q-2 .. q are a connector of the Malaysian and Singaporean legal name forms: "s/o", "a/l",
+  // "a/p" (son of, anak lelaki, anak perempuan), in any case.
+  bool legal_connector_end(size_t q) const {
+    if (q < 2 || !word(q) || !punct(q - 1, '/') || !word(q - 2) || !touch(q) || !touch(q - 1)) return false;
+    if (tk_[q].e - tk_[q].b != 1 || tk_[q - 2].e - tk_[q - 2].b != 1) return false;
+    const char a = lt_[tk_[q - 2].b], b = lt_[tk_[q].b];
+    return (a == 's' && b == 'o') || (a == 'a' && (b == 'l' || b == 'p'));
+  }
+
+  // The words between two parts of one name, on one line and one space apart: particles ("Dr R. van
+  // der Merwe", "Hernández Ruiz de Alarcón", "G. ap Iorwerth"), the legal connectors ("Selvam a/l
+  // Arumugam", "Rajendran s/o Muthusamy"; "W/o", "B/o" and "d/o" name a relation and stay
+  // outside), capitalised words beside a particle ("Sanne van den Berg-de Vries"), and "Ma." or
+  // "Mª" (María) before a name ("Ma. Cristina Dela Cruz").
+  void join_name_parts() {
+    const size_t n = tk_.size();
+    auto one_space = [&](size_t k) { return k < n && !tk_[k].nl && tk_[k].b <= tk_[k - 1].e + 1; };
+    for (size_t i = 1; i < n; ++i) {
+      if (i >= 3 && name_tok_[i] && name_tok_[i - 2] && punct(i - 1, '/') && legal_connector_end(i) &&
+          !tk_[i].nl && !tk_[i - 1].nl) {
+        add_tokens(i - 2, i + 1, PhiType::kName);  // "Arjun A/L Rajoo" found as "Arjun A" and "L Rajoo"
+        continue;
+      }
+      if (!name_tok_[i] || name_tok_[i - 1] || tk_[i].nl || !word(i) || !one_space(i)) continue;
+      size_t p = i;
+      int parts = 0, particles = 0;
+      while (p > 0 && parts < 4 && !tk_[p].nl) {
+        const size_t q = p - 1;
+        if (name_tok_[q]) break;
+        if (legal_connector_end(q) && one_space(p)) {
+          p = q - 2;
+          ++particles;
+        } else if (word(q) && (tk_[q].fl & lex::kParticle) && one_space(p)) {
+          p = q;
+          ++particles;
+        } else if (word(q) && capital(q) && !tk_[q].allcaps && one_space(p) && tk_[q].e - tk_[q].b >= 2 &&
+                   !(tk_[q].fl & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday)) &&
+                   ((tk_[q].fl & (lex::kFirst | lex::kLast)) || !(tk_[q].fl & (lex::kEnglish | lex::kMedical)))) {
+          p = q;
+        } else {
+          break;
+        }
+        ++parts;
+      }
+      if (p == i || p == 0 || tk_[p].nl || !one_space(p)) {
+        // "Ma." / "Mª" right before the name
+        if (i >= 2 && punct(i - 1, '.') && touch(i - 1) && sv(i - 2) == "Ma" && capital(i) && !tk_[i - 1].nl)
+          add_tokens(i - 2, i + 1, PhiType::kName);
+        else if (word(i - 1) && sv(i - 1) == "M\xC2\xAA" && one_space(i))
+          add_tokens(i - 1, i + 1, PhiType::kName);
+        continue;
+      }
+      if (particles == 0) continue;
+      const size_t q = p - 1;  // a part of the name before: a name found or an initial ("G.")
+      if (name_tok_[q]) {
+        add_tokens(q, i + 1, PhiType::kName);
+      } else if (punct(q, '.') && touch(q) && q >= 1 && initial_letter(q - 1)) {
+        add_tokens(q - 1, i + 1, PhiType::kName);
+      }
+    }
+  }
+
+  // Initials beside the name they stand for, and their other uses in the note: "TH = Thao Huynh",
+  // "Thao Huynh (TH)", "JW - Jasmine Wu", then "checked: TH". A word in capitals of 2-4 letters
+  // whose letters are the first letters of the adjacent name's words, in order.
+  void initials_of_names() {
+    const size_t n = tk_.size();
+    std::vector<std::string_view>& found = table_;
+    found.clear();
+    auto initials_of_run = [&](size_t b, size_t e, std::string& out) {  // name words of tokens [b, e)
+      out.clear();
+      for (size_t k = b; k < e; ++k)
+        if (word(k)) {
+          const char c = t_[tk_[k].b];
+          if (!is_upper(c)) return false;
+          out += c;
+          // a hyphenated given name gives one letter per part ("Siu-ming": SM)
+          for (size_t x = tk_[k].b + 1; x + 1 < tk_[k].e; ++x)
+            if (t_[x] == '-' && is_alpha(t_[x + 1])) out += static_cast<char>(std::toupper(static_cast<unsigned char>(t_[x + 1])));
+        }
+      return !out.empty();
+    };
+    std::string ini;
+    for (size_t i = 0; i < n; ++i) {
+      if (!word(i) || name_tok_[i] || !tk_[i].allcaps || tk_[i].e - tk_[i].b < 2 || tk_[i].e - tk_[i].b > 4) continue;
+      const std::string_view w = sv(i);
+      bool hit = false;
+      // after: "TH = Thao Huynh", "TH - Thao Huynh", "TH: Thao Huynh"
+      size_t j = i + 1;
+      if (j < n && (punct(j, '=') || punct(j, '-') || punct(j, ':')) && !tk_[j].nl) ++j;
+      if (j > i + 1 && j < n && name_tok_[j] && !tk_[j].nl) {
+        size_t e = j;
+        while (e < n && name_tok_[e] && (e == j || !tk_[e].nl)) ++e;
+        hit = initials_of_run(j, e, ini) && ini == w;
+      }
+      // before: "Thao Huynh (TH)"
+      if (!hit && i >= 2 && punct(i - 1, '(') && punct(i + 1, ')') && name_tok_[i - 2] && !tk_[i].nl && !tk_[i - 1].nl) {
+        size_t b = i - 2;
+        while (b > 0 && name_tok_[b - 1] && !tk_[b].nl) --b;
+        hit = initials_of_run(b, i - 1, ini) && ini == w;
+      }
+      if (hit) found.push_back(w);
+    }
+    if (found.empty()) return;
+    for (size_t i = 0; i < n; ++i)
+      if (word(i) && !name_tok_[i] && tk_[i].allcaps &&
+          std::find(found.begin(), found.end(), sv(i)) != found.end())
         add_tokens(i, i + 1, PhiType::kName);
+  }
+
+  // User names beside a name found: a lower-case handle that continues a name over a full stop
+  // ("maryam.k", "kwong.mh"), and one in brackets right after a name ("LAU Wing-sze (lws418)").
+  void handles_beside_names() {
+    const size_t n = tk_.size();
+    for (size_t i = 0; i + 2 < n; ++i) {
+      if (!name_tok_[i] || !word(i) || tk_[i].cap || tk_[i].allcaps) continue;
+      if (!punct(i + 1, '.') || !touch(i + 1) || !word(i + 2) || !touch(i + 2) || name_tok_[i + 2]) continue;
+      if (tk_[i + 2].cap || tk_[i + 2].allcaps || tk_[i + 2].e - tk_[i + 2].b > 3) continue;
+      if (i + 3 < n && touch(i + 3) && !(tk_[i + 3].kind == 'p' && std::strchr("]):,|\"", t_[tk_[i + 3].b]))) continue;
+      add_tokens(i, i + 3, PhiType::kName);
+    }
+    for (size_t i = 1; i + 2 < n; ++i) {
+      if (!punct(i, '(') || !name_tok_[i - 1] || tk_[i].nl || name_tok_[i + 1]) continue;
+      // letters then digits, lower case, up to ')': "(lws418)", "(csm221)"
+      size_t b = tk_[i].e, e = b, letters = 0, digits = 0;
+      while (e < t_.size() && is_lower(t_[e]) && digits == 0) ++e, ++letters;
+      while (e < t_.size() && is_digit(t_[e])) ++e, ++digits;
+      if (e >= t_.size() || t_[e] != ')' || letters < 2 || digits == 0 || letters + digits > 12) continue;
+      add(b, e, PhiType::kName);
+    }
+  }
+
+  // A clinician's registration number after the name, on its line: an acronym in capitals (a
+  // council, maybe with a region: "CRM-SP") and a number of 4-8 digits, within eight tokens after
+  // the name and its credentials ("Dr Muhammad Syafiq bin Zulkifli (MMC 61447)", "Sr. Mercy Atieno
+  // (KRCHN, NCK 60917)", "Dr Rebekah Farrugia (BST), MCM 4471", "(HPCSA ANT 0044128)").
+  void registration_numbers() {
+    const size_t n = tk_.size();
+    for (size_t i = 1; i < n; ++i) {
+      if (!num(i) || name_tok_[i] || tk_[i].e - tk_[i].b < 4 || tk_[i].e - tk_[i].b > 8 || tk_[i].nl) continue;
+      if (i + 1 < n && touch(i + 1) && !(tk_[i + 1].kind == 'p' && std::strchr("),;.", t_[tk_[i + 1].b]))) continue;
+      if (word(i + 1) && !tk_[i + 1].nl && (tk_[i + 1].fl & lex::kUnitAfterNumber)) continue;
+      // the acronym right before the number: "MMC 61447", "CRM-SP 144172", "HPCSA ANT 0044128"
+      size_t a = i - 1;
+      if (!word(a) || !tk_[a].allcaps || tk_[a].e - tk_[a].b < 2 || tk_[a].e - tk_[a].b > 6 || touch(i)) continue;
+      if (a >= 2 && punct(a - 1, '-') && touch(a) && touch(a - 1) && word(a - 2) && tk_[a - 2].allcaps) a -= 2;
+      // a name found before it on the line, across brackets, commas and acronyms only
+      bool name = false;
+      for (size_t q = a, steps = 0; q-- > 0 && steps < 8; ++steps) {
+        if (tk_[q + 1].nl) break;
+        if (name_tok_[q]) {
+          name = true;
+          break;
+        }
+        if (!((word(q) && tk_[q].allcaps) || punct(q, '(') || punct(q, ')') || punct(q, ',') ||
+              (word(q) && (tk_[q].fl & lex::kCredential))))
+          break;
+      }
+      if (name) add_tokens(i, i + 1, PhiType::kId);
+    }
+  }
+
+  // A weekday right before a date found is part of it: "WED 03-DEC-2025", "Tue, 4 March".
+  void weekdays_before_dates() {
+    const size_t n = tk_.size();
+    std::vector<std::pair<size_t, size_t>>& d = date_starts_;  // (begin, index in out_) of the date spans
+    d.clear();
+    for (size_t k = 0; k < out_.size(); ++k)
+      if (out_[k].type == PhiType::kDate) d.emplace_back(out_[k].begin, k);
+    if (d.empty()) return;
+    std::sort(d.begin(), d.end());
+    for (size_t i = 0; i + 1 < n; ++i) {
+      if (!word(i) || !(tk_[i].fl & lex::kWeekday || (tk_[i].e - tk_[i].b == 3 && short_weekday(low(i))))) continue;
+      size_t j = i + 1;
+      if (punct(j, '.') && touch(j)) ++j;
+      if (punct(j, ',')) ++j;
+      if (j >= n || tk_[j].nl || tk_[j].b > tk_[j - 1].e + 2) continue;
+      const auto it = std::lower_bound(d.begin(), d.end(), std::make_pair(static_cast<size_t>(tk_[j].b), size_t{0}));
+      if (it == d.end() || it->first != tk_[j].b) continue;
+      out_[it->second].begin = tk_[i].b;
+    }
   }
 
   // Initials after "initials": "(initials R.T.K.)", "initials: JM".

@@ -49,7 +49,9 @@ constexpr std::string_view kNotNameWords[] = {
 // name particles
 constexpr std::string_view kParticleWords[] = {
     "van", "von", "de", "del", "della", "der", "den", "da", "di", "du", "le", "la", "st", "bin", "ibn", "al",
-    "el", "ben", "dos", "das", "ter", "ten", "y"};
+    "el", "ben", "dos", "das", "ter", "ten", "y",
+    // Welsh "ap", Malay "binti"/"bint", Filipino "dela", Gaelic "Nic"/"Ní", German "zu"
+    "ap", "binti", "bint", "dela", "nic", "n\xC3\xAD", "zu"};
 // "LABEL:" heads after which a name follows
 constexpr std::string_view kNameLabelWords[] = {
     "patient", "patient name", "pt", "pt name", "name", "attending", "attending physician", "physician",
@@ -94,7 +96,12 @@ constexpr std::string_view kNameLabelWords[] = {
     "insured party", "policy holder", "reviewer", "observer", "scribe name", "co-signer", "countersigned by",
     "supervisor", "preceptor", "mentor", "tutor", "lawyer", "attorney", "solicitor", "advocate", "notary",
     "social worker name", "host", "presenter", "speaker", "user", "agent", "operator", "dispatcher",
-    "transcriptionist", "typist", "typed by", "dictated", "transcribed", "reviewer name", "nurse name"};
+    "transcriptionist", "typist", "typed by", "dictated", "transcribed", "reviewer name", "nurse name",
+    // who checked, dispensed or witnessed (pharmacy, blood, controlled drugs: often initials)
+    "checked", "checked by", "double checked by", "double-checked by", "second check", "second checker",
+    "checker", "dispensed", "dispensed by", "counselled by", "counseled by", "administered by", "witnessed",
+    "witnessed by", "issued by", "collected by", "collector", "received by", "packed by", "released by",
+    "authorised by", "authorized by", "signed off by", "labelled by", "labeled by"};
 // words after which a name follows without a colon
 constexpr std::string_view kNameVerb1Words[] = {
     "per", "cc", "seeing", "regarding", "meet", "ask", "asked", "tell", "told", "call", "page", "notify",
@@ -253,7 +260,7 @@ constexpr std::string_view kLanguageWords[] = {
 // month names that are also common words
 constexpr std::string_view kMonthAmbiguousWords[] = {
     "may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb", "jul", "mars",
-    "mayo", "mai", "marco", "mei", "dez", "maio"};
+    "mayo", "mai", "marco", "mei", "dez", "maio", "mawrth", "medi", "marca", "marso"};
 // words before a bare month name that make it a date
 constexpr std::string_view kDatePrepWords[] = {
     "in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after", "by", "from",
@@ -306,7 +313,17 @@ constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"dez", 12}, {"gennaio", 1}, {"febbraio", 2}, {"aprile", 4}, {"maggio", 5}, {"giugno", 6}, {"luglio", 7},
     {"settembre", 9}, {"ottobre", 10}, {"dicembre", 12}, {"janeiro", 1}, {"fevereiro", 2}, {"março", 3},
     {"marco", 3}, {"maio", 5}, {"junho", 6}, {"julho", 7}, {"setembro", 9}, {"outubro", 10}, {"dezembro", 12},
-    {"januari", 1}, {"februari", 2}, {"maart", 3}, {"mei", 5}, {"augustus", 8}, {"setiembre", 9}};
+    {"januari", 1}, {"februari", 2}, {"maart", 3}, {"mei", 5}, {"augustus", 8}, {"setiembre", 9},
+    // Welsh, Polish (the genitive of dates: "12 grudnia 2025"), Malay and Indonesian, Swahili,
+    // Tagalog, Afrikaans (the forms not above; none that is also a common first name)
+    {"ionawr", 1}, {"chwefror", 2}, {"mawrth", 3}, {"ebrill", 4}, {"mehefin", 6}, {"gorffennaf", 7},
+    {"awst", 8}, {"medi", 9}, {"hydref", 10}, {"tachwedd", 11}, {"rhagfyr", 12}, {"stycznia", 1},
+    {"lutego", 2}, {"marca", 3}, {"kwietnia", 4}, {"czerwca", 6}, {"lipca", 7}, {"sierpnia", 8},
+    {"wrze\xC5\x9Bnia", 9}, {"wrzesnia", 9}, {"pa\xC5\xBA" "dziernika", 10}, {"pazdziernika", 10},
+    {"listopada", 11}, {"grudnia", 12}, {"julai", 7}, {"ogos", 8}, {"disember", 12}, {"machi", 3},
+    {"aprili", 4}, {"agosti", 8}, {"septemba", 9}, {"oktoba", 10}, {"novemba", 11}, {"desemba", 12},
+    {"pebrero", 2}, {"marso", 3}, {"hunyo", 6}, {"hulyo", 7}, {"setyembre", 9}, {"oktubre", 10},
+    {"nobyembre", 11}, {"disyembre", 12}, {"januarie", 1}, {"februarie", 2}, {"desember", 12}};
 
 struct List {
   uint64_t flag;

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstring>
+#include <map>
 
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
@@ -19,6 +20,7 @@ namespace medgen::text::deid {
 namespace {
 
 constexpr int K = TaggerModel::kClasses;
+constexpr int kDateClass = 1;
 constexpr int kAgeClass = 2;
 constexpr int kFormat = 1;
 // Bump when the features change: a model trained on other features is refused.
@@ -95,6 +97,28 @@ class Featurizer {
     int v = 0;
     for (size_t i = t.b; i < t.e; ++i) v = v * 10 + (t_[i] - '0');
     return v >= 90 && v <= 150;
+  }
+  // A number of 1, 2 or 4 digits (a day, a month, a year, a time) is a DATE only beside what makes a
+  // date of it: within two tokens on its line another number, a month or weekday name, or a
+  // touching ordinal suffix ("02 14 1979", "25th", "Dec 2"). A year alone is no PHI under Safe
+  // Harbor, and a lone "2" or "20" in a clinical note is a count.
+  bool date_candidate(size_t k) const {
+    const Tok& t = tk_[k];
+    const size_t len = t.e - t.b;
+    if (t.kind != 'n' || (len != 1 && len != 2 && len != 4)) return true;
+    for (long d = -2; d <= 2; ++d) {
+      const long j = static_cast<long>(k) + d;
+      if (d == 0 || j < 0 || j >= static_cast<long>(tk_.size())) continue;
+      if ((d > 0 && (tk_[k + 1].nl || (d == 2 && tk_[k + 2].nl))) || (d < 0 && (t.nl || (d == -2 && tk_[k - 1].nl))))
+        continue;
+      const Tok& o = tk_[j];
+      if (o.kind == 'n' || (o.kind == 'w' && (o.fl & (lex::kMonth | lex::kWeekday)))) return true;
+      if (d == 1 && o.kind == 'w' && !o.space) {
+        const std::string_view w = low(j);
+        if (w == "st" || w == "nd" || w == "rd" || w == "th") return true;
+      }
+    }
+    return false;
   }
   int rule(size_t k) const { return info_[k].rule; }
 
@@ -307,6 +331,7 @@ struct TaggerAccess {
     return m;
   }
   static void thresholds(TaggerModel& m, const std::array<double, K>& t) { m.thresholds_ = t; }
+  static void curve(TaggerModel& m, nlohmann::json c) { m.curve_ = std::move(c); }
   static void meta(TaggerModel& m, nlohmann::json params, nlohmann::json prov) {
     m.params_ = std::move(params);
     m.provenance_ = std::move(prov);
@@ -330,6 +355,17 @@ void TaggerParams::validate() const {
   if (!(eps > 0) || !std::isfinite(eps)) throw InvalidInput("tagger: eps must be > 0");
   if (folds < 2 || folds > 50) throw InvalidInput("tagger: folds must be in [2, 50], got " + std::to_string(folds));
   if (!(beta > 0) || !std::isfinite(beta)) throw InvalidInput("tagger: beta must be > 0");
+  if (!(recall >= 0 && recall <= 1)) throw InvalidInput("tagger: recall must be in [0, 1]");
+  if (!(min_precision >= 0 && min_precision <= 1)) throw InvalidInput("tagger: min_precision must be in [0, 1]");
+}
+
+void TaggerModel::set_threshold(PhiType type, double p) {
+  const int c = class_of(type);
+  if (c < 0 || kClassTypes[c] != type)
+    throw InvalidInput(std::string("tagger: no threshold for ") + phi_type_name(type) +
+                        " (the model's classes: NAME, DATE, AGE, LOCATION, PHONE, ID; SSN and IP are ID's)");
+  if (!(p > 0 && p <= 2)) throw InvalidInput("tagger: a threshold must be in (0, 1] (above 1: off), got " + std::to_string(p));
+  thresholds_[c] = p;
 }
 
 // ---------------------------------------------------------------- inference
@@ -357,6 +393,7 @@ void TaggerModel::add_spans(std::string_view text, const RuleScan& rs, std::vect
     double lg[K];
     TaggerAccess::logits(*this, rows.data(), rows.size(), lg);
     if (!fz.age_candidate(k)) lg[kAgeClass] = -1e300;
+    if (!fz.date_candidate(k)) lg[kDateClass] = -1e300;
     int best = -1;
     double margin = 0;
     for (int c = 0; c < K; ++c)
@@ -420,6 +457,7 @@ std::string TaggerModel::serialize() const {
               {"hash_bits", hash_bits_}, {"classes", classes}, {"thresholds", th},
               {"scales", sc},        {"biases", bi},           {"params", params_},
               {"provenance", provenance_}};
+  if (!curve_.is_null()) f.header["curve"] = curve_;
   f.payload.assign(reinterpret_cast<const char*>(w_.data()), w_.size());
   return f.serialize();
 }
@@ -481,6 +519,11 @@ TaggerModel TaggerModel::deserialize(const std::string& bytes, const std::string
   TaggerAccess::set(m, static_cast<int>(bits), s, b, std::move(w));
   TaggerAccess::thresholds(m, th);
   TaggerAccess::meta(m, h.value("params", nlohmann::json::object()), h.value("provenance", nlohmann::json::object()));
+  if (h.contains("curve")) {
+    if (!h["curve"].is_object() || !h["curve"].contains("grid") || !h["curve"]["grid"].is_array())
+      throw fail("header field 'curve' must be an object with a 'grid' array");
+    TaggerAccess::curve(m, h["curve"]);
+  }
   return m;
 }
 
@@ -497,6 +540,8 @@ struct Sample {
   std::vector<float> counts;   // how often each row occurs
   int label = -1;              // class, -1 none
   bool age_ok = false;         // may be an AGE (Featurizer::age_candidate)
+  bool date_ok = false;        // may be a DATE (Featurizer::date_candidate)
+  bool covered = false;        // a rule span overlaps the token (the model is not asked there)
 };
 
 // The samples of each note: its word and number tokens, labelled from the gold spans (a token
@@ -530,6 +575,8 @@ std::vector<std::vector<Sample>> featurize(const Deidentifier& rules, const std:
       Sample s;
       s.label = label;
       s.age_ok = fz.age_candidate(k);
+      s.date_ok = fz.date_candidate(k);
+      s.covered = fz.rule(k) >= 0;
       for (uint32_t r : rows) {
         if (!s.rows.empty() && s.rows.back() == r) {
           s.counts.back() += 1;
@@ -622,61 +669,78 @@ TaggerModel fit(const std::vector<std::vector<Sample>>& data, const std::vector<
   return m;
 }
 
-// Thresholds by cross-validation over `notes`: out-of-fold probabilities of every sample, then per
-// class the grid value (0.02 ... 0.98) with the best F_beta of the model alone (ties: the lower).
-std::array<double, K> cv_thresholds(const std::vector<std::vector<Sample>>& data, const std::vector<size_t>& notes,
-                                    const TaggerParams& p) {
+// The out-of-fold probabilities of every sample of `notes` (params.folds folds by note, drawn
+// with params.seed): each from a model fitted without the sample's note.
+std::vector<TaggerOofSample> out_of_fold(const std::vector<std::vector<Sample>>& data, const std::vector<size_t>& notes,
+                                   const TaggerParams& p) {
   const std::vector<size_t> order = shuffled(notes, p.seed);
-  std::vector<std::array<double, K>> prob;
-  std::vector<int> label;
+  std::vector<TaggerOofSample> out;
+  std::vector<uint32_t> rows;
   for (int f = 0; f < p.folds; ++f) {
-    std::vector<size_t> in, out;
-    for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % p.folds) == f ? out : in).push_back(order[i]);
-    if (out.empty() || in.empty()) continue;
+    std::vector<size_t> in, held;
+    for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % p.folds) == f ? held : in).push_back(order[i]);
+    if (held.empty() || in.empty()) continue;
     const TaggerModel m = fit(data, in, p);
-    for (size_t n : out)
+    for (size_t n : held)
       for (const Sample& s : data[n]) {
-        std::vector<uint32_t> rows;
+        rows.clear();
         for (size_t i = 0; i < s.rows.size(); ++i)
           for (int r = 0; r < static_cast<int>(s.counts[i]); ++r) rows.push_back(s.rows[i]);
         double lg[K];
         TaggerAccess::logits(m, rows.data(), rows.size(), lg);
-        std::array<double, K> pr;
-        for (int c = 0; c < K; ++c) pr[c] = 1 / (1 + std::exp(-lg[c]));
-        if (!s.age_ok) pr[kAgeClass] = 0;
-        prob.push_back(pr);
-        label.push_back(s.label);
+        TaggerOofSample o;
+        for (int c = 0; c < K; ++c) o.prob[c] = 1 / (1 + std::exp(-lg[c]));
+        if (!s.age_ok) o.prob[kAgeClass] = 0;
+        if (!s.date_ok) o.prob[kDateClass] = 0;
+        o.label = static_cast<int8_t>(s.label);
+        o.covered = s.covered;
+        o.note = static_cast<uint32_t>(n);
+        out.push_back(o);
       }
   }
-  std::array<double, K> th;
-  const double b2 = p.beta * p.beta;
-  for (int c = 0; c < K; ++c) {
-    size_t pos = 0;
-    for (int l : label) pos += l == c;
-    th[c] = 2.0;  // off: no example of the class
-    if (pos == 0) continue;
-    double best = -1;
-    for (int g = 1; g <= 49; ++g) {
-      const double t = g / 50.0;
-      size_t tp = 0, pred = 0;
-      for (size_t i = 0; i < label.size(); ++i)
-        if (prob[i][c] >= t) {
-          ++pred;
-          tp += label[i] == c;
-        }
-      const double prec = pred ? double(tp) / pred : 0, rec = double(tp) / pos;
-      const double fb = prec + rec > 0 ? (1 + b2) * prec * rec / (b2 * prec + rec) : 0;
-      if (fb > best + 1e-12) best = fb, th[c] = t;
-    }
-  }
-  return th;
+  return out;
+}
+
+// The thresholds tried: fine steps where recall is bought (0.005 ... 0.05), then 0.06 ... 0.98.
+std::vector<double> threshold_grid() {
+  std::vector<double> g;
+  for (int k = 1; k <= 10; ++k) g.push_back(k / 200.0);
+  for (int k = 3; k <= 49; ++k) g.push_back(k / 50.0);
+  return g;
+}
+
+// Each note's weight in the thresholds' curve: 1 / the number of notes of its source, so that
+// every source (file) counts the same (the 320 generated notes would otherwise outweigh the
+// hand-written sets, where the model does worse); all 1 without sources.
+std::vector<double> source_weights(const std::vector<std::string>& group, size_t notes) {
+  std::vector<double> w(notes, 1.0);
+  if (group.empty()) return w;
+  MEDGEN_ASSERT(group.size() == notes);
+  std::map<std::string, size_t> count;
+  for (const std::string& g : group) ++count[g];
+  for (size_t n = 0; n < notes; ++n) w[n] = 1.0 / static_cast<double>(count[group[n]]);
+  return w;
+}
+
+// The classes whose thresholds favour recall (TaggerParams::recall): the floors' types.
+bool recall_class(int c) {
+  const PhiType t = kClassTypes[c];
+  return t == PhiType::kName || t == PhiType::kDate || t == PhiType::kPhone || t == PhiType::kId;
+}
+
+// Thresholds by cross-validation over `notes` (choose_tagger_thresholds).
+std::array<double, K> cv_thresholds(const std::vector<std::vector<Sample>>& data, const std::vector<size_t>& notes,
+                                    const std::vector<double>& weight, const TaggerParams& p, nlohmann::json* curve) {
+  return choose_tagger_thresholds(out_of_fold(data, notes, p), weight, p, curve);
 }
 
 TaggerModel train_on(const std::vector<std::vector<Sample>>& data, const std::vector<size_t>& notes,
-                     const TaggerParams& p) {
-  const std::array<double, K> th = cv_thresholds(data, notes, p);
+                     const std::vector<double>& weight, const TaggerParams& p) {
+  nlohmann::json curve;
+  const std::array<double, K> th = cv_thresholds(data, notes, weight, p, &curve);
   TaggerModel m = fit(data, notes, p);
   TaggerAccess::thresholds(m, th);
+  TaggerAccess::curve(m, std::move(curve));
   return m;
 }
 
@@ -687,13 +751,15 @@ nlohmann::json params_json(const TaggerParams& p) {
           {"eps", p.eps},
           {"folds", p.folds},
           {"seed", p.seed},
-          {"beta", p.beta}};
+          {"beta", p.beta},
+          {"recall", p.recall},
+          {"min_precision", p.min_precision}};
 }
 
 }  // namespace
 
 TaggerModel train_tagger(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes, const TaggerParams& params,
-                         const nlohmann::json& provenance) {
+                         const nlohmann::json& provenance, const std::vector<std::string>& group) {
   params.validate();
   if (notes.size() < static_cast<size_t>(params.folds))
     throw InvalidInput("tagger: " + std::to_string(notes.size()) + " notes are fewer than the " +
@@ -701,9 +767,76 @@ TaggerModel train_tagger(const Deidentifier& rules, const std::vector<AnnotatedN
   const auto data = featurize(rules, notes, params.hash_bits);
   std::vector<size_t> all(notes.size());
   for (size_t i = 0; i < all.size(); ++i) all[i] = i;
-  TaggerModel m = train_on(data, all, params);
+  if (!group.empty() && group.size() != notes.size())
+    throw InvalidInput("tagger: " + std::to_string(group.size()) + " sources for " + std::to_string(notes.size()) + " notes");
+  TaggerModel m = train_on(data, all, source_weights(group, notes.size()), params);
   TaggerAccess::meta(m, params_json(params), provenance);
   return m;
+}
+
+std::array<double, K> choose_tagger_thresholds(const std::vector<TaggerOofSample>& oof,
+                                               const std::vector<double>& weight, const TaggerParams& p,
+                                               nlohmann::json* curve) {
+  p.validate();
+  for (const auto& o : oof)
+    if (o.note >= weight.size() || !(weight[o.note] >= 0))
+      throw InvalidInput("tagger: a sample of note " + std::to_string(o.note) + " has no weight (or a negative one)");
+  const std::vector<double> grid = threshold_grid();
+  std::array<double, K> th;
+  const double b2 = p.beta * p.beta;
+  if (curve) *curve = {{"grid", grid}};
+  for (int c = 0; c < K; ++c) {
+    double pos = 0;
+    for (const auto& o : oof) pos += o.label == c ? weight[o.note] : 0;
+    th[c] = 2.0;  // off: no example of the class
+    if (pos == 0) continue;
+    std::vector<double> rec(grid.size()), prec(grid.size());
+    for (size_t g = 0; g < grid.size(); ++g) {
+      double tp = 0, pred = 0;
+      for (const auto& o : oof)
+        if (o.prob[c] >= grid[g]) {
+          pred += weight[o.note];
+          tp += o.label == c ? weight[o.note] : 0;
+        }
+      rec[g] = tp / pos;
+      prec[g] = pred > 0 ? tp / pred : 1.0;
+    }
+    if (curve) (*curve)[class_name(c)] = {{"recall", rec}, {"precision", prec}};
+    // F_beta (ties: the lower threshold)
+    double best = -1;
+    for (size_t g = 0; g < grid.size(); ++g) {
+      const double fb = prec[g] + rec[g] > 0 ? (1 + b2) * prec[g] * rec[g] / (b2 * prec[g] + rec[g]) : 0;
+      if (fb > best + 1e-12) best = fb, th[c] = grid[g];
+    }
+    if (!recall_class(c) || p.recall <= 0) continue;
+    // recall first: the highest threshold reaching the target within the precision floor, else
+    // the lowest within the floor; F_beta's when no threshold keeps the floor
+    // the floor holds from the top of the grid down to `lowest` (precision need not be monotone:
+    // a lucky low threshold below a dip does not count)
+    long reach = -1, lowest = -1;
+    for (long g = static_cast<long>(grid.size()) - 1; g >= 0; --g) {
+      if (prec[g] < p.min_precision) break;
+      lowest = g;
+      if (reach < 0 && rec[g] >= p.recall) reach = g;
+    }
+    if (reach >= 0)
+      th[c] = grid[reach];
+    else if (lowest >= 0)
+      th[c] = grid[lowest];
+  }
+  return th;
+}
+
+std::vector<TaggerOofSample> tagger_out_of_fold(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes,
+                                                const TaggerParams& params) {
+  params.validate();
+  if (notes.size() < static_cast<size_t>(params.folds))
+    throw InvalidInput("tagger: " + std::to_string(notes.size()) + " notes are fewer than the " +
+                       std::to_string(params.folds) + " folds");
+  const auto data = featurize(rules, notes, params.hash_bits);
+  std::vector<size_t> all(notes.size());
+  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  return out_of_fold(data, all, params);
 }
 
 DeidScores add_scores(const DeidScores& a, const DeidScores& b) {
@@ -739,12 +872,14 @@ TaggerCvReport cross_validate_tagger(const Deidentifier& rules, const std::vecto
   // outer folds use another seed than the inner ones, so that they do not line up
   const std::vector<size_t> order = shuffled(all, params.seed ^ 0x5eed5eed5eedull);
   const Deidentifier rules_only = rules.with_model(nullptr);
+  // the thresholds of each fold's model weigh the sources of its training notes alike
+  const std::vector<double> weight = source_weights(group, notes.size());
   for (int f = 0; f < params.folds; ++f) {
     std::vector<size_t> in, out;
     for (size_t i = 0; i < order.size(); ++i) (static_cast<int>(i % params.folds) == f ? out : in).push_back(order[i]);
     std::sort(in.begin(), in.end());
     std::sort(out.begin(), out.end());
-    auto m = std::make_shared<const TaggerModel>(train_on(data, in, params));
+    auto m = std::make_shared<const TaggerModel>(train_on(data, in, weight, params));
     r.thresholds.push_back(m->thresholds());
     const Deidentifier with = rules.with_model(m);
     for (size_t gi = 0; gi + 1 < r.groups.size(); ++gi) {

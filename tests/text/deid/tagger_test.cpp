@@ -7,6 +7,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cctype>
 #include <filesystem>
 #include <fstream>
 
@@ -58,7 +59,14 @@ TEST(Tagger, ShippedModelLoads) {
   }
   EXPECT_EQ(on, TaggerModel::kClasses);  // every class has training examples
   ASSERT_TRUE(m->provenance().contains("trained_on"));
-  EXPECT_EQ(m->provenance()["trained_on"].size(), 5u);
+  EXPECT_EQ(m->provenance()["trained_on"].size(), 6u);
+  // the out-of-fold curve the thresholds were chosen from, one point per grid value
+  ASSERT_TRUE(m->curve().contains("grid"));
+  for (PhiType t : TaggerModel::class_types()) {
+    const auto& c = m->curve()[phi_type_name(t)];
+    EXPECT_EQ(c["recall"].size(), m->curve()["grid"].size()) << phi_type_name(t);
+    EXPECT_EQ(c["precision"].size(), m->curve()["grid"].size()) << phi_type_name(t);
+  }
 }
 
 TEST(Tagger, DamagedModelIsOneLineError) {
@@ -92,6 +100,110 @@ TEST(Tagger, DamagedModelIsOneLineError) {
   ModelFile features = f;
   features.header["features"] = 999;
   EXPECT_NE(load_error(features.serialize(), "features").find("feature set"), std::string::npos);
+  ModelFile curve = f;
+  curve.header["curve"] = "flat";
+  EXPECT_NE(load_error(curve.serialize(), "curve").find("'curve'"), std::string::npos);
+}
+
+TEST(Tagger, SetThresholdChecksTheClassAndTheRange) {
+  TaggerModel m = TaggerModel::deserialize(medgen::read_file(kDir + "/tagger.model"), "shipped");
+  m.set_threshold(PhiType::kName, 0.05);
+  m.set_threshold(PhiType::kId, 1.5);  // off
+  EXPECT_EQ(m.thresholds()[0], 0.05);
+  EXPECT_EQ(m.thresholds()[5], 1.5);
+  for (PhiType t : {PhiType::kSsn, PhiType::kIp, PhiType::kEmail, PhiType::kUrl})
+    EXPECT_THROW(m.set_threshold(t, 0.5), InvalidInput) << phi_type_name(t);
+  for (double p : {0.0, -0.1, 2.5}) EXPECT_THROW(m.set_threshold(PhiType::kDate, p), InvalidInput) << p;
+  // a class switched off adds nothing; a threshold near 0 tags every token the rules left
+  const std::string t = "Kwabena Asante-Boateng reviewed the plan with the family today.";
+  auto shared = std::make_shared<TaggerModel>(m);
+  for (int c = 0; c < TaggerModel::kClasses; ++c) shared->set_threshold(TaggerModel::class_types()[c], 1.5);
+  EXPECT_EQ(rules().with_model(shared).detect(t).size(), rules().detect_rules(t).size());
+  shared->set_threshold(PhiType::kName, 1e-9);
+  size_t covered = 0;
+  for (const PhiSpan& s : rules().with_model(shared).detect(t)) covered += s.end - s.begin;
+  EXPECT_GE(covered, t.size() - 12);  // spaces and the full stop only
+}
+
+// The model's DATE is never a lone number of 1, 2 or 4 digits (a count, a year: no PHI), however low
+// its threshold; beside another number or a month it may be.
+TEST(Tagger, LoneNumbersAreNoModelDates) {
+  auto m = std::make_shared<TaggerModel>(TaggerModel::deserialize(medgen::read_file(kDir + "/tagger.model"), "shipped"));
+  for (PhiType t : TaggerModel::class_types()) m->set_threshold(t, 1.5);
+  m->set_threshold(PhiType::kDate, 1e-9);
+  const Deidentifier d = rules().with_model(m);
+  const std::string lone = "In 2010 she had 2 falls and 20 visits.";
+  for (const PhiSpan& s : d.detect(lone))  // (every word passes a threshold of 1e-9; no number may)
+    for (size_t k = s.begin; k < s.end; ++k) EXPECT_FALSE(std::isdigit(static_cast<unsigned char>(lone[k]))) << lone.substr(s.begin, s.end - s.begin);
+  const std::string spaced = "born 02 14 1979 at home";
+  bool all = false;
+  for (const PhiSpan& s : d.detect(spaced)) all |= s.type == PhiType::kDate && s.begin <= 5 && s.end >= 15;
+  EXPECT_TRUE(all);
+}
+
+namespace {
+
+// Out-of-fold samples of the NAME class: `pos` gold names and `neg` other tokens of note `note`,
+// their probabilities spread evenly over [lo, hi].
+void add_samples(std::vector<TaggerOofSample>* out, int pos, double pos_lo, double pos_hi, int neg, double neg_lo,
+                 double neg_hi, uint32_t note) {
+  for (int i = 0; i < pos + neg; ++i) {
+    TaggerOofSample s;
+    const bool p = i < pos;
+    const int k = p ? i : i - pos, n = p ? pos : neg;
+    const double lo = p ? pos_lo : neg_lo, hi = p ? pos_hi : neg_hi;
+    s.prob[0] = lo + (hi - lo) * (n > 1 ? double(k) / (n - 1) : 0.5);
+    s.label = p ? 0 : -1;
+    s.note = note;
+    out->push_back(s);
+  }
+}
+
+}  // namespace
+
+// The threshold rule on made-up probabilities: the highest threshold that reaches the recall
+// target, unless the precision floor is broken first; F_beta without a target; sources weigh alike.
+TEST(Tagger, ThresholdsFavourRecallWithinThePrecisionFloor) {
+  std::vector<TaggerOofSample> oof;
+  // 100 names with probabilities 0.30-0.99, 100 other tokens with 0.001-0.20
+  add_samples(&oof, 100, 0.30, 0.99, 100, 0.001, 0.20, 0);
+  const std::vector<double> w{1.0};
+  TaggerParams p;  // recall 0.99, precision floor 0.8
+  // every name is found down to 0.30 with no error, and at 0.32 three are lost: 0.30
+  EXPECT_DOUBLE_EQ(choose_tagger_thresholds(oof, w, p)[0], 0.30);
+  // the names now spread down to 0.01, among the other tokens: recall 0.99 would need a
+  // threshold where precision is far below 0.8, so the lowest threshold that keeps 0.8 wins
+  oof.clear();
+  add_samples(&oof, 100, 0.01, 0.99, 100, 0.001, 0.20, 0);
+  nlohmann::json curve;
+  const double t = choose_tagger_thresholds(oof, w, p, &curve)[0];
+  const auto& grid = curve["grid"];
+  size_t g = 0;
+  while (grid[g].get<double>() != t) ++g;
+  EXPECT_GE(curve["NAME"]["precision"][g].get<double>(), 0.8);
+  ASSERT_GT(g, 0u);
+  EXPECT_LT(curve["NAME"]["precision"][g - 1].get<double>(), 0.8);  // one step lower breaks the floor
+  EXPECT_LT(curve["NAME"]["recall"][g].get<double>(), 0.99);
+  // no recall target: F_beta (F1 here), a higher threshold
+  TaggerParams f = p;
+  f.recall = 0;
+  f.beta = 1;
+  EXPECT_GT(choose_tagger_thresholds(oof, w, f)[0], t);
+  // classes without examples are off; AGE and LOCATION keep F_beta whatever the target
+  EXPECT_EQ(choose_tagger_thresholds(oof, w, p)[1], 2.0);
+  // sources weigh alike: 100 easy notes of one source and one hard note of another. Note by note,
+  // the 500 easy names carry recall and precision: 0.99 is reached at 0.14. Source by source, the
+  // hard note's errors weigh as much as the 100 easy notes: the floor holds the threshold higher.
+  std::vector<TaggerOofSample> two;
+  for (uint32_t n = 0; n < 100; ++n) add_samples(&two, 5, 0.6, 0.99, 5, 0.001, 0.05, n);
+  add_samples(&two, 50, 0.05, 0.99, 50, 0.001, 0.3, 100);
+  std::vector<double> flat(101, 1.0), by_source(101, 1.0 / 100);
+  by_source[100] = 1.0;
+  EXPECT_DOUBLE_EQ(choose_tagger_thresholds(two, flat, p)[0], 0.14);
+  const double ts = choose_tagger_thresholds(two, by_source, p)[0];
+  EXPECT_GT(ts, 0.14);
+  EXPECT_LT(ts, 0.3);
+  EXPECT_THROW(choose_tagger_thresholds(two, std::vector<double>(5, 1.0), p), InvalidInput);
 }
 
 // Two trainings on the same notes with the same seed give the same bytes (a small set and table,
@@ -112,7 +224,7 @@ TEST(Tagger, TrainingIsDeterministic) {
 TEST(Tagger, UnionNeverLosesRuleDetection) {
   const Deidentifier with = rules().with_model(TaggerModel::load(kDir + "/tagger.model"));
   size_t added = 0, notes = 0;
-  for (const char* s : {"generated", "handwritten", "handwritten2", "handwritten3", "handwritten4"})
+  for (const char* s : {"generated", "handwritten", "handwritten2", "handwritten3", "handwritten4", "handwritten5"})
     for (const AnnotatedNote& n : notes_of(s)) {
       ++notes;
       const auto r = rules().detect_rules(n.text);
@@ -148,5 +260,11 @@ TEST(Tagger, ParamsAreChecked) {
   EXPECT_THROW(p.validate(), InvalidInput);
   p = TaggerParams{};
   p.c = 0;
+  EXPECT_THROW(p.validate(), InvalidInput);
+  p = TaggerParams{};
+  p.recall = 1.5;
+  EXPECT_THROW(p.validate(), InvalidInput);
+  p = TaggerParams{};
+  p.min_precision = -0.1;
   EXPECT_THROW(p.validate(), InvalidInput);
 }

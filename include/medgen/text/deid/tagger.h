@@ -35,7 +35,13 @@ struct TaggerParams {
   double eps = 0.01;         // liblinear's stopping tolerance
   int folds = 5;             // folds (by note) of the cross-validation that chooses the thresholds
   uint64_t seed = 42;        // the fold assignment (the CLI's --seed)
-  double beta = 2;           // a type's threshold maximises F_beta of the model alone, out of fold
+  double beta = 2;           // AGE's and LOCATION's thresholds maximise F_beta of the model alone, out of fold
+  // NAME, DATE, PHONE and ID (identifiers, SSN and IP included) favour recall: the highest
+  // threshold at which the model's out-of-fold recall reaches `recall`, unless its out-of-fold
+  // precision there falls below `min_precision`: then the lowest threshold that keeps that
+  // precision (the most recall it allows). recall = 0: F_beta for every class.
+  double recall = 0.99;
+  double min_precision = 0.8;
   void validate() const;     // InvalidInput naming the field
 };
 
@@ -61,7 +67,16 @@ class TaggerModel {
   void add_spans(std::string_view text, const RuleScan& scan, std::vector<PhiSpan>* spans) const;
 
   const std::array<double, kClasses>& thresholds() const { return thresholds_; }
+  // Replaces the threshold of class `type` (NAME, DATE, AGE, LOCATION, PHONE or ID; SSN and IP
+  // tokens are ID's) by p in (0, 1], or switches the class off when p > 1 (up to 2). Only before
+  // the model is shared (it is read-only afterwards). InvalidInput for another type or p outside
+  // (0, 2].
+  void set_threshold(PhiType type, double p);
   const nlohmann::json& provenance() const { return provenance_; }
+  // The out-of-fold trade-off the thresholds were chosen from: {"grid": [t...], "NAME":
+  // {"recall": [...], "precision": [...]}, ...} of the model alone over the training notes
+  // (empty for a model file without it).
+  const nlohmann::json& curve() const { return curve_; }
   int hash_bits() const { return hash_bits_; }
 
  private:
@@ -71,17 +86,40 @@ class TaggerModel {
   std::array<float, kClasses> scale_{};        // weight = int8 * scale
   std::array<float, kClasses> bias_{};
   std::vector<int8_t> w_;                      // [row][class]
-  nlohmann::json params_, provenance_;
+  nlohmann::json params_, provenance_, curve_;
 };
 
 // Trains on `notes` (all of them) with thresholds chosen by params.folds-fold cross-validation
-// by note over the same notes. `provenance` is stored in the model's header as given.
+// by note over the same notes (TaggerParams: recall, min_precision, beta). `group` names each
+// note's source (its file): the thresholds' out-of-fold recall and precision weigh every source
+// alike (empty: every note alike). `provenance` is stored in the model's header as given.
 TaggerModel train_tagger(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes,
-                         const TaggerParams& params, const nlohmann::json& provenance = {});
+                         const TaggerParams& params, const nlohmann::json& provenance = {},
+                         const std::vector<std::string>& group = {});
+
+// One training token's out-of-fold probabilities: from a model fitted (params.folds folds by
+// note, drawn with params.seed) without the token's note. What the thresholds are chosen from.
+struct TaggerOofSample {
+  std::array<double, TaggerModel::kClasses> prob{};
+  int8_t label = -1;     // its gold class (TaggerModel::class_types()), -1 none
+  bool covered = false;  // a rule span overlaps it (the model is not asked there)
+  uint32_t note = 0;     // the index of its note
+};
+std::vector<TaggerOofSample> tagger_out_of_fold(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes,
+                                                const TaggerParams& params);
+
+// The thresholds chosen from out-of-fold probabilities (TaggerParams: recall, min_precision, beta;
+// see there), each sample weighted by note_weight[sample.note]; on the grid 0.005 ... 0.05 (steps
+// of 0.005), 0.06 ... 0.98 (steps of 0.02); a class without examples is off (2). `curve`, when
+// given, receives the recall and precision per class and grid value (TaggerModel::curve).
+std::array<double, TaggerModel::kClasses> choose_tagger_thresholds(const std::vector<TaggerOofSample>& oof,
+                                                                   const std::vector<double>& note_weight,
+                                                                   const TaggerParams& params,
+                                                                   nlohmann::json* curve = nullptr);
 
 // K-fold cross-validation by note (params.folds, params.seed): each fold is scored by a model
 // trained, thresholds included, without it. `group` names each note's source (its file), for
-// figures per source.
+// figures per source and for the thresholds' weights (train_tagger).
 struct TaggerCvReport {
   std::vector<std::string> groups;       // the sources, then "all"
   std::vector<DeidScores> rules, model;  // per group: the rules alone, the rules + the model

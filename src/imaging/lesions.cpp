@@ -11,6 +11,17 @@ namespace medgen::imaging {
 
 namespace {
 
+// The pixel rows and columns within `reach` of (cy, cx), clipped to the image.
+struct Bounds {
+  long y0, y1, x0, x1;
+};
+Bounds bounds(double cy, double cx, double reach, size_t h, size_t w) {
+  return {std::max(0L, static_cast<long>(std::floor(cy - reach))),
+          std::min(static_cast<long>(h) - 1, static_cast<long>(std::ceil(cy + reach))),
+          std::max(0L, static_cast<long>(std::floor(cx - reach))),
+          std::min(static_cast<long>(w) - 1, static_cast<long>(std::ceil(cx + reach)))};
+}
+
 void insert_blobs(float* img, uint8_t* mask, size_t h, size_t w, const LesionOptions& opt, Rng& rng) {
   constexpr double kPi = 3.14159265358979323846;
   constexpr double kSoftness = 1.0;  // pixels: width of the sigmoid edge
@@ -64,13 +75,9 @@ void insert_blobs(float* img, uint8_t* mask, size_t h, size_t w, const LesionOpt
       kx[k] = freq * std::cos(dir), ky[k] = freq * std::sin(dir), psi[k] = 2 * kPi * rng.uniform();
     }
     // Beyond this distance the sigmoid weight is below 0.25 %.
-    const double reach = ra * (1 + amp_sum) + 6 * kSoftness;
-    const long y0 = std::max(0L, static_cast<long>(std::floor(cy - reach)));
-    const long y1 = std::min(static_cast<long>(h) - 1, static_cast<long>(std::ceil(cy + reach)));
-    const long x0 = std::max(0L, static_cast<long>(std::floor(cx - reach)));
-    const long x1 = std::min(static_cast<long>(w) - 1, static_cast<long>(std::ceil(cx + reach)));
-    for (long y = y0; y <= y1; ++y)
-      for (long x = x0; x <= x1; ++x) {
+    const Bounds b = bounds(cy, cx, ra * (1 + amp_sum) + 6 * kSoftness, h, w);
+    for (long y = b.y0; y <= b.y1; ++y)
+      for (long x = b.x0; x <= b.x1; ++x) {
         const double dx = static_cast<double>(x) - cx, dy = static_cast<double>(y) - cy;
         const double dist = std::hypot(dx, dy), theta = std::atan2(dy, dx);
         const double ct = std::cos(theta - rotation), st = std::sin(theta - rotation);
@@ -155,28 +162,15 @@ void push_out(float* img, size_t h, size_t w, double cy, double cx, double r, do
   if (!(m > 0)) return;
   const std::vector<float> orig(img, img + h * w);
   const double reach = r + 3 * spread;
-  const long y0 = std::max(0L, static_cast<long>(std::floor(cy - reach)));
-  const long y1 = std::min(static_cast<long>(h) - 1, static_cast<long>(std::ceil(cy + reach)));
-  const long x0 = std::max(0L, static_cast<long>(std::floor(cx - reach)));
-  const long x1 = std::min(static_cast<long>(w) - 1, static_cast<long>(std::ceil(cx + reach)));
-  for (long y = y0; y <= y1; ++y)
-    for (long x = x0; x <= x1; ++x) {
+  const Bounds b = bounds(cy, cx, reach, h, w);
+  for (long y = b.y0; y <= b.y1; ++y)
+    for (long x = b.x0; x <= b.x1; ++x) {
       const double dy = static_cast<double>(y) - cy, dx = static_cast<double>(x) - cx, d = std::hypot(dx, dy);
       if (d >= reach) continue;
       const double rho = d < r ? d * (1 - m) : d - m * r * std::exp(-((d - r) / spread) * ((d - r) / spread));
       const double scale = d > 0 ? rho / d : 0;
       img[static_cast<size_t>(y) * w + static_cast<size_t>(x)] = bilinear(orig, h, w, cy + dy * scale, cx + dx * scale);
     }
-}
-
-struct Bounds {
-  long y0, y1, x0, x1;
-};
-Bounds bounds(double cy, double cx, double reach, size_t h, size_t w) {
-  return {std::max(0L, static_cast<long>(std::floor(cy - reach))),
-          std::min(static_cast<long>(h) - 1, static_cast<long>(std::ceil(cy + reach))),
-          std::max(0L, static_cast<long>(std::floor(cx - reach))),
-          std::min(static_cast<long>(w) - 1, static_cast<long>(std::ceil(cx + reach)))};
 }
 
 void insert_tumours(float* img, uint8_t* mask, size_t h, size_t w, const LesionOptions& opt, Rng& rng) {

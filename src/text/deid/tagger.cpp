@@ -758,15 +758,23 @@ nlohmann::json params_json(const TaggerParams& p) {
 
 }  // namespace
 
-TaggerModel train_tagger(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes, const TaggerParams& params,
-                         const nlohmann::json& provenance, const std::vector<std::string>& group) {
+// The checks and the features shared by training and the out-of-fold pass; `all` receives
+// every note's index.
+static std::vector<std::vector<Sample>> checked_features(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes,
+                                                        const TaggerParams& params, std::vector<size_t>* all) {
   params.validate();
   if (notes.size() < static_cast<size_t>(params.folds))
     throw InvalidInput("tagger: " + std::to_string(notes.size()) + " notes are fewer than the " +
                        std::to_string(params.folds) + " folds");
-  const auto data = featurize(rules, notes, params.hash_bits);
-  std::vector<size_t> all(notes.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  all->resize(notes.size());
+  for (size_t i = 0; i < all->size(); ++i) (*all)[i] = i;
+  return featurize(rules, notes, params.hash_bits);
+}
+
+TaggerModel train_tagger(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes, const TaggerParams& params,
+                         const nlohmann::json& provenance, const std::vector<std::string>& group) {
+  std::vector<size_t> all;
+  const auto data = checked_features(rules, notes, params, &all);
   if (!group.empty() && group.size() != notes.size())
     throw InvalidInput("tagger: " + std::to_string(group.size()) + " sources for " + std::to_string(notes.size()) + " notes");
   TaggerModel m = train_on(data, all, source_weights(group, notes.size()), params);
@@ -829,13 +837,8 @@ std::array<double, K> choose_tagger_thresholds(const std::vector<TaggerOofSample
 
 std::vector<TaggerOofSample> tagger_out_of_fold(const Deidentifier& rules, const std::vector<AnnotatedNote>& notes,
                                                 const TaggerParams& params) {
-  params.validate();
-  if (notes.size() < static_cast<size_t>(params.folds))
-    throw InvalidInput("tagger: " + std::to_string(notes.size()) + " notes are fewer than the " +
-                       std::to_string(params.folds) + " folds");
-  const auto data = featurize(rules, notes, params.hash_bits);
-  std::vector<size_t> all(notes.size());
-  for (size_t i = 0; i < all.size(); ++i) all[i] = i;
+  std::vector<size_t> all;
+  const auto data = checked_features(rules, notes, params, &all);
   return out_of_fold(data, all, params);
 }
 

@@ -99,17 +99,28 @@ void push_out(float* img, size_t h, size_t w, double cy, double cx, double r, do
     }
 }
 
+// The pixels where `ok` holds (lesion centres are drawn among them), and the number of lesions
+// of one image.
+template <class Ok>
+std::vector<size_t> pixels_where(size_t n, Ok ok) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < n; ++i)
+    if (ok(i)) out.push_back(i);
+  return out;
+}
+size_t lesion_count(const LesionOptions& opt, Rng& rng) {
+  return opt.min_lesions + rng.below(opt.max_lesions - opt.min_lesions + 1);
+}
+
 void insert_blobs(float* img, uint8_t* mask, size_t h, size_t w, const LesionOptions& opt, Rng& rng) {
   constexpr double kSoftness = 1.0;  // pixels: width of the sigmoid edge
   constexpr int kHarmonics = 3;      // boundary modulation by harmonics 2, 3, 4
   constexpr int kWaves = 3;          // texture: a sum of plane waves
   // Centres are drawn among the foreground of the image as given, so a later lesion is not
   // steered by an earlier one.
-  std::vector<size_t> foreground;
-  for (size_t i = 0; i < h * w; ++i)
-    if (img[i] > 0.1f) foreground.push_back(i);
+  const std::vector<size_t> foreground = pixels_where(h * w, [&](size_t i) { return img[i] > 0.1f; });
   if (foreground.empty()) return;
-  const size_t count = opt.min_lesions + rng.below(opt.max_lesions - opt.min_lesions + 1);
+  const size_t count = lesion_count(opt, rng);
   for (size_t l = 0; l < count; ++l) {
     // The lesion lies inside the tissue: its centre and four points at 0.7 of its radius must
     // be foreground (up to 50 tries, then the last draw is kept).
@@ -162,11 +173,9 @@ void insert_blobs(float* img, uint8_t* mask, size_t h, size_t w, const LesionOpt
 }
 
 void insert_tumours(float* img, uint8_t* mask, size_t h, size_t w, const LesionOptions& opt, Rng& rng) {
-  std::vector<size_t> foreground;
-  for (size_t i = 0; i < h * w; ++i)
-    if (img[i] > 0.1f) foreground.push_back(i);
+  const std::vector<size_t> foreground = pixels_where(h * w, [&](size_t i) { return img[i] > 0.1f; });
   if (foreground.empty()) return;
-  const size_t count = opt.min_lesions + rng.below(opt.max_lesions - opt.min_lesions + 1);
+  const size_t count = lesion_count(opt, rng);
   for (size_t l = 0; l < count; ++l) {
     Outline core, oedema;
     draw_shape(core, opt.min_radius + rng.uniform() * (opt.max_radius - opt.min_radius), opt.min_radius, 0.1, rng);
@@ -230,11 +239,9 @@ void insert_haemorrhages(float* img, uint8_t* mask, size_t h, size_t w, const Le
     const double hu = lo + width * img[i];
     return hu >= 15 && hu <= 60;
   };
-  std::vector<size_t> brain;
-  for (size_t i = 0; i < h * w; ++i)
-    if (parenchyma(i)) brain.push_back(i);
+  const std::vector<size_t> brain = pixels_where(h * w, parenchyma);
   if (brain.empty()) return;
-  const size_t count = opt.min_lesions + rng.below(opt.max_lesions - opt.min_lesions + 1);
+  const size_t count = lesion_count(opt, rng);
   for (size_t l = 0; l < count; ++l) {
     Outline o;
     draw_shape(o, opt.min_radius + rng.uniform() * (opt.max_radius - opt.min_radius), opt.min_radius, 0.15, rng);

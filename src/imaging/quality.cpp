@@ -192,6 +192,21 @@ std::vector<Scored> sorted_scores(const std::vector<float>& score, const std::ve
   return s;
 }
 
+// Thresholds from the highest score down, a tie group entering at once: `f(key, p, tp, called)`
+// per group, with the group's key and positives, and the positives and scores at or above it.
+template <class F>
+void descending_thresholds(const std::vector<Scored>& s, F f) {
+  size_t tp = 0, called = 0;
+  for (size_t j = s.size(); j > 0;) {
+    size_t i = j, p = 0;
+    while (i > 0 && s[i - 1].key == s[j - 1].key) p += s[--i].positive;
+    tp += p;
+    called += j - i;
+    f(s[j - 1].key, p, tp, called);
+    j = i;
+  }
+}
+
 }  // namespace
 
 double roc_auc(const std::vector<float>& score, const std::vector<uint8_t>& label) {
@@ -219,15 +234,9 @@ double average_precision(const std::vector<float>& score, const std::vector<uint
   // Thresholds from the highest score down; a tie group enters at once (as sklearn's
   // average_precision_score): AP = sum over groups of (recall gained) x (precision after it).
   double ap = 0;
-  size_t tp = 0, seen = 0;
-  for (size_t j = s.size(); j > 0;) {
-    size_t i = j, p = 0;
-    while (i > 0 && s[i - 1].key == s[j - 1].key) p += s[--i].positive;
-    tp += p;
-    seen += j - i;
+  descending_thresholds(s, [&](uint32_t, size_t p, size_t tp, size_t seen) {
     if (p) ap += static_cast<double>(p) * static_cast<double>(tp) / static_cast<double>(seen);
-    j = i;
-  }
+  });
   return ap / static_cast<double>(npos);
 }
 
@@ -238,16 +247,10 @@ BestDice best_dice(const std::vector<float>& score, const std::vector<uint8_t>& 
   if (npos == 0) return best;
   // Thresholds from the highest score down, a tie group at once: pixels with a score >= t are
   // called positive; Dice = 2 TP / (called + positives).
-  size_t tp = 0, called = 0;
-  for (size_t j = s.size(); j > 0;) {
-    size_t i = j, p = 0;
-    while (i > 0 && s[i - 1].key == s[j - 1].key) p += s[--i].positive;
-    tp += p;
-    called += j - i;
+  descending_thresholds(s, [&](uint32_t key, size_t, size_t tp, size_t called) {
     const double dice = 2.0 * static_cast<double>(tp) / static_cast<double>(called + npos);
-    if (dice > best.dice) best = {dice, from_order_key(s[j - 1].key)};
-    j = i;
-  }
+    if (dice > best.dice) best = {dice, from_order_key(key)};
+  });
   return best;
 }
 

@@ -30,6 +30,7 @@ class Scanner {
     scan_chunks();
     scan_phones();
     scan_tokens();
+    mentions();
     spelled_digits();
     extend_ids();
     scan_name_list();
@@ -1062,7 +1063,15 @@ class Scanner {
         if (f & lex::kMonth) month_date(i, lw);
         if (f & (lex::kMonth | lex::kNumberWord)) words_date(i, lw);
         // (in lower-case notes too: "see you monday", "back after christmas")
-        if ((f & lex::kHoliday) && (capital(i) || lw.size() >= 6)) add_tokens(i, i + 1, PhiType::kDate);
+        if ((f & lex::kHoliday) && (capital(i) || lw.size() >= 6)) {
+          // with its day, week or eve: "Anzac Day", "NAIDOC Week", "Christmas Eve"
+          const bool more = word(i + 1) && !tk_[i + 1].nl &&
+                            (low(i + 1) == "day" || low(i + 1) == "week" || low(i + 1) == "eve");
+          add_tokens(i, i + (more ? 2 : 1), PhiType::kDate);
+        }
+        if (lw == "inst" || lw == "ult" || lw == "prox") ordinal_before_inst(i);
+        if (lw == "ending" || lw == "last") last_digits(i, lw);
+        role_initials(i, lw);
         if ((capital(i) || lw.size() >= 6 || (i + 1 < n && num(i + 1) && !tk_[i + 1].nl) ||
              (i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep))) &&
             (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
@@ -1146,6 +1155,7 @@ class Scanner {
         age(i);
         street(i);
         dotted_year_first_date(i);
+        dotted_day_month(i);
         if (i > 0 && word(i - 1) && lw_is_ordinal_day(i) && !tk_[i].nl) {
           // "on 16th and ...", "by 3rd" (the month is implied; "the" is not needed)
           const std::string_view pw = low(i - 1);
@@ -1450,14 +1460,47 @@ class Scanner {
     const bool weak = lw == "no" || lw == "number" || lw == "#" || lw == "nbr" || lw == "num" || lw == "case" ||
                       lw == "plan" || lw == "model" || lw == "order" || lw == "bed" || lw == "group" ||
                       lw == "visit" || lw == "ref" || lw == "lot" || lw == "tag" || weak_id_cue(lw);
-    if (!digit && e - b >= 2 && e - b <= 4 && tk_[j].allcaps && tk_[j].e == e) {
+    // capitals only (also Greek or Cyrillic ones: "ΑΚ 441729"), one to four letters
+    bool caps = !digit && tk_[j].e == e && e - b <= 8 && (tk_[j].allcaps || (tk_[j].cap && e - b == 1));
+    if (!digit && !caps && tk_[j].e == e && e - b >= 2 && e - b <= 8 && static_cast<unsigned char>(t_[b]) >= 0x80) {
+      caps = true;
+      for (size_t q = b; q < e; ++q)
+        if (is_lower(t_[q])) caps = false;
+    }
+    if (caps) {
       // letters, then digit groups, maybe closed by letters: "member ID XGH 4471 2290", vehicle
-      // plates and device serials "reg HGZ 418 EC", "serial NKR 416 338 H"
+      // plates and device serials "reg HGZ 418 EC", "serial NKR 416 338 H", a file "C 28 417 093"
       size_t nd = 0;
       bool tail = false;
       const size_t x = letter_digit_groups(e, &nd, &tail);
       // ("MR. RVSP 42" is a measurement; after a weak cue, a plate needs its closing letters)
-      if (nd >= 6 || (nd >= 3 && (tail || !weak))) add(b, x, PhiType::kId);
+      if (nd >= 6 || (nd >= 3 && (tail || !weak) && e - b >= 2)) {
+        add(b, x, PhiType::kId);
+        return;
+      }
+      // letters, then one chunk with a slash or a dash: "reg. no. E 1417/19", "Case no. CIRM 25/4417"
+      if (nd == 0 && e + 1 < t_.size() && t_[e] == ' ' && is_digit(t_[e + 1])) {
+        size_t z = e + 1, dz = 0;
+        bool sep = false;
+        while (z < t_.size() && (is_digit(t_[z]) || ((t_[z] == '/' || t_[z] == '-') && z + 1 < t_.size() &&
+                                                      is_digit(t_[z + 1])))) {
+          if (is_digit(t_[z])) ++dz;
+          else sep = true;
+          ++z;
+        }
+        // ("BP 120/80" after "plan": a weak cue needs more)
+        // (a single letter's measurement is rarer: "K 2291/18" is a file, "BP 140/100" a pressure)
+        if (sep && dz >= 5 && (!weak || (dz >= 6 && e - b != 2)) && (z >= t_.size() || !is_alpha(t_[z])))
+          add(b, z, PhiType::kId);
+      }
+      return;
+    }
+    // a number in groups that starts with one digit: "NIR 2 66 07 69 383 417 29", "Thai ID 3 5099 00441 72 9"
+    if (digit && e - b == 1 && !weak) {
+      const size_t x = extend_digit_groups(e);
+      size_t nd = 0;
+      for (size_t q = b; q < x; ++q) nd += is_digit(t_[q]);
+      if (nd >= 8) add(b, x, ssn ? PhiType::kSsn : PhiType::kId);
       return;
     }
     if (!digit || e - b < (weak ? 4u : 2u)) return;
@@ -1883,6 +1926,14 @@ class Scanner {
 
   void month_date(size_t i, std::string_view lw) {
     const bool upper = tk_[i].cap || tk_[i].allcaps;
+    // a month of another calendar has its own years: Solar Hijri 13xx-14xx, Hebrew 57xx-58xx,
+    // Ethiopian (about 8 years behind)
+    const bool other = tk_[i].fl & lex::kMonthOther;
+    auto year_at = [&](size_t q) {
+      if (!num(q) || tk_[q].e - tk_[q].b != 4) return false;
+      const int y = int_value(q);
+      return (y >= 1800 && y <= 2199) || (other && ((y >= 1300 && y <= 1499) || (y >= 5700 && y <= 5899)));
+    };
     const bool full = lw.size() > 3 && lw != "sept";
     if (!upper && (!full || lw == "may" || lw == "march" || lw == "mayo" || lw == "mars")) {
       // lower-case month names: only "jan 3" shapes, or a day before and a year after ("5 mars 1962")
@@ -1890,8 +1941,7 @@ class Scanner {
                               int_value(i - 1) <= 31 && !tk_[i].nl;
       // (after an abbreviation's full stop too: "28 nov. 2025")
       const size_t y = punct(i + 1, '.') && touch(i + 1) ? i + 2 : i + 1;
-      const bool year_after = num(y) && tk_[y].e - tk_[y].b == 4 && int_value(y) >= 1800 && int_value(y) <= 2199 &&
-                              !tk_[y].nl;
+      const bool year_after = year_at(y) && !tk_[y].nl;
       if (!(num(i + 1) && int_value(i + 1) <= 31) && !(day_before && year_after)) return;
     }
     size_t b = i, e = i + 1;
@@ -1939,7 +1989,7 @@ class Scanner {
       if (word(e) && touch(e) && (low(e) == "st" || low(e) == "nd" || low(e) == "rd" || low(e) == "th")) ++e;
       size_t y = e;
       if (punct(y, ',') || punct(y, '-') || punct(y, '/')) ++y;
-      if (num(y) && tk_[y].e - tk_[y].b == 4 && int_value(y) >= 1800 && int_value(y) <= 2199) e = y + 1;
+      if (year_at(y)) e = y + 1;
       else if (punct(y, '\'') && num(y + 1) && tk_[y + 1].e - tk_[y + 1].b == 2) e = y + 2;
       else if ((num(y) && tk_[y].e - tk_[y].b == 2 && (punct(y - 1, '-') || punct(y - 1, '/'))) ||
                (num(y) && tk_[y].e - tk_[y].b == 1 && punct(y - 1, '-') && int_value(y) > int_value(j))) {
@@ -1950,7 +2000,7 @@ class Scanner {
             int_value(e + 1) <= 2199 && !tk_[e + 1].nl)
           e += 2;
       }
-    } else if (num(j) && tk_[j].e - tk_[j].b == 4 && int_value(j) >= 1800 && int_value(j) <= 2199) {
+    } else if (year_at(j)) {
       e = j + 1;
       attached = true;
     } else if (punct(j, '\'') && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 2) {
@@ -1961,10 +2011,20 @@ class Scanner {
       if (word(j) && low(j) == "de" && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 4) ++j;
       if (num(j) && tk_[j].e - tk_[j].b == 4) e = j + 1;
     }
+    // a year first, with a full stop (Hungarian): "1948. március 9."
+    if (b == i && i >= 2 && punct(i - 1, '.') && touch(i - 1) && year_at(i - 2) && !tk_[i - 1].nl && !tk_[i].nl) {
+      b = i - 2;
+      attached = true;
+    }
+    // an era after the year: "2018 E.C." (Ethiopian), "5786 AM"
+    if (attached && e > i + 1 && num(e - 1) && word(e) && !tk_[e].nl && tk_[e].e - tk_[e].b == 1 && low(e) == "e" &&
+        punct(e + 1, '.') && word(e + 2) && low(e + 2) == "c" && touch(e + 1) && touch(e + 2))
+      e += 3;
     if (!attached && upper && i > 0 && punct(i - 1, '(') && touch(i) && punct(e, ')') && touch(e)) {
       add_tokens(i, e, PhiType::kDate);  // a month alone in brackets: "HbA1c 9.1% (Aug)"
       return;
     }
+    if (!attached && other) return;  // "Mehr", "Adar", "Sene" alone are words and names
     if (!attached) {
       // a lower-case full month name that is no common word, after a date word: "back in june"
       if (!upper && !(full && !(tk_[i].fl & lex::kMonthAmbiguous) && i > 0 && word(i - 1) &&
@@ -1977,6 +2037,123 @@ class Scanner {
       }
     }
     add_tokens(b, e, PhiType::kDate);
+  }
+
+  // Letters' "the 3rd inst." (this month), "the 14th ult." (last month), "prox." (next month): the
+  // ordinal day is the date.
+  void ordinal_before_inst(size_t i) {
+    if (i < 2 || !punct(i + 1, '.') || tk_[i].nl) return;
+    const size_t s = i - 1;
+    if (word(s) && touch(s) && num(s - 1) && int_value(s - 1) >= 1 && int_value(s - 1) <= 31 &&
+        (low(s) == "st" || low(s) == "nd" || low(s) == "rd" || low(s) == "th"))
+      add_tokens(s - 1, s + 1, PhiType::kDate);
+  }
+
+  // The last digits of a card or a social security number: "card ending 4417", "ending in 0931",
+  // "Last 4: 4418", "last four 2231" -- exactly four digits.
+  void last_digits(size_t i, std::string_view lw) {
+    size_t j = i + 1;
+    if (lw == "last") {
+      if (!(num(j) && int_value(j) == 4 && tk_[j].e - tk_[j].b == 1) && !(word(j) && low(j) == "four")) return;
+      ++j;
+      if (word(j) && (low(j) == "digits" || low(j) == "of")) ++j;
+    } else {
+      // a card or an account before it: "Visa card ending 4417", "acct ending in 2231"
+      bool card = false;
+      for (size_t q = i; q-- > 0 && q + 4 > i && !tk_[q + 1].nl;)
+        if (word(q) && (low(q) == "card" || low(q) == "visa" || low(q) == "mastercard" || low(q) == "amex" ||
+                        low(q) == "account" || low(q) == "acct" || low(q) == "ssn" || low(q) == "number"))
+          card = true;
+      if (!card) return;
+      if (word(j) && (low(j) == "in" || low(j) == "with")) ++j;
+    }
+    while (j < tk_.size() && tk_[j].kind == 'p' && std::strchr(":#-=(", t_[tk_[j].b]) && j < i + 5) ++j;
+    if (!num(j) || tk_[j].nl || tk_[j].e - tk_[j].b != 4) return;
+    if (j + 1 < tk_.size() && (punct(j + 1, '.') || punct(j + 1, ',') || punct(j + 1, '/')) && touch(j + 1) &&
+        num(j + 2) && touch(j + 2))
+      return;  // "ending 2024.5", a number, not four digits
+    add_tokens(j, j + 1, PhiType::kId);
+  }
+
+  // Staff initials after a role, in logs and handovers: "cpht rk out sick", "pharmacist dm
+  // counselled", "read back MS 05:11", "nurses LT / SF": two or three letters, all lower or all
+  // capitals, that are no word.
+  void role_initials(size_t i, std::string_view lw) {
+    const bool role = lw == "cpht" || lw == "pharmacist" || lw == "pharmacists" || lw == "nurses" ||
+                      lw == "tech" || lw == "technician" || lw == "scribe" || lw == "clerk" || lw == "porter" ||
+                      lw == "delegate" || (lw == "back" && i > 0 && word(i - 1) && low(i - 1) == "read");
+    // initials before a credential at the end of an entry: "- MP, CPhT", "checked JT, RN"
+    if (tk_[i].allcaps && tk_[i].e - tk_[i].b >= 2 && tk_[i].e - tk_[i].b <= 3 && punct(i + 1, ',') &&
+        touch(i + 1) && word(i + 2) && (tk_[i + 2].fl & lex::kCredential) && !tk_[i + 2].nl &&
+        !(tk_[i].fl & (lex::kCredential | lex::kTitle)) && i > 0 && (punct(i - 1, '-') || word(i - 1)) &&
+        !tk_[i].nl) {
+      bool letters = true;
+      for (size_t q = tk_[i].b; q < tk_[i].e; ++q) letters = letters && is_upper(t_[q]);
+      if (letters) add_tokens(i, i + 1, PhiType::kName);
+    }
+    if (!role || tk_[i].nl) return;
+    size_t j = i + 1;
+    for (int k = 0; k < 3; ++k) {
+      if (!word(j) || tk_[j].nl) return;
+      const size_t len = tk_[j].e - tk_[j].b;
+      const bool lower = !tk_[j].cap && !tk_[j].allcaps;
+      if (len < 2 || len > 3 || !(lower || tk_[j].allcaps)) return;
+      for (size_t q = tk_[j].b; q < tk_[j].e; ++q)
+        if (!is_upper(t_[q]) && !is_lower(t_[q])) return;
+      // (two lower-case letters may be a medical abbreviation too: "pharmacist dm" is a person here)
+      if (lower && (tk_[j].fl & (lex::kEnglish | lex::kNotName | lex::kCredential | (len == 3 ? static_cast<uint64_t>(lex::kMedical) : uint64_t{0}))))
+        return;
+      if (tk_[j].allcaps && (tk_[j].fl & lex::kCredential)) return;
+      add_tokens(j, j + 1, PhiType::kName);
+      // "LT / SF", "LT and SF"
+      if (punct(j + 1, '/') && word(j + 2)) j += 2;
+      else if (word(j + 1) && (low(j + 1) == "and" || low(j + 1) == "&")) j += 2;
+      else return;
+    }
+  }
+
+  // A day and month with full stops and no year (German and Central European usage): "vom 24.11.
+  // bis 02.12.2025", "am Mo., 15.12.", "on 27. 11.": after a date cue or a weekday only.
+  void dotted_day_month(size_t i) {
+    const size_t m = i + 2;
+    if (!punct(i + 1, '.') || !touch(i + 1) || !num(m) || tk_[m].nl || !punct(m + 1, '.') || !touch(m + 1)) return;
+    if (tk_[i].e - tk_[i].b > 2 || tk_[m].e - tk_[m].b > 2) return;
+    const int d = int_value(i), mo = int_value(m);
+    if (d < 1 || d > 31 || mo < 1 || mo > 12) return;
+    if (num(m + 2) && touch(m + 2)) return;  // "24.11.2025": the chunk scanner's
+    if (i > 0 && touch(i) && (num(i - 1) || punct(i - 1, '.'))) return;
+    // the cue: a word before, past a comma and a weekday abbreviation's full stop
+    size_t q = i;
+    if (q > 0 && punct(q - 1, ',')) --q;
+    if (q > 0 && punct(q - 1, '.') && touch(q - 1)) --q;
+    if (q == 0 || !word(q - 1)) return;
+    const std::string_view c = low(q - 1);
+    const bool cue = (tk_[q - 1].fl & (lex::kWeekday | lex::kDayMonthCue | lex::kDatePrep)) || c == "vom" ||
+                     c == "am" || c == "bis" || c == "ab" || c == "seit" || c == "zum" || c == "le" || c == "du" ||
+                     c == "au" || c == "el" || c == "del" || c == "al" || c == "dal" || c == "dne" || c == "od" ||
+                     c == "do" || c == "mo" || c == "di" || c == "mi" || c == "fr" || c == "sa" || c == "so";
+    if (!cue) return;
+    // a weekday abbreviation is part of it: "Mo., 15.12."
+    const bool day_abbr = q < i && (c == "mo" || c == "di" || c == "mi" || c == "do" || c == "fr" || c == "sa" ||
+                                    c == "so") && capital(q - 1);
+    add_tokens(day_abbr ? q - 1 : i, m + 1, PhiType::kDate);
+  }
+
+  // "@cwhitman can you chase...": a mention in a chat, not an e-mail address (nothing before the @).
+  void mentions() {
+    const size_t n = t_.size();
+    for (size_t a = 0; a + 3 < n; ++a) {
+      if (t_[a] != '@' || (a > 0 && (is_alnum(t_[a - 1]) || t_[a - 1] == '.' || t_[a - 1] == '_' || t_[a - 1] == '-')))
+        continue;
+      size_t e = a + 1;
+      while (e < n && (is_alnum(t_[e]) || ((t_[e] == '.' || t_[e] == '_' || t_[e] == '-') && e + 1 < n &&
+                                           is_alnum(t_[e + 1]))))
+        ++e;
+      if (e - a - 1 < 3 || (e < n && t_[e] == '@')) continue;
+      const std::string_view h = lower_at(a + 1, e);
+      if (flags(h) & (lex::kEnglish | lex::kMedical | lex::kNotName)) continue;  // "@home", "@risk"
+      add(a + 1, e, PhiType::kName);
+    }
   }
 
   void age(size_t i) {

@@ -23,7 +23,7 @@ constexpr std::string_view kTitleWords[] = {
     "shrimati", "kumari", "haji", "hajjah", "ustadh", "mstr"};
 // credentials after a name
 constexpr std::string_view kCredentialWords[] = {
-    "md", "do", "rn", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
+    "md", "do", "rn", "cpht", "np", "pa", "pa-c", "phd", "mbbs", "mbchb", "frcp", "facp", "facs", "lpn", "lvn", "cna",
     "lcsw", "msw", "pharmd", "dpm", "dds", "dmd", "crna", "aprn", "fnp", "fnp-c", "mph", "rd", "rrt", "bsn",
     "msn", "dnp", "mrcp", "frcs", "facc", "mrcgp", "ccrn", "cnm", "psyd", "lmft", "od", "mba", "ms", "ma",
     "bs", "rph"};
@@ -175,7 +175,9 @@ constexpr std::string_view kIdCueWords[] = {
     "personnummer", "henkilötunnus", "cnp", "egn", "oib", "emso", "tckn", "amka", "pps", "ppsn", "tfn",
     "sozialversicherungsnummer", "versichertennummer", "krankenversichertennummer", "carte", "vitale",
     "secu", "tessera", "sanitaria", "codice", "fiscale", "tarjeta", "sanitaria", "sip", "cip", "nhc",
-    "historia", "prontuário", "prontuario", "cartão", "sus", "job", "dictation", "study"};
+    "historia", "prontuário", "prontuario", "cartão", "sus", "job", "dictation", "study",
+    // hospital record number, Hungarian TAJ, the US A-Number, frequent-flyer and flowcell numbers
+    "hrn", "taj", "a-number", "a#", "flyer", "flowcell"};
 // words between an identifier cue and the identifier
 constexpr std::string_view kIdFillerWords[] = {
     "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",
@@ -268,11 +270,17 @@ constexpr std::string_view kDatePrepWords[] = {
     "dated", "dob", "-"};
 // weekdays
 constexpr std::string_view kWeekdayWords[] = {
-    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tues", "thurs", "fri"};
+    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday", "tues", "thurs", "fri",
+    // French, Spanish, Italian, German ("le jeudi 4 déc.", "el viernes 5", "am Montag")
+    "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "lunes", "martes", "miércoles",
+    "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo", "lunedì", "martedì", "mercoledì",
+    "giovedì", "venerdì", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"};
 // holidays
 constexpr std::string_view kHolidayWords[] = {
     "christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "ramadan", "eid",
-    "diwali", "passover", "kwanzaa", "valentine's", "valentines"};
+    "diwali", "passover", "kwanzaa", "valentine's", "valentines", "anzac", "naidoc", "waitangi", "matariki",
+    "hogmanay", "nowruz", "navruz", "vesak", "songkran", "timket", "meskel", "ferragosto", "silvester",
+    "purim", "sukkot", "shavuot", "ramazan", "bayram", "navratri", "dussehra", "pongal", "lohri"};
 // words after an age
 constexpr std::string_view kAgeWordWords[] = {
     "year-old", "years-old", "yo", "y", "yr", "yrs", "year", "years", "yrs.", "yr-old", "yo.", "yoa",
@@ -323,7 +331,26 @@ constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"listopada", 11}, {"grudnia", 12}, {"julai", 7}, {"ogos", 8}, {"disember", 12}, {"machi", 3},
     {"aprili", 4}, {"agosti", 8}, {"septemba", 9}, {"oktoba", 10}, {"novemba", 11}, {"desemba", 12},
     {"pebrero", 2}, {"marso", 3}, {"hunyo", 6}, {"hulyo", 7}, {"setyembre", 9}, {"oktubre", 10},
-    {"nobyembre", 11}, {"disyembre", 12}, {"januarie", 1}, {"februarie", 2}, {"desember", 12}};
+    {"nobyembre", 11}, {"disyembre", 12}, {"januarie", 1}, {"februarie", 2}, {"desember", 12},
+    // French abbreviations ("4 déc.", "12 janv. 2025"), Irish, Hungarian, Czech (the genitive of dates:
+    // "2. prosince 2025")
+    {"janv", 1}, {"févr", 2}, {"fevr", 2}, {"avr", 4}, {"juil", 7}, {"déc", 12}, {"eanáir", 1},
+    {"feabhra", 2}, {"márta", 3}, {"aibreán", 4}, {"bealtaine", 5}, {"meitheamh", 6}, {"iúil", 7},
+    {"lúnasa", 8}, {"samhain", 11}, {"nollaig", 12}, {"január", 1}, {"február", 2}, {"március", 3},
+    {"április", 4}, {"május", 5}, {"június", 6}, {"július", 7}, {"augusztus", 8}, {"szeptember", 9},
+    {"október", 10}, {"ledna", 1}, {"února", 2}, {"března", 3}, {"dubna", 4}, {"května", 5},
+    {"června", 6}, {"července", 7}, {"srpna", 8}, {"září", 9}, {"října", 10}, {"listopadu", 11},
+    {"prosince", 12}};
+// months of other calendars, with their own years: Solar Hijri (Iran, Afghanistan: "11 Azar 1404"),
+// Hebrew ("12 Kislev 5786"), Ethiopian ("Hidar 23, 2018 E.C."); the month number is the position in
+// the calendar's year. Left out: those that are common words or names in English notes ("Av", "Dey").
+constexpr std::pair<std::string_view, int> kOtherMonthWords[] = {
+    {"farvardin", 1}, {"ordibehesht", 2}, {"khordad", 3}, {"mordad", 5}, {"amordad", 5}, {"shahrivar", 6},
+    {"mehr", 7}, {"aban", 8}, {"azar", 9}, {"bahman", 11}, {"esfand", 12}, {"tishrei", 1}, {"tishri", 1},
+    {"cheshvan", 2}, {"heshvan", 2}, {"marcheshvan", 2}, {"kislev", 3}, {"tevet", 4}, {"shevat", 5},
+    {"adar", 6}, {"nisan", 7}, {"iyar", 8}, {"sivan", 9}, {"tammuz", 10}, {"elul", 12}, {"meskerem", 1},
+    {"tikimt", 2}, {"tikemt", 2}, {"hidar", 3}, {"hedar", 3}, {"tahsas", 4}, {"tahesas", 4}, {"yekatit", 6},
+    {"megabit", 7}, {"miyazya", 8}, {"ginbot", 9}, {"sene", 10}, {"hamle", 11}, {"nehase", 12}, {"pagume", 13}};
 
 struct List {
   uint64_t flag;
@@ -394,6 +421,8 @@ Lexicon::Lexicon(const DeidResources& r) {
   for (std::string_view w : kSignoffWords)
     if (w.find(' ') == std::string_view::npos) add(w, lex::kSignoffHead);
   for (const auto& [w, m] : kMonthWords) add(w, lex::kMonth | (static_cast<uint64_t>(m) << lex::kMonthShift));
+  for (const auto& [w, m] : kOtherMonthWords)
+    add(w, lex::kMonth | lex::kMonthOther | (static_cast<uint64_t>(m) << lex::kMonthShift));
   // numbers in words, with the compounds "twenty-one".."ninety-nine" and "twenty-first".."ninety-ninth"
   static constexpr std::string_view kUnits[] = {"one", "two", "three", "four", "five", "six", "seven", "eight", "nine"};
   static constexpr std::string_view kUnitOrdinals[] = {"first", "second", "third", "fourth", "fifth",

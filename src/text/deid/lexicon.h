@@ -62,6 +62,7 @@ enum : uint64_t {
   kDayMonthCue = 1ull << 37,   // the chunk before a bare "9/2" that makes it a date ("on", "dob:")
   kDayMonthPrep = 1ull << 38,  // a lower-case word after "9/2" that does not make it a score ("by", "at")
   kNumberWord = 1ull << 39,    // numbers in words: "five", "oh", "double", "twenty-one", "third", "thousand"
+  kMonthOther = 1ull << 40,    // a month of another calendar (Solar Hijri, Hebrew, Ethiopian): other years
 };
 constexpr int kMonthShift = 56;  // bits 56-59: the month number of kMonth entries
 }  // namespace lex

@@ -599,3 +599,46 @@ TEST(Deid, RegistrationNumbersAfterANameAndMobileNumbers) {
   EXPECT_TRUE(found("Dr Smith, HR 1200 bpm", PhiType::kId).empty());
   EXPECT_TRUE(found("ward 1234 5678901 beds", PhiType::kPhone).empty());
 }
+
+// The kinds of miss read on the sixth set (our own sentences, not the set's): months of other
+// languages and calendars, weekdays of other languages, days and months with full stops and no
+// year, letters' "inst."/"ult.", holidays with their day, identifiers with a letter or a digit
+// before their groups, last four digits, staff initials after a role, chat mentions.
+TEST(Deid, SixthSetKindsCalendarsDottedDaysInitialsAndGroupedIdentifiers) {
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"Clinic on 7 Bealtaine 2024 with her son.", "7 Bealtaine 2024"},
+           {"Born: 1951. február 14. in the county town", "1951. február 14"},
+           {"propuštěn 3. června 2024 domů", "3. června 2024"},
+           {"Visit 19 Esfand 1402, labs repeated", "19 Esfand 1402"},
+           {"bar mitzvah on 3 Tevet 5785 in the family", "3 Tevet 5785"},
+           {"delivered Tahsas 9, 2016 E.C. at home", "Tahsas 9, 2016 E.C"},
+           {"rendez-vous le mardi 9 janv. à 10 h", "mardi 9 janv"},
+           {"cita el martes 14 en la sala", "martes 14"},
+           {"stationär vom 03.02. bis 11.02.2025", "03.02"},
+           {"Kontrolle am Di., 17.03. um 10:00", "17.03"},
+           {"operated on 14. 2. by the team", "14. 2"},
+           {"Your letter of the 9th ult. and ours of the 2nd inst.", "9th"},
+           {"Your letter of the 9th ult. and ours of the 2nd inst.", "2nd"},
+           {"marched on Anzac Day with the RSL", "Anzac Day"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"pension file no.: K 31 902 118; on record", "K 31 902 118"},
+           {"HRN: DX 661903    Room 4", "DX 661903"},
+           {"TAJ: 071 332 985 (valid)", "071 332 985"},
+           {"NIR 1 84 02 75 112 093 41 on the card", "1 84 02 75 112 093 41"},
+           {"court reg. no. K 2291/18 attached", "K 2291/18"},
+           {"Visa card ending 7731; cash", "7731"},
+           {"SSN last four: 6620.", "6620"},
+           {"0755 cpht jb on break, covering", "jb"},
+           {"critical K 6.9 read back TW 03:12", "TW"},
+           {"refill faxed 12/3 - JD, CPhT", "JD"},
+           {"Termin am Fr., 09.01. um 8 Uhr", "Fr., 09.01"},
+           {"[09:12] Omar: @dnkemelu please review the film", "dnkemelu"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  // a month of another calendar alone is a word; a year of another era without its month is no date;
+  // a blood pressure after a weak cue; a fiscal year after "ending"; a list number
+  for (const char* t : {"Mehr als drei Tage Fieber", "plan: BP 120/80 recheck", "quarter ending 2025 results",
+                        "Step 2. 3 tablets daily"})
+    EXPECT_TRUE(found(t, PhiType::kDate).empty() && found(t, PhiType::kId).empty()) << t;
+  EXPECT_TRUE(found("email me @home or at work", PhiType::kName).empty());
+}

@@ -609,8 +609,14 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
       vent_action_ = static_cast<int>(actions_.size()) - 1;
       const double u1 = comp_draw(), u2 = comp_draw();
       if (shocked && !resuscitated) {
-        const double m = 0.6 + 0.8 * u1;  // severity drawn from the seed
-        EffectCourse svr = course(Mod::kSvr, -0.35 * m, 60), ven = course(Mod::kVenousCapacitance, 0.25 * m, 60);
+        // Relative to the tone left: a vasodilated patient's SVR modifier is already near its floor, so the same
+        // absolute step would be a much larger fraction of what remains.
+        const Modifiers mods = phys_.modifiers();
+        const double svr_left = std::max(0.15, 1 + mods[static_cast<size_t>(Mod::kSvr)]);
+        const double ven_left = std::max(0.3, 1 + mods[static_cast<size_t>(Mod::kVenousCapacitance)]);
+        const double m = 0.5 + u1;  // severity drawn from the seed: 10-30% of the remaining SVR
+        EffectCourse svr = course(Mod::kSvr, -0.2 * m * svr_left, 60),
+                     ven = course(Mod::kVenousCapacitance, 0.03 * m * ven_left, 60);
         for (EffectCourse* c : {&svr, &ven}) {
           c->decay_from_s = 300;
           c->decay_half_life_s = 600;
@@ -625,7 +631,7 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
         complicate(&out, "apnoeic_desaturation",
                    "desaturation during the apnoea of intubation: SpO2 " + fmt("%.0f", before.spo2_pct) +
                        "% without preoxygenation",
-                   {course(Mod::kShunt, 0.2 + 0.2 * u2, 20, 180)}, vent_action_);
+                   {course(Mod::kShunt, 0.35 + 0.25 * u2, 20, 150)}, vent_action_);
       return out;
     }
     case Action::Kind::kVentilator: {

@@ -214,7 +214,7 @@ TEST(Procedures, IntubatingUnresuscitatedShockDropsThePressure) {
   // the tube is the larger without fluid, and only that intubation is a complication.
   double drop[2] = {0, 0};
   for (int fluids = 0; fluids < 2; ++fluids) {
-    Session s(catalog(), make_case("septic_shock", "severe", 11));
+    Session s(catalog(), make_case("septic_shock", "moderate", 3));
     double t0 = 1;
     if (fluids) {
       s.act("fluids 30 ml/kg over 30 min");
@@ -397,4 +397,32 @@ TEST(Procedures, HighTidalVolumeRisksBarotraumaOverTime) {
   EXPECT_GE(high, 1);
 }
 
+}  // namespace medgen::sim::test
+
+namespace medgen::sim::test {
+namespace {
+
+TEST(Procedures, IntubatingHypoxaemicWithoutPreoxygenationDesaturates) {
+  // Opioid overdose: hypoventilating and hypoxaemic on air. Intubated at once, or after 3 min of 15 L/min oxygen.
+  double lowest[2];
+  for (int preox = 0; preox < 2; ++preox) {
+    Session s(catalog(), make_case("opioid_overdose", "severe", 2));
+    ASSERT_LT(s.vitals().spo2_pct, 93);
+    if (preox) {
+      s.act("oxygen 15 l/min");
+      s.advance(180);
+    }
+    s.act("intubate");
+    lowest[preox] = 100;
+    for (int i = 0; i < 12; ++i) {
+      s.advance(15);
+      lowest[preox] = std::min(lowest[preox], s.vitals().spo2_pct);
+    }
+    EXPECT_EQ(has_complication(s, "apnoeic_desaturation"), preox == 0);
+  }
+  std::printf("opioid overdose intubated: lowest SpO2 %.0f%% without preoxygenation, %.0f%% with\n", lowest[0], lowest[1]);
+  EXPECT_LT(lowest[0], lowest[1] - 10);
+}
+
+}  // namespace
 }  // namespace medgen::sim::test

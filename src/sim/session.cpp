@@ -69,6 +69,15 @@ EffectCourse course(Mod target, double base, double ramp_s, double resolve_after
   return c;
 }
 
+// One splitmix64 step of `state`, as a uniform draw in [0, 1).
+double splitmix_uniform(uint64_t* state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+  z ^= z >> 31;
+  return static_cast<double>(z >> 11) / 9007199254740992.0;
+}
+
 bool has(const std::vector<std::string>& tags, const std::string& t) {
   return std::find(tags.begin(), tags.end(), t) != tags.end();
 }
@@ -98,13 +107,7 @@ CentralLineRisk central_line_risk(const std::string& site, bool ultrasound) {
   return r;
 }
 
-double Session::comp_draw() {
-  uint64_t z = (comp_rng_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) / 9007199254740992.0;  // [0, 1)
-}
+double Session::comp_draw() { return splitmix_uniform(&comp_rng_); }
 
 void Session::complicate(std::vector<Event>* out, const std::string& id, const std::string& text,
                          std::vector<EffectCourse> courses, int action) {
@@ -193,13 +196,7 @@ void Session::check_procedures(std::vector<Event>* out, double dt) {
   }
 }
 
-double Session::next_draw() {
-  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  z ^= z >> 31;
-  return static_cast<double>(z >> 11) / 9007199254740992.0;  // [0, 1)
-}
+double Session::next_draw() { return splitmix_uniform(&rng_); }
 
 std::string Session::clock(double t) {
   const long s = std::lround(t);

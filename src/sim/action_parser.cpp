@@ -641,8 +641,15 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
   if (has_word("capnography") || has_word("capnograph") || has_word("etco2") || has_word("capnometry") ||
       contains_phrase(text, "end tidal co2") || contains_phrase(text, "end-tidal co2") ||
       contains_phrase(text, "end tidal") || contains_phrase(text, "end-tidal")) {
-    a.kind = Action::Kind::kProcedure;
+    // "intubate and confirm with capnography": the intubation, its position checked at once.
+    const bool intubating = first == "intubate" || first == "rsi" || contains_phrase(text, "intubate") ||
+                            contains_phrase(text, "intubation");
+    a.kind = intubating ? Action::Kind::kIntubate : Action::Kind::kProcedure;
     a.what = "capnography";
+    if (intubating) {
+      a.what.clear();
+      a.detail = "capnography";
+    }
     return a;
   }
   // A central venous catheter: before the orders ("under ultrasound" names the guidance, not an order).

@@ -432,7 +432,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
   // In arrest with CPR and no tube: bag-mask ventilation, 2 breaths per 30 compressions (~8/min of 6 mL/kg).
   const bool bagging = arrested && cpr && !vent.intubated;
-  const double rr_chem = vent.intubated ? vent.rr_per_min : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
+  const double rr_chem = vent.intubated ? (vent.oesophageal ? 0.0 : vent.rr_per_min) : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
   double vt = vent.intubated ? vent.tidal_ml_per_kg * w : bagging ? 6.0 * w : vt_rest_ml * (1 - 0.35 * bronch);
   if (!vent.intubated && !bagging && rr_chem > shallow_rr) vt *= std::pow(shallow_rr / rr_chem, 0.3);  // rapid shallow breathing
   // NIV: pressure support (IPAP - EPAP) adds to every spontaneous breath, 0.25 mL/kg per cmH2O (a 10 cmH2O

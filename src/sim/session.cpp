@@ -110,7 +110,7 @@ CentralLineRisk central_line_risk(const std::string& site, bool ultrasound) {
 double Session::comp_draw() { return splitmix_uniform(&comp_rng_); }
 
 void Session::complicate(std::vector<Event>* out, const std::string& id, const std::string& text,
-                         std::vector<EffectCourse> courses, int action) {
+                         std::vector<EffectCourse> courses, int action, bool announce) {
   Complication k;
   k.t_s = t_s_;
   k.id = id;
@@ -133,7 +133,23 @@ void Session::complicate(std::vector<Event>* out, const std::string& id, const s
     if (!has(tags, "complication")) tags.push_back("complication");
     tags.push_back("complication:" + id);
   }
-  emit(out, "event", "COMPLICATION: " + text);
+  if (announce) emit(out, "event", "COMPLICATION: " + text);
+}
+
+void Session::recognise_oesophageal(std::vector<Event>* out) {
+  Complication& k = complications_[oesophageal_];
+  k.treated = true;
+  auto& cs = phys_.courses();
+  for (size_t i = k.first_course; i < k.first_course + k.num_courses && i < cs.size(); ++i) cs[i].resolve_at_s = onset_s_ + t_s_;
+  Ventilation v = phys_.ventilation();
+  v.oesophageal = false;
+  phys_.set_ventilation(v);
+  if (!oesophageal_reported_) emit(out, "event", "COMPLICATION: " + k.text);
+  oesophageal_reported_ = true;
+  emit(out, "event", "oesophageal intubation recognised by capnography (no ETCO2 trace): tube removed, re-intubated, "
+                     "ETCO2 trace present");
+  if (k.action >= 0 && static_cast<size_t>(k.action) < actions_.size())
+    actions_[k.action].tags.push_back("oesophageal_intubation:recognised");
 }
 
 bool Session::pneumothorax_present() const {
@@ -170,6 +186,11 @@ void Session::check_procedures(std::vector<Event>* out, double dt) {
   }
   const Ventilation& vent = phys_.ventilation();
   if (!vent.intubated) return;
+  if (oesophageal_ >= 0 && !oesophageal_reported_ && t_s_ - complications_[oesophageal_].t_s >= 120 - 1e-9) {
+    // Unrecognised: it shows itself as falling saturation and no chest movement, and is logged for the debrief.
+    oesophageal_reported_ = true;
+    emit(out, "event", "COMPLICATION: " + complications_[oesophageal_].text);
+  }
   const Vitals v = phys_.vitals();
   if (v.arrested) return;
   // Barotrauma: a cumulative hazard of 0.2% per minute per mL/kg of tidal volume above 10 and per cmH2O of plateau
@@ -602,6 +623,7 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
       rec.tags = {"intubation", "intubate"};
       if (shocked && !resuscitated) rec.tags.push_back("intubation:unresuscitated_shock");
       if (hypoxaemic) rec.tags.push_back("intubation:not_preoxygenated");
+      if (a.detail == "capnography") rec.tags.push_back("capnography");
       record("intubated and ventilated (RR 16, VT 7 ml/kg, PEEP 5, FiO2 >= 0.6)");
       vent_action_ = static_cast<int>(actions_.size()) - 1;
       const double u1 = comp_draw(), u2 = comp_draw();
@@ -623,6 +645,22 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
                        fmt("%.0f", before.sbp_mmhg) + ", HR " + fmt("%.0f", before.hr_bpm) +
                        ") before fluids or vasopressors",
                    {svr, ven}, vent_action_);
+      }
+      // A tube in the oesophagus, unrecognised unless capnography confirms the position (1 in 25 here, a rule of
+      // the model): no ventilation, and the shunt stands in for the oxygen stores running out (no chest movement,
+      // no ETCO2 trace).
+      if (comp_draw() < 0.04) {
+        Ventilation ov = phys_.ventilation();
+        ov.oesophageal = true;
+        phys_.set_ventilation(ov);
+        complicate(&out, "oesophageal_intubation",
+                   "unrecognised oesophageal intubation: no ventilation, saturation falling (confirm every tube with "
+                   "capnography)",
+                   {course(Mod::kShunt, 0.7, 90)}, vent_action_, false);
+        oesophageal_ = static_cast<int>(complications_.size()) - 1;
+        if (a.detail == "capnography") recognise_oesophageal(&out);
+      } else if (a.detail == "capnography") {
+        emit(&out, "answer", "capnography: ETCO2 trace present, the tube is in the trachea");
       }
       if (hypoxaemic)
         complicate(&out, "apnoeic_desaturation",
@@ -868,6 +906,11 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
         return out;
       }
       if (a.what == "capnography") {
+        if (oesophageal_ >= 0 && !complications_[oesophageal_].treated) {
+          record("capnography: NO ETCO2 trace");
+          recognise_oesophageal(&out);
+          return out;
+        }
         const Vitals v = phys_.vitals();
         record(v.intubated ? "capnography: ETCO2 trace present (tube in the trachea), ETCO2 " +
                                  fmt("%.0f", std::max(0.0, v.paco2_mmhg - 5)) + " mmHg"

@@ -426,3 +426,47 @@ TEST(Procedures, IntubatingHypoxaemicWithoutPreoxygenationDesaturates) {
 
 }  // namespace
 }  // namespace medgen::sim::test
+
+namespace medgen::sim::test {
+namespace {
+
+TEST(Procedures, UnrecognisedOesophagealIntubationUnlessCapnography) {
+  // About 1 in 25 tubes goes into the oesophagus (a seeded draw). Unchecked, the patient is not ventilated at all;
+  // capnography finds it (no ETCO2 trace) and the tube is replaced.
+  // Seeds 76 and 95 are the first two of 1-100 whose draw puts the tube in the oesophagus; 1-3 do not.
+  int found = 0;
+  for (uint64_t seed : {1, 2, 3, 76, 95}) {
+    Session s(catalog(), make_case("opioid_overdose", "mild", seed));
+    s.act("oxygen 15 l/min");
+    s.advance(180);
+    s.act("intubate");
+    if (!has_complication(s, "oesophageal_intubation")) continue;
+    ++found;
+    Session checked(catalog(), make_case("opioid_overdose", "mild", seed)), later(catalog(), make_case("opioid_overdose", "mild", seed));
+    checked.act("oxygen 15 l/min");
+    later.act("oxygen 15 l/min");
+    checked.advance(180);
+    later.advance(180);
+    checked.act("intubate and confirm with etco2");
+    later.act("intubate");
+    later.advance(60);
+    later.act("check etco2");
+    EXPECT_TRUE(logged(checked, "event", "recognised by capnography"));
+    EXPECT_TRUE(logged(later, "event", "recognised by capnography"));
+    s.advance(5 * 60);
+    checked.advance(5 * 60);
+    later.advance(4 * 60);
+    std::printf("seed %llu oesophageal tube: SpO2 %.0f%% PaCO2 %.0f unchecked, %.0f%% checked at once, %.0f%% after 1 min\n",
+                static_cast<unsigned long long>(seed), s.vitals().spo2_pct, s.vitals().paco2_mmhg, checked.vitals().spo2_pct,
+                later.vitals().spo2_pct);
+    EXPECT_LT(s.vitals().spo2_pct, 75);
+    EXPECT_GT(s.vitals().paco2_mmhg, checked.vitals().paco2_mmhg + 10);
+    EXPECT_GT(checked.vitals().spo2_pct, 94);
+    EXPECT_GT(later.vitals().spo2_pct, 94);
+    EXPECT_TRUE(logged(s, "event", "unrecognised oesophageal intubation"));  // in the debrief, 2 min on
+  }
+  EXPECT_EQ(found, 2);
+}
+
+}  // namespace
+}  // namespace medgen::sim::test

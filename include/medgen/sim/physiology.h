@@ -74,6 +74,7 @@ struct Ventilation {
   double rr_per_min = 16;       // ventilator rate
   double tidal_ml_per_kg = 7;   // set tidal volume per kg of the patient's weight
   double peep_cmh2o = 5;        // positive end-expiratory pressure (set; auto-PEEP comes on top)
+  bool oesophageal = false;     // the tube is in the oesophagus: no ventilation at all (until re-intubated)
   bool niv = false;             // non-invasive ventilation (ignored when intubated)
   double ipap_cmh2o = 15;       // NIV inspiratory pressure; pressure support is IPAP - EPAP (CPAP: IPAP == EPAP)
   double epap_cmh2o = 5;        // NIV expiratory pressure (CPAP level): recruits like PEEP

@@ -251,11 +251,14 @@ class Session {
   int vent_action_ = -1;            // the action that last set the ventilation (intubation or settings)
   double baro_hazard_ = 0, baro_limit_ = -1;  // cumulative barotrauma hazard, and the drawn threshold
   bool hyperinflation_reported_ = false;
+  int oesophageal_ = -1;            // index of the unrecognised oesophageal intubation in complications_ (-1: none)
+  bool oesophageal_reported_ = false;
   // Adds a complication: courses (their start_s set to now), the event, the tag on `action`.
   void complicate(std::vector<Event>* out, const std::string& id, const std::string& text,
-                  std::vector<EffectCourse> courses, int action);
+                  std::vector<EffectCourse> courses, int action, bool announce = true);
   bool pneumothorax_present() const;     // the condition's or an untreated iatrogenic one
   void treat_pneumothorax();              // a needle or drain resolves the iatrogenic ones
+  void recognise_oesophageal(std::vector<Event>* out);  // capnography finds the tube in the oesophagus
   void check_procedures(std::vector<Event>* out, double dt);  // every step: timed procedure consequences
   bool central_reported_ = false;
   bool had_alarm_ = false, stable_reported_ = false;

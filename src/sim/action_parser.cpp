@@ -35,6 +35,9 @@ const std::vector<Procedure>& procedures() {
       {"niv", {"niv", "bipap", "bilevel", "non-invasive ventilation", "noninvasive ventilation", "non invasive ventilation",
                "nippv", "start niv"}},
       {"chest_drain", {"chest drain", "chest tube", "thoracostomy", "finger thoracostomy"}},
+      // Before haemorrhage control: taking a tourniquet off is not controlling the bleeding.
+      {"tourniquet_release", {"release tourniquet", "remove tourniquet", "take off tourniquet", "tourniquet off",
+                              "loosen tourniquet", "deflate tourniquet", "tourniquet removed", "released tourniquet"}},
       {"haemorrhage_control",
        {"haemorrhage control", "hemorrhage control", "control bleeding", "control the bleeding", "stop the bleeding",
         "tourniquet", "surgery", "pelvic binder", "pack", "direct pressure"}},
@@ -493,6 +496,7 @@ const char* action_kind_name(Action::Kind k) {
     case Action::Kind::kShock: return "shock";
     case Action::Kind::kPace: return "pace";
     case Action::Kind::kCpr: return "cpr";
+    case Action::Kind::kVentilator: return "ventilator";
     case Action::Kind::kUnknown: return "unknown";
   }
   return "unknown";
@@ -628,6 +632,150 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       std::string topics;
       for (const auto& h : cond.history) topics += (topics.empty() ? "" : ", ") + h.topic;
       a.message = "the patient does not understand the question; you can ask about: " + topics;
+      return a;
+    }
+  }
+
+  // Capnography confirms a tube's position ("check etco2", "end tidal co2"): before the orders and the
+  // ventilator settings ("tidal").
+  if (has_word("capnography") || has_word("capnograph") || has_word("etco2") || has_word("capnometry") ||
+      contains_phrase(text, "end tidal co2") || contains_phrase(text, "end-tidal co2") ||
+      contains_phrase(text, "end tidal") || contains_phrase(text, "end-tidal")) {
+    // "intubate and confirm with capnography": the intubation, its position checked at once.
+    const bool intubating = first == "intubate" || first == "rsi" || contains_phrase(text, "intubate") ||
+                            contains_phrase(text, "intubation");
+    a.kind = intubating ? Action::Kind::kIntubate : Action::Kind::kProcedure;
+    a.what = "capnography";
+    if (intubating) {
+      a.what.clear();
+      a.detail = "capnography";
+    }
+    return a;
+  }
+  // A central venous catheter: before the orders ("under ultrasound" names the guidance, not an order).
+  if (contains_phrase(text, "central line") || has_word("cvc") || contains_phrase(text, "central venous catheter") ||
+      contains_phrase(text, "central venous line") || contains_phrase(text, "central access") ||
+      contains_phrase(text, "ij line") || contains_phrase(text, "internal jugular line") ||
+      contains_phrase(text, "subclavian line") || contains_phrase(text, "femoral line") ||
+      contains_phrase(text, "central venous access") || contains_phrase(text, "internal jugular cvc")) {
+    a.kind = Action::Kind::kProcedure;
+    a.what = "central_line";
+    a.detail = has_word("subclavian") ? "subclavian" : has_word("femoral") ? "femoral" : "ij";
+    for (const auto& t : w)
+      if (t.rfind("ultrasound", 0) == 0 || t.rfind("us-guided", 0) == 0 || t == "us" || t == "usg" ||
+          t.rfind("sono", 0) == 0 || t.rfind("echo-guided", 0) == 0)
+        a.ultrasound = true;
+    if (has_word("landmark") || has_word("blind") || contains_phrase(text, "without ultrasound") ||
+        contains_phrase(text, "no ultrasound"))
+      a.ultrasound = false;
+    return a;
+  }
+  // Ventilator and NIV settings: "ventilator rr 12 vt 6 ml/kg peep 10 fio2 0.8", "set peep 8", "vent rate 20",
+  // "tidal volume 450 ml", "increase peep to 12", "niv ipap 15 epap 5 fio2 0.4", "cpap 10", "stop niv".
+  {
+    const bool niv_word = has_word("niv") || has_word("bipap") || has_word("bilevel") || has_word("nippv");
+    const bool cpap_word = has_word("cpap");
+    const bool vent_word = has_word("ventilator") || has_word("vent") || has_word("peep") || has_word("tidal") ||
+                           has_word("ipap") || has_word("epap") || contains_phrase(text, "pressure support");
+    auto number_at = [&](size_t k, double* v, std::string* unit) {
+      std::string rest;
+      if (!parse_number(w[k], v, &rest)) return false;
+      *unit = !rest.empty() ? rest : k + 1 < w.size() ? w[k + 1] : "";
+      return true;
+    };
+    bool any_number = false;
+    for (const auto& t : w) {
+      double v;
+      std::string r;
+      any_number = any_number || parse_number(t, &v, &r);
+    }
+    const bool stopping = first == "stop" || first == "discontinue" || has_word("off");
+    if ((niv_word || cpap_word) && stopping) {
+      a.kind = Action::Kind::kVentilator;
+      a.what = cpap_word ? "cpap" : "niv";
+      a.stop = true;
+      return a;
+    }
+    if (vent_word || ((niv_word || cpap_word) && (any_number || cpap_word))) {
+      a.kind = Action::Kind::kVentilator;
+      a.what = cpap_word ? "cpap" : niv_word || has_word("ipap") || has_word("epap") ? "niv" : "ventilator";
+      double ps = -1;
+      for (size_t k = 0; k < w.size(); ++k) {
+        const std::string& t = w[k];
+        double* target = nullptr;
+        std::string key;
+        if (t == "rr" || t == "rate" || t == "frequency" || t == "f" || t == "respiratory" || t == "resp") key = "rr";
+        else if (t == "vt" || t == "tidal" || t == "volume") key = "vt";
+        else if (t == "peep") key = "peep";
+        else if (t == "fio2" || t == "oxygen" || t == "o2") key = "fio2";
+        else if (t == "ipap") key = "ipap";
+        else if (t == "epap") key = "epap";
+        else if (t == "cpap") key = "cpap";
+        else if (t == "support" || t == "ps") key = "ps";
+        else continue;
+        double v = 0;
+        std::string unit;
+        size_t j = k + 1;
+        for (; j < w.size() && j <= k + 3; ++j)
+          if (number_at(j, &v, &unit)) break;
+        if (j >= w.size() || j > k + 3) {
+          if (key == "cpap") {  // "cpap" alone: 5 cmH2O
+            a.niv_epap = a.niv_ipap = 5;
+            a.note = "no pressure given: CPAP 5 cmH2O";
+          }
+          continue;
+        }
+        if (key == "rr") target = &a.vent_rr;
+        if (key == "peep") target = &a.vent_peep;
+        if (key == "ipap") target = &a.niv_ipap;
+        if (key == "epap") target = &a.niv_epap;
+        if (key == "ps") target = &ps;
+        if (key == "cpap") {
+          a.niv_epap = a.niv_ipap = v;
+        } else if (key == "fio2") {
+          a.vent_fio2 = unit == "%" || unit.rfind("%", 0) == 0 || v > 1 ? v / 100.0 : v;
+        } else if (key == "vt") {
+          const bool per_kg = unit.find("/kg") != std::string::npos;
+          const bool ml = !per_kg && (unit == "ml" || unit == "l");
+          a.vent_vt_ml_per_kg = per_kg || (!ml && v <= 20) ? v : v * (unit == "l" ? 1000 : 1) / weight_kg;
+        } else {
+          *target = v;
+        }
+        k = j;
+      }
+      if (ps >= 0) {
+        if (a.niv_epap < 0) a.niv_epap = 5;
+        a.niv_ipap = a.niv_epap + ps;
+        a.what = "niv";
+      }
+      if (a.vent_rr < 0 && a.vent_vt_ml_per_kg < 0 && a.vent_peep < 0 && a.vent_fio2 < 0 && a.niv_ipap < 0 &&
+          a.niv_epap < 0) {
+        a.kind = Action::Kind::kUnknown;
+        a.message = "which setting? e.g. 'ventilator rr 14 vt 6 ml/kg peep 8 fio2 0.6', 'set peep 10', "
+                    "'niv ipap 15 epap 5', 'cpap 10'";
+        return a;
+      }
+      // Plausible ranges (VentilatorLimits); anything else is refused with the range.
+      using L = VentilatorLimits;
+      auto out_of = [&](double v, double lo, double hi, const char* what, const char* unit) {
+        if (v < 0 || (v >= lo && v <= hi)) return false;
+        char buf[200];
+        std::snprintf(buf, sizeof buf, "refused: %s %g %s is outside the range %g-%g %s", what, v, unit, lo, hi, unit);
+        a.kind = Action::Kind::kUnknown;
+        a.message = buf;
+        return true;
+      };
+      if (out_of(a.vent_rr, L::kRrMin, L::kRrMax, "ventilator rate", "/min") ||
+          out_of(a.vent_vt_ml_per_kg, L::kVtMinPerKg, L::kVtMaxPerKg, "tidal volume", "ml/kg") ||
+          out_of(a.vent_peep, L::kPeepMin, L::kPeepMax, "PEEP", "cmH2O") ||
+          out_of(a.vent_fio2, L::kFio2Min, L::kFio2Max, "FiO2", "") ||
+          out_of(a.niv_ipap, 0, L::kIpapMax, "IPAP", "cmH2O") || out_of(a.niv_epap, 0, L::kEpapMax, "EPAP", "cmH2O"))
+        return a;
+      if (a.niv_ipap >= 0 && a.niv_epap >= 0 && a.niv_ipap < a.niv_epap) {
+        a.kind = Action::Kind::kUnknown;
+        a.message = "refused: IPAP must be at least EPAP (pressure support = IPAP - EPAP)";
+        return a;
+      }
       return a;
     }
   }
@@ -825,6 +973,7 @@ Action parse_action(const std::string& raw, const Catalog& cat, const ConditionS
       if (contains_phrase(text, ph)) {
         a.kind = Action::Kind::kProcedure;
         a.what = p.name;
+        if (a.what == "haemorrhage_control" && has_word("tourniquet")) a.detail = "tourniquet";
         return a;
       }
 

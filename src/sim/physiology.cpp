@@ -80,17 +80,34 @@ double odc_inverse(double s) {
 
 }  // namespace
 
+// Breath stacking on a ventilator. Expiration is passive with time constant tau = R x C: 2.5 s per unit of
+// bronchospasm (0.5 s at the 0.2 of a mild attack, 1.5 s at 0.6; normal lungs empty in well under the expiratory
+// time, so without bronchospasm nothing is trapped). With a 1 s inspiration the expiratory time is 60/RR - 1 s;
+// each breath leaves exp(-Te/tau) of its volume behind, and at steady state the trapped volume is
+// VT f / (1 - f) (a geometric series), held at a static compliance of 50 mL/cmH2O per 70 kg: auto-PEEP. At RR 30
+// in a severe attack (tau 1.5 s) it reaches ~10 cmH2O, at RR 12 under 1 (Tuxen & Lane 1987: trapped volume
+// and hypotension rise with minute ventilation in ventilated severe asthma).
+double expiratory_time_constant_s(double bronchospasm) { return 2.5 * clamp(bronchospasm, 0, 0.95); }
+double auto_peep_cmh2o(double rr_per_min, double tidal_ml, double bronchospasm, double weight_kg) {
+  const double tau = expiratory_time_constant_s(bronchospasm);
+  if (tau <= 0 || rr_per_min <= 0) return 0;
+  const double te = std::max(0.2, 60.0 / rr_per_min - 1.0);
+  const double f = std::exp(-te / tau);
+  const double compliance_ml_per_cmh2o = 50.0 * weight_kg / 70.0;
+  return std::min(40.0, tidal_ml * f / (1 - f) / compliance_ml_per_cmh2o);
+}
+
 double paco2_set_point(double hco3_mmol_l) {
   if (hco3_mmol_l < 24) return clamp(std::min(40.0, 1.5 * hco3_mmol_l + 8.0), 10, 40);
   return std::min(55.0, 40.0 + 0.7 * (hco3_mmol_l - 24.0));
 }
 
 double EffectCourse::value(double t) const {
-  if (t < 0) return 0;
+  if (t < start_s) return 0;
   if (resolve_at_s >= 0 && t >= resolve_at_s) return 0;
-  const double ramp = 1 - std::exp(-t / std::max(ramp_s, 1.0));
+  const double ramp = 1 - std::exp(-(t - start_s) / std::max(ramp_s, 1.0));
   const double tg = halt_at_s >= 0 ? std::min(t, halt_at_s) : t;
-  double v = base * ramp * std::max(0.0, 1 + growth_per_s * tg);
+  double v = base * ramp * std::max(0.0, 1 + growth_per_s * std::max(0.0, tg - start_s));
   if (decay_from_s >= 0 && t > decay_from_s) v *= std::exp(-kLn2 * (t - decay_from_s) / decay_half_life_s);
   return clamp(v, -max_abs, max_abs);
 }
@@ -164,7 +181,9 @@ bool Vitals::get(const std::string& n, double* out) const {
                                    {"blood_lost_pct", &Vitals::blood_lost_pct},
                                    {"do2_per_kg", &Vitals::do2_ml_kg_min},
                                    {"do2", &Vitals::do2_ml_min},
-                                   {"ischaemia_min", &Vitals::ischaemia_min}};
+                                   {"ischaemia_min", &Vitals::ischaemia_min},
+                                   {"auto_peep", &Vitals::auto_peep_cmh2o},
+                                   {"plateau", &Vitals::plateau_cmh2o}};
   for (const Entry& e : kEntries)
     if (n == e.name) {
       *out = this->*e.field;
@@ -233,7 +252,7 @@ struct Physiology::Impl {
 
   struct Derived {
     Modifiers mods{};
-    double hr, sv, co_ml_s, pa, pv, pth, ppc, svr, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
+    double hr, sv, co_ml_s, pa, pv, pth, ppc, svr, auto_peep, plateau, sbp, dbp, rr, pattern, vt_ml, va_l_min, paco2_target, sa, pao2, do2, renal,
         urine_ml_s, hco3, ph, k_serum, gcs, hb, bleed_ml_s, glucose_in, fio2;
   };
 
@@ -316,7 +335,15 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // withdrawal (negative activity) and the alpha-mediated vascular tone are not.
   const double symp_hr = symp_f > 0 ? symp_f * (1 - beta) : symp_f;
   const double symp_inotropy = symp_s > 0 ? symp_s * (1 - beta) : symp_s;
-  d->pth = pos(M(Mod::kIntrathoracicMmhg)) + (vent.intubated ? 0.3 * vent.peep_cmh2o : 0.0);
+  // Airway pressure reaches the pleural space in part: 0.3 of PEEP (or of NIV's expiratory pressure), half of the
+  // auto-PEEP of hyperinflated lungs (dynamic hyperinflation compresses the heart and great veins: the
+  // hypotension of over-ventilated asthma).
+  const double bronch = clamp(M(Mod::kBronchospasm) * (1 - clamp(M(Mod::kBronchodilation), 0, 1)), 0, 0.95);
+  const bool niv = vent.niv && !vent.intubated;
+  d->auto_peep = vent.intubated ? auto_peep_cmh2o(vent.rr_per_min, vent.tidal_ml_per_kg * w, bronch, w) : 0.0;
+  d->plateau = vent.intubated ? vent.peep_cmh2o + d->auto_peep + vent.tidal_ml_per_kg * 70.0 / 50.0 : 0.0;
+  d->pth = pos(M(Mod::kIntrathoracicMmhg)) + (vent.intubated ? 0.3 * vent.peep_cmh2o + 0.5 * d->auto_peep : 0.0) +
+           (niv ? 0.3 * vent.epap_cmh2o : 0.0);
   const double vv_u = vv_u0 * (1 - 0.2 * symp_s) * std::max(0.3, 1 + M(Mod::kVenousCapacitance));
   d->pv = (s[kVv] - vv_u) / cv;
   d->pa = (s[kVa] - va_u) / ca;
@@ -370,7 +397,9 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   // Raised pleural pressure with mediastinal shift (tension pneumothorax) also compresses the
   // heart and kinks the venae cavae: ventricular filling falls in proportion to the pressure, so
   // the obstructive shock is graded rather than only a cliff where it reaches the filling pressure.
-  const double compression = clamp(1 - 0.05 * pos(M(Mod::kIntrathoracicMmhg)), 0.3, 1);
+  // Dynamic hyperinflation does the same (Tuxen & Lane 1987: a tension-pneumothorax-like picture): 3% of filling
+  // lost per cmH2O of auto-PEEP (zero without bronchospasm, so nothing else changes).
+  const double compression = clamp(1 - 0.05 * pos(M(Mod::kIntrathoracicMmhg)) - 0.03 * d->auto_peep, 0.3, 1);
   d->sv = svmax * contr * (1 - std::exp(-preload / kPk)) * fill * compression * atrial_kick;
   // CPR: chest compressions give ~20% of the resting cardiac output (20-30%: AHA 2020), less when the
   // circulation is empty.
@@ -394,7 +423,6 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   }
 
   // --- ventilation and gas exchange.
-  const double bronch = clamp(M(Mod::kBronchospasm) * (1 - clamp(M(Mod::kBronchodilation), 0, 1)), 0, 0.95);
   // The state kRr is the chemoreflex ("ventilatory") rate: with the tidal volume it sets alveolar
   // ventilation and so PaCO2. Non-CO2 drives (lung stretch and J receptors, hypoxaemia via the
   // carotid bodies) change the breathing pattern: the rate rises by the factor (1 + pattern) while
@@ -404,9 +432,12 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   const double resp_dep = clamp(M(Mod::kRespDepression), 0, 0.97);
   // In arrest with CPR and no tube: bag-mask ventilation, 2 breaths per 30 compressions (~8/min of 6 mL/kg).
   const bool bagging = arrested && cpr && !vent.intubated;
-  const double rr_chem = vent.intubated ? vent.rr_per_min : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
+  const double rr_chem = vent.intubated ? (vent.oesophageal ? 0.0 : vent.rr_per_min) : bagging ? 8.0 : arrested ? 0.0 : std::max(0.0, s[kRr]);
   double vt = vent.intubated ? vent.tidal_ml_per_kg * w : bagging ? 6.0 * w : vt_rest_ml * (1 - 0.35 * bronch);
   if (!vent.intubated && !bagging && rr_chem > shallow_rr) vt *= std::pow(shallow_rr / rr_chem, 0.3);  // rapid shallow breathing
+  // NIV: pressure support (IPAP - EPAP) adds to every spontaneous breath, 0.25 mL/kg per cmH2O (a 10 cmH2O
+  // support adds ~175 mL in a 70 kg adult), less through obstructed airways; CPAP adds none.
+  if (niv && !arrested) vt += 0.25 * w * pos(vent.ipap_cmh2o - vent.epap_cmh2o) * (1 - 0.5 * bronch);
   // COPD: hypoxic pulmonary vasoconstriction keeps blood away from poorly ventilated units; oxygen releases it
   // and, with the Haldane effect, raises the physiological dead space as alveolar PO2 climbs from 60 to
   // 300 mmHg (Aubier 1980, Robinson 2000: PaCO2 up ~20 mmHg on high-flow oxygen in exacerbations).
@@ -425,6 +456,7 @@ void Physiology::Impl::derive(double tt, const double* s, double* ds, Derived* d
   double qs = p.shunt + pos(M(Mod::kShunt)) + 0.015 * pos(d->pv - 14.0) + 0.004 * pos(M(Mod::kIntrathoracicMmhg)) +
               0.00003 * pos(s[kVi] - 1500.0);
   if (vent.intubated) qs *= clamp(1 - 0.025 * vent.peep_cmh2o, 0.5, 1);
+  if (niv) qs *= clamp(1 - 0.025 * vent.epap_cmh2o, 0.5, 1);  // EPAP/CPAP recruits like PEEP
   qs = clamp(qs, 0, 0.8);
   const double co_l_min = d->co_ml_s * 0.06;
   const double cap = 13.4 * std::max(d->hb, 1.0);  // mL O2 per L blood per unit saturation
@@ -922,6 +954,8 @@ Vitals Physiology::vitals() const {
   v.do2_ml_min = d.do2;
   v.interstitial_excess_ml = s[kVi];
   v.ischaemia_min = s[kIsch];
+  v.auto_peep_cmh2o = d.auto_peep;
+  v.plateau_cmh2o = d.plateau;
   v.rhythm = m.rhythm;
   v.cpr = m.cpr && m.arrested;
   v.paced = m.pacing.capture && m.pacing.rate_bpm >= d.hr - 1e-9 && !m.arrested;

@@ -45,21 +45,179 @@ const char* kHelp =
     "  give epinephrine 0.5 mg im | norepinephrine 0.1 mcg/kg/min | stop norepinephrine\n"
     "  insulin 0.1 units/kg/h | dextrose 50 ml iv | potassium chloride 10 mmol/h | ceftriaxone 2 g iv\n"
     "  fluids 30 ml/kg | bolus 500 ml over 15 min | blood 2 units | stop fluids\n"
-    "  oxygen 15 l/min | oxygen 40% | oxygen off | intubate\n"
-    "  needle decompression | chest drain | haemorrhage control | pci\n"
+    "  oxygen 15 l/min | oxygen 40% | oxygen off | intubate | check etco2\n"
+    "  ventilator rr 14 vt 6 ml/kg peep 8 fio2 0.6 | set peep 10 | niv ipap 15 epap 5 | cpap 10 | stop niv\n"
+    "  needle decompression | chest drain | haemorrhage control | tourniquet | release tourniquet | pci\n"
+    "  ultrasound-guided ij central line | subclavian line\n"
     "  start cpr | hold compressions | shock 200 J | cardiovert 120 J synchronised | start pacing at 70 | stop pacing\n"
     "  silence alarms 2 min | acknowledge alarms\n"
     "  wait 5 min | end";
 
-}  // namespace
+// Complications of the procedures (see docs/simulation.md for the sources and what is a rule of the model).
+constexpr double kTourniquetWarnS = 2 * 3600.0;  // ischaemia beyond ~2 h of tourniquet time
+constexpr double kCentralLineS = 600;            // a central line takes ~10 min to place and confirm
 
-double Session::next_draw() {
-  uint64_t z = (rng_ += 0x9E3779B97F4A7C15ULL);
+EffectCourse course(Mod target, double base, double ramp_s, double resolve_after_s = -1, double growth_per_h = 0,
+                    double max_abs = 1e300) {
+  EffectCourse c;
+  c.target = target;
+  c.base = base;
+  c.ramp_s = ramp_s;
+  c.resolve_at_s = resolve_after_s;  // relative here; complicate() makes it absolute
+  c.growth_per_s = growth_per_h / 3600.0;
+  c.max_abs = max_abs;
+  return c;
+}
+
+// One splitmix64 step of `state`, as a uniform draw in [0, 1).
+double splitmix_uniform(uint64_t* state) {
+  uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
   z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
   z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
   z ^= z >> 31;
-  return static_cast<double>(z >> 11) / 9007199254740992.0;  // [0, 1)
+  return static_cast<double>(z >> 11) / 9007199254740992.0;
 }
+
+bool has(const std::vector<std::string>& tags, const std::string& t) {
+  return std::find(tags.begin(), tags.end(), t) != tags.end();
+}
+
+}  // namespace
+
+CentralLineRisk central_line_risk(const std::string& site, bool ultrasound) {
+  // Landmark technique (McGee & Gould, NEJM 2003, table 2): arterial puncture IJ 6.3-9.4%, subclavian 3.1-4.9%,
+  // femoral 9.0-15.0%; pneumothorax IJ 0.1-0.2%, subclavian 1.5-3.1%, femoral none. Midpoints here. Ultrasound
+  // guidance cuts arterial puncture and other complications to ~0.3 of the landmark rate (Brass et al., Cochrane
+  // 2015: IJ arterial puncture RR 0.28, total complications RR 0.29); the same factor for pneumothorax (to check).
+  CentralLineRisk r;
+  if (site == "subclavian") {
+    r.arterial_puncture = 0.04;
+    r.pneumothorax = 0.023;
+  } else if (site == "femoral") {
+    r.arterial_puncture = 0.12;
+    r.pneumothorax = 0;
+  } else {
+    r.arterial_puncture = 0.078;
+    r.pneumothorax = 0.0015;
+  }
+  if (ultrasound) {
+    r.arterial_puncture *= 0.3;
+    r.pneumothorax *= 0.3;
+  }
+  return r;
+}
+
+double Session::comp_draw() { return splitmix_uniform(&comp_rng_); }
+
+void Session::complicate(std::vector<Event>* out, const std::string& id, const std::string& text,
+                         std::vector<EffectCourse> courses, int action, bool announce) {
+  Complication k;
+  k.t_s = t_s_;
+  k.id = id;
+  k.text = text;
+  k.action = action;
+  auto& cs = phys_.courses();
+  const double now = onset_s_ + t_s_;
+  k.first_course = cs.size();
+  k.num_courses = courses.size();
+  for (EffectCourse c : courses) {
+    c.start_s = now;
+    if (c.resolve_at_s >= 0) c.resolve_at_s += now;
+    if (c.decay_from_s >= 0) c.decay_from_s += now;
+    if (c.halt_at_s >= 0) c.halt_at_s += now;
+    cs.push_back(c);
+  }
+  complications_.push_back(k);
+  if (action >= 0 && static_cast<size_t>(action) < actions_.size()) {
+    auto& tags = actions_[action].tags;
+    if (!has(tags, "complication")) tags.push_back("complication");
+    tags.push_back("complication:" + id);
+  }
+  if (announce) emit(out, "event", "COMPLICATION: " + text);
+}
+
+void Session::recognise_oesophageal(std::vector<Event>* out) {
+  Complication& k = complications_[oesophageal_];
+  k.treated = true;
+  auto& cs = phys_.courses();
+  for (size_t i = k.first_course; i < k.first_course + k.num_courses && i < cs.size(); ++i) cs[i].resolve_at_s = onset_s_ + t_s_;
+  Ventilation v = phys_.ventilation();
+  v.oesophageal = false;
+  phys_.set_ventilation(v);
+  if (!oesophageal_reported_) emit(out, "event", "COMPLICATION: " + k.text);
+  oesophageal_reported_ = true;
+  emit(out, "event", "oesophageal intubation recognised by capnography (no ETCO2 trace): tube removed, re-intubated, "
+                     "ETCO2 trace present");
+  if (k.action >= 0 && static_cast<size_t>(k.action) < actions_.size())
+    actions_[k.action].tags.push_back("oesophageal_intubation:recognised");
+}
+
+bool Session::pneumothorax_present() const {
+  for (const EffectSpec& e : cond_->effects)
+    if (e.target == Mod::kIntrathoracicMmhg) return true;
+  for (const Complication& k : complications_)
+    if (!k.treated && k.id.find("pneumothorax") != std::string::npos) return true;
+  return false;
+}
+
+void Session::treat_pneumothorax() {
+  auto& cs = phys_.courses();
+  const double now = onset_s_ + t_s_;
+  for (Complication& k : complications_) {
+    if (k.treated || k.id.find("pneumothorax") == std::string::npos) continue;
+    k.treated = true;
+    for (size_t i = k.first_course; i < k.first_course + k.num_courses && i < cs.size(); ++i)
+      if (cs[i].resolve_at_s < 0 || cs[i].resolve_at_s > now) cs[i].resolve_at_s = now;
+  }
+}
+
+void Session::check_procedures(std::vector<Event>* out, double dt) {
+  if (central_line_at_s_ >= 0 && !central_reported_ && t_s_ >= central_line_at_s_ - 1e-9) {
+    central_reported_ = true;
+    emit(out, "result", "central line in and confirmed: central venous access; CVP " +
+                            fmt("%.0f", phys_.vitals().cvp_mmhg) + " mmHg");
+  }
+  if (tourniquet_on_s_ >= 0 && !tourniquet_warned_ && t_s_ - tourniquet_on_s_ >= kTourniquetWarnS - 1e-9) {
+    tourniquet_warned_ = true;
+    complicate(out, "tourniquet_ischaemia",
+               "tourniquet on for 2 h: limb ischaemia (nerve and muscle injury) grows with every further hour; "
+               "convert to definitive haemorrhage control and release it",
+               {}, tourniquet_action_);
+  }
+  const Ventilation& vent = phys_.ventilation();
+  if (!vent.intubated) return;
+  if (oesophageal_ >= 0 && !oesophageal_reported_ && t_s_ - complications_[oesophageal_].t_s >= 120 - 1e-9) {
+    // Unrecognised: it shows itself as falling saturation and no chest movement, and is logged for the debrief.
+    oesophageal_reported_ = true;
+    emit(out, "event", "COMPLICATION: " + complications_[oesophageal_].text);
+  }
+  const Vitals v = phys_.vitals();
+  if (v.arrested) return;
+  // Barotrauma: a cumulative hazard of 0.2% per minute per mL/kg of tidal volume above 10 and per cmH2O of plateau
+  // pressure above 30 (a rule of the model), against an exponential threshold drawn once from the seed.
+  const double hazard_per_min = 0.002 * (std::max(0.0, vent.tidal_ml_per_kg - 10.0) + std::max(0.0, v.plateau_cmh2o - 30.0));
+  if (hazard_per_min > 0 && baro_limit_ < 1e300) {
+    if (baro_limit_ < 0) baro_limit_ = -std::log(1.0 - comp_draw());
+    baro_hazard_ += hazard_per_min * dt / 60.0;
+    if (baro_hazard_ >= baro_limit_) {
+      baro_limit_ = 1e301;
+      complicate(out, "barotrauma_pneumothorax",
+                 "barotrauma: tension pneumothorax under positive-pressure ventilation (tidal volume " +
+                     fmt("%.1f", vent.tidal_ml_per_kg) + " ml/kg, plateau " + fmt("%.0f", v.plateau_cmh2o) + " cmH2O)",
+                 {course(Mod::kIntrathoracicMmhg, 5, 300, -1, 1.0, 20), course(Mod::kShunt, 0.12, 300)}, vent_action_);
+    }
+  }
+  if (!hyperinflation_reported_ && v.auto_peep_cmh2o > 8) {
+    hyperinflation_reported_ = true;
+    complicate(out, "dynamic_hyperinflation",
+               "dynamic hyperinflation: breath stacking at RR " + fmt("%.0f", vent.rr_per_min) + " builds auto-PEEP " +
+                   fmt("%.0f", v.auto_peep_cmh2o) +
+                   " cmH2O (expiration too short for the bronchospasm); venous return and blood pressure fall",
+               {}, vent_action_);
+  }
+}
+
+double Session::next_draw() { return splitmix_uniform(&rng_); }
 
 std::string Session::clock(double t) {
   const long s = std::lround(t);
@@ -90,6 +248,7 @@ Session::Session(const Catalog& catalog, const Case& c, const SessionOptions& op
   onset_s_ = c.onset_hours * 3600.0;
   // splitmix64 stream from the case's seed (the same case gives the same draws).
   rng_ = c.seed * 0x9E3779B97F4A7C15ULL + 0x5AD1EC0FFEEULL;
+  comp_rng_ = c.seed * 0xD1B54A32D192ED03ULL + 0xC0411CA7E5ULL;
   prognosis_u_ = next_draw();
   pace_threshold_ma_ = 40 + 50 * next_draw();  // transcutaneous capture thresholds are typically 40-90 mA
   Rhythm r = Rhythm::kSinus;
@@ -389,6 +548,7 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
         rec.amount_per_kg = 0;
         rec.tags.push_back("infusion");
         rec.tags.push_back(d.name + ":infusion");
+        if (has(rec.tags, "vasopressor")) rec.tags.push_back(central_access() ? "infusion:central" : "infusion:peripheral");
       } else {
         // An IV dose runs in over the time ordered, else at the drug's push rate (dextrose 10%: minutes).
         double over_s = a.over_s;
@@ -445,12 +605,126 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
         emit(&out, "info", "already intubated");
         return out;
       }
+      // Done wrongly: a shocked patient (SBP < 90 or shock index > 0.9) before any fluid or vasopressor loses
+      // the sympathetic tone that held the pressure (induction agents) while positive pressure cuts venous return;
+      // a hypoxaemic patient (SpO2 < 93%) not preoxygenated (FiO2 < 0.5, no NIV) desaturates while apnoeic.
+      const Vitals before = phys_.vitals();
+      const bool was_niv = phys_.ventilation().niv;
+      bool resuscitated = false;
+      for (const ActionRecord& r : actions_)
+        if (has(r.tags, "fluids") || has(r.tags, "blood") || (has(r.tags, "vasopressor") && has(r.tags, "infusion")))
+          resuscitated = true;
+      const bool shocked = !before.arrested && (before.sbp_mmhg < 90 || before.hr_bpm > 0.9 * before.sbp_mmhg);
+      const bool hypoxaemic = !before.arrested && before.spo2_pct < 93 && before.fio2 < 0.5 && !was_niv;
       Ventilation v;
       v.intubated = true;
       phys_.set_ventilation(v);
       if (phys_.vitals().fio2 < 0.6) phys_.set_fio2(0.6);
       rec.tags = {"intubation", "intubate"};
+      if (shocked && !resuscitated) rec.tags.push_back("intubation:unresuscitated_shock");
+      if (hypoxaemic) rec.tags.push_back("intubation:not_preoxygenated");
+      if (a.detail == "capnography") rec.tags.push_back("capnography");
       record("intubated and ventilated (RR 16, VT 7 ml/kg, PEEP 5, FiO2 >= 0.6)");
+      vent_action_ = static_cast<int>(actions_.size()) - 1;
+      const double u1 = comp_draw(), u2 = comp_draw();
+      if (shocked && !resuscitated) {
+        // Relative to the tone left: a vasodilated patient's SVR modifier is already near its floor, so the same
+        // absolute step would be a much larger fraction of what remains.
+        const Modifiers mods = phys_.modifiers();
+        const double svr_left = std::max(0.15, 1 + mods[static_cast<size_t>(Mod::kSvr)]);
+        const double ven_left = std::max(0.3, 1 + mods[static_cast<size_t>(Mod::kVenousCapacitance)]);
+        const double m = 0.5 + u1;  // severity drawn from the seed: 10-30% of the remaining SVR
+        EffectCourse svr = course(Mod::kSvr, -0.2 * m * svr_left, 60),
+                     ven = course(Mod::kVenousCapacitance, 0.03 * m * ven_left, 60);
+        for (EffectCourse* c : {&svr, &ven}) {
+          c->decay_from_s = 300;
+          c->decay_half_life_s = 600;
+        }
+        complicate(&out, "peri_intubation_hypotension",
+                   "peri-intubation hypotension: induction and positive pressure in a shocked patient (SBP " +
+                       fmt("%.0f", before.sbp_mmhg) + ", HR " + fmt("%.0f", before.hr_bpm) +
+                       ") before fluids or vasopressors",
+                   {svr, ven}, vent_action_);
+      }
+      // A tube in the oesophagus, unrecognised unless capnography confirms the position (1 in 25 here, a rule of
+      // the model): no ventilation, and the shunt stands in for the oxygen stores running out (no chest movement,
+      // no ETCO2 trace).
+      if (comp_draw() < 0.04) {
+        Ventilation ov = phys_.ventilation();
+        ov.oesophageal = true;
+        phys_.set_ventilation(ov);
+        complicate(&out, "oesophageal_intubation",
+                   "unrecognised oesophageal intubation: no ventilation, saturation falling (confirm every tube with "
+                   "capnography)",
+                   {course(Mod::kShunt, 0.7, 90)}, vent_action_, false);
+        oesophageal_ = static_cast<int>(complications_.size()) - 1;
+        if (a.detail == "capnography") recognise_oesophageal(&out);
+      } else if (a.detail == "capnography") {
+        emit(&out, "answer", "capnography: ETCO2 trace present, the tube is in the trachea");
+      }
+      if (hypoxaemic)
+        complicate(&out, "apnoeic_desaturation",
+                   "desaturation during the apnoea of intubation: SpO2 " + fmt("%.0f", before.spo2_pct) +
+                       "% without preoxygenation",
+                   {course(Mod::kShunt, 0.35 + 0.25 * u2, 20, 150)}, vent_action_);
+      return out;
+    }
+    case Action::Kind::kVentilator: {
+      Ventilation v = phys_.ventilation();
+      if (a.what == "ventilator") {
+        if (!v.intubated) {
+          emit(&out, "error",
+               "refused: the patient is not intubated, there is no ventilator to set ('intubate' first; by mask: "
+               "'niv ipap 15 epap 5' or 'cpap 10')");
+          return out;
+        }
+        if (a.vent_rr > 0) v.rr_per_min = a.vent_rr;
+        if (a.vent_vt_ml_per_kg > 0) v.tidal_ml_per_kg = a.vent_vt_ml_per_kg;
+        if (a.vent_peep >= 0) v.peep_cmh2o = a.vent_peep;
+        phys_.set_ventilation(v);
+        if (a.vent_fio2 > 0) phys_.set_fio2(a.vent_fio2);
+        rec.tags = {"ventilator", "ventilator:settings"};
+        if (v.tidal_ml_per_kg > 10) rec.tags.push_back("ventilator:high_tidal_volume");
+        if (v.tidal_ml_per_kg <= 8) rec.tags.push_back("ventilator:protective_tidal_volume");
+        record("ventilator: RR " + fmt("%.0f", v.rr_per_min) + ", VT " + fmt("%.1f", v.tidal_ml_per_kg) + " ml/kg (" +
+               fmt("%.0f", v.tidal_ml_per_kg * w) + " ml), PEEP " + fmt("%.0f", v.peep_cmh2o) + " cmH2O, FiO2 " +
+               fmt("%.2f", phys_.vitals().fio2));
+        vent_action_ = static_cast<int>(actions_.size()) - 1;
+        return out;
+      }
+      if (v.intubated) {
+        emit(&out, "error", "refused: the patient is intubated; set the ventilator instead (e.g. 'set peep 8')");
+        return out;
+      }
+      if (a.stop) {
+        if (!v.niv) {
+          emit(&out, "info", "no NIV or CPAP is running");
+          return out;
+        }
+        v.niv = false;
+        phys_.set_ventilation(v);
+        rec.tags = {"stop:niv"};
+        record("stopped NIV/CPAP");
+        return out;
+      }
+      if (!v.niv) {  // starting: BTS/ICS 2016 starting pressures unless given
+        v.ipap_cmh2o = 15;
+        v.epap_cmh2o = 5;
+      }
+      v.niv = true;
+      if (a.niv_epap >= 0) v.epap_cmh2o = a.niv_epap;
+      if (a.niv_ipap >= 0) v.ipap_cmh2o = a.niv_ipap;
+      if (a.what == "cpap") v.ipap_cmh2o = v.epap_cmh2o;
+      if (v.ipap_cmh2o < v.epap_cmh2o) v.ipap_cmh2o = v.epap_cmh2o;
+      phys_.set_ventilation(v);
+      if (a.vent_fio2 > 0) phys_.set_fio2(a.vent_fio2);
+      const bool bilevel = v.ipap_cmh2o > v.epap_cmh2o;
+      rec.tags = bilevel ? std::vector<std::string>{"niv", "niv:settings"} : std::vector<std::string>{"cpap", "niv:cpap"};
+      record(bilevel ? "NIV: IPAP " + fmt("%.0f", v.ipap_cmh2o) + ", EPAP " + fmt("%.0f", v.epap_cmh2o) +
+                           " cmH2O (pressure support " + fmt("%.0f", v.ipap_cmh2o - v.epap_cmh2o) + "), FiO2 " +
+                           fmt("%.2f", phys_.vitals().fio2)
+                     : "CPAP " + fmt("%.0f", v.epap_cmh2o) + " cmH2O, FiO2 " + fmt("%.2f", phys_.vitals().fio2) +
+                           (a.note.empty() ? "" : " (" + a.note + ")"));
       return out;
     }
     case Action::Kind::kCpr: {
@@ -578,6 +852,154 @@ std::vector<Event> Session::apply(const Action& a, const std::string& text) {
         if (first) monitor_at_s_ = t_s_;
         record(first ? "attached the monitor" : "monitor already attached");
         emit(&out, "answer", true_monitor_line());
+        return out;
+      }
+      if (a.what == "niv") {  // plain "niv": bilevel at the BTS/ICS starting pressures
+        Ventilation v = phys_.ventilation();
+        if (!v.intubated) {
+          if (!v.niv) {
+            v.ipap_cmh2o = 15;
+            v.epap_cmh2o = 5;
+          }
+          v.niv = true;
+          phys_.set_ventilation(v);
+        }
+        record("procedure: niv (IPAP " + fmt("%.0f", v.ipap_cmh2o) + ", EPAP " + fmt("%.0f", v.epap_cmh2o) + " cmH2O)");
+        return out;
+      }
+      if (a.what == "central_line") {
+        if (central_line_at_s_ >= 0) {
+          emit(&out, "info", "a central line is already in");
+          return out;
+        }
+        const std::string site = a.detail.empty() ? "ij" : a.detail;
+        rec.tags.push_back("central_line:" + site);
+        rec.tags.push_back(a.ultrasound ? "central_line:ultrasound" : "central_line:landmark");
+        // Coagulopathy the model knows of: an anticoagulant or a thrombolytic given in this session.
+        bool coagulopathic = false;
+        for (const ActionRecord& r : actions_)
+          if (has(r.tags, "anticoagulant") || has(r.tags, "thrombolytic") || has(r.tags, "fibrinolytic")) coagulopathic = true;
+        central_line_at_s_ = t_s_ + kCentralLineS;
+        const std::string title = site == "ij" ? "internal jugular" : site;
+        record("central venous catheter, " + title + (a.ultrasound ? ", ultrasound-guided" : ", landmark technique") +
+               " (ready in " + fmt("%.0f", kCentralLineS / 60) + " min)");
+        central_line_action_ = static_cast<int>(actions_.size()) - 1;
+        const CentralLineRisk risk = central_line_risk(site, a.ultrasound);
+        const double u_art = comp_draw(), u_ptx = comp_draw();
+        if (u_art < risk.arterial_puncture * (coagulopathic ? 1.5 : 1.0)) {
+          // A compressible puncture bleeds ~100 mL into a haematoma; anticoagulated, ~1.2 L over 30 min.
+          const double ml_min = coagulopathic ? 40 : 10, minutes = coagulopathic ? 30 : 10;
+          complicate(&out, "arterial_puncture",
+                     "arterial puncture during the " + title + " line: bleeding and haematoma" +
+                         (coagulopathic ? " (anticoagulated: brisk)" : ""),
+                     {course(Mod::kBleedingMlPerMin, ml_min, 30, minutes * 60)}, central_line_action_);
+        }
+        if (u_ptx < risk.pneumothorax) {
+          const bool ventilated = phys_.ventilation().intubated;
+          std::vector<EffectCourse> c = {course(Mod::kShunt, 0.06, 600), course(Mod::kTachypnoea, 0.3, 600)};
+          if (ventilated) c.push_back(course(Mod::kIntrathoracicMmhg, 3, 600, -1, 1.0, 15));
+          complicate(&out, "iatrogenic_pneumothorax",
+                     "iatrogenic pneumothorax from the " + title + " line" +
+                         (ventilated ? " (under positive pressure it is tensioning)" : ""),
+                     std::move(c), central_line_action_);
+        }
+        return out;
+      }
+      if (a.what == "capnography") {
+        if (oesophageal_ >= 0 && !complications_[oesophageal_].treated) {
+          record("capnography: NO ETCO2 trace");
+          recognise_oesophageal(&out);
+          return out;
+        }
+        const Vitals v = phys_.vitals();
+        record(v.intubated ? "capnography: ETCO2 trace present (tube in the trachea), ETCO2 " +
+                                 fmt("%.0f", std::max(0.0, v.paco2_mmhg - 5)) + " mmHg"
+                           : "capnography: ETCO2 " + fmt("%.0f", std::max(0.0, v.paco2_mmhg - 3)) + " mmHg");
+        return out;
+      }
+      if (a.what == "tourniquet_release") {
+        if (tourniquet_on_s_ < 0) {
+          emit(&out, "info", "no tourniquet is on");
+          return out;
+        }
+        const double hours = (t_s_ - tourniquet_on_s_) / 3600.0;
+        tourniquet_on_s_ = -1;
+        rec.tags.push_back("tourniquet:released");
+        record("released the tourniquet after " + fmt("%.0f", hours * 60) + " min");
+        if (hours > 2) {
+          // Reperfusion of an ischaemic limb: potassium and lactate wash out (a rule of the model, sized to the
+          // rises reported after long tourniquet times).
+          EffectCourse k = course(Mod::kPotassiumShiftMmolPerL, std::min(1.5, 0.5 + 0.5 * (hours - 2)), 60);
+          k.decay_from_s = 300;
+          k.decay_half_life_s = 1800;
+          complicate(&out, "tourniquet_reperfusion",
+                     "reperfusion after " + fmt("%.1f", hours) + " h of tourniquet time: potassium and lactate rise",
+                     {k, course(Mod::kLactateMmolPerLPerH, 4, 60, 1200)}, tourniquet_action_);
+        }
+        return out;
+      }
+      if (a.what == "needle_decompression" || a.what == "chest_drain") {
+        if (pneumothorax_present()) {
+          treat_pneumothorax();
+          record("procedure: " + a.what);
+          return out;
+        }
+        // No pneumothorax: a needle lets air into the pleura or punctures the lung; a drain risks the lung and the
+        // intercostal vessels (rules of the model: 50% and 15%).
+        rec.harmful = true;
+        rec.tags.push_back(a.what + ":not_indicated");
+        record("procedure: " + a.what + " (no pneumothorax to treat)");
+        const int idx = static_cast<int>(actions_.size()) - 1;
+        const double u = comp_draw();
+        if (a.what == "needle_decompression" && u < 0.5) {
+          const bool ventilated = phys_.ventilation().intubated;
+          std::vector<EffectCourse> c = {course(Mod::kShunt, 0.06, 300), course(Mod::kTachypnoea, 0.3, 300)};
+          if (ventilated) c.push_back(course(Mod::kIntrathoracicMmhg, 3, 300, -1, 1.0, 15));
+          complicate(&out, "iatrogenic_pneumothorax",
+                     "iatrogenic pneumothorax: needle decompression of a chest without a pneumothorax", std::move(c), idx);
+        } else if (a.what == "chest_drain" && u < 0.15) {
+          complicate(&out, "iatrogenic_haemothorax",
+                     "iatrogenic haemothorax: the drain injured an intercostal vessel or the lung",
+                     {course(Mod::kBleedingMlPerMin, 20, 30, 1200), course(Mod::kShunt, 0.03, 300)}, idx);
+        }
+        return out;
+      }
+      if (a.what == "pericardiocentesis") {
+        bool effusion = false;
+        for (const EffectSpec& e : cond_->effects)
+          if (e.target == Mod::kPericardialMmhg) effusion = true;
+        bool haemopericardium = false;
+        for (Complication& k : complications_)
+          if (!k.treated && k.id == "haemopericardium") {
+            haemopericardium = true;
+            k.treated = true;
+            auto& cs = phys_.courses();
+            for (size_t i = k.first_course; i < k.first_course + k.num_courses && i < cs.size(); ++i)
+              cs[i].resolve_at_s = onset_s_ + t_s_ + 180;
+          }
+        if (effusion || haemopericardium) {
+          record("procedure: pericardiocentesis");
+          return out;
+        }
+        // No effusion to drain: the needle meets the myocardium (a rule of the model: a haemopericardium in 25%;
+        // echo-guided drainage of a real effusion has major complications in ~1.5%, ESC 2015).
+        rec.harmful = true;
+        rec.tags.push_back("pericardiocentesis:not_indicated");
+        record("procedure: pericardiocentesis (no pericardial effusion)");
+        if (comp_draw() < 0.25)
+          complicate(&out, "haemopericardium",
+                     "myocardial puncture: haemopericardium, tamponade building",
+                     {course(Mod::kPericardialMmhg, 6, 600, -1, 2.0, 20)}, static_cast<int>(actions_.size()) - 1);
+        return out;
+      }
+      if (a.what == "haemorrhage_control" && a.detail == "tourniquet") {
+        rec.tags.push_back("tourniquet");
+        record("procedure: haemorrhage control (tourniquet)");
+        if (tourniquet_on_s_ < 0) {
+          tourniquet_on_s_ = t_s_;
+          tourniquet_warned_ = false;
+          tourniquet_action_ = static_cast<int>(actions_.size()) - 1;
+        }
         return out;
       }
       record("procedure: " + a.what);
@@ -724,6 +1146,7 @@ std::vector<Event> Session::advance(double seconds) {
       }
     }
     check(&out);
+    if (!dead_) check_procedures(&out, dt);
     if (t_s_ >= next_sample_s_ - 1e-9) {
       samples_.push_back({t_s_, phys_.vitals()});
       next_sample_s_ += 60;

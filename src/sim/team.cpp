@@ -50,11 +50,13 @@ std::string action_category(const Action& a) {
     case Action::Kind::kFluid:
     case Action::Kind::kStopFluids: return "circulation";
     case Action::Kind::kOxygen:
-    case Action::Kind::kIntubate: return "airway";
+    case Action::Kind::kIntubate:
+    case Action::Kind::kVentilator: return "airway";
     case Action::Kind::kProcedure:
       if (a.what == "monitoring") return "monitoring";
       if (a.what == "iv_access" || a.what == "haemorrhage_control") return "circulation";
       if (a.what == "call_senior") return "leadership";
+      if (a.what == "capnography") return "airway";
       return "procedure";
     case Action::Kind::kShock:
     case Action::Kind::kPace: return "procedure";

@@ -62,13 +62,36 @@ struct EffectCourse {
   double decay_from_s = -1;  // exponential decay starts here
   double decay_half_life_s = 3600;
   double resolve_at_s = -1;  // gone from here on
+  double start_s = 0;        // the course's own clock starts here (0: at onset; complications start later)
   double value(double t_s) const;
 };
 
+// Mechanical ventilation through a tracheal tube (`intubated`: the settings replace the patient's own
+// breathing) or non-invasive ventilation by mask (`niv`: the patient breathes, pressure support adds to each
+// breath). FiO2 is the physiology's own (set_fio2) in every mode.
 struct Ventilation {
   bool intubated = false;
-  double rr_per_min = 16, tidal_ml_per_kg = 7, peep_cmh2o = 5;
+  double rr_per_min = 16;       // ventilator rate
+  double tidal_ml_per_kg = 7;   // set tidal volume per kg of the patient's weight
+  double peep_cmh2o = 5;        // positive end-expiratory pressure (set; auto-PEEP comes on top)
+  bool oesophageal = false;     // the tube is in the oesophagus: no ventilation at all (until re-intubated)
+  bool niv = false;             // non-invasive ventilation (ignored when intubated)
+  double ipap_cmh2o = 15;       // NIV inspiratory pressure; pressure support is IPAP - EPAP (CPAP: IPAP == EPAP)
+  double epap_cmh2o = 5;        // NIV expiratory pressure (CPAP level): recruits like PEEP
 };
+
+// Plausible ranges of the settings a trainee may choose (what the session refuses beyond).
+struct VentilatorLimits {
+  static constexpr double kRrMin = 4, kRrMax = 40;
+  static constexpr double kVtMinPerKg = 3, kVtMaxPerKg = 15;
+  static constexpr double kPeepMin = 0, kPeepMax = 24;
+  static constexpr double kFio2Min = 0.21, kFio2Max = 1.0;
+  static constexpr double kIpapMax = 30, kEpapMax = 15;
+};
+// Expiratory time constant of the lungs in bronchospasm (s) and the auto-PEEP (cmH2O) that breath stacking
+// builds on a ventilator at `rr_per_min` and `tidal_ml` with a fixed 1 s inspiration (see physiology.cpp).
+double expiratory_time_constant_s(double bronchospasm);
+double auto_peep_cmh2o(double rr_per_min, double tidal_ml, double bronchospasm, double weight_kg);
 
 // Everything a monitor, a lab or the scorer can read. Units in the names.
 struct Vitals {
@@ -86,6 +109,8 @@ struct Vitals {
   double urine_ml_per_h = 0, urine_total_ml = 0, do2_ml_min = 0, interstitial_excess_ml = 0;
   double blood_lost_ml = 0, blood_lost_pct = 0;  // whole blood shed so far (% of the normal blood volume)
   double do2_ml_kg_min = 0;                       // oxygen delivery per kg
+  double auto_peep_cmh2o = 0;  // intrinsic PEEP from breath stacking (ventilated, bronchospasm)
+  double plateau_cmh2o = 0;    // ventilated: end-inspiratory (plateau) airway pressure; 0 otherwise
   double ischaemia_min = 0;  // cardiac arrest so far: no-flow minutes plus CPR minutes at a fraction (rhythm.h)
   bool intubated = false, arrested = false;
   Rhythm rhythm = Rhythm::kSinus;

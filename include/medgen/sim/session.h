@@ -70,6 +70,7 @@ struct Action {
     kShock,        // defibrillation or synchronised cardioversion, `joules`
     kPace,         // transcutaneous pacing at `pace_rate_bpm` (`stop`: off)
     kCpr,          // chest compressions (`stop`: hold them)
+    kVentilator,   // change ventilator (intubated) or NIV/CPAP settings: the `vent_*`/`niv_*` fields set
     kUnknown
   };
   Kind kind = Kind::kUnknown;
@@ -96,8 +97,34 @@ struct Action {
   bool synchronised = false;  // kShock: synchronised to the R wave (cardioversion)
   double pace_rate_bpm = 0;   // kPace
   double pace_ma = 0;         // kPace: output; 0 = titrated until capture
-  bool stop = false;          // kPace, kCpr: stop
+  bool stop = false;          // kPace, kCpr, kVentilator (NIV off): stop
+  // kVentilator: the settings to change; < 0 leaves one as it is. `what`: "ventilator", "niv" or "cpap".
+  double vent_rr = -1, vent_vt_ml_per_kg = -1, vent_peep = -1, vent_fio2 = -1;
+  double niv_ipap = -1, niv_epap = -1;
+  // kProcedure: the variant named ("tourniquet" for haemorrhage control; a central line's site "ij",
+  // "subclavian" or "femoral"; "release" for taking a tourniquet off) and whether ultrasound guides it.
+  std::string detail;
+  bool ultrasound = false;
 };
+
+// A complication of a procedure done wrongly or late: a real change of the physiology (effect courses added
+// from `t_s`), an "event" in the log, and the tag "complication:<id>" on the action that caused it (rubrics
+// can penalise it as an "avoid" item with that tag).
+struct Complication {
+  double t_s = 0;
+  std::string id;    // "iatrogenic_pneumothorax", "peri_intubation_hypotension", ...
+  std::string text;  // as logged
+  int action = -1;   // index into actions() of the cause (-1: none)
+  bool treated = false;
+  size_t first_course = 0, num_courses = 0;  // its effect courses in the physiology
+};
+
+// The chance of each complication of a central venous catheter by site ("ij", "subclavian", "femoral") and
+// guidance (see the sources in session.cpp and docs/simulation.md).
+struct CentralLineRisk {
+  double arterial_puncture = 0, pneumothorax = 0;
+};
+CentralLineRisk central_line_risk(const std::string& site, bool ultrasound);
 
 // The name of an action kind ("drug", "stop_drug", "fluid", ...), as in the parser evaluation set.
 const char* action_kind_name(Action::Kind k);
@@ -149,6 +176,9 @@ class Session {
   const std::vector<Sample>& samples() const { return samples_; }
   // Drug orders refused, held for confirmation, confirmed or cancelled (debrief and scoring).
   const std::vector<SafetyRecord>& safety_log() const { return safety_; }
+  // Complications of procedures so far (see Complication), and whether a central line is in.
+  const std::vector<Complication>& complications() const { return complications_; }
+  bool central_access() const { return central_line_at_s_ >= 0 && t_s_ >= central_line_at_s_; }
   // Every alarm from onset to its end (priority, acknowledgement, silencing), and the limits in use.
   const std::vector<AlarmRecord>& alarm_log() const { return alarm_log_; }
   const std::vector<AlarmLimit>& alarm_limits() const { return limits_; }
@@ -208,6 +238,29 @@ class Session {
   double prognosis_u_ = 0, pace_threshold_ma_ = 60;
   int shocks_ = 0;
   double next_draw();
+  // Complications draw from their own stream (seeded from the case's seed too), so that adding one never
+  // shifts the electrical procedures' draws above.
+  uint64_t comp_rng_ = 0;
+  double comp_draw();
+  std::vector<Complication> complications_;
+  double central_line_at_s_ = -1;   // when central access is ready (-1: no line)
+  int central_line_action_ = -1;
+  double tourniquet_on_s_ = -1;     // tourniquet applied at (-1: none on)
+  int tourniquet_action_ = -1;
+  bool tourniquet_warned_ = false;
+  int vent_action_ = -1;            // the action that last set the ventilation (intubation or settings)
+  double baro_hazard_ = 0, baro_limit_ = -1;  // cumulative barotrauma hazard, and the drawn threshold
+  bool hyperinflation_reported_ = false;
+  int oesophageal_ = -1;            // index of the unrecognised oesophageal intubation in complications_ (-1: none)
+  bool oesophageal_reported_ = false;
+  // Adds a complication: courses (their start_s set to now), the event, the tag on `action`.
+  void complicate(std::vector<Event>* out, const std::string& id, const std::string& text,
+                  std::vector<EffectCourse> courses, int action, bool announce = true);
+  bool pneumothorax_present() const;     // the condition's or an untreated iatrogenic one
+  void treat_pneumothorax();              // a needle or drain resolves the iatrogenic ones
+  void recognise_oesophageal(std::vector<Event>* out);  // capnography finds the tube in the oesophagus
+  void check_procedures(std::vector<Event>* out, double dt);  // every step: timed procedure consequences
+  bool central_reported_ = false;
   bool had_alarm_ = false, stable_reported_ = false;
   double stable_since_ = -1;
 

@@ -1086,8 +1086,13 @@ class Scanner {
           }
           add_tokens(i, e, PhiType::kDate);
         }
-        if (capital(i) && !tk_[i].allcaps && short_weekday(lw) && short_weekday_date(i))
-          add_tokens(i, i + 1, PhiType::kDate);  // "Thu 12/5", "practice Sat."
+        if (capital(i) && !tk_[i].allcaps && short_weekday(lw) && short_weekday_date(i)) {
+          // "Thu 12/5", "practice Sat."; with an ordinal day: "Tue 9th"
+          const bool ord = lw_is_ordinal_day(i + 1) && !tk_[i + 1].nl;
+          add_tokens(i, ord ? i + 3 : i + 1, PhiType::kDate);
+        }
+        holiday_phrase(i, lw);
+        if (lw == "code" || lw == "pin") access_code(i);
         if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && lw_is_ordinal_day(i + 1))
           add_tokens(i, i + 3, PhiType::kDate);  // "on the 14th" (the month is implied)
         if (lw == "the" && i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep) && word(i + 1) &&
@@ -1156,6 +1161,8 @@ class Scanner {
         street(i);
         dotted_year_first_date(i);
         dotted_day_month(i);
+        cjk_date(i);
+        vietnamese_date(i);
         if (i > 0 && word(i - 1) && lw_is_ordinal_day(i) && !tk_[i].nl) {
           // "on 16th and ...", "by 3rd" (the month is implied; "the" is not needed)
           const std::string_view pw = low(i - 1);
@@ -2003,6 +2010,9 @@ class Scanner {
     } else if (year_at(j)) {
       e = j + 1;
       attached = true;
+    } else if (word(j) && low(j) == "de" && year_at(j + 1) && !tk_[j + 1].nl) {
+      e = j + 2;  // "março de 2026", "marzo de 2025"
+      attached = true;
     } else if (punct(j, '\'') && num(j + 1) && tk_[j + 1].e - tk_[j + 1].b == 2) {
       e = j + 2;
       attached = true;
@@ -2037,6 +2047,88 @@ class Scanner {
       }
     }
     add_tokens(b, e, PhiType::kDate);
+  }
+
+  // Holidays of two or three words: "Boxing Day", "Lunar New Year", "Spring Festival", "Día de Reyes".
+  void holiday_phrase(size_t i, std::string_view lw) {
+    if (!capital(i)) return;
+    auto is = [&](size_t q, const char* w) { return word(q) && !tk_[q].nl && low(q) == w; };
+    size_t e = 0;
+    if (lw == "boxing" && is(i + 1, "day")) e = i + 2;
+    else if (lw == "lunar" && is(i + 1, "new") && is(i + 2, "year")) e = i + 3;
+    else if (lw == "spring" && is(i + 1, "festival")) e = i + 2;
+    else if ((lw == "dia" || lw == "día") && is(i + 1, "de") && (is(i + 2, "reis") || is(i + 2, "reyes") ||
+                                                                is(i + 2, "muertos") || is(i + 2, "finados")))
+      e = i + 3;
+    else if ((lw == "mid" || lw == "mid-autumn") && is(i + 1, "autumn") && is(i + 2, "festival")) e = i + 3;
+    else if (lw == "mid-autumn" && is(i + 1, "festival")) e = i + 2;
+    if (e) add_tokens(i, e, PhiType::kDate);
+  }
+
+  // A key safe's or a lockbox's code: "key safe fitted, code 2719", "LOCKBOX ... CODE 1937".
+  void access_code(size_t i) {
+    size_t j = i + 1;
+    if (punct(j, ':') || punct(j, '#')) ++j;
+    if (word(j) && low(j) == "is") ++j;
+    if (!num(j) || tk_[j].nl || tk_[j].e - tk_[j].b < 4 || tk_[j].e - tk_[j].b > 8) return;
+    bool cue = false;
+    for (size_t q = i; q-- > 0 && q + 12 > i;)
+      if (word(q)) {
+        const std::string_view w = low(q);
+        if (w == "lockbox" || w == "keysafe" || w == "keybox" || w == "safe" || w == "door" || w == "gate" ||
+            w == "alarm" || w == "entry" || w == "keypad")
+          cue = true;
+      }
+    if (cue) add_tokens(j, j + 1, PhiType::kId);
+  }
+
+  // Dates written with the counters of Korean, Japanese and Chinese: "2025년 12월 2일 화요일",
+  // "令和7年12月2日", "11月30日", with a lunar mark before ("음력 3월 10일"); and Vietnamese
+  // "02 tháng 12 năm 2025".
+  void cjk_date(size_t i) {
+    auto unit = [&](size_t q) -> int {  // 1 year, 2 month, 3 day
+      if (!word(q) || !touch(q)) return 0;
+      const std::string_view w = std::string_view(t_).substr(tk_[q].b, tk_[q].e - tk_[q].b);
+      auto starts = [&](const char* u) { return w.substr(0, std::strlen(u)) == u; };
+      if (starts("\xEB\x85\x84") || starts("\xE5\xB9\xB4")) return 1;  // 년 年
+      if (starts("\xEC\x9B\x94") || starts("\xE6\x9C\x88")) return 2;  // 월 月
+      if (starts("\xEC\x9D\xBC") || starts("\xE6\x97\xA5")) return 3;  // 일 日
+      return 0;
+    };
+    if (i > 1 && unit(i - 1) > 0 && num(i - 2)) return;  // inside a run already taken
+    size_t q = i, parts = 0, last = 0;
+    int prev = 0;
+    while (num(q) && !tk_[q].nl) {
+      const int u = unit(q + 1);
+      if (u == 0 || u <= prev) break;
+      prev = u;
+      ++parts;
+      q += 2;
+      last = q;
+    }
+    if (parts >= 2 || (parts == 1 && prev == 2)) {
+      size_t b = i;
+      // the era or the lunar mark before: "令和", "음력"
+      if (b > 0 && word(b - 1) && touch(b) && static_cast<unsigned char>(t_[tk_[b - 1].b]) >= 0x80) --b;
+      else if (b > 0 && word(b - 1) && low(b - 1) == "\xEC\x9D\x8C\xEB\xA0\xA5") --b;  // 음력
+      size_t e = last;
+      // a weekday after: "화요일", "(火)"
+      if (word(e) && !tk_[e].nl) {
+        const std::string_view w = std::string_view(t_).substr(tk_[e].b, tk_[e].e - tk_[e].b);
+        if (w.size() >= 9 && w.substr(w.size() - 6) == "\xEC\x9A\x94\xEC\x9D\xBC") ++e;  // ...요일
+      }
+      add_tokens(b, e, PhiType::kDate);
+    }
+  }
+
+  void vietnamese_date(size_t i) {
+    // "02 tháng 12 năm 2025", "ngày 2 tháng 12"
+    if (!(num(i) && word(i + 1) && low(i + 1) == "th\xC3\xA1ng" && num(i + 2))) return;
+    const int d = int_value(i), m = int_value(i + 2);
+    if (d < 1 || d > 31 || m < 1 || m > 12) return;
+    size_t e = i + 3;
+    if (word(e) && low(e) == "n\xC4\x83m" && num(e + 1) && tk_[e + 1].e - tk_[e + 1].b == 4) e += 2;
+    add_tokens(i, e, PhiType::kDate);
   }
 
   // Letters' "the 3rd inst." (this month), "the 14th ult." (last month), "prox." (next month): the

@@ -177,7 +177,9 @@ constexpr std::string_view kIdCueWords[] = {
     "secu", "tessera", "sanitaria", "codice", "fiscale", "tarjeta", "sanitaria", "sip", "cip", "nhc",
     "historia", "prontuário", "prontuario", "cartão", "sus", "job", "dictation", "study",
     // hospital record number, Hungarian TAJ, the US A-Number, frequent-flyer and flowcell numbers
-    "hrn", "taj", "a-number", "a#", "flyer", "flowcell"};
+    "hrn", "taj", "a-number", "a#", "flyer", "flowcell",
+    // vehicle plates and vaccine lots in other languages, the Brazilian CEP
+    "placa", "matrícula", "matricula", "kenteken", "kennzeichen", "targa", "lote", "cep"};
 // words between an identifier cue and the identifier
 constexpr std::string_view kIdFillerWords[] = {
     "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",
@@ -193,7 +195,8 @@ constexpr std::string_view kPhoneCueWords[] = {
     "voicemail", "hotline", "number",
     "bleep", "pgr", "telefon", "telefono", "teléfono", "telefone", "téléphone", "tél", "handy", "portable",
     "movil", "móvil", "celular", "cel", "tlf", "tfn", "switchboard", "reception", "direct", "line", "phones",
-    "numbers", "contactable", "reachable", "reached", "vocera", "cellular", "telefonnummer", "tel#", "ph#"};
+    "numbers", "contactable", "reachable", "reached", "vocera", "cellular", "telefonnummer", "tel#", "ph#",
+    "gsm", "tel.", "telf", "puhelin", "telefoon", "mobiel"};
 // top-level domains of host names
 constexpr std::string_view kUrlTldWords[] = {
     "com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca", "au", "nl",
@@ -280,7 +283,8 @@ constexpr std::string_view kHolidayWords[] = {
     "christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "ramadan", "eid",
     "diwali", "passover", "kwanzaa", "valentine's", "valentines", "anzac", "naidoc", "waitangi", "matariki",
     "hogmanay", "nowruz", "navruz", "vesak", "songkran", "timket", "meskel", "ferragosto", "silvester",
-    "purim", "sukkot", "shavuot", "ramazan", "bayram", "navratri", "dussehra", "pongal", "lohri"};
+    "purim", "sukkot", "shavuot", "ramazan", "bayram", "navratri", "dussehra", "pongal", "lohri",
+    "sinterklaas", "pakjesavond", "juleaften", "chuseok", "seollal", "yennayer", "epiphany", "pentecost"};
 // words after an age
 constexpr std::string_view kAgeWordWords[] = {
     "year-old", "years-old", "yo", "y", "yr", "yrs", "year", "years", "yrs.", "yr-old", "yo.", "yoa",

@@ -642,3 +642,32 @@ TEST(Deid, SixthSetKindsCalendarsDottedDaysInitialsAndGroupedIdentifiers) {
     EXPECT_TRUE(found(t, PhiType::kDate).empty() && found(t, PhiType::kId).empty()) << t;
   EXPECT_TRUE(found("email me @home or at work", PhiType::kName).empty());
 }
+
+// The kinds of miss read on the seventh set (our own sentences): dates with the counters of Korean,
+// Japanese and Chinese, Vietnamese dates, "month de year", short weekdays with an ordinal, holidays
+// of several words, access codes, plates and lots after their words in other languages.
+TEST(Deid, SeventhSetKindsCounterDatesHolidaysCodesAndPlates) {
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"내원일: 2024년 3월 7일 "
+            "목요일 오후",
+            "2024년 3월 7일 목요일"},
+           {"入院 2024年3月7日 出院",
+            "2024年3月7日"},
+           {"tái khám 05 tháng 3 năm 2024 tại", "05 tháng 3 năm 2024"},
+           {"Próxima consulta: abril de 2026. Obrigado.", "abril de 2026"},
+           {"Clinic Wed 14th at the usual time", "Wed 14th"},
+           {"closed on Boxing Day and over Lunar New Year", "Boxing Day"},
+           {"closed on Boxing Day and over Lunar New Year", "Lunar New Year"},
+           {"visits again after Día de Reyes", "Día de Reyes"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"Key safe by the back door, code 4471, for carers", "4471"},
+           {"moto placa KTR4B21 colidiu", "KTR4B21"},
+           {"vacuna aplicada, lote FK1192XA", "FK1192XA"},
+           {"GSM 0486 55 71 20 (zoon)", "0486 55 71 20"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  // a dose code, a cardiac arrest call, durations in counters, a month's name alone in a sentence
+  for (const char* t : {"code blue called at 0310", "pin site care daily", "3개월 동안",
+                        "spring festival of the school, boxing club"})
+    EXPECT_TRUE(found(t, PhiType::kDate).empty() && found(t, PhiType::kId).empty()) << t;
+}

@@ -31,6 +31,7 @@ class Scanner {
     scan_phones();
     scan_tokens();
     mentions();
+    cyrillic_names();
     spelled_digits();
     extend_ids();
     scan_name_list();
@@ -2026,6 +2027,40 @@ class Scanner {
       b = i - 2;
       attached = true;
     }
+    // a year first with its marker (Lithuanian "2025 m. gruodžio 2 d.", Latvian "2025. gada 2. decembrī",
+    // Kazakh "2025 жылғы 2 желтоқсан", Armenian "2025 թ. դեկտեմբերի 2", Uzbek "2025-yil 2-dekabr")
+    {
+      size_t p = b;
+      if (p == i && p > 1 && punct(p - 1, '.') && num(p - 2) && tk_[p - 2].e - tk_[p - 2].b <= 2) p -= 2;  // "24. novembra"
+      int steps = 0;
+      while (p > 0 && steps < 3 && !tk_[p].nl) {
+        const size_t q = p - 1;
+        if (tk_[q].kind == 'p' && (t_[tk_[q].b] == '.' || t_[tk_[q].b] == '-')) {
+          --p;
+          ++steps;
+          continue;
+        }
+        if (word(q)) {
+          const std::string_view w = low(q);
+          if (w == "m" || w == "gada" || w == "g" || w == "yil" || w == "god" || w == "godine" ||
+              w == "\xD0\xB3" || w == "\xD0\xB6\xD1\x8B\xD0\xBB\xD2\x93\xD1\x8B" ||  // г, жылғы
+              w == "\xD0\xBE\xD0\xBD\xD1\x8B" || w == "\xD5\xA9") {  // оны, թ
+            --p;
+            ++steps;
+            continue;
+          }
+        }
+        break;
+      }
+      if (steps > 0 && p > 0 && year_at(p - 1) && !tk_[p].nl) {
+        b = p - 1;
+        attached = true;
+      }
+    }
+    // a marker after the day or the year: "2 d." (Lithuanian), "2025 г." (Russian), "2025-ci il"
+    if (attached && num(e - 1) && word(e) && !tk_[e].nl && (low(e) == "d" || low(e) == "\xD0\xB3") &&
+        punct(e + 1, '.'))
+      e += 1;
     // an era after the year: "2018 E.C." (Ethiopian), "5786 AM"
     if (attached && e > i + 1 && num(e - 1) && word(e) && !tk_[e].nl && tk_[e].e - tk_[e].b == 1 && low(e) == "e" &&
         punct(e + 1, '.') && word(e + 2) && low(e + 2) == "c" && touch(e + 1) && touch(e + 2))
@@ -2062,6 +2097,22 @@ class Scanner {
       e = i + 3;
     else if ((lw == "mid" || lw == "mid-autumn") && is(i + 1, "autumn") && is(i + 2, "festival")) e = i + 3;
     else if (lw == "mid-autumn" && is(i + 1, "festival")) e = i + 2;
+    else if (capital(i + 1) && is(i + 1, "day")) {
+      // national and named days: "Flag Day", "Liberation Day", "World AIDS Day"
+      static constexpr std::string_view kDays[] = {
+          "flag", "liberation", "transfer", "midwinter", "independence", "constitution", "labour", "labor",
+          "victory", "memorial", "veterans", "veterans'", "mother's", "father's", "national", "settlement",
+          "unity", "republic", "heroes", "martyrs", "aids", "remembrance", "reconciliation", "emancipation",
+          "australia", "canada", "family", "armistice", "columbus", "presidents'", "commonwealth", "africa",
+          "europe", "children's", "women's", "valentine's", "patriots'", "juneteenth", "revolution"};
+      for (std::string_view d : kDays)
+        if (lw == d) e = i + 2;
+      if (e && i > 0 && word(i - 1) && !tk_[i].nl && (low(i - 1) == "world" || low(i - 1) == "international") &&
+          capital(i - 1)) {
+        add_tokens(i - 1, e, PhiType::kDate);
+        return;
+      }
+    }
     if (e) add_tokens(i, e, PhiType::kDate);
   }
 
@@ -2213,6 +2264,12 @@ class Scanner {
     const int d = int_value(i), mo = int_value(m);
     if (d < 1 || d > 31 || mo < 1 || mo > 12) return;
     if (num(m + 2) && touch(m + 2)) return;  // "24.11.2025": the chunk scanner's
+    // with a year after a space: "2. 12. 2025", "3. 7. 1961" (Czech, Slovak, Croatian usage)
+    if (!touch(m) && num(m + 2) && !tk_[m + 2].nl && tk_[m + 2].e - tk_[m + 2].b == 4 && int_value(m + 2) >= 1800 &&
+        int_value(m + 2) <= 2199 && !(i > 0 && touch(i) && (num(i - 1) || punct(i - 1, '.')))) {
+      add_tokens(i, m + 3, PhiType::kDate);
+      return;
+    }
     if (i > 0 && touch(i) && (num(i - 1) || punct(i - 1, '.'))) return;
     // the cue: a word before, past a comma and a weekday abbreviation's full stop
     size_t q = i;
@@ -2229,6 +2286,83 @@ class Scanner {
     const bool day_abbr = q < i && (c == "mo" || c == "di" || c == "mi" || c == "do" || c == "fr" || c == "sa" ||
                                     c == "so") && capital(q - 1);
     add_tokens(day_abbr ? q - 1 : i, m + 1, PhiType::kDate);
+  }
+
+  // Names in Cyrillic script: a surname with initials ("Соколов А. В.", "Ц.Энхтуяа", "Д. Нурланұлы"),
+  // a run with a patronymic ("Абенова Асель Кайратовна", "Жұмабаев Ерлан Серікұлы"), a Mongolian
+  // father's name in the genitive before the given name ("Батсүхийн Оюунчимэг"), or two or three
+  // capitalised words one of which has a surname's ending ("Пламен Ганчев"). Cyrillic letters are
+  // two bytes (lead byte 0xD0-0xD3); capitals: 0xD0 0x80-0xAF, and the even code points of 0xD2-0xD3
+  // (the Kazakh and Mongolian letters).
+  bool cyr_cap(size_t q) const {
+    if (!word(q) || tk_[q].e - tk_[q].b < 2) return false;
+    const auto a = static_cast<unsigned char>(t_[tk_[q].b]), c = static_cast<unsigned char>(t_[tk_[q].b + 1]);
+    return (a == 0xD0 && c >= 0x80 && c <= 0xAF) || ((a == 0xD2 || a == 0xD3) && c % 2 == 0);
+  }
+  bool cyr_word(size_t q) const {
+    if (!word(q)) return false;
+    const auto a = static_cast<unsigned char>(t_[tk_[q].b]);
+    return a >= 0xD0 && a <= 0xD3;
+  }
+  bool cyr_ends(size_t q, std::initializer_list<std::string_view> suffixes) const {
+    const std::string_view w = std::string_view(t_).substr(tk_[q].b, tk_[q].e - tk_[q].b);
+    for (std::string_view x : suffixes)
+      if (w.size() > x.size() + 2 && w.substr(w.size() - x.size()) == x) return true;
+    return false;
+  }
+  bool cyr_initial(size_t q) const {  // one capital letter and a full stop
+    return cyr_cap(q) && tk_[q].e - tk_[q].b == 2 && punct(q + 1, '.') && touch(q + 1);
+  }
+  void cyrillic_names() {
+    const size_t n = tk_.size();
+    for (size_t i = 0; i < n; ++i) {
+      if (!cyr_cap(i)) continue;
+      // initials first: "Ц.Энхтуяа", "Д. Нурланұлы", "А.К. Жакупов"
+      if (cyr_initial(i)) {
+        size_t j = i + 2;
+        if (cyr_initial(j) && !tk_[j].nl) j += 2;
+        if (cyr_cap(j) && !tk_[j].nl && tk_[j].e - tk_[j].b >= 6) {
+          add_tokens(i, j + 1, PhiType::kName);
+          i = j;
+        }
+        continue;
+      }
+      if (tk_[i].e - tk_[i].b < 6) continue;
+      // a surname with initials after it: "Соколов А. В.", "Сейтказиев Б. Т."
+      if (cyr_initial(i + 1) && !tk_[i + 1].nl) {
+        size_t j = i + 3;
+        if (cyr_initial(j) && !tk_[j].nl) j += 2;
+        add_tokens(i, j, PhiType::kName);
+        i = j - 1;
+        continue;
+      }
+      // a run of capitalised Cyrillic words on the line
+      size_t j = i;
+      while (j < n && j < i + 4 && cyr_cap(j) && (j == i || !tk_[j].nl) && tk_[j].e - tk_[j].b >= 4) ++j;
+      if (j - i < 2) continue;
+      auto pat = [&](size_t q) {
+        return cyr_ends(q, {"овна", "евна", "ична", "ович", "евич", "івна", "ївна", "ұлы", "қызы", "кызы", "улы"});
+      };
+      auto sur = [&](size_t q) {
+        return cyr_ends(q, {"ов", "ев", "ова", "ева", "ин", "ина", "ский", "ская", "ски", "ска", "енко", "ук", "юк",
+                            "швили", "дзе", "ян"});
+      };
+      auto genitive = [&](size_t q) { return q + 1 < j && cyr_ends(q, {"ийн", "ын", "гийн"}); };
+      size_t first = j, last = j;
+      for (size_t q = i; q < j; ++q)
+        if (pat(q) || sur(q) || genitive(q)) {
+          if (first == j) first = q;
+          last = q;
+        }
+      if (first == j) continue;
+      size_t b = first, e = last + 1;
+      if (genitive(last)) ++e;                             // "Батсүхийн Оюунчимэг"
+      if (pat(first) && first > i) --b;                    // "Ирина Павловна"
+      else if (j - i == 2 && first == i + 1) b = i;        // "Пламен Ганчев"
+      else if (first == last && sur(first) && e < j) ++e;  // "Семенова Ирина"
+      add_tokens(b, e, PhiType::kName);
+      i = j - 1;
+    }
   }
 
   // "@cwhitman can you chase...": a mention in a chat, not an e-mail address (nothing before the @).

@@ -265,7 +265,8 @@ constexpr std::string_view kLanguageWords[] = {
 // month names that are also common words
 constexpr std::string_view kMonthAmbiguousWords[] = {
     "may", "march", "mar", "jan", "jun", "dec", "oct", "aug", "sep", "nov", "apr", "feb", "jul", "mars",
-    "mayo", "mai", "marco", "mei", "dez", "maio", "mawrth", "medi", "marca", "marso"};
+    "mayo", "mai", "marco", "mei", "dez", "maio", "mawrth", "medi", "marca", "marso", "mart", "mars", "marta",
+    "maj", "kovo", "liepos", "spalio"};
 // words before a bare month name that make it a date
 constexpr std::string_view kDatePrepWords[] = {
     "in", "of", "since", "until", "till", "during", "early", "late", "mid", "before", "after", "by", "from",
@@ -277,7 +278,13 @@ constexpr std::string_view kWeekdayWords[] = {
     // French, Spanish, Italian, German ("le jeudi 4 déc.", "el viernes 5", "am Montag")
     "lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche", "lunes", "martes", "miércoles",
     "miercoles", "jueves", "viernes", "sábado", "sabado", "domingo", "lunedì", "martedì", "mercoledì",
-    "giovedì", "venerdì", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag"};
+    "giovedì", "venerdì", "montag", "dienstag", "mittwoch", "donnerstag", "freitag", "samstag", "sonntag",
+    // Russian and Ukrainian (not "среда", also "environment"), Croatian and Serbian, Estonian
+    "понедельник", "вторник", "четверг", "пятница", "пятницу", "суббота", "субботу", "воскресенье",
+    "понеділок", "вівторок", "четвер", "п'ятниця", "п'ятницю", "субота", "суботу", "неділя", "неділю",
+    "ponedjeljak", "ponedeljak", "utorak", "srijeda", "sreda", "četvrtak", "petak", "subota", "nedjelja",
+    "nedelja", "nedelje", "nedjelje", "esmaspäev", "teisipäev", "kolmapäev", "neljapäev", "laupäev",
+    "pühapäev"};
 // holidays
 constexpr std::string_view kHolidayWords[] = {
     "christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "ramadan", "eid",
@@ -344,7 +351,41 @@ constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"április", 4}, {"május", 5}, {"június", 6}, {"július", 7}, {"augusztus", 8}, {"szeptember", 9},
     {"október", 10}, {"ledna", 1}, {"února", 2}, {"března", 3}, {"dubna", 4}, {"května", 5},
     {"června", 6}, {"července", 7}, {"srpna", 8}, {"září", 9}, {"října", 10}, {"listopadu", 11},
-    {"prosince", 12}};
+    {"prosince", 12},
+    // Russian, Ukrainian, Serbian, Bulgarian, Kazakh (Cyrillic), Lithuanian, Latvian, Estonian,
+    // Albanian, Uzbek and Azerbaijani, Croatian, Slovak, Georgian and Armenian (the forms of dates:
+    // genitives mostly, "2 декабря 2025 г.", "2025 m. gruodžio 2 d.", "2025. gada 2. decembrī")
+    {"января", 1}, {"январь", 1}, {"січня", 1}, {"січень", 1}, {"јануар", 1}, {"јануара", 1}, {"януари", 1},
+    {"қаңтар", 1}, {"sausio", 1}, {"janvāra", 1}, {"janvārī", 1}, {"jaanuar", 1}, {"janar", 1},
+    {"yanvar", 1}, {"siječnja", 1}, {"januára", 1}, {"იანვარი", 1}, {"հունվարի", 1}, {"февраля", 2},
+    {"февраль", 2}, {"лютого", 2}, {"лютий", 2}, {"фебруар", 2}, {"фебруара", 2}, {"февруари", 2},
+    {"ақпан", 2}, {"vasario", 2}, {"februāra", 2}, {"februārī", 2}, {"veebruar", 2}, {"fevral", 2},
+    {"veljače", 2}, {"februára", 2}, {"თებერვალი", 2}, {"փետրվարի", 2}, {"марта", 3}, {"березня", 3},
+    {"березень", 3}, {"наурыз", 3}, {"kovo", 3}, {"marta", 3}, {"martā", 3}, {"märts", 3}, {"ožujka", 3},
+    {"მარტი", 3}, {"մարտի", 3}, {"апреля", 4}, {"апрель", 4}, {"квітня", 4}, {"квітень", 4}, {"април", 4},
+    {"априла", 4}, {"сәуір", 4}, {"balandžio", 4}, {"aprīļa", 4}, {"aprīlī", 4}, {"aprill", 4}, {"prill", 4},
+    {"aprel", 4}, {"travnja", 4}, {"apríla", 4}, {"აპრილი", 4}, {"ապրիլի", 4}, {"мая", 5}, {"травня", 5},
+    {"травень", 5}, {"мамыр", 5}, {"gegužės", 5}, {"maija", 5}, {"maijā", 5}, {"svibnja", 5}, {"mája", 5},
+    {"მაისი", 5}, {"մայիսի", 5}, {"июня", 6}, {"июнь", 6}, {"червня", 6}, {"червень", 6}, {"јун", 6},
+    {"јуна", 6}, {"юни", 6}, {"маусым", 6}, {"birželio", 6}, {"jūnija", 6}, {"jūnijā", 6}, {"juuni", 6},
+    {"qershor", 6}, {"iyun", 6}, {"lipnja", 6}, {"júna", 6}, {"ივნისი", 6}, {"հունիսի", 6}, {"июля", 7},
+    {"июль", 7}, {"липня", 7}, {"липень", 7}, {"јул", 7}, {"јула", 7}, {"юли", 7}, {"шілде", 7},
+    {"liepos", 7}, {"jūlija", 7}, {"jūlijā", 7}, {"juuli", 7}, {"korrik", 7}, {"iyul", 7}, {"srpnja", 7},
+    {"júla", 7}, {"ივლისი", 7}, {"հուլիսի", 7}, {"августа", 8}, {"серпня", 8}, {"серпень", 8}, {"тамыз", 8},
+    {"rugpjūčio", 8}, {"augusta", 8}, {"augustā", 8}, {"gusht", 8}, {"avgust", 8}, {"avqust", 8},
+    {"kolovoza", 8}, {"აგვისტო", 8}, {"օգոստոսի", 8}, {"сентября", 9}, {"сентябрь", 9}, {"вересня", 9},
+    {"вересень", 9}, {"септембар", 9}, {"септембра", 9}, {"септември", 9}, {"қыркүйек", 9}, {"rugsėjo", 9},
+    {"septembra", 9}, {"septembrī", 9}, {"shtator", 9}, {"sentabr", 9}, {"sentyabr", 9}, {"rujna", 9},
+    {"სექტემბერი", 9}, {"սեպտեմբերի", 9}, {"октября", 10}, {"октябрь", 10}, {"жовтня", 10}, {"жовтень", 10},
+    {"октобар", 10}, {"октобра", 10}, {"октомври", 10}, {"қазан", 10}, {"spalio", 10}, {"oktobra", 10},
+    {"oktobrī", 10}, {"oktoober", 10}, {"tetor", 10}, {"oktabr", 10}, {"oktyabr", 10}, {"októbra", 10},
+    {"ოქტომბერი", 10}, {"հոկտեմբերի", 10}, {"ноября", 11}, {"ноябрь", 11}, {"листопада", 11},
+    {"листопад", 11}, {"новембар", 11}, {"новембра", 11}, {"ноември", 11}, {"қараша", 11}, {"lapkričio", 11},
+    {"novembra", 11}, {"novembrī", 11}, {"nëntor", 11}, {"noyabr", 11}, {"studenoga", 11}, {"studenog", 11},
+    {"ნოემბერი", 11}, {"նոյեմբերի", 11}, {"mart", 3}, {"декабря", 12}, {"декабрь", 12}, {"грудня", 12}, {"грудень", 12},
+    {"децембар", 12}, {"децембра", 12}, {"декември", 12}, {"желтоқсан", 12}, {"gruodžio", 12},
+    {"decembra", 12}, {"decembrī", 12}, {"detsember", 12}, {"dhjetor", 12}, {"dekabr", 12}, {"prosinca", 12},
+    {"დეკემბერი", 12}, {"დეკემბრის", 12}, {"դեկտեմբերի", 12}, {"disemba", 12}};
 // months of other calendars, with their own years: Solar Hijri (Iran, Afghanistan: "11 Azar 1404"),
 // Hebrew ("12 Kislev 5786"), Ethiopian ("Hidar 23, 2018 E.C."); the month number is the position in
 // the calendar's year. Left out: those that are common words or names in English notes ("Av", "Dey").

@@ -671,3 +671,30 @@ TEST(Deid, SeventhSetKindsCounterDatesHolidaysCodesAndPlates) {
                         "spring festival of the school, boxing club"})
     EXPECT_TRUE(found(t, PhiType::kDate).empty() && found(t, PhiType::kId).empty()) << t;
 }
+
+// The kinds of miss read on the eighth set (our own sentences): month names of Slavic, Baltic,
+// Caucasian and Central Asian languages with their year markers, spaced day-month-year, weekdays,
+// national days, and names in Cyrillic script (initials, patronymics, surname endings).
+TEST(Deid, EighthSetKindsCyrillicNamesAndDatesOfMoreLanguages) {
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"Поступил 14 марта 2024 г. в отделение", "14 марта 2024 г"},
+           {"Atvyko 2024 m. kovo 5 d. į skyrių", "2024 m. kovo 5 d"},
+           {"Izrakstīts 2024. gada 11. martā? nē: 2024. gada 11. oktobra vakarā", "2024. gada 11. oktobra"},
+           {"Qabul: 2024-yil 7-mart kuni", "2024-yil 7-mart"},
+           {"Kontrola 4. 3. 2024 v ambulanci", "4. 3. 2024"},
+           {"kontrola u četvrtak 7. ožujka", "7. ožujka"},
+           {"Vizit: teisipäev, 5. märts 2024", "teisipäev"},
+           {"the clinic is closed on Liberation Day and World AIDS Day", "Liberation Day"},
+           {"the clinic is closed on Liberation Day and World AIDS Day", "World AIDS Day"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"Лечащий врач: Кузнецов П. С., тел. внутр.", "Кузнецов П. С"},
+           {"осмотрен д-ром Т.Ганбаатар утром", "Т.Ганбаатар"},
+           {"Пациентка Семенова Ирина Павловна, 1961 г.р.", "Семенова Ирина Павловна"},
+           {"Медбике Әбдірахманова Дина Қайратқызы кезекте", "Әбдірахманова Дина Қайратқызы"},
+           {"Эмч: Доржийн Нарантуяа", "Доржийн Нарантуяа"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  // a Cyrillic sentence without names, a month alone in a list of words, a version number
+  for (const char* t : {"Жалобы на боли в груди", "Диагноз: Острый Инфаркт", "version 2. 3. 2024 build"})
+    EXPECT_TRUE(found(t, PhiType::kName).empty()) << t;
+}

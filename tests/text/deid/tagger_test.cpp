@@ -225,7 +225,7 @@ TEST(Tagger, UnionNeverLosesRuleDetection) {
   const Deidentifier with = rules().with_model(TaggerModel::load(kDir + "/tagger.model"));
   size_t added = 0, notes = 0;
   for (const char* s : {"generated", "handwritten", "handwritten2", "handwritten3", "handwritten4", "handwritten5",
-                        "handwritten6", "handwritten7", "handwritten8"})
+                        "handwritten6", "handwritten7", "handwritten8", "handwritten9"})
     for (const AnnotatedNote& n : notes_of(s)) {
       ++notes;
       const auto r = rules().detect_rules(n.text);

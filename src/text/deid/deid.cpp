@@ -90,6 +90,20 @@ struct Piece {
   int value;
 };
 
+// Words a date's text may hold besides a month's name (English): ordinal suffixes, articles, times,
+// weekdays (kept as they are). Any other word (a month of another language or calendar, an era)
+// makes the date unreadable here, so it is replaced whole rather than half shifted.
+bool date_filler(std::string_view w) {
+  std::string l(w);
+  for (char& c : l) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  static const char* const kOk[] = {"st", "nd", "rd", "th", "of", "the", "t", "z", "am", "pm", "utc", "gmt", "on",
+                                    "monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday",
+                                    "mon", "tue", "tues", "wed", "thu", "thur", "thurs", "fri", "sat", "sun"};
+  for (const char* k : kOk)
+    if (l == k) return true;
+  return false;
+}
+
 // A date's text shifted by `shift` days, keeping its layout; "" when it cannot be read.
 std::string shift_date(std::string_view s, int shift, DateOrder order) {
   std::vector<Piece> p;
@@ -103,8 +117,19 @@ std::string shift_date(std::string_view s, int shift, DateOrder order) {
     } else if (std::isalpha(static_cast<unsigned char>(s[i]))) {
       size_t j = i;
       while (j < s.size() && std::isalpha(static_cast<unsigned char>(s[j]))) ++j;
-      const int m = month_of(s.substr(i, j - i));
+      const std::string_view w = s.substr(i, j - i);
+      const int m = month_of(w);
       if (m) p.push_back({i, j, false, m});
+      else if (!date_filler(w)) return "";  // a month of another language or calendar: not shifted here
+      i = j;
+    } else if (static_cast<unsigned char>(s[i]) >= 0x80) {
+      // letters of other scripts: only the counters of Korean, Japanese and Chinese dates are read
+      size_t j = i;
+      while (j < s.size() && static_cast<unsigned char>(s[j]) >= 0x80) ++j;
+      const std::string_view w = s.substr(i, j - i);
+      if (w != "\xEB\x85\x84" && w != "\xEC\x9B\x94" && w != "\xEC\x9D\xBC" && w != "\xE5\xB9\xB4" &&
+          w != "\xE6\x9C\x88" && w != "\xE6\x97\xA5")  // 년 월 일 年 月 日
+        return "";
       i = j;
     } else {
       ++i;
@@ -134,7 +159,10 @@ std::string shift_date(std::string_view s, int shift, DateOrder order) {
       yi = a, mi = b, di = c;
     } else {
       yi = c;
-      const bool day_first = order == DateOrder::kDayFirst ? p[b].value <= 12 || p[a].value > 12 : p[a].value > 12;
+      // full stops between the parts are the day-first usage everywhere ("2.12.2025", "2. 12. 2025")
+      const bool dots = s.substr(p[a].e, p[b].b - p[a].e).find('.') != std::string_view::npos;
+      const bool day_first = order == DateOrder::kDayFirst || dots ? p[b].value <= 12 || p[a].value > 12
+                                                                   : p[a].value > 12;
       if (day_first) di = a, mi = b;
       else mi = a, di = b;
     }
@@ -176,7 +204,25 @@ std::string shift_date(std::string_view s, int shift, DateOrder order) {
     return t;
   };
   if (yi >= 0) reps.push_back({p[yi].b, p[yi].e, two_digit ? pad(ny % 100, 2) : pad(ny, p[yi].e - p[yi].b)});
-  if (di >= 0) reps.push_back({p[di].b, p[di].e, pad(nd, p[di].e - p[di].b)});
+  if (di >= 0) {
+    reps.push_back({p[di].b, p[di].e, pad(nd, p[di].e - p[di].b)});
+    // an ordinal suffix follows the new day: "March 3rd" -> "February 9th"
+    const size_t q = p[di].e;
+    if (q + 2 <= s.size() && std::isalpha(static_cast<unsigned char>(s[q])) &&
+        std::isalpha(static_cast<unsigned char>(s[q + 1])) &&
+        (q + 2 == s.size() || !std::isalpha(static_cast<unsigned char>(s[q + 2])))) {
+      std::string suf(s.substr(q, 2));
+      for (char& c : suf) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      if (suf == "st" || suf == "nd" || suf == "rd" || suf == "th") {
+        const char* want = (nd % 100 >= 11 && nd % 100 <= 13) ? "th" : nd % 10 == 1 ? "st" : nd % 10 == 2 ? "nd"
+                                                                   : nd % 10 == 3 ? "rd" : "th";
+        std::string w(want);
+        if (std::isupper(static_cast<unsigned char>(s[q])))
+          for (char& c : w) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        reps.push_back({q, q + 2, w});
+      }
+    }
+  }
   if (p[mi].number) {
     reps.push_back({p[mi].b, p[mi].e, pad(nm, p[mi].e - p[mi].b)});
   } else {
@@ -192,7 +238,6 @@ std::string shift_date(std::string_view s, int shift, DateOrder order) {
   std::sort(reps.begin(), reps.end(), [](const Rep& a, const Rep& b) { return a.b > b.b; });
   std::string out(s);
   for (const Rep& r : reps) out.replace(r.b, r.e - r.b, r.s);
-  // ordinal suffixes follow the new day
   return out;
 }
 

@@ -698,3 +698,39 @@ TEST(Deid, EighthSetKindsCyrillicNamesAndDatesOfMoreLanguages) {
   for (const char* t : {"Жалобы на боли в груди", "Диагноз: Острый Инфаркт", "version 2. 3. 2024 build"})
     EXPECT_TRUE(found(t, PhiType::kName).empty()) << t;
 }
+
+// Surrogate dates: a date of another language or calendar is replaced whole (never half shifted
+// with its month word left in place), full stops mean day first, an ordinal suffix follows the new day.
+TEST(Deid, SurrogateDatesOfOtherCalendarsDotsAndOrdinals) {
+  DeidOptions o;
+  o.key = "0123456789abcdef-secret";
+  o.patient = "p7";
+  auto dates = [&](const std::string& t) {
+    std::vector<std::string> d;
+    for (const PhiSpan& s : deid().deidentify(t, o).spans)
+      if (s.type == PhiType::kDate) d.push_back(s.replacement);
+    return d;
+  };
+  for (const char* t : {"Seen 11 Azar 1404 in Tehran.", "Seen 12 Kislev 5786 at home.", "Visto el 5 de marzo de 1970."}) {
+    const auto d = dates(t);
+    ASSERT_EQ(d.size(), 1u) << t;
+    EXPECT_EQ(d[0], "[DATE]") << t;
+  }
+  // "24.11.2025" and "2. 12. 2025" read day first: the surrogate is a valid day-first date
+  for (const char* t : {"Admitted 24.11.2025 to the ward.", "Kontrolle 2. 12. 2025 in der Ambulanz."}) {
+    const auto d = dates(t);
+    ASSERT_EQ(d.size(), 1u) << t;
+    int day = 0, month = 0, year = 0;
+    ASSERT_EQ(std::sscanf(d[0].c_str(), "%d. %d. %d", &day, &month, &year), 3) << d[0];
+    EXPECT_TRUE(day >= 1 && day <= 31 && month >= 1 && month <= 12 && year >= 2024 && year <= 2026) << d[0];
+  }
+  // the suffix agrees with the day
+  const auto d = dates("Seen on March 3rd, 2024 and on 21st March 2024.");
+  ASSERT_EQ(d.size(), 2u);
+  for (const std::string& s : d) {
+    const int n = std::atoi(s.c_str() + s.find_first_of("0123456789"));
+    const std::string suf = s.substr(s.find_first_not_of("0123456789", s.find_first_of("0123456789")), 2);
+    const std::string want = (n % 100 >= 11 && n % 100 <= 13) ? "th" : n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+    EXPECT_EQ(suf, want) << s;
+  }
+}

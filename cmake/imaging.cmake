@@ -39,3 +39,8 @@ if(MEDGEN_BUILD_BENCH)
   add_dependencies(bench_imaging medgen_imaging_nn)
 endif()
 medgen_add_cli_test(imaging_models_cli tests/imaging/cli_image_models.sh)
+# It trains a model of every kind through the CLI (about 2.5 minutes on 2 cores): in the slow
+# suite, so that the fast suite stays within its 10 minutes.
+if(MEDGEN_BUILD_TESTS)
+  set_tests_properties(imaging_models_cli PROPERTIES LABELS slow)
+endif()

@@ -1073,6 +1073,7 @@ class Scanner {
         if (lw == "inst" || lw == "ult" || lw == "prox") ordinal_before_inst(i);
         if (lw == "ending" || lw == "last") last_digits(i, lw);
         role_initials(i, lw);
+        initials_before_credential(i);
         if ((capital(i) || lw.size() >= 6 || (i + 1 < n && num(i + 1) && !tk_[i + 1].nl) ||
              (i > 0 && word(i - 1) && (tk_[i - 1].fl & lex::kDatePrep))) &&
             (f & lex::kWeekday)) {  // "Friday", "Tuesday the 12th" (i2b2 counts weekdays as dates)
@@ -1699,7 +1700,7 @@ class Scanner {
   // Words that may follow a day of an implied month ("on the 12th and again", "by the third at noon").
   static bool after_day_word(std::string_view w) {
     for (std::string_view x : {"and", "or", "at", "but", "when", "through", "thru", "till", "until", "before", "after",
-                               "then", "so", "because", "since", "we", "he", "she", "they", "i"})
+                               "then", "so", "because", "since", "we", "he", "she", "they", "i", "inst", "ult", "prox"})
       if (w == x) return true;
     return false;
   }
@@ -2139,7 +2140,7 @@ class Scanner {
   void cjk_date(size_t i) {
     auto unit = [&](size_t q) -> int {  // 1 year, 2 month, 3 day
       if (!word(q) || !touch(q)) return 0;
-      const std::string_view w = std::string_view(t_).substr(tk_[q].b, tk_[q].e - tk_[q].b);
+      const std::string_view w = sv(q);
       auto starts = [&](const char* u) { return w.substr(0, std::strlen(u)) == u; };
       if (starts("\xEB\x85\x84") || starts("\xE5\xB9\xB4")) return 1;  // 년 年
       if (starts("\xEC\x9B\x94") || starts("\xE6\x9C\x88")) return 2;  // 월 月
@@ -2165,7 +2166,7 @@ class Scanner {
       size_t e = last;
       // a weekday after: "화요일", "(火)"
       if (word(e) && !tk_[e].nl) {
-        const std::string_view w = std::string_view(t_).substr(tk_[e].b, tk_[e].e - tk_[e].b);
+        const std::string_view w = sv(e);
         if (w.size() >= 9 && w.substr(w.size() - 6) == "\xEC\x9A\x94\xEC\x9D\xBC") ++e;  // ...요일
       }
       add_tokens(b, e, PhiType::kDate);
@@ -2185,11 +2186,7 @@ class Scanner {
   // Letters' "the 3rd inst." (this month), "the 14th ult." (last month), "prox." (next month): the
   // ordinal day is the date.
   void ordinal_before_inst(size_t i) {
-    if (i < 2 || !punct(i + 1, '.') || tk_[i].nl) return;
-    const size_t s = i - 1;
-    if (word(s) && touch(s) && num(s - 1) && int_value(s - 1) >= 1 && int_value(s - 1) <= 31 &&
-        (low(s) == "st" || low(s) == "nd" || low(s) == "rd" || low(s) == "th"))
-      add_tokens(s - 1, s + 1, PhiType::kDate);
+    if (i >= 2 && punct(i + 1, '.') && !tk_[i].nl && lw_is_ordinal_day(i - 2)) add_tokens(i - 2, i, PhiType::kDate);
   }
 
   // The last digits of a card or a social security number: "card ending 4417", "ending in 0931",
@@ -2225,15 +2222,6 @@ class Scanner {
     const bool role = lw == "cpht" || lw == "pharmacist" || lw == "pharmacists" || lw == "nurses" ||
                       lw == "tech" || lw == "technician" || lw == "scribe" || lw == "clerk" || lw == "porter" ||
                       lw == "delegate" || (lw == "back" && i > 0 && word(i - 1) && low(i - 1) == "read");
-    // initials before a credential at the end of an entry: "- MP, CPhT", "checked JT, RN"
-    if (tk_[i].allcaps && tk_[i].e - tk_[i].b >= 2 && tk_[i].e - tk_[i].b <= 3 && punct(i + 1, ',') &&
-        touch(i + 1) && word(i + 2) && (tk_[i + 2].fl & lex::kCredential) && !tk_[i + 2].nl &&
-        !(tk_[i].fl & (lex::kCredential | lex::kTitle)) && i > 0 && (punct(i - 1, '-') || word(i - 1)) &&
-        !tk_[i].nl) {
-      bool letters = true;
-      for (size_t q = tk_[i].b; q < tk_[i].e; ++q) letters = letters && is_upper(t_[q]);
-      if (letters) add_tokens(i, i + 1, PhiType::kName);
-    }
     if (!role || tk_[i].nl) return;
     size_t j = i + 1;
     for (int k = 0; k < 3; ++k) {
@@ -2253,6 +2241,17 @@ class Scanner {
       else if (word(j + 1) && (low(j + 1) == "and" || low(j + 1) == "&")) j += 2;
       else return;
     }
+  }
+
+  // Initials before a credential at the end of an entry: "- MP, CPhT", "checked JT, RN".
+  void initials_before_credential(size_t i) {
+    if (!tk_[i].allcaps || tk_[i].e - tk_[i].b < 2 || tk_[i].e - tk_[i].b > 3 || tk_[i].nl || i == 0) return;
+    if (!punct(i + 1, ',') || !touch(i + 1) || !word(i + 2) || !(tk_[i + 2].fl & lex::kCredential) || tk_[i + 2].nl)
+      return;
+    if ((tk_[i].fl & (lex::kCredential | lex::kTitle)) || !(punct(i - 1, '-') || word(i - 1))) return;
+    for (size_t q = tk_[i].b; q < tk_[i].e; ++q)
+      if (!is_upper(t_[q])) return;
+    add_tokens(i, i + 1, PhiType::kName);
   }
 
   // A day and month with full stops and no year (German and Central European usage): "vom 24.11.
@@ -2305,7 +2304,7 @@ class Scanner {
     return a >= 0xD0 && a <= 0xD3;
   }
   bool cyr_ends(size_t q, std::initializer_list<std::string_view> suffixes) const {
-    const std::string_view w = std::string_view(t_).substr(tk_[q].b, tk_[q].e - tk_[q].b);
+    const std::string_view w = sv(q);
     for (std::string_view x : suffixes)
       if (w.size() > x.size() + 2 && w.substr(w.size() - x.size()) == x) return true;
     return false;

@@ -2263,28 +2263,27 @@ class Scanner {
     const int d = int_value(i), mo = int_value(m);
     if (d < 1 || d > 31 || mo < 1 || mo > 12) return;
     if (num(m + 2) && touch(m + 2)) return;  // "24.11.2025": the chunk scanner's
+    if (i > 0 && touch(i) && (num(i - 1) || punct(i - 1, '.'))) return;  // inside a longer number
     // with a year after a space: "2. 12. 2025", "3. 7. 1961" (Czech, Slovak, Croatian usage)
     if (!touch(m) && num(m + 2) && !tk_[m + 2].nl && tk_[m + 2].e - tk_[m + 2].b == 4 && int_value(m + 2) >= 1800 &&
-        int_value(m + 2) <= 2199 && !(i > 0 && touch(i) && (num(i - 1) || punct(i - 1, '.')))) {
+        int_value(m + 2) <= 2199) {
       add_tokens(i, m + 3, PhiType::kDate);
       return;
     }
-    if (i > 0 && touch(i) && (num(i - 1) || punct(i - 1, '.'))) return;
     // the cue: a word before, past a comma and a weekday abbreviation's full stop
     size_t q = i;
     if (q > 0 && punct(q - 1, ',')) --q;
     if (q > 0 && punct(q - 1, '.') && touch(q - 1)) --q;
     if (q == 0 || !word(q - 1)) return;
     const std::string_view c = low(q - 1);
-    const bool cue = (tk_[q - 1].fl & (lex::kWeekday | lex::kDayMonthCue | lex::kDatePrep)) || c == "vom" ||
-                     c == "am" || c == "bis" || c == "ab" || c == "seit" || c == "zum" || c == "le" || c == "du" ||
-                     c == "au" || c == "el" || c == "del" || c == "al" || c == "dal" || c == "dne" || c == "od" ||
-                     c == "do" || c == "mo" || c == "di" || c == "mi" || c == "fr" || c == "sa" || c == "so";
+    // German weekday abbreviations ("Mo.", "Di.", ...) are cues and, capitalised, part of the date
+    const bool de_day = c == "mo" || c == "di" || c == "mi" || c == "do" || c == "fr" || c == "sa" || c == "so";
+    const bool cue = (tk_[q - 1].fl & (lex::kWeekday | lex::kDayMonthCue | lex::kDatePrep)) || de_day ||
+                     c == "vom" || c == "am" || c == "bis" || c == "ab" || c == "seit" || c == "zum" || c == "le" ||
+                     c == "du" || c == "au" || c == "el" || c == "del" || c == "al" || c == "dal" || c == "dne" ||
+                     c == "od";
     if (!cue) return;
-    // a weekday abbreviation is part of it: "Mo., 15.12."
-    const bool day_abbr = q < i && (c == "mo" || c == "di" || c == "mi" || c == "do" || c == "fr" || c == "sa" ||
-                                    c == "so") && capital(q - 1);
-    add_tokens(day_abbr ? q - 1 : i, m + 1, PhiType::kDate);
+    add_tokens(de_day && q < i && capital(q - 1) ? q - 1 : i, m + 1, PhiType::kDate);  // "Mo., 15.12."
   }
 
   // Names in Cyrillic script: a surname with initials ("Соколов А. В.", "Ц.Энхтуяа", "Д. Нурланұлы"),
@@ -2297,11 +2296,6 @@ class Scanner {
     if (!word(q) || tk_[q].e - tk_[q].b < 2) return false;
     const auto a = static_cast<unsigned char>(t_[tk_[q].b]), c = static_cast<unsigned char>(t_[tk_[q].b + 1]);
     return (a == 0xD0 && c >= 0x80 && c <= 0xAF) || ((a == 0xD2 || a == 0xD3) && c % 2 == 0);
-  }
-  bool cyr_word(size_t q) const {
-    if (!word(q)) return false;
-    const auto a = static_cast<unsigned char>(t_[tk_[q].b]);
-    return a >= 0xD0 && a <= 0xD3;
   }
   bool cyr_ends(size_t q, std::initializer_list<std::string_view> suffixes) const {
     const std::string_view w = sv(q);

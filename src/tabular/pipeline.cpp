@@ -93,6 +93,9 @@ size_t sample_to_csv(const Synthesizer& synth, const SampleRequest& request, con
   ctx.validate();
   if (request.rows == 0) throw InvalidInput("-n must be at least 1");
   if (chunk_rows == 0) throw InvalidInput("chunk size must be at least 1");
+  if (request.shards < 1 || request.shards > 1024 || request.shard >= request.shards)
+    throw InvalidInput("shard " + std::to_string(request.shard) + " of " + std::to_string(request.shards) +
+                       ": the shard must be in 0 .. shards - 1 and shards in 1 .. 1024");
   const Schema& schema = synth.schema();
   // The parts to draw: one, or one per level for --balance (exact equal shares).
   struct Part {
@@ -112,31 +115,50 @@ size_t sample_to_csv(const Synthesizer& synth, const SampleRequest& request, con
       parts.push_back({c, request.rows / levels.size() + (k < request.rows % levels.size() ? 1 : 0)});
     }
   }
+  // Every chunk of the request in order, then this shard's contiguous run of them.
+  struct Chunk {
+    size_t part, rows, offset;  // offset: rows of the request before this chunk
+  };
+  std::vector<Chunk> chunks;
+  size_t offset = 0;
+  for (size_t pi = 0; pi < parts.size(); ++pi)
+    for (size_t done = 0; done < parts[pi].rows; done += chunk_rows) {
+      const size_t rows = std::min(chunk_rows, parts[pi].rows - done);
+      chunks.push_back({pi, rows, offset});
+      offset += rows;
+    }
+  const size_t first = (chunks.size() * request.shard + request.shards - 1) / request.shards;
+  const size_t last = (chunks.size() * (request.shard + 1) + request.shards - 1) / request.shards;
+  size_t mine = 0;
+  for (size_t k = first; k < last; ++k) mine += chunks[k].rows;
   AtomicFileWriter out(path);
   size_t written = 0;
-  size_t chunk_index = 0;
   Progress* progress = request.rows > chunk_rows ? ctx.progress : nullptr;
-  if (progress) progress->begin("sampling", request.rows);
-  for (const Part& part : parts) {
-    for (size_t done = 0; done < part.rows; done += chunk_rows, ++chunk_index) {
-      const size_t rows = std::min(chunk_rows, part.rows - done);
-      Context sub = ctx;
-      if (progress) sub.progress = nullptr;  // reported here, per chunk
-      // One chunk in all: the caller's seed, so small requests match sample_model exactly.
-      const bool single = parts.size() == 1 && part.rows <= chunk_rows;
-      if (!single) sub.seed = ctx.seed ^ (0x9E3779B97F4A7C15ULL * (chunk_index + 1));
-      Table t = (!request.balance.empty() && single)
-                    ? sample_balanced(synth, rows, request.balance, part.conditions, sub)
-                    : synth.sample(rows, part.conditions, sub);
-      for (Column& c : t.columns) {
-        const int si = schema.find(c.name);
-        if (si >= 0 && schema.columns[static_cast<size_t>(si)].type == ColumnType::kIdentifier)
-          c = synthetic_identifiers(schema.columns[static_cast<size_t>(si)], t.num_rows(), written + 1);
-      }
-      out.write(to_csv(t, schema, written == 0));
-      written += t.num_rows();
-      if (progress) progress->update(written, "rows");
+  if (progress) progress->begin("sampling", mine);
+  if (first == last) {  // more shards than chunks: this one writes the header alone
+    Table t = synth.sample(1, request.conditions, ctx);
+    for (Column& c : t.columns) c = c.take({});
+    out.write(to_csv(t, schema, true));
+  }
+  for (size_t chunk_index = first; chunk_index < last; ++chunk_index) {
+    const Chunk& ch = chunks[chunk_index];
+    const Part& part = parts[ch.part];
+    Context sub = ctx;
+    if (progress) sub.progress = nullptr;  // reported here, per chunk
+    // One chunk in all: the caller's seed, so small requests match sample_model exactly.
+    const bool single = parts.size() == 1 && part.rows <= chunk_rows;
+    if (!single) sub.seed = ctx.seed ^ (0x9E3779B97F4A7C15ULL * (chunk_index + 1));
+    Table t = (!request.balance.empty() && single)
+                  ? sample_balanced(synth, ch.rows, request.balance, part.conditions, sub)
+                  : synth.sample(ch.rows, part.conditions, sub);
+    for (Column& c : t.columns) {
+      const int si = schema.find(c.name);
+      if (si >= 0 && schema.columns[static_cast<size_t>(si)].type == ColumnType::kIdentifier)
+        c = synthetic_identifiers(schema.columns[static_cast<size_t>(si)], t.num_rows(), ch.offset + 1);
     }
+    out.write(to_csv(t, schema, written == 0));
+    written += t.num_rows();
+    if (progress) progress->update(written, "rows");
   }
   if (progress) progress->end();
   out.commit();

@@ -2,6 +2,7 @@
 // options from options.h), calls medgen/tabular, prints.
 #include <CLI/CLI.hpp>
 #include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -172,6 +173,7 @@ struct SampleArgs {
   std::string output;
   std::vector<std::string> conditions;
   uint64_t rows = 1000, max_rows = kDefaultMaxRows;
+  int world_size = 1, rank = 0;
   CLI::App* app = nullptr;
 };
 
@@ -179,7 +181,11 @@ int run_sample(SampleArgs& a) {
   if (a.rows > a.max_rows)
     throw InvalidInput("-n " + std::to_string(a.rows) + " is more than --max-rows " + std::to_string(a.max_rows) +
                        " (raise --max-rows to sample that many)");
-  if (records_model(a.request.model)) return hand_over(dataset_hooks().sample, a.app, a.common);
+  if (records_model(a.request.model)) {
+    if (a.app->count("--world-size") || a.app->count("--rank"))
+      throw InvalidInput("--world-size/--rank: sharded sampling is for table models; a records model samples in one process");
+    return hand_over(dataset_hooks().sample, a.app, a.common);
+  }
   if (a.common.json && (a.output.empty() || a.output == "-"))
     throw InvalidInput("--json needs -o FILE: without it the rows go to stdout");
   SampleRequest& sr = a.request;
@@ -197,6 +203,31 @@ int run_sample(SampleArgs& a) {
     }
     sr.conditions.push_back(c);
   }
+  // Sharded sampling: the flags, else torchrun's environment variables (WORLD_SIZE, RANK;
+  // no rendezvous: the shards need not talk to each other).
+  DistributedConfig dist;
+  if (a.app->count("--world-size") || a.app->count("--rank")) {
+    dist.world_size = a.world_size;
+    dist.rank = a.rank;
+  } else {
+    const auto env_int = [](const char* name, int fallback) {
+      const char* v = std::getenv(name);
+      if (!v || !*v) return fallback;
+      char* end = nullptr;
+      const long x = std::strtol(v, &end, 10);
+      if (*end || x < -1 || x > 1 << 20) throw InvalidInput(std::string(name) + " '" + v + "' is not an integer");
+      return static_cast<int>(x);
+    };
+    dist.world_size = env_int("WORLD_SIZE", 1);
+    dist.rank = env_int("RANK", 0);
+  }
+  if (dist.world_size < 1 || dist.world_size > 1024 || dist.rank < 0 || dist.rank >= dist.world_size)
+    throw InvalidInput("--rank " + std::to_string(dist.rank) + " --world-size " + std::to_string(dist.world_size) +
+                       ": the rank must be in 0 .. world size - 1 and the world size in 1 .. 1024");
+  if (dist.world_size > 1 && (a.output.empty() || a.output == "-"))
+    throw InvalidInput("--world-size " + std::to_string(dist.world_size) + " needs -o FILE: each process writes its own shard");
+  sr.shards = static_cast<size_t>(dist.world_size);
+  sr.shard = static_cast<size_t>(dist.rank);
   const Context ctx = make_context(a.common);
   const size_t written = sample_to_csv(sr, ctx, a.output);
   if (a.common.json) std::printf("%s\n", json{{"output", a.output}, {"rows", written}}.dump().c_str());
@@ -353,6 +384,10 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
                      "records models: FHIR mapping JSON (default: the dataset schema's \"fhir\" object, else generic)");
   sample->add_option("-c,--condition", sa.conditions, "COLUMN=VALUE on a categorical/boolean column (repeatable)");
   sample->add_option("--balance", sa.request.balance, "spread rows evenly over this column's values");
+  sample->add_option("--world-size", sa.world_size,
+                     "sharded sampling: processes sharing the -n rows (default: WORLD_SIZE or 1); the shards' "
+                     "files, concatenated in rank order, equal one process's file");
+  sample->add_option("--rank", sa.rank, "sharded sampling: this process's shard, 0 .. world size - 1 (default: RANK or 0)");
   add_common(sample, &sa.common, kNone, "print {\"output\": ..., \"rows\": ...} on stdout (needs -o)");
   commands.push_back({sample, [] { return run_sample(sa); }});
 

@@ -62,6 +62,12 @@ struct SampleRequest {
   size_t rows = 1000;                 // exactly this many rows
   std::vector<Condition> conditions;  // all rows satisfy all of them
   std::string balance;                // non-empty: spread rows evenly over this column's levels
+  // Sharded sampling (sample_to_csv only): the request's chunks are split into `shards`
+  // contiguous runs and this call draws run `shard` (0-based). Each chunk keeps the seed and
+  // the identifiers it has in one process, so the shards' files, concatenated in shard order
+  // (headers after the first dropped), equal the one-process file byte for byte.
+  size_t shards = 1;
+  size_t shard = 0;
 };
 
 // Loads a model and samples in memory. Returns the table and the schema to format it with.
@@ -71,7 +77,7 @@ Table sample_model(const SampleRequest& request, const Context& ctx, Schema* sch
 // chunk_rows rows, so memory stays bounded for any n. The file appears only when complete
 // (temporary name, then rename). Chunks are seeded from ctx.seed deterministically; a request
 // that fits in one chunk gives the same rows as sample_model. Identifiers run 1..n.
-// Returns the number of rows written (always request.rows).
+// Returns the number of rows written (request.rows; with shards, this shard's share).
 size_t sample_to_csv(const SampleRequest& request, const Context& ctx, const std::string& path,
                      size_t chunk_rows = size_t{1} << 20);
 // The same from a model in memory (request.model is not read): the Python package samples a

@@ -47,6 +47,7 @@ class Scanner {
     handles_beside_names();
     weekdays_before_dates();
     registration_numbers();
+    signoff_initials();
     return merged();
   }
 
@@ -97,6 +98,26 @@ class Scanner {
     for (size_t i = 0; i < n; ++i) {
       const char c = t_[i];
       lt_[i] = is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
+    }
+    // Cyrillic capitals too, byte for byte (the lower-case letter has as many bytes): U+0400-040F
+    // -> U+0450-045F, U+0410-041F -> U+0430-043F, U+0420-042F -> U+0440-044F, and the even
+    // letters of U+0460-04FF (Ү, Ө, Ң, Ғ, Қ, Һ ...) -> the odd one after them.
+    for (size_t i = 0; i + 1 < n; ++i) {
+      const unsigned char a = static_cast<unsigned char>(t_[i]), b = static_cast<unsigned char>(t_[i + 1]);
+      if (a == 0xD0 && b >= 0x80 && b <= 0x8F) {
+        lt_[i] = static_cast<char>(0xD1), lt_[i + 1] = static_cast<char>(b + 0x10);
+      } else if (a == 0xD0 && b >= 0x90 && b <= 0x9F) {
+        lt_[i + 1] = static_cast<char>(b + 0x20);
+      } else if (a == 0xD0 && b >= 0xA0 && b <= 0xAF) {
+        lt_[i] = static_cast<char>(0xD1), lt_[i + 1] = static_cast<char>(b - 0x20);
+      } else if ((a == 0xD1 && b >= 0xA0 && b <= 0xBF && b % 2 == 0) ||
+                 ((a == 0xD2 || a == 0xD3) && b >= 0x80 && b <= 0xBF && b % 2 == 0 && !(a == 0xD2 && b >= 0x82 && b <= 0x89) &&
+                  !(a == 0xD3 && b >= 0x80 && b <= 0x8E))) {
+        lt_[i + 1] = static_cast<char>(b + 1);
+      } else {
+        continue;
+      }
+      ++i;
     }
     tk_.reserve(n / 4 + 16);
     bool nl = true, space = false;
@@ -641,7 +662,14 @@ class Scanner {
       if (word(j)) {
         const uint64_t f = tk_[j].fl;
         if (f & (lex::kNotName | lex::kCredential | lex::kTitle)) {
-          // "Dr. Mary Jones, MD": stop; a lone credential-like initial ("Ms") stops too
+          // "Dr. Mary Jones, MD": stop; a lone credential-like initial ("Ms") stops too; a title
+          // that is also a surname closes a listed first name ("mum Gemma Nurse and")
+          if (words == 1 && !(f & (lex::kNotName | lex::kCredential)) && tk_[j].e - tk_[j].b >= 4 &&
+              closes_name(j, true)) {
+            ++words;
+            ++j;
+            break;
+          }
           if (!(tk_[j].e - tk_[j].b == 1 && tk_[j].cap)) break;
         }
         const bool upper = tk_[j].cap || tk_[j].allcaps;
@@ -654,9 +682,16 @@ class Scanner {
           // van der Merwe")
           --words;
         } else {
+          // our cue words end a name ("Жена Ольга тел. ..."), and so does a Cyrillic word in lower
+          // case (the token's capital flag is set for every non-Latin word)
+          if (f & (lex::kPhoneCue | lex::kIdCue | lex::kRelative | lex::kByVerb)) break;
+          const auto lead = static_cast<unsigned char>(t_[tk_[j].b]);
+          if (lead >= 0xD0 && lead <= 0xD3 && !cyr_cap(j)) break;
           if (!upper) {
             // a listed name, or a word no list knows ("mrs agnes mcgillicuddy")
             if (!(allow_lower_first && !eng && (listed || lower_unknown(j)))) break;
+            // (our cue words end it: "Жена Ольга тел. ...")
+            if (f & (lex::kPhoneCue | lex::kIdCue | lex::kRelative | lex::kByVerb | lex::kNameLabel)) break;
           } else if (!listed && eng && tk_[j].e - tk_[j].b > 1 && !closes_name(j)) {
             break;
           }
@@ -672,7 +707,7 @@ class Scanner {
       }
       if (punct(j, ',') && comma_form && !comma_used && words == 1 && word(j + 1) && !tk_[j + 1].nl &&
           (capital(j + 1) || allow_lower_first)) {
-        if (tk_[j + 1].fl & (lex::kCredential | lex::kNotName)) break;
+        if (tk_[j + 1].fl & (lex::kCredential | lex::kNotName | lex::kPhoneCue | lex::kIdCue | lex::kRelative)) break;
         comma_used = true;
         ++j;
         continue;
@@ -766,12 +801,30 @@ class Scanner {
   // A capitalised word that is also a common word ("Lo", "Hope") ends a name when it follows a
   // listed first name that is no common word and nothing but punctuation or the line's end comes
   // after it: "Scribe: Hannah Lo."
-  bool closes_name(size_t j) const {
+  // So does one before a spaced dash or a lower-case joining word ("Gemma Nurse and", "re Jasmine
+  // Pepper - amoxicillin", "Lucy Walker who"). title: the word may be a title ("Nurse"), and the
+  // caller vouches for the name before it.
+  bool closes_name(size_t j, bool title = false) const {
     if (!tk_[j].cap || tk_[j].allcaps || j == 0 || !word(j - 1) || tk_[j].nl) return false;
     const uint64_t p = tk_[j - 1].fl;
-    if (!(p & lex::kFirst) || (p & (lex::kEnglish | lex::kNotName))) return false;
-    if (tk_[j].fl & (lex::kNotName | lex::kTitle | lex::kCredential | lex::kMonth | lex::kWeekday)) return false;
-    return j + 1 >= tk_.size() || tk_[j + 1].nl || (tk_[j + 1].kind == 'p' && t_[tk_[j + 1].b] != '-');
+    // (a title's caller has already taken the word before as a name)
+    if (!title && (!(p & lex::kFirst) || (p & (lex::kEnglish | lex::kNotName)))) return false;
+    const uint64_t never = lex::kNotName | lex::kCredential | lex::kMonth | lex::kWeekday | lex::kFacility |
+                           lex::kStreetSuffix | (title ? uint64_t{0} : static_cast<uint64_t>(lex::kTitle));
+    if (tk_[j].fl & never) return false;
+    if (j + 1 >= tk_.size() || tk_[j + 1].nl) return true;
+    if (tk_[j + 1].kind == 'p')
+      return t_[tk_[j + 1].b] != '-' || (!touch(j + 1) && (j + 2 >= tk_.size() || !touch(j + 2)));
+    if (!word(j + 1) || tk_[j + 1].cap || tk_[j + 1].allcaps) return false;
+    const std::string_view w = low(j + 1);
+    for (std::string_view c : {"and", "or", "who", "was", "is", "has", "had", "with", "says", "said", "called", "rang",
+                               "phoned", "came", "will", "would"})
+      if (w == c) return true;
+    // (not after a title: "Smith Nurse in charge", "Nurse on call")
+    if (!title)
+      for (std::string_view c : {"re", "at", "on", "to", "for", "from", "in"})
+        if (w == c) return true;
+    return false;
   }
 
   // Lower-case names after a strong cue ("pt john doherty", "wife maureen"): up to two words no
@@ -782,7 +835,8 @@ class Scanner {
   // lone listed first name is a name when the dictionary also has it capitalised or not at all
   // ("nancy", "john", "joaquin"), though it is a common word too.
   size_t lower_name_run(size_t j, bool strong = false) const {
-    constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday;
+    constexpr uint64_t kNever = lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential | lex::kWeekday |
+                                lex::kPhoneCue | lex::kIdCue;
     auto lower_word = [&](size_t q) {
       return word(q) && !tk_[q].cap && !tk_[q].allcaps && tk_[q].e - tk_[q].b >= 2 && !(tk_[q].fl & kNever);
     };
@@ -820,12 +874,15 @@ class Scanner {
     if (listed) return listed;
     size_t e = j;
     while (e < tk_.size() && e < j + 2 && word(e) && !tk_[e].cap && !tk_[e].allcaps && (e == j || !tk_[e].nl)) {
+      // (no dictionary of ours knows Cyrillic common words: there, only capitals, "жена Ольга")
+      const auto lead = static_cast<unsigned char>(t_[tk_[e].b]);
+      if (lead >= 0xD0 && lead <= 0xD3 && !cyr_cap(e)) break;
       // a possessive of a known word: "signed by patient's son"
       if (name_key(e).size() < low(e).size() && (flags(name_key(e)) & (lex::kEnglish | lex::kMedical | lex::kNotName)))
         break;
       if (tk_[e].e - tk_[e].b < 2 ||
           (tk_[e].fl & (lex::kEnglish | lex::kMedical | lex::kNotName | lex::kMonth | lex::kTitle | lex::kCredential |
-                     lex::kWeekday)))
+                     lex::kWeekday | lex::kPhoneCue | lex::kIdCue)))
         break;
       // inflections of common words and drug names are no names: "Pt states", "grandmother lived",
       // "treated with apixaban"
@@ -852,9 +909,12 @@ class Scanner {
       if (word(j) && low(j) == "and" && !tk_[j].nl) ++j;
       if (j == e || !capital(j) || tk_[j].nl || tk_[j].allcaps) return;
       const uint64_t f = tk_[j].fl;
-      if ((f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative)) ||
+      if ((f & (lex::kNotName | lex::kTitle | lex::kMonth | lex::kWeekday | lex::kRelative | lex::kPhoneCue |
+                lex::kIdCue | lex::kByVerb)) ||
           !((f & (lex::kFirst | lex::kLast)) || !(f & (lex::kEnglish | lex::kMedical))))
         return;
+      const auto lead = static_cast<unsigned char>(t_[tk_[j].b]);
+      if (lead >= 0xD0 && lead <= 0xD3 && !cyr_cap(j)) return;  // a Cyrillic word in lower case
       const size_t q = take_name(j, 3, false, false);
       if (q <= j) return;
       add_tokens(j, q, PhiType::kName);
@@ -1513,7 +1573,9 @@ class Scanner {
       return;
     }
     if (!digit || e - b < (weak ? 4u : 2u)) return;
-    if (weak || lw == "id") {  // "ID: 12 mm" -- skip numbers with a unit after them
+    bool letters = false;
+    for (size_t q = b; q < e; ++q) letters = letters || is_alpha(t_[q]);
+    if ((weak || lw == "id") && !letters) {  // "ID: 12 mm" -- skip numbers with a unit after them ("lot 7K2R9 L deltoid" is no measurement)
       size_t q = e;
       while (q < t_.size() && t_[q] == ' ') ++q;
       size_t w = q;
@@ -1587,7 +1649,8 @@ class Scanner {
                                "authorization", "authorisation", "auth", "transaction", "invoice", "receipt",
                                "voucher", "booking", "numbers", "nos", "prescription", "permit", "participant",
                                "enrollment", "enrolment", "dictation", "inmate", "nr", "numero", "número", "numéro",
-                               "nummer", "file", "reference", "registration", "reg", "unit", "kit", "ids"})
+                               "nummer", "file", "reference", "registration", "reg", "unit", "kit", "ids", "collar",
+                               "warrant"})
       if (w == c) return true;
     return false;
   }
@@ -2221,8 +2284,12 @@ class Scanner {
   void role_initials(size_t i, std::string_view lw) {
     const bool role = lw == "cpht" || lw == "pharmacist" || lw == "pharmacists" || lw == "nurses" ||
                       lw == "tech" || lw == "technician" || lw == "scribe" || lw == "clerk" || lw == "porter" ||
-                      lw == "delegate" || (lw == "back" && i > 0 && word(i - 1) && low(i - 1) == "read");
-    if (!role || tk_[i].nl) return;
+                      lw == "delegate" || lw == "scrub" || lw == "runner" ||
+                      (lw == "back" && i > 0 && word(i - 1) && low(i - 1) == "read") ||
+                      // "handed over by NE to TF", "handover from NE to TF"
+                      ((lw == "by" || lw == "from") && i > 0 && word(i - 1) &&
+                       (low(i - 1) == "over" || low(i - 1) == "handover" || low(i - 1) == "handoff"));
+    if (!role) return;
     size_t j = i + 1;
     for (int k = 0; k < 3; ++k) {
       if (!word(j) || tk_[j].nl) return;
@@ -2237,9 +2304,46 @@ class Scanner {
       if (tk_[j].allcaps && (tk_[j].fl & lex::kCredential)) return;
       add_tokens(j, j + 1, PhiType::kName);
       // "LT / SF", "LT and SF"
-      if (punct(j + 1, '/') && word(j + 2)) j += 2;
-      else if (word(j + 1) && (low(j + 1) == "and" || low(j + 1) == "&")) j += 2;
+      if ((punct(j + 1, '/') || punct(j + 1, ',')) && word(j + 2)) j += 2;
+      else if (word(j + 1) && (low(j + 1) == "and" || low(j + 1) == "&" || (low(j + 1) == "to" && lw != "scrub"))) j += 2;
       else return;
+    }
+  }
+
+  // Initials signing an entry at the end of its line, after the entry's last sentence: "...please
+  // issue. KT", "can they switch? - BW". Two or three capitals (no credential, title or state code),
+  // the line's last token, after a full stop, question or exclamation mark or a spaced dash, in a line
+  // of at least five words in mixed case.
+  void signoff_initials() {
+    for (size_t i = 2; i < tk_.size(); ++i) {
+      if (!word(i) || !tk_[i].allcaps || tk_[i].nl || name_tok_[i]) continue;
+      const size_t len = tk_[i].e - tk_[i].b;
+      if (len < 2 || len > 3 || (i + 1 < tk_.size() && !tk_[i + 1].nl)) continue;
+      bool caps = true;
+      for (size_t q = tk_[i].b; q < tk_[i].e; ++q) caps = caps && is_upper(t_[q]);
+      if (!caps || (tk_[i].fl & (lex::kCredential | lex::kTitle | lex::kNotName | lex::kState | lex::kMedical)))
+        continue;
+      // (the abbreviations a line ends with: "... refer back to GP", "... then CT")
+      bool abbreviation = false;
+      for (std::string_view a : {"gp", "ed", "ae", "er", "or", "ct", "mri", "bp", "hr", "rr", "ot", "pt", "mdt", "icu",
+                                 "hdu", "ent", "opd", "ok", "am", "pm", "nb", "ps", "tbc", "tba", "nad", "dna", "wnl",
+                                 "po", "iv", "im", "sc", "prn", "od", "bd", "tds", "qds", "ga", "la", "sho", "reg",
+                                 "uk", "us", "nhs", "cc", "ecg", "ekg", "cxr", "fbc", "ue", "lft", "crp", "inr", "usg"})
+        abbreviation = abbreviation || low(i) == a;
+      if (abbreviation) continue;
+      const size_t p = i - 1;
+      if (tk_[p].kind != 'p' || touch(i)) continue;
+      const char c = t_[tk_[p].b];
+      if (!(c == '.' || c == '?' || c == '!' || (c == '-' && !touch(p)))) continue;
+      size_t words = 0, lower = 0;
+      for (size_t q = p;; --q) {  // back to the line's first token
+        if (word(q)) {
+          ++words;
+          lower += !tk_[q].allcaps;
+        }
+        if (tk_[q].nl || q == 0) break;
+      }
+      if (words >= 5 && lower >= 3) add_tokens(i, i + 1, PhiType::kName);
     }
   }
 

@@ -125,7 +125,11 @@ constexpr std::string_view kRelativeWords[] = {
     "mommy", "daddy", "hubby", "ex-wife", "ex-husband", "ex-partner", "widow", "widower", "fiancé", "fiancée",
     "companion", "housemate", "flatmate", "stepmom", "stepdad", "stepmum", "foster", "grandchild",
     "great-grandson", "great-granddaughter", "grandaughter", "bf", "gf", "sponsor", "godparent", "stepchild",
-    "in-laws", "twins", "triplet"};
+    "in-laws", "twins", "triplet",
+    // Russian, Ukrainian, Belarusian and Kyrgyz (after a capital in notes: "Жонка Вольга")
+    "жена", "муж", "сын", "дочь", "мать", "отец", "брат", "сестра", "супруга", "супруг", "дружина",
+    "чоловік", "донька", "син", "жонка", "дачка", "маці", "бацька", "сястра", "аялы", "кызы", "уулу",
+    "күйөөсү", "апасы", "атасы"};
 // verbs before "by"/"with"/"to" and a name
 constexpr std::string_view kByVerbWords[] = {
     "signed", "seen", "discussed", "spoke", "spoken", "dictated", "transcribed", "reviewed", "referred",
@@ -179,7 +183,9 @@ constexpr std::string_view kIdCueWords[] = {
     // hospital record number, Hungarian TAJ, the US A-Number, frequent-flyer and flowcell numbers
     "hrn", "taj", "a-number", "a#", "flyer", "flowcell",
     // vehicle plates and vaccine lots in other languages, the Brazilian CEP
-    "placa", "matrícula", "matricula", "kenteken", "kennzeichen", "targa", "lote", "cep"};
+    "placa", "matrícula", "matricula", "kenteken", "kennzeichen", "targa", "lote", "cep",
+    // a British police officer's collar (shoulder) number, a warrant card
+    "collar", "warrant"};
 // words between an identifier cue and the identifier
 constexpr std::string_view kIdFillerWords[] = {
     "no", "number", "num", "nbr", "is", "id", "#", "of", "security", "record", "medical", "mrn", "acct",
@@ -196,7 +202,9 @@ constexpr std::string_view kPhoneCueWords[] = {
     "bleep", "pgr", "telefon", "telefono", "teléfono", "telefone", "téléphone", "tél", "handy", "portable",
     "movil", "móvil", "celular", "cel", "tlf", "tfn", "switchboard", "reception", "direct", "line", "phones",
     "numbers", "contactable", "reachable", "reached", "vocera", "cellular", "telefonnummer", "tel#", "ph#",
-    "gsm", "tel.", "telf", "puhelin", "telefoon", "mobiel"};
+    "gsm", "tel.", "telf", "puhelin", "telefoon", "mobiel",
+    // Cyrillic: Russian, Ukrainian, Belarusian, Serbian, Kyrgyz ("тел.", "тэл.", "моб.")
+    "тел", "тэл", "телефон", "тэлефон", "моб", "мобильный", "мобільний", "мабільны"};
 // top-level domains of host names
 constexpr std::string_view kUrlTldWords[] = {
     "com", "org", "net", "edu", "gov", "io", "co", "uk", "us", "info", "health", "de", "fr", "ca", "au", "nl",
@@ -284,7 +292,14 @@ constexpr std::string_view kWeekdayWords[] = {
     "понеділок", "вівторок", "четвер", "п'ятниця", "п'ятницю", "субота", "суботу", "неділя", "неділю",
     "ponedjeljak", "ponedeljak", "utorak", "srijeda", "sreda", "četvrtak", "petak", "subota", "nedjelja",
     "nedelja", "nedelje", "nedjelje", "esmaspäev", "teisipäev", "kolmapäev", "neljapäev", "laupäev",
-    "pühapäev"};
+    "pühapäev",
+    // Catalan, Galician (not "xoves"-like common words), Frisian, Scottish Gaelic, Basque, Belarusian,
+    // Mauritian and Seychellois Creole ("lindi": also a place; a weekday only as a date word)
+    "dilluns", "dimarts", "dimecres", "dijous", "divendres", "dissabte", "diumenge", "mércores", "xoves",
+    "venres", "moandei", "tiisdei", "woansdei", "tongersdei", "sneon", "snein", "diluain", "dimàirt",
+    "dimairt", "diciadain", "diardaoin", "dihaoine", "disathairne", "didòmhnaich", "astelehena", "asteartea",
+    "asteazkena", "osteguna", "ostirala", "larunbata", "igandea", "панядзелак", "аўторак", "серада",
+    "чацвер", "пятніца", "субота", "нядзеля", "lindi", "merkredi", "zedi", "vandredi", "samdi", "dimans"};
 // holidays
 constexpr std::string_view kHolidayWords[] = {
     "christmas", "xmas", "thanksgiving", "easter", "halloween", "hanukkah", "chanukah", "ramadan", "eid",
@@ -385,7 +400,24 @@ constexpr std::pair<std::string_view, int> kMonthWords[] = {
     {"ნოემბერი", 11}, {"նոյեմբերի", 11}, {"mart", 3}, {"декабря", 12}, {"декабрь", 12}, {"грудня", 12}, {"грудень", 12},
     {"децембар", 12}, {"децембра", 12}, {"декември", 12}, {"желтоқсан", 12}, {"gruodžio", 12},
     {"decembra", 12}, {"decembrī", 12}, {"detsember", 12}, {"dhjetor", 12}, {"dekabr", 12}, {"prosinca", 12},
-    {"დეკემბერი", 12}, {"დეკემბრის", 12}, {"դեկտեմբերի", 12}, {"disemba", 12}};
+    {"დეკემბერი", 12}, {"დეკემბრის", 12}, {"դեկտեմբերի", 12}, {"disemba", 12},
+    // Catalan, Galician, Basque (and its genitive of dates: "2025eko abenduaren 2a"), Belarusian (the
+    // genitive: "2 снежня 2025 г."), Frisian, Scottish Gaelic ("2 an Dùbhlachd 2025"), Kyrgyz (the
+    // forms of dates: "2-декабры"), Mauritian Creole
+    {"gener", 1}, {"febrer", 2}, {"març", 3}, {"maig", 5}, {"juny", 6}, {"juliol", 7}, {"agost", 8},
+    {"setembre", 9}, {"novembre", 11}, {"desembre", 12}, {"xaneiro", 1}, {"febreiro", 2}, {"xuño", 6},
+    {"xullo", 7}, {"novembro", 11}, {"decembro", 12}, {"urtarrila", 1}, {"urtarrilaren", 1}, {"otsaila", 2},
+    {"otsailaren", 2}, {"martxoa", 3}, {"martxoaren", 3}, {"apirila", 4}, {"apirilaren", 4}, {"maiatza", 5},
+    {"maiatzaren", 5}, {"ekaina", 6}, {"ekainaren", 6}, {"uztaila", 7}, {"uztailaren", 7}, {"abuztua", 8},
+    {"abuztuaren", 8}, {"iraila", 9}, {"irailaren", 9}, {"urria", 10}, {"urriaren", 10}, {"azaroa", 11},
+    {"azaroaren", 11}, {"abendua", 12}, {"abenduaren", 12}, {"студзеня", 1}, {"лютага", 2}, {"сакавіка", 3},
+    {"красавіка", 4}, {"чэрвеня", 6}, {"ліпеня", 7}, {"жніўня", 8}, {"верасня", 9}, {"кастрычніка", 10},
+    {"лістапада", 11}, {"снежня", 12}, {"jannewaris", 1}, {"febrewaris", 2}, {"maaie", 5}, {"septimber", 9},
+    {"novimber", 11}, {"desimber", 12}, {"faoilleach", 1}, {"gearran", 2}, {"giblean", 4}, {"cèitean", 5},
+    {"ceitean", 5}, {"ògmhios", 6}, {"iuchar", 7}, {"lùnastal", 8}, {"sultain", 9}, {"dàmhair", 10},
+    {"dùbhlachd", 12}, {"dubhlachd", 12}, {"январы", 1}, {"февралы", 2}, {"марты", 3}, {"апрели", 4},
+    {"сентябры", 9}, {"октябры", 10}, {"ноябры", 11}, {"декабры", 12}, {"zanvie", 1}, {"fevriye", 2},
+    {"desam", 12}};
 // months of other calendars, with their own years: Solar Hijri (Iran, Afghanistan: "11 Azar 1404"),
 // Hebrew ("12 Kislev 5786"), Ethiopian ("Hidar 23, 2018 E.C."); the month number is the position in
 // the calendar's year. Left out: those that are common words or names in English notes ("Av", "Dey").

@@ -734,3 +734,36 @@ TEST(Deid, SurrogateDatesOfOtherCalendarsDotsAndOrdinals) {
     EXPECT_EQ(suf, want) << s;
   }
 }
+
+// Kinds the ninth held-out set showed (the rules alone): months and weekdays of Catalan, Galician,
+// Basque, Belarusian, Frisian, Scottish Gaelic and Kyrgyz; a lot number before a side ("L
+// deltoid" is no unit); collar numbers; initials in handovers, scrub lists and at the end of an
+// entry; a title that is also a surname; capitalised Cyrillic relatives, which end at a cue word.
+TEST(Deid, NinthSetKindsMonthsOfMoreLanguagesInitialsAndCyrillicRelatives) {
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"Alta: dimarts, 2 de desembre de 2025 a les 11 h", "2 de desembre de 2025"},
+           {"Alta: dimarts, 2 de desembre de 2025 a les 11 h", "dimarts"},
+           {"Revisión o 15 de xaneiro en consultas", "15 de xaneiro"},
+           {"Ospitaleratzea: abenduaren 21 arratsaldean", "abenduaren 21"},
+           {"Выпісаны 2 снежня 2025 г. дадому", "2 снежня 2025 г"},
+           {"Untslein: tiisdei 2 desimber 2025", "2 desimber 2025"},
+           {"Air fhàgail: Dimàirt 2 an Dùbhlachd 2025", "Dùbhlachd 2025"},
+           {"Vaccines: Kinrix (DTaP-IPV) lot 7K2R9 L deltoid", "7K2R9"},
+           {"Detained by PC Amy Foulkes collar 2271 (Norfolk)", "2271"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  for (const auto& [t, d] : std::vector<std::pair<std::string, std::string>>{
+           {"Handed over by NE to TF 21:45.", "NE"},
+           {"Handed over by NE to TF 21:45.", "TF"},
+           {"Swabs and instruments correct (scrub MW, JB).", "JB"},
+           {"Dressings for the patient are running low, please issue. KT", "KT"},
+           {"With mum Gemma Nurse and a note from the school nurse.", "Gemma Nurse"},
+           {"Жонка Вольга, тэл. +375 29 555-41-82", "Вольга"}})
+    EXPECT_TRUE(covered(t, d)) << t;
+  // a cue word after a Cyrillic name is no part of it; a title after a surname stays a title
+  for (const char* t : {"Жена Ольга, тел. 555-12-34", "Жонка Вольга тэл. 555"})
+    for (const std::string& s : found(t, PhiType::kName)) {
+      EXPECT_EQ(s.find("тел"), std::string::npos) << t;
+      EXPECT_EQ(s.find("тэл"), std::string::npos) << t;
+    }
+  EXPECT_TRUE(found("The plan was agreed with the team. BP", PhiType::kName).empty());
+}

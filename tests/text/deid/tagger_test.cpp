@@ -59,7 +59,7 @@ TEST(Tagger, ShippedModelLoads) {
   }
   EXPECT_EQ(on, TaggerModel::kClasses);  // every class has training examples
   ASSERT_TRUE(m->provenance().contains("trained_on"));
-  EXPECT_EQ(m->provenance()["trained_on"].size(), 9u);
+  EXPECT_EQ(m->provenance()["trained_on"].size(), 10u);
   // the out-of-fold curve the thresholds were chosen from, one point per grid value
   ASSERT_TRUE(m->curve().contains("grid"));
   for (PhiType t : TaggerModel::class_types()) {

@@ -234,47 +234,64 @@ ojson privacy_section(const Table& real, const Table& synthetic, const Table* ho
                                     {"queries", dt.size()},
                                     {"rows_per_side", same}};
 
-    // Membership inference: members are training rows, non-members half of the holdout; the
-    // other half of the holdout is the real reference for the density-ratio attack.
-    std::vector<size_t> hperm = sample_indices(nh, nh, rng);
-    const size_t m = std::min({nq, nh / 2, real.num_rows()});
+    // Membership inference, cross-fitted: the holdout is split in two halves; each half in turn
+    // gives the non-members and the other half the real reference of the density-ratio attack,
+    // against as many training rows (members, disjoint between the folds when the training
+    // table has enough rows). Every holdout row is scored once: twice the queries of one split,
+    // the same attack, a smaller standard error.
+    const std::vector<size_t> hperm = sample_indices(nh, nh, rng);
+    const size_t half = nh / 2;
+    const size_t m = std::min({nq, half, real.num_rows()});
     ojson mia;
     if (m < 5) {
       mia["skipped"] = "the holdout needs at least 10 rows";
     } else {
-      const std::vector<size_t> non(hperm.begin(), hperm.begin() + static_cast<long>(m));
-      const std::vector<size_t> refrows(hperm.begin() + static_cast<long>(m), hperm.end());
-      const std::vector<size_t> mem = sample_indices(real.num_rows(), m, rng);
+      const bool disjoint = real.num_rows() >= 2 * m;
+      const std::vector<size_t> mem_all = sample_indices(real.num_rows(), disjoint ? 2 * m : m, rng);
       const DistanceMatrix syn_all = distance_matrix(synthetic, cols, all_rows(synthetic.num_rows()), every);
-      const DistanceMatrix ref = distance_matrix(*holdout, cols, refrows, every);
-      const size_t k = std::min<size_t>(5, std::min(refrows.size(), synthetic.num_rows()));
+      const size_t k = std::min<size_t>(5, std::min(nh - half, synthetic.num_rows()));
       std::vector<double> s_dist, s_ratio;
       std::vector<int> label;
-      for (int side = 0; side < 2; ++side) {
-        const DistanceMatrix q =
-            side == 0 ? distance_matrix(real, cols, mem, every) : distance_matrix(*holdout, cols, non, every);
-        const std::vector<float> ds = nearest_distances(q, syn_all, k);
-        const std::vector<float> dr = nearest_distances(q, ref, k);
-        for (size_t i = 0; i < q.rows; ++i) {
-          s_dist.push_back(-ds[i * k]);  // closer to a synthetic row: more likely a member
-          // kNN density ratio p_syn / p_real: a record where the synthetic data is denser than
-          // real data of the population is suspect (DOMIAS-style).
-          s_ratio.push_back((dr[i * k + k - 1] + 1e-6) / (ds[i * k + k - 1] + 1e-6));
-          label.push_back(side == 0);
+      size_t members = 0, non_members = 0;
+      for (int fold = 0; fold < 2; ++fold) {
+        // non-members: m rows of this half; reference: the whole other half
+        const size_t nb = fold == 0 ? 0 : half, ne = fold == 0 ? half : nh;
+        const std::vector<size_t> non(hperm.begin() + static_cast<long>(nb), hperm.begin() + static_cast<long>(nb + m));
+        std::vector<size_t> refrows;
+        for (size_t q = 0; q < nh; ++q)
+          if (q < nb || q >= ne) refrows.push_back(hperm[q]);
+        const size_t mb = disjoint ? static_cast<size_t>(fold) * m : 0;
+        const std::vector<size_t> mem(mem_all.begin() + static_cast<long>(mb), mem_all.begin() + static_cast<long>(mb + m));
+        const DistanceMatrix ref = distance_matrix(*holdout, cols, refrows, every);
+        const size_t kf = std::min(k, refrows.size());
+        for (int side = 0; side < 2; ++side) {
+          const DistanceMatrix q =
+              side == 0 ? distance_matrix(real, cols, mem, every) : distance_matrix(*holdout, cols, non, every);
+          const std::vector<float> ds = nearest_distances(q, syn_all, kf);
+          const std::vector<float> dr = nearest_distances(q, ref, kf);
+          for (size_t i = 0; i < q.rows; ++i) {
+            s_dist.push_back(-ds[i * kf]);  // closer to a synthetic row: more likely a member
+            // kNN density ratio p_syn / p_real: a record where the synthetic data is denser than
+            // real data of the population is suspect (DOMIAS-style).
+            s_ratio.push_back((dr[i * kf + kf - 1] + 1e-6) / (ds[i * kf + kf - 1] + 1e-6));
+            label.push_back(side == 0);
+          }
+          (side == 0 ? members : non_members) += q.rows;
         }
       }
       const double a1 = roc_auc(s_dist, label), a2 = roc_auc(s_ratio, label);
-      mia = {{"members", m},
-             {"non_members", m},
-             {"reference_rows", refrows.size()},
+      mia = {{"members", members},
+             {"non_members", non_members},
+             {"reference_rows", nh - half},
+             {"folds", 2},
              {"attacks",
               {{{"attack", "distance_to_closest_synthetic"},
                 {"auc", a1},
-                {"auc_standard_error", auc_standard_error(a1, m, m)}},
+                {"auc_standard_error", auc_standard_error(a1, members, non_members)}},
                {{"attack", "density_ratio_knn"},
                 {"k", k},
                 {"auc", a2},
-                {"auc_standard_error", auc_standard_error(a2, m, m)}}}},
+                {"auc_standard_error", auc_standard_error(a2, members, non_members)}}}},
              {"auc", std::max(a1, a2)}};
     }
     out["membership_inference"] = mia;

@@ -427,12 +427,15 @@ ojson patient_section(const Prepared& p, const RecordEvalOptions& o, const Conte
       const std::vector<float> dh = eval::nearest_distances(hold_m, real_m, 1);
       sq["dcr"]["holdout"] = distances(dh);
       sq["dcr_ratio"] = ratio(sq["dcr"]["synthetic"]["median"], sq["dcr"]["holdout"]["median"]);
-      // Membership: equally many training (members) and holdout (non-members) patients,
-      // scored by minus their distance to the closest synthetic patient.
-      const size_t m = std::min(real_e.size(), hold_e.size());
-      if (m >= 5) {
+      // Membership: training (members) and holdout (non-members) patients, scored by minus
+      // their distance to the closest synthetic patient. Every holdout patient and as many
+      // training patients as the query cap allows (at least as many as the holdout's): the
+      // AUC needs no balance, and each patient left out only adds noise.
+      const size_t nn = std::min(hold_e.size(), o.max_entities);
+      const size_t m = std::min(real_e.size(), std::max(nn, o.max_entities));
+      if (std::min(m, nn) >= 5) {
         const eval::DistanceMatrix mem = encode_sequences(p, p.real, coder, sample_of(real_e, m, rng));
-        const eval::DistanceMatrix non = encode_sequences(p, p.hold, coder, sample_of(hold_e, m, rng));
+        const eval::DistanceMatrix non = encode_sequences(p, p.hold, coder, sample_of(hold_e, nn, rng));
         std::vector<double> score;
         std::vector<int> label;
         for (int side = 0; side < 2; ++side)
@@ -442,8 +445,9 @@ ojson patient_section(const Prepared& p, const RecordEvalOptions& o, const Conte
           }
         const double auc = eval::roc_auc(score, label);
         sq["membership_auc"] = auc;
-        sq["membership_standard_error"] = eval::auc_standard_error(auc, m, m);
+        sq["membership_standard_error"] = eval::auc_standard_error(auc, m, nn);
         sq["members"] = m;
+        sq["non_members"] = nn;
       }
     }
   }

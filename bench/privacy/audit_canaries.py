@@ -26,7 +26,7 @@ Prints one JSON line per model and table; --markdown adds a table.
   bench/privacy/audit_canaries.py --medgen build/medgen --table tests/data/nwtco.csv \\
       --models mst:1 mst:3 mst:10 mst:1000 copula cart:1 --canaries 50 --trials 60 --markdown
 
-Model specs: mst:EPS (--epsilon EPS --delta 1e-9), tvae-dp:EPS (tvae under DP-SGD), NAME (any
+Model specs: mst:EPS (--epsilon EPS --delta 1e-9), tvae-dp:EPS (tvae under DP-SGD), ctgan-dp:EPS (ctgan's discriminator under DP-SGD), NAME (any
 synthesizer with its defaults), cart:LEAF (cart with min_leaf LEAF).
 """
 import argparse
@@ -237,6 +237,8 @@ def fit_args(spec):
         return ["-s", "mst", "--epsilon", arg, "--delta", "1e-9"], float(arg), 1e-9
     if name == "tvae-dp":
         return ["-s", "tvae", "--epsilon", arg, "--delta", "1e-6"], float(arg), 1e-6
+    if name == "ctgan-dp":
+        return ["-s", "ctgan", "--epsilon", arg, "--delta", "1e-6"], float(arg), 1e-6
     if name == "cart" and arg:
         return ["-s", "cart", "--params", json.dumps({"min_leaf": int(arg)})], math.inf, 0.0
     return ["-s", name], math.inf, 0.0

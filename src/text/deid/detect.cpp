@@ -95,28 +95,30 @@ class Scanner {
   void tokenize() {
     const size_t n = t_.size();
     lt_.resize(n);
+    // ASCII capitals, and Cyrillic ones byte for byte (the lower-case letter has as many bytes):
+    // U+0400-040F -> U+0450-045F, U+0410-041F -> U+0430-043F, U+0420-042F -> U+0440-044F, and
+    // the even letters of U+0460-04FF (Ү, Ө, Ң, Ғ, Қ, Һ ...) -> the odd one after them.
     for (size_t i = 0; i < n; ++i) {
-      const char c = t_[i];
-      lt_[i] = is_upper(c) ? static_cast<char>(c - 'A' + 'a') : c;
-    }
-    // Cyrillic capitals too, byte for byte (the lower-case letter has as many bytes): U+0400-040F
-    // -> U+0450-045F, U+0410-041F -> U+0430-043F, U+0420-042F -> U+0440-044F, and the even
-    // letters of U+0460-04FF (Ү, Ө, Ң, Ғ, Қ, Һ ...) -> the odd one after them.
-    for (size_t i = 0; i + 1 < n; ++i) {
-      const unsigned char a = static_cast<unsigned char>(t_[i]), b = static_cast<unsigned char>(t_[i + 1]);
-      if (a == 0xD0 && b >= 0x80 && b <= 0x8F) {
-        lt_[i] = static_cast<char>(0xD1), lt_[i + 1] = static_cast<char>(b + 0x10);
-      } else if (a == 0xD0 && b >= 0x90 && b <= 0x9F) {
-        lt_[i + 1] = static_cast<char>(b + 0x20);
-      } else if (a == 0xD0 && b >= 0xA0 && b <= 0xAF) {
-        lt_[i] = static_cast<char>(0xD1), lt_[i + 1] = static_cast<char>(b - 0x20);
-      } else if ((a == 0xD1 && b >= 0xA0 && b <= 0xBF && b % 2 == 0) ||
-                 ((a == 0xD2 || a == 0xD3) && b >= 0x80 && b <= 0xBF && b % 2 == 0 && !(a == 0xD2 && b >= 0x82 && b <= 0x89) &&
-                  !(a == 0xD3 && b >= 0x80 && b <= 0x8E))) {
-        lt_[i + 1] = static_cast<char>(b + 1);
-      } else {
+      const auto a = static_cast<unsigned char>(t_[i]);
+      if (a < 0xD0 || a > 0xD3 || i + 1 >= n) {
+        lt_[i] = is_upper(t_[i]) ? static_cast<char>(a - 'A' + 'a') : t_[i];
         continue;
       }
+      const auto b = static_cast<unsigned char>(t_[i + 1]);
+      unsigned char la = a, lb = b;
+      if (a == 0xD0 && b >= 0x80 && b <= 0x8F) {
+        la = 0xD1, lb = static_cast<unsigned char>(b + 0x10);
+      } else if (a == 0xD0 && b >= 0x90 && b <= 0x9F) {
+        lb = static_cast<unsigned char>(b + 0x20);
+      } else if (a == 0xD0 && b >= 0xA0 && b <= 0xAF) {
+        la = 0xD1, lb = static_cast<unsigned char>(b - 0x20);
+      } else if ((a == 0xD1 && b >= 0xA0 && b <= 0xBF && b % 2 == 0) ||
+                 ((a == 0xD2 || a == 0xD3) && b >= 0x80 && b <= 0xBF && b % 2 == 0 &&
+                  !(a == 0xD2 && b >= 0x82 && b <= 0x89) && !(a == 0xD3 && b >= 0x80 && b <= 0x8E))) {
+        lb = static_cast<unsigned char>(b + 1);
+      }
+      lt_[i] = static_cast<char>(la);
+      lt_[i + 1] = static_cast<char>(lb);
       ++i;
     }
     tk_.reserve(n / 4 + 16);

@@ -51,6 +51,10 @@ if(MEDGEN_BUILD_TESTS)
 endif()
 # `medgen serve` run as an operator would, killed with -9 and SIGTERM, on TLS and a full disk.
 medgen_add_cli_test(server_faults tests/server/serve_faults.py)
+# (about 35 s: in the slow suite, with web_e2e below, so that the fast suite stays within its 10 minutes)
+if(MEDGEN_BUILD_TESTS)
+  set_tests_properties(server_faults PROPERTIES LABELS slow)
+endif()
 
 if(MEDGEN_BUILD_BENCH)
   add_executable(bench_server ${CMAKE_SOURCE_DIR}/bench/server/bench_server.cpp)
@@ -60,6 +64,9 @@ endif()
 
 # The web app (web/) end to end: headless Chromium through chromedriver against a real server.
 medgen_add_cli_test(web_e2e tests/web/e2e.py)
+if(MEDGEN_BUILD_TESTS)
+  set_tests_properties(web_e2e PROPERTIES LABELS slow)  # about 40 s
+endif()
 # The viewer's NIfTI reader (web/nifti.js) on volumes stored in other voxel orders, under node.
 if(MEDGEN_BUILD_TESTS)
   find_program(MEDGEN_NODE node)

@@ -49,10 +49,11 @@ class StreamedInput : public TableChunkSource {
  public:
   StreamedInput(const FitRequest& request, std::vector<std::string>* warnings) : request_(request) {
     // The first records: that there are any, and the schema when none is given.
-    CsvChunkReader prefix(request.input, request.csv, CsvStreamOptions{kStreamInferPrefixBytes});
+    inferred_ = request.schema_path.empty();
+    CsvChunkReader prefix(request.input, request.csv,
+                          CsvStreamOptions{inferred_ ? kStreamInferPrefixBytes : request.stream_block_bytes});
     RawTable raw;
     if (!prefix.next(&raw)) throw InvalidInput(located(request.input, 1, 0, "the file has a header but no data rows"));
-    inferred_ = request.schema_path.empty();
     if (inferred_) {
       schema_ = infer_schema(raw, request.csv, {}, warnings);
       prefix_rows_ = raw.num_rows();

@@ -48,6 +48,10 @@ namespace {
 class StreamedInput : public TableChunkSource {
  public:
   StreamedInput(const FitRequest& request, std::vector<std::string>* warnings) : request_(request) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(request.input, ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+      throw InvalidInput("fit --stream: '" + request.input + "' is not a regular file (it is read twice, so not a pipe or a device)");
     // The first records: that there are any, and the schema when none is given.
     inferred_ = request.schema_path.empty();
     CsvChunkReader prefix(request.input, request.csv,

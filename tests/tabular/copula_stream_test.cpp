@@ -1,6 +1,7 @@
 // The copula's streamed fit (fit_stream) against its in-memory fit, and fit --stream.
 #include <gtest/gtest.h>
 
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -325,6 +326,14 @@ TEST(CopulaStream, Cli) {
   for (const std::string args : {"-s ctgan --stream", "-s tvae --stream --chunk-mb 2", "--chunk-mb 2", "--stream --chunk-mb 0"}) {
     SCOPED_TRACE(args);
     EXPECT_EQ(run("fit " + data + " " + args + " -o " + dir.file("x.medgen")), 2);
+    const std::string err = read_file(dir.file("err.txt"));
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    EXPECT_FALSE(std::filesystem::exists(dir.file("x.medgen")));
+  }
+  // A pipe cannot be read twice; a dataset folder is not streamed.
+  ASSERT_EQ(::mkfifo(dir.file("fifo").c_str(), 0600), 0);
+  for (const std::string& input : {dir.file("fifo"), test::source_dir() + "/data/records/pbc"}) {
+    EXPECT_EQ(run("fit " + input + " --stream -o " + dir.file("x.medgen")), 2);
     const std::string err = read_file(dir.file("err.txt"));
     EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
     EXPECT_FALSE(std::filesystem::exists(dir.file("x.medgen")));

@@ -114,6 +114,8 @@ struct FitArgs {
 
 int run_fit(FitArgs& a) {
   FitRequest& fr = a.request;
+  if (is_folder(fr.input) && (fr.stream || a.app->count("--chunk-mb")))
+    throw InvalidInput("--stream reads one CSV file; a dataset folder is read whole");
   if (is_folder(fr.input)) return hand_over(dataset_hooks().fit, a.app, a.common);
   CommonOptions common = a.common;
   common.device = "cpu";  // the device is a synthesizer option (merged into the params below)

@@ -5,6 +5,8 @@
 #include <functional>
 #include <limits>
 #include <numeric>
+#include <unordered_map>
+#include <utility>
 
 #include "medgen/core/error.h"
 #include "medgen/core/linalg.h"
@@ -147,45 +149,300 @@ json CopulaParams::to_json() const {
 }
 
 // ---------------------------------------------------------------------------------- fit
+//
+// One fit serves tables in memory and tables read in chunks (fit_stream). Pass 1 gathers per
+// column what the marginals need: row and missing counts, the range, the distinct values and
+// their counts while there are few, a uniform reservoir sample of the values (every value
+// while they fit in it) and label counts. The marginals are fitted from those; pass 2 turns
+// each chunk into normal scores and adds them to the pairwise-complete correlation sums, in
+// row order. A table in memory is one chunk and a reservoir without a cap: the exact fit.
 
-// Normal scores of a column's valid values from their mid-ranks among `sorted` (its valid
-// values, sorted): the copula's pseudo-observations. NaN where the value is missing.
-static std::vector<double> mid_rank_scores(const Column& col, const std::vector<double>& sorted) {
-  std::vector<double> s(col.size(), std::numeric_limits<double>::quiet_NaN());
-  const double m = static_cast<double>(sorted.size());
-  for (size_t r = 0; r < col.size(); ++r) {
-    if (!col.valid[r]) continue;
-    const double x = col.values[r];
-    const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
-    const auto hi = std::upper_bound(lo, sorted.end(), x);
-    const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;  // 1-based mid-rank
-    s[r] = normal_quantile((rank - 0.5) / m);
+namespace {
+
+// Pass-1 statistics of one schema column.
+struct ColumnStats {
+  uint64_t missing = 0;
+  // Numeric columns.
+  uint64_t valid = 0;                           // values seen
+  double lo = kInf, hi = -kInf;                 // their range
+  std::vector<double> reservoir;                // a uniform sample of them (all, while they fit)
+  std::vector<double> distinct, counts;         // distinct values and counts, while few
+  bool many = false;                            // more distinct values than tracked
+  bool integer = true;                          // widening: every value whole
+  int decimals = 0;                             // widening: decimal places needed
+  // Label columns: counts per label (the schema's values, then labels found on the way).
+  std::vector<std::string> labels;
+  std::unordered_map<std::string, int> label_index;
+  std::vector<double> label_counts;
+};
+
+// Decimal places (at most 12) that print v exactly.
+int decimals_of_value(double v) {
+  double scale = 1;
+  for (int d = 0; d < 12; ++d, scale *= 10)
+    if (std::nearbyint(v * scale) / scale == v) return d;
+  return 12;
+}
+
+// How pass 2 scores one latent (parallel to latents_).
+struct Scorer {
+  enum class How { kMissing, kRanks, kNumericLevels, kLabelLevels };
+  How how = How::kRanks;
+  size_t column = 0;                  // schema column
+  std::vector<double> m;              // discrete: score of each level, E[Z | level]
+  std::vector<double> sorted;         // kRanks: the reservoir, sorted
+  std::vector<double> distinct;       // kNumericLevels: distinct values ...
+  std::vector<size_t> level_of;       // ... and the level each is drawn as
+  std::vector<int> level_of_label;    // kLabelLevels: level of each label (-1: not learned)
+  const std::unordered_map<std::string, int>* label_index = nullptr;  // label -> its index
+};
+
+
+// Normal scores of a chunk, one vector per latent (NaN where unknown).
+void score_chunk(const std::vector<Scorer>& scorers, const Table& chunk,
+                 const std::function<const Column*(size_t)>& column, std::vector<std::vector<double>>* scores) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  const size_t rows = chunk.num_rows();
+  std::vector<int> level_of_code;
+  for (size_t li = 0; li < scorers.size(); ++li) {
+    const Scorer& sc = scorers[li];
+    const Column& col = *column(sc.column);
+    std::vector<double>& s = (*scores)[li];
+    s.assign(rows, nan);
+    switch (sc.how) {
+      case Scorer::How::kMissing:
+        for (size_t r = 0; r < rows; ++r) s[r] = sc.m[col.is_missing(r) ? 1 : 0];
+        break;
+      case Scorer::How::kRanks: {
+        // u = (mid-rank - 1/2) / m among the sorted sample; a value outside the sample (the
+        // reservoir is smaller than the table) is kept inside the sample's own range of u.
+        const std::vector<double>& sorted = sc.sorted;
+        const double m = static_cast<double>(sorted.size());
+        const double u_lo = 0.5 / m, u_hi = 1 - 0.5 / m;
+        for (size_t r = 0; r < rows; ++r) {
+          if (!col.valid[r]) continue;
+          const double x = col.values[r];
+          const auto lo = std::lower_bound(sorted.begin(), sorted.end(), x);
+          const auto hi = std::upper_bound(lo, sorted.end(), x);
+          const double rank = ((lo - sorted.begin()) + (hi - sorted.begin()) + 1) / 2.0;  // 1-based mid-rank
+          s[r] = normal_quantile(std::clamp((rank - 0.5) / m, u_lo, u_hi));
+        }
+        break;
+      }
+      case Scorer::How::kNumericLevels: {
+        const std::vector<double>& distinct = sc.distinct;
+        for (size_t r = 0; r < rows; ++r) {
+          if (!col.valid[r]) continue;
+          // A value the first pass did not see (the data changed) is caught by the row count
+          // or the checksum; here it only must not index out of range.
+          const size_t i = std::min(
+              static_cast<size_t>(std::lower_bound(distinct.begin(), distinct.end(), col.values[r]) - distinct.begin()),
+              distinct.size() - 1);
+          s[r] = sc.m[sc.level_of[i]];
+        }
+        break;
+      }
+      case Scorer::How::kLabelLevels: {
+        level_of_code.assign(col.dictionary.size(), -1);
+        for (size_t k = 0; k < col.dictionary.size(); ++k) {
+          const auto it = sc.label_index->find(col.dictionary[k]);
+          if (it != sc.label_index->end()) level_of_code[k] = sc.level_of_label[static_cast<size_t>(it->second)];
+        }
+        for (size_t r = 0; r < rows; ++r) {
+          const int32_t code = col.codes[r];
+          if (code >= 0 && level_of_code[static_cast<size_t>(code)] >= 0)
+            s[r] = sc.m[static_cast<size_t>(level_of_code[static_cast<size_t>(code)])];
+        }
+        break;
+      }
+    }
   }
-  return s;
+}
+
+}  // namespace
+
+CopulaStreamStats CopulaSynthesizer::fit_stream(TableChunkSource& source, const Schema& schema, const Context& ctx,
+                                                const CopulaStreamOptions& options) {
+  const size_t cap = options.reservoir > 0 ? options.reservoir
+                                           : std::max<size_t>(static_cast<size_t>(params_.max_quantiles), 100000);
+  Table chunk;
+  return fit_chunks([&]() -> const Table* { return source.next(&chunk) ? &chunk : nullptr; },
+                    [&]() { source.rewind(); }, schema, ctx, cap, options.widen_schema);
 }
 
 void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Context& ctx) {
+  bool given = false;
+  fit_chunks([&]() -> const Table* { return std::exchange(given, true) ? nullptr : &table; },
+             [&]() { given = false; }, schema, ctx, std::numeric_limits<size_t>::max(), false);
+}
+
+CopulaStreamStats CopulaSynthesizer::fit_chunks(const std::function<const Table*()>& next_chunk,
+                                                const std::function<void()>& rewind, const Schema& schema,
+                                                const Context& ctx, size_t reservoir_cap, bool widen_schema) {
   schema_ = schema;
   warnings_.clear();
   latents_.clear();
+  std::vector<Scorer> scorers;
   const bool coarse = params_.privacy == "coarse";
-  const size_t n = table.num_rows();
-  if (n == 0) throw InvalidInput("the table has no rows to learn from");
   const size_t ncols = schema.columns.size();
   missing_latent_.assign(ncols, -1);
   value_latent_.assign(ncols, -1);
+  CopulaStreamStats stats;
+  stats.reservoir_cap = reservoir_cap;
+  auto numeric = [&](size_t ci) {
+    return schema.columns[ci].type == ColumnType::kNumerical || schema.columns[ci].type == ColumnType::kDatetime;
+  };
+  auto labels = [&](size_t ci) {
+    return schema.columns[ci].type == ColumnType::kCategorical || schema.columns[ci].type == ColumnType::kBoolean;
+  };
+  auto find_column = [&](const Table& t, size_t ci, std::vector<int>* where) {
+    int& ti = (*where)[ci];
+    // Chunks of one source share their layout: check the cached position first.
+    if (ti < 0 || static_cast<size_t>(ti) >= t.num_cols() || t.columns[static_cast<size_t>(ti)].name != schema.columns[ci].name)
+      ti = t.find(schema.columns[ci].name);
+    if (ti < 0) throw InvalidInput("the table lacks column '" + schema.columns[ci].name + "' named in the schema");
+    return &t.columns[static_cast<size_t>(ti)];
+  };
 
-  // Normal scores per latent, NaN where unknown (a missing numeric value).
-  std::vector<std::vector<double>> scores;
+  // ---- pass 1: per-column statistics.
+  std::vector<ColumnStats> col_stats(ncols);
+  std::vector<Rng> rngs;
+  for (size_t ci = 0; ci < ncols; ++ci) {
+    rngs.emplace_back(ctx.seed ^ (0x9E3779B97F4A7C15ULL * (ci + 1)));
+    if (!labels(ci)) continue;
+    ColumnStats& st = col_stats[ci];
+    st.labels = schema.columns[ci].values;
+    for (size_t k = 0; k < st.labels.size(); ++k) st.label_index.emplace(st.labels[k], static_cast<int>(k));
+    st.label_counts.assign(st.labels.size(), 0.0);
+  }
+  const size_t track = static_cast<size_t>(std::max(params_.discrete_max_levels, 1));
+  std::vector<int> where(ncols, -1);
+  Progress* progress = reservoir_cap == std::numeric_limits<size_t>::max() ? nullptr : ctx.progress;
+  if (progress) progress->begin("pass 1 of " + std::string(params_.dependence ? "2" : "1") + ": marginals", 0);
+  uint64_t n = 0;
+  std::vector<int> code_map;
+  while (const Table* t = next_chunk()) {
+    const size_t rows = t->num_rows();
+    for (size_t ci = 0; ci < ncols; ++ci) {
+      const ColumnSchema& cs = schema.columns[ci];
+      if (!numeric(ci) && !labels(ci)) continue;
+      const Column& col = *find_column(*t, ci, &where);
+      ColumnStats& st = col_stats[ci];
+      if (col.size() != rows) throw InvalidInput("column '" + cs.name + "' has a different number of rows");
+      if (numeric(ci)) {
+        if (col.storage != Storage::kNumber) throw InvalidInput("column '" + cs.name + "' must hold numbers");
+        // Grown by hand so that a capped reservoir never holds more room than its cap.
+        if (reservoir_cap == std::numeric_limits<size_t>::max() && st.reservoir.capacity() == 0)
+          st.reservoir.reserve(rows);
+        const bool widen_decimals = widen_schema && cs.type == ColumnType::kNumerical;
+        for (size_t r = 0; r < rows; ++r) {
+          if (!col.valid[r]) {
+            ++st.missing;
+            continue;
+          }
+          const double x = col.values[r];
+          st.lo = std::min(st.lo, x);
+          st.hi = std::max(st.hi, x);
+          // Uniform reservoir (Vitter's algorithm R).
+          if (st.valid < reservoir_cap) {
+            if (st.reservoir.size() == st.reservoir.capacity())
+              st.reservoir.reserve(std::min(reservoir_cap, std::max<size_t>(1024, 2 * st.reservoir.capacity())));
+            st.reservoir.push_back(x);
+          } else {
+            const uint64_t j = rngs[ci].below(st.valid + 1);
+            if (j < reservoir_cap) st.reservoir[static_cast<size_t>(j)] = x;
+          }
+          ++st.valid;
+          if (!st.many) {
+            const auto it = std::lower_bound(st.distinct.begin(), st.distinct.end(), x);
+            const size_t k = static_cast<size_t>(it - st.distinct.begin());
+            if (it != st.distinct.end() && *it == x) {
+              st.counts[k] += 1;
+            } else if (st.distinct.size() == track) {
+              st.many = true;
+              std::vector<double>().swap(st.distinct);
+              std::vector<double>().swap(st.counts);
+            } else {
+              st.distinct.insert(it, x);
+              st.counts.insert(st.counts.begin() + static_cast<std::ptrdiff_t>(k), 1.0);
+            }
+          }
+          if (widen_decimals && x != std::floor(x)) {
+            st.integer = false;
+            if (st.decimals < 12 && decimals_of_value(x) > st.decimals) st.decimals = decimals_of_value(x);
+          }
+        }
+        stats.max_reservoir = std::max(stats.max_reservoir, st.reservoir.size());
+      } else {
+        if (col.storage != Storage::kString) throw InvalidInput("column '" + cs.name + "' must hold labels");
+        code_map.assign(col.dictionary.size(), -1);
+        for (size_t k = 0; k < col.dictionary.size(); ++k) {
+          auto it = st.label_index.find(col.dictionary[k]);
+          if (it == st.label_index.end()) {
+            if (!widen_schema || cs.type != ColumnType::kCategorical)
+              throw InvalidInput("column '" + cs.name + "': value '" + col.dictionary[k] + "' is not in the schema");
+            it = st.label_index.emplace(col.dictionary[k], static_cast<int>(st.labels.size())).first;
+            st.labels.push_back(col.dictionary[k]);
+            st.label_counts.push_back(0.0);
+          }
+          code_map[k] = it->second;
+        }
+        for (size_t r = 0; r < rows; ++r) {
+          if (col.codes[r] < 0)
+            ++st.missing;
+          else
+            st.label_counts[static_cast<size_t>(code_map[static_cast<size_t>(col.codes[r])])] += 1;
+        }
+      }
+    }
+    n += rows;
+    ++stats.chunks;
+    stats.max_chunk_rows = std::max(stats.max_chunk_rows, rows);
+    if (progress) progress->update(static_cast<size_t>(n), "rows");
+  }
+  if (progress) progress->end();
+  stats.rows = n;
+  if (n == 0) throw InvalidInput("the table has no rows to learn from");
+  for (const ColumnStats& st : col_stats) stats.sampled = stats.sampled || st.valid > st.reservoir.size();
+
+  // The schema inferred from a prefix grows to what the whole table holds.
+  if (widen_schema) {
+    for (size_t ci = 0; ci < ncols; ++ci) {
+      ColumnSchema& c = schema_.columns[ci];
+      ColumnStats& st = col_stats[ci];
+      if (numeric(ci) && st.valid > 0) {
+        c.min = std::isnan(c.min) ? st.lo : std::min(c.min, st.lo);
+        c.max = std::isnan(c.max) ? st.hi : std::max(c.max, st.hi);
+        if (c.type == ColumnType::kNumerical && !st.integer) {
+          c.decimals = c.integer ? st.decimals : std::max(c.decimals, st.decimals);
+          c.integer = false;
+        }
+      } else if (c.type == ColumnType::kCategorical && st.labels.size() > c.values.size()) {
+        // Sorted, as inference orders labels; counts and indices follow.
+        std::vector<std::string> sorted = st.labels;
+        std::sort(sorted.begin(), sorted.end());
+        std::vector<double> counts(sorted.size());
+        for (size_t k = 0; k < sorted.size(); ++k) {
+          int& index = st.label_index[sorted[k]];
+          counts[k] = st.label_counts[static_cast<size_t>(index)];
+          index = static_cast<int>(k);
+        }
+        st.labels = sorted;
+        st.label_counts = std::move(counts);
+        c.values = std::move(sorted);
+      }
+    }
+  }
+  const Schema fitted = schema_;  // the schema the marginals are fitted to (before privacy rounding)
+
   // Attenuation of each latent's scores. A discrete latent is scored by its level's
   // conditional mean m_k = E[Z | level k]; for a bivariate normal, corr(score, other) =
   // rho * sd(m) exactly against a continuous partner (the polyserial relation) and to first
   // order against another discrete one, so rho = r / (sd_a * sd_b). Continuous latents: 1.
   std::vector<double> attenuation;
-  const double nan = std::numeric_limits<double>::quiet_NaN();
 
-  // Scores for a discrete latent: uniform within the level's probability interval.
-  auto discrete_scores = [&](const std::vector<int>& level_of_row, const std::vector<double>& cum) {
+  // Level scores of a discrete latent (the mean of Z within each level's interval).
+  auto level_means = [&](const std::vector<double>& cum) {
     std::vector<double> m(cum.size(), 0.0);
     double var_m = 0;
     for (size_t k = 0; k < cum.size(); ++k) {
@@ -198,10 +455,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
       var_m += (hi - lo) * m[k] * m[k];
     }
     attenuation.push_back(std::sqrt(var_m));
-    std::vector<double> s(n, nan);
-    for (size_t r = 0; r < n; ++r)
-      if (level_of_row[r] >= 0) s[r] = m[static_cast<size_t>(level_of_row[r])];
-    return s;
+    return m;
   };
   // Breaks (z upper bounds of each level but the last) from counts.
   auto breaks_of = [&](std::vector<double> counts, std::vector<double>* cum) {
@@ -218,67 +472,63 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     }
     return breaks;
   };
+  auto add_latent = [&](Latent latent, Scorer scorer) {
+    (latent.kind == Kind::kMissing ? missing_latent_ : value_latent_)[static_cast<size_t>(latent.column)] =
+        static_cast<int>(latents_.size());
+    latents_.push_back(std::move(latent));
+    scorers.push_back(std::move(scorer));
+  };
 
   // Missingness as its own binary latent (present below the break, missing above), so that
   // whether a value is missing can depend on the other columns.
-  auto add_missing_latent = [&](size_t ci, const Column& col) {
+  auto add_missing_latent = [&](size_t ci, uint64_t missing_rows) {
     Latent m;
     m.kind = Kind::kMissing;
     m.column = static_cast<int>(ci);
-    std::vector<int> lvl(n);
-    double missing = 0;
-    for (size_t r = 0; r < n; ++r) {
-      lvl[r] = col.is_missing(r) ? 1 : 0;
-      missing += lvl[r];
-    }
+    const double missing = static_cast<double>(missing_rows);
     std::vector<double> cum;
     m.breaks = breaks_of({static_cast<double>(n) - missing, missing}, &cum);
-    scores.push_back(discrete_scores(lvl, cum));
+    Scorer s;
+    s.how = Scorer::How::kMissing;
+    s.column = ci;
+    s.m = level_means(cum);
     // Too few missing values to estimate how missingness depends on other columns: keep it
     // independent (missing completely at random) instead of amplifying noise.
     if (missing < kMinMissingForDependence) attenuation.back() = 0.0;
-    missing_latent_[ci] = static_cast<int>(latents_.size());
-    latents_.push_back(std::move(m));
+    add_latent(std::move(m), std::move(s));
   };
 
   if (ctx.progress) ctx.progress->begin("fitting " + name_ + " marginals", ncols);
   for (size_t ci = 0; ci < ncols; ++ci) {
     if (ctx.progress) ctx.progress->update(ci);
-    const ColumnSchema& cs = schema.columns[ci];
-    if (cs.type == ColumnType::kText || cs.type == ColumnType::kIdentifier) continue;
-    const int ti = table.find(cs.name);
-    if (ti < 0) throw InvalidInput("the table lacks column '" + cs.name + "' named in the schema");
-    const Column& col = table.columns[static_cast<size_t>(ti)];
-    if (cs.type == ColumnType::kNumerical || cs.type == ColumnType::kDatetime) {
-      if (col.storage != Storage::kNumber) throw InvalidInput("column '" + cs.name + "' must hold numbers");
-      std::vector<double> vals;
-      vals.reserve(n);
-      for (size_t r = 0; r < n; ++r)
-        if (col.valid[r]) vals.push_back(col.values[r]);
-      const size_t missing = n - vals.size();
-      if (vals.empty()) {
+    const ColumnSchema& cs = fitted.columns[ci];
+    if (!numeric(ci) && !labels(ci)) continue;
+    ColumnStats& st = col_stats[ci];
+    if (numeric(ci)) {
+      const uint64_t missing = st.missing;
+      if (st.valid == 0) {
         warnings_.push_back("column '" + cs.name + "' is entirely missing: synthesized as missing");
         continue;
       }
-      if (coarse && vals.size() < kCoarseMinCount) {
+      if (coarse && st.valid < kCoarseMinCount) {
         warnings_.push_back("column '" + cs.name + "' has fewer than " + std::to_string(kCoarseMinCount) +
                             " values: synthesized as missing (privacy coarse)");
         continue;
       }
-      std::vector<double> sorted = vals;
+      std::vector<double> sorted = std::move(st.reservoir);
       std::sort(sorted.begin(), sorted.end());
-      std::vector<double> distinct = sorted;
-      distinct.erase(std::unique(distinct.begin(), distinct.end()), distinct.end());
-      std::vector<double> counts(distinct.size(), 0.0);
-      for (double x : sorted) counts[std::lower_bound(distinct.begin(), distinct.end(), x) - distinct.begin()] += 1;
-      const bool few_levels = distinct.size() <= static_cast<size_t>(params_.discrete_max_levels) || distinct.size() == 1;
+      const std::vector<double>& distinct = st.distinct;
+      const std::vector<double>& counts = st.counts;
+      const bool few_levels = !st.many;
       // privacy "coarse": a discrete column keeps only values seen at least kCoarseMinCount
       // times; rarer ones are drawn as the nearest kept value. Without any, it is continuous.
       const bool discrete =
           few_levels && (!coarse || *std::max_element(counts.begin(), counts.end()) >= kCoarseMinCount);
-      if (missing > 0) add_missing_latent(ci, col);
+      if (missing > 0) add_missing_latent(ci, missing);
       Latent v;
       v.column = static_cast<int>(ci);
+      Scorer s;
+      s.column = ci;
       if (discrete) {
         v.kind = Kind::kDiscrete;
         v.family = "discrete";
@@ -305,119 +555,101 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
         }
         std::vector<double> cum;
         v.breaks = breaks_of(kept_counts, &cum);
-        std::vector<int> lvl(n, -1);
-        for (size_t r = 0; r < n; ++r)
-          if (col.valid[r])
-            lvl[r] = static_cast<int>(level_of[static_cast<size_t>(
-                std::lower_bound(distinct.begin(), distinct.end(), col.values[r]) - distinct.begin())]);
-        scores.push_back(discrete_scores(lvl, cum));
-      } else if (coarse) {
-        v.kind = Kind::kContinuous;
-        const double step = bounds_step(cs, sorted.front(), sorted.back());
-        const double lo = round_down(sorted.front(), step), hi = round_up(sorted.back(), step);
-        FamilyFit fam;
-        if (params_.marginals != "empirical") fam = fit_parametric(sorted);
-        const bool use_param = !fam.family.empty() &&
-                               (params_.marginals == "parametric" ||
-                                (params_.marginals == "auto" && fam.ks < 1.36 / std::sqrt(double(sorted.size()))));
-        if (use_param) {
-          // Two rounded parameters; the table is computed from them, not from the data.
-          if (fam.family == "uniform") {
-            fam.a = lo;
-            fam.b = hi;
-          } else if (fam.family == "exponential") {
-            fam.a = lo;
-            fam.b = round_significant(fam.b);
+        s.how = Scorer::How::kNumericLevels;
+        s.m = level_means(cum);
+        s.distinct = distinct;
+        s.level_of = std::move(level_of);
+      } else {
+        // The exact extremes (the reservoir's when it holds every value).
+        const double min = st.lo, max = st.hi;
+        if (coarse) {
+          v.kind = Kind::kContinuous;
+          const double step = bounds_step(cs, min, max);
+          const double lo = round_down(min, step), hi = round_up(max, step);
+          FamilyFit fam;
+          if (params_.marginals != "empirical") fam = fit_parametric(sorted);
+          const bool use_param = !fam.family.empty() &&
+                                 (params_.marginals == "parametric" ||
+                                  (params_.marginals == "auto" && fam.ks < 1.36 / std::sqrt(double(sorted.size()))));
+          if (use_param) {
+            // Two rounded parameters; the table is computed from them, not from the data.
+            if (fam.family == "uniform") {
+              fam.a = lo;
+              fam.b = hi;
+            } else if (fam.family == "exponential") {
+              fam.a = lo;
+              fam.b = round_significant(fam.b);
+            } else {
+              fam.a = round_significant(fam.a);
+              fam.b = round_significant(fam.b);
+            }
+            v.family = fam.family;
+            v.family_a = fam.a;
+            v.family_b = fam.b;
+            const size_t k = std::min(sorted.size(), static_cast<size_t>(params_.max_quantiles));
+            v.quantiles.resize(k);
+            for (size_t i = 0; i < k; ++i) v.quantiles[i] = std::clamp(family_quantile(fam, (i + 0.5) / k), lo, hi);
           } else {
-            fam.a = round_significant(fam.a);
-            fam.b = round_significant(fam.b);
+            // 21 knots: the rounded bounds and 19 Hazen quantiles rounded to ~1/200 of the range.
+            v.family = "empirical";
+            const double knot_step = nice_step((max > min ? max - min : std::max(std::fabs(min), 1.0)) / 200);
+            std::vector<double> knot(kCoarseKnots + 1);
+            const double m = static_cast<double>(sorted.size());
+            knot.front() = lo;
+            knot.back() = hi;
+            for (size_t j = 1; j < kCoarseKnots; ++j) {
+              const double pos = std::clamp(static_cast<double>(j) / kCoarseKnots * m - 0.5, 0.0, m - 1);
+              const size_t a = static_cast<size_t>(pos);
+              const size_t b = std::min(a + 1, sorted.size() - 1);
+              const double q = sorted[a] + (pos - a) * (sorted[b] - sorted[a]);
+              knot[j] = std::clamp(on_grid(std::round(q / knot_step), knot_step), knot[j - 1], hi);
+            }
+            v.quantiles.resize(kCoarseTable);
+            for (size_t i = 0; i < kCoarseTable; ++i) {
+              const double t = (i + 0.5) / kCoarseTable * kCoarseKnots;
+              const size_t j = std::min(static_cast<size_t>(t), kCoarseKnots - 1);
+              v.quantiles[i] = knot[j] + (t - j) * (knot[j + 1] - knot[j]);
+            }
           }
-          v.family = fam.family;
-          v.family_a = fam.a;
-          v.family_b = fam.b;
+        } else {
+          v.kind = Kind::kContinuous;
+          FamilyFit fam;
+          if (params_.marginals != "empirical") fam = fit_parametric(sorted);
+          const bool use_param = params_.marginals == "parametric" ||
+                                 (params_.marginals == "auto" && fam.ks < 1.36 / std::sqrt(double(sorted.size())));
           const size_t k = std::min(sorted.size(), static_cast<size_t>(params_.max_quantiles));
           v.quantiles.resize(k);
-          for (size_t i = 0; i < k; ++i) v.quantiles[i] = std::clamp(family_quantile(fam, (i + 0.5) / k), lo, hi);
-        } else {
-          // 21 knots: the rounded bounds and 19 Hazen quantiles rounded to ~1/200 of the range.
-          v.family = "empirical";
-          const double knot_step = nice_step((sorted.back() > sorted.front() ? sorted.back() - sorted.front()
-                                                                             : std::max(std::fabs(sorted.front()), 1.0)) /
-                                             200);
-          std::vector<double> knot(kCoarseKnots + 1);
-          const double m = static_cast<double>(sorted.size());
-          knot.front() = lo;
-          knot.back() = hi;
-          for (size_t j = 1; j < kCoarseKnots; ++j) {
-            const double pos = std::clamp(static_cast<double>(j) / kCoarseKnots * m - 0.5, 0.0, m - 1);
-            const size_t a = static_cast<size_t>(pos);
-            const size_t b = std::min(a + 1, sorted.size() - 1);
-            const double q = sorted[a] + (pos - a) * (sorted[b] - sorted[a]);
-            knot[j] = std::clamp(on_grid(std::round(q / knot_step), knot_step), knot[j - 1], hi);
-          }
-          v.quantiles.resize(kCoarseTable);
-          for (size_t i = 0; i < kCoarseTable; ++i) {
-            const double t = (i + 0.5) / kCoarseTable * kCoarseKnots;
-            const size_t j = std::min(static_cast<size_t>(t), kCoarseKnots - 1);
-            v.quantiles[i] = knot[j] + (t - j) * (knot[j + 1] - knot[j]);
+          if (use_param && !fam.family.empty()) {
+            v.family = fam.family;
+            v.family_a = fam.a;
+            v.family_b = fam.b;
+            for (size_t i = 0; i < k; ++i) v.quantiles[i] = family_quantile(fam, (i + 0.5) / k);
+          } else {
+            v.family = "empirical";
+            // Hazen quantiles of the sample at k evenly spaced probabilities.
+            const double m = static_cast<double>(sorted.size());
+            for (size_t i = 0; i < k; ++i) {
+              const double pos = std::clamp((i + 0.5) / k * m - 0.5, 0.0, m - 1);
+              const size_t lo = static_cast<size_t>(pos);
+              const size_t hi = std::min(lo + 1, sorted.size() - 1);
+              v.quantiles[i] = sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
+            }
+            // The ends reach the observed extremes so the full range is reproduced.
+            v.quantiles.front() = min;
+            v.quantiles.back() = max;
           }
         }
-        std::vector<double> s = mid_rank_scores(col, sorted);
+        // Pseudo-observations from mid-ranks (among the sample, when it is one).
         attenuation.push_back(1.0);
-        scores.push_back(std::move(s));
-      } else {
-        v.kind = Kind::kContinuous;
-        FamilyFit fam;
-        if (params_.marginals != "empirical") fam = fit_parametric(sorted);
-        const bool use_param = params_.marginals == "parametric" ||
-                               (params_.marginals == "auto" && fam.ks < 1.36 / std::sqrt(double(sorted.size())));
-        const size_t k = std::min(sorted.size(), static_cast<size_t>(params_.max_quantiles));
-        v.quantiles.resize(k);
-        if (use_param && !fam.family.empty()) {
-          v.family = fam.family;
-          v.family_a = fam.a;
-          v.family_b = fam.b;
-          for (size_t i = 0; i < k; ++i) v.quantiles[i] = family_quantile(fam, (i + 0.5) / k);
-        } else {
-          v.family = "empirical";
-          // Hazen quantiles of the sample at k evenly spaced probabilities.
-          const double m = static_cast<double>(sorted.size());
-          for (size_t i = 0; i < k; ++i) {
-            const double pos = std::clamp((i + 0.5) / k * m - 0.5, 0.0, m - 1);
-            const size_t lo = static_cast<size_t>(pos);
-            const size_t hi = std::min(lo + 1, sorted.size() - 1);
-            v.quantiles[i] = sorted[lo] + (pos - lo) * (sorted[hi] - sorted[lo]);
-          }
-          // The ends reach the observed extremes so the full range is reproduced.
-          v.quantiles.front() = sorted.front();
-          v.quantiles.back() = sorted.back();
-        }
-        // Pseudo-observations from mid-ranks.
-        std::vector<double> s = mid_rank_scores(col, sorted);
-        attenuation.push_back(1.0);
-        scores.push_back(std::move(s));
+        s.how = Scorer::How::kRanks;
+        s.sorted = std::move(sorted);
       }
-      value_latent_[ci] = static_cast<int>(latents_.size());
-      latents_.push_back(std::move(v));
+      add_latent(std::move(v), std::move(s));
       continue;
     }
     // Categorical / boolean: levels in schema order; missing handled by its own latent.
-    if (col.storage != Storage::kString) throw InvalidInput("column '" + cs.name + "' must hold labels");
-    std::vector<int> code_map(col.dictionary.size(), -1);
-    for (size_t k = 0; k < col.dictionary.size(); ++k) {
-      auto it = std::find(cs.values.begin(), cs.values.end(), col.dictionary[k]);
-      if (it == cs.values.end())
-        throw InvalidInput("column '" + cs.name + "': value '" + col.dictionary[k] + "' is not in the schema");
-      code_map[k] = static_cast<int>(it - cs.values.begin());
-    }
-    std::vector<double> counts(cs.values.size(), 0.0);
-    size_t missing = 0;
-    for (size_t r = 0; r < n; ++r) {
-      if (col.codes[r] < 0)
-        ++missing;
-      else
-        counts[static_cast<size_t>(code_map[static_cast<size_t>(col.codes[r])])] += 1;
-    }
+    const std::vector<double>& counts = st.label_counts;
+    const uint64_t missing = st.missing;
     if (missing == n) {
       warnings_.push_back("column '" + cs.name + "' is entirely missing: synthesized as missing");
       continue;
@@ -433,7 +665,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
       if (relabel) schema_.columns[ci].values.clear();
       continue;
     }
-    if (missing > 0) add_missing_latent(ci, col);
+    if (missing > 0) add_missing_latent(ci, missing);
     Latent v;
     v.kind = Kind::kDiscrete;
     v.column = static_cast<int>(ci);
@@ -456,12 +688,13 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     }
     std::vector<double> cum;
     v.breaks = breaks_of(kept, &cum);
-    std::vector<int> lvl(n, -1);
-    for (size_t r = 0; r < n; ++r)
-      if (col.codes[r] >= 0) lvl[r] = level_of_code[static_cast<size_t>(code_map[static_cast<size_t>(col.codes[r])])];
-    scores.push_back(discrete_scores(lvl, cum));
-    value_latent_[ci] = static_cast<int>(latents_.size());
-    latents_.push_back(std::move(v));
+    Scorer s;
+    s.how = Scorer::How::kLabelLevels;
+    s.column = ci;
+    s.m = level_means(cum);
+    s.level_of_label = std::move(level_of_code);
+    s.label_index = &st.label_index;
+    add_latent(std::move(v), std::move(s));
   }
 
   if (ctx.progress) ctx.progress->end();
@@ -470,29 +703,57 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     // values too: round them outward.
     for (ColumnSchema& c : schema_.columns) privacy::round_bounds(c);
   }
-  // Pairwise-complete correlation of the normal scores.
+
+  // ---- pass 2: pairwise-complete correlation of the normal scores.
   const size_t d = latents_.size();
   corr_.assign(d * d, 0.0);
   for (size_t a = 0; a < d; ++a) corr_[a * d + a] = 1.0;
   if (params_.dependence) {
+    struct Sums {
+      double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
+      size_t m = 0;
+    };
+    std::vector<Sums> sums(d * d);
+    std::vector<std::vector<double>> scores(d);
+    rewind();
+    if (progress) progress->begin("pass 2 of 2: correlations", static_cast<size_t>(n));
+    uint64_t seen = 0;
+    while (const Table* t = next_chunk()) {
+      const size_t rows = t->num_rows();
+      score_chunk(scorers, *t, [&](size_t ci) { return find_column(*t, ci, &where); }, &scores);
+      for (size_t a = 0; a < d; ++a) {
+        for (size_t b = a + 1; b < d; ++b) {
+          const double* x = scores[a].data();
+          const double* y = scores[b].data();
+          // In locals (the sums could alias the scores otherwise); the order of the additions
+          // is the rows' order whatever the chunks.
+          Sums s = sums[a * d + b];
+          for (size_t r = 0; r < rows; ++r) {
+            if (std::isnan(x[r]) || std::isnan(y[r])) continue;
+            s.sx += x[r];
+            s.sy += y[r];
+            s.sxx += x[r] * x[r];
+            s.syy += y[r] * y[r];
+            s.sxy += x[r] * y[r];
+            ++s.m;
+          }
+          sums[a * d + b] = s;
+        }
+      }
+      seen += rows;
+      if (progress) progress->update(static_cast<size_t>(std::min(seen, n)), "rows");
+    }
+    if (progress) progress->end();
+    if (seen != n)
+      throw InvalidInput("the data changed between the two passes (" + std::to_string(n) + " rows, then " +
+                         std::to_string(seen) + ")");
     for (size_t a = 0; a < d; ++a) {
       for (size_t b = a + 1; b < d; ++b) {
-        const double* x = scores[a].data();
-        const double* y = scores[b].data();
-        double sx = 0, sy = 0, sxx = 0, syy = 0, sxy = 0;
-        size_t m = 0;
-        for (size_t r = 0; r < n; ++r) {
-          if (std::isnan(x[r]) || std::isnan(y[r])) continue;
-          sx += x[r];
-          sy += y[r];
-          sxx += x[r] * x[r];
-          syy += y[r] * y[r];
-          sxy += x[r] * y[r];
-          ++m;
-        }
+        const Sums& s = sums[a * d + b];
+        const size_t m = s.m;
         double rho = 0;
         if (m >= 3) {
-          const double cov = sxy - sx * sy / m, vx = sxx - sx * sx / m, vy = syy - sy * sy / m;
+          const double cov = s.sxy - s.sx * s.sy / m, vx = s.sxx - s.sx * s.sx / m, vy = s.syy - s.sy * s.sy / m;
           const double att = attenuation[a] * attenuation[b];
           if (vx > 0 && vy > 0 && att > 1e-3) rho = std::clamp(cov / std::sqrt(vx * vy) / att, -0.999, 0.999);
         }
@@ -502,6 +763,7 @@ void CopulaSynthesizer::fit(const Table& table, const Schema& schema, const Cont
     corr_ = nearest_correlation(corr_, d);
   }
   build_cholesky();
+  return stats;
 }
 
 void CopulaSynthesizer::build_cholesky() { chol_ = cholesky(corr_, latents_.size()); }

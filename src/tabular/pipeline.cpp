@@ -5,11 +5,13 @@
 #include <cstdio>
 #include <filesystem>
 
+#include "medgen/core/csv_stream.h"
 #include "medgen/core/distributed.h"
 #include "medgen/core/error.h"
 #include "medgen/core/file.h"
 #include "medgen/core/model_file.h"
 #include "medgen/core/version.h"
+#include "medgen/tabular/copula.h"
 
 namespace medgen::tabular {
 
@@ -39,6 +41,74 @@ Dataset load_dataset(const std::string& csv_path, const std::string& schema_path
   return d;
 }
 
+namespace {
+
+// The streamed read behind fit --stream: the schema, then the copula's two passes over the
+// file; the SHA-256 of each pass, which must agree.
+class StreamedInput : public TableChunkSource {
+ public:
+  StreamedInput(const FitRequest& request, std::vector<std::string>* warnings) : request_(request) {
+    std::error_code ec;
+    const auto status = std::filesystem::status(request.input, ec);
+    if (!ec && std::filesystem::exists(status) && !std::filesystem::is_regular_file(status))
+      throw InvalidInput("fit --stream: '" + request.input + "' is not a regular file (it is read twice, so not a pipe or a device)");
+    // The first records: that there are any, and the schema when none is given.
+    inferred_ = request.schema_path.empty();
+    CsvChunkReader prefix(request.input, request.csv,
+                          CsvStreamOptions{inferred_ ? kStreamInferPrefixBytes : request.stream_block_bytes});
+    RawTable raw;
+    if (!prefix.next(&raw)) throw InvalidInput(located(request.input, 1, 0, "the file has a header but no data rows"));
+    if (inferred_) {
+      schema_ = infer_schema(raw, request.csv, {}, warnings);
+      prefix_rows_ = raw.num_rows();
+      if (!prefix.next(&raw))
+        inferred_whole_ = true;
+      else
+        warnings->push_back("the schema was inferred from the first " + std::to_string(prefix_rows_) +
+                            " rows and widened by the rest (--schema gives one)");
+    } else {
+      schema_ = Schema::read(request.schema_path);
+    }
+    chunks_ = std::make_unique<CsvTableChunks>(request.input, schema_, request.csv,
+                                               CsvStreamOptions{request.stream_block_bytes}, inferred_);
+  }
+  bool next(Table* chunk) override {
+    try {
+      return chunks_->next(chunk);
+    } catch (const InvalidInput& e) {
+      // A value the prefix did not foresee (to_table's messages name the column).
+      const std::string what = e.what();
+      if (!inferred_ || inferred_whole_ || what.find(": column '") == std::string::npos) throw;
+      throw InvalidInput(what + " (the schema was inferred from the first " + std::to_string(prefix_rows_) +
+                         " rows: write one with `medgen schema`, correct it and pass --schema)");
+    }
+  }
+  void rewind() override {
+    first_sha256_ = chunks_->reader().sha256_hex();
+    chunks_->rewind();
+  }
+  // The file's SHA-256; InvalidInput when the passes read different bytes.
+  std::string sha256() const {
+    const std::string last = chunks_->reader().sha256_hex();
+    if (!first_sha256_.empty() && first_sha256_ != last)
+      throw InvalidInput(request_.input + ": the file changed between the two passes of the streamed fit");
+    return last;
+  }
+  const Schema& schema() const { return schema_; }
+  bool inferred() const { return inferred_; }
+  size_t peak_buffer_bytes() { return chunks_->reader().peak_buffer_bytes(); }
+
+ private:
+  const FitRequest& request_;
+  Schema schema_;
+  bool inferred_ = false, inferred_whole_ = false;
+  size_t prefix_rows_ = 0;
+  std::unique_ptr<CsvTableChunks> chunks_;
+  std::string first_sha256_;
+};
+
+}  // namespace
+
 FitResult fit_model(const FitRequest& request, const Context& ctx) {
   ctx.validate();
   if (request.output.empty()) throw InvalidInput("fit: an output model path (-o) is required");
@@ -47,20 +117,55 @@ FitResult fit_model(const FitRequest& request, const Context& ctx) {
     throw InvalidInput("fit: data-parallel training (--world-size " + std::to_string(dist.world_size) +
                        ") is implemented for tvae only, not for '" + request.synthesizer + "'");
   auto synth = create_synthesizer(request.synthesizer, request.params);
+  auto* copula = dynamic_cast<CopulaSynthesizer*>(synth.get());
+  if (request.stream && !copula)
+    throw InvalidInput("fit --stream: synthesizer '" + request.synthesizer +
+                       "' has no streamed fit (copula and independent have one)");
+  if (request.stream && request.stream_block_bytes == 0) throw InvalidInput("fit --stream: the block size must be at least 1 byte");
   synth->set_checkpoint(request.checkpoint.empty() ? request.output + ".ckpt" : request.checkpoint, request.resume);
-  Dataset data = load_dataset(request.input, request.schema_path, request.csv, ctx.progress);
-  const auto t0 = std::chrono::steady_clock::now();
-  synth->fit(data.table, data.schema, ctx);
   FitResult r;
-  r.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  r.rows = data.table.num_rows();
-  r.columns = data.table.num_cols();
-  r.warnings = data.warnings;
+  std::string sha256;
+  double seconds = 0;
+  if (request.stream) {
+    StreamedInput input(request, &r.warnings);
+    const auto t0 = std::chrono::steady_clock::now();
+    const CopulaStreamStats st = copula->fit_stream(input, input.schema(), ctx, CopulaStreamOptions{0, input.inferred()});
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sha256 = input.sha256();
+    r.rows = static_cast<size_t>(st.rows);
+    r.columns = input.schema().columns.size();
+    r.stream = json{{"rows", st.rows},
+                    {"chunks_per_pass", st.chunks},
+                    {"largest_chunk_rows", st.max_chunk_rows},
+                    {"reservoir_cap", st.reservoir_cap},
+                    {"largest_reservoir", st.max_reservoir},
+                    {"sampled", st.sampled},
+                    {"block_bytes", request.stream_block_bytes},
+                    {"largest_buffer_bytes", input.peak_buffer_bytes()},
+                    {"schema", input.inferred() ? "inferred from a prefix" : "given"}};
+  } else {
+    Dataset data;
+    try {
+      data = load_dataset(request.input, request.schema_path, request.csv, ctx.progress);
+    } catch (const IoError& e) {
+      const std::string what = e.what();
+      if (!copula || what.find(": larger than ") == std::string::npos) throw;
+      throw IoError(what + " (fit --stream reads a file of any size in chunks)");
+    }
+    const auto t0 = std::chrono::steady_clock::now();
+    synth->fit(data.table, data.schema, ctx);
+    seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    sha256 = data.sha256;
+    r.rows = data.table.num_rows();
+    r.columns = data.table.num_cols();
+    r.warnings = data.warnings;
+  }
+  r.seconds = seconds;
   r.warnings.insert(r.warnings.end(), synth->warnings().begin(), synth->warnings().end());
   r.summary = synth->summary();
   Provenance p;
   p.input_name = std::filesystem::path(request.input).filename().string();
-  p.input_sha256 = data.sha256;
+  p.input_sha256 = sha256;
   p.rows = r.rows;
   p.columns = r.columns;
   p.train_seconds = request.reproducible ? 0.0 : r.seconds;

@@ -109,11 +109,14 @@ struct FitArgs {
   double lr = 0, epsilon = 0, delta = 0;
   int world_size = 1, rank = 0;
   std::string rendezvous;
+  int chunk_mb = 8;
   CLI::App* app = nullptr;
 };
 
 int run_fit(FitArgs& a) {
   FitRequest& fr = a.request;
+  if (is_folder(fr.input) && (fr.stream || a.app->count("--chunk-mb")))
+    throw InvalidInput("--stream reads one CSV file; a dataset folder is read whole");
   if (is_folder(fr.input)) return hand_over(dataset_hooks().fit, a.app, a.common);
   CommonOptions common = a.common;
   common.device = "cpu";  // the device is a synthesizer option (merged into the params below)
@@ -128,6 +131,8 @@ int run_fit(FitArgs& a) {
   }
   set_distributed(dist);
   fr.csv = csv_options(a.csv);
+  if (a.app->count("--chunk-mb") && !fr.stream) throw InvalidInput("--chunk-mb needs --stream");
+  fr.stream_block_bytes = static_cast<size_t>(a.chunk_mb) << 20;
   if (!a.params_text.empty()) {
     try {
       fr.params = json::parse(a.params_text);
@@ -155,11 +160,10 @@ int run_fit(FitArgs& a) {
   if (dist.rank != 0) return 0;  // rank 0 writes the model and reports
   for (const auto& w : r.warnings) note(a.common, w);
   if (a.common.json) {
-    std::printf("%s\n", json{{"model", fr.output}, {"synthesizer", fr.synthesizer}, {"rows", r.rows},
-                             {"columns", r.columns}, {"seconds", r.seconds}, {"warnings", r.warnings},
-                             {"summary", r.summary}}
-                            .dump()
-                            .c_str());
+    json j{{"model", fr.output}, {"synthesizer", fr.synthesizer}, {"rows", r.rows},   {"columns", r.columns},
+           {"seconds", r.seconds}, {"warnings", r.warnings},       {"summary", r.summary}};
+    if (!r.stream.is_null()) j["stream"] = r.stream;
+    std::printf("%s\n", j.dump().c_str());
   } else if (!a.common.quiet) {
     std::fprintf(stderr, "medgen: fitted %s on %zu rows x %zu columns in %.3f s -> %s\n", fr.synthesizer.c_str(),
                  r.rows, r.columns, r.seconds, fr.output.c_str());
@@ -335,6 +339,9 @@ std::vector<Command> add_tabular_commands(CLI::App& app) {
       ->check(CLI::IsMember({"none", "detector"}));
   fit->add_option("--params", fa.params_text, "synthesizer options as a JSON object, e.g. '{\"marginals\":\"empirical\"}'");
   fit->add_flag("--reproducible", fr.reproducible, "leave training time out of the model file (byte-identical files)");
+  fit->add_flag("--stream", fr.stream,
+                "copula, independent: read the CSV in chunks, twice, never whole (tables larger than memory)");
+  add_integer<int>(fit, "--chunk-mb", &fa.chunk_mb, "with --stream: MiB read at a time [8]", 1, 1024);
   fit->add_option("--privacy", fa.privacy,
                   "what the model file keeps of the real values: exact (default) or coarse (coarsened quantiles, "
                   "rounded bounds)")

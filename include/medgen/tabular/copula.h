@@ -33,9 +33,12 @@
 // threads at once (it uses only its own Rng, seeded from ctx.seed).
 #pragma once
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
+#include "medgen/core/csv_stream.h"
 #include "medgen/tabular/synthesizer.h"
 
 namespace medgen::tabular {
@@ -50,6 +53,29 @@ struct CopulaParams {
   nlohmann::json to_json() const;
 };
 
+// The streamed fit (CopulaSynthesizer::fit_stream), for tables larger than memory.
+struct CopulaStreamOptions {
+  // Values kept per numeric column: a uniform reservoir sample (Vitter's algorithm R, seeded
+  // from ctx.seed) from which the marginal is fitted and ranks are taken. 0: the larger of
+  // max_quantiles and 100000.
+  size_t reservoir = 0;
+  // The schema was inferred from a prefix of the table: categorical labels found later are
+  // added (sorted, as inference orders them), and numeric ranges, whole-number flags and
+  // decimal places grow to what the whole table holds. Otherwise a label outside the schema
+  // is InvalidInput and the schema is kept as given.
+  bool widen_schema = false;
+};
+
+// What a streamed fit read and kept.
+struct CopulaStreamStats {
+  uint64_t rows = 0;          // rows in the table (per pass)
+  uint64_t chunks = 0;        // chunks per pass
+  size_t max_chunk_rows = 0;  // the largest chunk
+  size_t reservoir_cap = 0;   // the reservoir's cap per numeric column
+  size_t max_reservoir = 0;   // the most values any column's reservoir held (<= reservoir_cap)
+  bool sampled = false;       // some column had more values than its reservoir holds
+};
+
 class CopulaSynthesizer : public Synthesizer {
  public:
   explicit CopulaSynthesizer(CopulaParams params, std::string name = "copula")
@@ -62,6 +88,24 @@ class CopulaSynthesizer : public Synthesizer {
   void save_state(nlohmann::json* state, std::string* payload) const override;
   void load_state(const nlohmann::json& state, const std::string& payload) override;
   nlohmann::json summary() const override;
+
+  // The same fit from a table read in chunks, in two passes (one with dependence false), with
+  // memory bounded by the chunk, the reservoirs (columns x reservoir values), the distinct
+  // labels of categorical columns and the latent correlation sums (latents^2), not by the
+  // rows. Pass 1 keeps per numeric column the exact count, missing count, minimum, maximum and
+  // (up to discrete_max_levels of them) distinct values with their counts, and the reservoir;
+  // per label column the exact label counts. Discrete or continuous, parametric family,
+  // quantiles and level shares are then decided as fit() decides them, from the exact counts
+  // and range and from the reservoir (the parametric test is run on the reservoir at its own
+  // size). Pass 2 scores each row by its mid-rank among the reservoir (clamped to the
+  // reservoir's own range of probabilities) and sums the pairwise-complete correlations.
+  // While every value fits in the reservoir the result is fit() on the whole table, bit for
+  // bit, whatever the chunks (the correlation sums are added in row order); a table in memory
+  // is fitted by the same code as one chunk. Only the reservoir draws random numbers, value
+  // by value, so a sampled fit does not depend on the chunking either. InvalidInput as fit(),
+  // and when the source yields another number of rows on the second pass.
+  CopulaStreamStats fit_stream(TableChunkSource& source, const Schema& schema, const Context& ctx,
+                               const CopulaStreamOptions& options = {});
 
   // Latent correlation matrix (row-major, num_latents^2), for tests.
   const std::vector<double>& correlation() const { return corr_; }
@@ -78,6 +122,10 @@ class CopulaSynthesizer : public Synthesizer {
     double family_a = 0, family_b = 0;  // parametric parameters (for info)
   };
   void build_cholesky();
+  // fit and fit_stream: next_chunk returns the next chunk (nullptr at the end of a pass),
+  // rewind starts the second pass; reservoir_cap SIZE_MAX keeps every value.
+  CopulaStreamStats fit_chunks(const std::function<const Table*()>& next_chunk, const std::function<void()>& rewind,
+                               const Schema& schema, const Context& ctx, size_t reservoir_cap, bool widen_schema);
 
   CopulaParams params_;
   std::string name_;

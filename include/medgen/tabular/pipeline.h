@@ -45,16 +45,31 @@ struct FitRequest {
   std::string checkpoint;           // neural synthesizers: checkpoint file (empty: <output>.ckpt)
   bool resume = false;              // continue training from the checkpoint
   CsvOptions csv;
+  // Read the CSV in chunks instead of whole (copula and independent; see fit_model).
+  bool stream = false;
+  size_t stream_block_bytes = size_t{8} << 20;  // with stream: bytes read at a time
 };
+
+// With FitRequest::stream, the schema when none is given is inferred from this many bytes at
+// the start of the file (whole records).
+inline constexpr size_t kStreamInferPrefixBytes = size_t{16} << 20;
 
 struct FitResult {
   double seconds = 0;
   size_t rows = 0, columns = 0;
   std::vector<std::string> warnings;
   nlohmann::json summary;
+  nlohmann::json stream;  // streamed fits: rows, chunks, reservoir, sampled, buffer (else null)
 };
 
 // Loads, fits, saves atomically. The model file is written only when everything succeeded.
+// With request.stream the CSV is never held whole: the copula's fit_stream (copula.h) reads it
+// twice in blocks of stream_block_bytes (a regular file, not a pipe), and the provenance's
+// SHA-256 is computed on the way (the two passes must see the same bytes). Without a schema,
+// one is inferred from the first kStreamInferPrefixBytes of records and widened by the whole
+// file (labels, ranges, decimals; CopulaStreamOptions::widen_schema); a value that does not
+// fit its inferred type later in the file is InvalidInput at its line, with a hint to give a
+// schema. InvalidInput, before anything is read, for a synthesizer without a streamed fit.
 FitResult fit_model(const FitRequest& request, const Context& ctx);
 
 struct SampleRequest {
